@@ -1,0 +1,43 @@
+"""Limits and settings: the ArTP defaults as one frozen object, and the node's settings.
+
+Every limit the node enforces lives in ``Limits`` so that it is configurable in one place,
+advertised truthfully in ``HELLO`` and tested at its edge.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+#: ArTP/1.0 §1: a frame is 1..65535 bytes, the Noise message limit including the AEAD tag.
+MAX_FRAME = 65535
+#: §3: a plaintext is at most 65519 bytes (65535 minus the 16-byte tag).
+MAX_PLAINTEXT = MAX_FRAME - 16
+#: §2: a handshake that has not finished in 10 s ends with the connection closed.
+HANDSHAKE_TIMEOUT = 10.0
+DEFAULT_TCP_PORT = 7777
+DEFAULT_WS_PORT = 7778
+WS_PATH = "/artp"
+WS_SUBPROTOCOL = "artp.1"
+PROLOGUE = b"ArTP/1.0"
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    """Every limit a node enforces; the defaults are the contract's."""
+
+    max_frame: int = MAX_FRAME
+    max_content: int = 4000
+    chunk_size: int = 32768
+    max_image: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_history: int = 200
+    handshake_timeout: float = HANDSHAKE_TIMEOUT
+    idle_ping_after: float = 60.0
+    idle_close_after: float = 90.0
+    max_connections_per_address: int = 64
+    max_outgoing_queue: int = 4096
+    max_transfers_per_session: int = 4
+    transfer_timeout: float = 120.0
+    upload_quota_bytes: int = 512 * 1024 * 1024
+    rate_messages_per_second: float = 5.0
+    rate_burst: int = 20
+    rate_limit_enabled: bool = True

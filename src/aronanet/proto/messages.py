@@ -1,0 +1,320 @@
+"""Every ArTP/1.0 message as a msgspec Struct, tagged by its ``type``.
+
+One Struct per message of the contract (§3, §4), with the contract's constraints as msgspec
+``Meta`` so that validation happens once, in C, while decoding. Requests (client to server)
+and events/replies (server to client) are two separate tagged unions, because the contract
+reuses type names across directions (``MSG``, ``JOIN``, ``PING``, ``IMG_CHUNK``...).
+
+Rules every Struct follows:
+
+* ``version`` is always encoded; a missing ``version`` is accepted on decode (the contract's
+  own image examples omit it), any other value than ``"1.0"`` is ``INVALID``.
+* Optional fields default to ``UNSET`` and are then left out of the JSON entirely.
+* Unknown fields are ignored (the contract says so), so no Struct forbids them.
+
+Extensions to the contract (documented in ``docs/PROTOCOL.md``): ``TOPIC`` and ``LIST``
+requests, the ``TOPIC`` event, ``PONG`` from client to server answering a server ``PING``,
+``IMG_STATUS`` and the ``start`` field of ``IMG_GET`` for resuming transfers, and
+``retry_after_ms``/``transfer`` on ``ERROR``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType, field
+
+VERSION = "1.0"
+
+UserName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+ChannelName = Annotated[str, Meta(pattern=r"^#[a-z0-9_-]{1,32}$")]
+RequestId = Annotated[str, Meta(min_length=1, max_length=64)]
+TransferId = Annotated[str, Meta(min_length=1, max_length=64)]
+Password = Annotated[str, Meta(min_length=8, max_length=1024)]
+#: The contract caps content at 4000 code points; a node may configure a lower cap, which
+#: the node enforces (``TOO_LARGE``). Here only the hard bounds of the wire are checked.
+Content = Annotated[str, Meta(min_length=1)]
+MessageId = Annotated[str, Meta(min_length=1, max_length=64)]
+Sha256Hex = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+HistoryLimit = Annotated[int, Meta(ge=1, le=200)]
+ChunkIndex = Annotated[int, Meta(ge=0)]
+ChunkTotal = Annotated[int, Meta(ge=1)]
+NonNegative = Annotated[int, Meta(ge=0)]
+DestType = Literal["channel", "user"]
+Version = Literal["1.0"]
+
+USER_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+CHANNEL_PATTERN = r"^#[a-z0-9_-]{1,32}$"
+
+
+class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    version: Version = VERSION
+
+
+def _check_dest(dest_type: str, dest: str) -> None:
+    """§3: ``dest`` is a channel name for ``channel`` and a user name for ``user``."""
+    import re
+
+    pattern = CHANNEL_PATTERN if dest_type == "channel" else USER_PATTERN
+    if re.fullmatch(pattern, dest) is None:
+        raise ValueError(f"dest {dest!r} is not a valid {dest_type} name")
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class Auth(_Base, tag="AUTH"):
+    user: UserName
+    password: Password
+    register: bool = False
+    id: RequestId | UnsetType = UNSET
+
+
+class Join(_Base, tag="JOIN"):
+    channel: ChannelName
+    id: RequestId | UnsetType = UNSET
+
+
+class Part(_Base, tag="PART"):
+    channel: ChannelName
+    id: RequestId | UnsetType = UNSET
+
+
+class SendMsg(_Base, tag="MSG"):
+    """A client's ``MSG`` request; the node answers ``OK`` with ``msg_id`` and ``timestamp``."""
+
+    dest_type: DestType
+    dest: str
+    content: Content
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _check_dest(self.dest_type, self.dest)
+
+
+class History(_Base, tag="HISTORY"):
+    dest_type: DestType
+    dest: str
+    before: MessageId | UnsetType = UNSET
+    after: MessageId | UnsetType = UNSET
+    limit: HistoryLimit = 50
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _check_dest(self.dest_type, self.dest)
+        if self.before is not UNSET and self.after is not UNSET:
+            raise ValueError("HISTORY takes `before` or `after`, not both")
+
+
+class Topic(_Base, tag="TOPIC"):
+    """Extension: set a channel's topic (members only). ``OK`` with ``channel``, ``topic``."""
+
+    channel: ChannelName
+    topic: Annotated[str, Meta(max_length=390)]
+    id: RequestId | UnsetType = UNSET
+
+
+class ListChannels(_Base, tag="LIST"):
+    """Extension: list the node's channels. ``OK`` with ``channel_list``."""
+
+    id: RequestId | UnsetType = UNSET
+
+
+class ImgChunk(_Base, tag="IMG_CHUNK"):
+    """One chunk of an upload (§4); metadata only on index 0."""
+
+    transfer: TransferId
+    index: ChunkIndex
+    total: ChunkTotal
+    data: str
+    dest_type: DestType | UnsetType = UNSET
+    dest: str | UnsetType = UNSET
+    name: Annotated[str, Meta(min_length=1, max_length=255)] | UnsetType = UNSET
+    mime: str | UnsetType = UNSET
+    size: NonNegative | UnsetType = UNSET
+    sha256: Sha256Hex | UnsetType = UNSET
+    content: str | UnsetType = UNSET
+    id: RequestId | UnsetType = UNSET
+
+
+class ImgStatus(_Base, tag="IMG_STATUS"):
+    """Extension: which chunks of an interrupted upload the node holds. ``OK`` ``received``."""
+
+    transfer: TransferId
+    id: RequestId | UnsetType = UNSET
+
+
+class ImgGet(_Base, tag="IMG_GET"):
+    """§4 download; ``start`` (extension) resumes from a chunk index."""
+
+    image: Sha256Hex
+    start: NonNegative = 0
+    id: RequestId | UnsetType = UNSET
+
+
+class Ping(_Base, tag="PING"):
+    """A client's keep-alive probe; the node answers ``PONG`` with ``re``."""
+
+    id: RequestId | UnsetType = UNSET
+
+
+class Pong(_Base, tag="PONG"):
+    """Either direction: the answer to a ``PING``, carrying its id as ``re``."""
+
+    re: str | UnsetType = UNSET
+
+
+Request = Auth | Join | Part | SendMsg | History | Topic | ListChannels | ImgChunk | ImgStatus | ImgGet | Ping | Pong
+
+#: Request types a session may send before a successful ``AUTH`` (§3).
+PRE_AUTH_REQUESTS: tuple[type[_Base], ...] = (Auth, Ping, Pong)
+
+
+# ---------------------------------------------------------------------- server to client
+
+
+class HelloLimits(msgspec.Struct, frozen=True, kw_only=True):
+    """The node's real limits, as advertised in ``HELLO``; more keys may follow."""
+
+    max_frame: int = 65535
+    max_content: int = 4000
+    chunk_size: int = 32768
+    max_image: int = 10485760
+    max_image_pixels: int | UnsetType = UNSET
+    max_history: int | UnsetType = UNSET
+    rate_messages_per_second: float | UnsetType = UNSET
+    rate_burst: int | UnsetType = UNSET
+
+
+class Hello(_Base, tag="HELLO"):
+    """The responder's handshake payload (§2)."""
+
+    node: str
+    limits: HelloLimits = msgspec.field(default_factory=HelloLimits)
+
+
+class Attachment(msgspec.Struct, frozen=True, kw_only=True):
+    type: Literal["image"] = "image"
+    image: Sha256Hex
+    name: str
+    mime: str
+    size: int
+    width: int
+    height: int
+
+
+class MsgEvent(_Base, tag="MSG"):
+    id: str
+    from_: str = field(name="from")
+    dest_type: DestType
+    dest: str
+    content: str
+    timestamp: int
+    attachment: Attachment | UnsetType = UNSET
+
+
+class JoinEvent(_Base, tag="JOIN"):
+    id: str
+    from_: str = field(name="from")
+    channel: str
+    timestamp: int
+
+
+class PartEvent(_Base, tag="PART"):
+    id: str
+    from_: str = field(name="from")
+    channel: str
+    timestamp: int
+
+
+class TopicEvent(_Base, tag="TOPIC"):
+    """Extension: a channel's topic changed; sent to its members."""
+
+    id: str
+    from_: str = field(name="from")
+    channel: str
+    topic: str
+    timestamp: int
+
+
+class PingEvent(_Base, tag="PING"):
+    """The node's keep-alive probe after idle; the client answers ``PONG`` with ``re``."""
+
+    id: str
+
+
+class ChannelInfo(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    topic: str
+    members: int
+
+
+class Ok(_Base, tag="OK"):
+    """The success reply. Which fields are set depends on the request (see PROTOCOL.md)."""
+
+    re: str | UnsetType = UNSET
+    user: str | UnsetType = UNSET
+    channels: list[str] | UnsetType = UNSET
+    channel: str | UnsetType = UNSET
+    topic: str | UnsetType = UNSET
+    members: list[str] | UnsetType = UNSET
+    msg_id: str | UnsetType = UNSET
+    timestamp: int | UnsetType = UNSET
+    messages: list[MsgEvent] | UnsetType = UNSET
+    transfer: str | UnsetType = UNSET
+    image: str | UnsetType = UNSET
+    received: list[int] | UnsetType = UNSET
+    channel_list: list[ChannelInfo] | UnsetType = UNSET
+
+
+class Error(_Base, tag="ERROR"):
+    code: str
+    message: str
+    re: str | UnsetType = UNSET
+    transfer: str | UnsetType = UNSET
+    retry_after_ms: int | UnsetType = UNSET
+
+
+class PongReply(_Base, tag="PONG"):
+    """The node's answer to a client ``PING``."""
+
+    re: str | UnsetType = UNSET
+
+
+class ImgData(_Base, tag="IMG_CHUNK"):
+    """One chunk of a download stream (§4), answering ``IMG_GET`` with ``re``."""
+
+    image: str
+    index: int
+    total: int
+    data: str
+    re: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    mime: str | UnsetType = UNSET
+    size: int | UnsetType = UNSET
+    sha256: str | UnsetType = UNSET
+
+
+Event = (
+    Hello
+    | Ok
+    | Error
+    | MsgEvent
+    | JoinEvent
+    | PartEvent
+    | TopicEvent
+    | PingEvent
+    | PongReply
+    | ImgData
+)
+
+#: Every message type name a request may carry, for telling ``UNKNOWN_TYPE`` from ``INVALID``.
+REQUEST_TYPES: frozenset[str] = frozenset(
+    cls.__struct_config__.tag for cls in Request.__args__  # type: ignore[attr-defined]
+)
+EVENT_TYPES: frozenset[str] = frozenset(
+    cls.__struct_config__.tag for cls in Event.__args__  # type: ignore[attr-defined]
+)
+
+AnyMessage = Any

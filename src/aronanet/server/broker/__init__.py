@@ -1,0 +1,1 @@
+"""AronaNET server/broker."""

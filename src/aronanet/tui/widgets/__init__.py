@@ -1,0 +1,1 @@
+"""AronaNET tui/widgets."""
