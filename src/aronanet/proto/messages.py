@@ -20,12 +20,13 @@ requests, the ``TOPIC`` event, ``PONG`` from client to server answering a server
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, Final, Literal, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
-VERSION = "1.0"
+VERSION: Final = "1.0"
 
 UserName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 ChannelName = Annotated[str, Meta(pattern=r"^#[a-z0-9_-]{1,32}$")]
@@ -54,8 +55,6 @@ class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 
 def _check_dest(dest_type: str, dest: str) -> None:
     """§3: ``dest`` is a channel name for ``channel`` and a user name for ``user``."""
-    import re
-
     pattern = CHANNEL_PATTERN if dest_type == "channel" else USER_PATTERN
     if re.fullmatch(pattern, dest) is None:
         raise ValueError(f"dest {dest!r} is not a valid {dest_type} name")
@@ -64,24 +63,24 @@ def _check_dest(dest_type: str, dest: str) -> None:
 # --------------------------------------------------------------------------- requests
 
 
-class Auth(_Base, tag="AUTH"):
+class Auth(_Base, frozen=True, tag="AUTH"):
     user: UserName
     password: Password
     register: bool = False
     id: RequestId | UnsetType = UNSET
 
 
-class Join(_Base, tag="JOIN"):
+class Join(_Base, frozen=True, tag="JOIN"):
     channel: ChannelName
     id: RequestId | UnsetType = UNSET
 
 
-class Part(_Base, tag="PART"):
+class Part(_Base, frozen=True, tag="PART"):
     channel: ChannelName
     id: RequestId | UnsetType = UNSET
 
 
-class SendMsg(_Base, tag="MSG"):
+class SendMsg(_Base, frozen=True, tag="MSG"):
     """A client's ``MSG`` request; the node answers ``OK`` with ``msg_id`` and ``timestamp``."""
 
     dest_type: DestType
@@ -93,7 +92,7 @@ class SendMsg(_Base, tag="MSG"):
         _check_dest(self.dest_type, self.dest)
 
 
-class History(_Base, tag="HISTORY"):
+class History(_Base, frozen=True, tag="HISTORY"):
     dest_type: DestType
     dest: str
     before: MessageId | UnsetType = UNSET
@@ -107,7 +106,7 @@ class History(_Base, tag="HISTORY"):
             raise ValueError("HISTORY takes `before` or `after`, not both")
 
 
-class Topic(_Base, tag="TOPIC"):
+class Topic(_Base, frozen=True, tag="TOPIC"):
     """Extension: set a channel's topic (members only). ``OK`` with ``channel``, ``topic``."""
 
     channel: ChannelName
@@ -115,13 +114,13 @@ class Topic(_Base, tag="TOPIC"):
     id: RequestId | UnsetType = UNSET
 
 
-class ListChannels(_Base, tag="LIST"):
+class ListChannels(_Base, frozen=True, tag="LIST"):
     """Extension: list the node's channels. ``OK`` with ``channel_list``."""
 
     id: RequestId | UnsetType = UNSET
 
 
-class ImgChunk(_Base, tag="IMG_CHUNK"):
+class ImgChunk(_Base, frozen=True, tag="IMG_CHUNK"):
     """One chunk of an upload (§4); metadata only on index 0."""
 
     transfer: TransferId
@@ -138,14 +137,14 @@ class ImgChunk(_Base, tag="IMG_CHUNK"):
     id: RequestId | UnsetType = UNSET
 
 
-class ImgStatus(_Base, tag="IMG_STATUS"):
+class ImgStatus(_Base, frozen=True, tag="IMG_STATUS"):
     """Extension: which chunks of an interrupted upload the node holds. ``OK`` ``received``."""
 
     transfer: TransferId
     id: RequestId | UnsetType = UNSET
 
 
-class ImgGet(_Base, tag="IMG_GET"):
+class ImgGet(_Base, frozen=True, tag="IMG_GET"):
     """§4 download; ``start`` (extension) resumes from a chunk index."""
 
     image: Sha256Hex
@@ -153,19 +152,32 @@ class ImgGet(_Base, tag="IMG_GET"):
     id: RequestId | UnsetType = UNSET
 
 
-class Ping(_Base, tag="PING"):
+class Ping(_Base, frozen=True, tag="PING"):
     """A client's keep-alive probe; the node answers ``PONG`` with ``re``."""
 
     id: RequestId | UnsetType = UNSET
 
 
-class Pong(_Base, tag="PONG"):
+class Pong(_Base, frozen=True, tag="PONG"):
     """Either direction: the answer to a ``PING``, carrying its id as ``re``."""
 
     re: str | UnsetType = UNSET
 
 
-Request = Auth | Join | Part | SendMsg | History | Topic | ListChannels | ImgChunk | ImgStatus | ImgGet | Ping | Pong
+Request = (
+    Auth
+    | Join
+    | Part
+    | SendMsg
+    | History
+    | Topic
+    | ListChannels
+    | ImgChunk
+    | ImgStatus
+    | ImgGet
+    | Ping
+    | Pong
+)
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
 PRE_AUTH_REQUESTS: tuple[type[_Base], ...] = (Auth, Ping, Pong)
@@ -187,7 +199,7 @@ class HelloLimits(msgspec.Struct, frozen=True, kw_only=True):
     rate_burst: int | UnsetType = UNSET
 
 
-class Hello(_Base, tag="HELLO"):
+class Hello(_Base, frozen=True, tag="HELLO"):
     """The responder's handshake payload (§2)."""
 
     node: str
@@ -204,7 +216,7 @@ class Attachment(msgspec.Struct, frozen=True, kw_only=True):
     height: int
 
 
-class MsgEvent(_Base, tag="MSG"):
+class MsgEvent(_Base, frozen=True, tag="MSG"):
     id: str
     from_: str = field(name="from")
     dest_type: DestType
@@ -214,21 +226,21 @@ class MsgEvent(_Base, tag="MSG"):
     attachment: Attachment | UnsetType = UNSET
 
 
-class JoinEvent(_Base, tag="JOIN"):
+class JoinEvent(_Base, frozen=True, tag="JOIN"):
     id: str
     from_: str = field(name="from")
     channel: str
     timestamp: int
 
 
-class PartEvent(_Base, tag="PART"):
+class PartEvent(_Base, frozen=True, tag="PART"):
     id: str
     from_: str = field(name="from")
     channel: str
     timestamp: int
 
 
-class TopicEvent(_Base, tag="TOPIC"):
+class TopicEvent(_Base, frozen=True, tag="TOPIC"):
     """Extension: a channel's topic changed; sent to its members."""
 
     id: str
@@ -238,7 +250,7 @@ class TopicEvent(_Base, tag="TOPIC"):
     timestamp: int
 
 
-class PingEvent(_Base, tag="PING"):
+class PingEvent(_Base, frozen=True, tag="PING"):
     """The node's keep-alive probe after idle; the client answers ``PONG`` with ``re``."""
 
     id: str
@@ -250,7 +262,7 @@ class ChannelInfo(msgspec.Struct, frozen=True, kw_only=True):
     members: int
 
 
-class Ok(_Base, tag="OK"):
+class Ok(_Base, frozen=True, tag="OK"):
     """The success reply. Which fields are set depends on the request (see PROTOCOL.md)."""
 
     re: str | UnsetType = UNSET
@@ -268,7 +280,7 @@ class Ok(_Base, tag="OK"):
     channel_list: list[ChannelInfo] | UnsetType = UNSET
 
 
-class Error(_Base, tag="ERROR"):
+class Error(_Base, frozen=True, tag="ERROR"):
     code: str
     message: str
     re: str | UnsetType = UNSET
@@ -276,13 +288,13 @@ class Error(_Base, tag="ERROR"):
     retry_after_ms: int | UnsetType = UNSET
 
 
-class PongReply(_Base, tag="PONG"):
+class PongReply(_Base, frozen=True, tag="PONG"):
     """The node's answer to a client ``PING``."""
 
     re: str | UnsetType = UNSET
 
 
-class ImgData(_Base, tag="IMG_CHUNK"):
+class ImgData(_Base, frozen=True, tag="IMG_CHUNK"):
     """One chunk of a download stream (§4), answering ``IMG_GET`` with ``re``."""
 
     image: str
@@ -311,10 +323,8 @@ Event = (
 
 #: Every message type name a request may carry, for telling ``UNKNOWN_TYPE`` from ``INVALID``.
 REQUEST_TYPES: frozenset[str] = frozenset(
-    cls.__struct_config__.tag for cls in Request.__args__  # type: ignore[attr-defined]
+    str(cls.__struct_config__.tag) for cls in get_args(Request)
 )
-EVENT_TYPES: frozenset[str] = frozenset(
-    cls.__struct_config__.tag for cls in Event.__args__  # type: ignore[attr-defined]
-)
+EVENT_TYPES: frozenset[str] = frozenset(str(cls.__struct_config__.tag) for cls in get_args(Event))
 
 AnyMessage = Any

@@ -1,0 +1,43 @@
+"""docs/PROTOCOL.md §13 shows a handshake byte for byte; this keeps the document true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aronanet.identity import fingerprint, public_key_bytes
+from aronanet.proto.codec import encode
+from aronanet.proto.messages import Ping, PongReply
+
+from .connection_pair import HELLO, fixed_key, make_pair
+
+PROTOCOL_MD = Path(__file__).resolve().parents[3] / "docs" / "PROTOCOL.md"
+
+
+def _document_without_whitespace() -> str:
+    return re.sub(r"\s+", "", PROTOCOL_MD.read_text(encoding="utf-8"))
+
+
+def test_protocol_md_shows_the_exact_bytes_of_a_fixed_key_handshake() -> None:
+    client, server = make_pair()
+    message_1 = client.data_to_send()
+    server.receive_data(message_1)
+    message_2 = server.data_to_send()
+    client.receive_data(message_2)
+    message_3 = client.data_to_send()
+    server.receive_data(message_3)
+    client.send(Ping(id="p1"))
+    server.send(PongReply(re="p1"))
+    document = _document_without_whitespace()
+    for frame in (message_1, message_2, message_3, client.data_to_send(), server.data_to_send()):
+        assert frame.hex() in document
+    assert encode(HELLO).decode() in document
+
+
+def test_protocol_md_shows_the_right_keys_and_fingerprints() -> None:
+    document = _document_without_whitespace()
+    for seed in (1, 3):
+        public = public_key_bytes(fixed_key(seed))
+        assert public.hex() in document
+        assert fingerprint(public) in document
+    assert fingerprint(bytes(range(32))) in document
