@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "chat": "aronanet.tui.cli",
     "send": "aronanet.client.cli",
     "tail": "aronanet.client.cli",
+    "trust": "aronanet.client.cli",
 }
 
 

@@ -1,0 +1,238 @@
+"""What ``aronanet send`` and ``aronanet tail`` do once their arguments are parsed.
+
+Kept apart from argument parsing (``client/cli.py``) so the flows read top to bottom: open a
+verified session with this device's key, log in, then send or follow. Both commands are made
+for scripts: ``send`` prints one message id per line, ``tail`` one event per line, flushed at
+once so a pipe sees each as it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from aronanet.client.connection import ArtpClient, NodeError
+from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.paths import ClientPaths
+from aronanet.client.render import render_json, render_line
+from aronanet.errors import ClientError
+from aronanet.identity import load_or_create_key
+from aronanet.proto import messages
+
+#: A ``HISTORY`` page: the contract's maximum ``limit`` (§3: 1-200).
+HISTORY_PAGE = 200
+#: How often ``send`` retries one message the node refused with ``RATE_LIMITED``.
+RATE_LIMIT_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """Who logs in where, and how much to trust a node never seen before."""
+
+    address: str
+    user: str
+    password: str
+    register: bool = False
+    config_dir: Path | None = None
+    timeout: float = 10.0
+    require_known: bool = False
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where ``send`` writes: a channel (``#name``) or a user (a DM)."""
+
+    dest_type: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> Destination:
+        """``#name`` is a channel; ``name`` or ``@name`` is a user (§3 ``dest_type``)."""
+        if text.startswith("#"):
+            return cls("channel", text)
+        return cls("user", text.removeprefix("@"))
+
+
+async def connect_and_log_in(
+    options: SessionOptions, notice: TextIO
+) -> tuple[ArtpClient, messages.Ok]:
+    """Connect with this device's key, pin or check the node's key, and log in.
+
+    A first-seen node is pinned with a notice on ``notice`` (trust on first use), or refused
+    with ``ClientError("UNTRUSTED")`` under ``require_known``.
+    """
+    paths = ClientPaths.at(options.config_dir)
+    client = await ArtpClient.connect(
+        options.address,
+        device_key=load_or_create_key(paths.device_key),
+        known_nodes=KnownNodes(paths.known_nodes),
+        trust_new=_trust_policy(options.require_known, notice),
+        timeout=options.timeout,
+    )
+    try:
+        welcome = await log_in(client, options.user, options.password, register=options.register)
+    except BaseException:
+        await client.close()
+        raise
+    return client, welcome
+
+
+def _trust_policy(require_known: bool, notice: TextIO) -> Callable[[str, str], bool]:
+    def decide(address: str, fingerprint: str) -> bool:
+        if require_known:
+            return False
+        print(f"pinned the key of new node {address}: {fingerprint}", file=notice)
+        return True
+
+    return decide
+
+
+async def log_in(client: ArtpClient, user: str, password: str, *, register: bool) -> messages.Ok:
+    """Log in; with ``register``, create the account first unless it exists (idempotent for
+    scripts that run more than once: an existing name falls back to a normal login)."""
+    if register:
+        try:
+            return await client.auth(user, password, register=True)
+        except NodeError as error:
+            if error.code != "USER_EXISTS":
+                raise
+    return await client.auth(user, password)
+
+
+async def run_send(
+    options: SessionOptions, destination: Destination, contents: AsyncIterator[str], out: TextIO
+) -> None:
+    """Send each text of ``contents`` to ``destination``, printing each ``msg_id``."""
+    client, welcome = await connect_and_log_in(options, sys.stderr)
+    async with client:
+        if destination.dest_type == "channel" and destination.name not in _channels(welcome):
+            await client.join(destination.name)  # channel messages need membership (§3)
+        async for content in contents:
+            reply = await _send_when_allowed(client, destination, content)
+            print(reply.msg_id, file=out, flush=True)
+
+
+async def _send_when_allowed(
+    client: ArtpClient, destination: Destination, content: str
+) -> messages.Ok:
+    """Send once, waiting out ``RATE_LIMITED`` (§5: "the message is dropped") and resending."""
+    for _ in range(RATE_LIMIT_RETRIES):
+        try:
+            return await client.send_message(destination.dest_type, destination.name, content)
+        except NodeError as error:
+            delay_ms = error.reply.retry_after_ms
+            if error.code != "RATE_LIMITED" or not isinstance(delay_ms, int):
+                raise
+            await asyncio.sleep(delay_ms / 1000)
+    raise ClientError("RATE_LIMITED", f"still rate limited after {RATE_LIMIT_RETRIES} tries")
+
+
+async def lines_from(stream: TextIO) -> AsyncIterator[str]:
+    """Non-empty lines of ``stream`` without their newline, read in a thread so the session
+    keeps answering the node's PINGs while a pipe is quiet."""
+    while line := await asyncio.to_thread(stream.readline):
+        text = line.rstrip("\r\n")
+        if text:
+            yield text
+
+
+async def run_tail(
+    options: SessionOptions,
+    channels: list[str],
+    *,
+    since: str | None,
+    as_json: bool,
+    out: TextIO,
+) -> bool:
+    """Print events as they arrive, after replaying history since ``since``.
+
+    With ``channels``, joins them and shows only their events; without, shows everything
+    the session receives. Returns True when stopped by SIGTERM, False when the node closed
+    the connection.
+    """
+    client, welcome = await connect_and_log_in(options, sys.stderr)
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    this_task = asyncio.current_task()
+    assert this_task is not None
+
+    def stop() -> None:
+        stopped.set()
+        this_task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, stop)
+    try:
+        async with client:
+            await _follow(client, _channels(welcome), channels, since, as_json, out)
+    except asyncio.CancelledError:
+        if not stopped.is_set():
+            raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+    return stopped.is_set()
+
+
+async def _follow(
+    client: ArtpClient,
+    member_of: list[str],
+    channels: list[str],
+    since: str | None,
+    as_json: bool,
+    out: TextIO,
+) -> None:
+    for channel in channels:
+        if channel not in member_of:
+            await client.join(channel)
+    shown: set[str] = set()
+    if since is not None:
+        for channel in channels or member_of:
+            async for message in replay_after(client, channel, since):
+                shown.add(message.id)
+                _print_event(message, as_json, out)
+    # Live events were queued since login, so nothing falls between replay and follow;
+    # a message both replayed and queued is printed once.
+    wanted = set(channels)
+    async for event in client.events():
+        if _is_wanted(event, wanted) and getattr(event, "id", None) not in shown:
+            _print_event(event, as_json, out)
+
+
+async def replay_after(
+    client: ArtpClient, channel: str, after: str
+) -> AsyncIterator[messages.MsgEvent]:
+    """Every stored message of ``channel`` after message ``after``, page by page (§3: "with
+    ``after: X``, the ``limit`` messages right after X", oldest first)."""
+    cursor = after
+    while True:
+        page = await client.history("channel", channel, after=cursor, limit=HISTORY_PAGE)
+        for message in page:
+            yield message
+        if len(page) < HISTORY_PAGE:
+            return
+        cursor = page[-1].id
+
+
+def _channels(welcome: messages.Ok) -> list[str]:
+    return list(welcome.channels) if isinstance(welcome.channels, list) else []
+
+
+def _is_wanted(event: messages.Event, channels: set[str]) -> bool:
+    """With no channel filter everything is shown; otherwise only those channels' events."""
+    if not channels:
+        return True
+    if isinstance(event, messages.MsgEvent):
+        return event.dest_type == "channel" and event.dest in channels
+    channel = getattr(event, "channel", None)
+    return channel is None or channel in channels
+
+
+def _print_event(event: messages.Event, as_json: bool, out: TextIO) -> None:
+    if isinstance(event, messages.Error) and not as_json:
+        print(render_line(event), file=sys.stderr, flush=True)
+        return
+    print(render_json(event) if as_json else render_line(event), file=out, flush=True)

@@ -1,0 +1,196 @@
+"""``aronanet send``, ``tail`` and ``trust`` as real processes against a real node."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from client_support import PASSWORD, NodeProcess, aronanet_command, free_port, unique_name
+
+PASSWORD_VAR = "ARONANET_TEST_PASSWORD"
+EXIT_OK, EXIT_USAGE, EXIT_CONNECTION, EXIT_AUTH, EXIT_TRUST = 0, 2, 3, 4, 5
+
+
+class Cli:
+    """Runs ``aronanet`` subcommands as one client identity (its own config directory)."""
+
+    def __init__(self, config_dir: Path, user: str) -> None:
+        self.config_dir = config_dir
+        self.user = user
+        self.env = {**os.environ, PASSWORD_VAR: PASSWORD}
+
+    def session_args(
+        self,
+        command: str,
+        address: str,
+        *,
+        password: tuple[str, str] = ("--password-env", PASSWORD_VAR),
+        register: bool = True,
+    ) -> list[str]:
+        return [
+            *aronanet_command(),
+            command,
+            address,
+            "--user",
+            self.user,
+            *password,
+            *(["--register"] if register else []),
+            "--config-dir",
+            str(self.config_dir),
+        ]
+
+    def run(self, args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            args, input=stdin, capture_output=True, text=True, env=self.env, timeout=60
+        )
+
+    def send(
+        self, address: str, *rest: str, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run([*self.session_args("send", address), *rest], stdin)
+
+    def trust(self, *rest: str) -> subprocess.CompletedProcess[str]:
+        return self.run([*aronanet_command(), "trust", "--config-dir", str(self.config_dir), *rest])
+
+    def tail(self, address: str, *rest: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*self.session_args("tail", address), *rest],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+        )
+
+
+def read_line(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
+    """The next line the process prints, failing the test (not hanging it) if none comes."""
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        process.kill()
+        raise AssertionError(f"no line in {timeout} s; stderr: {stderr.read()}") from None
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "config", unique_name("script"))
+
+
+@pytest.fixture
+def tail_processes() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_send_prints_the_message_id_and_tail_shows_the_message(
+    node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
+) -> None:
+    channel = f"#{unique_name('c')}"
+    first = cli.send(node.tcp_address, channel, "before", "tail")
+    assert first.returncode == EXIT_OK, first.stderr
+    first_id = first.stdout.strip()
+    tail = cli.tail(node.ws_address, channel, "--json", "--since", first_id)
+    tail_processes.append(tail)
+    second = cli.send(node.tcp_address, channel, "hello", "from", "a", "script")
+    assert second.returncode == EXIT_OK, second.stderr
+    # Replayed (tail started late) or live (tail was ready): either way exactly this line.
+    event = json.loads(read_line(tail))
+    assert (event["type"], event["id"], event["content"]) == (
+        "MSG",
+        second.stdout.strip(),
+        "hello from a script",
+    )
+    tail.send_signal(signal.SIGTERM)
+    assert tail.wait(timeout=10) == EXIT_OK
+
+
+def test_send_reads_one_message_per_stdin_line_and_tail_since_replays_them(
+    node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
+) -> None:
+    channel = f"#{unique_name('c')}"
+    marker = cli.send(node.tcp_address, channel, "marker")
+    piped = cli.send(node.tcp_address, channel, stdin="first line\n\nsecond line\n")
+    assert piped.returncode == EXIT_OK, piped.stderr
+    assert len(piped.stdout.split()) == 2
+    tail = cli.tail(node.tcp_address, channel.removeprefix("#"), "--since", marker.stdout.strip())
+    tail_processes.append(tail)
+    lines = [read_line(tail) for _ in range(2)]
+    assert f"{channel} <{cli.user}> first line" in lines[0]
+    assert f"{channel} <{cli.user}> second line" in lines[1]
+
+
+def test_a_wrong_password_exits_4_and_suggests_register(node: NodeProcess, cli: Cli) -> None:
+    assert cli.send(node.tcp_address, "#x", "hi").returncode == EXIT_OK
+    cli.env[PASSWORD_VAR] = "a different password"
+    result = cli.run([*cli.session_args("send", node.tcp_address, register=False), "#x", "hi"])
+    assert result.returncode == EXIT_AUTH
+    assert "--register" in result.stderr
+
+
+def test_an_unreachable_node_exits_3(cli: Cli) -> None:
+    result = cli.send(f"127.0.0.1:{free_port()}", "#x", "hi")
+    assert result.returncode == EXIT_CONNECTION
+    assert "is the node running" in result.stderr
+
+
+def test_a_missing_password_variable_exits_2_naming_it(node: NodeProcess, cli: Cli) -> None:
+    del cli.env[PASSWORD_VAR]
+    result = cli.send(node.tcp_address, "#x", "hi")
+    assert result.returncode == EXIT_USAGE
+    assert PASSWORD_VAR in result.stderr
+
+
+def test_the_password_may_come_from_a_file(node: NodeProcess, cli: Cli, tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD + "\n")
+    args = cli.session_args("send", node.tcp_address, password=("--password-file", str(secret)))
+    result = cli.run([*args, "#x", "from a file"])
+    assert result.returncode == EXIT_OK, result.stderr
+
+
+def test_tail_exits_3_when_the_node_goes_away(
+    fresh_node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
+) -> None:
+    channel = f"#{unique_name('c')}"
+    marker = cli.send(fresh_node.tcp_address, channel, "marker").stdout.strip()
+    tail = cli.tail(fresh_node.tcp_address, channel, "--since", marker)
+    tail_processes.append(tail)
+    assert cli.send(fresh_node.tcp_address, channel, "are you there").returncode == EXIT_OK
+    assert "are you there" in read_line(tail)  # tail is connected and following
+    fresh_node.stop()
+    assert tail.wait(timeout=20) == EXIT_CONNECTION
+    assert tail.stderr is not None
+    assert "closed the connection" in tail.stderr.read()
+
+
+def test_a_changed_node_key_exits_5_until_the_user_forgets_the_pin(
+    fresh_node: NodeProcess, cli: Cli
+) -> None:
+    assert cli.send(fresh_node.tcp_address, "#x", "hi").returncode == EXIT_OK
+    listed = cli.trust()
+    assert listed.stdout.startswith(f"{fresh_node.tcp_address} SHA256:")
+    fresh_node.stop()
+    fresh_node.data_dir = fresh_node.data_dir.with_name("impostor")
+    fresh_node.start()
+    refused = cli.send(fresh_node.tcp_address, "#x", "hi")
+    assert refused.returncode == EXIT_TRUST
+    assert "HAS CHANGED" in refused.stderr
+    assert f"--forget {fresh_node.tcp_address}" in refused.stderr
+    assert cli.trust("--forget", fresh_node.tcp_address).returncode == EXIT_OK
+    assert cli.send(fresh_node.tcp_address, "#x", "hi").returncode == EXIT_OK
+    assert cli.trust().stdout != listed.stdout
