@@ -1,0 +1,488 @@
+"""Image uploads on the node: chunk assembly, validation and content-addressed storage (§4).
+
+Three pieces, each usable on its own and free of any socket or session:
+
+* ``ImageBlobStore``: the images on disk, under ``DATA_DIR/images/ab/abcdef…`` (the full
+  SHA-256 hex, fanned out by its first two digits). Storing the same bytes twice stores them
+  once. Partial uploads live in ``DATA_DIR/images/tmp`` on the same file system, so that
+  committing an image is one atomic ``rename``.
+* ``validate_image``: decides whether bytes really are a PNG, JPEG, GIF or WebP image within
+  the pixel limit, reading the header before decoding anything (decompression bombs are
+  refused from their declared dimensions) and then decoding the first frame so that corrupt
+  or truncated data is refused too.
+* ``TransferRegistry``: the uploads in progress, keyed by (user, transfer id) rather than by
+  session, so that an upload interrupted by a dropped connection resumes from another one.
+  Every chunk goes straight to its spill file and into a running SHA-256: a transfer holds at
+  most the chunk being written in memory, whatever the image size.
+
+The caller (``image_handlers``) owns the clock ticks, the quota query and the final commit of
+the message; this module never touches the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+from msgspec import UNSET
+from PIL import Image, UnidentifiedImageError
+
+from aronanet.config import Limits
+from aronanet.errors import ErrorCode, RequestError
+from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN, Attachment, ImgChunk
+
+log = logging.getLogger(__name__)
+
+#: §4: "an image of an allowed type (PNG, JPEG, GIF, WebP)": Pillow format name -> MIME type.
+ALLOWED_FORMATS: dict[str, str] = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
+ALLOWED_MIMES: frozenset[str] = frozenset(ALLOWED_FORMATS.values())
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What validation learned about an image: its real type and dimensions."""
+
+    mime: str
+    width: int
+    height: int
+
+
+def _invalid(message: str) -> RequestError:
+    return RequestError(ErrorCode.IMAGE_INVALID, message)
+
+
+def _too_large(message: str) -> RequestError:
+    return RequestError(ErrorCode.TOO_LARGE, message)
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def validate_image(path: Path, *, max_pixels: int) -> ImageInfo:
+    """Check that the file at ``path`` is an allowed image within ``max_pixels``.
+
+    Raises ``RequestError`` (``IMAGE_INVALID`` or ``TOO_LARGE``). Blocking and CPU-bound: call
+    it from a worker thread. Pillow parses hostile input here, and a malformed file can make
+    it raise almost anything, so every exception but ours is reported as ``IMAGE_INVALID``.
+    """
+    try:
+        with Image.open(path, formats=list(ALLOWED_FORMATS)) as image:
+            width, height = image.size
+            # §4 "within pixel limits": judged from the header, before a single pixel is
+            # decoded, so a small file declaring huge dimensions costs nothing.
+            if width * height > max_pixels:
+                raise _too_large(
+                    f"image is {width}x{height} = {width * height} pixels, "
+                    f"more than the limit of {max_pixels}"
+                )
+            mime = ALLOWED_FORMATS[str(image.format)]
+            if image.format == "JPEG":
+                # Decode at 1/8 scale: every byte of the entropy-coded data is still read
+                # (truncation and corruption are still caught) for 1/64 of the memory.
+                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except RequestError:
+        raise
+    except UnidentifiedImageError:
+        raise _invalid("the data is not a PNG, JPEG, GIF or WebP image") from None
+    except Image.DecompressionBombError as exc:
+        raise _too_large(f"decompression bomb refused: {exc}") from None
+    except Exception as exc:  # hostile input: see the docstring
+        raise _invalid(f"the image data is corrupt or truncated ({type(exc).__name__})") from None
+    if width < 1 or height < 1:
+        raise _invalid(f"image has empty dimensions {width}x{height}")
+    return ImageInfo(mime=mime, width=width, height=height)
+
+
+# ---------------------------------------------------------------------------- blob storage
+
+
+class ImageBlobStore:
+    """Content-addressed image files under one directory (``DATA_DIR/images``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.spill_dir = root / "tmp"
+
+    def prepare(self) -> None:
+        """Create the directories and remove spill files left by a previous run.
+
+        Transfers live in memory, so after a restart no spill file can ever be completed.
+        """
+        self.spill_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for stale in self.spill_dir.iterdir():
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+    def path_for(self, sha256: str) -> Path:
+        """``images/ab/abcdef…``: two hex digits of fan-out keep directories small."""
+        return self.root / sha256[:2] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        return self.path_for(sha256).stat().st_size
+
+    def new_spill_file(self) -> tuple[Path, BinaryIO]:
+        """A fresh temporary file for an upload; the caller must commit or delete it."""
+        self.spill_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=self.spill_dir)
+        return Path(name), os.fdopen(handle, "w+b")
+
+    def commit(self, spill: Path, sha256: str) -> Path:
+        """Move a verified spill file to its content address, durably; dedupe on the way.
+
+        The image must survive a SIGKILL right after the ``OK`` that names it, like the
+        message that carries it, hence the fsync of the file and of its directory.
+        """
+        final = self.path_for(sha256)
+        if final.is_file():
+            spill.unlink(missing_ok=True)
+            return final
+        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(spill, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(spill, final)
+        _fsync_directory(final.parent)
+        return final
+
+    def open_at_chunk(self, sha256: str, index: int, chunk_size: int) -> BinaryIO:
+        """A stored image opened for reading from chunk ``index`` on; the caller closes it."""
+        handle = open(self.path_for(sha256), "rb")  # noqa: SIM115 - returned to the caller
+        handle.seek(index * chunk_size)
+        return handle
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def chunk_count(size: int, chunk_size: int) -> int:
+    """How many chunks of at most ``chunk_size`` bytes carry ``size`` bytes (at least one)."""
+    return max(1, math.ceil(size / chunk_size))
+
+
+# -------------------------------------------------------------------------------- transfers
+
+
+@dataclass(frozen=True)
+class UploadHeader:
+    """The metadata of chunk 0 (§4): where the image goes and what it claims to be."""
+
+    dest_type: str
+    dest: str
+    name: str
+    mime: str
+    size: int
+    sha256: str
+    total: int
+    content: str
+
+    @classmethod
+    def from_chunk(cls, chunk: ImgChunk, limits: Limits) -> UploadHeader:
+        """Read and check the metadata of chunk 0; raises ``RequestError``."""
+        fields = {
+            name: getattr(chunk, name)
+            for name in ("dest_type", "dest", "name", "mime", "size", "sha256")
+        }
+        missing = sorted(name for name, value in fields.items() if not _is_set(value))
+        if missing:
+            raise RequestError(ErrorCode.INVALID, f"chunk 0 lacks {', '.join(missing)}")
+        content = chunk.content if isinstance(chunk.content, str) else ""
+        header = cls(total=chunk.total, content=content, **fields)
+        header.check(limits)
+        return header
+
+    def check(self, limits: Limits) -> None:
+        """Refuse what can be refused before any byte is stored."""
+        pattern = CHANNEL_PATTERN if self.dest_type == "channel" else USER_PATTERN
+        if re.fullmatch(pattern, self.dest) is None:
+            raise RequestError(ErrorCode.INVALID, f"dest {self.dest!r} is not a {self.dest_type}")
+        if self.size > limits.max_image:
+            raise _too_large(f"image of {self.size} bytes exceeds max_image {limits.max_image}")
+        if self.mime not in ALLOWED_MIMES:
+            raise _invalid(f"type {self.mime!r} is not one of {', '.join(sorted(ALLOWED_MIMES))}")
+        if self.size < 1:
+            raise _invalid("an image cannot be empty")
+        fewest = chunk_count(self.size, limits.chunk_size)
+        if not fewest <= self.total <= self.size:
+            raise _invalid(
+                f"total {self.total} chunks cannot carry {self.size} bytes "
+                f"in non-empty chunks of at most {limits.chunk_size}"
+            )
+        if len(self.content) > limits.max_content:
+            raise _too_large(
+                f"caption of {len(self.content)} characters exceeds {limits.max_content}"
+            )
+
+    def attachment(self, info: ImageInfo) -> Attachment:
+        """The §4 attachment, with the type and dimensions the node found, not the claims."""
+        return Attachment(
+            image=self.sha256,
+            name=self.name,
+            mime=info.mime,
+            size=self.size,
+            width=info.width,
+            height=info.height,
+        )
+
+
+def _is_set(value: object) -> bool:
+    return value is not UNSET and value is not None
+
+
+@dataclass
+class UploadTransfer:
+    """One upload in progress: its header, its spill file and how far it got."""
+
+    user: str
+    transfer_id: str
+    header: UploadHeader
+    spill_path: Path
+    spill: BinaryIO
+    owner: Hashable
+    last_activity: float
+    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
+    next_index: int = 0
+    received_bytes: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.next_index == self.header.total
+
+    def append(self, chunk: ImgChunk, chunk_size: int) -> None:
+        """Write one chunk to the spill file; raises ``RequestError`` on any violation."""
+        # §4 "Chunks arrive in order on a connection".
+        if chunk.index != self.next_index:
+            raise _invalid(f"chunk index {chunk.index} out of order: expected {self.next_index}")
+        if chunk.total != self.header.total:
+            raise _invalid(f"chunk total {chunk.total} differs from {self.header.total}")
+        data = _decode_chunk_data(chunk, chunk_size)
+        if not data:
+            raise _invalid(f"chunk {chunk.index} is empty")
+        if self.received_bytes + len(data) > self.header.size:
+            raise _invalid(
+                f"chunk {chunk.index} brings the upload to "
+                f"{self.received_bytes + len(data)} bytes, more than the declared "
+                f"size {self.header.size}"
+            )
+        self.spill.write(data)
+        self.hasher.update(data)
+        self.received_bytes += len(data)
+        self.next_index += 1
+
+    def finish(self) -> Path:
+        """After the last chunk: check size and SHA-256 (§4) and hand over the spill file."""
+        self.spill.close()
+        if self.received_bytes != self.header.size:
+            raise _invalid(
+                f"received {self.received_bytes} bytes, declared size {self.header.size}"
+            )
+        digest = self.hasher.hexdigest()
+        if digest != self.header.sha256:
+            raise _invalid(f"SHA-256 of the data is {digest}, declared {self.header.sha256}")
+        return self.spill_path
+
+    def discard(self) -> None:
+        """Drop the partial data (§4: "the partial transfer is discarded")."""
+        with contextlib.suppress(OSError):
+            self.spill.close()
+        self.spill_path.unlink(missing_ok=True)
+
+
+def _decode_chunk_data(chunk: ImgChunk, chunk_size: int) -> bytes:
+    """Decode a chunk's base64 and hold it to ``chunk_size`` raw bytes (§4)."""
+    # Base64 of chunk_size bytes is 4/3 as long: refuse an oversized field before decoding.
+    if len(chunk.data) > 4 * chunk_count(chunk_size, 3):
+        raise _too_large(f"chunk {chunk.index} holds more than chunk_size {chunk_size} bytes")
+    try:
+        # msgspec's base64 decoder is strict and several times faster than binascii's.
+        data = msgspec.convert(chunk.data, bytes)
+    except msgspec.ValidationError:
+        raise _invalid(f"chunk {chunk.index} data is not valid base64") from None
+    if len(data) > chunk_size:
+        raise _too_large(
+            f"chunk {chunk.index} holds {len(data)} bytes, more than chunk_size {chunk_size}"
+        )
+    return data
+
+
+@dataclass(frozen=True)
+class CompletedUpload:
+    """A finished upload, remembered for a while so a client whose connection dropped
+    before the ``OK`` arrived learns the result from ``IMG_STATUS`` instead of re-sending."""
+
+    total: int
+    image: str
+    msg_id: str
+    timestamp: int
+    finished_at: float
+
+
+TransferKey = tuple[str, str]
+
+
+class TransferRegistry:
+    """The node's uploads in progress, with their limits and their expiry.
+
+    Keyed by (user, transfer id): a transfer belongs to its user, not to the session that
+    started it, so a new session of the same user resumes it. ``owner`` (a session key)
+    counts toward ``max_transfers_per_session`` and moves to whichever session sent the
+    latest chunk.
+    """
+
+    def __init__(self, blobs: ImageBlobStore, limits: Limits, clock: Callable[[], float]) -> None:
+        self.blobs = blobs
+        self.limits = limits
+        self.clock = clock
+        self._active: dict[TransferKey, UploadTransfer] = {}
+        self._completed: dict[TransferKey, CompletedUpload] = {}
+        self._failed: dict[TransferKey, tuple[RequestError, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._active)
+
+    def get(self, user: str, transfer_id: str) -> UploadTransfer | None:
+        return self._active.get((user, transfer_id))
+
+    def completed(self, user: str, transfer_id: str) -> CompletedUpload | None:
+        return self._completed.get((user, transfer_id))
+
+    def failure(self, user: str, transfer_id: str) -> RequestError | None:
+        """Why a transfer failed, remembered until it restarts at chunk 0 or expires.
+
+        §3: an upload gets "a reply only to the last chunk, or to the first that fails":
+        the chunks still in flight after a refusal are dropped without a reply, and the
+        final one (which the client awaits) gets the same error again.
+        """
+        failed = self._failed.get((user, transfer_id))
+        return failed[0] if failed is not None else None
+
+    def pending_bytes(self, user: str) -> int:
+        """Bytes the user's unfinished uploads have declared: they count toward the quota,
+        so that parallel uploads cannot together overrun it."""
+        return sum(t.header.size for (owner, _), t in self._active.items() if owner == user)
+
+    def start(self, user: str, owner: Hashable, chunk: ImgChunk) -> UploadTransfer:
+        """Begin a transfer from its chunk 0 (a repeated chunk 0 restarts the transfer)."""
+        self.discard(user, chunk.transfer)
+        self._completed.pop((user, chunk.transfer), None)
+        self._failed.pop((user, chunk.transfer), None)
+        header = UploadHeader.from_chunk(chunk, self.limits)
+        active_here = sum(1 for t in self._active.values() if t.owner == owner)
+        if active_here >= self.limits.max_transfers_per_session:
+            raise RequestError(
+                ErrorCode.RATE_LIMITED,
+                f"{active_here} uploads already in progress on this session "
+                f"(limit {self.limits.max_transfers_per_session})",
+                retry_after_ms=1000,
+            )
+        path, spill = self.blobs.new_spill_file()
+        transfer = UploadTransfer(
+            user=user,
+            transfer_id=chunk.transfer,
+            header=header,
+            spill_path=path,
+            spill=spill,
+            owner=owner,
+            last_activity=self.clock(),
+        )
+        self._active[(user, chunk.transfer)] = transfer
+        return transfer
+
+    def append(self, user: str, owner: Hashable, chunk: ImgChunk) -> UploadTransfer:
+        """Add a chunk to an active transfer (starting it on index 0); raises ``RequestError``.
+
+        On any violation the transfer is discarded before the error propagates (§4).
+        """
+        try:
+            if chunk.index == 0:
+                transfer = self.start(user, owner, chunk)
+            else:
+                transfer = self._require(user, chunk)
+            transfer.owner = owner
+            transfer.last_activity = self.clock()
+            transfer.append(chunk, self.limits.chunk_size)
+        except RequestError as error:
+            self.fail(user, chunk.transfer, error)
+            raise
+        return transfer
+
+    def fail(self, user: str, transfer_id: str, error: RequestError) -> None:
+        """Discard a transfer and remember why (see ``failure``)."""
+        self.discard(user, transfer_id)
+        self._failed[(user, transfer_id)] = (error, self.clock())
+
+    def _require(self, user: str, chunk: ImgChunk) -> UploadTransfer:
+        transfer = self._active.get((user, chunk.transfer))
+        if transfer is None:
+            raise _invalid(
+                f"no upload {chunk.transfer!r} in progress for chunk {chunk.index} "
+                "(chunk 0 never arrived, or the transfer expired or failed)"
+            )
+        return transfer
+
+    def detach(self, user: str, transfer_id: str) -> UploadTransfer | None:
+        """Take a finished transfer out of the registry; the caller now owns its file."""
+        return self._active.pop((user, transfer_id), None)
+
+    def discard(self, user: str, transfer_id: str) -> None:
+        transfer = self._active.pop((user, transfer_id), None)
+        if transfer is not None:
+            transfer.discard()
+
+    def remember(self, user: str, transfer_id: str, result: CompletedUpload) -> None:
+        self._completed[(user, transfer_id)] = result
+
+    def received(self, user: str, transfer_id: str) -> list[int]:
+        """The chunk indices the node holds for a transfer: in-order arrival makes them a
+        prefix ``0..n-1``; an unknown or expired transfer holds none."""
+        transfer = self._active.get((user, transfer_id))
+        if transfer is not None:
+            return list(range(transfer.next_index))
+        done = self._completed.get((user, transfer_id))
+        return list(range(done.total)) if done is not None else []
+
+    def expire(self) -> int:
+        """Discard transfers idle for ``transfer_timeout``; forget old completions.
+
+        Returns how many transfers were discarded. Call it periodically.
+        """
+        deadline = self.clock() - self.limits.transfer_timeout
+        stale = [key for key, t in self._active.items() if t.last_activity < deadline]
+        for user, transfer_id in stale:
+            self.discard(user, transfer_id)
+        for key in [k for k, c in self._completed.items() if c.finished_at < deadline]:
+            del self._completed[key]
+        for key in [k for k, (_, at) in self._failed.items() if at < deadline]:
+            del self._failed[key]
+        if stale:
+            log.info("discarded %d abandoned image uploads", len(stale))
+        return len(stale)
+
+    def close(self) -> None:
+        """Discard everything (the node is stopping)."""
+        for user, transfer_id in list(self._active):
+            self.discard(user, transfer_id)
+        self._completed.clear()
+        self._failed.clear()
