@@ -37,6 +37,7 @@ from aronanet.proto.messages import Event, Hello, Request
 from aronanet.proto.noise import CipherState, HandshakeState
 
 _NO_AD = b""  # §2: transport messages use "empty associated data".
+_pack_header = HEADER.pack
 
 
 class Role(Enum):
@@ -216,7 +217,12 @@ class Connection:
             raise FrameError(
                 f"plaintext of {len(plaintext)} bytes exceeds limit of {MAX_PLAINTEXT} bytes"
             )
-        self._queue(cipher.encrypt_with_ad(_NO_AD, plaintext))
+        # Inlined _queue(): this runs once per recipient of every channel message.
+        body = cipher.encrypt(plaintext)
+        if self._framed:
+            self._outgoing += (_pack_header(len(body)), body)
+        else:
+            self._outgoing.append(body)
 
     def data_to_send(self) -> bytes:
         """Drain the queued output as one length-prefixed byte string (``framed=True``)."""

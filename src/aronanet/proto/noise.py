@@ -130,6 +130,18 @@ class CipherState:
         self.n = nonce + 1
         return ciphertext
 
+    def encrypt(self, plaintext: bytes) -> bytes:
+        """``encrypt_with_ad`` with the empty AD of every ArTP transport message (§2).
+
+        The fan-out path calls this once per recipient, so it skips the AD argument and the
+        no-key branch: it is only valid on a keyed CipherState (after ``split``).
+        """
+        nonce = self.n
+        if nonce == MAX_NONCE:
+            raise NonceExhaustedError("nonce 2**64-1 is reserved; rekey or reconnect")
+        self.n = nonce + 1
+        return self._aead.encrypt(self._pack_nonce(nonce), plaintext, None)  # type: ignore[union-attr]
+
     def decrypt_with_ad(self, ad: bytes, ciphertext: bytes) -> bytes:
         """Decrypt under the next nonce; ``DecryptError`` on any authentication failure.
 
