@@ -1,0 +1,34 @@
+/**
+ * Two projects: the protocol library in plain Node (WebCrypto, real sockets, a real Python
+ * node), and the app's components under jest-expo with @testing-library/react-native.
+ */
+const esmPackages = [
+  '@noble',
+  '((jest-)?react-native|@react-native(-community)?)',
+  'expo(nent)?',
+  '@expo(nent)?/.*',
+  '@expo-google-fonts/.*',
+  'react-navigation',
+  '@react-navigation/.*',
+  'react-native-svg',
+];
+const transformIgnorePatterns = [`node_modules/(?!(${esmPackages.join('|')}))`];
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'protocol',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/tests/protocol/**/*.test.ts'],
+      transform: { '\\.[jt]sx?$': 'babel-jest' },
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'app',
+      preset: 'jest-expo',
+      testMatch: ['<rootDir>/tests/app/**/*.test.ts?(x)'],
+      transformIgnorePatterns,
+    },
+  ],
+  testTimeout: 30000,
+};

@@ -1,0 +1,9 @@
+/** The end-to-end test: web export + real node + headless Chromium (Debian's) via playwright-core. */
+module.exports = {
+  displayName: 'e2e',
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/tests/e2e/**/*.e2e.test.ts'],
+  transform: { '\\.[jt]sx?$': 'babel-jest' },
+  transformIgnorePatterns: ['node_modules/(?!(@noble)/)'],
+  testTimeout: 180000,
+};

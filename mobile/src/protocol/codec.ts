@@ -1,0 +1,56 @@
+/**
+ * JSON <-> messages. Decoding never throws for bad content: a frame that decrypts but is not
+ * a valid message becomes a `Rejection` (message-level tier), which the client reports and
+ * skips, keeping the session open, as the contract asks of peers (§3).
+ */
+
+import { fromUtf8, utf8 } from './bytes';
+import { checkRequest, eventCheck, type Request, type ServerMessage, VERSION } from './messages';
+import { ValidationError } from './validate';
+
+/** §3: a plaintext is at most 65519 bytes (65535 minus the 16-byte tag). */
+export const MAX_PLAINTEXT = 65535 - 16;
+
+export interface Rejection {
+  readonly rejected: true;
+  readonly reason: string;
+  /** The `re` of the offending message when it could be read, so a waiting request can fail. */
+  readonly re?: string;
+}
+
+export function isRejection(value: ServerMessage | Rejection): value is Rejection {
+  return 'rejected' in value;
+}
+
+/** Encode a request as UTF-8 JSON with `version` "1.0"; undefined fields are left out. */
+export function encodeRequest(request: Request): Uint8Array {
+  const checked = checkRequest(request);
+  const body = utf8(JSON.stringify({ version: VERSION, ...checked }));
+  if (body.length > MAX_PLAINTEXT) {
+    throw new TypeError(`message of ${body.length} bytes exceeds the limit of ${MAX_PLAINTEXT} bytes`);
+  }
+  return body;
+}
+
+/** Decode one server message; anything malformed becomes a `Rejection`. */
+export function decodeServerMessage(plaintext: Uint8Array): ServerMessage | Rejection {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(plaintext));
+  } catch {
+    return { rejected: true, reason: 'not UTF-8 JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { rejected: true, reason: 'not a JSON object' };
+  }
+  const raw = parsed as Record<string, unknown>;
+  const re = typeof raw.re === 'string' ? raw.re : undefined;
+  const check = typeof raw.type === 'string' ? eventCheck(raw.type) : undefined;
+  if (!check) return { rejected: true, reason: `unknown type ${String(raw.type)}`, re };
+  try {
+    return check(raw, String(raw.type));
+  } catch (error) {
+    if (error instanceof ValidationError) return { rejected: true, reason: error.message, re };
+    throw error;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A conversation: history loads as the user scrolls to the top, messages show their sending
+ * state, images can be picked, sent with progress, and opened full screen.
+ */
+import { useCallback, useState } from 'react';
+import { FlatList, Image, Modal, Pressable, Text, View } from 'react-native';
+
+import { MessageBubble } from '../components/MessageBubble';
+import { Button, Field, Header, Notice, styles } from '../components/ui';
+import type { Conversation, LinkStatus } from '../state/chat';
+import type { ImagePick } from '../state/session';
+import { ARONA_LIGHT as colors } from '../theme/theme';
+import { voice } from '../theme/voice';
+
+export interface ChatScreenProps {
+  readonly me: string;
+  readonly link: LinkStatus;
+  readonly conversation: Conversation;
+  readonly onBack: () => void;
+  readonly onSend: (content: string) => Promise<void>;
+  readonly onSendImage: (image: ImagePick) => Promise<void>;
+  readonly onRetry: (localKey: string) => void;
+  readonly onLoadOlder: () => Promise<void>;
+  readonly loadImage: (image: string) => Promise<string>;
+  readonly pickImage: () => Promise<ImagePick | null>;
+}
+
+export function ChatScreen(props: ChatScreenProps) {
+  const { conversation } = props;
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [viewing, setViewing] = useState<string | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const title = conversation.destType === 'channel' ? conversation.dest : `@${conversation.dest}`;
+
+  const report = (action: string) => (caught: unknown) => setError(voice.failure(action, caught));
+
+  const send = () => {
+    const content = draft.trim();
+    if (!content) return;
+    setDraft('');
+    setError(null);
+    props.onSend(content).catch(report('sending'));
+  };
+
+  const attach = async () => {
+    setError(null);
+    try {
+      const image = await props.pickImage();
+      if (image) await props.onSendImage(image);
+    } catch (caught) {
+      report('sending the image')(caught);
+    }
+  };
+
+  const loadOlder = useCallback(() => {
+    if (loadingOlder || conversation.reachedStart) return;
+    setLoadingOlder(true);
+    props
+      .onLoadOlder()
+      .catch(report('loading history'))
+      .finally(() => setLoadingOlder(false));
+  }, [loadingOlder, conversation.reachedStart, props]);
+
+  return (
+    <View style={styles.screen}>
+      <Header
+        title={title}
+        subtitle={props.link === 'online' ? `Sensei ${props.me}` : voice.linkLost(props.link)}
+        right={<Button label="Back" kind="quiet" testID="back" onPress={props.onBack} />}
+      />
+      <FlatList
+        testID="messages"
+        data={conversation.messages as never[]}
+        keyExtractor={(item: { key: string }) => item.key}
+        onStartReached={loadOlder}
+        onStartReachedThreshold={0.2}
+        ListHeaderComponent={
+          conversation.reachedStart ? <Text style={{ color: colors.muted, textAlign: 'center', padding: 8 }}>{voice.beginning(title)}</Text> : null
+        }
+        renderItem={({ item }) => {
+          const message = item as Conversation['messages'][number];
+          return (
+            <MessageBubble
+              message={message}
+              mine={message.from.toLowerCase() === props.me.toLowerCase()}
+              loadImage={props.loadImage}
+              onRetry={() => props.onRetry(message.key)}
+              onViewImage={setViewing}
+            />
+          );
+        }}
+      />
+      {error ? <Notice tone="error" text={error} testID="chat-error" /> : null}
+      <View style={{ flexDirection: 'row', alignItems: 'flex-end', gap: 8, padding: 8, backgroundColor: colors.panel }}>
+        <Button label="Photo" kind="quiet" testID="attach" onPress={attach} />
+        <View style={{ flex: 1 }}>
+          <Field label="Message" testID="composer" value={draft} onChangeText={setDraft} onSubmitEditing={send} placeholder="Say hello to Arona…" />
+        </View>
+        <Button label="Send" testID="send" onPress={send} disabled={!draft.trim()} />
+      </View>
+      <Modal visible={viewing !== null} transparent animationType="fade" onRequestClose={() => setViewing(null)}>
+        <Pressable testID="image-viewer" onPress={() => setViewing(null)} style={{ flex: 1, backgroundColor: '#000000dd', justifyContent: 'center' }}>
+          {viewing ? <Image source={{ uri: viewing }} style={{ width: '100%', height: '80%' }} resizeMode="contain" /> : null}
+        </Pressable>
+      </Modal>
+    </View>
+  );
+}

@@ -1,0 +1,78 @@
+/** The conversation list with unread counts, and a box to join a channel or write to someone. */
+import { useState } from 'react';
+import { FlatList, Pressable, Text, View } from 'react-native';
+
+import { Button, Field, Header, Notice, styles } from '../components/ui';
+import type { Conversation, LinkStatus } from '../state/chat';
+import { ARONA_LIGHT as colors } from '../theme/theme';
+import { voice } from '../theme/voice';
+
+export interface ConversationsScreenProps {
+  readonly user: string;
+  readonly link: LinkStatus;
+  readonly conversations: readonly Conversation[];
+  readonly onOpen: (conversation: Conversation) => void;
+  /** `#channel` joins a channel; a user name opens a direct conversation. */
+  readonly onStart: (target: string) => Promise<void>;
+}
+
+export function ConversationsScreen(props: ConversationsScreenProps) {
+  const [target, setTarget] = useState('');
+  const [error, setError] = useState<string | null>(null);
+
+  const start = async () => {
+    setError(null);
+    try {
+      await props.onStart(target.trim());
+      setTarget('');
+    } catch (caught) {
+      setError(voice.failure(`opening ${target.trim()}`, caught));
+    }
+  };
+
+  return (
+    <View style={styles.screen}>
+      <Header title={`Sensei ${props.user}`} subtitle={props.link === 'online' ? 'online' : props.link === 'connecting' ? 'reconnecting…' : 'offline'} />
+      <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end' }]}>
+        <View style={{ flex: 1 }}>
+          <Field label="Join #channel or message a user" testID="start-target" value={target} onChangeText={setTarget} onSubmitEditing={start} />
+        </View>
+        <Button label="Go" testID="start" onPress={start} disabled={!target.trim()} />
+      </View>
+      {error ? <Notice tone="error" text={error} testID="start-error" /> : null}
+      <FlatList
+        data={props.conversations}
+        keyExtractor={(item) => item.key}
+        ListEmptyComponent={<Notice text={voice.noConversations} />}
+        renderItem={({ item }) => <ConversationRow conversation={item} onPress={() => props.onOpen(item)} />}
+      />
+    </View>
+  );
+}
+
+function ConversationRow({ conversation, onPress }: { conversation: Conversation; onPress: () => void }) {
+  const last = conversation.messages.at(-1);
+  const title = conversation.destType === 'channel' ? conversation.dest : `@${conversation.dest}`;
+  return (
+    <Pressable
+      accessibilityRole="button"
+      testID={`conversation-${conversation.key}`}
+      onPress={onPress}
+      style={{ flexDirection: 'row', padding: 14, borderBottomWidth: 1, borderBottomColor: colors.panel, alignItems: 'center' }}
+    >
+      <View style={{ flex: 1 }}>
+        <Text style={{ color: colors.foreground, fontWeight: '700' }}>{title}</Text>
+        {last ? (
+          <Text numberOfLines={1} style={{ color: colors.muted }}>
+            {last.from}: {last.attachment ? '🖼 image' : last.content}
+          </Text>
+        ) : null}
+      </View>
+      {conversation.unread > 0 ? (
+        <View testID={`unread-${conversation.key}`} style={{ backgroundColor: colors.accent, borderRadius: 12, paddingHorizontal: 8, paddingVertical: 2 }}>
+          <Text style={{ color: '#ffffff', fontWeight: '700' }}>{conversation.unread}</Text>
+        </View>
+      ) : null}
+    </Pressable>
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * Arona's theme: the terminal client's palette (src/aronanet/tui/theme.py), sky blue, white
+ * and soft pink, light and dark. Nick colours match the TUI's: CRC-32 of the case-folded name.
+ */
+
+export interface Palette {
+  readonly dark: boolean;
+  readonly primary: string;
+  readonly secondary: string;
+  readonly accent: string;
+  readonly warning: string;
+  readonly error: string;
+  readonly success: string;
+  readonly foreground: string;
+  readonly muted: string;
+  readonly background: string;
+  readonly surface: string;
+  readonly panel: string;
+  readonly halo: string;
+  readonly highlight: string;
+}
+
+export const ARONA_LIGHT: Palette = {
+  dark: false,
+  primary: '#3a9ad9',
+  secondary: '#7cc4f0',
+  accent: '#e87fa8',
+  warning: '#d98a1f',
+  error: '#cf3f5c',
+  success: '#2f9e6e',
+  foreground: '#22364a',
+  muted: '#5b7288',
+  background: '#f6fbff',
+  surface: '#ffffff',
+  panel: '#e3f2fd',
+  halo: '#e87fa8',
+  highlight: '#fde4ee',
+};
+
+export const ARONA_DARK: Palette = {
+  dark: true,
+  primary: '#6cc4ff',
+  secondary: '#2d6f9e',
+  accent: '#ff9cc2',
+  warning: '#f0b35a',
+  error: '#ff6b86',
+  success: '#6ad49b',
+  foreground: '#e6f3ff',
+  muted: '#9db4cc',
+  background: '#0f1b2a',
+  surface: '#14243a',
+  panel: '#1b3150',
+  halo: '#ff9cc2',
+  highlight: '#4a2338',
+};
+
+const NICK_LIGHT = ['#1f6fb2', '#b8336a', '#2e7d32', '#8e44ad', '#c05621', '#00838f', '#6d4c41', '#3949ab', '#ad1457', '#558b2f', '#5d4037', '#0277bd'];
+const NICK_DARK = ['#7cc4f0', '#ff9cc2', '#8fe3a8', '#c9a2ff', '#ffb877', '#6fe0e6', '#e0c29a', '#a3b5ff', '#ff8fb1', '#c5e88c', '#f5d76e', '#9ad7ff'];
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The stable colour of a name, the same as in the terminal client. */
+export function nickColour(name: string, palette: Palette): string {
+  const colours = palette.dark ? NICK_DARK : NICK_LIGHT;
+  return colours[crc32(new TextEncoder().encode(name.toLowerCase())) % colours.length] as string;
+}

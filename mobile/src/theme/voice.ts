@@ -1,0 +1,31 @@
+/**
+ * Arona's voice, as in the terminal client (src/aronanet/tui/voice.py): cheerful, short and
+ * honest. Whenever something fails, its real code is part of the line.
+ */
+import { ArtpError } from '../protocol/errors';
+
+export const HALO = '˚ ✧ ◯ ✧ ˚';
+
+export const voice = {
+  welcome: 'Hello, Sensei! Which node shall we visit today?',
+  firstSight: (fingerprint: string) =>
+    `Sensei, this is the first time we meet this node. Its fingerprint is ${fingerprint}. I'll remember it!`,
+  keyChanged: (address: string, pinned: string, presented: string) =>
+    `Sensei, careful! The key of ${address} changed: I remembered ${pinned}, it now shows ${presented}. ` +
+    'That can mean someone is in the middle. Only trust it if you know why.',
+  connected: (node: string, address: string) => `Sensei, you are connected to ${node} (${address})!`,
+  loggedIn: (user: string) => `Welcome back, Sensei ${user}!`,
+  joined: (channel: string) => `Sensei, you are connected to ${channel}!`,
+  noConversations: 'No conversations yet, Sensei. Join a channel or write to someone!',
+  linkLost: (reason: string) => `Sensei, the link dropped (${reason}). I'm trying again…`,
+  reconnected: 'We are back, Sensei!',
+  beginning: (name: string) => `That's the very beginning of ${name}, Sensei.`,
+  insecureWeb:
+    'Sensei, this browser only gives me safe encryption over HTTPS or on this computer (localhost). ' +
+    'Please open the node through HTTPS.',
+  failure: (action: string, error: unknown) => {
+    if (error instanceof ArtpError) return `Sorry Sensei, ${action} failed — ${error.message}`;
+    const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return `Sorry Sensei, ${action} failed — ${described}`;
+  },
+};

@@ -1,0 +1,64 @@
+import type { MsgEvent } from '../../src/protocol/messages';
+import { type ChatState, chatReducer, initialChatState, sortedConversations } from '../../src/state/chat';
+
+const msg = (id: string, from: string, dest: string, timestamp = 1, dest_type: 'channel' | 'user' = 'channel'): MsgEvent => ({
+  type: 'MSG', id, from, dest_type, dest, content: `text ${id}`, timestamp,
+});
+
+const loggedIn = (): ChatState => chatReducer(initialChatState, { type: 'loggedIn', user: 'sensei', channels: ['#general'] });
+
+describe('chatReducer', () => {
+  it('lists the channels the user is a member of after login', () => {
+    expect(Object.keys(loggedIn().conversations)).toEqual(['#general']);
+  });
+
+  it('counts unread messages in conversations that are not open', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'messageReceived', message: msg('1', 'arona', '#general') });
+    state = chatReducer(state, { type: 'messageReceived', message: msg('2', 'arona', '#general') });
+    expect(state.conversations['#general']?.unread).toBe(2);
+    state = chatReducer(state, { type: 'conversationOpened', destType: 'channel', dest: '#general' });
+    expect(state.conversations['#general']?.unread).toBe(0);
+  });
+
+  it('files a direct message under the other user, from either side', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'messageReceived', message: msg('1', 'Arona', 'sensei', 1, 'user') });
+    state = chatReducer(state, { type: 'messageReceived', message: msg('2', 'sensei', 'Arona', 2, 'user') });
+    expect(state.conversations['@arona']?.messages.map((m) => m.id)).toEqual(['1', '2']);
+  });
+
+  it('keeps one copy of a message seen live and again in history', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'messageReceived', message: msg('1', 'arona', '#general') });
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('1', 'arona', '#general')], older: false, limit: 50 });
+    expect(state.conversations['#general']?.messages).toHaveLength(1);
+  });
+
+  it('puts older history before what is shown and notices the start of the conversation', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'messageReceived', message: msg('5', 'arona', '#general', 5) });
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('3', 'a', '#general', 3), msg('4', 'a', '#general', 4)], older: true, limit: 50 });
+    expect(state.conversations['#general']?.messages.map((m) => m.id)).toEqual(['3', '4', '5']);
+    expect(state.conversations['#general']?.reachedStart).toBe(true);
+  });
+
+  it('moves a sent message from pending to sent with the node id, or to failed', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:1', content: 'hi', timestamp: 1 });
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:2', content: 'yo', timestamp: 1 });
+    expect(state.conversations['#general']?.messages.map((m) => m.status)).toEqual(['pending', 'pending']);
+    state = chatReducer(state, { type: 'sendSucceeded', key: '#general', localKey: 'local:1', id: 'm9', timestamp: 7 });
+    state = chatReducer(state, { type: 'sendFailed', key: '#general', localKey: 'local:2' });
+    const [first, second] = state.conversations['#general']?.messages ?? [];
+    expect(first).toMatchObject({ id: 'm9', status: 'sent', timestamp: 7 });
+    expect(second).toMatchObject({ status: 'failed' });
+  });
+
+  it('sorts conversations by their latest message', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'messageReceived', message: msg('1', 'arona', '#general', 1) });
+    state = chatReducer(state, { type: 'messageReceived', message: msg('2', 'arona', 'sensei', 9, 'user') });
+    expect(sortedConversations(state).map((c) => c.key)).toEqual(['@arona', '#general']);
+  });
+});

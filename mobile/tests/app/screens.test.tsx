@@ -1,0 +1,174 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react-native';
+
+import { KeyChangedError } from '../../src/protocol/errors';
+import { ChatScreen, type ChatScreenProps } from '../../src/screens/ChatScreen';
+import { ConnectScreen } from '../../src/screens/ConnectScreen';
+import { ConversationsScreen } from '../../src/screens/ConversationsScreen';
+import { LoginScreen } from '../../src/screens/LoginScreen';
+import type { Conversation } from '../../src/state/chat';
+import type { ConnectResult } from '../../src/state/session';
+
+const node: ConnectResult = { node: 'kivotos', fingerprint: 'SHA256:abc', pin: 'first-use' };
+
+describe('ConnectScreen', () => {
+  it('connects to the typed address and hands over the result', async () => {
+    const connected: string[] = [];
+    render(
+      <ConnectScreen
+        initialAddress=""
+        onConnect={async (address) => ({ ...node, node: address })}
+        onTrustNewKey={async () => undefined}
+        onConnected={(result) => connected.push(result.node)}
+      />,
+    );
+    fireEvent.changeText(screen.getByTestId('address'), 'kivotos.example:7778');
+    fireEvent.press(screen.getByTestId('connect'));
+    await waitFor(() => expect(connected).toEqual(['kivotos.example:7778']));
+  });
+
+  it('warns loudly about a changed key and reconnects only after the user trusts it', async () => {
+    const trusted: string[] = [];
+    let attempts = 0;
+    render(
+      <ConnectScreen
+        initialAddress="kivotos:7778"
+        onConnect={async (address) => {
+          attempts += 1;
+          if (trusted.length === 0) throw new KeyChangedError(address, 'SHA256:old', 'SHA256:new');
+          return node;
+        }}
+        onTrustNewKey={async (_address, fingerprint) => void trusted.push(fingerprint)}
+        onConnected={() => undefined}
+      />,
+    );
+    fireEvent.press(screen.getByTestId('connect'));
+    expect(await screen.findByTestId('key-changed')).toHaveTextContent(/SHA256:old.*SHA256:new/);
+    fireEvent.press(screen.getByTestId('trust-new-key'));
+    await waitFor(() => expect(attempts).toBe(2));
+    expect(trusted).toEqual(['SHA256:new']);
+  });
+
+  it('shows the error code when the node cannot be reached', async () => {
+    render(
+      <ConnectScreen
+        initialAddress="nowhere:1"
+        onConnect={async () => {
+          throw new Error('could not reach ws://nowhere:1/artp');
+        }}
+        onTrustNewKey={async () => undefined}
+        onConnected={() => undefined}
+      />,
+    );
+    fireEvent.press(screen.getByTestId('connect'));
+    expect(await screen.findByTestId('connect-error')).toHaveTextContent(/Sorry Sensei, connecting failed/);
+  });
+});
+
+describe('LoginScreen', () => {
+  it('shows the fingerprint on first use and registers with what was typed', async () => {
+    const calls: unknown[] = [];
+    render(<LoginScreen address="kivotos:7778" node={node} onLogin={async (...args) => void calls.push(args)} />);
+    expect(screen.getByTestId('first-use')).toHaveTextContent(/SHA256:abc/);
+    fireEvent.changeText(screen.getByTestId('user'), 'sensei');
+    fireEvent.changeText(screen.getByTestId('password'), 'correct horse');
+    fireEvent.press(screen.getByTestId('register'));
+    await waitFor(() => expect(calls).toEqual([['sensei', 'correct horse', true]]));
+  });
+});
+
+const conversation = (overrides: Partial<Conversation> = {}): Conversation => ({
+  key: '#general',
+  destType: 'channel',
+  dest: '#general',
+  unread: 0,
+  reachedStart: false,
+  messages: [],
+  ...overrides,
+});
+
+describe('ConversationsScreen', () => {
+  it('shows unread counts and opens a conversation when tapped', () => {
+    const opened: string[] = [];
+    render(
+      <ConversationsScreen
+        user="sensei"
+        link="online"
+        conversations={[conversation({ unread: 3 })]}
+        onOpen={(c) => opened.push(c.key)}
+        onStart={async () => undefined}
+      />,
+    );
+    expect(screen.getByTestId('unread-#general')).toHaveTextContent('3');
+    fireEvent.press(screen.getByTestId('conversation-#general'));
+    expect(opened).toEqual(['#general']);
+  });
+});
+
+describe('ChatScreen', () => {
+  const props = (overrides: Partial<ChatScreenProps> = {}): ChatScreenProps => ({
+    me: 'sensei',
+    link: 'online',
+    conversation: conversation({
+      messages: [
+        { key: 'm1', id: 'm1', from: 'arona', content: 'Good morning, Sensei!', timestamp: 1, status: 'sent' },
+        { key: 'local:1', from: 'sensei', content: 'on its way', timestamp: 2, status: 'pending' },
+        { key: 'local:2', from: 'sensei', content: 'lost', timestamp: 3, status: 'failed' },
+      ],
+    }),
+    onBack: () => undefined,
+    onSend: async () => undefined,
+    onSendImage: async () => undefined,
+    onRetry: () => undefined,
+    onLoadOlder: async () => undefined,
+    loadImage: async () => 'data:image/png;base64,AAAA',
+    pickImage: async () => null,
+    ...overrides,
+  });
+
+  it('shows the sending state of my messages', () => {
+    render(<ChatScreen {...props()} />);
+    expect(screen.getByText('Good morning, Sensei!')).toBeTruthy();
+    expect(screen.getByText('sending…')).toBeTruthy();
+    expect(screen.getByText('failed, tap to retry')).toBeTruthy();
+  });
+
+  it('retries a failed message when its status is tapped', () => {
+    const retried: string[] = [];
+    render(<ChatScreen {...props({ onRetry: (key) => retried.push(key) })} />);
+    fireEvent.press(screen.getByText('failed, tap to retry'));
+    expect(retried).toEqual(['local:2']);
+  });
+
+  it('sends the draft and clears the composer', async () => {
+    const sent: string[] = [];
+    render(<ChatScreen {...props({ onSend: async (text) => void sent.push(text) })} />);
+    fireEvent.changeText(screen.getByTestId('composer'), 'Hello Arona!');
+    fireEvent.press(screen.getByTestId('send'));
+    expect(sent).toEqual(['Hello Arona!']);
+    expect(screen.getByTestId('composer').props.value).toBe('');
+  });
+
+  it('sends a picked image', async () => {
+    const images: string[] = [];
+    const picked = { bytes: new Uint8Array([1]), name: 'arona.png', mime: 'image/png' };
+    render(<ChatScreen {...props({ pickImage: async () => picked, onSendImage: async (image) => void images.push(image.name) })} />);
+    fireEvent.press(screen.getByTestId('attach'));
+    await waitFor(() => expect(images).toEqual(['arona.png']));
+  });
+
+  it('shows a received image once it is downloaded, and progress while mine uploads', async () => {
+    const attachment = { type: 'image' as const, image: 'a'.repeat(64), name: 'a.png', mime: 'image/png', size: 4, width: 10, height: 10 };
+    const messages = [
+      { key: 'm2', id: 'm2', from: 'arona', content: '', timestamp: 1, status: 'sent' as const, attachment },
+      { key: 'local:3', from: 'sensei', content: '', timestamp: 2, status: 'pending' as const, previewUri: 'data:x', progress: 0.5 },
+    ];
+    render(<ChatScreen {...props({ conversation: conversation({ messages }) })} />);
+    await waitFor(() => expect(screen.getAllByTestId('message-image')).toHaveLength(2));
+    expect(screen.getByTestId('upload-progress')).toBeTruthy();
+  });
+
+  it('tells the user when the start of the conversation is reached', () => {
+    render(<ChatScreen {...props({ conversation: conversation({ reachedStart: true }) })} />);
+    expect(screen.getByText("That's the very beginning of #general, Sensei.")).toBeTruthy();
+  });
+});

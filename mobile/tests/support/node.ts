@@ -1,0 +1,104 @@
+/**
+ * Starts a real AronaNET node (`python -m aronanet serve`) on free ports in a fresh data
+ * directory, and stops it. The node is ready when its TCP port accepts connections (§5).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { PYTHON } from './paths';
+
+export interface RunningNode {
+  readonly tcpPort: number;
+  readonly wsPort: number;
+  readonly dataDir: string;
+  /** `127.0.0.1:Q`, the address a user types in the app. */
+  readonly wsAddress: string;
+  readonly wsUrl: string;
+  readonly httpUrl: string;
+  /** The node's fingerprint as `aronanet fingerprint` prints it. */
+  fingerprint(): string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntilReady(child: ChildProcess, ports: number[], log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the node exited with ${child.exitCode}:\n${log()}`);
+    const ready = await Promise.all(ports.map(accepts));
+    if (ready.every(Boolean)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the node did not listen within 30 s:\n${log()}`);
+}
+
+export interface StartOptions {
+  readonly webDir?: string;
+}
+
+export async function startNode(options: StartOptions = {}): Promise<RunningNode> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-mobile-'));
+  const [tcpPort, wsPort] = [await freePort(), await freePort()];
+  const args = ['-m', 'aronanet', 'serve', '--data-dir', dataDir, '--host', '127.0.0.1'];
+  args.push('--port', String(tcpPort), '--ws-port', String(wsPort), '--rate-limit', 'off');
+  if (process.env.ARONANET_NODE_ARGS) args.push(...process.env.ARONANET_NODE_ARGS.split(' '));
+  if (options.webDir) args.push('--web-dir', options.webDir);
+  const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (data: Buffer) => (output = (output + data.toString()).slice(-4000)));
+  child.stderr?.on('data', (data: Buffer) => (output = (output + data.toString()).slice(-4000)));
+  try {
+    await waitUntilReady(child, [tcpPort, wsPort], () => output);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    tcpPort,
+    wsPort,
+    dataDir,
+    wsAddress: `127.0.0.1:${wsPort}`,
+    wsUrl: `ws://127.0.0.1:${wsPort}/artp`,
+    httpUrl: `http://127.0.0.1:${wsPort}/`,
+    fingerprint: () =>
+      execFileSync(PYTHON, ['-m', 'aronanet', 'fingerprint', '--data-dir', dataDir], { encoding: 'utf8' }).trim(),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          fs.rmSync(dataDir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
