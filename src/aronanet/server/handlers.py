@@ -1,0 +1,317 @@
+"""Requests to replies: ONE table of handlers, and the one place errors become ``ERROR``.
+
+The dispatcher checks, once for every request: authentication (§3: before ``AUTH`` only
+``AUTH``, ``PING`` and ``PONG``), the session's rate limit, then runs the handler. A handler
+returns its reply (usually ``ctx.ok(...)``), ``None`` for no reply, or ``Later(awaitable)``
+for a reply that must wait (``MSG`` waits for its group commit) without holding up the
+session's next requests. Errors, in exactly one place (``_error``):
+
+* ``RequestError`` -> one ``ERROR`` with its code, message, extra fields and ``re``;
+* any other exception -> logged (type and location only: never content or secrets) and
+  answered ``INTERNAL`` with no details (§3: never leak a stack trace).
+
+Other modules add handlers with ``HandlerTable.register``; a module
+``aronanet.server.image_handlers`` with ``register_handlers(table)`` is picked up by the node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from aronanet.errors import ErrorCode, RequestError
+from aronanet.proto import codec
+from aronanet.proto.codec import Rejection
+from aronanet.proto.messages import (
+    PRE_AUTH_REQUESTS,
+    Auth,
+    ChannelInfo,
+    Error,
+    ImgChunk,
+    ImgGet,
+    ImgStatus,
+    Join,
+    JoinEvent,
+    ListChannels,
+    Ok,
+    Part,
+    PartEvent,
+    Ping,
+    Pong,
+    PongReply,
+    Topic,
+    TopicEvent,
+)
+from aronanet.server.channels import Channel
+from aronanet.server.logs import log_event
+from aronanet.server.services import Services
+from aronanet.server.session import Inbound, Session
+from aronanet.server.store.base import ChannelRow, user_key
+
+logger = logging.getLogger(__name__)
+
+Reply = msgspec.Struct | None
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A reply that follows once ``answer`` completes; later requests are handled meanwhile."""
+
+    answer: Awaitable[Reply]
+
+
+Outcome = Reply | Later
+Handler = Callable[["RequestContext", Any], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What a handler gets besides its request: the node's services and the session."""
+
+    services: Services
+    session: Session
+    request_id: str | UnsetType
+
+    @property
+    def user(self) -> str:
+        """The logged-in user's name (the dispatcher guarantees one outside pre-auth types)."""
+        assert self.session.user is not None
+        return self.session.user
+
+    def ok(self, **fields: Any) -> Ok:
+        """The ``OK`` reply to this request, carrying ``re`` when it had an ``id`` (§3)."""
+        return Ok(re=self.request_id, **fields)
+
+    def reply(self, message: msgspec.Struct) -> None:
+        """Send one reply now, in order (for streamed replies such as ``IMG_GET``)."""
+        self.session.reply(message)
+
+    def broadcast(self, recipients: Iterable[str], event: msgspec.Struct) -> None:
+        """Deliver ``event`` to every session of ``recipients`` but the requesting one."""
+        self.services.router.deliver(tuple(recipients), codec.encode(event), self.session.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    handler: Handler
+    rate_limited: bool
+
+
+class HandlerTable:
+    """Request type -> handler. Built by the node; extended by other modules."""
+
+    def __init__(self) -> None:
+        self._entries: dict[type, Entry] = {}
+
+    def register(self, request_type: type, handler: Handler, *, rate_limited: bool = False) -> None:
+        """Handle ``request_type`` with ``handler``, replacing any previous one.
+
+        ``rate_limited`` requests spend a token of the session's bucket (§5).
+        """
+        self._entries[request_type] = Entry(handler, rate_limited)
+
+    def get(self, request_type: type) -> Entry | None:
+        return self._entries.get(request_type)
+
+    def types(self) -> frozenset[type]:
+        return frozenset(self._entries)
+
+
+class Dispatcher:
+    """Runs each request of a session through the checks, its handler and error mapping."""
+
+    def __init__(self, table: HandlerTable, services: Services) -> None:
+        self._table = table
+        self._services = services
+
+    async def dispatch(self, session: Session, item: Inbound) -> None:
+        if isinstance(item, Rejection):
+            # §3: not JSON / not an object / wrong fields -> ERROR, the session stays open.
+            session.reply(Error(code=item.code, message=item.message, re=_re(item.re)))
+            return
+        request_id: str | UnsetType = getattr(item, "id", UNSET)
+        try:
+            outcome = await self._run(session, item, request_id)
+        except Exception as exc:
+            session.reply(self._error(exc, item, request_id))
+            return
+        if isinstance(outcome, Later):
+            session.reply_later(
+                asyncio.ensure_future(self._settle(outcome.answer, item, request_id))
+            )
+        elif outcome is not None:
+            session.reply(outcome)
+
+    async def _run(
+        self, session: Session, item: msgspec.Struct, request_id: str | UnsetType
+    ) -> Outcome:
+        if session.user is None and not isinstance(item, PRE_AUTH_REQUESTS):
+            # §3: "Before a successful AUTH, only AUTH and PING are allowed".
+            raise RequestError(ErrorCode.NOT_AUTHENTICATED, "log in first with AUTH")
+        entry = self._table.get(type(item))
+        if entry is None:
+            raise RequestError(ErrorCode.UNKNOWN_TYPE, f"this node does not handle {_tag(item)}")
+        if entry.rate_limited and session.rate_bucket is not None:
+            wait = session.rate_bucket.try_spend()
+            if wait:
+                # §5: RATE_LIMITED with retry_after_ms; the message is dropped, session stays.
+                raise RequestError(
+                    ErrorCode.RATE_LIMITED, f"slow down: retry in {wait} ms", retry_after_ms=wait
+                )
+        return await entry.handler(RequestContext(self._services, session, request_id), item)
+
+    async def _settle(
+        self, answer: Awaitable[Reply], item: msgspec.Struct, request_id: str | UnsetType
+    ) -> Reply:
+        try:
+            return await answer
+        except Exception as exc:
+            return self._error(exc, item, request_id)
+
+    def _error(self, exc: Exception, item: msgspec.Struct, request_id: str | UnsetType) -> Error:
+        """The one mapping from an exception to the ``ERROR`` a client sees."""
+        if isinstance(exc, RequestError):
+            extra = {k: v for k, v in exc.extra.items() if k in _ERROR_EXTRA_FIELDS}
+            error = Error(code=exc.code, message=exc.message, re=request_id)
+            return msgspec.structs.replace(error, **extra) if extra else error
+        log_event(
+            logger,
+            "handler_failed",
+            logging.ERROR,
+            request=_tag(item),
+            error=type(exc).__name__,
+            at=_where(exc),
+        )
+        return Error(code=ErrorCode.INTERNAL, message="internal error", re=request_id)
+
+
+_ERROR_EXTRA_FIELDS = frozenset(Error.__struct_fields__) - {"code", "message", "re", "version"}
+
+
+def _re(request_id: str | None) -> str | UnsetType:
+    return UNSET if request_id is None else request_id
+
+
+def _tag(item: msgspec.Struct) -> str:
+    return str(type(item).__struct_config__.tag)
+
+
+def _where(exc: Exception) -> str:
+    """``file:line`` of the innermost frame: enough to find a bug, nothing of the data."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
+# ============================================================== accounts, channels, keep-alive
+
+
+async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
+    """§3 AUTH: log in, or ``register: true`` to create the account and log in."""
+    if ctx.session.user is not None:
+        raise RequestError(ErrorCode.INVALID, f"this session is already logged in as {ctx.user}")
+    accounts = ctx.services.accounts
+    if request.register:
+        name = await accounts.register(request.user, request.password, ctx.session.peer)
+    else:
+        name = await accounts.login(request.user, request.password, ctx.session.peer)
+    ctx.session.authenticate(name)
+    log_event(logger, "logged_in", session=ctx.session.id, user=name, registered=request.register)
+    return ctx.ok(user=name, channels=ctx.services.channels.of_user(name))
+
+
+async def handle_join(ctx: RequestContext, request: Join) -> Ok:
+    """§3 JOIN: "Channels are created on first JOIN. Membership is persistent"."""
+    services, user = ctx.services, ctx.user
+    channel = services.channels.get(request.channel)
+    if channel is None or not channel.has_member(user):
+        now = services.now()
+        await services.store.join_channel(ChannelRow(request.channel, "", now), user)
+        channel = services.channels.add_member(request.channel, user, now)
+        event = JoinEvent(id=services.ids.next(), from_=user, channel=channel.name, timestamp=now)
+        ctx.broadcast(channel.member_keys(), event)  # §3 JOIN event: "the channel's members"
+    return ctx.ok(channel=channel.name, topic=channel.topic, members=channel.member_names())
+
+
+async def handle_part(ctx: RequestContext, request: Part) -> Ok:
+    """§3 PART; the event goes to "the remaining members and the leaver's other sessions"."""
+    services, user = ctx.services, ctx.user
+    channel = member_channel(services, request.channel, user)
+    await services.store.part_channel(channel.name, user)
+    services.channels.remove_member(channel.name, user)
+    event = PartEvent(
+        id=services.ids.next(), from_=user, channel=channel.name, timestamp=services.now()
+    )
+    ctx.broadcast((*channel.member_keys(), user_key(user)), event)
+    return ctx.ok(channel=channel.name)
+
+
+async def handle_topic(ctx: RequestContext, request: Topic) -> Ok:
+    """Extension TOPIC: a member sets the topic; the TOPIC event goes to the members."""
+    services, user = ctx.services, ctx.user
+    channel = member_channel(services, request.channel, user)
+    await services.store.set_topic(channel.name, request.topic)
+    channel.topic = request.topic
+    event = TopicEvent(
+        id=services.ids.next(),
+        from_=user,
+        channel=channel.name,
+        topic=request.topic,
+        timestamp=services.now(),
+    )
+    ctx.broadcast(channel.member_keys(), event)
+    return ctx.ok(channel=channel.name, topic=channel.topic)
+
+
+async def handle_list(ctx: RequestContext, request: ListChannels) -> Ok:
+    """Extension LIST: every channel with its topic and member count."""
+    infos = [
+        ChannelInfo(name=c.name, topic=c.topic, members=len(c.members))
+        for c in ctx.services.channels.all()
+    ]
+    return ctx.ok(channel_list=infos)
+
+
+async def handle_ping(ctx: RequestContext, request: Ping) -> PongReply:
+    """§3 PING: answered ``PONG`` with ``re``, before or after AUTH."""
+    return PongReply(re=ctx.request_id)
+
+
+async def handle_pong(ctx: RequestContext, request: Pong) -> None:
+    """The answer to the node's keep-alive PING: nothing to reply."""
+    ctx.session.pong_received()
+
+
+async def images_disabled(ctx: RequestContext, request: msgspec.Struct) -> Reply:
+    """Stands in for the image handlers until ``server/image_handlers.py`` replaces it."""
+    raise RequestError(ErrorCode.INVALID, "image transfers are not enabled on this node")
+
+
+def member_channel(services: Services, name: str, user: str) -> Channel:
+    """The channel ``name`` if ``user`` is a member of it, else ``NOT_IN_CHANNEL``."""
+    channel = services.channels.get(name)
+    if channel is None or not channel.has_member(user):
+        raise RequestError(ErrorCode.NOT_IN_CHANNEL, f"you are not a member of {name}")
+    return channel
+
+
+def register_core_handlers(table: HandlerTable) -> None:
+    """Accounts, channels, keep-alive, and the image placeholders."""
+    table.register(Auth, handle_auth)
+    table.register(Join, handle_join, rate_limited=True)
+    table.register(Part, handle_part, rate_limited=True)
+    table.register(Topic, handle_topic, rate_limited=True)
+    table.register(ListChannels, handle_list)
+    table.register(Ping, handle_ping)
+    table.register(Pong, handle_pong)
+    for image_request in (ImgChunk, ImgStatus, ImgGet):
+        table.register(image_request, images_disabled)

@@ -1,0 +1,162 @@
+"""Messages: ``MSG`` (store once, then route) and ``HISTORY``; reused by image messages.
+
+The ``MSG`` hot path: the request was decoded and validated once by the codec; here the
+message is stored once (group commit) and, only after its batch commits, encoded once and
+handed to the router, and the sender gets ``OK`` (§3: "OK to a MSG means the message is
+durably stored and routed"). Message ids are the store's increasing integer ids as strings,
+so ``HISTORY after: <last id seen>`` returns exactly what a client missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from aronanet.errors import ErrorCode, RequestError
+from aronanet.proto import codec
+from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
+from aronanet.server.handlers import HandlerTable, Later, RequestContext, member_channel
+from aronanet.server.store.base import (
+    HistoryQuery,
+    MessageRow,
+    NewMessage,
+    dm_conversation,
+    user_key,
+)
+
+#: Room kept in a HISTORY reply for the OK envelope around the messages.
+_ENVELOPE_BYTES = 512
+
+_MAX_ID = 2**63 - 1
+
+_attachment_decoder = msgspec.json.Decoder(Attachment)
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a message goes: its stored form and the users it reaches."""
+
+    dest_type: str
+    dest: str  # the channel, or the recipient's registered name
+    conversation: str
+    recipients: tuple[str, ...]  # user keys; the sender's other sessions included
+
+
+async def resolve_destination(ctx: RequestContext, dest_type: str, dest: str) -> Destination:
+    """Check the sender may write to ``dest``: a channel member, or an existing user (DM)."""
+    services, user = ctx.services, ctx.user
+    if dest_type == "channel":
+        channel = member_channel(services, dest, user)
+        return Destination("channel", channel.name, channel.name, channel.member_keys())
+    recipient = await services.accounts.canonical_name(dest)
+    if recipient is None:
+        raise RequestError(ErrorCode.NO_SUCH_USER, f"there is no user {dest}")
+    # §3: a DM goes to the recipient and to every session of the sender but the one sending.
+    recipients = (user_key(recipient), user_key(user))
+    return Destination("user", recipient, dm_conversation(user, recipient), recipients)
+
+
+async def post_message(
+    ctx: RequestContext,
+    destination: Destination,
+    content: str,
+    attachment: Attachment | None = None,
+) -> MsgEvent:
+    """Store a message, then route it; returns the event once stored and routed."""
+    services = ctx.services
+    row = await services.store.append_message(
+        NewMessage(
+            conversation=destination.conversation,
+            sender=ctx.user,
+            dest_type=destination.dest_type,
+            dest=destination.dest,
+            content=content,
+            timestamp=services.now(),
+            attachment=None if attachment is None else codec.encode(attachment).decode(),
+        )
+    )
+    event = message_event(row)
+    if destination.dest_type == "channel":
+        # Membership may have changed while the batch committed: route to who is in now.
+        channel = services.channels.get(destination.dest)
+        recipients = channel.member_keys() if channel else destination.recipients
+    else:
+        recipients = destination.recipients
+    ctx.broadcast(recipients, event)
+    return event
+
+
+async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
+    """§3 MSG: ``OK`` with ``msg_id`` and ``timestamp``, after the message is committed."""
+    limit = ctx.services.limits.max_content
+    if len(request.content) > limit:
+        raise RequestError(
+            ErrorCode.TOO_LARGE,
+            f"content of {len(request.content)} characters exceeds limit of {limit}",
+        )
+    destination = await resolve_destination(ctx, request.dest_type, request.dest)
+    return Later(_acknowledge(ctx, destination, request.content))
+
+
+async def _acknowledge(ctx: RequestContext, destination: Destination, content: str) -> Ok:
+    event = await post_message(ctx, destination, content)
+    # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK".
+    return ctx.ok(msg_id=event.id, timestamp=event.timestamp)
+
+
+async def handle_history(ctx: RequestContext, request: History) -> Ok:
+    """§3 HISTORY: latest ``limit``, or ``limit`` right before/after an id; oldest first."""
+    destination = await resolve_destination(ctx, request.dest_type, request.dest)
+    query = HistoryQuery(
+        conversation=destination.conversation,
+        limit=min(request.limit, ctx.services.limits.max_history),
+        before=_message_id(request.before, "before"),
+        after=_message_id(request.after, "after"),
+    )
+    rows = await ctx.services.store.history(query)
+    events = [message_event(row) for row in rows]
+    budget = ctx.session.conn.max_plaintext - _ENVELOPE_BYTES
+    # Paging forward (after) keeps the oldest; otherwise the newest, next to the anchor.
+    return ctx.ok(messages=fit(events, budget, keep_newest=query.after is None))
+
+
+def message_event(row: MessageRow) -> MsgEvent:
+    """A stored message as the ``MSG`` event every reader gets (live and in HISTORY)."""
+    return MsgEvent(
+        id=str(row.id),
+        from_=row.sender,
+        dest_type=row.dest_type,  # type: ignore[arg-type]  # the store holds only valid ones
+        dest=row.dest,
+        content=row.content,
+        timestamp=row.timestamp,
+        attachment=_attachment_decoder.decode(row.attachment) if row.attachment else msgspec.UNSET,
+    )
+
+
+def fit(events: list[MsgEvent], budget: int, *, keep_newest: bool) -> list[MsgEvent]:
+    """The longest run of ``events`` whose JSON fits ``budget`` bytes (one ArTP message)."""
+    used, kept = 0, 0
+    ordered = reversed(events) if keep_newest else iter(events)
+    for event in ordered:
+        used += len(codec.encode(event)) + 1
+        if used > budget:
+            break
+        kept += 1
+    return events[len(events) - kept :] if keep_newest else events[:kept]
+
+
+def _message_id(value: str | msgspec.UnsetType, field: str) -> int | None:
+    if value is msgspec.UNSET:
+        return None
+    assert isinstance(value, str)
+    if not (value.isascii() and value.isdigit()):
+        raise RequestError(
+            ErrorCode.INVALID, f"`{field}` {value[:64]!r} is not a message id of this node"
+        )
+    return min(int(value), _MAX_ID)  # SQLite integers are 64-bit; larger means "after all"
+
+
+def register_messaging_handlers(table: HandlerTable) -> None:
+    table.register(SendMsg, handle_msg, rate_limited=True)
+    table.register(History, handle_history)

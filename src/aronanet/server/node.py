@@ -1,0 +1,286 @@
+"""The node: builds every part from ``NodeSettings``, listens, and shuts down without loss.
+
+Composition only: the store, broker, accounts, channels and router become ``Services``;
+the handler table becomes a ``Dispatcher``; each accepted connection becomes a ``Session``.
+Shutdown order is what makes it lose nothing (§5 "stops cleanly"): stop accepting, stop
+reading, let every session finish what it already received, drain the store's writer (every
+acknowledged message is then on disk), flush the replies, and only then close the sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import itertools
+import logging
+import time
+from collections.abc import Callable
+
+from msgspec import UNSET
+
+from aronanet import identity
+from aronanet.proto.connection import Connection, Role
+from aronanet.proto.messages import Hello, HelloLimits
+from aronanet.server.accounts import Accounts
+from aronanet.server.broker.base import Broker
+from aronanet.server.broker.local import LocalBroker
+from aronanet.server.channels import Channels
+from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
+from aronanet.server.logs import log_event
+from aronanet.server.messaging import register_messaging_handlers
+from aronanet.server.ratelimit import Clock, TokenBucket
+from aronanet.server.router import Router
+from aronanet.server.services import EventIds, Services
+from aronanet.server.session import Session
+from aronanet.server.settings import NodeSettings
+from aronanet.server.store.base import Store
+from aronanet.server.store.sqlite import SqliteStore
+from aronanet.transport.base import Stream
+from aronanet.transport.tcp import serve_tcp
+from aronanet.transport.ws import WebSocketEndpoint
+
+logger = logging.getLogger(__name__)
+
+#: Modules that extend the handler table with ``register_handlers(table)``, if installed.
+EXTENSIONS = ("aronanet.server.image_handlers",)
+#: A TCP peer is dropped when this many bytes per allowed queued message are unsent.
+BYTES_PER_QUEUED_MESSAGE = 1024
+#: How long shutdown waits for sessions to finish requests they already sent.
+DRAIN_TIMEOUT = 10.0
+
+
+class Node:
+    """One running ArTP node; ``start()``, then ``stop()`` (or ``run_until_stopped()``)."""
+
+    def __init__(
+        self,
+        settings: NodeSettings,
+        *,
+        store: Store | None = None,
+        broker: Broker | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Clock = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.store = store or SqliteStore(settings.database_path)
+        self.broker = broker or LocalBroker()
+        self._wall_clock = wall_clock
+        self._monotonic = monotonic
+        self._sessions: dict[str, Session] = {}
+        self._per_address: dict[str, int] = {}
+        self._session_ids = itertools.count(1)
+        self._servers: list[asyncio.AbstractServer] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._stopped = asyncio.Event()
+        self.tcp_port: int | None = None
+        self.ws_port: int | None = None
+
+    # ------------------------------------------------------------------ start
+
+    async def start(self) -> None:
+        """Load the key and the state, then listen; returns once the ports accept."""
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._key = await asyncio.to_thread(identity.load_or_create_key, settings.key_path)
+        self.fingerprint = identity.fingerprint(identity.public_key_bytes(self._key))
+        await self.store.open()
+        await self.broker.start()
+        self.services = self._build_services()
+        self.services.channels.load(
+            await self.store.load_channels(), await self.store.load_memberships()
+        )
+        #: The request table in use; extensions and tests may register more handlers.
+        self.handlers = build_handler_table()
+        self._dispatcher = Dispatcher(self.handlers, self.services)
+        self.hello = build_hello(settings)
+        await self._listen()
+        self._tasks.append(asyncio.create_task(self._keep_alive_loop()))
+        log_event(
+            logger, "node_started", tcp=self.tcp_port, ws=self.ws_port, fingerprint=self.fingerprint
+        )
+
+    def _build_services(self) -> Services:
+        settings = self.settings
+        accounts = Accounts(
+            self.store,
+            hashing=settings.hashing,
+            throttle=settings.login_throttle,
+            registration_open=settings.registration_open,
+            wall_clock=self._wall_clock,
+            monotonic=self._monotonic,
+        )
+        return Services(
+            settings=settings,
+            store=self.store,
+            accounts=accounts,
+            channels=Channels(),
+            router=Router(self.broker),
+            ids=EventIds(),
+            wall_clock=self._wall_clock,
+            monotonic=self._monotonic,
+        )
+
+    async def _listen(self) -> None:
+        settings, limits = self.settings, self.settings.limits
+        tcp = await serve_tcp(
+            settings.host,
+            settings.port,
+            self._accept,
+            max_backlog_bytes=max(
+                limits.max_outgoing_queue * BYTES_PER_QUEUED_MESSAGE, 4 * limits.max_frame
+            ),
+        )
+        self._servers.append(tcp)
+        self.tcp_port = tcp.sockets[0].getsockname()[1]
+        if settings.ws_port is not None:
+            endpoint = WebSocketEndpoint(
+                self._accept,
+                max_frame=limits.max_frame,
+                max_backlog_messages=limits.max_outgoing_queue,
+                origins=settings.ws_origins,
+                web_root=settings.web_dir,
+            )
+            ws = await endpoint.serve(settings.host, settings.ws_port)
+            self._servers.append(ws)  # type: ignore[arg-type]  # same close/wait_closed
+            self.ws_port = next(iter(ws.sockets)).getsockname()[1]
+
+    # ------------------------------------------------------------------ sessions
+
+    def _accept(self, stream: Stream) -> Session | None:
+        """A new connection: refuse it when stopping or over the per-address limit."""
+        limit = self.settings.limits.max_connections_per_address
+        count = self._per_address.get(stream.peer_host, 0)
+        if self._stopping or count >= limit:
+            log_event(logger, "connection_refused", peer=stream.peer_host, open=count, limit=limit)
+            return None
+        self._per_address[stream.peer_host] = count + 1
+        limits = self.settings.limits
+        conn = Connection(
+            Role.SERVER,
+            self._key,
+            framed=stream.framed,
+            hello=self.hello,
+            max_frame=limits.max_frame,
+        )
+        bucket = (
+            TokenBucket(limits.rate_messages_per_second, limits.rate_burst, self._monotonic)
+            if limits.rate_limit_enabled
+            else None
+        )
+        session = Session(
+            f"s{next(self._session_ids)}",
+            stream,
+            conn,
+            router=self.services.router,
+            dispatch=self._dispatcher.dispatch,
+            monotonic=self._monotonic,
+            rate_bucket=bucket,
+            on_closed=self._session_closed,
+        )
+        session.start_handshake_timer(limits.handshake_timeout)
+        self._sessions[session.id] = session
+        return session
+
+    def _session_closed(self, session: Session) -> None:
+        self._sessions.pop(session.id, None)
+        remaining = self._per_address.get(session.peer, 1) - 1
+        if remaining > 0:
+            self._per_address[session.peer] = remaining
+        else:
+            self._per_address.pop(session.peer, None)
+
+    @property
+    def session_count(self) -> int:
+        return len(self._sessions)
+
+    async def _keep_alive_loop(self) -> None:
+        """PING idle sessions and close silent ones (§3 PING: "a client idle for 60 s")."""
+        limits = self.settings.limits
+        interval = min(5.0, max(0.05, min(limits.idle_ping_after, limits.idle_close_after) / 4))
+        ids = self.services.ids
+        while True:
+            await asyncio.sleep(interval)
+            now = self._monotonic()
+            for session in list(self._sessions.values()):
+                session.keep_alive(now, limits.idle_ping_after, limits.idle_close_after, ids.next)
+
+    # ------------------------------------------------------------------ stop
+
+    def request_stop(self) -> None:
+        """Begin a clean shutdown (from a signal handler); ``run_until_stopped`` returns after."""
+        if not self._stopping:
+            asyncio.get_running_loop().create_task(self.stop())
+
+    async def run_until_stopped(self) -> None:
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        """Stop without losing anything acknowledged or already received; idempotent."""
+        if self._stopping:
+            await self._stopped.wait()
+            return
+        self._stopping = True
+        for server in self._servers:
+            server.close()
+        for task in self._tasks:
+            task.cancel()
+        sessions = list(self._sessions.values())
+        for session in sessions:
+            session.stream.pause_reading()
+        await self._drain(sessions)
+        await self.store.close()
+        for session in list(self._sessions.values()):
+            session.close("node shutting down")
+        for server in self._servers:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), timeout=5)
+        await self.broker.close()
+        log_event(logger, "node_stopped")
+        self._stopped.set()
+
+    async def _drain(self, sessions: list[Session]) -> None:
+        if not sessions:
+            return
+        drains = [asyncio.ensure_future(session.drain()) for session in sessions]
+        _, pending = await asyncio.wait(drains, timeout=DRAIN_TIMEOUT)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log_event(logger, "drain_timeout", logging.WARNING, sessions=len(pending))
+
+
+def build_handler_table() -> HandlerTable:
+    """The core handlers, then any installed extension (which may replace placeholders)."""
+    table = HandlerTable()
+    register_core_handlers(table)
+    register_messaging_handlers(table)
+    for name in EXTENSIONS:
+        if importlib.util.find_spec(name) is not None:
+            module = importlib.import_module(name)
+            register = getattr(module, "register_handlers", None)
+            if register is not None:
+                register(table)
+    return table
+
+
+def build_hello(settings: NodeSettings) -> Hello:
+    """§2 HELLO: "the values are the node's real limits; more keys may follow"."""
+    limits = settings.limits
+    return Hello(
+        node=settings.node_name,
+        limits=HelloLimits(
+            max_frame=limits.max_frame,
+            max_content=limits.max_content,
+            chunk_size=limits.chunk_size,
+            max_image=limits.max_image,
+            max_image_pixels=limits.max_image_pixels,
+            max_history=limits.max_history,
+            rate_messages_per_second=limits.rate_messages_per_second
+            if limits.rate_limit_enabled
+            else UNSET,
+            rate_burst=limits.rate_burst if limits.rate_limit_enabled else UNSET,
+        ),
+    )

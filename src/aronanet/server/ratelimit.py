@@ -1,0 +1,92 @@
+"""Token buckets with an injected clock: flood control for sessions and login attempts.
+
+A bucket holds up to ``burst`` tokens and regains ``rate`` tokens per second. Spending
+a token that is not there is refused with the time until one will be, which the node
+reports as ``retry_after_ms`` (ArTP §5: the message is dropped, the session stays open).
+The clock is a parameter so tests step time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """One bucket; ``try_spend`` returns 0 when allowed, else the wait in milliseconds."""
+
+    rate: float
+    burst: int
+    clock: Clock
+    tokens: float = -1.0
+    updated: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError(
+                f"a bucket needs rate > 0 and burst >= 1, got {self.rate}, {self.burst}"
+            )
+        self.tokens = float(self.burst)
+        self.updated = self.clock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def wait_ms(self, cost: float = 1.0) -> int:
+        """0 if ``cost`` tokens are there now, else the milliseconds until they will be."""
+        self._refill()
+        if self.tokens >= cost:
+            return 0
+        return max(1, math.ceil((cost - self.tokens) / self.rate * 1000))
+
+    def try_spend(self, cost: float = 1.0) -> int:
+        """Spend ``cost`` tokens if present (returns 0), else the milliseconds to wait."""
+        wait = self.wait_ms(cost)
+        if wait == 0:
+            self.tokens -= cost
+        return wait
+
+    def is_full(self) -> bool:
+        self._refill()
+        return self.tokens >= self.burst
+
+
+class BucketMap:
+    """Buckets by key (an address, an account), forgetting full ones to bound memory."""
+
+    def __init__(self, rate: float, burst: int, clock: Clock, max_keys: int = 65536) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def retry_after_ms(self, key: str) -> int:
+        """0 if ``key`` has a token left (without spending it), else the wait in ms."""
+        bucket = self._buckets.get(key)
+        return 0 if bucket is None else bucket.wait_ms()
+
+    def spend(self, key: str) -> int:
+        """Spend one token of ``key``'s bucket; 0 when allowed, else the wait in ms."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self._max_keys:
+                self._forget_full()
+            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst, self._clock)
+        return bucket.try_spend()
+
+    def _forget_full(self) -> None:
+        for key in [key for key, bucket in self._buckets.items() if bucket.is_full()]:
+            del self._buckets[key]
+        if len(self._buckets) >= self._max_keys:  # still full of offenders: drop the oldest
+            for key in list(self._buckets)[: self._max_keys // 2]:
+                del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)

@@ -1,0 +1,55 @@
+"""What every handler may use, in one object built by the node: store, accounts, routing.
+
+Handlers receive it through their ``RequestContext`` instead of importing globals, so tests
+build a node with their own store, clock or ids, and nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aronanet.config import Limits
+from aronanet.server.accounts import Accounts
+from aronanet.server.channels import Channels
+from aronanet.server.ratelimit import Clock
+from aronanet.server.router import Router
+from aronanet.server.settings import NodeSettings
+from aronanet.server.store.base import Store
+
+
+@dataclass(slots=True)
+class EventIds:
+    """Ids of events that are not stored messages (JOIN, PART, TOPIC, PING).
+
+    §3: ids are "opaque string, unique on the node". A random prefix per process keeps them
+    unique across restarts; the ``e`` keeps them apart from message ids, which are digits.
+    """
+
+    prefix: str = field(default_factory=lambda: "e" + secrets.token_hex(4) + "-")
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self._counter)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: NodeSettings
+    store: Store
+    accounts: Accounts
+    channels: Channels
+    router: Router
+    ids: EventIds
+    wall_clock: Callable[[], float]
+    monotonic: Clock
+
+    @property
+    def limits(self) -> Limits:
+        return self.settings.limits
+
+    def now(self) -> int:
+        """§3: "timestamp (integer Unix seconds, set by the server)"."""
+        return int(self.wall_clock())

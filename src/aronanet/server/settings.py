@@ -1,0 +1,157 @@
+"""The node's settings: defaults, then a TOML file, then command-line flags.
+
+``NodeSettings`` is one frozen object built once at start-up and handed to every part of
+the node, so that no module reads the environment or the clock of the configuration on its
+own. The limits the node enforces are ``config.Limits`` (the contract's defaults), nested
+here so that the TOML file and the flags can override each one.
+
+The TOML file mirrors the flags::
+
+    host = "0.0.0.0"
+    port = 7777
+    ws_port = 7778
+    node_name = "arona"
+    registration = true
+    [limits]
+    max_content = 2000
+    rate_messages_per_second = 5.0
+    [accounts]
+    time_cost = 3
+    memory_kib = 65536
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import platformdirs
+
+from aronanet.config import DEFAULT_TCP_PORT, DEFAULT_WS_PORT, Limits
+
+
+class SettingsError(ValueError):
+    """The configuration file or a flag holds a value the node cannot run with."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordHashing:
+    """Argon2id cost parameters (RFC 9106 low-memory profile by default).
+
+    Tests lower them to keep registration fast; production keeps the defaults.
+    """
+
+    time_cost: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginThrottle:
+    """Failed logins allowed per address and per account before further tries are refused."""
+
+    burst: int = 10
+    refill_per_second: float = 0.2
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory used when ``--data-dir`` is not given."""
+    return Path(platformdirs.user_data_dir("aronanet"))
+
+
+def default_web_dir() -> Path | None:
+    """The web client bundled in the package (``aronanet/web``), if it was built into it."""
+    candidate = Path(__file__).resolve().parent.parent / "web"
+    return candidate if candidate.is_dir() else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeSettings:
+    """Everything a node needs to run; built by ``load_settings``."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    #: 127.0.0.1 by default so that a fresh node is not exposed until its owner says so.
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_TCP_PORT
+    ws_port: int | None = DEFAULT_WS_PORT
+    node_name: str = "aronanet"
+    registration_open: bool = True
+    #: WebSocket origins allowed to connect besides the node's own; None allows every origin.
+    ws_origins: tuple[str, ...] | None = None
+    web_dir: Path | None = field(default_factory=default_web_dir)
+    use_uvloop: bool = True
+    log_level: str = "WARNING"
+    limits: Limits = field(default_factory=Limits)
+    hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+    @property
+    def key_path(self) -> Path:
+        """The node's static key: its identity (ArTP §2)."""
+        return self.data_dir / "node.key"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "aronanet.sqlite3"
+
+
+#: TOML top-level key -> NodeSettings field, for the keys whose names differ.
+_TOML_RENAMES = {"registration": "registration_open", "uvloop": "use_uvloop"}
+_PATH_FIELDS = {"data_dir", "web_dir"}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a configuration file; a missing or malformed file is a ``SettingsError``."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise SettingsError(f"configuration file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"configuration file {path} is not valid TOML: {exc}") from exc
+
+
+def _section(cls: type[Any], values: dict[str, Any], base: Any, name: str) -> Any:
+    """Overlay one TOML table on a nested settings object, refusing unknown keys."""
+    if not isinstance(values, dict):
+        raise SettingsError(f"[{name}] must be a table")
+    try:
+        if cls is Limits:
+            merged = msgspec.structs.asdict(base) | values
+            return msgspec.convert(merged, Limits)
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise SettingsError(f"unknown key(s) in [{name}]: {', '.join(sorted(unknown))}")
+        return replace(base, **values)
+    except (msgspec.ValidationError, TypeError) as exc:
+        raise SettingsError(f"[{name}]: {exc}") from exc
+
+
+def from_mapping(values: dict[str, Any], base: NodeSettings | None = None) -> NodeSettings:
+    """Overlay a parsed TOML document (or any mapping) on ``base``."""
+    settings = base or NodeSettings()
+    changes: dict[str, Any] = {}
+    known = {f.name for f in fields(NodeSettings)}
+    nested = {"limits": Limits, "hashing": PasswordHashing, "login_throttle": LoginThrottle}
+    aliases = {"accounts": "hashing"}
+    for key, value in values.items():
+        target = aliases.get(key, _TOML_RENAMES.get(key, key))
+        if target in nested:
+            changes[target] = _section(nested[target], value, getattr(settings, target), key)
+        elif target in known:
+            changes[target] = _coerce(target, value)
+        else:
+            raise SettingsError(f"unknown configuration key {key!r}")
+    return replace(settings, **changes)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in _PATH_FIELDS:
+        return None if value in (None, "") else Path(value).expanduser()
+    if name == "ws_origins":
+        return None if value is None else tuple(value)
+    return value

@@ -1,0 +1,123 @@
+"""The SQLite store on real files: schema, users, membership, history paging, group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from aronanet.server.store.base import (
+    ChannelRow,
+    DuplicateUserError,
+    HistoryQuery,
+    NewMessage,
+    UserRow,
+    dm_conversation,
+)
+from aronanet.server.store.schema import migrate, register_migrations
+from aronanet.server.store.sqlite import SqliteStore
+
+
+@pytest.fixture
+async def store(tmp_path):
+    opened = SqliteStore(tmp_path / "node.sqlite3")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+def message(conversation: str, content: str) -> NewMessage:
+    return NewMessage(conversation, "alice", "channel", conversation, content, 1700000000)
+
+
+async def test_user_names_are_unique_case_insensitively(store):
+    await store.create_user(UserRow("Alice", "hash", 1))
+    with pytest.raises(DuplicateUserError):
+        await store.create_user(UserRow("ALICE", "other", 2))
+    found = await store.get_user("alice")
+    assert found is not None and found.name == "Alice"
+    assert await store.get_user("bob") is None
+
+
+async def test_membership_persists_across_reopening(tmp_path):
+    path = tmp_path / "m.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    await store.create_user(UserRow("bob", "h", 1))
+    await store.join_channel(ChannelRow("#a", "", 5), "Bob")
+    await store.set_topic("#a", "news")
+    await store.close()
+    store = SqliteStore(path)
+    await store.open()
+    assert await store.load_channels() == [ChannelRow("#a", "news", 5)]
+    assert await store.load_memberships() == [("#a", "bob")]
+    await store.part_channel("#a", "BOB")
+    assert await store.load_memberships() == []
+    await store.close()
+
+
+async def test_message_ids_increase_and_history_pages_oldest_first(store):
+    ids = [(await store.append_message(message("#c", f"m{n}"))).id for n in range(6)]
+    await store.append_message(message("#other", "elsewhere"))
+    assert ids == sorted(ids)
+
+    async def contents(**query):
+        rows = await store.history(HistoryQuery(conversation="#c", **query))
+        return [row.content for row in rows]
+
+    assert await contents(limit=2) == ["m4", "m5"]
+    assert await contents(limit=2, before=ids[3]) == ["m1", "m2"]
+    assert await contents(limit=2, after=ids[3]) == ["m4", "m5"]
+    assert await contents(limit=50, after=ids[5]) == []
+    assert await contents(limit=50, before=ids[0]) == []
+
+
+async def test_attachment_column_round_trips(store):
+    stored = await store.append_message(
+        NewMessage("#i", "a", "channel", "#i", "", 1, attachment='{"type":"image"}')
+    )
+    [row] = await store.history(HistoryQuery(conversation="#i", limit=1))
+    assert row.attachment == '{"type":"image"}' and row.id == stored.id
+
+
+async def test_concurrent_writes_share_commits(store):
+    before = store.commits
+    await asyncio.gather(*(store.append_message(message("#g", f"m{n}")) for n in range(200)))
+    assert store.commits - before < 200  # group commit: many messages per transaction
+    rows = await store.history(HistoryQuery(conversation="#g", limit=200))
+    assert len(rows) == 200
+
+
+async def test_one_failing_job_does_not_spoil_its_batch(store):
+    await store.create_user(UserRow("taken", "h", 1))
+    results = await asyncio.gather(
+        store.append_message(message("#b", "kept")),
+        store.create_user(UserRow("TAKEN", "h", 2)),
+        store.append_message(message("#b", "kept too")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], DuplicateUserError)
+    rows = await store.history(HistoryQuery(conversation="#b", limit=5))
+    assert [row.content for row in rows] == ["kept", "kept too"]
+
+
+def test_dm_conversation_is_the_same_from_both_sides():
+    assert dm_conversation("Alice", "bob") == dm_conversation("BOB", "alice")
+    assert dm_conversation("a", "b") != dm_conversation("a", "c")
+
+
+def test_migrations_run_once_and_components_can_add_tables(tmp_path):
+    conn = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    register_migrations("testcomponent", ("CREATE TABLE extra (x INTEGER);",))
+    try:
+        assert migrate(conn)["testcomponent"] == 1
+        assert migrate(conn)["core"] == 1  # second run: nothing to do, nothing fails
+        conn.execute("INSERT INTO extra VALUES (1)")
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+        assert "attachment" in columns
+    finally:
+        from aronanet.server.store import schema
+
+        schema._REGISTRY.pop("testcomponent")
+        conn.close()
