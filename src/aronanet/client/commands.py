@@ -1,0 +1,298 @@
+"""Slash commands as IRC users expect them, parsed into values (pure: no I/O, no state).
+
+``parse(line)`` turns what the user typed into a command value or a ``CommandError`` whose
+text says what was wrong and how to write it; nothing here raises. The table ``COMMANDS`` is
+the one source for parsing, ``/help`` and tab completion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Plain text for the current buffer (``//text`` sends a literal ``/text``)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class JoinCommand:
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartCommand:
+    channel: str | None  # None: the current buffer
+
+
+@dataclass(frozen=True, slots=True)
+class MsgCommand:
+    target: str  # a channel or a user
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCommand:
+    user: str
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeCommand:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCommand:
+    topic: str | None  # None: show the current topic
+
+
+@dataclass(frozen=True, slots=True)
+class NamesCommand:
+    channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListCommand:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ClearCommand:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCommand:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCommand:
+    topic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuitCommand:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ImgCommand:
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeCommand:
+    variant: str | None  # "light", "dark", or None to toggle
+
+
+@dataclass(frozen=True, slots=True)
+class CommandError:
+    """What went wrong, in words for the user, with the usage line when it helps."""
+
+    message: str
+
+
+Command: TypeAlias = (
+    Say
+    | JoinCommand
+    | PartCommand
+    | MsgCommand
+    | QueryCommand
+    | MeCommand
+    | TopicCommand
+    | NamesCommand
+    | ListCommand
+    | ClearCommand
+    | CloseCommand
+    | HelpCommand
+    | QuitCommand
+    | ImgCommand
+    | ThemeCommand
+)
+Parser: TypeAlias = Callable[[str], Command | CommandError]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    usage: str
+    summary: str
+    parse: Parser
+    aliases: tuple[str, ...] = ()
+
+
+def normalise_channel(name: str) -> str | None:
+    """``general`` and ``#General`` both mean ``#general``; None when no valid name results."""
+    channel = name if name.startswith("#") else f"#{name}"
+    channel = channel.lower()
+    return channel if re.fullmatch(CHANNEL_PATTERN, channel) else None
+
+
+def is_user_name(name: str) -> bool:
+    return re.fullmatch(USER_PATTERN, name) is not None
+
+
+def _split(args: str) -> tuple[str, str]:
+    head, _, rest = args.strip().partition(" ")
+    return head, rest.strip()
+
+
+def _usage(name: str) -> CommandError:
+    spec = _BY_NAME[name]
+    return CommandError(f"usage: {spec.usage} — {spec.summary}")
+
+
+def _bad_channel(name: str) -> CommandError:
+    return CommandError(
+        f"{name!r} is not a channel name: use # and 1-32 of a-z, 0-9, _ or -, like #general"
+    )
+
+
+def _bad_user(name: str) -> CommandError:
+    return CommandError(f"{name!r} is not a user name: 1-32 of A-Z, a-z, 0-9, _ or -")
+
+
+def _parse_join(args: str) -> Command | CommandError:
+    name, _ = _split(args)
+    if not name:
+        return _usage("join")
+    channel = normalise_channel(name)
+    return JoinCommand(channel) if channel else _bad_channel(name)
+
+
+def _parse_part(args: str) -> Command | CommandError:
+    name, _ = _split(args)
+    if not name:
+        return PartCommand(None)
+    channel = normalise_channel(name)
+    return PartCommand(channel) if channel else _bad_channel(name)
+
+
+def _parse_msg(args: str) -> Command | CommandError:
+    target, text = _split(args)
+    if not target or not text:
+        return _usage("msg")
+    if target.startswith("#"):
+        channel = normalise_channel(target)
+        return MsgCommand(channel, text) if channel else _bad_channel(target)
+    return MsgCommand(target, text) if is_user_name(target) else _bad_user(target)
+
+
+def _parse_query(args: str) -> Command | CommandError:
+    user, text = _split(args)
+    if not user:
+        return _usage("query")
+    if not is_user_name(user):
+        return _bad_user(user)
+    return QueryCommand(user, text or None)
+
+
+def _parse_me(args: str) -> Command | CommandError:
+    text = args.strip()
+    return MeCommand(text) if text else _usage("me")
+
+
+def _parse_topic(args: str) -> Command | CommandError:
+    return TopicCommand(args.strip() or None)
+
+
+def _parse_names(args: str) -> Command | CommandError:
+    name, _ = _split(args)
+    if not name:
+        return NamesCommand(None)
+    channel = normalise_channel(name)
+    return NamesCommand(channel) if channel else _bad_channel(name)
+
+
+def _parse_help(args: str) -> Command | CommandError:
+    topic, _ = _split(args)
+    return HelpCommand(topic.lstrip("/").lower() or None)
+
+
+def _parse_img(args: str) -> Command | CommandError:
+    path = args.strip().strip('"')
+    return ImgCommand(path) if path else _usage("img")
+
+
+def _parse_theme(args: str) -> Command | CommandError:
+    variant, _ = _split(args)
+    if variant and variant.lower() not in ("light", "dark"):
+        return CommandError(f"there is a light and a dark theme, not {variant!r}: /theme light")
+    return ThemeCommand(variant.lower() or None)
+
+
+def _no_args(command: Command) -> Parser:
+    return lambda _args: command
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("join", "/join #channel", "join a channel (created on first join)", _parse_join),
+    CommandSpec(
+        "part", "/part [#channel]", "leave a channel (default: this one)", _parse_part, ("leave",)
+    ),
+    CommandSpec("msg", "/msg NAME TEXT", "send TEXT to a user or channel", _parse_msg),
+    CommandSpec("query", "/query USER [TEXT]", "open a private conversation", _parse_query),
+    CommandSpec("me", "/me ACTION", "say what you are doing, in the third person", _parse_me),
+    CommandSpec("topic", "/topic [TEXT]", "show or set the channel topic", _parse_topic),
+    CommandSpec("names", "/names [#channel]", "list the channel's members", _parse_names),
+    CommandSpec("list", "/list", "list the node's channels", _no_args(ListCommand())),
+    CommandSpec("clear", "/clear", "clear this buffer's screen", _no_args(ClearCommand())),
+    CommandSpec(
+        "close", "/close", "close this buffer (a channel is also left)", _no_args(CloseCommand())
+    ),
+    CommandSpec("img", "/img PATH", "send an image file", _parse_img),
+    CommandSpec("theme", "/theme [light|dark]", "switch the Arona theme", _parse_theme),
+    CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),
+    CommandSpec("quit", "/quit", "leave the client", _no_args(QuitCommand()), ("exit",)),
+)
+
+_BY_NAME: dict[str, CommandSpec] = {
+    name: spec for spec in COMMANDS for name in (spec.name, *spec.aliases)
+}
+
+
+def command_names() -> list[str]:
+    """Every command and alias with its slash, for tab completion."""
+    return sorted(f"/{name}" for name in _BY_NAME)
+
+
+def find_command(name: str) -> CommandSpec | None:
+    return _BY_NAME.get(name.lower().lstrip("/"))
+
+
+def parse(line: str) -> Command | CommandError | None:
+    """Parse one input line; None for a blank line (nothing to do)."""
+    if not line.strip():
+        return None
+    if not line.startswith("/"):
+        return Say(line)
+    if line.startswith("//"):
+        return Say(line[1:])
+    name, _, args = line[1:].partition(" ")
+    spec = find_command(name)
+    if spec is None:
+        close = difflib.get_close_matches(name.lower(), list(_BY_NAME), n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(f'/{n}' for n in close)}?)" if close else ""
+        return CommandError(f"unknown command /{name}{hint}; /help lists them all")
+    return spec.parse(args)
+
+
+def help_lines(topic: str | None) -> list[str]:
+    """The text of ``/help``: one line per command, or the usage of one."""
+    if topic is None:
+        return [f"{spec.usage:<24} {spec.summary}" for spec in COMMANDS]
+    spec = find_command(topic)
+    if spec is None:
+        return [f"there is no /{topic}; /help lists every command"]
+    aliases = f" (also /{', /'.join(spec.aliases)})" if spec.aliases else ""
+    return [f"{spec.usage} — {spec.summary}{aliases}"]

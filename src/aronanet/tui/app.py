@@ -1,0 +1,236 @@
+"""``AronaApp``: the terminal client. It owns the state, wires screens to the session.
+
+State lives in the pure reducer (``aronanet.client.state``); the app applies actions and
+re-renders the visible screen at most once per refresh, however many actions arrived (a busy
+channel's batch costs one render). The connector, clock, time zone and backoff are injected,
+so tests drive the real app against a real node with a fixed clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from aronanet.client.commands import command_names
+from aronanet.client.state import (
+    Action,
+    Activated,
+    ChatState,
+    HistoryFailed,
+    Noted,
+    OlderRequested,
+    first_message_id,
+    reduce,
+)
+from aronanet.errors import ClientError, KeyChangedError
+from aronanet.tui import voice
+from aronanet.tui.command_runner import CommandRunner
+from aronanet.tui.screens.chat import ChatScreen
+from aronanet.tui.screens.login import Credentials, CredentialsSubmitted, LoginScreen
+from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
+from aronanet.tui.session import Backoff, ChatSession, Connector, Login
+from aronanet.tui.settings import ChatSettings, save_settings
+from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
+from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+
+
+class AronaApp(App[int]):
+    CSS_PATH = "aronanet.tcss"
+    TITLE = "AronaNET"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        connector: Connector,
+        *,
+        settings: ChatSettings | None = None,
+        config_dir: Path | None = None,
+        forget_key: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        tz: TimeZone = None,
+        backoff: Backoff | None = None,
+        theme_name: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or ChatSettings()
+        self.state = ChatState()
+        self._config_dir = config_dir
+        self._forget_key = forget_key
+        self._clock = clock
+        self._tz = tz
+        self._initial_theme = theme_name or self.settings.theme or LIGHT
+        self._render_scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.session = ChatSession(
+            connector,
+            self.dispatch,
+            lambda: self.state,
+            clock,
+            backoff=backoff,
+            on_key_changed=self._key_changed_later,
+        )
+        self.runner = CommandRunner(self, self.session)
+
+    # ---------------------------------------------------------------- state
+
+    def dispatch(self, action: Action) -> None:
+        """Apply ``action``; the screen re-renders once after the current burst."""
+        self.state = reduce(self.state, action)
+        if not self._render_scheduled:
+            self._render_scheduled = True
+            self.call_later(self._render_state)
+
+    def _render_state(self) -> None:
+        self._render_scheduled = False
+        screen = self._chat_screen()
+        if screen is not None:
+            screen.show(self.state)
+
+    def _chat_screen(self) -> ChatScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def quit(self) -> None:
+        self.exit(0)
+
+    # --------------------------------------------------------------- theme
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The Arona variables the stylesheet uses, for any theme (the palette's own too)."""
+        return {**super().get_theme_variable_defaults(), **ARONA_LIGHT.variables}
+
+    def on_mount(self) -> None:
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = self._initial_theme if self._initial_theme in THEMES else LIGHT
+        self.push_screen(LoginScreen(self.settings.address, self.settings.user))
+
+    def toggle_theme(self, variant: str | None = None) -> None:
+        target = {"light": LIGHT, "dark": DARK}.get(variant or "", other_variant(self.theme))
+        self.theme = target
+        self._remember(theme=target)
+
+    def action_toggle_theme(self) -> None:
+        self.toggle_theme()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Arona: light theme", "Sky blue on white", lambda: self.toggle_theme("light")
+        )
+        yield SystemCommand(
+            "Arona: dark theme", "Sky blue on night", lambda: self.toggle_theme("dark")
+        )
+
+    # --------------------------------------------------------------- login
+
+    async def on_credentials_submitted(self, message: CredentialsSubmitted) -> None:
+        self.spawn(self._log_in(message.credentials))
+
+    async def _log_in(self, credentials: Credentials) -> None:
+        login = Login(credentials.address, credentials.user, credentials.password)
+        try:
+            await self.session.start(
+                login, register=credentials.register, trust_new=self._ask_trust
+            )
+        except KeyChangedError as error:
+            self._show_login_error("KEY_CHANGED: refused, the node's key is not the pinned one")
+            if await self._confirm_key_change(error):
+                await self._log_in(credentials)
+            return
+        except ClientError as error:
+            self._show_login_error(voice.failure("logging in", error))
+            return
+        self._remember(address=credentials.address, user=credentials.user)
+        await self.enter_chat()
+
+    def _show_login_error(self, text: str) -> None:
+        screen = self.screen
+        if hasattr(screen, "show_error"):
+            screen.show_error(text)
+
+    async def _ask_trust(self, address: str, fingerprint: str) -> bool:
+        return await self._ask(TrustScreen(address, fingerprint))
+
+    async def _confirm_key_change(self, error: KeyChangedError) -> bool:
+        accepted = await self._ask(KeyChangedScreen(error.address, error.pinned, error.presented))
+        if accepted and self._forget_key is not None:
+            self._forget_key(error.address)
+        return accepted and self._forget_key is not None
+
+    def _key_changed_later(self, error: KeyChangedError) -> None:
+        """During a reconnect: stop, show the refusal; accepting needs a fresh login."""
+
+        async def ask() -> None:
+            if await self._confirm_key_change(error):
+                self.runner.note("New key accepted, Sensei. Start `aronanet chat` again to use it.")
+
+        self.spawn(ask())
+
+    async def _ask(self, screen: TrustScreen | KeyChangedScreen) -> bool:
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.push_screen(screen, callback=lambda result: answer.set_result(bool(result)))
+        return await answer
+
+    async def enter_chat(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        await self.push_screen(ChatScreen(self._vocabulary, tz=self._tz))
+        self.dispatch(Noted(voice.logged_in(self.state.me or ""), self.now()))
+
+    def _remember(self, **changes: str) -> None:
+        if self._config_dir is None:
+            return
+        current = self.settings.__dict__ | changes
+        self.settings = ChatSettings(**current)
+        save_settings(self._config_dir, self.settings)
+
+    # ---------------------------------------------------------------- chat
+
+    def on_chat_screen_line_entered(self, message: ChatScreen.LineEntered) -> None:
+        self.runner.run(message.line)
+
+    def on_chat_screen_switch_to(self, message: ChatScreen.SwitchTo) -> None:
+        self.dispatch(Activated(message.key))
+
+    def on_message_log_need_older(self, message: MessageLog.NeedOlder) -> None:
+        buffer = self.state.buffers.get(message.key)
+        anchor = first_message_id(buffer) if buffer else None
+        if buffer is None or anchor is None or buffer.older != "idle":
+            return
+        self.dispatch(OlderRequested(buffer.key))
+
+        async def load() -> None:
+            try:
+                await self.session.load_older(buffer, anchor)
+            except ClientError as error:
+                self.dispatch(HistoryFailed(buffer.key))
+                self.runner.note(voice.failure("loading older messages", error), error=True)
+
+        self.spawn(load())
+
+    def _vocabulary(self) -> tuple[list[str], list[str], list[str]]:
+        buffers = self.state.buffers.values()
+        nicks = {*self.state.current.members}
+        nicks.update(b.name for b in buffers if b.kind == "user")
+        channels = [b.name for b in buffers if b.kind == "channel"]
+        return sorted(nicks), channels, command_names()
+
+    async def action_quit(self) -> None:
+        await self.session.close()
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        await self.session.close()

@@ -1,0 +1,146 @@
+"""The login and registration screens: where to connect, and who you are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+ARONA_ART = r"""
+      ˚  ✧  ◯  ✧  ˚
+    ╭───────────────╮
+    │   A r o n a   │
+    ╰───────────────╯
+"""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    address: str
+    user: str
+    password: str
+    register: bool
+
+
+class CredentialsSubmitted(Message):
+    """Posted by both screens; the app connects and answers with ``show_error``."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self.credentials = credentials
+
+
+class _AccountScreen(Screen[None]):
+    """Shared by login and registration: the fields, the error line, the busy state."""
+
+    TITLE_TEXT = ""
+    SUBMIT_LABEL = ""
+    REGISTER = False
+
+    def __init__(self, address: str = "", user: str = "") -> None:
+        super().__init__()
+        self._address, self._user = address, user
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="account-card"):
+            yield Static(ARONA_ART, id="arona-art")
+            yield Label(self.TITLE_TEXT, id="account-title")
+            yield Input(self._address, placeholder="node address (host:port)", id="address")
+            yield Input(self._user, placeholder="user name", id="user")
+            yield Input(placeholder="password (8+ characters)", password=True, id="password")
+            yield from self.extra_fields()
+            yield Label("", id="account-error")
+            with Horizontal(id="account-buttons"):
+                yield Button(self.SUBMIT_LABEL, variant="primary", id="submit")
+                yield from self.extra_buttons()
+        yield Footer()
+
+    def extra_fields(self) -> ComposeResult:
+        yield from ()
+
+    def extra_buttons(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        empty = next((i for i in self.query(Input) if not i.value), None)
+        (empty or self.query_one("#password", Input)).focus()
+
+    def value(self, field: str) -> str:
+        return self.query_one(f"#{field}", Input).value
+
+    def validate(self) -> str | None:
+        if not self.value("address").strip():
+            return "Sensei, which node? Type its address, like 127.0.0.1:7777."
+        if not self.value("user").strip():
+            return "Sensei, I need your user name."
+        if len(self.value("password")) < 8:
+            return "Passwords have at least 8 characters, Sensei."
+        return None
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "submit":
+            self.submit()
+
+    def submit(self) -> None:
+        problem = self.validate()
+        if problem:
+            self.show_error(problem)
+            return
+        self.show_error("Connecting…", error=False)
+        self.query_one("#submit", Button).disabled = True
+        credentials = Credentials(
+            self.value("address").strip(),
+            self.value("user").strip(),
+            self.value("password"),
+            self.REGISTER,
+        )
+        self.post_message(CredentialsSubmitted(credentials))
+
+    def show_error(self, text: str, *, error: bool = True) -> None:
+        label = self.query_one("#account-error", Label)
+        label.update(text)
+        label.set_class(error, "error")
+        self.query_one("#submit", Button).disabled = not error
+
+
+class LoginScreen(_AccountScreen):
+    TITLE_TEXT = "Welcome back, Sensei!"
+    SUBMIT_LABEL = "Log in"
+    BINDINGS = [("ctrl+r", "register", "Create an account")]  # noqa: RUF012
+
+    def extra_buttons(self) -> ComposeResult:
+        yield Button("Create an account", id="to-register")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "to-register":
+            self.action_register()
+        else:
+            super().on_button_pressed(event)
+
+    def action_register(self) -> None:
+        self.app.push_screen(RegisterScreen(self.value("address"), self.value("user")))
+
+
+class RegisterScreen(_AccountScreen):
+    TITLE_TEXT = "Nice to meet you, Sensei! Choose a name."
+    SUBMIT_LABEL = "Create account"
+    REGISTER = True
+    BINDINGS = [("escape", "back", "Back to login")]  # noqa: RUF012
+
+    def extra_fields(self) -> ComposeResult:
+        yield Input(placeholder="password again", password=True, id="confirm")
+
+    def validate(self) -> str | None:
+        if self.value("password") != self.value("confirm"):
+            return "The two passwords differ, Sensei."
+        return super().validate()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,57 @@
+"""Arona's voice: every system line the client shows, in one place.
+
+Cheerful, short, and honest: whenever the node or the link reports an error, its real code
+is part of the line, so the words never hide what happened.
+"""
+
+from __future__ import annotations
+
+from aronanet.errors import ClientError
+
+HALO = "˚ ✧ ◯ ✧ ˚"
+
+
+def connected(node: str, address: str) -> str:
+    return f"Sensei, you are connected to {node} ({address})!"
+
+
+def logged_in(user: str) -> str:
+    return f"Welcome back, Sensei {user}! Type /help whenever you need me."
+
+
+def joined(channel: str, members: int) -> str:
+    people = "person" if members == 1 else "people"
+    return f"Sensei, you are connected to {channel}! {members} {people} here."
+
+
+def parted(channel: str) -> str:
+    return f"You left {channel}, Sensei. I kept the door open."
+
+
+def link_lost(reason: str, retry_in: float) -> str:
+    return f"Sensei, the link dropped ({reason}). Trying again in {retry_in:.0f}s…"
+
+
+def reconnected(missed: int) -> str:
+    if missed:
+        return f"We're back, Sensei! I caught up on {missed} message(s) you missed."
+    return "We're back, Sensei! Nothing was missed."
+
+
+def failure(action: str, error: BaseException) -> str:
+    """An error line that always carries the real code (``CODE: message``)."""
+    if isinstance(error, ClientError):
+        return f"Sorry Sensei, {action} failed — {error.code}: {error.message}"
+    return f"Sorry Sensei, {action} failed — {type(error).__name__}: {error}"
+
+
+def no_channel_here(command: str) -> str:
+    return f"Sensei, /{command} works in a channel; switch to one first (Ctrl+N / Ctrl+P)."
+
+
+def offline_queued() -> str:
+    return "Sensei, we're offline: I'll send it as soon as the link is back."
+
+
+def scrollback_start(name: str) -> str:
+    return f"That's the very beginning of {name}, Sensei."

@@ -1,0 +1,82 @@
+"""The sidebar: every channel and private conversation with unread and highlight marks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+
+from aronanet.client.state import Buffer, ChatState
+
+
+class BufferList(Widget):
+    """Renders ``ChatState.buffers`` in order; a click posts ``BufferList.Selected``."""
+
+    COMPONENT_CLASSES = {  # noqa: RUF012 - Textual's own convention
+        "buffer-list--active",
+        "buffer-list--unread",
+        "buffer-list--highlight",
+        "buffer-list--section",
+    }
+
+    class Selected(Message):
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._buffers: Sequence[Buffer] = ()
+        self._active = ""
+        self._rows: list[str | None] = []  # buffer key per rendered row (None: a heading)
+
+    def show(self, state: ChatState) -> None:
+        buffers = list(state.buffers.values())
+        if [*buffers, state.active] == [*self._buffers, self._active]:
+            return
+        self._buffers, self._active = buffers, state.active
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        self._rows = []
+        sections = (("status", ""), ("channel", "Channels"), ("user", "Private"))
+        for kind, heading in sections:
+            members = [buffer for buffer in self._buffers if buffer.kind == kind]
+            if heading and members:
+                self._line(text, f"{heading}\n", self._style("section"), None)
+            for buffer in members:
+                self._line(text, *self._entry(buffer))
+        text.rstrip()
+        return text
+
+    def _entry(self, buffer: Buffer) -> tuple[str, Style, str]:
+        label = "✧ Arona" if buffer.kind == "status" else buffer.name
+        marks = ""
+        style = Style()
+        if buffer.highlights:
+            marks, style = f" ({buffer.highlights}!)", self._style("highlight")
+        elif buffer.unread:
+            marks, style = f" ({buffer.unread})", self._style("unread")
+        if buffer.key == self._active:
+            style = style + self._style("active")
+        return f" {label}{marks}\n", style, buffer.key
+
+    def _line(self, text: Text, label: str, style: Style, key: str | None) -> None:
+        text.append(label, style=style)
+        self._rows.append(key)
+
+    def _style(self, name: str) -> Style:
+        """Resolved in full so translucent colours blend; the background only when active."""
+        full = self.get_component_rich_style(f"buffer-list--{name}", partial=False)
+        background = full.bgcolor if name == "active" else None
+        return Style(color=full.color, bgcolor=background, bold=full.bold, italic=full.italic)
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y + int(self.scroll_y)
+        if 0 <= row < len(self._rows) and self._rows[row] is not None:
+            self.post_message(self.Selected(self._rows[row]))  # type: ignore[arg-type]

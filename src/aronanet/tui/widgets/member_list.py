@@ -1,0 +1,30 @@
+"""The member list of the active channel, each name in its stable colour."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from aronanet.client.state import Buffer
+from aronanet.tui.theme import nick_colour
+
+
+class MemberList(Widget):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._members: tuple[str, ...] = ()
+
+    def show(self, buffer: Buffer) -> None:
+        members = buffer.members if buffer.kind == "channel" else ()
+        self.display = buffer.kind == "channel"
+        if members != self._members:
+            self._members = members
+            self.refresh(layout=True)
+
+    def render(self) -> Text:
+        dark = self.app.current_theme.dark
+        text = Text(f"{len(self._members)} here\n", style="bold", no_wrap=True)
+        for name in self._members:
+            text.append(f"{name}\n", style=nick_colour(name, dark=dark))
+        text.rstrip()
+        return text

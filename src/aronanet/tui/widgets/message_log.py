@@ -1,0 +1,278 @@
+"""The message log: a virtualised view of one buffer's lines, with day separators.
+
+Only the rows on screen are rendered (``render_line``), and rendered blocks are cached per
+line, so 10,000 lines of scrollback cost nothing until they are looked at and a busy channel
+costs one appended row per message. Heights are known without rendering for the common
+single-row line (its cell length fits the width), so rebuilding the row index after a
+scrollback page or a delivery change stays cheap.
+
+Scrolling to the top posts ``MessageLog.NeedOlder`` so the app can load ``HISTORY before``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from aronanet.client.state import Buffer, Delivery, Line
+from aronanet.tui.attachments import describe_attachment
+from aronanet.tui.theme import nick_colour
+
+#: Turns a Unix timestamp into an aware local datetime; injected so snapshots use UTC.
+TimeZone = dt.tzinfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaySeparator:
+    day: dt.date
+
+    @property
+    def id(self) -> str:
+        return f"day:{self.day.isoformat()}"
+
+
+Row = Line | DaySeparator
+
+
+class MessageLog(ScrollView, can_focus=True):
+    """Renders the active buffer; the app calls ``show`` after every state change."""
+
+    COMPONENT_CLASSES = {  # noqa: RUF012 - Textual's own convention
+        "message-log--time",
+        "message-log--day",
+        "message-log--info",
+        "message-log--error",
+        "message-log--event",
+        "message-log--pending",
+        "message-log--failed",
+        "message-log--highlight",
+    }
+
+    class NeedOlder(Message):
+        """The user reached the top of the buffer: load older history if there is some."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, *, tz: TimeZone = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self.me: str | None = None
+        self._key: str | None = None
+        self._lines: tuple[Line, ...] = ()
+        self._rows: list[Row] = []
+        self._offsets: list[int] = [0]  # _offsets[i] = first y of row i; last = total
+        self._blocks: LRUCache[tuple[str, str, int], list[Strip]] = LRUCache(2048)
+        self._heights: dict[tuple[str, str, int], int] = {}
+
+    # ----------------------------------------------------------------- state in
+
+    def show(self, buffer: Buffer, me: str | None) -> None:
+        """Display ``buffer``: append when it only grew, otherwise rebuild the row index."""
+        if buffer.key == self._key and buffer.lines is self._lines and me == self.me:
+            return
+        at_bottom = self.scroll_y >= self.max_scroll_y
+        old_lines, old_total = self._lines, self._offsets[-1]
+        same_buffer = buffer.key == self._key
+        self.me = me
+        if same_buffer and _only_appended(old_lines, buffer.lines):
+            self._extend_rows(buffer.lines[len(old_lines) :])
+        else:
+            self._key, self._rows, self._offsets = buffer.key, [], [0]
+            self._extend_rows(buffer.lines)
+        self._lines = buffer.lines
+        self.virtual_size = Size(self.size.width, self._offsets[-1])
+        if not same_buffer or at_bottom:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif _only_prepended(old_lines, buffer.lines):
+            # keep the line the user was reading where it was
+            grown = self._offsets[-1] - old_total
+            self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def _extend_rows(self, lines: tuple[Line, ...]) -> None:
+        width = self._width()
+        last_day = self._last_day()
+        for line in lines:
+            day = self._day(line.timestamp)
+            if day != last_day:
+                self._add_row(DaySeparator(day), 1)
+                last_day = day
+            self._add_row(line, self._height(line, width))
+
+    def _add_row(self, row: Row, height: int) -> None:
+        self._rows.append(row)
+        self._offsets.append(self._offsets[-1] + height)
+
+    def _last_day(self) -> dt.date | None:
+        for row in reversed(self._rows):
+            return row.day if isinstance(row, DaySeparator) else self._day(row.timestamp)
+        return None
+
+    def _day(self, timestamp: int) -> dt.date:
+        return dt.datetime.fromtimestamp(timestamp, self.tz).date()
+
+    def _width(self) -> int:
+        return max(self.scrollable_content_region.width, 20)
+
+    # ------------------------------------------------------------------- layout
+
+    def _height(self, line: Line, width: int) -> int:
+        """Rows ``line`` takes at ``width``; renders only when it may wrap, remembers it."""
+        key = (line.id, line.delivery.value, width)
+        height = self._heights.get(key)
+        if height is None:
+            if cell_len(self.format_line(line).plain) <= width:
+                height = 1
+            else:
+                height = len(self._render_block(line, width))
+            self._heights[key] = height
+        return height
+
+    def on_resize(self) -> None:
+        self._blocks.clear()
+        self._heights.clear()
+        if self._rows:
+            lines, key = self._lines, self._key
+            self._key, self._rows, self._offsets = key, [], [0]
+            self._extend_rows(lines)
+            self.virtual_size = Size(self.size.width, self._offsets[-1])
+
+    def notify_style_update(self) -> None:
+        """A theme switch changes every colour: drop the rendered blocks."""
+        super().notify_style_update()
+        self._blocks.clear()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 0 and old > 0 and self._key is not None:
+            self.post_message(self.NeedOlder(self._key))
+
+    # ------------------------------------------------------------------- render
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        absolute = y + int(self.scroll_y)
+        if absolute >= self._offsets[-1]:
+            return Strip.blank(width, self.rich_style)
+        index = bisect.bisect_right(self._offsets, absolute) - 1
+        row = self._rows[index]
+        block = self._render_block(row, self._width())
+        offset = absolute - self._offsets[index]
+        strip = block[offset] if offset < len(block) else Strip.blank(width)
+        return strip.crop_extend(0, width, self.rich_style)
+
+    def _render_block(self, row: Row, width: int) -> list[Strip]:
+        key = (row.id, row.delivery.value if isinstance(row, Line) else "", width)
+        cached = self._blocks.get(key)
+        if cached is not None:
+            return cached
+        text = (
+            self._format_day(row, width) if isinstance(row, DaySeparator) else self.format_line(row)
+        )
+        console = self.app.console
+        options = console.options.update_width(width)
+        lines = console.render_lines(text, options, style=self.rich_style, pad=False)
+        block = [Strip(Segment.simplify(segments)) for segments in lines] or [Strip.blank(width)]
+        self._blocks[key] = block
+        return block
+
+    def _format_day(self, row: DaySeparator, width: int) -> Text:
+        label = f" {row.day.strftime('%A %d %B %Y')} "
+        return Text(label.center(width, "─"), style=self._style("day"), no_wrap=True)
+
+    def _style(self, name: str) -> Style:
+        """A role's colour from the stylesheet; only the highlight role paints a background.
+
+        Resolved in full (not ``partial``) so translucent colours such as ``$text-muted``
+        are blended against the log's background rather than left unblended.
+        """
+        full = self.get_component_rich_style(f"message-log--{name}", partial=False)
+        if name == "highlight":
+            return Style(bgcolor=full.bgcolor)
+        return Style(color=full.color, bold=full.bold, italic=full.italic)
+
+    def format_line(self, line: Line) -> Text:
+        """The text of one line: time, who, what, and how its delivery stands."""
+        moment = dt.datetime.fromtimestamp(line.timestamp, self.tz).strftime("%H:%M")
+        text = Text(end="")
+        text.append(f"{moment} ", style=self._style("time"))
+        _FORMATTERS[line.kind](self, text, line)
+        if line.attachment is not None:
+            text.append(f" {describe_attachment(line.attachment)}", style=self._style("info"))
+        if line.delivery in (Delivery.QUEUED, Delivery.SENDING):
+            text.stylize(self._style("pending"), len(moment) + 1)
+            text.append("  ⋯ pending", style=self._style("pending"))
+        elif line.delivery is Delivery.FAILED:
+            text.append(f"  ✗ not sent: {line.failure}", style=self._style("failed"))
+        if line.highlight:
+            text.stylize(self._style("highlight"))
+        return text
+
+    def _nick(self, name: str) -> Style:
+        return Style(color=nick_colour(name, dark=self.app.current_theme.dark), bold=True)
+
+    def _message(self, text: Text, line: Line) -> None:
+        text.append(line.sender, style=self._nick(line.sender))
+        text.append(f"  {line.text}")
+
+    def _action(self, text: Text, line: Line) -> None:
+        text.append("* ", style=self._style("event"))
+        text.append(line.sender, style=self._nick(line.sender))
+        text.append(f" {line.text}", style=Style(italic=True))
+
+    def _note(self, text: Text, line: Line) -> None:
+        style = self._style("error" if line.kind == "error" else "info")
+        text.append(f"✦ {line.text}", style=style)
+
+
+def _event_formatter(arrow: str, verb: str) -> Callable[[MessageLog, Text, Line], None]:
+    def append(log: MessageLog, text: Text, line: Line) -> None:
+        text.append(f"{arrow} ", style=log._style("event"))
+        text.append(line.sender, style=log._nick(line.sender))
+        text.append(f" {verb}", style=log._style("event"))
+        if line.kind == "topic":
+            text.append(f": {line.text}")
+
+    return append
+
+
+_FORMATTERS: dict[str, Callable[[MessageLog, Text, Line], None]] = {
+    "message": MessageLog._message,
+    "action": MessageLog._action,
+    "join": _event_formatter("→", "joined"),
+    "part": _event_formatter("←", "left"),
+    "topic": _event_formatter("✎", "set the topic"),
+    "info": MessageLog._note,
+    "error": MessageLog._note,
+}
+
+
+def _only_appended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
+    """True when ``new`` is ``old`` plus lines at the end (identity checks, O(1))."""
+    if not old:
+        return False
+    return len(new) > len(old) and new[0] is old[0] and new[len(old) - 1] is old[-1]
+
+
+def _only_prepended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
+    if not old:
+        return False
+    return len(new) > len(old) and new[-1] is old[-1] and new[len(new) - len(old)] is old[0]

@@ -1,0 +1,218 @@
+"""Shared pieces of the terminal-client tests: a fixed clock, a lively chat state, a node.
+
+The node fixture runs the real ``aronanet serve`` in a subprocess on ephemeral ports with a
+throwaway data directory, and waits until its TCP port accepts connections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aronanet.client.state import (
+    Activated,
+    ChannelJoined,
+    ChatState,
+    EventsReceived,
+    LinkDown,
+    LinkUp,
+    LoggedIn,
+    MessageQueued,
+    Noted,
+    SendFailed,
+    SendStarted,
+    reduce,
+)
+from aronanet.proto.messages import Attachment, JoinEvent, MsgEvent, PartEvent, TopicEvent
+from aronanet.tui.app import AronaApp
+from aronanet.tui.session import Backoff
+
+#: Tuesday 25 November 2025, 09:30 UTC: every snapshot renders at this instant.
+FIXED_NOW = 1_764_063_000
+UTC = dt.UTC
+
+
+def fixed_clock() -> float:
+    return float(FIXED_NOW)
+
+
+async def _never_connect(address: str, trust_new: object) -> object:
+    raise AssertionError("snapshot apps never connect")
+
+
+def snapshot_app(theme: str) -> AronaApp:
+    """An app with the fixed clock and UTC, that must not touch the network."""
+    return AronaApp(_never_connect, clock=fixed_clock, tz=UTC, theme_name=theme)  # type: ignore[arg-type]
+
+
+def _msg(
+    i: int,
+    sender: str,
+    content: str,
+    ts: int,
+    dest: str = "#general",
+    dest_type: str = "channel",
+    attachment: Attachment | None = None,
+) -> MsgEvent:
+    extra = {"attachment": attachment} if attachment else {}
+    return MsgEvent(
+        id=f"m{i}",
+        from_=sender,
+        dest_type=dest_type,
+        dest=dest,  # type: ignore[arg-type]
+        content=content,
+        timestamp=ts,
+        **extra,
+    )
+
+
+def lively_state() -> ChatState:
+    """Two days of #general, unread #lounge, a DM with a highlight, pending and failed lines."""
+    yesterday, today = FIXED_NOW - 86_400, FIXED_NOW - 600
+    picture = Attachment(
+        image="a" * 64, name="halo.png", mime="image/png", size=70_000, width=640, height=480
+    )
+    events = (
+        _msg(1, "hoshino", "Morning, everyone. I'm napping in the clubroom.", yesterday),
+        JoinEvent(id="e1", from_="yuuka", channel="#general", timestamp=yesterday + 60),
+        _msg(2, "yuuka", "Sensei, the budget report is due today.", today),
+        _msg(3, "hoshino", "/me rolls over", today + 30),
+        TopicEvent(
+            id="e2", from_="yuuka", channel="#general", topic="Budget week!", timestamp=today + 60
+        ),
+        _msg(4, "arisu", "Look what I drew", today + 90, attachment=picture),
+        PartEvent(id="e3", from_="arisu", channel="#general", timestamp=today + 120),
+        _msg(5, "momoi", "psst, lunch?", today + 150, dest="#lounge"),
+        _msg(6, "momoi", "new game tonight", today + 160, dest="#lounge"),
+        _msg(
+            7,
+            "hoshino",
+            "sensei, are you free later?",
+            today + 170,
+            dest="sensei",
+            dest_type="user",
+        ),
+    )
+    actions = [
+        LinkUp("arona-node", "SHA256:" + "x" * 43),
+        LoggedIn("sensei", ("#general", "#lounge"), today),
+        ChannelJoined("#general", "Budget week!", ("sensei", "hoshino", "yuuka"), today),
+        ChannelJoined("#lounge", "games and snacks", ("sensei", "momoi", "midori"), today),
+        Activated("#general"),
+        EventsReceived(events[:7]),
+        EventsReceived(events[7:]),
+        MessageQueued("#general", "Working on it, Yuuka!", today + 200),
+        MessageQueued("#general", "Attaching the receipts now", today + 210),
+    ]
+    state = ChatState()
+    for action in actions:
+        state = reduce(state, action)  # type: ignore[arg-type]
+    failed = state.buffers["#general"].lines[-1].id
+    for action in (SendStarted(failed), SendFailed(failed, "RATE_LIMITED: slow down")):
+        state = reduce(state, action)
+    return state
+
+
+def reconnecting_state() -> ChatState:
+    state = lively_state()
+    state = reduce(state, LinkDown("connection reset", 4.0, FIXED_NOW))
+    return reduce(
+        state, Noted("Sensei, the link dropped (connection reset). Trying again in 4s…", FIXED_NOW)
+    )
+
+
+# --------------------------------------------------------------------------- real node
+
+
+@dataclass
+class Node:
+    data_dir: Path
+    port: int
+    ws_port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "aronanet.cli",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ws-port",
+            str(self.ws_port),
+            "--rate-limit",
+            "off",
+            # uvloop's transports fail transport/tcp.py's isinstance check for now
+            "--no-uvloop",
+        ]
+        log = (self.data_dir.parent / "node.log").open("ab")
+        self.process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"node exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("node did not start listening within 20 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[Node]:
+    running = Node(tmp_path / "node", free_port(), free_port())
+    running.start()
+    yield running
+    running.stop()
+
+
+FAST_BACKOFF = Backoff(initial=0.2, factor=1.5, maximum=1.0, jitter=0.0)
+
+
+async def wait_for(pilot: object, condition: object, timeout: float = 15.0) -> None:
+    """Let the app run until ``condition()`` holds; fail with a clear message otherwise."""
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.05)  # type: ignore[attr-defined]

@@ -1,0 +1,85 @@
+"""Every screen of the terminal client, in the light and the dark Arona theme.
+
+Rendered with a fixed clock (Tuesday 25 November 2025, 09:30 UTC) and UTC as the time zone,
+so day separators and timestamps never drift. Update with ``--snapshot-update`` after
+looking at the SVGs under ``__snapshots__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conftest import lively_state, reconnecting_state, snapshot_app
+from textual.pilot import Pilot
+
+from aronanet.client.state import Activated, ChatState
+from aronanet.tui.screens.login import RegisterScreen
+from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
+from aronanet.tui.theme import DARK, LIGHT
+
+SIZE = (110, 32)
+THEMES = pytest.mark.parametrize("theme", [LIGHT, DARK])
+FINGERPRINT = "SHA256:+7WF90essC+nf5vdxw4EGRSs1NJ0mXxAMFmI0DYZHww"
+OTHER = "SHA256:Qm9ndXNrZXlCb2d1c2tleUJvZ3Vza2V5Qm9ndXNrZXk"
+
+
+def chat_with(state: Callable[[], ChatState]) -> Callable[[Pilot[int]], object]:
+    async def before(pilot: Pilot[int]) -> None:
+        app = pilot.app
+        await app.enter_chat()  # type: ignore[attr-defined]
+        app.state = state()  # type: ignore[attr-defined]
+        app.dispatch(Activated("#general"))  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    return before
+
+
+@THEMES
+def test_login_screen(snap_compare: Callable[..., bool], theme: str) -> None:
+    app = snapshot_app(theme)
+    app.settings = app.settings.__class__(address="127.0.0.1:7777", user="sensei")
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+@THEMES
+def test_register_screen_with_a_mismatch_error(
+    snap_compare: Callable[..., bool], theme: str
+) -> None:
+    async def before(pilot: Pilot[int]) -> None:
+        await pilot.app.push_screen(RegisterScreen("127.0.0.1:7777", "sensei"))
+        pilot.app.screen.query_one("#password").value = "password1"  # type: ignore[attr-defined]
+        pilot.app.screen.query_one("#confirm").value = "password2"  # type: ignore[attr-defined]
+        await pilot.click("#submit")
+
+    assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
+
+
+@THEMES
+def test_first_use_trust_prompt_shows_the_full_fingerprint(
+    snap_compare: Callable[..., bool], theme: str
+) -> None:
+    async def before(pilot: Pilot[int]) -> None:
+        await pilot.app.push_screen(TrustScreen("127.0.0.1:7777", FINGERPRINT))
+
+    assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
+
+
+@THEMES
+def test_changed_key_is_a_loud_refusal(snap_compare: Callable[..., bool], theme: str) -> None:
+    async def before(pilot: Pilot[int]) -> None:
+        await pilot.app.push_screen(KeyChangedScreen("127.0.0.1:7777", FINGERPRINT, OTHER))
+
+    assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
+
+
+@THEMES
+def test_chat_screen(snap_compare: Callable[..., bool], theme: str) -> None:
+    assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=chat_with(lively_state))
+
+
+@THEMES
+def test_chat_screen_while_reconnecting(snap_compare: Callable[..., bool], theme: str) -> None:
+    assert snap_compare(
+        snapshot_app(theme), terminal_size=SIZE, run_before=chat_with(reconnecting_state)
+    )
