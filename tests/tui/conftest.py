@@ -160,8 +160,6 @@ class Node:
             str(self.ws_port),
             "--rate-limit",
             "off",
-            # uvloop's transports fail transport/tcp.py's isinstance check for now
-            "--no-uvloop",
         ]
         log = (self.data_dir.parent / "node.log").open("ab")
         self.process = subprocess.Popen(

@@ -96,7 +96,6 @@ class NodeProcess:
             str(self.ws_port),
             "--rate-limit",
             "off",
-            "--no-uvloop",
             *self.extra_args,
         ]
         log = (self.data_dir.parent / f"{self.data_dir.name}.log").open("ab")

@@ -98,8 +98,6 @@ class ImageNode:
                 str(self.ws_port),
                 "--rate-limit",
                 "off",
-                # uvloop's transports fail the TCP transport's isinstance check (reported).
-                "--no-uvloop",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
