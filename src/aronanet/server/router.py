@@ -74,10 +74,21 @@ class Router:
         self._broker.publish(Delivery(recipients, payload, skip_session))
 
     def _deliver_here(self, delivery: Delivery) -> None:
+        """The per-recipient loop of every event: locals only, one flush scheduled per event."""
+        payload = delivery.payload
+        skip = delivery.skip_session
+        dirty = self._dirty
+        sessions_by_user = self._sessions
         for key in dict.fromkeys(delivery.recipients):
-            for session_id, session in self._sessions.get(key, {}).items():
-                if session_id != delivery.skip_session and session.queue_encoded(delivery.payload):
-                    self.mark_dirty(session)
+            sessions = sessions_by_user.get(key)
+            if sessions is None:
+                continue
+            for session_id, session in sessions.items():
+                if session_id != skip and session.queue_encoded(payload):
+                    dirty[session_id] = session
+        if dirty and not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_dirty)
 
     def mark_dirty(self, session: Recipient) -> None:
         """Flush ``session`` at the end of this loop iteration, with every other dirty one."""

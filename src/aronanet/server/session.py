@@ -196,9 +196,10 @@ class Session:
 
     def queue_encoded(self, payload: bytes) -> bool:
         """Fan-out: encrypt an already-encoded event for this session (router marks dirty)."""
-        if self.closed or self.conn.state is not State.OPEN:
+        if self.closed:
             return False
         try:
+            # send_encoded itself refuses (ProtocolError) unless the connection is OPEN.
             self.conn.send_encoded(payload)
         except ProtocolError:
             return False
