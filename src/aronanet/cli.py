@@ -35,7 +35,11 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aronanet {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = next((arg for arg in argv if not arg.startswith("-")), None)
-    modules = [SUBCOMMANDS[wanted]] if wanted in SUBCOMMANDS else list(dict.fromkeys(SUBCOMMANDS.values()))
+    modules = (
+        [SUBCOMMANDS[wanted]]
+        if wanted in SUBCOMMANDS
+        else list(dict.fromkeys(SUBCOMMANDS.values()))
+    )
     for name in modules:
         module = importlib.import_module(name)
         module.register(subparsers)

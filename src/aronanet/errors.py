@@ -85,9 +85,7 @@ class KeyChangedError(AronaError):
     """A node presented a static key other than the one pinned for its address (TOFU)."""
 
     def __init__(self, address: str, pinned: str, presented: str) -> None:
-        super().__init__(
-            f"the key of {address} changed: pinned {pinned}, presented {presented}"
-        )
+        super().__init__(f"the key of {address} changed: pinned {pinned}, presented {presented}")
         self.address = address
         self.pinned = pinned
         self.presented = presented
