@@ -1,6 +1,7 @@
 /**
- * Two projects: the protocol library in plain Node (WebCrypto, real sockets, a real Python
- * node), and the app's components under jest-expo with @testing-library/react-native.
+ * Three projects: the protocol library in plain Node (WebCrypto, real sockets, a real Python
+ * node); the chat session (reconnect, catch-up, outbox) against a real node that the tests
+ * restart; and the app's components under jest-expo with @testing-library/react-native.
  */
 const esmPackages = [
   '@noble',
@@ -20,6 +21,13 @@ module.exports = {
       displayName: 'protocol',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/tests/protocol/**/*.test.ts'],
+      transform: { '\\.[jt]sx?$': 'babel-jest' },
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'session',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/tests/session/**/*.test.ts'],
       transform: { '\\.[jt]sx?$': 'babel-jest' },
       transformIgnorePatterns,
     },

@@ -21,13 +21,22 @@ import { type ChatState, chatReducer, initialChatState, sortedConversations } fr
 import { loadDeviceKey } from './state/identity';
 import { KnownNodes } from './state/knownNodes';
 import { ChatSession, type ConnectResult } from './state/session';
-import { ARONA_LIGHT as colors } from './theme/theme';
+import { ThemeProvider, useTheme } from './theme/ThemeContext';
 import { voice } from './theme/voice';
 import { artpUrl, openWebSocket } from './transport/websocket';
 
 const knownNodes = new KnownNodes(plainStore);
 
 export default function App() {
+  return (
+    <ThemeProvider store={plainStore}>
+      <ChatApp />
+    </ThemeProvider>
+  );
+}
+
+function ChatApp() {
+  const { palette, scheme } = useTheme();
   const [state, dispatch] = useReducer(chatReducer, initialChatState);
   const stateRef = useRef(state);
   stateRef.current = state;
@@ -59,7 +68,7 @@ export default function App() {
 
   useEffect(() => {
     if (!session) return undefined;
-    const unwatch = watchNetwork(() => session.networkAvailable());
+    const unwatch = watchNetwork({ online: () => session.networkAvailable(), offline: () => session.networkLost() });
     return () => {
       unwatch();
       session.close();
@@ -67,8 +76,8 @@ export default function App() {
   }, [session]);
 
   return (
-    <SafeAreaView style={{ flex: 1, backgroundColor: colors.background }}>
-      <StatusBar barStyle="dark-content" />
+    <SafeAreaView style={{ flex: 1, backgroundColor: palette.background }}>
+      <StatusBar barStyle={scheme === 'dark' ? 'light-content' : 'dark-content'} />
       {startupError ? <Notice tone="error" text={startupError} testID="startup-error" /> : null}
       {session ? <Screens session={session} state={state} node={node} setNode={setNode} /> : null}
     </SafeAreaView>
@@ -102,6 +111,7 @@ function Screens({ session, state, node, setNode }: ScreensProps) {
       <ChatScreen
         me={state.user}
         link={state.link}
+        linkProblem={state.linkProblem}
         conversation={active}
         onBack={() => session.closeConversation()}
         onSend={(content) => session.sendText(active.key, content)}
@@ -117,6 +127,7 @@ function Screens({ session, state, node, setNode }: ScreensProps) {
     <ConversationsScreen
       user={state.user}
       link={state.link}
+      linkProblem={state.linkProblem}
       conversations={sortedConversations(state)}
       onOpen={(conversation) => void session.open(conversation.destType, conversation.dest)}
       onStart={(target) =>

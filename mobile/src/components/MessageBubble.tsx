@@ -1,9 +1,14 @@
-/** One message: sender, text or image, and for my own messages the pending/sent/failed state. */
+/**
+ * One message: sender, text or image, and for my own messages the pending/sent/failed state.
+ * A failed message names the node's error code and is retried by a tap; an image being sent
+ * shows how much of it the node has acknowledged holding.
+ */
 import { useEffect, useState } from 'react';
 import { Image, Pressable, Text, View } from 'react-native';
 
 import type { ChatMessage } from '../state/chat';
-import { ARONA_LIGHT as colors, nickColour } from '../theme/theme';
+import { useTheme } from '../theme/ThemeContext';
+import { nickColour } from '../theme/theme';
 
 export interface MessageBubbleProps {
   readonly message: ChatMessage;
@@ -13,9 +18,20 @@ export interface MessageBubbleProps {
   readonly onViewImage: (uri: string) => void;
 }
 
-const STATUS_LABEL = { pending: 'sending…', sent: 'sent', failed: 'failed, tap to retry' } as const;
+/** The status line of my message; a failure carries its code (RATE_LIMITED, NO_SUCH_USER…). */
+export function statusLabel(message: ChatMessage): string {
+  if (message.status === 'pending') return 'sending…';
+  if (message.status === 'sent') return 'sent';
+  return message.error ? `failed: ${message.error.code}, tap to retry` : 'failed, tap to retry';
+}
+
+/** Upload progress in words: it counts bytes the node acknowledged, and says so. */
+export function progressLabel(progress: number): string {
+  return `${Math.round(progress * 100)}% received by the node`;
+}
 
 export function MessageBubble({ message, mine, loadImage, onRetry, onViewImage }: MessageBubbleProps) {
+  const { palette: colors } = useTheme();
   return (
     <View
       testID={`message-${message.key}`}
@@ -36,14 +52,24 @@ export function MessageBubble({ message, mine, loadImage, onRetry, onViewImage }
       ) : null}
       {message.content ? <Text style={{ color: colors.foreground }}>{message.content}</Text> : null}
       {message.progress !== undefined && message.status === 'pending' ? (
-        <View testID="upload-progress" style={{ height: 4, backgroundColor: colors.panel, marginTop: 4 }}>
-          <View style={{ height: 4, width: `${Math.round(message.progress * 100)}%`, backgroundColor: colors.primary }} />
+        <View testID="upload-progress" style={{ marginTop: 4 }}>
+          <View style={{ height: 4, backgroundColor: colors.secondary }}>
+            <View style={{ height: 4, width: `${Math.round(message.progress * 100)}%`, backgroundColor: colors.primary }} />
+          </View>
+          <Text testID="upload-progress-label" style={{ color: colors.muted, fontSize: 11 }}>
+            {progressLabel(message.progress)}
+          </Text>
         </View>
       ) : null}
       {mine ? (
-        <Pressable disabled={message.status !== 'failed'} onPress={onRetry} accessibilityRole="button">
+        <Pressable
+          disabled={message.status !== 'failed'}
+          onPress={onRetry}
+          accessibilityRole="button"
+          accessibilityHint={message.error?.message}
+        >
           <Text testID="message-status" style={{ color: message.status === 'failed' ? colors.error : colors.muted, fontSize: 11, textAlign: 'right' }}>
-            {STATUS_LABEL[message.status]}
+            {statusLabel(message)}
           </Text>
         </Pressable>
       ) : null}
@@ -52,6 +78,7 @@ export function MessageBubble({ message, mine, loadImage, onRetry, onViewImage }
 }
 
 function Attachment({ message, loadImage, onView }: { message: ChatMessage; loadImage: (image: string) => Promise<string>; onView: (uri: string) => void }) {
+  const { palette: colors } = useTheme();
   const [uri, setUri] = useState<string | null>(message.previewUri ?? null);
   const [failed, setFailed] = useState(false);
   const image = message.attachment?.image;
@@ -59,8 +86,12 @@ function Attachment({ message, loadImage, onView }: { message: ChatMessage; load
     if (!image || message.previewUri) return;
     let live = true;
     loadImage(image).then(
-      (loaded) => live && setUri(loaded),
-      () => live && setFailed(true),
+      (loaded) => {
+        if (!live) return;
+        setUri(loaded);
+        setFailed(false);
+      },
+      () => live && setFailed(true), // tried again on the next render (the link may be back)
     );
     return () => {
       live = false;

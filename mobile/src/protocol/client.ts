@@ -14,7 +14,7 @@ import { ArtpError, LocalErrorCode } from './errors';
 import { clientHandshake, type ClientHandshakeOptions } from './handshake';
 import type { Hello, ImgData, Limits, Ok, Request, RequestBody, ServerMessage } from './messages';
 import type { CipherState } from './noise';
-import { downloadImage, type DownloadedImage, type ImageUpload, uploadImage } from './transfers';
+import { downloadImage, type DownloadedImage, type ImageUpload, uploadImage, type UploadOptions } from './transfers';
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 const EMPTY = new Uint8Array(0);
@@ -151,9 +151,9 @@ export class ArtpClient {
     return sent;
   }
 
-  /** Upload an image in chunks (§4); `onProgress` gets the fraction of chunks sent. */
-  uploadImage(upload: ImageUpload, onProgress?: (fraction: number) => void): Promise<Ok> {
-    return uploadImage(this, upload, onProgress);
+  /** Upload an image in chunks (§4); progress counts what the node acknowledged holding. */
+  uploadImage(upload: ImageUpload, options?: UploadOptions): Promise<Ok> {
+    return uploadImage(this, upload, options);
   }
 
   /** Download an image by its SHA-256 (§4), verifying the bytes against it. */

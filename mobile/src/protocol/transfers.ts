@@ -27,9 +27,27 @@ export interface DownloadedImage {
   readonly mime: string;
 }
 
+/** How the caller follows and steers one upload. */
+export interface UploadOptions {
+  /**
+   * The fraction (0..1) of the image's bytes the node has acknowledged holding: the
+   * `received` list of `IMG_STATUS` while chunks flow, then 1 with the `OK` to the last chunk.
+   * Never the bytes merely handed to the socket.
+   */
+  readonly onProgress?: (fraction: number) => void;
+  /** The transfer id; a caller that may resume later picks it (see `newTransferId`). */
+  readonly transfer?: string;
+  /** Ask the node what it already holds of `transfer` first, and continue from there. */
+  readonly resume?: boolean;
+  /** Chunks sent ahead of the node's acknowledgement (flow control); default 4. */
+  readonly window?: number;
+}
+
+const DEFAULT_WINDOW = 4;
 let transferCounter = 0;
 
-function newTransferId(): string {
+/** A transfer id unique among this device's uploads (§4: 1-64 chars, chosen by the client). */
+export function newTransferId(): string {
   transferCounter += 1;
   return `t${Date.now().toString(36)}${transferCounter}`;
 }
@@ -64,46 +82,85 @@ export function uploadChunks(upload: ImageUpload, chunkSize: number, transfer: s
   });
 }
 
+/** `bytesHeld(n)`: how many bytes the first `n` chunks make up. */
+function byteCounter(chunkSize: number, size: number): (chunks: number) => number {
+  return (chunks) => Math.min(size, chunks * chunkSize);
+}
+
 /**
- * Send every chunk, then wait for the reply to the last one. A failure on an earlier chunk
+ * Send the chunks, then wait for the reply to the last one. After each chunk an `IMG_STATUS`
+ * asks which chunks the node holds: replies come in request order and chunks arrive in order
+ * (§3, §4), so its `received` prefix is the node's acknowledgement of everything before it.
+ * That drives progress and a window of unacknowledged chunks. A failure on an earlier chunk
  * arrives as `ERROR` with `transfer` (and without `re`), which ends the upload early.
  */
-export async function uploadImage(
-  client: ArtpClient,
-  upload: ImageUpload,
-  onProgress?: (fraction: number) => void,
-): Promise<Ok> {
+export async function uploadImage(client: ArtpClient, upload: ImageUpload, options: UploadOptions = {}): Promise<Ok> {
   const { chunk_size: chunkSize, max_image: maxImage } = client.limits;
   if (upload.bytes.length > maxImage) {
     throw new ArtpError('TOO_LARGE', `image of ${upload.bytes.length} bytes exceeds the limit of ${maxImage} bytes`);
   }
-  const transfer = newTransferId();
+  const transfer = options.transfer ?? newTransferId();
+  const requests = uploadChunks(upload, chunkSize, transfer);
+  const bytesHeld = byteCounter(chunkSize, upload.bytes.length);
+  let held = 0;
+  const acknowledge = (chunks: number) => {
+    held = Math.max(held, chunks);
+    options.onProgress?.(upload.bytes.length === 0 ? 0 : bytesHeld(held) / upload.bytes.length);
+  };
+  const status = () => client.request({ type: 'IMG_STATUS', transfer });
+
+  if (options.resume) {
+    const known = await status();
+    // PROTOCOL.md §10: "If the upload had in fact completed ... the client MUST NOT upload again."
+    if (known.msg_id !== undefined) {
+      options.onProgress?.(1);
+      return known;
+    }
+    acknowledge(known.received?.length ?? 0); // "a prefix 0..n-1 ... The client continues with chunk n"
+  }
+  const watch = watchFailure(client, transfer);
+  try {
+    const last = requests.pop() as ImgChunkRequest;
+    const unacknowledged: Promise<void>[] = [];
+    for (const request of requests.slice(held)) {
+      watch.check();
+      if (unacknowledged.length >= (options.window ?? DEFAULT_WINDOW)) await watch.race(unacknowledged.shift() as Promise<void>);
+      await client.send(request);
+      const ack = status().then((ok) => acknowledge(ok.received?.length ?? 0));
+      ack.catch(() => undefined); // awaited in turn above, or superseded by the last chunk's reply
+      unacknowledged.push(ack);
+    }
+    watch.check();
+    // §4: the node replies only to the last chunk (which carries our id), or to the first that fails.
+    const reply = await watch.race(client.request(last));
+    options.onProgress?.(1);
+    return reply;
+  } finally {
+    watch.stop();
+  }
+}
+
+/** Turn an `ERROR` naming `transfer` into a rejection of whatever the upload awaits next. */
+function watchFailure(client: ArtpClient, transfer: string) {
   let failure: ArtpError | null = null;
   let rejectEarly: (error: ArtpError) => void = () => undefined;
   const early = new Promise<never>((_resolve, reject) => {
     rejectEarly = reject;
   });
-  early.catch(() => undefined); // observed below only when the upload is still running
-  const unwatch = client.watchTransfer(transfer, (error) => {
+  early.catch(() => undefined); // observed only while the upload is still running
+  const stop = client.watchTransfer(transfer, (error) => {
     failure = error;
     rejectEarly(error);
   });
-  try {
-    const requests = uploadChunks(upload, chunkSize, transfer);
-    // §4: the node replies only to the last chunk (which carries our id), or to the first that fails.
-    const last = requests.pop() as ImgChunkRequest;
-    for (const [index, request] of requests.entries()) {
+  return {
+    check(): void {
       if (failure) throw failure;
-      await client.send(request);
-      onProgress?.((index + 1) / (requests.length + 1));
-    }
-    if (failure) throw failure;
-    const reply = await Promise.race([client.request(last), early]);
-    onProgress?.(1);
-    return reply;
-  } finally {
-    unwatch();
-  }
+    },
+    race<T>(promise: Promise<T>): Promise<T> {
+      return Promise.race([promise, early]);
+    },
+    stop,
+  };
 }
 
 /** Collect an `IMG_GET` stream and check the bytes hash to the image id. */

@@ -5,16 +5,19 @@
 import { useCallback, useState } from 'react';
 import { FlatList, Image, Modal, Pressable, Text, View } from 'react-native';
 
+import { LinkBanner } from '../components/LinkBanner';
 import { MessageBubble } from '../components/MessageBubble';
-import { Button, Field, Header, Notice, styles } from '../components/ui';
+import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
 import type { ImagePick } from '../state/session';
-import { ARONA_LIGHT as colors } from '../theme/theme';
+import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
 
 export interface ChatScreenProps {
   readonly me: string;
   readonly link: LinkStatus;
+  /** Why reconnecting stopped, if it did. */
+  readonly linkProblem?: string | null;
   readonly conversation: Conversation;
   readonly onBack: () => void;
   readonly onSend: (content: string) => Promise<void>;
@@ -27,6 +30,8 @@ export interface ChatScreenProps {
 
 export function ChatScreen(props: ChatScreenProps) {
   const { conversation } = props;
+  const styles = useStyles();
+  const { palette: colors } = useTheme();
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [viewing, setViewing] = useState<string | null>(null);
@@ -66,9 +71,10 @@ export function ChatScreen(props: ChatScreenProps) {
     <View style={styles.screen}>
       <Header
         title={title}
-        subtitle={props.link === 'online' ? `Sensei ${props.me}` : voice.linkLost(props.link)}
+        subtitle={`Sensei ${props.me}`}
         right={<Button label="Back" kind="quiet" testID="back" onPress={props.onBack} />}
       />
+      <LinkBanner link={props.link} problem={props.linkProblem ?? null} />
       <FlatList
         testID="messages"
         data={conversation.messages as never[]}

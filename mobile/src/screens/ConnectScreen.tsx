@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { View } from 'react-native';
 
-import { Button, Field, Header, Notice, styles } from '../components/ui';
+import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import { KeyChangedError } from '../protocol/errors';
 import type { ConnectResult } from '../state/session';
 import { voice } from '../theme/voice';
@@ -17,6 +17,7 @@ export interface ConnectScreenProps {
 
 export function ConnectScreen(props: ConnectScreenProps) {
   const [address, setAddress] = useState(props.initialAddress);
+  const styles = useStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [changed, setChanged] = useState<KeyChangedError | null>(null);

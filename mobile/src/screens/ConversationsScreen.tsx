@@ -2,14 +2,17 @@
 import { useState } from 'react';
 import { FlatList, Pressable, Text, View } from 'react-native';
 
-import { Button, Field, Header, Notice, styles } from '../components/ui';
+import { LinkBanner } from '../components/LinkBanner';
+import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
-import { ARONA_LIGHT as colors } from '../theme/theme';
+import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
 
 export interface ConversationsScreenProps {
   readonly user: string;
   readonly link: LinkStatus;
+  /** Why reconnecting stopped, if it did. */
+  readonly linkProblem?: string | null;
   readonly conversations: readonly Conversation[];
   readonly onOpen: (conversation: Conversation) => void;
   /** `#channel` joins a channel; a user name opens a direct conversation. */
@@ -17,6 +20,7 @@ export interface ConversationsScreenProps {
 }
 
 export function ConversationsScreen(props: ConversationsScreenProps) {
+  const styles = useStyles();
   const [target, setTarget] = useState('');
   const [error, setError] = useState<string | null>(null);
 
@@ -33,6 +37,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
   return (
     <View style={styles.screen}>
       <Header title={`Sensei ${props.user}`} subtitle={props.link === 'online' ? 'online' : props.link === 'connecting' ? 'reconnecting…' : 'offline'} />
+      <LinkBanner link={props.link} problem={props.linkProblem ?? null} />
       <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end' }]}>
         <View style={{ flex: 1 }}>
           <Field label="Join #channel or message a user" testID="start-target" value={target} onChangeText={setTarget} onSubmitEditing={start} />
@@ -51,6 +56,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
 }
 
 function ConversationRow({ conversation, onPress }: { conversation: Conversation; onPress: () => void }) {
+  const { palette: colors } = useTheme();
   const last = conversation.messages.at(-1);
   const title = conversation.destType === 'channel' ? conversation.dest : `@${conversation.dest}`;
   return (

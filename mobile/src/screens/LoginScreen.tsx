@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { View } from 'react-native';
 
-import { Button, Field, Header, Notice, styles } from '../components/ui';
+import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { ConnectResult } from '../state/session';
 import { voice } from '../theme/voice';
 
@@ -15,6 +15,7 @@ export interface LoginScreenProps {
 export function LoginScreen({ address, node, onLogin }: LoginScreenProps) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
+  const styles = useStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 

@@ -1,6 +1,10 @@
 /**
  * The chat state as a pure reducer: conversations, their messages with pending/sent/failed
- * states, unread counts. No I/O here, so every transition is tested without a network.
+ * states, unread counts, the link to the node. No I/O here, so every transition is tested
+ * without a network.
+ *
+ * Ordering: messages the node has confirmed (they have an `id`) come first, in the node's
+ * order; messages not yet confirmed (pending or failed) follow, in the order they were typed.
  */
 import type { Attachment, DestType, MsgEvent } from '../protocol/messages';
 
@@ -15,10 +19,17 @@ export interface ChatMessage {
   readonly timestamp: number;
   readonly status: SendStatus;
   readonly attachment?: Attachment;
-  /** Upload progress 0..1 of a pending image. */
+  /** Of a pending image: the fraction 0..1 of its bytes the node acknowledged holding. */
   readonly progress?: number;
+  /** Why the last attempt to send failed: the node's error code (or a local one) and text. */
+  readonly error?: SendError;
   /** A local preview of an image being sent. */
   readonly previewUri?: string;
+}
+
+export interface SendError {
+  readonly code: string;
+  readonly message: string;
 }
 
 export interface Conversation {
@@ -37,9 +48,11 @@ export interface ChatState {
   readonly conversations: Readonly<Record<string, Conversation>>;
   readonly active: string | null;
   readonly link: LinkStatus;
+  /** Why the app stopped trying to reconnect (a changed node key, a refused password). */
+  readonly linkProblem: string | null;
 }
 
-export const initialChatState: ChatState = { user: null, conversations: {}, active: null, link: 'offline' };
+export const initialChatState: ChatState = { user: null, conversations: {}, active: null, link: 'offline', linkProblem: null };
 
 export type ChatAction =
   | { type: 'loggedIn'; user: string; channels: readonly string[] }
@@ -47,13 +60,17 @@ export type ChatAction =
   | { type: 'conversationClosed' }
   | { type: 'conversationLeft'; key: string }
   | { type: 'messageReceived'; message: MsgEvent }
-  | { type: 'historyLoaded'; key: string; messages: readonly MsgEvent[]; older: boolean; limit: number }
+  /**
+   * A HISTORY page. `older`: it goes before everything shown (scrolling back). Otherwise it
+   * goes right after the message `after` (catching up), or last when there is no anchor.
+   */
+  | { type: 'historyLoaded'; key: string; messages: readonly MsgEvent[]; older: boolean; limit: number; after?: string }
   | { type: 'sendStarted'; key: string; localKey: string; content: string; timestamp: number; previewUri?: string }
   | { type: 'sendProgress'; key: string; localKey: string; progress: number }
   | { type: 'sendSucceeded'; key: string; localKey: string; id: string; timestamp: number }
-  | { type: 'sendFailed'; key: string; localKey: string }
+  | { type: 'sendFailed'; key: string; localKey: string; error: SendError }
   | { type: 'sendRetried'; key: string; localKey: string }
-  | { type: 'linkChanged'; link: LinkStatus }
+  | { type: 'linkChanged'; link: LinkStatus; problem?: string }
   | { type: 'loggedOut' };
 
 /** `#channel` for channels, `@user` for direct messages. */
@@ -104,17 +121,30 @@ function updateMessage(
   return withConversation(state, { ...conversation, messages });
 }
 
-/** Merge messages by id, keeping server order (oldest first) and any local pending ones last. */
-function merge(existing: readonly ChatMessage[], incoming: readonly ChatMessage[], older: boolean): ChatMessage[] {
-  const known = new Set(existing.map((m) => m.id).filter(Boolean));
-  const fresh = incoming.filter((m) => !known.has(m.id));
-  return older ? [...fresh, ...existing] : [...existing, ...fresh];
+/** Where merged messages go: before everything, right after an anchor id, or last. */
+type Placement = { readonly older: true } | { readonly older: false; readonly after?: string };
+
+/**
+ * Merge messages by id (one copy each, however often the node sends it: live, in a catch-up
+ * page, as the id of our own `OK`), confirmed messages in the node's order, unconfirmed last.
+ */
+function merge(existing: readonly ChatMessage[], incoming: readonly ChatMessage[], placement: Placement): ChatMessage[] {
+  const confirmed = existing.filter((m) => m.id !== undefined);
+  const unconfirmed = existing.filter((m) => m.id === undefined);
+  const known = new Set(confirmed.map((m) => m.id));
+  const fresh = incoming.filter((m) => !known.has(m.id) && known.add(m.id));
+  if (placement.older) return [...fresh, ...confirmed, ...unconfirmed];
+  const anchor = placement.after === undefined ? -1 : confirmed.findIndex((m) => m.id === placement.after);
+  // Live messages that arrived while a catch-up page was on its way stay after that page.
+  if (anchor >= 0) confirmed.splice(anchor + 1, 0, ...fresh);
+  else confirmed.push(...fresh);
+  return [...confirmed, ...unconfirmed];
 }
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'loggedIn': {
-      let next: ChatState = { ...state, user: action.user, link: 'online' };
+      let next: ChatState = { ...state, user: action.user };
       for (const channel of action.channels) next = withConversation(next, ensure(next, 'channel', channel));
       return next;
     }
@@ -132,7 +162,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       if (!state.user) return state;
       const where = conversationOf(action.message, state.user);
       const conversation = ensure(state, where.destType, where.dest);
-      const messages = merge(conversation.messages, [fromEvent(action.message)], false);
+      const messages = merge(conversation.messages, [fromEvent(action.message)], { older: false });
       if (messages.length === conversation.messages.length) return state;
       const mine = action.message.from.toLowerCase() === state.user.toLowerCase();
       const unread = conversation.key === state.active || mine ? 0 : conversation.unread + 1;
@@ -141,7 +171,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'historyLoaded': {
       const conversation = state.conversations[action.key];
       if (!conversation) return state;
-      const messages = merge(conversation.messages, action.messages.map(fromEvent), action.older);
+      const placement: Placement = action.older ? { older: true } : { older: false, after: action.after };
+      const messages = merge(conversation.messages, action.messages.map(fromEvent), placement);
       const reachedStart = conversation.reachedStart || (action.older && action.messages.length < action.limit);
       return withConversation(state, { ...conversation, messages, reachedStart });
     }
@@ -174,14 +205,20 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         timestamp: action.timestamp,
         status: 'sent',
         progress: undefined,
+        error: undefined,
       }));
     }
     case 'sendFailed':
-      return updateMessage(state, action.key, action.localKey, (m) => ({ ...m, status: 'failed' }));
+      return updateMessage(state, action.key, action.localKey, (m) => ({ ...m, status: 'failed', error: action.error }));
     case 'sendRetried':
-      return updateMessage(state, action.key, action.localKey, (m) => ({ ...m, status: 'pending' }));
+      return updateMessage(state, action.key, action.localKey, (m) => ({
+        ...m,
+        status: 'pending',
+        error: undefined,
+        progress: m.previewUri ? 0 : undefined,
+      }));
     case 'linkChanged':
-      return { ...state, link: action.link };
+      return { ...state, link: action.link, linkProblem: action.problem ?? null };
     case 'loggedOut':
       return initialChatState;
   }

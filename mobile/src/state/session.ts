@@ -1,19 +1,30 @@
 /**
  * One chat session: the protocol client bound to the chat reducer. The screens call its verbs;
- * it dispatches what happened. It re-connects when the link drops or the network comes back,
- * logs in again and catches up with HISTORY after the last message it has.
+ * it dispatches what happened.
+ *
+ * When the link drops it reconnects with backoff (sooner when the platform says the network is
+ * back), logs in again, catches every conversation up with HISTORY after the last id it has
+ * (page after page, so no gap), settles the messages that were in flight, then sends what was
+ * typed meanwhile, in order. Until all that is done, new messages wait in the outbox.
  */
 import type { Aead } from '../protocol/aead';
 import { toBase64 } from '../protocol/bytes';
 import { ArtpClient, type ServerEvent } from '../protocol/client';
-import type { DestType, MsgEvent } from '../protocol/messages';
+import { ArtpError, KeyChangedError, LocalErrorCode } from '../protocol/errors';
+import type { DestType, MsgEvent, Ok } from '../protocol/messages';
 import type { KeyPair } from '../protocol/noise';
+import { voice } from '../theme/voice';
 import type { Transport } from '../transport/transport';
-import { type ChatAction, type ChatState, conversationKey } from './chat';
+import { Backoff } from './backoff';
+import { type ChatAction, type ChatState, type Conversation, conversationKey, type SendError } from './chat';
 import type { KnownNodes, PinResult } from './knownNodes';
+import { findStoredCopy, type ImagePick, Outbox, type OutgoingMessage } from './outbox';
+
+export type { ImagePick } from './outbox';
 
 export const HISTORY_PAGE = 50;
-const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000];
+/** §3: HISTORY's `limit` is at most 200; catching up asks for full pages. */
+export const CATCH_UP_PAGE = 200;
 
 export interface SessionDeps {
   readonly aead: Aead;
@@ -24,6 +35,8 @@ export interface SessionDeps {
   readonly dispatch: (action: ChatAction) => void;
   readonly getState: () => ChatState;
   readonly clientName?: string;
+  readonly backoff?: Backoff;
+  readonly catchUpPage?: number;
 }
 
 export interface ConnectResult {
@@ -32,24 +45,23 @@ export interface ConnectResult {
   readonly pin: PinResult;
 }
 
-export interface ImagePick {
-  readonly bytes: Uint8Array;
-  readonly name: string;
-  readonly mime: string;
-}
-
 export class ChatSession {
   private client: ArtpClient | null = null;
   private address: string | null = null;
   private credentials: { user: string; password: string } | null = null;
-  private readonly outbox = new Map<string, { content: string; image?: ImagePick }>();
+  private readonly outbox = new Outbox();
   private readonly images = new Map<string, Promise<string>>();
+  private readonly backoff: Backoff;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private attempts = 0;
+  /** True from a reconnect's first byte until its outbox is flushed. */
+  private recovering = false;
+  /** A reconnect cannot succeed without the user (changed key, refused password). */
+  private gaveUp = false;
   private stopped = false;
-  private localCounter = 0;
 
-  constructor(private readonly deps: SessionDeps) {}
+  constructor(private readonly deps: SessionDeps) {
+    this.backoff = deps.backoff ?? new Backoff();
+  }
 
   /** Connect and handshake; the node key is pinned on first use and refused if it changed. */
   async connect(address: string): Promise<ConnectResult> {
@@ -69,9 +81,8 @@ export class ChatSession {
   }
 
   async login(user: string, password: string, register: boolean): Promise<void> {
-    const ok = await this.requireClient().request({ type: 'AUTH', user, password, register });
-    this.credentials = { user: ok.user ?? user, password };
-    this.deps.dispatch({ type: 'loggedIn', user: ok.user ?? user, channels: ok.channels ?? [] });
+    await this.authenticate(user, password, register);
+    this.deps.dispatch({ type: 'linkChanged', link: 'online' });
   }
 
   /** Open a conversation: JOIN a channel first if needed, then load its latest page. */
@@ -101,113 +112,126 @@ export class ChatSession {
     const conversation = this.deps.getState().conversations[key];
     if (!conversation || conversation.reachedStart) return;
     const oldest = conversation.messages.find((m) => m.id)?.id;
-    const ok = await this.requireClient().request({
-      type: 'HISTORY',
-      dest_type: conversation.destType,
-      dest: conversation.dest,
-      limit: HISTORY_PAGE,
-      ...(oldest ? { before: oldest } : {}),
-    });
-    const messages = ok.messages ?? [];
+    const messages = await this.history(conversation.destType, conversation.dest, HISTORY_PAGE, oldest ? { before: oldest } : {});
     this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true, limit: HISTORY_PAGE });
   }
 
+  /**
+   * Send a text. It shows as pending at once; without a link it waits in the outbox and goes
+   * out after the reconnect. A refusal marks it failed with the node's code (never thrown).
+   */
   sendText(key: string, content: string): Promise<void> {
-    const localKey = this.newLocalKey();
-    this.outbox.set(localKey, { content });
-    this.deps.dispatch({ type: 'sendStarted', key, localKey, content, timestamp: nowSeconds() });
-    return this.deliver(key, localKey);
+    return this.enqueue(key, { content });
   }
 
+  /** Send an image (§4 upload); like `sendText`, and resumed where it stopped after a drop. */
   sendImage(key: string, image: ImagePick): Promise<void> {
-    const localKey = this.newLocalKey();
     const previewUri = `data:${image.mime};base64,${toBase64(image.bytes)}`;
-    this.outbox.set(localKey, { content: '', image });
-    this.deps.dispatch({ type: 'sendStarted', key, localKey, content: '', timestamp: nowSeconds(), previewUri });
-    return this.deliver(key, localKey);
+    return this.enqueue(key, { content: '', image }, previewUri);
   }
 
-  /** Try a failed message again. */
+  /** Try a failed message again (the user tapped it). */
   retry(key: string, localKey: string): Promise<void> {
+    const message = this.outbox.get(localKey);
+    if (!message || message.state !== 'failed') return Promise.resolve();
+    this.outbox.requeue(message);
     this.deps.dispatch({ type: 'sendRetried', key, localKey });
-    return this.deliver(key, localKey);
+    return this.sendIfReady(message);
   }
 
-  /** A data URI for an image, downloaded once per session (§4 IMG_GET). */
+  /**
+   * A data URI for an image, downloaded once (§4 IMG_GET; the bytes are checked against their
+   * SHA-256, so a copy stays good across reconnects). Never throws: without a link it rejects,
+   * and the next call tries again.
+   */
   imageUri(image: string): Promise<string> {
     let uri = this.images.get(image);
     if (!uri) {
-      uri = this.requireClient()
-        .downloadImage(image)
-        .then((found) => `data:${found.mime};base64,${toBase64(found.bytes)}`);
+      const client = this.client;
+      if (!client) return Promise.reject(new ArtpError(LocalErrorCode.CLOSED, 'not connected'));
+      uri = client.downloadImage(image).then((found) => `data:${found.mime};base64,${toBase64(found.bytes)}`);
       uri.catch(() => this.images.delete(image));
       this.images.set(image, uri);
     }
     return uri;
   }
 
-  /** The network came back (NetInfo): reconnect now instead of waiting for the timer. */
+  /** The network came back (NetInfo, or the browser's `online`): reconnect now. */
   networkAvailable(): void {
-    if (this.client === null && this.address && !this.stopped) void this.reconnect();
+    if (this.client !== null || !this.address || this.stopped || this.gaveUp) return;
+    this.cancelRetry();
+    this.backoff.reset();
+    void this.reconnect();
+  }
+
+  /** The network went away: no point retrying until it is back. */
+  networkLost(): void {
+    if (this.client !== null || !this.address || this.stopped || this.gaveUp) return;
+    this.cancelRetry();
+    this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
   }
 
   close(): void {
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.cancelRetry();
     this.client?.close();
     this.client = null;
   }
 
-  private async deliver(key: string, localKey: string): Promise<void> {
-    const item = this.outbox.get(localKey);
+  // ------------------------------------------------------------------------- sending
+
+  private enqueue(key: string, body: { content: string; image?: ImagePick }, previewUri?: string): Promise<void> {
     const conversation = this.deps.getState().conversations[key];
-    if (!item || !conversation) return;
+    if (!conversation) return Promise.reject(new Error(`no conversation ${key}`));
+    const message = this.outbox.add({ key, destType: conversation.destType, dest: conversation.dest, ...body });
+    const timestamp = Math.floor(Date.now() / 1000);
+    this.deps.dispatch({ type: 'sendStarted', key, localKey: message.localKey, content: body.content, timestamp, previewUri });
+    return this.sendIfReady(message);
+  }
+
+  private sendIfReady(message: OutgoingMessage): Promise<void> {
+    return this.client && !this.recovering ? this.deliver(message) : Promise.resolve();
+  }
+
+  private async deliver(message: OutgoingMessage): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    message.state = 'inflight';
     try {
-      const client = this.requireClient();
-      const ok = item.image
-        ? await client.uploadImage(
-            { ...item.image, destType: conversation.destType, dest: conversation.dest },
-            (progress) => this.deps.dispatch({ type: 'sendProgress', key, localKey, progress }),
-          )
-        : await client.request({
-            type: 'MSG',
-            dest_type: conversation.destType,
-            dest: conversation.dest,
-            content: item.content,
-          });
-      this.outbox.delete(localKey);
-      const id = ok.msg_id ?? localKey;
-      this.deps.dispatch({ type: 'sendSucceeded', key, localKey, id, timestamp: ok.timestamp ?? nowSeconds() });
+      const ok = await this.transmit(client, message);
+      this.outbox.remove(message.localKey);
+      const id = ok.msg_id ?? message.localKey;
+      const timestamp = ok.timestamp ?? Math.floor(Date.now() / 1000);
+      this.deps.dispatch({ type: 'sendSucceeded', key: message.key, localKey: message.localKey, id, timestamp });
     } catch (error) {
-      this.deps.dispatch({ type: 'sendFailed', key, localKey });
-      throw error;
+      // The link dropped with the message on the wire: it stays pending, settled after reconnecting.
+      if (error instanceof ArtpError && error.code === LocalErrorCode.CLOSED) return;
+      message.state = 'failed';
+      this.deps.dispatch({ type: 'sendFailed', key: message.key, localKey: message.localKey, error: sendError(error) });
     }
   }
 
-  /**
-   * The latest page, or everything after `after` (catching up). Takes the destination, not the
-   * state: the UI state may not have caught up with a conversation opened a moment ago.
-   */
-  private async loadLatest(destType: DestType, dest: string, after?: string): Promise<void> {
-    const key = conversationKey(destType, dest);
-    const ok = await this.requireClient().request({
-      type: 'HISTORY',
-      dest_type: destType,
-      dest,
-      limit: after ? 200 : HISTORY_PAGE,
-      ...(after ? { after } : {}),
-    });
-    const messages = ok.messages ?? [];
-    const older = !after;
-    this.deps.dispatch({ type: 'historyLoaded', key, messages, older, limit: after ? 200 : HISTORY_PAGE });
+  private transmit(client: ArtpClient, message: OutgoingMessage): Promise<Ok> {
+    const { key, localKey, destType, dest, image } = message;
+    if (!image) return client.request({ type: 'MSG', dest_type: destType, dest, content: message.content });
+    const onProgress = (progress: number) => this.deps.dispatch({ type: 'sendProgress', key, localKey, progress });
+    return client.uploadImage({ ...image, destType, dest }, { transfer: message.transfer, resume: message.resume, onProgress });
   }
+
+  // ---------------------------------------------------------------------- reconnecting
 
   private attach(client: ArtpClient, address: string): void {
     this.client = client;
     this.address = address;
-    this.attempts = 0;
+    this.gaveUp = false;
     client.onEvent((event) => this.handleEvent(event));
     client.onClose(() => this.linkLost(client));
+  }
+
+  private async authenticate(user: string, password: string, register: boolean): Promise<void> {
+    const ok = await this.requireClient().request({ type: 'AUTH', user, password, register });
+    this.credentials = { user: ok.user ?? user, password };
+    this.deps.dispatch({ type: 'loggedIn', user: ok.user ?? user, channels: ok.channels ?? [] });
   }
 
   private handleEvent(event: ServerEvent): void {
@@ -217,57 +241,165 @@ export class ChatSession {
   private linkLost(client: ArtpClient): void {
     if (this.client !== client || this.stopped) return;
     this.client = null;
-    this.images.clear();
     this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
     this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
-    if (this.retryTimer || this.stopped) return;
-    const delay = RETRY_DELAYS_MS[Math.min(this.attempts, RETRY_DELAYS_MS.length - 1)] as number;
-    this.attempts += 1;
+    if (this.retryTimer || this.stopped || this.gaveUp) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void this.reconnect();
-    }, delay);
+    }, this.backoff.next());
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   private async reconnect(): Promise<void> {
-    if (!this.address || this.client || this.stopped) return;
+    if (!this.address || this.client || this.stopped || this.recovering) return;
+    this.recovering = true;
     this.deps.dispatch({ type: 'linkChanged', link: 'connecting' });
     try {
       await this.connect(this.address);
-      if (this.credentials) await this.login(this.credentials.user, this.credentials.password, false);
-      await this.catchUp();
+      if (this.credentials) {
+        await this.authenticate(this.credentials.user, this.credentials.password, false);
+        this.settleInterrupted(await this.catchUp());
+        await this.flushOutbox();
+      }
+      this.recovering = false;
+      this.backoff.reset();
       this.deps.dispatch({ type: 'linkChanged', link: 'online' });
-    } catch {
-      const half = this.client as ArtpClient | null; // connected, but login or catch-up failed
-      half?.close();
-      this.client = null;
-      this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
-      this.scheduleReconnect();
+    } catch (error) {
+      this.recovering = false;
+      this.failedToReconnect(error);
     }
   }
 
-  /** After a reconnect, fetch what was missed in every conversation. */
-  private async catchUp(): Promise<void> {
-    for (const conversation of Object.values(this.deps.getState().conversations)) {
-      const last = [...conversation.messages].reverse().find((m) => m.id)?.id;
-      if (last) await this.loadLatest(conversation.destType, conversation.dest, last);
+  private failedToReconnect(error: unknown): void {
+    const half = this.client; // connected, but login, catch-up or the flush failed
+    this.client = null;
+    half?.close();
+    const problem = reconnectProblem(error);
+    if (problem) {
+      // Retrying cannot help: tell the user, and stop.
+      this.gaveUp = true;
+      this.deps.dispatch({ type: 'linkChanged', link: 'offline', problem });
+      return;
     }
+    this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
+    this.scheduleReconnect();
+  }
+
+  /** Catch every conversation up; returns what each one received, for settling the outbox. */
+  private async catchUp(): Promise<Map<string, MsgEvent[]>> {
+    const caughtUp = new Map<string, MsgEvent[]>();
+    for (const conversation of Object.values(this.deps.getState().conversations)) {
+      caughtUp.set(conversation.key, await this.catchUpConversation(conversation));
+    }
+    return caughtUp;
+  }
+
+  /** §3 HISTORY `after: X`: "the limit messages right after X", page after page until short. */
+  private async catchUpConversation(conversation: Conversation): Promise<MsgEvent[]> {
+    const { key, destType, dest } = conversation;
+    let anchor = lastConfirmedId(conversation);
+    if (anchor === undefined) {
+      const latest = await this.history(destType, dest, HISTORY_PAGE, {});
+      this.deps.dispatch({ type: 'historyLoaded', key, messages: latest, older: true, limit: HISTORY_PAGE });
+      return latest;
+    }
+    const pageSize = this.deps.catchUpPage ?? CATCH_UP_PAGE;
+    const missed: MsgEvent[] = [];
+    for (;;) {
+      const page = await this.history(destType, dest, pageSize, { after: anchor });
+      this.deps.dispatch({ type: 'historyLoaded', key, messages: page, older: false, limit: pageSize, after: anchor });
+      missed.push(...page);
+      if (page.length < pageSize) return missed;
+      anchor = (page.at(-1) as MsgEvent).id;
+    }
+  }
+
+  /** Messages in flight when the link dropped: settled from what the node stored, or queued again. */
+  private settleInterrupted(caughtUp: Map<string, MsgEvent[]>): void {
+    const me = this.credentials?.user ?? '';
+    const claimed = new Set<string>();
+    for (const message of this.outbox.interrupted()) {
+      if (message.image) {
+        // IMG_STATUS knows exactly: the upload resumes where the node stopped, or is already done.
+        message.resume = true;
+        message.state = 'queued';
+        continue;
+      }
+      const stored = findStoredCopy(message, caughtUp.get(message.key) ?? [], me, claimed);
+      if (!stored) {
+        message.state = 'queued';
+        continue;
+      }
+      claimed.add(stored.id);
+      this.outbox.remove(message.localKey);
+      const { key, localKey } = message;
+      this.deps.dispatch({ type: 'sendSucceeded', key, localKey, id: stored.id, timestamp: stored.timestamp });
+    }
+  }
+
+  /** Send what waited, oldest first; a link that drops again aborts the reconnect. */
+  private async flushOutbox(): Promise<void> {
+    for (let message = this.outbox.nextQueued(); message; message = this.outbox.nextQueued()) {
+      await this.deliver(message);
+      if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'the link dropped while sending the outbox');
+    }
+  }
+
+  // ---------------------------------------------------------------------------- helpers
+
+  /**
+   * The latest page, or everything after `after` (catching up). Takes the destination, not the
+   * state: the UI state may not have caught up with a conversation opened a moment ago.
+   */
+  private async loadLatest(destType: DestType, dest: string): Promise<void> {
+    const messages = await this.history(destType, dest, HISTORY_PAGE, {});
+    const key = conversationKey(destType, dest);
+    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true, limit: HISTORY_PAGE });
+  }
+
+  private async history(
+    destType: DestType,
+    dest: string,
+    limit: number,
+    bound: { before?: string; after?: string },
+  ): Promise<MsgEvent[]> {
+    const ok = await this.requireClient().request({ type: 'HISTORY', dest_type: destType, dest, limit, ...bound });
+    return [...(ok.messages ?? [])];
   }
 
   private requireClient(): ArtpClient {
-    if (!this.client) throw new Error('not connected');
+    if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'not connected');
     return this.client;
-  }
-
-  private newLocalKey(): string {
-    this.localCounter += 1;
-    return `local:${this.localCounter}`;
   }
 }
 
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
+/** The id of the newest message the node confirmed in this conversation. */
+function lastConfirmedId(conversation: Conversation): string | undefined {
+  for (let i = conversation.messages.length - 1; i >= 0; i--) {
+    const id = conversation.messages[i]?.id;
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+/** What the bubble of a failed message shows: the node's code, or the local check's. */
+function sendError(error: unknown): SendError {
+  if (error instanceof ArtpError) return { code: error.code, message: error.message };
+  // checkRequest() refuses a request that breaks the contract before it leaves (§3 INVALID).
+  return { code: 'INVALID', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A reason no retry can fix, in Arona's words; null when trying again may work. */
+function reconnectProblem(error: unknown): string | null {
+  if (error instanceof KeyChangedError) return voice.keyChanged(error.address, error.pinned, error.presented);
+  if (error instanceof ArtpError && error.code === 'AUTH_FAILED') return voice.passwordRefused;
+  return null;
 }

@@ -17,7 +17,11 @@ export const voice = {
   loggedIn: (user: string) => `Welcome back, Sensei ${user}!`,
   joined: (channel: string) => `Sensei, you are connected to ${channel}!`,
   noConversations: 'No conversations yet, Sensei. Join a channel or write to someone!',
-  linkLost: (reason: string) => `Sensei, the link dropped (${reason}). I'm trying again…`,
+  link: {
+    connecting: 'Reconnecting to the node, Sensei… I will catch up on everything we missed!',
+    offline: "Sensei, we lost the link to the node. I'll keep trying; your messages wait safely here.",
+  },
+  passwordRefused: 'Sensei, the node refused our password when I reconnected (AUTH_FAILED). Please log in again.',
   reconnected: 'We are back, Sensei!',
   beginning: (name: string) => `That's the very beginning of ${name}, Sensei.`,
   insecureWeb:

@@ -49,10 +49,37 @@ describe('chatReducer', () => {
     state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:2', content: 'yo', timestamp: 1 });
     expect(state.conversations['#general']?.messages.map((m) => m.status)).toEqual(['pending', 'pending']);
     state = chatReducer(state, { type: 'sendSucceeded', key: '#general', localKey: 'local:1', id: 'm9', timestamp: 7 });
-    state = chatReducer(state, { type: 'sendFailed', key: '#general', localKey: 'local:2' });
+    state = chatReducer(state, { type: 'sendFailed', key: '#general', localKey: 'local:2', error: { code: 'RATE_LIMITED', message: 'slow down' } });
     const [first, second] = state.conversations['#general']?.messages ?? [];
     expect(first).toMatchObject({ id: 'm9', status: 'sent', timestamp: 7 });
-    expect(second).toMatchObject({ status: 'failed' });
+    expect(second).toMatchObject({ status: 'failed', error: { code: 'RATE_LIMITED' } });
+  });
+
+  it('forgets the failure when a message is retried', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:1', content: 'hi', timestamp: 1 });
+    state = chatReducer(state, { type: 'sendFailed', key: '#general', localKey: 'local:1', error: { code: 'NO_SUCH_USER', message: 'x' } });
+    state = chatReducer(state, { type: 'sendRetried', key: '#general', localKey: 'local:1' });
+    expect(state.conversations['#general']?.messages[0]).toMatchObject({ status: 'pending', error: undefined });
+  });
+
+  it('puts a catch-up page right after its anchor, before live messages that overtook it', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'messageReceived', message: msg('a', 'arona', '#general', 1) });
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:1', content: 'mine', timestamp: 2 });
+    state = chatReducer(state, { type: 'messageReceived', message: msg('live', 'arona', '#general', 5) });
+    const page = [msg('b', 'arona', '#general', 3), msg('c', 'arona', '#general', 4)];
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: page, older: false, limit: 2, after: 'a' });
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('live', 'arona', '#general', 5)], older: false, limit: 2, after: 'c' });
+    expect(state.conversations['#general']?.messages.map((m) => m.key)).toEqual(['a', 'b', 'c', 'live', 'local:1']);
+  });
+
+  it('keeps the reason reconnecting stopped until the link changes again', () => {
+    let state = loggedIn();
+    state = chatReducer(state, { type: 'linkChanged', link: 'offline', problem: 'key changed' });
+    expect(state).toMatchObject({ link: 'offline', linkProblem: 'key changed' });
+    state = chatReducer(state, { type: 'linkChanged', link: 'online' });
+    expect(state.linkProblem).toBeNull();
   });
 
   it('sorts conversations by their latest message', () => {

@@ -87,6 +87,11 @@ const conversation = (overrides: Partial<Conversation> = {}): Conversation => ({
 });
 
 describe('ConversationsScreen', () => {
+  it('shows that it is reconnecting', () => {
+    render(<ConversationsScreen user="sensei" link="connecting" conversations={[]} onOpen={() => undefined} onStart={async () => undefined} />);
+    expect(screen.getByTestId('link-status')).toHaveTextContent(/Reconnecting/);
+  });
+
   it('shows unread counts and opens a conversation when tapped', () => {
     const opened: string[] = [];
     render(
@@ -139,6 +144,28 @@ describe('ChatScreen', () => {
     expect(retried).toEqual(['local:2']);
   });
 
+  it("names the node's error code on a failed message and retries it when tapped", () => {
+    const retried: string[] = [];
+    const refused = { key: 'local:4', from: 'sensei', content: 'psst', timestamp: 4, status: 'failed' as const, error: { code: 'NO_SUCH_USER', message: 'no user ghost' } };
+    render(<ChatScreen {...props({ onRetry: (key) => retried.push(key), conversation: conversation({ messages: [refused] }) })} />);
+    fireEvent.press(screen.getByText('failed: NO_SUCH_USER, tap to retry'));
+    expect(retried).toEqual(['local:4']);
+  });
+
+  it('shows the link state while reconnecting, and nothing once online', () => {
+    const { rerender } = render(<ChatScreen {...props({ link: 'connecting' })} />);
+    expect(screen.getByTestId('link-status')).toHaveTextContent(/Reconnecting/);
+    rerender(<ChatScreen {...props({ link: 'offline' })} />);
+    expect(screen.getByTestId('link-status')).toHaveTextContent(/lost the link/);
+    rerender(<ChatScreen {...props({ link: 'online' })} />);
+    expect(screen.queryByTestId('link-status')).toBeNull();
+  });
+
+  it('says why it stopped reconnecting', () => {
+    render(<ChatScreen {...props({ link: 'offline', linkProblem: 'the key of kivotos:7778 changed' })} />);
+    expect(screen.getByTestId('link-status')).toHaveTextContent('the key of kivotos:7778 changed');
+  });
+
   it('sends the draft and clears the composer', async () => {
     const sent: string[] = [];
     render(<ChatScreen {...props({ onSend: async (text) => void sent.push(text) })} />);
@@ -164,7 +191,7 @@ describe('ChatScreen', () => {
     ];
     render(<ChatScreen {...props({ conversation: conversation({ messages }) })} />);
     await waitFor(() => expect(screen.getAllByTestId('message-image')).toHaveLength(2));
-    expect(screen.getByTestId('upload-progress')).toBeTruthy();
+    expect(screen.getByTestId('upload-progress-label')).toHaveTextContent('50% received by the node');
   });
 
   it('tells the user when the start of the conversation is reached', () => {

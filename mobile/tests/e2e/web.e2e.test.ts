@@ -1,7 +1,8 @@
 /**
- * The web client end to end: build the web export, serve it from a real node (`--web-dir`),
- * drive it in headless Chromium at a phone-sized viewport, and talk to it from Python clients
- * (`aronanet send` / `aronanet tail`) and from the protocol library.
+ * The web client end to end: build the web export (scripts/build-web.sh), serve it from a real
+ * node (`--web-dir`), drive it in headless Chromium at a phone-sized viewport, and talk to it
+ * from Python clients (`aronanet send` / `aronanet tail`) and from the protocol library. Last,
+ * restart the node under the open app.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,7 +15,7 @@ import { ArtpClient } from '../../src/protocol/client';
 import { connectClient } from '../support/client';
 import { startNode, type RunningNode } from '../support/node';
 import { MOBILE_ROOT, PYTHON } from '../support/paths';
-import { solidPng } from '../support/png';
+import { noisePng, solidPng } from '../support/png';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST = path.join(MOBILE_ROOT, 'dist');
@@ -46,11 +47,14 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
 }
 
 beforeAll(async () => {
-  execFileSync('npx', ['expo', 'export', '--platform', 'web', '--output-dir', DIST], {
-    cwd: MOBILE_ROOT,
-    stdio: 'ignore',
+  const built = execFileSync('bash', [path.join(MOBILE_ROOT, 'scripts', 'build-web.sh'), DIST], {
+    cwd: os.tmpdir(), // the script finds the app from its own path
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
     timeout: 170_000,
   });
+  expect(built).toContain(`serve it with: aronanet serve --web-dir ${DIST}`);
+  expect(fs.existsSync(path.join(DIST, 'index.html'))).toBe(true);
   node = await startNode({ webDir: DIST });
   pythonHome = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-e2e-py-'));
   pythonSend('hello from python');
@@ -118,6 +122,16 @@ describe('the web client served by the node', () => {
     await waitFor('the Python tail to see the attachment', () => tailOutput.includes('arona.png'));
   });
 
+  it('uploads an image of several chunks and marks it sent', async () => {
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByTestId('attach').click();
+    await (await chooser).setFiles({ name: 'noise.png', mimeType: 'image/png', buffer: Buffer.from(noisePng(160, 160)) });
+    await waitFor('the Python tail to see the attachment', () => tailOutput.includes('noise.png'));
+    const bubble = page.locator('[data-testid^="message-local:"]').last();
+    await bubble.getByText('sent', { exact: true }).waitFor();
+    expect(await bubble.getByTestId('upload-progress').count()).toBe(0);
+  });
+
   it('downloads and shows an image another user sent', async () => {
     let kei: ArtpClient | null = null;
     try {
@@ -136,5 +150,35 @@ describe('the web client served by the node', () => {
     } finally {
       kei?.close();
     }
+  });
+
+  it('reconnects after the node restarts: what was typed meanwhile goes pending then sent', async () => {
+    const crashes: string[] = [];
+    page.on('pageerror', (error) => crashes.push(error.message));
+    await node.halt();
+    await page.getByTestId('link-status').waitFor();
+    await page.getByTestId('composer').fill('typed while the node was down');
+    await page.getByTestId('send').click();
+    const bubble = page.locator('[data-testid^="message-local:"]', { hasText: 'typed while the node was down' });
+    expect(await bubble.getByTestId('message-status').textContent()).toBe('sending…');
+
+    await node.resume();
+    pythonSend('sent while you were away');
+    await page.getByText('sent while you were away').waitFor({ timeout: 30_000 });
+    await bubble.getByText('sent', { exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('link-status').waitFor({ state: 'detached' });
+
+    let kei: ArtpClient | null = null;
+    try {
+      kei = await connectClient(node);
+      await kei.request({ type: 'AUTH', user: 'kei', password: PASSWORD });
+      const history = await kei.request({ type: 'HISTORY', dest_type: 'channel', dest: CHANNEL, limit: 50 });
+      expect(history.messages?.filter((m) => m.content === 'typed while the node was down')).toHaveLength(1);
+    } finally {
+      kei?.close();
+    }
+    expect(await page.getByText('typed while the node was down').count()).toBe(1);
+    expect(await page.getByText('sent while you were away').count()).toBe(1);
+    expect(crashes).toEqual([]);
   });
 });

@@ -9,7 +9,8 @@ import { generateKeyPair } from '../../src/protocol/noise';
 import type { ServerEvent } from '../../src/protocol/client';
 import { connectClient, registeredClient, uniqueUser } from '../support/client';
 import { startNode, type RunningNode } from '../support/node';
-import { solidPng } from '../support/png';
+import { uploadChunks } from '../../src/protocol/transfers';
+import { noisePng, solidPng } from '../support/png';
 import { openTcp } from '../support/tcp';
 import { nodeAead, randomBytes } from '../support/webcrypto';
 
@@ -121,13 +122,58 @@ describe('the protocol library against a real node', () => {
     const received = nextEvent(bob, isMsg);
     const ok = await alice.uploadImage(
       { bytes: png, name: 'arona.png', mime: 'image/png', destType: 'channel', dest: channel },
-      (fraction) => progress.push(fraction),
+      { onProgress: (fraction) => progress.push(fraction) },
     );
     expect(progress.at(-1)).toBe(1);
     const message = await received;
     expect(message.attachment).toMatchObject({ image: ok.image, mime: 'image/png', width: 200, height: 120 });
     const image = await bob.downloadImage(ok.image as string);
     expect(Buffer.from(image.bytes)).toEqual(Buffer.from(png));
+  });
+
+  it('counts upload progress in bytes the node acknowledged, ending at 1 with its OK', async () => {
+    const [alice, name] = await user('alice');
+    const png = noisePng(120, 120); // ~43 KB of noise: two chunks of 32 KiB
+    const chunkSize = alice.limits.chunk_size;
+    const progress: number[] = [];
+    await alice.uploadImage({ bytes: png, name: 'noise.png', mime: 'image/png', destType: 'user', dest: name }, { onProgress: (f) => progress.push(f) });
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(1);
+    // Before the OK, only whole chunks the node reported holding (IMG_STATUS received) count.
+    const acknowledged = progress.slice(0, -1);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const fraction of acknowledged) expect(Math.round((fraction * png.length) / chunkSize) * chunkSize).toBeCloseTo(fraction * png.length, 3);
+  });
+
+  it('resumes an interrupted upload from the chunks the node already holds', async () => {
+    const [first, name] = await user('alice');
+    const png = noisePng(200, 120, 11); // ~72 KB: three chunks
+    const upload = { bytes: png, name: 'resumed.png', mime: 'image/png', destType: 'user' as const, dest: name };
+    const chunkSize = first.limits.chunk_size;
+    const [chunk0, chunk1] = uploadChunks(upload, chunkSize, 'resume-me');
+    await first.send(chunk0!);
+    await first.send(chunk1!);
+    await expect(first.request({ type: 'IMG_STATUS', transfer: 'resume-me' })).resolves.toMatchObject({ received: [0, 1] });
+    first.close(); // the link drops mid-upload
+
+    const second = await connectClient(node);
+    clients.push(second);
+    await second.request({ type: 'AUTH', user: name, password: 'correct horse battery' });
+    const progress: number[] = [];
+    const ok = await second.uploadImage(upload, { transfer: 'resume-me', resume: true, onProgress: (f) => progress.push(f) });
+    expect(progress[0]).toBeCloseTo((2 * chunkSize) / png.length, 6);
+    const image = await second.downloadImage(ok.image as string);
+    expect(Buffer.from(image.bytes)).toEqual(Buffer.from(png));
+  });
+
+  it('does not post an image twice when resuming an upload that had completed', async () => {
+    const [alice, name] = await user('alice');
+    const upload = { bytes: solidPng(30, 30), name: 'once.png', mime: 'image/png', destType: 'user' as const, dest: name };
+    const done = await alice.uploadImage(upload, { transfer: 'done-already' });
+    const again = await alice.uploadImage(upload, { transfer: 'done-already', resume: true });
+    expect(again.msg_id).toBe(done.msg_id);
+    const history = await alice.request({ type: 'HISTORY', dest_type: 'user', dest: name, limit: 10 });
+    expect(history.messages?.filter((m) => m.attachment?.name === 'once.png')).toHaveLength(1);
   });
 
   it('reports IMAGE_INVALID for bytes that are not an image and keeps the session open', async () => {

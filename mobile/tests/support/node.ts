@@ -20,6 +20,11 @@ export interface RunningNode {
   readonly httpUrl: string;
   /** The node's fingerprint as `aronanet fingerprint` prints it. */
   fingerprint(): string;
+  /** Stop the node process, keeping its data directory and ports for `resume`. */
+  halt(): Promise<void>;
+  /** Start the node again: same data directory, same ports (a node restart, as users see it). */
+  resume(): Promise<void>;
+  /** Stop for good and remove the data directory. */
   stop(): Promise<void>;
 }
 
@@ -56,27 +61,72 @@ async function waitUntilReady(child: ChildProcess, ports: number[], log: () => s
   throw new Error(`the node did not listen within 30 s:\n${log()}`);
 }
 
+/**
+ * The test node registers dozens of users from one address in seconds: registrations are
+ * throttled like failed logins, so give the throttle room, and hash passwords cheaply (the
+ * defaults are for production; the suite is not testing Argon2's cost).
+ */
+const TEST_SETTINGS = `
+[login_throttle]
+burst = 1000
+refill_per_second = 100.0
+
+[hashing]
+time_cost = 1
+memory_kib = 8192
+parallelism = 1
+`;
+
 export interface StartOptions {
   readonly webDir?: string;
 }
 
-export async function startNode(options: StartOptions = {}): Promise<RunningNode> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-mobile-'));
-  const [tcpPort, wsPort] = [await freePort(), await freePort()];
-  const args = ['-m', 'aronanet', 'serve', '--data-dir', dataDir, '--host', '127.0.0.1'];
-  args.push('--port', String(tcpPort), '--ws-port', String(wsPort), '--rate-limit', 'off');
-  if (process.env.ARONANET_NODE_ARGS) args.push(...process.env.ARONANET_NODE_ARGS.split(' '));
-  if (options.webDir) args.push('--web-dir', options.webDir);
+interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+}
+
+/** Run `aronanet serve` with `args` until both ports accept connections. */
+async function spawnNode(args: readonly string[], ports: number[]): Promise<NodeProcess> {
   const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (data: Buffer) => (output = (output + data.toString()).slice(-4000)));
   child.stderr?.on('data', (data: Buffer) => (output = (output + data.toString()).slice(-4000)));
   try {
-    await waitUntilReady(child, [tcpPort, wsPort], () => output);
+    await waitUntilReady(child, ports, () => output);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
+  return { child, output: () => output };
+}
+
+/** SIGTERM (§5: "stops cleanly on SIGINT or SIGTERM"), SIGKILL after 5 s. */
+function terminate(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startNode(options: StartOptions = {}): Promise<RunningNode> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-mobile-'));
+  const [tcpPort, wsPort] = [await freePort(), await freePort()];
+  const config = path.join(dataDir, 'test-node.toml');
+  fs.writeFileSync(config, TEST_SETTINGS);
+  const args = ['-m', 'aronanet', 'serve', '--data-dir', dataDir, '--config', config, '--host', '127.0.0.1'];
+  args.push('--port', String(tcpPort), '--ws-port', String(wsPort), '--rate-limit', 'off');
+  if (process.env.ARONANET_NODE_ARGS) args.push(...process.env.ARONANET_NODE_ARGS.split(' '));
+  if (options.webDir) args.push('--web-dir', options.webDir);
+  let running: NodeProcess | null = await spawnNode(args, [tcpPort, wsPort]);
   return {
     tcpPort,
     wsPort,
@@ -86,19 +136,17 @@ export async function startNode(options: StartOptions = {}): Promise<RunningNode
     httpUrl: `http://127.0.0.1:${wsPort}/`,
     fingerprint: () =>
       execFileSync(PYTHON, ['-m', 'aronanet', 'fingerprint', '--data-dir', dataDir], { encoding: 'utf8' }).trim(),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          resolve();
-          return;
-        }
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          fs.rmSync(dataDir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    halt: async () => {
+      if (running) await terminate(running.child);
+      running = null;
+    },
+    resume: async () => {
+      if (!running) running = await spawnNode(args, [tcpPort, wsPort]);
+    },
+    stop: async () => {
+      if (running) await terminate(running.child);
+      running = null;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }

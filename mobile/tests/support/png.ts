@@ -40,3 +40,29 @@ export function solidPng(width: number, height: number, rgb: [number, number, nu
     ]),
   );
 }
+
+/** A PNG of pseudo-random pixels (deflate cannot shrink it): several chunks for upload tests. */
+export function noisePng(width: number, height: number, seed = 7): Uint8Array {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0; // an LCG: reproducible, not secure
+    return state >>> 24;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows = Array.from({ length: height }, () => {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let i = 1; i < row.length; i++) row[i] = next();
+    return row;
+  });
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      pngChunk('IHDR', header),
+      pngChunk('IDAT', deflateSync(Buffer.concat(rows))),
+      pngChunk('IEND', new Uint8Array(0)),
+    ]),
+  );
+}

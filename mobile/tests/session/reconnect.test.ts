@@ -1,0 +1,169 @@
+/**
+ * The chat session against a real node that the tests stop and start again (same data
+ * directory, same ports): reconnecting with backoff, logging in again, catching up with
+ * HISTORY after the last id seen, settling messages that were on the wire, and the outbox.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { ArtpClient } from '../../src/protocol/client';
+import { connectClient, registeredClient, uniqueUser } from '../support/client';
+import { startNode, type RunningNode } from '../support/node';
+import { type SessionHarness, sessionHarness, until } from '../support/session';
+
+const PASSWORD = 'correct horse battery';
+/** Long enough that only `networkAvailable()` brings the session back. */
+const ONLY_WHEN_TOLD = [600_000];
+const QUICKLY = [100, 200, 400];
+
+let node: RunningNode;
+const open: { close(): void }[] = [];
+
+beforeAll(async () => {
+  node = await startNode();
+}, 60_000);
+
+afterEach(() => {
+  for (const thing of open.splice(0)) thing.close();
+});
+
+afterAll(async () => {
+  await node?.stop();
+});
+
+let channelCounter = 0;
+function uniqueChannel(): string {
+  channelCounter += 1;
+  return `#r${process.pid % 10000}_${channelCounter}`;
+}
+
+async function phone(options: { reconnectDelaysMs: readonly number[]; catchUpPage?: number }): Promise<SessionHarness & { user: string }> {
+  const harness = sessionHarness(options);
+  open.push(harness.session);
+  await harness.session.connect(node.wsAddress);
+  const user = uniqueUser('phone');
+  await harness.session.login(user, PASSWORD, true);
+  return { ...harness, user };
+}
+
+async function login(user: string): Promise<ArtpClient> {
+  const client = await connectClient(node);
+  open.push(client);
+  await client.request({ type: 'AUTH', user, password: PASSWORD });
+  return client;
+}
+
+async function member(channel: string): Promise<[ArtpClient, string]> {
+  const [client, user] = await registeredClient(node, 'kei');
+  open.push(client);
+  await client.request({ type: 'JOIN', channel });
+  return [client, user];
+}
+
+async function say(client: ArtpClient, channel: string, content: string): Promise<void> {
+  await client.request({ type: 'MSG', dest_type: 'channel', dest: channel, content });
+}
+
+async function nodeHistory(client: ArtpClient, channel: string) {
+  const ok = await client.request({ type: 'HISTORY', dest_type: 'channel', dest: channel, limit: 200 });
+  return ok.messages ?? [];
+}
+
+async function restartNode(during?: () => Promise<void>): Promise<void> {
+  await node.halt();
+  await during?.();
+  await node.resume();
+}
+
+describe('the chat session when the node restarts', () => {
+  it('catches up every conversation after the last id seen: no gap, no duplicate, the node order', async () => {
+    const channel = uniqueChannel();
+    const me = await phone({ reconnectDelaysMs: ONLY_WHEN_TOLD, catchUpPage: 3 });
+    await me.session.open('channel', channel);
+    const [kei, keiName] = await member(channel);
+    await say(kei, channel, 'one');
+    await say(kei, channel, 'two');
+    await until('the live messages', () => me.messages(channel).length === 2);
+
+    await restartNode(async () => {
+      await until('the session to notice', () => me.state().link === 'offline');
+      await me.session.sendText(channel, 'typed while away');
+      expect(me.messages(channel).at(-1)).toMatchObject({ content: 'typed while away', status: 'pending' });
+    });
+    const keiAgain = await login(keiName);
+    for (let i = 1; i <= 7; i++) await say(keiAgain, channel, `missed ${i}`); // three catch-up pages of 3
+
+    me.session.networkAvailable();
+    await until('the session to be back online', () => me.state().link === 'online');
+    const stored = await nodeHistory(keiAgain, channel);
+    expect(me.messages(channel).map((m) => m.id)).toEqual(stored.map((m) => m.id));
+    expect(me.messages(channel).map((m) => m.content)).toEqual([
+      'one', 'two', 'missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5', 'missed 6', 'missed 7', 'typed while away',
+    ]);
+    expect(me.messages(channel).every((m) => m.status === 'sent')).toBe(true);
+  });
+
+  it('reconnects by itself with backoff, logs in again and receives live messages', async () => {
+    const channel = uniqueChannel();
+    const me = await phone({ reconnectDelaysMs: QUICKLY });
+    await me.session.open('channel', channel);
+    const [, keiName] = await member(channel);
+    const links: string[] = [];
+    await restartNode(async () => {
+      await until('the session to notice', () => me.state().link !== 'online');
+      links.push(me.state().link);
+    });
+    await until('the session to be back online', () => me.state().link === 'online');
+    expect(links).toEqual(['offline']);
+    await say(await login(keiName), channel, 'welcome back');
+    await until('the live message after the reconnect', () => me.messages(channel).some((m) => m.content === 'welcome back'));
+  });
+});
+
+describe('the chat session when the link drops', () => {
+  it('settles a message that was on the wire when the link dropped: the node has it once', async () => {
+    const channel = uniqueChannel();
+    const me = await phone({ reconnectDelaysMs: QUICKLY });
+    await me.session.open('channel', channel);
+    const [kei] = await member(channel);
+    await say(kei, channel, 'anchor');
+    await until('the anchor', () => me.messages(channel).length === 1);
+
+    me.transport().cutAfterNextSend = true;
+    await me.session.sendText(channel, 'on the wire');
+    await until('the message to be settled', () => me.messages(channel).at(-1)?.status === 'sent');
+    await until('the session to be back online', () => me.state().link === 'online');
+
+    const stored = await nodeHistory(kei, channel);
+    expect(stored.filter((m) => m.content === 'on the wire')).toHaveLength(1);
+    expect(me.messages(channel).map((m) => m.id)).toEqual(stored.map((m) => m.id));
+  });
+
+  it('stops retrying and says why when the node comes back with another key', async () => {
+    const me = await phone({ reconnectDelaysMs: QUICKLY });
+    await restartNode(async () => fs.rmSync(path.join(node.dataDir, 'node.key')));
+    await until('the session to give up', () => me.state().linkProblem !== null);
+    expect(me.state().link).toBe('offline');
+    expect(me.state().linkProblem).toMatch(/key of 127\.0\.0\.1:\d+ changed/);
+  });
+});
+
+describe('failed sends', () => {
+  it('marks a message the node refuses as failed with its code, and sends it when retried', async () => {
+    const me = await phone({ reconnectDelaysMs: QUICKLY });
+    const ghost = uniqueUser('ghost');
+    await me.session.open('user', ghost).catch(() => undefined); // its HISTORY may be refused too
+    const key = `@${ghost.toLowerCase()}`;
+    await me.session.sendText(key, 'are you there?');
+    const failed = me.messages(key).at(-1);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'NO_SUCH_USER' } });
+
+    const created = await connectClient(node);
+    open.push(created);
+    await created.request({ type: 'AUTH', user: ghost, password: PASSWORD, register: true });
+    await me.session.retry(key, failed?.key as string);
+    expect(me.messages(key).at(-1)).toMatchObject({ status: 'sent', error: undefined });
+    const history = await created.request({ type: 'HISTORY', dest_type: 'user', dest: me.user, limit: 10 });
+    expect(history.messages?.map((m) => m.content)).toEqual(['are you there?']);
+  });
+});

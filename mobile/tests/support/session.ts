@@ -1,0 +1,91 @@
+/**
+ * A `ChatSession` wired as the app wires it (the chat reducer as its store), but to Node's
+ * WebSocket and WebCrypto, talking to a real node. The transport can be cut right after a
+ * send, to drop the link with a request on the wire.
+ */
+import { generateKeyPair } from '../../src/protocol/noise';
+import { Backoff } from '../../src/state/backoff';
+import { type ChatMessage, type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
+import { KnownNodes } from '../../src/state/knownNodes';
+import { ChatSession } from '../../src/state/session';
+import type { Transport } from '../../src/transport/transport';
+import { artpUrl, openWebSocket } from '../../src/transport/websocket';
+import { NodeWebSocket } from './client';
+import { memoryStore } from './memoryStore';
+import { nodeAead, randomBytes } from './webcrypto';
+
+/** A transport that closes itself right after the next message it sends, when asked to. */
+export class CuttableTransport implements Transport {
+  cutAfterNextSend = false;
+
+  constructor(private readonly inner: Transport) {}
+
+  send(message: Uint8Array): void {
+    this.inner.send(message);
+    if (this.cutAfterNextSend) {
+      this.cutAfterNextSend = false;
+      this.inner.close();
+    }
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+
+  onMessage(listener: (message: Uint8Array) => void): void {
+    this.inner.onMessage(listener);
+  }
+
+  onClose(listener: (reason: string) => void): void {
+    this.inner.onClose(listener);
+  }
+}
+
+export interface SessionHarness {
+  readonly session: ChatSession;
+  state(): ChatState;
+  /** The transport of the current connection. */
+  transport(): CuttableTransport;
+  /** The messages of a conversation, as the chat screen shows them. */
+  messages(key: string): readonly ChatMessage[];
+}
+
+export function sessionHarness(options: { reconnectDelaysMs: readonly number[]; catchUpPage?: number }): SessionHarness {
+  let state = initialChatState;
+  let current: CuttableTransport | null = null;
+  const session = new ChatSession({
+    aead: nodeAead,
+    random: randomBytes,
+    deviceKey: generateKeyPair(randomBytes),
+    knownNodes: new KnownNodes(memoryStore()),
+    openTransport: async (address) => {
+      current = new CuttableTransport(await openWebSocket(artpUrl(address), NodeWebSocket));
+      return current;
+    },
+    dispatch: (action) => {
+      state = chatReducer(state, action);
+    },
+    getState: () => state,
+    clientName: 'aronanet-mobile-session-tests/0.1',
+    backoff: new Backoff(options.reconnectDelaysMs, () => 0.5),
+    catchUpPage: options.catchUpPage,
+  });
+  return {
+    session,
+    state: () => state,
+    transport: () => {
+      if (!current) throw new Error('never connected');
+      return current;
+    },
+    messages: (key) => state.conversations[key]?.messages ?? [],
+  };
+}
+
+/** Poll `check` until it holds; the failure names what was awaited. */
+export async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
