@@ -15,7 +15,6 @@ download (``IMG_GET`` with ``start``) where the previous attempt stopped.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import math
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import msgspec
+import pybase64
 from PIL import Image, UnidentifiedImageError
 
 from aronanet.errors import ClientError
@@ -165,7 +165,7 @@ def make_chunk(
     content: str,
 ) -> ImgChunk:
     """One ``IMG_CHUNK``; §4: "metadata on index 0 only"."""
-    encoded = base64.b64encode(data).decode("ascii")
+    encoded = pybase64.b64encode_as_string(data)
     if index != 0:
         return ImgChunk(transfer=transfer_id, index=index, total=total, data=encoded)
     return ImgChunk(
@@ -355,8 +355,8 @@ async def download_image(
     partial = _partial_path(cache_dir, sha256)
     partial.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     chunk_size = client.hello.limits.chunk_size
-    await _fetch(client, attachment, partial, chunk_size, progress)
-    if not await asyncio.to_thread(_verified, partial, sha256):
+    digest = await _fetch(client, attachment, partial, chunk_size, progress)
+    if digest != sha256:
         partial.unlink(missing_ok=True)
         raise ClientError("IMAGE_INVALID", f"downloaded bytes do not match SHA-256 {sha256}")
     final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -370,11 +370,16 @@ async def _fetch(
     partial: Path,
     chunk_size: int,
     progress: Progress | None,
-) -> None:
-    """Stream the missing chunks into ``partial``; whole chunks already there are kept."""
+) -> str:
+    """Stream the missing chunks into ``partial``; whole chunks already there are kept.
+
+    Returns the SHA-256 hex of the whole file, hashed as it is written (the kept prefix
+    first), so the bytes are not read back to be verified.
+    """
     have = partial.stat().st_size if partial.exists() else 0
     start = min(have // chunk_size, chunk_total(attachment.size, chunk_size) - 1)
-    with open(partial, "ab" if have else "wb") as sink:
+    with open(partial, "r+b" if have else "wb") as sink:
+        hasher = await asyncio.to_thread(_hash_prefix, sink, start * chunk_size)
         sink.truncate(start * chunk_size)
         sink.seek(start * chunk_size)
         written = start * chunk_size
@@ -388,19 +393,31 @@ async def _fetch(
                     "IMAGE_INVALID", f"node sent more than the {attachment.size} bytes announced"
                 )
             sink.write(data)
+            hasher.update(data)
             written += len(data)
             expected += 1
             _report(progress, written, attachment.size)
             if expected >= event.total:
                 break
         await _close_stream(stream)
+    return hasher.hexdigest()
+
+
+def _hash_prefix(source: BinaryIO, length: int) -> hashlib._Hash:
+    """A SHA-256 fed with the first ``length`` bytes of ``source`` (a resumed download)."""
+    hasher = hashlib.sha256()
+    source.seek(0)
+    while length > 0 and (block := source.read(min(_HASH_BLOCK, length))):
+        hasher.update(block)
+        length -= len(block)
+    return hasher
 
 
 def _base64(text: str) -> bytes:
-    """Strict base64 decoding (msgspec's is several times faster than binascii's)."""
+    """Strict base64 decoding (SIMD: more than ten times faster than msgspec's or binascii's)."""
     try:
-        return msgspec.convert(text, bytes)
-    except msgspec.ValidationError:
+        return pybase64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error, and non-ASCII text
         raise ClientError("INVALID", "the node sent a chunk that is not base64") from None
 
 

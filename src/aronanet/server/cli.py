@@ -21,6 +21,7 @@ from aronanet.server.settings import (
     default_data_dir,
     from_mapping,
     read_toml,
+    redact_url,
 )
 
 #: flag destination -> [limits] key, for the flags that set a limit.
@@ -85,6 +86,24 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"WebSocket and web-client port (default {DEFAULT_WS_PORT}; 'off' disables)",
     )
     add("--node-name", metavar="NAME", help="the node's name, sent to clients in HELLO")
+    add(
+        "--store",
+        metavar="URL",
+        help="where accounts, channels and messages live: 'sqlite' (default: one file in "
+        "the data directory, no service needed) or postgresql://USER@HOST:PORT/DB, shared "
+        "by several nodes serving one community (scale-out, see docs/SCALE-OUT.md)",
+    )
+    add(
+        "--broker",
+        metavar="URL",
+        help="how events reach sessions: 'local' (default: this process only) or "
+        "redis://HOST:6379/0, through which several nodes behind one address fan out",
+    )
+    add(
+        "--broker-prefix",
+        metavar="NAME",
+        help="Redis channel prefix; the same on every node of one community (default aronanet)",
+    )
     add(
         "--registration",
         choices=("open", "closed"),
@@ -190,7 +209,17 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     given = {key: value for key, value in vars(args).items() if value is not None}
     values: dict[str, Any] = {}
     limits: dict[str, Any] = {}
-    for key in ("data_dir", "host", "port", "node_name", "web_dir", "log_level"):
+    for key in (
+        "data_dir",
+        "host",
+        "port",
+        "node_name",
+        "web_dir",
+        "log_level",
+        "store",
+        "broker",
+        "broker_prefix",
+    ):
         if key in given:
             values[key] = given[key]
     if "ws_port" in given:
@@ -258,11 +287,12 @@ def _run_loop(main: Any, use_uvloop: bool) -> int:
 async def _serve(settings: NodeSettings) -> int:
     from aronanet.identity import KeyFileError
     from aronanet.server.node import Node
+    from aronanet.server.store.base import BackendUnavailableError
 
     node = Node(settings)
     try:
         await node.start()
-    except (KeyFileError, OSError) as exc:
+    except (KeyFileError, OSError, BackendUnavailableError) as exc:
         print(f"aronanet serve: cannot start: {exc}", file=sys.stderr)
         await node.stop()
         return 1
@@ -287,6 +317,9 @@ def banner(node: Any) -> str:
         lines.append(f"  WebSocket  ws://{shown}:{node.ws_port}{WS_PATH}")
         if settings.web_dir is not None:
             lines.append(f"  Web client http://{shown}:{node.ws_port}/")
+    if settings.uses_postgres or settings.uses_redis:
+        lines.append(f"  Store      {redact_url(settings.store)}")
+        lines.append(f"  Broker     {redact_url(settings.broker)} ({settings.broker_prefix})")
     lines += [
         f"  Fingerprint {node.fingerprint}",
         f"open the client with: aronanet chat {shown}:{node.tcp_port}",

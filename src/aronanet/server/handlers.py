@@ -53,7 +53,7 @@ from aronanet.server.channels import Channel
 from aronanet.server.logs import log_event
 from aronanet.server.services import Services
 from aronanet.server.session import Inbound, Session
-from aronanet.server.store.base import ChannelRow, user_key
+from aronanet.server.store.base import user_key
 
 logger = logging.getLogger(__name__)
 
@@ -226,17 +226,14 @@ async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
         name = await accounts.login(request.user, request.password, ctx.session.peer)
     ctx.session.authenticate(name)
     log_event(logger, "logged_in", session=ctx.session.id, user=name, registered=request.register)
-    return ctx.ok(user=name, channels=ctx.services.channels.of_user(name))
+    return ctx.ok(user=name, channels=await ctx.services.channels.of_user(name))
 
 
 async def handle_join(ctx: RequestContext, request: Join) -> Ok:
     """§3 JOIN: "Channels are created on first JOIN. Membership is persistent"."""
-    services, user = ctx.services, ctx.user
-    channel = services.channels.get(request.channel)
-    if channel is None or not channel.has_member(user):
-        now = services.now()
-        await services.store.join_channel(ChannelRow(request.channel, "", now), user)
-        channel = services.channels.add_member(request.channel, user, now)
+    services, user, now = ctx.services, ctx.user, ctx.services.now()
+    channel, added = await services.channels.join(request.channel, user, now)
+    if added:
         event = JoinEvent(id=services.ids.next(), from_=user, channel=channel.name, timestamp=now)
         ctx.broadcast(channel.member_keys(), event)  # §3 JOIN event: "the channel's members"
     return ctx.ok(channel=channel.name, topic=channel.topic, members=channel.member_names())
@@ -245,9 +242,8 @@ async def handle_join(ctx: RequestContext, request: Join) -> Ok:
 async def handle_part(ctx: RequestContext, request: Part) -> Ok:
     """§3 PART; the event goes to "the remaining members and the leaver's other sessions"."""
     services, user = ctx.services, ctx.user
-    channel = member_channel(services, request.channel, user)
-    await services.store.part_channel(channel.name, user)
-    services.channels.remove_member(channel.name, user)
+    channel = await member_channel(services, request.channel, user)
+    channel = await services.channels.part(channel.name, user) or channel
     event = PartEvent(
         id=services.ids.next(), from_=user, channel=channel.name, timestamp=services.now()
     )
@@ -258,9 +254,8 @@ async def handle_part(ctx: RequestContext, request: Part) -> Ok:
 async def handle_topic(ctx: RequestContext, request: Topic) -> Ok:
     """Extension TOPIC: a member sets the topic; the TOPIC event goes to the members."""
     services, user = ctx.services, ctx.user
-    channel = member_channel(services, request.channel, user)
-    await services.store.set_topic(channel.name, request.topic)
-    channel.topic = request.topic
+    channel = await member_channel(services, request.channel, user)
+    channel = await services.channels.set_topic(channel.name, request.topic) or channel
     event = TopicEvent(
         id=services.ids.next(),
         from_=user,
@@ -296,10 +291,17 @@ async def images_disabled(ctx: RequestContext, request: msgspec.Struct) -> Reply
     raise RequestError(ErrorCode.INVALID, "image transfers are not enabled on this node")
 
 
-def member_channel(services: Services, name: str, user: str) -> Channel:
-    """The channel ``name`` if ``user`` is a member of it, else ``NOT_IN_CHANNEL``."""
-    channel = services.channels.get(name)
-    if channel is None or not channel.has_member(user):
+async def member_channel(services: Services, name: str, user: str) -> Channel:
+    """The channel ``name`` if ``user`` is a member of it, else ``NOT_IN_CHANNEL``.
+
+    The cache answers without I/O; only a miss on a store shared with other nodes asks the
+    store (the user may have joined through another node a moment ago).
+    """
+    channels = services.channels
+    channel = channels.cached_member_channel(name, user)
+    if channel is None and channels.shared:
+        channel = await channels.confirm_member_channel(name, user)
+    if channel is None:
         raise RequestError(ErrorCode.NOT_IN_CHANNEL, f"you are not a member of {name}")
     return channel
 

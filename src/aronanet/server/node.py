@@ -1,6 +1,8 @@
 """The node: builds every part from ``NodeSettings``, listens, and shuts down without loss.
 
-Composition only: the store, broker, accounts, channels and router become ``Services``;
+Composition only: the store, broker, accounts, channels and router become ``Services``
+(SQLite and the in-process broker by default; PostgreSQL and Redis when the settings name
+them, imported only then, so the default node needs neither library nor service);
 the handler table becomes a ``Dispatcher``; each accepted connection becomes a ``Session``.
 Shutdown order is what makes it lose nothing (§5 "stops cleanly"): stop accepting, stop
 reading, let every session finish what it already received, drain the store's writer (every
@@ -26,7 +28,7 @@ from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
 from aronanet.server.broker.base import Broker
 from aronanet.server.broker.local import LocalBroker
-from aronanet.server.channels import Channels
+from aronanet.server.channels import ChangeFeed, Channels
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import register_messaging_handlers
@@ -64,8 +66,8 @@ class Node:
         monotonic: Clock = time.monotonic,
     ) -> None:
         self.settings = settings
-        self.store = store or SqliteStore(settings.database_path)
-        self.broker = broker or LocalBroker()
+        self.store = store or build_store(settings)
+        self.broker = broker or build_broker(settings)
         self._wall_clock = wall_clock
         self._monotonic = monotonic
         self._sessions: dict[str, Session] = {}
@@ -87,11 +89,9 @@ class Node:
         self._key = await asyncio.to_thread(identity.load_or_create_key, settings.key_path)
         self.fingerprint = identity.fingerprint(identity.public_key_bytes(self._key))
         await self.store.open()
+        self.services = self._build_services()  # subscribes to the broker before it starts
         await self.broker.start()
-        self.services = self._build_services()
-        self.services.channels.load(
-            await self.store.load_channels(), await self.store.load_memberships()
-        )
+        await self.services.channels.load()
         #: The request table in use; extensions and tests may register more handlers.
         self.handlers = build_handler_table()
         self._dispatcher = Dispatcher(self.handlers, self.services)
@@ -116,7 +116,10 @@ class Node:
             settings=settings,
             store=self.store,
             accounts=accounts,
-            channels=Channels(),
+            # With a broker that links nodes, channel changes are shared through it.
+            channels=Channels(
+                self.store, self.broker if isinstance(self.broker, ChangeFeed) else None
+            ),
             router=Router(self.broker),
             ids=EventIds(),
             wall_clock=self._wall_clock,
@@ -250,6 +253,24 @@ class Node:
             task.cancel()
         if pending:
             log_event(logger, "drain_timeout", logging.WARNING, sessions=len(pending))
+
+
+def build_store(settings: NodeSettings) -> Store:
+    """The store the settings name: the SQLite file under ``data_dir``, or PostgreSQL."""
+    if settings.uses_postgres:
+        from aronanet.server.store.postgres import PostgresStore
+
+        return PostgresStore(settings.store)
+    return SqliteStore(settings.database_path)
+
+
+def build_broker(settings: NodeSettings) -> Broker:
+    """The broker the settings name: in-process, or Redis pub/sub between nodes."""
+    if settings.uses_redis:
+        from aronanet.server.broker.redis import RedisBroker
+
+        return RedisBroker(settings.broker, prefix=settings.broker_prefix)
+    return LocalBroker()
 
 
 def build_handler_table() -> HandlerTable:

@@ -179,6 +179,17 @@ class Session:
         self._replies.append(answer)
         answer.add_done_callback(self._release_replies)
 
+    def replies_flushed(self) -> Awaitable[object]:
+        """Something to await until every reply queued so far (at this call) has been sent.
+
+        For streams that go on beside later requests (``IMG_GET``): their first replies take
+        their place in order, the rest follow with ``send`` once this is done. Each reply
+        waited on is released by ``_release_replies``, a done callback registered before
+        the wait's own, so it has been sent by the time the waiter wakes up.
+        """
+        pending = list(self._replies)
+        return asyncio.wait(pending) if pending else asyncio.sleep(0)
+
     def _release_replies(self, _: object = None) -> None:
         while self._replies and self._replies[0].done():
             answer = self._replies.popleft()

@@ -12,6 +12,9 @@ The TOML file mirrors the flags::
     ws_port = 7778
     node_name = "arona"
     registration = true
+    store = "sqlite"           # or "postgresql://user@host/db" (scale-out)
+    broker = "local"           # or "redis://host:6379/0" (scale-out)
+    broker_prefix = "aronanet" # Redis channel prefix: the same on every node of a community
     [limits]
     max_content = 2000
     rate_messages_per_second = 5.0
@@ -26,6 +29,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 import platformdirs
@@ -35,6 +39,13 @@ from aronanet.config import DEFAULT_TCP_PORT, DEFAULT_WS_PORT, Limits
 
 class SettingsError(ValueError):
     """The configuration file or a flag holds a value the node cannot run with."""
+
+
+#: The default backends: one process, no services (ARCHITECTURE.md "Scale-out").
+SQLITE_STORE = "sqlite"
+LOCAL_BROKER = "local"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +95,12 @@ class NodeSettings:
     web_dir: Path | None = field(default_factory=default_web_dir)
     use_uvloop: bool = True
     log_level: str = "WARNING"
+    #: "sqlite" (the file under data_dir), or a postgresql:// URL shared by several nodes.
+    store: str = SQLITE_STORE
+    #: "local" (in-process), or a redis:// URL through which several nodes fan out.
+    broker: str = LOCAL_BROKER
+    #: Prefix of the Redis channel; every node of one community must use the same one.
+    broker_prefix: str = "aronanet"
     limits: Limits = field(default_factory=Limits)
     hashing: PasswordHashing = field(default_factory=PasswordHashing)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -96,6 +113,14 @@ class NodeSettings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "aronanet.sqlite3"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.store.startswith(_POSTGRES_SCHEMES)
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.broker.startswith(_REDIS_SCHEMES)
 
 
 #: TOML top-level key -> NodeSettings field, for the keys whose names differ.
@@ -150,8 +175,26 @@ def from_mapping(values: dict[str, Any], base: NodeSettings | None = None) -> No
 
 
 def _coerce(name: str, value: Any) -> Any:
+    if name == "store" and not (value == SQLITE_STORE or str(value).startswith(_POSTGRES_SCHEMES)):
+        raise SettingsError(f"store must be 'sqlite' or a postgresql:// URL, not {_redact(value)}")
+    if name == "broker" and not (value == LOCAL_BROKER or str(value).startswith(_REDIS_SCHEMES)):
+        raise SettingsError(f"broker must be 'local' or a redis:// URL, not {_redact(value)}")
     if name in _PATH_FIELDS:
         return None if value in (None, "") else Path(value).expanduser()
     if name == "ws_origins":
         return None if value is None else tuple(value)
     return value
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password, for banners and errors (never log a password)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def _redact(value: Any) -> str:
+    return repr(redact_url(value)) if isinstance(value, str) else repr(value)

@@ -72,7 +72,9 @@ async def test_resuming_a_finished_upload_returns_its_ok_without_posting_twice(
 async def test_a_download_cut_by_a_dropped_connection_resumes_where_it_stopped(
     room: Room, node: ImageNode, tmp_path: Path
 ) -> None:
-    data = samples.png(600, 600, seed=13)
+    # Large enough (3.6 MB, 111 chunks) that the node cannot have sent it all by the time
+    # the drop takes effect: it streams 8 chunks per write now.
+    data = samples.png(1100, 1100, seed=13)
     path = tmp_path / "big.png"
     path.write_bytes(data)
     await upload_image(room.sender, path, "channel", room.channel)

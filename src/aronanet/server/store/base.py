@@ -6,6 +6,10 @@ scale-out backend are interchangeable. Rows are plain frozen dataclasses; no wir
 
 Durability rule (ArTP §3): every coroutine that writes returns only once its change is
 committed, so a caller may acknowledge it to a client right after the ``await``.
+
+Several nodes may share one store (scale-out, docs/SCALE-OUT.md): nothing here may assume
+that this process made every change, which is why membership can be read per channel and
+per user, and not only loaded once at start-up.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ from dataclasses import dataclass
 
 class DuplicateUserError(Exception):
     """``create_user`` found a user whose name matches case-insensitively."""
+
+
+class BackendUnavailableError(Exception):
+    """A store or broker service (PostgreSQL, Redis) cannot be reached; the text says where.
+
+    Raised at start-up, so ``aronanet serve`` can refuse to start with one clear line
+    instead of a traceback. The text never contains a password.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +42,14 @@ class ChannelRow:
     name: str
     topic: str
     created: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMembers:
+    """One channel as the store has it now: its row and its members' registered names."""
+
+    channel: ChannelRow
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +128,20 @@ class Store(ABC):
         """Every (channel, user name) pair, with the user's name as registered."""
 
     @abstractmethod
-    async def join_channel(self, channel: ChannelRow, user: str) -> None:
-        """Create the channel if new (§3: created on first JOIN) and add the member."""
+    async def load_channel(self, name: str) -> ChannelMembers | None:
+        """One channel and its members now, to refresh a node's cache of it (scale-out)."""
+
+    @abstractmethod
+    async def channels_of(self, user: str) -> list[str]:
+        """The channels ``user`` is a member of, sorted (the ``channels`` of AUTH's OK)."""
+
+    @abstractmethod
+    async def join_channel(self, channel: ChannelRow, user: str) -> bool:
+        """Create the channel if new (§3: created on first JOIN) and add the member.
+
+        Returns whether the user was added, False if they already were a member (perhaps
+        through another node), so that exactly one JOIN event is sent per real change.
+        """
 
     @abstractmethod
     async def part_channel(self, channel: str, user: str) -> None:
@@ -126,3 +158,36 @@ class Store(ABC):
     @abstractmethod
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         """Messages of one conversation per ``query``, oldest first."""
+
+    @abstractmethod
+    async def readable_image_attachment(self, user: str, image: str) -> str | None:
+        """The attachment JSON of a message carrying ``image`` that ``user`` may read.
+
+        §4 "Only a user who can read a message carrying that image may get it": a member of
+        the message's channel (the same rule as HISTORY), or either party of its DM.
+        """
+
+    @abstractmethod
+    async def uploaded_image_bytes(self, sender: str) -> int:
+        """Bytes of the distinct images ``sender`` (as registered) has posted: the quota."""
+
+
+def history_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | int, ...], bool]:
+    """§3 HISTORY as SQL for a backend whose parameter marker is ``mark`` (``?``, ``%s``).
+
+    Returns the statement, its arguments, and whether the rows come newest first (the
+    caller then reverses them): "always oldest first", but the ``limit`` rows next to the
+    anchor, or the latest ``limit`` without one.
+    """
+    base = (
+        "SELECT id, conversation, sender, dest_type, dest, content, timestamp, attachment"
+        f" FROM messages WHERE conversation = {mark}"
+    )
+    if query.after is not None:
+        sql = f"{base} AND id > {mark} ORDER BY id ASC LIMIT {mark}"
+        return sql, (query.conversation, query.after, query.limit), False
+    if query.before is not None:
+        sql = f"{base} AND id < {mark} ORDER BY id DESC LIMIT {mark}"
+        return sql, (query.conversation, query.before, query.limit), True
+    sql = f"{base} ORDER BY id DESC LIMIT {mark}"
+    return sql, (query.conversation, query.limit), True

@@ -42,7 +42,21 @@ CORE_MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_REGISTRY: dict[str, tuple[str, ...]] = {"core": CORE_MIGRATIONS}
+#: The indexes of ``Store.readable_image_attachment`` and ``uploaded_image_bytes`` (§4). The
+#: image handlers used to create them on first use, hence ``IF NOT EXISTS``.
+IMAGE_INDEX_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE INDEX IF NOT EXISTS messages_by_image ON messages
+        (json_extract(attachment, '$.image')) WHERE attachment IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS messages_images_by_sender ON messages
+        (sender, json_extract(attachment, '$.image')) WHERE attachment IS NOT NULL;
+    """,
+)
+
+_REGISTRY: dict[str, tuple[str, ...]] = {
+    "core": CORE_MIGRATIONS,
+    "images": IMAGE_INDEX_MIGRATIONS,
+}
 
 
 def register_migrations(component: str, scripts: tuple[str, ...]) -> None:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from aronanet.server.logs import log_event
 from aronanet.server.store.base import (
+    ChannelMembers,
     ChannelRow,
     DuplicateUserError,
     HistoryQuery,
@@ -29,6 +30,7 @@ from aronanet.server.store.base import (
     NewMessage,
     Store,
     UserRow,
+    history_statement,
     user_key,
 )
 from aronanet.server.store.schema import migrate
@@ -41,7 +43,24 @@ logger = logging.getLogger(__name__)
 
 #: Upper bound on jobs per transaction, so one commit never holds replies back for long.
 MAX_BATCH = 512
-_MESSAGE_COLUMNS = "id, conversation, sender, dest_type, dest, content, timestamp, attachment"
+
+#: §4 "Only a user who can read a message carrying that image": a member of its channel
+#: (the same rule as HISTORY), or either party of its DM. Uses ``messages_by_image``.
+_READABLE_ATTACHMENT = """
+    SELECT m.attachment FROM messages m
+    WHERE m.attachment IS NOT NULL AND json_extract(m.attachment, '$.image') = ?1
+      AND ((m.dest_type = 'channel' AND EXISTS (
+              SELECT 1 FROM memberships ms WHERE ms.channel = m.dest AND ms.user_key = ?2))
+           OR (m.dest_type = 'user' AND (lower(m.sender) = ?2 OR lower(m.dest) = ?2)))
+    LIMIT 1
+"""
+#: Bytes of the distinct images a user has posted: what the upload quota counts.
+_UPLOADED_BYTES = """
+    SELECT COALESCE(SUM(size), 0) FROM (
+      SELECT MAX(json_extract(attachment, '$.size')) AS size FROM messages
+      WHERE attachment IS NOT NULL AND sender = ?1
+      GROUP BY json_extract(attachment, '$.image'))
+"""
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -223,18 +242,45 @@ class SqliteStore(Store):
 
         return await self.run(select)
 
-    async def join_channel(self, channel: ChannelRow, user: str) -> None:
-        def insert(conn: sqlite3.Connection) -> None:
+    async def load_channel(self, name: str) -> ChannelMembers | None:
+        def select(conn: sqlite3.Connection) -> ChannelMembers | None:
+            row = conn.execute(
+                "SELECT name, topic, created FROM channels WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                return None
+            members = conn.execute(
+                "SELECT u.name FROM memberships m JOIN users u ON u.name_key = m.user_key "
+                "WHERE m.channel = ? ORDER BY u.name_key",
+                (name,),
+            )
+            return ChannelMembers(ChannelRow(*row), tuple(member for (member,) in members))
+
+        return await self.run(select)
+
+    async def channels_of(self, user: str) -> list[str]:
+        def select(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT channel FROM memberships WHERE user_key = ? ORDER BY channel",
+                (user_key(user),),
+            )
+            return [channel for (channel,) in rows]
+
+        return await self.run(select)
+
+    async def join_channel(self, channel: ChannelRow, user: str) -> bool:
+        def insert(conn: sqlite3.Connection) -> bool:
             conn.execute(
                 "INSERT OR IGNORE INTO channels (name, topic, created) VALUES (?,?,?)",
                 (channel.name, channel.topic, channel.created),
             )
-            conn.execute(
+            cursor = conn.execute(
                 "INSERT OR IGNORE INTO memberships (channel, user_key) VALUES (?,?)",
                 (channel.name, user_key(user)),
             )
+            return cursor.rowcount == 1
 
-        await self.run(insert)
+        return await self.run(insert)
 
     async def part_channel(self, channel: str, user: str) -> None:
         await self.run(
@@ -283,21 +329,22 @@ class SqliteStore(Store):
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.run(lambda conn: select_history(conn, query))
 
+    async def readable_image_attachment(self, user: str, image: str) -> str | None:
+        def select(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(_READABLE_ATTACHMENT, (image, user_key(user))).fetchone()
+            return row[0] if row else None
+
+        return await self.run(select)
+
+    async def uploaded_image_bytes(self, sender: str) -> int:
+        row = await self.run(lambda conn: conn.execute(_UPLOADED_BYTES, (sender,)).fetchone())
+        return int(row[0])
+
 
 def select_history(conn: sqlite3.Connection, query: HistoryQuery) -> list[MessageRow]:
     """§3 HISTORY: latest ``limit``; or right after/before an id; always oldest first."""
-    base = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation = ?"
-    args: tuple[str | int, ...]
-    if query.after is not None:
-        sql = f"{base} AND id > ? ORDER BY id ASC LIMIT ?"
-        args = (query.conversation, query.after, query.limit)
-    elif query.before is not None:
-        sql = f"{base} AND id < ? ORDER BY id DESC LIMIT ?"
-        args = (query.conversation, query.before, query.limit)
-    else:
-        sql = f"{base} ORDER BY id DESC LIMIT ?"
-        args = (query.conversation, query.limit)
+    sql, args, newest_first = history_statement(query, "?")
     rows = [MessageRow(*row) for row in conn.execute(sql, args)]
-    if query.after is None:  # fetched newest first, next to the anchor
+    if newest_first:
         rows.reverse()
     return rows

@@ -1,0 +1,314 @@
+"""The scale-out ``Broker``: Redis pub/sub, so every node delivers to its own sessions.
+
+Every node of a community publishes on, and subscribes to, ONE Redis channel
+(``<prefix>:artp``). A delivery is handed to this node's sessions at once (no round-trip
+through Redis for the local ones) and published for the others, which hand it to theirs: a
+user's sessions receive every event whichever node they are on (§3 "A user may have several
+sessions at once (devices); all receive events"). Channel membership and topic changes
+(``channels.ChangeFeed``) go on the same channel through the same publisher, so every node
+sees a change before the events that follow it.
+
+Wire form on Redis: one msgpack array per message, tagged ``d`` (delivery) or ``c``
+(change), carrying the origin node's id so a node ignores its own. ``skip_session`` is not
+sent: session ids are only unique on their node, and the skipped session is always local.
+
+Losing Redis: publishing and subscribing each reconnect on their own with backoff and log
+``broker_lost`` / ``broker_reconnected``. Deliveries made meanwhile are not replayed (live
+delivery is best-effort; HISTORY is the record), but channel changes may have been missed,
+so every ``on_resync`` callback (the channel cache reloads from the store) runs on a node
+whose subscription was interrupted, and on EVERY node after some node could not publish
+(it sends a ``r`` message once it can again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from aronanet.server.broker.base import Broker, Delivery, DeliveryHandler
+from aronanet.server.logs import log_event
+from aronanet.server.store.base import BackendUnavailableError
+
+logger = logging.getLogger(__name__)
+
+#: Messages waiting for Redis before the oldest are dropped (Redis is down or slow).
+MAX_PENDING = 100_000
+#: Messages sent per pipeline round-trip.
+MAX_PIPELINE = 1000
+RECONNECT_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0)
+#: A subscriber that has heard nothing for this long PINGs, and reconnects after 3 of them.
+IDLE_PING = 5.0
+
+ResyncHandler = Callable[[], Awaitable[None]]
+ChangeHandler = Callable[[bytes], None]
+
+
+class RemoteDelivery(msgspec.Struct, frozen=True, array_like=True, tag="d"):
+    origin: str
+    recipients: tuple[str, ...]
+    payload: bytes
+
+
+class RemoteChange(msgspec.Struct, frozen=True, array_like=True, tag="c"):
+    origin: str
+    change: bytes
+
+
+class RemoteResync(msgspec.Struct, frozen=True, array_like=True, tag="r"):
+    """The origin dropped messages it could not publish: everyone resyncs."""
+
+    origin: str
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(RemoteDelivery | RemoteChange | RemoteResync)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A dedicated connection subscribed to the community's channel."""
+
+    client: Redis
+    pubsub: Any  # redis.asyncio.client.PubSub
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await self.client.aclose()
+
+
+def describe(url: str) -> str:
+    """``host:port`` of a Redis URL, for messages (never the password)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
+
+
+class RedisBroker(Broker):
+    """Deliveries and channel changes between the nodes of one community, over Redis."""
+
+    def __init__(self, url: str, *, prefix: str = "aronanet", node_id: str | None = None) -> None:
+        self.url = url
+        self.channel = f"{prefix}:artp"
+        self.node_id = node_id or secrets.token_hex(8)
+        self._handlers: list[DeliveryHandler] = []
+        self._change_handlers: list[ChangeHandler] = []
+        self._resync_handlers: list[ResyncHandler] = []
+        self._pending: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self._publish_task: asyncio.Task[None] | None = None
+        self._listen_task: asyncio.Task[None] | None = None
+        self._publisher: Redis | None = None
+        self._resync_task: asyncio.Task[None] | None = None
+        self._closing = False
+        #: Messages dropped because Redis was unreachable (a count, for logs and tests).
+        self.dropped = 0
+        #: Times the subscription was re-established after losing Redis.
+        self.reconnects = 0
+        #: Messages were dropped since the last resync request went out.
+        self.owes_resync = False
+
+    # ---------------------------------------------------------------- Broker
+
+    def subscribe(self, handler: DeliveryHandler) -> None:
+        self._handlers.append(handler)
+
+    def publish(self, delivery: Delivery) -> None:
+        """This node's sessions now; the other nodes' through Redis (never awaits)."""
+        for handler in self._handlers:
+            handler(delivery)
+        self._enqueue(
+            _encoder.encode(RemoteDelivery(self.node_id, delivery.recipients, delivery.payload))
+        )
+
+    async def start(self) -> None:
+        """Connect and subscribe; ``BackendUnavailableError`` if Redis cannot be reached."""
+        subscription = await self._subscribe()
+        self._publisher = self._client("pub")
+        self._publish_task = asyncio.create_task(self._publish_loop(), name="aronanet-publish")
+        self._listen_task = asyncio.create_task(
+            self._listen_loop(subscription), name="aronanet-listen"
+        )
+
+    async def close(self) -> None:
+        """Send what is already queued (briefly), then disconnect."""
+        if self._closing:
+            return
+        self._closing = True
+        self._wake.set()
+        if self._listen_task is not None:
+            self._listen_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listen_task
+        if self._resync_task is not None:
+            self._resync_task.cancel()
+        if self._publish_task is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._publish_task, timeout=2.0)
+        if self._publisher is not None:
+            await self._publisher.aclose()
+
+    # ---------------------------------------------------------------- ChangeFeed
+
+    def publish_change(self, change: bytes) -> None:
+        self._enqueue(_encoder.encode(RemoteChange(self.node_id, change)))
+
+    def subscribe_changes(self, on_change: ChangeHandler, on_resync: ResyncHandler) -> None:
+        self._change_handlers.append(on_change)
+        self._resync_handlers.append(on_resync)
+
+    # ---------------------------------------------------------------- publishing
+
+    def _enqueue(self, message: bytes) -> None:
+        if self._closing:
+            return
+        if len(self._pending) >= MAX_PENDING:
+            self._pending.popleft()
+            self._drop(1)
+        self._pending.append(message)
+        self._wake.set()
+
+    async def _publish_loop(self) -> None:
+        """Send queued messages in order, many per round-trip; reconnect after a failure."""
+        assert self._publisher is not None
+        failures = 0
+        while self._pending or not self._closing:
+            if not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = [self._pending.popleft() for _ in range(min(len(self._pending), MAX_PIPELINE))]
+            owed = self.owes_resync
+            try:
+                async with self._publisher.pipeline(transaction=False) as pipe:
+                    if owed:  # first, so no node applies a later change to a stale cache
+                        pipe.publish(self.channel, _encoder.encode(RemoteResync(self.node_id)))
+                    for message in batch:
+                        pipe.publish(self.channel, message)
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:
+                if self._closing:
+                    return
+                # Redis may have taken some of the batch: resending could duplicate events,
+                # so the batch is dropped (HISTORY keeps every message).
+                self._drop(len(batch))
+                log_event(logger, "broker_lost", logging.WARNING, side="publish", error=exc)
+                await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
+                failures += 1
+            else:
+                if owed:
+                    self.owes_resync = False
+                if failures:
+                    log_event(logger, "broker_reconnected", side="publish", dropped=self.dropped)
+                failures = 0
+
+    def _drop(self, count: int) -> None:
+        """Messages are lost: once publishing works again, every node must resync."""
+        self.dropped += count
+        self.owes_resync = True
+
+    # ---------------------------------------------------------------- subscribing
+
+    def _client(self, role: str) -> Redis:
+        """A client that raises on a lost connection instead of silently reconnecting, so
+        that this module knows when it may have missed messages."""
+        return Redis.from_url(
+            self.url,
+            retry=Retry(NoBackoff(), 0),
+            client_name=f"aronanet-{role}-{self.node_id}",
+            socket_connect_timeout=5.0,
+            socket_keepalive=True,
+        )
+
+    async def _subscribe(self) -> Subscription:
+        client = self._client("sub")
+        subscription = Subscription(client, client.pubsub(ignore_subscribe_messages=True))
+        try:
+            await subscription.pubsub.subscribe(self.channel)
+        except (RedisError, OSError) as exc:
+            await subscription.close()
+            raise BackendUnavailableError(
+                f"cannot subscribe on Redis at {describe(self.url)}: {exc}"
+            ) from None
+        return subscription
+
+    async def _listen_loop(self, subscription: Subscription) -> None:
+        """Listen until cancelled, re-subscribing (and resyncing) whenever Redis is lost."""
+        while True:
+            try:
+                await self._listen(subscription)
+            except (RedisError, OSError) as exc:
+                log_event(logger, "broker_lost", logging.WARNING, side="subscribe", error=exc)
+            finally:
+                await subscription.close()
+            subscription = await self._resubscribe()
+            self.reconnects += 1
+            log_event(logger, "broker_reconnected", side="subscribe")
+            await self._resync()
+
+    async def _listen(self, subscription: Subscription) -> None:
+        idle = 0
+        while True:
+            message = await subscription.pubsub.get_message(timeout=IDLE_PING)
+            if message is None:
+                idle += 1
+                if idle > 3:
+                    raise OSError(f"no answer from Redis for {IDLE_PING * idle:g} s")
+                await subscription.pubsub.ping()
+                continue
+            idle = 0
+            if message.get("type") == "message":
+                try:
+                    self._receive(message["data"])
+                except Exception as exc:  # a handler's bug must not stop every delivery
+                    log_event(logger, "broker_handler_failed", logging.ERROR, error=exc)
+
+    async def _resync(self) -> None:
+        """Let every subscriber catch up on what the interruption may have hidden."""
+        for resync in self._resync_handlers:
+            try:
+                await resync()
+            except Exception as exc:
+                log_event(logger, "broker_resync_failed", logging.ERROR, error=exc)
+
+    async def _resubscribe(self) -> Subscription:
+        attempt = 0
+        while True:
+            await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+            attempt += 1
+            with contextlib.suppress(BackendUnavailableError):
+                return await self._subscribe()
+
+    def _receive(self, data: bytes) -> None:
+        """One message from Redis: another node's delivery or channel change."""
+        try:
+            message = _decoder.decode(data)
+        except msgspec.DecodeError:
+            log_event(logger, "broker_garbled", logging.WARNING, size=len(data))
+            return
+        if message.origin == self.node_id:
+            return  # delivered locally when it was published
+        if isinstance(message, RemoteResync):
+            if self._resync_task is None or self._resync_task.done():
+                self._resync_task = asyncio.get_running_loop().create_task(self._resync())
+            return
+        if isinstance(message, RemoteChange):
+            for on_change in self._change_handlers:
+                on_change(message.change)
+            return
+        delivery = Delivery(message.recipients, message.payload)
+        for handler in self._handlers:
+            handler(delivery)

@@ -1,0 +1,483 @@
+"""The scale-out ``Store``: PostgreSQL through psycopg 3, shared by every node of a community.
+
+The same promises as ``sqlite.py``, kept across several node processes:
+
+* Group commit (ARCHITECTURE.md "The hot path"): writes are jobs queued to ONE writer task
+  per node, which runs every job that arrived while its previous commit ran in ONE
+  transaction (each job in a savepoint, so one failing job does not spoil the others) and
+  resolves the callers' futures only after ``COMMIT`` returns: §3 "OK to a MSG means the
+  message is durably stored", on PostgreSQL's own fsync.
+* Message ids come from an identity column, so they are unique across nodes. Each write
+  transaction first takes one transaction-scoped advisory lock (``WRITE_LOCK``), so write
+  transactions of all nodes commit one after another and ids become visible in increasing
+  order: a client paging with ``HISTORY after: <last id seen>`` can never skip a message
+  that committed late with a smaller id. The lock is taken before anything else, so it
+  cannot deadlock, and one lock per batch (not per message) keeps the cost small.
+* Reads (history, logins, image checks) use a small pool of autocommit connections, so they
+  never wait behind a batch of writes; they see everything already acknowledged.
+
+Migrations are numbered per component like SQLite's, recorded in ``schema_migrations``, and
+run under a session advisory lock so that nodes starting together do not race. The tables
+go to the first schema of the connection's ``search_path`` (``?options=-csearch_path=...``
+in the URL selects one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors
+
+from aronanet.server.logs import log_event
+from aronanet.server.store.base import (
+    BackendUnavailableError,
+    ChannelMembers,
+    ChannelRow,
+    DuplicateUserError,
+    HistoryQuery,
+    MessageRow,
+    NewMessage,
+    Store,
+    UserRow,
+    history_statement,
+    user_key,
+)
+
+T = TypeVar("T")
+Connection = psycopg.AsyncConnection[Any]
+WriteJob = Callable[[Connection], Awaitable[Any]]
+Job = tuple[WriteJob, "asyncio.Future[Any]"]
+
+logger = logging.getLogger(__name__)
+
+#: Upper bound on jobs per transaction, so one commit never holds replies back for long.
+MAX_BATCH = 512
+#: Connections for reads; writes have their own.
+READERS = 2
+#: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
+WRITE_LOCK = 0x41524F4E4101
+MIGRATION_LOCK = 0x41524F4E4102
+RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
+
+MIGRATIONS: dict[str, tuple[str, ...]] = {
+    "core": (
+        """
+        CREATE TABLE users (
+            name_key      TEXT PRIMARY KEY,
+            name          TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created       BIGINT NOT NULL
+        );
+        CREATE TABLE channels (
+            name    TEXT PRIMARY KEY,
+            topic   TEXT NOT NULL DEFAULT '',
+            created BIGINT NOT NULL
+        );
+        CREATE TABLE memberships (
+            channel  TEXT NOT NULL REFERENCES channels(name),
+            user_key TEXT NOT NULL REFERENCES users(name_key),
+            PRIMARY KEY (channel, user_key)
+        );
+        CREATE INDEX memberships_by_user ON memberships (user_key);
+        CREATE TABLE messages (
+            id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            conversation TEXT NOT NULL,
+            sender       TEXT NOT NULL,
+            dest_type    TEXT NOT NULL,
+            dest         TEXT NOT NULL,
+            content      TEXT NOT NULL,
+            timestamp    BIGINT NOT NULL,
+            attachment   TEXT
+        );
+        CREATE INDEX messages_by_conversation ON messages (conversation, id);
+        """,
+    ),
+    "images": (
+        """
+        CREATE INDEX messages_by_image ON messages (((attachment::jsonb) ->> 'image'))
+            WHERE attachment IS NOT NULL;
+        CREATE INDEX messages_images_by_sender ON messages (sender)
+            WHERE attachment IS NOT NULL;
+        """,
+    ),
+}
+
+#: The attachment is stored as the exact JSON text it was given (a ``jsonb`` column would
+#: reformat it); queries read it through ``::jsonb``.
+_READABLE_ATTACHMENT = """
+    SELECT m.attachment FROM messages m
+    WHERE m.attachment IS NOT NULL AND ((m.attachment::jsonb) ->> 'image') = %(image)s
+      AND ((m.dest_type = 'channel' AND EXISTS (
+              SELECT 1 FROM memberships ms WHERE ms.channel = m.dest AND ms.user_key = %(user)s))
+           OR (m.dest_type = 'user' AND (lower(m.sender) = %(user)s OR lower(m.dest) = %(user)s)))
+    LIMIT 1
+"""
+_UPLOADED_BYTES = """
+    SELECT COALESCE(SUM(size), 0) FROM (
+      SELECT MAX(((attachment::jsonb) ->> 'size')::bigint) AS size FROM messages
+      WHERE attachment IS NOT NULL AND sender = %s
+      GROUP BY (attachment::jsonb) ->> 'image') AS images
+"""
+_CHANNEL_WITH_MEMBERS = """
+    SELECT c.name, c.topic, c.created, u.name FROM channels c
+    LEFT JOIN memberships m ON m.channel = c.name
+    LEFT JOIN users u ON u.name_key = m.user_key
+    WHERE c.name = %s ORDER BY u.name_key COLLATE "C"
+"""
+
+
+def describe(dsn: str) -> str:
+    """``host:port/dbname`` of a connection string, for messages (never the password)."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "PostgreSQL (unparsable URL)"
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+async def connect(dsn: str) -> Connection:
+    """One autocommit connection; ``BackendUnavailableError`` naming where, if it fails."""
+    try:
+        return await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BackendUnavailableError(
+            f"cannot connect to PostgreSQL at {describe(dsn)}: {reason}"
+        ) from None
+
+
+async def migrate(conn: Connection) -> dict[str, int]:
+    """Run every migration not yet applied, each in its own transaction; return versions."""
+    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        versions: dict[str, int] = {}
+        for component, scripts in MIGRATIONS.items():
+            cursor = await conn.execute(
+                "SELECT version FROM schema_migrations WHERE component = %s", (component,)
+            )
+            row = await cursor.fetchone()
+            current = row[0] if row else 0
+            for number, script in enumerate(scripts[current:], start=current + 1):
+                async with conn.transaction():
+                    await conn.execute(script)  # several statements: allowed without parameters
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (component, version) VALUES (%s, %s) "
+                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                        (component, number),
+                    )
+            versions[component] = len(scripts)
+        return versions
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+class GroupCommitWriter:
+    """A task that owns one connection and commits queued jobs in batches."""
+
+    def __init__(self, dsn: str, conn: Connection) -> None:
+        self._dsn = dsn
+        self._conn = conn
+        self._jobs: asyncio.Queue[Job | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.commits = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def submit(self, fn: Callable[[Connection], Awaitable[T]]) -> asyncio.Future[T]:
+        """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._jobs.put_nowait((fn, future))
+        return future
+
+    async def stop(self) -> None:
+        """Finish every queued job, commit, and close the connection."""
+        self._jobs.put_nowait(None)
+        if self._task is not None:
+            await self._task
+        await self._conn.close()
+
+    async def _run(self) -> None:
+        last = False
+        while not last:
+            jobs, last = await self._next_batch()
+            if jobs:
+                await self._run_batch(jobs)
+
+    async def _next_batch(self) -> tuple[list[Job], bool]:
+        """Wait for one job, then take every job already waiting (the group)."""
+        first = await self._jobs.get()
+        if first is None:
+            return [], True
+        jobs = [first]
+        while len(jobs) < MAX_BATCH and not self._jobs.empty():
+            job = self._jobs.get_nowait()
+            if job is None:
+                return jobs, True
+            jobs.append(job)
+        return jobs, False
+
+    async def _run_batch(self, jobs: list[Job]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        try:
+            conn = await self._usable_connection()
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                for fn, future in jobs:
+                    outcomes.append(await _in_savepoint(conn, fn, future))
+        except (psycopg.Error, BackendUnavailableError) as exc:
+            # Nothing of the batch is known to be committed: every caller learns it failed.
+            log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
+            outcomes = [(future, None, exc) for _, future in jobs]
+        else:
+            self.commits += 1
+        for future, result, error in outcomes:
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+    async def _usable_connection(self) -> Connection:
+        """The writer's connection, reconnected if PostgreSQL dropped it."""
+        if not (self._conn.closed or self._conn.broken):
+            return self._conn
+        log_event(logger, "store_reconnecting", logging.WARNING, database=describe(self._dsn))
+        for delay in RECONNECT_DELAYS:
+            with contextlib.suppress(BackendUnavailableError):
+                self._conn = await connect(self._dsn)
+                return self._conn
+            await asyncio.sleep(delay)
+        self._conn = await connect(self._dsn)
+        return self._conn
+
+
+async def _in_savepoint(
+    conn: Connection, fn: WriteJob, future: asyncio.Future[Any]
+) -> tuple[asyncio.Future[Any], Any, BaseException | None]:
+    """Run one job in a savepoint: its failure is that caller's, not the batch's."""
+    try:
+        async with conn.transaction():
+            return future, await fn(conn), None
+    except psycopg.OperationalError:
+        raise  # the connection or the whole transaction is gone: fail the batch
+    except Exception as exc:
+        return future, None, exc
+
+
+class ReaderPool:
+    """A few autocommit connections for reads, handed out one caller at a time."""
+
+    def __init__(self, dsn: str, size: int) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._idle: asyncio.Queue[Connection] = asyncio.Queue()
+        self._all: list[Connection] = []
+
+    async def open(self) -> None:
+        for _ in range(self._size):
+            conn = await connect(self._dsn)
+            self._all.append(conn)
+            self._idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        conn = await self._idle.get()
+        try:
+            if conn.closed or conn.broken:
+                self._all.remove(conn)
+                conn = await connect(self._dsn)
+                self._all.append(conn)
+            yield conn
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def fetchall(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
+        async with self.connection() as conn:
+            cursor = await conn.execute(sql, args)
+            return await cursor.fetchall()
+
+    async def fetchone(self, sql: str, args: Any = ()) -> tuple[Any, ...] | None:
+        async with self.connection() as conn:
+            cursor = await conn.execute(sql, args)
+            return await cursor.fetchone()
+
+
+class PostgresStore(Store):
+    """``Store`` on PostgreSQL; see the module docstring for the commit discipline."""
+
+    def __init__(self, dsn: str, *, readers: int = READERS) -> None:
+        self.dsn = dsn
+        self._readers = ReaderPool(dsn, readers)
+        self._writer: GroupCommitWriter | None = None
+
+    async def open(self) -> None:
+        conn = await connect(self.dsn)
+        try:
+            versions = await migrate(conn)
+        except psycopg.Error as exc:
+            await conn.close()
+            raise BackendUnavailableError(
+                f"cannot prepare the schema in PostgreSQL at {describe(self.dsn)}: {exc}"
+            ) from None
+        await self._readers.open()
+        self._writer = GroupCommitWriter(self.dsn, conn)
+        self._writer.start()
+        log_event(logger, "store_opened", database=describe(self.dsn), **versions)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.stop()
+            await self._readers.close()
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed so far by this node (a batch of many jobs counts once)."""
+        return self._writer.commits if self._writer else 0
+
+    def _write(self, fn: Callable[[Connection], Awaitable[T]]) -> asyncio.Future[T]:
+        if self._writer is None:
+            raise RuntimeError("the store is not open")
+        return self._writer.submit(fn)
+
+    async def create_user(self, user: UserRow) -> None:
+        async def insert(conn: Connection) -> None:
+            try:
+                await conn.execute(
+                    "INSERT INTO users (name_key, name, password_hash, created) "
+                    "VALUES (%s, %s, %s, %s)",
+                    (user_key(user.name), user.name, user.password_hash, user.created),
+                )
+            except errors.UniqueViolation as exc:
+                raise DuplicateUserError(user.name) from exc
+
+        await self._write(insert)
+
+    async def get_user(self, name: str) -> UserRow | None:
+        row = await self._readers.fetchone(
+            "SELECT name, password_hash, created FROM users WHERE name_key = %s",
+            (user_key(name),),
+        )
+        return UserRow(*row) if row else None
+
+    async def load_channels(self) -> list[ChannelRow]:
+        rows = await self._readers.fetchall(
+            'SELECT name, topic, created FROM channels ORDER BY name COLLATE "C"'
+        )
+        return [ChannelRow(*row) for row in rows]
+
+    async def load_memberships(self) -> list[tuple[str, str]]:
+        rows = await self._readers.fetchall(
+            "SELECT m.channel, u.name FROM memberships m "
+            'JOIN users u ON u.name_key = m.user_key ORDER BY m.channel COLLATE "C", '
+            'u.name_key COLLATE "C"'
+        )
+        return [(channel, name) for channel, name in rows]
+
+    async def load_channel(self, name: str) -> ChannelMembers | None:
+        # One statement, so the row and its members come from one snapshot.
+        rows = await self._readers.fetchall(_CHANNEL_WITH_MEMBERS, (name,))
+        if not rows:
+            return None
+        channel = ChannelRow(*rows[0][:3])
+        return ChannelMembers(channel, tuple(row[3] for row in rows if row[3] is not None))
+
+    async def channels_of(self, user: str) -> list[str]:
+        rows = await self._readers.fetchall(
+            'SELECT channel FROM memberships WHERE user_key = %s ORDER BY channel COLLATE "C"',
+            (user_key(user),),
+        )
+        return [channel for (channel,) in rows]
+
+    async def join_channel(self, channel: ChannelRow, user: str) -> bool:
+        async def insert(conn: Connection) -> bool:
+            await conn.execute(
+                "INSERT INTO channels (name, topic, created) VALUES (%s, %s, %s) "
+                "ON CONFLICT (name) DO NOTHING",
+                (channel.name, channel.topic, channel.created),
+            )
+            cursor = await conn.execute(
+                "INSERT INTO memberships (channel, user_key) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (channel.name, user_key(user)),
+            )
+            return cursor.rowcount == 1
+
+        return await self._write(insert)
+
+    async def part_channel(self, channel: str, user: str) -> None:
+        async def delete(conn: Connection) -> None:
+            await conn.execute(
+                "DELETE FROM memberships WHERE channel = %s AND user_key = %s",
+                (channel, user_key(user)),
+            )
+
+        await self._write(delete)
+
+    async def set_topic(self, channel: str, topic: str) -> None:
+        async def update(conn: Connection) -> None:
+            await conn.execute("UPDATE channels SET topic = %s WHERE name = %s", (topic, channel))
+
+        await self._write(update)
+
+    async def append_message(self, message: NewMessage) -> MessageRow:
+        async def insert(conn: Connection) -> MessageRow:
+            cursor = await conn.execute(
+                "INSERT INTO messages (conversation, sender, dest_type, dest, content, "
+                "timestamp, attachment) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (
+                    message.conversation,
+                    message.sender,
+                    message.dest_type,
+                    message.dest,
+                    message.content,
+                    message.timestamp,
+                    message.attachment,
+                ),
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            return MessageRow(
+                row[0],
+                message.conversation,
+                message.sender,
+                message.dest_type,
+                message.dest,
+                message.content,
+                message.timestamp,
+                message.attachment,
+            )
+
+        return await self._write(insert)
+
+    async def history(self, query: HistoryQuery) -> list[MessageRow]:
+        sql, args, newest_first = history_statement(query, "%s")
+        rows = [MessageRow(*row) for row in await self._readers.fetchall(sql, args)]
+        if newest_first:
+            rows.reverse()
+        return rows
+
+    async def readable_image_attachment(self, user: str, image: str) -> str | None:
+        row = await self._readers.fetchone(
+            _READABLE_ATTACHMENT, {"image": image, "user": user_key(user)}
+        )
+        return row[0] if row else None
+
+    async def uploaded_image_bytes(self, sender: str) -> int:
+        row = await self._readers.fetchone(_UPLOADED_BYTES, (sender,))
+        return int(row[0]) if row else 0

@@ -1,0 +1,159 @@
+"""The Redis broker against the real Redis: two brokers are two nodes of one community."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from aronanet.server.broker.base import Delivery
+from aronanet.server.broker.redis import RedisBroker
+from aronanet.server.store.base import BackendUnavailableError
+
+from .services import REDIS_URL, redis_client
+
+WAIT = 5.0
+Pair = tuple["RedisBroker", "Listener", "RedisBroker", "Listener"]
+
+
+@dataclass
+class Listener:
+    """What one node's router and channel cache would receive."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    changes: list[bytes] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+    resyncs: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def attach(self, broker: RedisBroker) -> None:
+        broker.subscribe(self.on_delivery)
+        broker.subscribe_changes(self.on_change, self.on_resync)
+
+    def on_delivery(self, delivery: Delivery) -> None:
+        self.deliveries.append(delivery)
+        self.order.append(delivery.payload.decode())
+        self.arrived.set()
+
+    def on_change(self, change: bytes) -> None:
+        self.changes.append(change)
+        self.order.append(change.decode())
+        self.arrived.set()
+
+    async def on_resync(self) -> None:
+        self.resyncs += 1
+
+    async def until(self, done: Callable[[], bool], timeout: float = WAIT) -> None:
+        async def wait() -> None:
+            while not done():
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(wait(), timeout)
+
+
+@pytest.fixture
+async def pair(
+    redis_prefix: str,
+) -> AsyncIterator[tuple[RedisBroker, Listener, RedisBroker, Listener]]:
+    nodes = []
+    for _ in range(2):
+        broker, listener = RedisBroker(REDIS_URL, prefix=redis_prefix), Listener()
+        listener.attach(broker)
+        await broker.start()
+        nodes.append((broker, listener))
+    (a, a_seen), (b, b_seen) = nodes
+    yield a, a_seen, b, b_seen
+    await asyncio.gather(a.close(), b.close())
+
+
+async def test_a_delivery_reaches_this_node_at_once_and_the_other_through_redis(pair) -> None:
+    a, a_seen, b, b_seen = pair
+    a.publish(Delivery(("kei", "mika"), b"event", skip_session="s1"))
+    # Locally: synchronously, with the skipped session, exactly once.
+    assert a_seen.deliveries == [Delivery(("kei", "mika"), b"event", "s1")]
+    await b_seen.until(lambda: bool(b_seen.deliveries))
+    # Remotely: the skip does not travel (session ids are only unique on their node).
+    assert b_seen.deliveries == [Delivery(("kei", "mika"), b"event", None)]
+    b.publish(Delivery(("x",), b"marker"))
+    await a_seen.until(lambda: len(a_seen.deliveries) == 2)
+    assert [d.payload for d in a_seen.deliveries] == [b"event", b"marker"]  # no echo of its own
+
+
+async def test_changes_and_deliveries_arrive_in_the_order_they_were_published(pair) -> None:
+    a, a_seen, _, b_seen = pair
+    for n in range(50):
+        a.publish_change(f"change {n}".encode())
+        a.publish(Delivery(("u",), f"event {n}".encode()))
+    await b_seen.until(lambda: len(b_seen.order) == 100)
+    expected = [text for n in range(50) for text in (f"change {n}", f"event {n}")]
+    assert b_seen.order == expected
+    assert a_seen.changes == []  # a node applies its own changes itself
+
+
+async def test_a_node_that_loses_redis_logs_it_reconnects_and_resyncs(
+    pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    a, _, b, b_seen = pair
+    caplog.set_level(logging.INFO, logger="aronanet.server.broker.redis")
+    killed = kill_redis_connections(b, role="sub")
+    assert killed == 1
+
+    async def deliveries_flow_again() -> None:
+        n = 0
+        while not any(d.payload == b"after" for d in b_seen.deliveries):
+            n += 1
+            a.publish(Delivery(("u",), b"after"))
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(deliveries_flow_again(), 15)
+    assert b.reconnects == 1 and b_seen.resyncs == 1
+    events = [record.getMessage() for record in caplog.records]
+    assert "broker_lost" in events and "broker_reconnected" in events
+
+
+async def test_start_fails_clearly_when_redis_is_not_there() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    broker = RedisBroker(f"redis://:hunter22@127.0.0.1:{port}/0")
+    with pytest.raises(BackendUnavailableError) as caught:
+        await broker.start()
+    assert f"127.0.0.1:{port}" in str(caught.value) and "hunter22" not in str(caught.value)
+    await broker.close()
+
+
+def kill_redis_connections(broker: RedisBroker, role: str = "") -> int:
+    """Drop the connections of ``broker`` (of one ``role``, sub or pub, if given) on the
+    Redis server, as a network failure would."""
+    admin = redis_client()
+    try:
+        mine = [
+            client["id"]
+            for client in admin.client_list()
+            if client.get("name", "").startswith(f"aronanet-{role}")
+            and client.get("name", "").endswith(broker.node_id)
+        ]
+        return sum(int(admin.client_kill_filter(_id=client_id)) for client_id in mine)
+    finally:
+        admin.close()
+
+
+async def test_a_node_that_could_not_publish_makes_every_node_resync(pair) -> None:
+    a, _, _, b_seen = pair
+    a.publish(Delivery(("u",), b"warm-up"))  # the publisher's connection exists
+    await b_seen.until(lambda: bool(b_seen.deliveries))
+    assert kill_redis_connections(a, role="pub") == 1
+
+    async def published_again() -> None:
+        while not any(d.payload == b"later" for d in b_seen.deliveries):
+            a.publish(Delivery(("u",), b"later"))
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(published_again(), 15)
+    assert a.dropped >= 1 and not a.owes_resync
+    await b_seen.until(lambda: b_seen.resyncs == 1)
