@@ -225,6 +225,24 @@ class ArtpClient:
         reply = await self.request(_build(messages.History, **fields))
         return [] if reply.messages is UNSET else list(reply.messages)
 
+    async def history_after(
+        self, dest_type: str, dest: str, after: str, *, page_size: int = 200
+    ) -> AsyncIterator[messages.MsgEvent]:
+        """Every stored message after ``after``, oldest first, page by page.
+
+        The node trims a page to fit one frame, so a page shorter than ``page_size`` is not
+        the end: only an empty page is (docs/PROTOCOL.md, HISTORY). Catch-up after a
+        reconnect must use this, or it silently skips what a trimmed page left out.
+        """
+        cursor = after
+        while True:
+            page = await self.history(dest_type, dest, after=cursor, limit=page_size)
+            if not page:
+                return
+            for message in page:
+                yield message
+            cursor = page[-1].id
+
     async def ping(self, *, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> float:
         """Round-trip time to the node in seconds (``PING`` -> ``PONG``)."""
         loop = asyncio.get_running_loop()

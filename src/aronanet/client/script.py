@@ -25,7 +25,6 @@ from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
 
 #: A ``HISTORY`` page: the contract's maximum ``limit`` (§3: 1-200).
-HISTORY_PAGE = 200
 #: How often ``send`` retries one message the node refused with ``RATE_LIMITED``.
 RATE_LIMIT_RETRIES = 20
 
@@ -191,7 +190,7 @@ async def _follow(
     shown: set[str] = set()
     if since is not None:
         for channel in channels or member_of:
-            async for message in replay_after(client, channel, since):
+            async for message in client.history_after("channel", channel, since):
                 shown.add(message.id)
                 _print_event(message, as_json, out)
     # Live events were queued since login, so nothing falls between replay and follow;
@@ -200,21 +199,6 @@ async def _follow(
     async for event in client.events():
         if _is_wanted(event, wanted) and getattr(event, "id", None) not in shown:
             _print_event(event, as_json, out)
-
-
-async def replay_after(
-    client: ArtpClient, channel: str, after: str
-) -> AsyncIterator[messages.MsgEvent]:
-    """Every stored message of ``channel`` after message ``after``, page by page (§3: "with
-    ``after: X``, the ``limit`` messages right after X", oldest first)."""
-    cursor = after
-    while True:
-        page = await client.history("channel", channel, after=cursor, limit=HISTORY_PAGE)
-        for message in page:
-            yield message
-        if len(page) < HISTORY_PAGE:
-            return
-        cursor = page[-1].id
 
 
 def _channels(welcome: messages.Ok) -> list[str]:

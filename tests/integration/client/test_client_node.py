@@ -177,3 +177,21 @@ async def test_a_quiet_session_outlives_the_idle_timeout_by_answering_node_pings
         await client.close()
     finally:
         impatient.stop()
+
+
+async def test_history_after_pages_past_pages_the_node_trimmed_to_fit_a_frame(
+    logged_in: ArtpClient,
+) -> None:
+    # 40 messages of 3,900 characters do not fit one 64 KiB frame, so the node trims each
+    # 200-message page; a pager that stopped at the first short page would miss some.
+    channel = f"#{unique_name('c')}"
+    await logged_in.join(channel)
+    first = await logged_in.send_message("channel", channel, "start")
+    sent = [
+        (await logged_in.send_message("channel", channel, f"{n:04d}" + "x" * 3896)).msg_id
+        for n in range(40)
+    ]
+    one_page = await logged_in.history("channel", channel, after=first.msg_id, limit=200)
+    assert 0 < len(one_page) < len(sent)  # the node really did trim
+    got = [m.id async for m in logged_in.history_after("channel", channel, first.msg_id)]
+    assert got == sent
