@@ -109,6 +109,9 @@ class ImageService:
     validator: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="aronanet-images")
     )
+    #: Uploads whose last chunk arrived and that are being validated and committed: an
+    #: ``IMG_STATUS`` for one waits for its outcome instead of answering "nothing held".
+    finishing: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
 
     @classmethod
     def create(cls, services: Services) -> ImageService:
@@ -209,7 +212,21 @@ async def handle_img_chunk(
     if not transfer.complete:
         return None
     registry.detach(user, chunk.transfer)
-    return Later(_complete(service, ctx, transfer))
+    key = (user, chunk.transfer)
+    service.finishing[key] = asyncio.Event()
+    return Later(_complete_and_announce(service, ctx, transfer, key))
+
+
+async def _complete_and_announce(
+    service: ImageService, ctx: RequestContext, transfer: UploadTransfer, key: tuple[str, str]
+) -> Ok:
+    """``_complete``, then wake the ``IMG_STATUS`` requests waiting for its outcome."""
+    try:
+        return await _complete(service, ctx, transfer)
+    finally:
+        finished = service.finishing.pop(key, None)
+        if finished is not None:
+            finished.set()
 
 
 async def _complete(service: ImageService, ctx: RequestContext, transfer: UploadTransfer) -> Ok:
@@ -252,14 +269,31 @@ async def _complete(service: ImageService, ctx: RequestContext, transfer: Upload
 
 async def handle_img_status(
     images: LazyImageService, ctx: RequestContext, request: ImgStatus
-) -> Ok:
+) -> Reply | Later:
     """Extension ``IMG_STATUS``: the chunk indices the node holds for an upload.
 
     A finished upload answers with all its indices plus ``image``, ``msg_id`` and
     ``timestamp`` (so a client whose connection dropped before the ``OK`` does not post the
-    image twice); a failed one answers its ``ERROR``; an unknown one ``received: []``.
+    image twice); a failed one answers its ``ERROR``; an unknown one ``received: []``. One
+    still being validated and committed is answered once that ends, with its outcome: a
+    client that reconnected in that window must not be told to upload it again.
     """
-    registry, user = images(ctx.services).registry, ctx.user
+    service = images(ctx.services)
+    finishing = service.finishing.get((ctx.user, request.transfer))
+    if finishing is not None:
+        return Later(_status_when_finished(service, ctx, request, finishing))
+    return _status(service, ctx, request)
+
+
+async def _status_when_finished(
+    service: ImageService, ctx: RequestContext, request: ImgStatus, finished: asyncio.Event
+) -> Ok:
+    await finished.wait()
+    return _status(service, ctx, request)
+
+
+def _status(service: ImageService, ctx: RequestContext, request: ImgStatus) -> Ok:
+    registry, user = service.registry, ctx.user
     if (failure := registry.failure(user, request.transfer)) is not None:
         raise _for_transfer(failure, request.transfer)
     received = registry.received(user, request.transfer)

@@ -69,6 +69,24 @@ async def test_resuming_a_finished_upload_returns_its_ok_without_posting_twice(
     assert [m.id for m in history if isinstance(m.attachment, Attachment)] == [first.msg_id]
 
 
+async def test_status_asked_while_the_upload_is_validated_waits_for_its_outcome(
+    room: Room,
+) -> None:
+    # IMG_STATUS right behind the last chunk on the same session reaches the node while the
+    # image is being validated and committed: it must answer with the outcome (msg_id), not
+    # "nothing held", or a reconnecting client would upload and post the image twice.
+    data = samples.png(300, 300, seed=14)
+    transfer = unique("window")
+    chunks = chunks_of(data, transfer=transfer, chunk_size=CHUNK, dest=room.channel)
+    for chunk in chunks:
+        await room.sender.send_nowait(chunk)
+    status = await room.sender.request(ImgStatus(transfer=transfer))
+    assert isinstance(status.msg_id, str)
+    assert status.received == list(range(len(chunks)))
+    history = await room.reader.history("channel", room.channel)
+    assert [m.id for m in history if isinstance(m.attachment, Attachment)] == [status.msg_id]
+
+
 async def test_a_download_cut_by_a_dropped_connection_resumes_where_it_stopped(
     room: Room, node: ImageNode, tmp_path: Path
 ) -> None:
