@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "send": "aronanet.client.cli",
     "tail": "aronanet.client.cli",
     "trust": "aronanet.client.cli",
+    "discover": "aronanet.discovery.cli",
 }
 
 

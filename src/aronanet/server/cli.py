@@ -39,6 +39,17 @@ _LIMIT_FLAGS = {
 }
 
 
+#: flag destination -> [publish] key (discovery).
+_PUBLISH_FLAGS = {
+    "publish": "target",
+    "publish_method": "method",
+    "publish_token_env": "token_env",
+    "publish_token_file": "token_file",
+    "public_address": "public_addresses",
+    "ngrok": "ngrok",
+}
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``serve`` and ``fingerprint`` to the ``aronanet`` command."""
     serve = subparsers.add_parser(
@@ -189,11 +200,44 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="use asyncio's own event loop even if uvloop is installed",
     )
+    _add_publish_arguments(parser)
     add(
         "--log-level",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         type=str.upper,
         help="log verbosity on stderr (default WARNING)",
+    )
+
+
+def _add_publish_arguments(parser: argparse.ArgumentParser) -> None:
+    """Discovery flags (docs/DISCOVERY.md); the [publish] table of --config mirrors them."""
+    group = parser.add_argument_group("discovery (see docs/DISCOVERY.md)")
+    add = group.add_argument
+    add(
+        "--publish",
+        metavar="gist|URL",
+        help="publish the node's address and fingerprint on start: 'gist' (a GitHub gist, "
+        "token in $GITHUB_TOKEN), 'gist:ID' (an existing gist), or a URL to PUT the record to",
+    )
+    add("--publish-method", choices=("PUT", "POST"), help="HTTP method for a URL (default PUT)")
+    add("--publish-token-env", metavar="VAR", help="read the publishing token from $VAR")
+    add(
+        "--publish-token-file",
+        metavar="FILE",
+        help="read the publishing token from FILE (mode 0600)",
+    )
+    add(
+        "--public-address",
+        action="append",
+        metavar="ADDR",
+        help="publish ADDR (host:port or ws://host:port/artp) instead of the bound addresses; "
+        "repeatable",
+    )
+    add(
+        "--ngrok",
+        action="store_true",
+        default=None,
+        help="reach the node from outside through a TCP tunnel of the local ngrok agent",
     )
 
 
@@ -237,6 +281,11 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
             limits[key] = given[flag]
     if limits:
         values["limits"] = limits
+    publish = {
+        key: given[flag] for flag, key in _PUBLISH_FLAGS.items() if given.get(flag) is not None
+    }
+    if publish:
+        values["publish"] = publish
     return values
 
 
@@ -285,6 +334,7 @@ def _run_loop(main: Any, use_uvloop: bool) -> int:
 
 
 async def _serve(settings: NodeSettings) -> int:
+    from aronanet.discovery.errors import DiscoveryError
     from aronanet.identity import KeyFileError
     from aronanet.server.node import Node
     from aronanet.server.store.base import BackendUnavailableError
@@ -292,7 +342,7 @@ async def _serve(settings: NodeSettings) -> int:
     node = Node(settings)
     try:
         await node.start()
-    except (KeyFileError, OSError, BackendUnavailableError) as exc:
+    except (KeyFileError, OSError, BackendUnavailableError, DiscoveryError) as exc:
         print(f"aronanet serve: cannot start: {exc}", file=sys.stderr)
         await node.stop()
         return 1

@@ -19,6 +19,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
@@ -42,6 +43,9 @@ from aronanet.server.store.sqlite import SqliteStore
 from aronanet.transport.base import Stream
 from aronanet.transport.tcp import serve_tcp
 from aronanet.transport.ws import WebSocketEndpoint
+
+if TYPE_CHECKING:
+    from aronanet.discovery.publisher import Listening, Publisher
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +100,34 @@ class Node:
         self.handlers = build_handler_table()
         self._dispatcher = Dispatcher(self.handlers, self.services)
         self.hello = build_hello(settings)
+        publisher = self._build_publisher()  # before listening: a bad token stops the start
         await self._listen()
         self._tasks.append(asyncio.create_task(self._keep_alive_loop()))
+        if publisher is not None:  # in the background: publishing never delays readiness
+            self._tasks.append(asyncio.create_task(publisher.run(self._listening())))
         log_event(
             logger, "node_started", tcp=self.tcp_port, ws=self.ws_port, fingerprint=self.fingerprint
         )
+
+    def _build_publisher(self) -> Publisher | None:
+        """Discovery (docs/DISCOVERY.md): the record publisher and ngrok tunnel, if asked for."""
+        publish = self.settings.publish
+        if not publish.active:
+            return None
+        from aronanet.discovery.publisher import Publisher
+
+        return Publisher.for_node(
+            name=self.settings.node_name,
+            fingerprint=self.fingerprint,
+            settings=publish,
+            data_dir=self.settings.data_dir,
+        )
+
+    def _listening(self) -> Listening:
+        from aronanet.discovery.publisher import Listening
+
+        assert self.tcp_port is not None
+        return Listening(self.settings.host, self.tcp_port, self.ws_port)
 
     def _build_services(self) -> Services:
         settings = self.settings

@@ -21,6 +21,9 @@ The TOML file mirrors the flags::
     [accounts]
     time_cost = 3
     memory_kib = 65536
+    [publish]                  # discovery: see aronanet.discovery.settings
+    target = "gist"
+    ngrok = true
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import msgspec
 import platformdirs
 
 from aronanet.config import DEFAULT_TCP_PORT, DEFAULT_WS_PORT, Limits
+from aronanet.discovery.settings import PublishSettings
 
 
 class SettingsError(ValueError):
@@ -104,6 +108,8 @@ class NodeSettings:
     limits: Limits = field(default_factory=Limits)
     hashing: PasswordHashing = field(default_factory=PasswordHashing)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    #: Discovery: publish the node's record (gist or URL) and/or open an ngrok tunnel.
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     @property
     def key_path(self) -> Path:
@@ -144,9 +150,9 @@ def _section(cls: type[Any], values: dict[str, Any], base: Any, name: str) -> An
     if not isinstance(values, dict):
         raise SettingsError(f"[{name}] must be a table")
     try:
-        if cls is Limits:
+        if isinstance(base, msgspec.Struct):  # Limits, PublishSettings
             merged = msgspec.structs.asdict(base) | values
-            return msgspec.convert(merged, Limits)
+            return msgspec.convert(merged, cls)
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
@@ -161,7 +167,12 @@ def from_mapping(values: dict[str, Any], base: NodeSettings | None = None) -> No
     settings = base or NodeSettings()
     changes: dict[str, Any] = {}
     known = {f.name for f in fields(NodeSettings)}
-    nested = {"limits": Limits, "hashing": PasswordHashing, "login_throttle": LoginThrottle}
+    nested = {
+        "limits": Limits,
+        "hashing": PasswordHashing,
+        "login_throttle": LoginThrottle,
+        "publish": PublishSettings,
+    }
     aliases = {"accounts": "hashing"}
     for key, value in values.items():
         target = aliases.get(key, _TOML_RENAMES.get(key, key))
