@@ -1,7 +1,8 @@
 /**
  * One message: sender, text or image, and for my own messages the pending/sent/failed state.
  * A failed message names the node's error code and is retried by a tap; an image being sent
- * shows how much of it the node has acknowledged holding.
+ * shows how much of it the node has acknowledged holding. A `/me` action reads `* kei waves`;
+ * a join, part or topic change is a quiet centred line rather than a bubble.
  */
 import { useEffect, useState } from 'react';
 import { Image, Pressable, Text, View } from 'react-native';
@@ -9,6 +10,7 @@ import { Image, Pressable, Text, View } from 'react-native';
 import type { ChatMessage } from '../state/chat';
 import { useTheme } from '../theme/ThemeContext';
 import { nickColour } from '../theme/theme';
+import { actionLineText, systemLineText } from './lineText';
 
 export interface MessageBubbleProps {
   readonly message: ChatMessage;
@@ -32,6 +34,8 @@ export function progressLabel(progress: number): string {
 
 export function MessageBubble({ message, mine, loadImage, onRetry, onViewImage }: MessageBubbleProps) {
   const { palette: colors } = useTheme();
+  if (message.system) return <SystemLine message={message} />;
+  const action = actionLineText(message);
   return (
     <View
       testID={`message-${message.key}`}
@@ -46,11 +50,17 @@ export function MessageBubble({ message, mine, loadImage, onRetry, onViewImage }
         borderColor: message.status === 'failed' ? colors.error : colors.panel,
       }}
     >
-      {!mine ? <Text style={{ color: nickColour(message.from, colors), fontWeight: '700' }}>{message.from}</Text> : null}
+      {!mine && action === null ? <Text style={{ color: nickColour(message.from, colors), fontWeight: '700' }}>{message.from}</Text> : null}
       {message.attachment || message.previewUri ? (
         <Attachment message={message} loadImage={loadImage} onView={onViewImage} />
       ) : null}
-      {message.content ? <Text style={{ color: colors.foreground }}>{message.content}</Text> : null}
+      {action !== null ? (
+        <Text testID="action-text" style={{ color: colors.foreground, fontStyle: 'italic' }}>
+          {action}
+        </Text>
+      ) : message.content ? (
+        <Text style={{ color: colors.foreground }}>{message.content}</Text>
+      ) : null}
       {message.progress !== undefined && message.status === 'pending' ? (
         <View testID="upload-progress" style={{ marginTop: 4 }}>
           <View style={{ height: 4, backgroundColor: colors.secondary }}>
@@ -74,6 +84,15 @@ export function MessageBubble({ message, mine, loadImage, onRetry, onViewImage }
         </Pressable>
       ) : null}
     </View>
+  );
+}
+
+function SystemLine({ message }: { message: ChatMessage }) {
+  const { palette: colors } = useTheme();
+  return (
+    <Text testID={`system-${message.key}`} style={{ color: colors.muted, fontSize: 12, textAlign: 'center', marginVertical: 4 }}>
+      {systemLineText(message)}
+    </Text>
   );
 }
 

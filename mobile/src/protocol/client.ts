@@ -14,13 +14,17 @@ import { ArtpError, LocalErrorCode } from './errors';
 import { clientHandshake, type ClientHandshakeOptions } from './handshake';
 import type { Hello, ImgData, Limits, Ok, Request, RequestBody, ServerMessage } from './messages';
 import type { CipherState } from './noise';
-import { downloadImage, type DownloadedImage, type ImageUpload, uploadImage, type UploadOptions } from './transfers';
+import { type DownloadedImage, ImageDownload, type ImageUpload, uploadImage, type UploadOptions } from './transfers';
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 const EMPTY = new Uint8Array(0);
 
 /** What a server event listener receives: any message that is not a reply to a request. */
 export type ServerEvent = Exclude<ServerMessage, Ok | Hello>;
+
+/** HELLO's limits as a client relies on them: the contract's four, and the pixel extension. */
+export type NodeLimits = Required<Pick<Limits, 'max_frame' | 'max_content' | 'chunk_size' | 'max_image'>> &
+  Pick<Limits, 'max_image_pixels'>;
 
 export interface ConnectOptions extends ClientHandshakeOptions {
   readonly transport: Transport;
@@ -79,14 +83,18 @@ export class ArtpClient {
     }
   }
 
-  /** The node's advertised limits (§2 HELLO), with the contract defaults filled in. */
-  get limits(): Required<Pick<Limits, 'max_frame' | 'max_content' | 'chunk_size' | 'max_image'>> {
+  /**
+   * The node's advertised limits (§2 HELLO), with the contract defaults filled in for the four
+   * contract keys; `max_image_pixels` is an extension, so it stays absent when not advertised.
+   */
+  get limits(): NodeLimits {
     const advertised = this.hello.limits ?? {};
     return {
       max_frame: advertised.max_frame ?? 65535,
       max_content: advertised.max_content ?? 4000,
       chunk_size: advertised.chunk_size ?? 32768,
       max_image: advertised.max_image ?? 10485760,
+      ...(advertised.max_image_pixels !== undefined ? { max_image_pixels: advertised.max_image_pixels } : {}),
     };
   }
 
@@ -156,9 +164,12 @@ export class ArtpClient {
     return uploadImage(this, upload, options);
   }
 
-  /** Download an image by its SHA-256 (§4), verifying the bytes against it. */
+  /**
+   * Download an image by its SHA-256 (§4), verifying the bytes against it. To resume after a
+   * dropped link, keep an `ImageDownload` and run it again on the next connection.
+   */
   downloadImage(image: string): Promise<DownloadedImage> {
-    return downloadImage(this, image);
+    return new ImageDownload(image).run(this);
   }
 
   /** Fail fast on an `ERROR` that names `transfer` (§4: errors carry the transfer id). */
@@ -187,18 +198,30 @@ export class ArtpClient {
     return `r${this.nextId++}`;
   }
 
+  /**
+   * Wait for the replies to `id`. The timeout is one of inactivity: every reply restarts it, so
+   * a stream (an `IMG_GET` of a large image on a slow link) fails only when the node falls
+   * silent for `timeoutMs`, never because the whole stream takes longer than that.
+   */
   private expect(id: string, timeoutMs: number, pending: Pending): void {
-    const timer = setTimeout(() => {
+    let settled = false;
+    const expire = () => {
+      settled = true;
       this.pending.delete(id);
-      pending.fail(new ArtpError(LocalErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
-    }, timeoutMs);
+      pending.fail(new ArtpError(LocalErrorCode.TIMEOUT, `nothing from the node for ${timeoutMs} ms`));
+    };
+    let timer = setTimeout(expire, timeoutMs);
     this.pending.set(id, {
       onMessage: (message) => {
+        clearTimeout(timer);
         const done = pending.onMessage(message);
-        if (done) clearTimeout(timer);
+        settled ||= done;
+        // Not while settled: the link may have dropped while this very message was handled.
+        if (!settled) timer = setTimeout(expire, timeoutMs);
         return done;
       },
       fail: (error) => {
+        settled = true;
         clearTimeout(timer);
         pending.fail(error);
       },

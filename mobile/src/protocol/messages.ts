@@ -40,6 +40,8 @@ const limits = object({
   max_content: optional(int(1)),
   chunk_size: optional(int(1)),
   max_image: optional(int(1)),
+  /** PROTOCOL.md §3 extension: the largest width × height of an image. */
+  max_image_pixels: optional(int(1)),
   max_history: optional(int(1)),
   rate_messages_per_second: optional(num),
   rate_burst: optional(int(0)),

@@ -1,13 +1,14 @@
 /**
  * Image transfers (§4): chunked upload on one `transfer` id with metadata on index 0, and
- * download as a stream of `IMG_CHUNK` answering `IMG_GET` by `re`.
+ * download as a stream of `IMG_CHUNK` answering `IMG_GET` by `re`, resumable from any chunk.
  */
 
 import { sha256 } from '@noble/hashes/sha2.js';
 
-import type { ArtpClient } from './client';
+import type { ArtpClient, NodeLimits } from './client';
 import { concat, fromBase64, toBase64, toHex } from './bytes';
 import { ArtpError } from './errors';
+import { imagePixelSize } from './imageSize';
 import type { DestType, ImgChunkRequest, Ok, ServerMessage } from './messages';
 
 export interface ImageUpload {
@@ -82,6 +83,27 @@ export function uploadChunks(upload: ImageUpload, chunkSize: number, transfer: s
   });
 }
 
+/**
+ * Refuse locally, with the numbers, an image the node would refuse after the whole upload:
+ * `size <= max_image` (§4) and width × height within `max_image_pixels` when HELLO advertises
+ * it (§3 extension; the node answers TOO_LARGE for both). A header this client cannot read is
+ * left for the node to judge.
+ */
+export function checkImageLimits(bytes: Uint8Array, limits: Pick<NodeLimits, 'max_image' | 'max_image_pixels'>): void {
+  if (bytes.length > limits.max_image) {
+    throw new ArtpError('TOO_LARGE', `image of ${bytes.length} bytes exceeds this node's limit of ${limits.max_image} bytes`);
+  }
+  const maxPixels = limits.max_image_pixels;
+  const size = maxPixels === undefined ? null : imagePixelSize(bytes);
+  if (maxPixels !== undefined && size && size.width * size.height > maxPixels) {
+    const pixels = size.width * size.height;
+    throw new ArtpError(
+      'TOO_LARGE',
+      `image of ${size.width}×${size.height} = ${pixels} pixels exceeds this node's limit of ${maxPixels} pixels`,
+    );
+  }
+}
+
 /** `bytesHeld(n)`: how many bytes the first `n` chunks make up. */
 function byteCounter(chunkSize: number, size: number): (chunks: number) => number {
   return (chunks) => Math.min(size, chunks * chunkSize);
@@ -95,10 +117,8 @@ function byteCounter(chunkSize: number, size: number): (chunks: number) => numbe
  * arrives as `ERROR` with `transfer` (and without `re`), which ends the upload early.
  */
 export async function uploadImage(client: ArtpClient, upload: ImageUpload, options: UploadOptions = {}): Promise<Ok> {
-  const { chunk_size: chunkSize, max_image: maxImage } = client.limits;
-  if (upload.bytes.length > maxImage) {
-    throw new ArtpError('TOO_LARGE', `image of ${upload.bytes.length} bytes exceeds the limit of ${maxImage} bytes`);
-  }
+  checkImageLimits(upload.bytes, client.limits);
+  const chunkSize = client.limits.chunk_size;
   const transfer = options.transfer ?? newTransferId();
   const requests = uploadChunks(upload, chunkSize, transfer);
   const bytesHeld = byteCounter(chunkSize, upload.bytes.length);
@@ -163,22 +183,73 @@ function watchFailure(client: ArtpClient, transfer: string) {
   };
 }
 
-/** Collect an `IMG_GET` stream and check the bytes hash to the image id. */
-export async function downloadImage(client: ArtpClient, image: string): Promise<DownloadedImage> {
-  const parts: Uint8Array[] = [];
-  let name = image;
-  let mime = 'application/octet-stream';
-  await client.stream({ type: 'IMG_GET', image }, (message: ServerMessage) => {
-    if (message.type !== 'IMG_CHUNK') throw new ArtpError('INVALID', `unexpected ${message.type} in an image stream`);
-    if (message.index !== parts.length) throw new ArtpError('INVALID', `chunk ${message.index} out of order`);
-    if (message.index === 0) {
-      name = message.name ?? name;
-      mime = message.mime ?? mime;
+/**
+ * One image download that survives a dropped link (§10 IMG_GET, `start` extension): the chunks
+ * received so far are kept, and running it again, on the same or a new connection, asks only
+ * for the first missing chunk onwards. The assembled bytes are checked against the image's
+ * SHA-256 at the end ("clients SHOULD verify the SHA-256 of what they assembled"); a mismatch
+ * (the node's `chunk_size` changed between attempts, say) forgets everything, so the next run
+ * starts over.
+ */
+export class ImageDownload {
+  private parts: Uint8Array[] = [];
+  private total: number | null = null;
+  private name: string;
+  private mime = 'application/octet-stream';
+
+  /** `onChunk` hears of every chunk stored, for progress (and for tests that cut the link). */
+  constructor(
+    readonly image: string,
+    private readonly onChunk?: (index: number, total: number) => void,
+  ) {
+    this.name = image;
+  }
+
+  /** How many chunks are held: the `start` of the next attempt. */
+  get received(): number {
+    return this.parts.length;
+  }
+
+  /** Fetch the missing chunks over `client`; rejects (keeping what arrived) if the stream breaks. */
+  async run(client: ArtpClient): Promise<DownloadedImage> {
+    if (this.total === null || this.parts.length < this.total) {
+      const start = this.parts.length;
+      // "When resuming with start > 0, the client already has the metadata from its first attempt."
+      const request = start > 0 ? { type: 'IMG_GET' as const, image: this.image, start } : { type: 'IMG_GET' as const, image: this.image };
+      await client.stream(request, (message) => this.accept(message));
     }
-    parts.push(fromBase64(message.data));
+    return this.assemble();
+  }
+
+  /** Store one chunk of the stream; true at the last one (`index` = `total` - 1, no final OK). */
+  private accept(message: ServerMessage): boolean {
+    if (message.type !== 'IMG_CHUNK') throw new ArtpError('INVALID', `unexpected ${message.type} in an image stream`);
+    if (message.index !== this.parts.length) throw new ArtpError('INVALID', `chunk ${message.index} out of order`);
+    if (this.total !== null && message.total !== this.total) {
+      this.forget(); // chunk i holds bytes i × chunk_size…: another chunk size cannot be pieced together
+      throw new ArtpError('INVALID', `the image now comes in ${message.total} chunks, not ${this.total}`);
+    }
+    if (message.index === 0) {
+      this.name = message.name ?? this.name;
+      this.mime = message.mime ?? this.mime;
+    }
+    this.total = message.total;
+    this.parts.push(fromBase64(message.data));
+    this.onChunk?.(message.index, message.total);
     return message.index === message.total - 1;
-  });
-  const bytes = concat(...parts);
-  if (toHex(sha256(bytes)) !== image) throw new ArtpError('INVALID', 'downloaded image does not match its SHA-256');
-  return { image, bytes, name, mime };
+  }
+
+  private assemble(): DownloadedImage {
+    const bytes = concat(...this.parts);
+    if (toHex(sha256(bytes)) !== this.image) {
+      this.forget();
+      throw new ArtpError('INVALID', 'downloaded image does not match its SHA-256');
+    }
+    return { image: this.image, bytes, name: this.name, mime: this.mime };
+  }
+
+  private forget(): void {
+    this.parts = [];
+    this.total = null;
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * A conversation: history loads as the user scrolls to the top, messages show their sending
- * state, images can be picked, sent with progress, and opened full screen.
+ * state, images can be picked, sent with progress, and opened full screen. A channel shows its
+ * topic and members; `/me waves` sends an action.
  */
 import { useCallback, useState } from 'react';
 import { FlatList, Image, Modal, Pressable, Text, View } from 'react-native';
@@ -9,6 +10,7 @@ import { LinkBanner } from '../components/LinkBanner';
 import { MessageBubble } from '../components/MessageBubble';
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
+import { composeText } from '../state/compose';
 import type { ImagePick } from '../state/session';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
@@ -41,11 +43,15 @@ export function ChatScreen(props: ChatScreenProps) {
   const report = (action: string) => (caught: unknown) => setError(voice.failure(action, caught));
 
   const send = () => {
-    const content = draft.trim();
-    if (!content) return;
+    const composed = composeText(draft);
+    if (!composed) return;
+    if ('problem' in composed) {
+      setError(composed.problem); // the draft stays, to be finished
+      return;
+    }
     setDraft('');
     setError(null);
-    props.onSend(content).catch(report('sending'));
+    props.onSend(composed.content).catch(report('sending'));
   };
 
   const attach = async () => {
@@ -75,6 +81,7 @@ export function ChatScreen(props: ChatScreenProps) {
         right={<Button label="Back" kind="quiet" testID="back" onPress={props.onBack} />}
       />
       <LinkBanner link={props.link} problem={props.linkProblem ?? null} />
+      <ChannelInfo conversation={conversation} />
       <FlatList
         testID="messages"
         data={conversation.messages as never[]}
@@ -110,6 +117,27 @@ export function ChatScreen(props: ChatScreenProps) {
           {viewing ? <Image source={{ uri: viewing }} style={{ width: '100%', height: '80%' }} resizeMode="contain" /> : null}
         </Pressable>
       </Modal>
+    </View>
+  );
+}
+
+/** A channel's topic and who is in it, as the node last told us (JOIN's OK, then events). */
+function ChannelInfo({ conversation }: { conversation: Conversation }) {
+  const { palette: colors } = useTheme();
+  if (conversation.destType !== 'channel' || (!conversation.topic && !conversation.members)) return null;
+  const members = conversation.members ?? [];
+  return (
+    <View style={{ paddingHorizontal: 12, paddingVertical: 6, backgroundColor: colors.surface }}>
+      {conversation.topic ? (
+        <Text testID="channel-topic" style={{ color: colors.foreground }}>
+          {conversation.topic}
+        </Text>
+      ) : null}
+      {conversation.members ? (
+        <Text testID="channel-members" numberOfLines={2} style={{ color: colors.muted, fontSize: 12 }}>
+          {members.length === 1 ? '1 member' : `${members.length} members`}: {members.join(', ')}
+        </Text>
+      ) : null}
     </View>
   );
 }

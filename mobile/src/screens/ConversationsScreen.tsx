@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { FlatList, Pressable, Text, View } from 'react-native';
 
 import { LinkBanner } from '../components/LinkBanner';
+import { previewText } from '../components/lineText';
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
 import { useTheme } from '../theme/ThemeContext';
@@ -70,7 +71,7 @@ function ConversationRow({ conversation, onPress }: { conversation: Conversation
         <Text style={{ color: colors.foreground, fontWeight: '700' }}>{title}</Text>
         {last ? (
           <Text numberOfLines={1} style={{ color: colors.muted }}>
-            {last.from}: {last.attachment ? '🖼 image' : last.content}
+            {previewText(last)}
           </Text>
         ) : null}
       </View>

@@ -5,15 +5,22 @@
  *
  * Ordering: messages the node has confirmed (they have an `id`) come first, in the node's
  * order; messages not yet confirmed (pending or failed) follow, in the order they were typed.
+ * Membership and topic changes (JOIN, PART, TOPIC events, §7) are lines among the messages,
+ * marked `system`; their ids are not message ids, so they are never a HISTORY anchor (§5).
  */
-import type { Attachment, DestType, MsgEvent } from '../protocol/messages';
+import type { Attachment, DestType, JoinEvent, MsgEvent, PartEvent, TopicEvent } from '../protocol/messages';
 
 export type SendStatus = 'pending' | 'sent' | 'failed';
+
+/** A line that is not a message: someone joined, left, or set the topic. */
+export type SystemLine = 'join' | 'part' | 'topic';
 
 export interface ChatMessage {
   /** The node's id once known, else a local id (`local:…`). */
   readonly key: string;
   readonly id?: string;
+  /** Set on a membership or topic line (its `content` is the new topic for `topic`). */
+  readonly system?: SystemLine;
   readonly from: string;
   readonly content: string;
   readonly timestamp: number;
@@ -38,7 +45,12 @@ export interface Conversation {
   readonly dest: string;
   readonly messages: readonly ChatMessage[];
   readonly unread: number;
+  /** True once a HISTORY page going back came back empty: the beginning (§6). */
   readonly reachedStart: boolean;
+  /** A channel's members (sorted case-insensitively), once the node told us (JOIN's OK). */
+  readonly members?: readonly string[];
+  /** A channel's topic, once known ("" for none). */
+  readonly topic?: string;
 }
 
 export type LinkStatus = 'online' | 'connecting' | 'offline';
@@ -59,12 +71,16 @@ export type ChatAction =
   | { type: 'conversationOpened'; destType: DestType; dest: string }
   | { type: 'conversationClosed' }
   | { type: 'conversationLeft'; key: string }
+  /** The `OK` to our JOIN: the channel's topic and members. */
+  | { type: 'channelJoined'; channel: string; topic: string; members: readonly string[] }
   | { type: 'messageReceived'; message: MsgEvent }
+  /** A JOIN, PART or TOPIC event (§7). */
+  | { type: 'channelEvent'; event: JoinEvent | PartEvent | TopicEvent }
   /**
    * A HISTORY page. `older`: it goes before everything shown (scrolling back). Otherwise it
    * goes right after the message `after` (catching up), or last when there is no anchor.
    */
-  | { type: 'historyLoaded'; key: string; messages: readonly MsgEvent[]; older: boolean; limit: number; after?: string }
+  | { type: 'historyLoaded'; key: string; messages: readonly MsgEvent[]; older: boolean; after?: string }
   | { type: 'sendStarted'; key: string; localKey: string; content: string; timestamp: number; previewUri?: string }
   | { type: 'sendProgress'; key: string; localKey: string; progress: number }
   | { type: 'sendSucceeded'; key: string; localKey: string; id: string; timestamp: number }
@@ -101,6 +117,24 @@ function fromEvent(message: MsgEvent): ChatMessage {
   };
 }
 
+function fromChannelEvent(event: JoinEvent | PartEvent | TopicEvent): ChatMessage {
+  const system: SystemLine = event.type === 'JOIN' ? 'join' : event.type === 'PART' ? 'part' : 'topic';
+  const content = event.type === 'TOPIC' ? event.topic : '';
+  return { key: event.id, id: event.id, system, from: event.from, content, timestamp: event.timestamp, status: 'sent' };
+}
+
+const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** §6 JOIN: "members (the members' names, sorted case-insensitively)". */
+function sortMembers(members: Iterable<string>): string[] {
+  return [...members].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+}
+
+/** The ids the node gave to messages (not to system lines): the only valid HISTORY anchors (§5). */
+export function messageIds(conversation: Conversation): string[] {
+  return conversation.messages.flatMap((m) => (m.id !== undefined && !m.system ? [m.id] : []));
+}
+
 function withConversation(state: ChatState, conversation: Conversation): ChatState {
   return { ...state, conversations: { ...state.conversations, [conversation.key]: conversation } };
 }
@@ -134,17 +168,42 @@ function merge(existing: readonly ChatMessage[], incoming: readonly ChatMessage[
   const known = new Set(confirmed.map((m) => m.id));
   const fresh = incoming.filter((m) => !known.has(m.id) && known.add(m.id));
   if (placement.older) return [...fresh, ...confirmed, ...unconfirmed];
-  const anchor = placement.after === undefined ? -1 : confirmed.findIndex((m) => m.id === placement.after);
-  // Live messages that arrived while a catch-up page was on its way stay after that page.
-  if (anchor >= 0) confirmed.splice(anchor + 1, 0, ...fresh);
-  else confirmed.push(...fresh);
+  let at = placement.after === undefined ? -1 : confirmed.findIndex((m) => m.id === placement.after);
+  if (at < 0) return [...confirmed, ...fresh, ...unconfirmed];
+  // Live messages that arrived while a catch-up page was on its way stay after that page. The
+  // system lines right after the anchor were seen before the link dropped (HISTORY holds only
+  // messages, so what the page brings happened later): the page goes after them.
+  at += 1;
+  while (confirmed[at]?.system) at += 1;
+  confirmed.splice(at, 0, ...fresh);
   return [...confirmed, ...unconfirmed];
+}
+
+/** A JOIN, PART or TOPIC event: a line in the channel, and its members or topic updated. */
+function applyChannelEvent(state: ChatState, event: JoinEvent | PartEvent | TopicEvent): ChatState {
+  const me = state.user ?? '';
+  const key = conversationKey('channel', event.channel);
+  // PROTOCOL.md §7: "A PART whose from is the client's own user means you left this channel on another device".
+  if (event.type === 'PART' && sameName(event.from, me)) return chatReducer(state, { type: 'conversationLeft', key });
+  const conversation = ensure(state, 'channel', event.channel);
+  const messages = merge(conversation.messages, [fromChannelEvent(event)], { older: false });
+  const changed: Conversation = { ...conversation, messages };
+  if (event.type === 'TOPIC') return withConversation(state, { ...changed, topic: event.topic });
+  if (!conversation.members) return withConversation(state, changed);
+  const others = conversation.members.filter((name) => !sameName(name, event.from));
+  const members = event.type === 'JOIN' ? sortMembers([...others, event.from]) : others;
+  return withConversation(state, { ...changed, members });
 }
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'loggedIn': {
-      let next: ChatState = { ...state, user: action.user };
+      // After a reconnect: a channel left on another device while we were away is gone (§6 AUTH
+      // lists "the channels the user is a member of"), and catching it up would fail NOT_IN_CHANNEL.
+      const current = new Set(action.channels);
+      const kept = Object.values(state.conversations).filter((c) => c.destType === 'user' || current.has(c.dest));
+      let next: ChatState = { ...state, user: action.user, conversations: Object.fromEntries(kept.map((c) => [c.key, c])) };
+      if (next.active !== null && !next.conversations[next.active]) next = { ...next, active: null };
       for (const channel of action.channels) next = withConversation(next, ensure(next, 'channel', channel));
       return next;
     }
@@ -158,6 +217,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const { [action.key]: _left, ...rest } = state.conversations;
       return { ...state, conversations: rest, active: state.active === action.key ? null : state.active };
     }
+    case 'channelJoined': {
+      const conversation = ensure(state, 'channel', action.channel);
+      return withConversation(state, { ...conversation, topic: action.topic, members: sortMembers(action.members) });
+    }
+    case 'channelEvent':
+      return applyChannelEvent(state, action.event);
     case 'messageReceived': {
       if (!state.user) return state;
       const where = conversationOf(action.message, state.user);
@@ -173,7 +238,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       if (!conversation) return state;
       const placement: Placement = action.older ? { older: true } : { older: false, after: action.after };
       const messages = merge(conversation.messages, action.messages.map(fromEvent), placement);
-      const reachedStart = conversation.reachedStart || (action.older && action.messages.length < action.limit);
+      // §6: a page may hold fewer than `limit` messages although more exist (the node trims it
+      // to fit one frame); only an empty page going back means the beginning is reached.
+      const reachedStart = conversation.reachedStart || (action.older && action.messages.length === 0);
       return withConversation(state, { ...conversation, messages, reachedStart });
     }
     case 'sendStarted': {

@@ -9,21 +9,25 @@
  */
 import type { Aead } from '../protocol/aead';
 import { toBase64 } from '../protocol/bytes';
-import { ArtpClient, type ServerEvent } from '../protocol/client';
+import { ArtpClient, type NodeLimits, type ServerEvent } from '../protocol/client';
 import { ArtpError, KeyChangedError, LocalErrorCode } from '../protocol/errors';
 import type { DestType, MsgEvent, Ok } from '../protocol/messages';
 import type { KeyPair } from '../protocol/noise';
+import { checkImageLimits, ImageDownload } from '../protocol/transfers';
 import { voice } from '../theme/voice';
 import type { Transport } from '../transport/transport';
 import { Backoff } from './backoff';
-import { type ChatAction, type ChatState, type Conversation, conversationKey, type SendError } from './chat';
+import { type ChatAction, type ChatState, type Conversation, conversationKey, messageIds, type SendError } from './chat';
 import type { KnownNodes, PinResult } from './knownNodes';
 import { findStoredCopy, type ImagePick, Outbox, type OutgoingMessage } from './outbox';
 
 export type { ImagePick } from './outbox';
 
 export const HISTORY_PAGE = 50;
-/** §3: HISTORY's `limit` is at most 200; catching up asks for full pages. */
+/**
+ * §3: HISTORY's `limit` is at most 200; catching up asks for big pages. The node may answer
+ * fewer (it trims a page to fit one frame), so paging goes on until an empty page.
+ */
 export const CATCH_UP_PAGE = 200;
 
 export interface SessionDeps {
@@ -51,6 +55,10 @@ export class ChatSession {
   private credentials: { user: string; password: string } | null = null;
   private readonly outbox = new Outbox();
   private readonly images = new Map<string, Promise<string>>();
+  /** Image downloads cut short, kept so the next attempt resumes at the first missing chunk. */
+  private readonly downloads = new Map<string, ImageDownload>();
+  /** HELLO's limits of the node last connected to, for checks made while offline. */
+  private limits: NodeLimits | null = null;
   private readonly backoff: Backoff;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** True from a reconnect's first byte until its outbox is flushed. */
@@ -85,13 +93,20 @@ export class ChatSession {
     this.deps.dispatch({ type: 'linkChanged', link: 'online' });
   }
 
-  /** Open a conversation: JOIN a channel first if needed, then load its latest page. */
+  /**
+   * Open a conversation: JOIN a channel first when its members are not known yet (a member's
+   * JOIN is answered with the same OK, topic and members, and causes no event, §6), then load
+   * its latest page if no message is shown yet.
+   */
   async open(destType: DestType, dest: string): Promise<void> {
     const key = conversationKey(destType, dest);
     const known = this.deps.getState().conversations[key];
-    if (destType === 'channel' && !known) await this.requireClient().request({ type: 'JOIN', channel: dest });
+    if (destType === 'channel' && !known?.members) {
+      const ok = await this.requireClient().request({ type: 'JOIN', channel: dest });
+      this.deps.dispatch({ type: 'channelJoined', channel: dest, topic: ok.topic ?? '', members: ok.members ?? [] });
+    }
     this.deps.dispatch({ type: 'conversationOpened', destType, dest });
-    if (!known || known.messages.length === 0) await this.loadLatest(destType, dest);
+    if (!known || messageIds(known).length === 0) await this.loadLatest(destType, dest);
   }
 
   /** Back to the conversation list. */
@@ -107,13 +122,16 @@ export class ChatSession {
     this.deps.dispatch({ type: 'conversationLeft', key });
   }
 
-  /** Load the page before the oldest message shown (history loading on scroll). */
+  /**
+   * Load the page before the oldest message shown (history loading on scroll). §6: "a client
+   * pages on ... until it gets an empty list", so the beginning is reached only then.
+   */
   async loadOlder(key: string): Promise<void> {
     const conversation = this.deps.getState().conversations[key];
     if (!conversation || conversation.reachedStart) return;
-    const oldest = conversation.messages.find((m) => m.id)?.id;
+    const oldest = messageIds(conversation)[0];
     const messages = await this.history(conversation.destType, conversation.dest, HISTORY_PAGE, oldest ? { before: oldest } : {});
-    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true, limit: HISTORY_PAGE });
+    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
   }
 
   /**
@@ -124,8 +142,16 @@ export class ChatSession {
     return this.enqueue(key, { content });
   }
 
-  /** Send an image (§4 upload); like `sendText`, and resumed where it stopped after a drop. */
+  /**
+   * Send an image (§4 upload); like `sendText`, and resumed where it stopped after a drop. An
+   * image over the node's byte or pixel limit is refused here, before it is queued (TOO_LARGE).
+   */
   sendImage(key: string, image: ImagePick): Promise<void> {
+    try {
+      if (this.limits) checkImageLimits(image.bytes, this.limits);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const previewUri = `data:${image.mime};base64,${toBase64(image.bytes)}`;
     return this.enqueue(key, { content: '', image }, previewUri);
   }
@@ -142,14 +168,19 @@ export class ChatSession {
   /**
    * A data URI for an image, downloaded once (§4 IMG_GET; the bytes are checked against their
    * SHA-256, so a copy stays good across reconnects). Never throws: without a link it rejects,
-   * and the next call tries again.
+   * and the next call tries again, resuming at the first chunk still missing (`start`, §10).
    */
   imageUri(image: string): Promise<string> {
     let uri = this.images.get(image);
     if (!uri) {
       const client = this.client;
       if (!client) return Promise.reject(new ArtpError(LocalErrorCode.CLOSED, 'not connected'));
-      uri = client.downloadImage(image).then((found) => `data:${found.mime};base64,${toBase64(found.bytes)}`);
+      const download = this.downloads.get(image) ?? new ImageDownload(image);
+      this.downloads.set(image, download);
+      uri = download.run(client).then((found) => {
+        this.downloads.delete(image);
+        return `data:${found.mime};base64,${toBase64(found.bytes)}`;
+      });
       uri.catch(() => this.images.delete(image));
       this.images.set(image, uri);
     }
@@ -222,6 +253,7 @@ export class ChatSession {
 
   private attach(client: ArtpClient, address: string): void {
     this.client = client;
+    this.limits = client.limits;
     this.address = address;
     this.gaveUp = false;
     client.onEvent((event) => this.handleEvent(event));
@@ -235,7 +267,10 @@ export class ChatSession {
   }
 
   private handleEvent(event: ServerEvent): void {
-    if (event.type === 'MSG') this.deps.dispatch({ type: 'messageReceived', message: event as MsgEvent });
+    if (event.type === 'MSG') this.deps.dispatch({ type: 'messageReceived', message: event });
+    else if (event.type === 'JOIN' || event.type === 'PART' || event.type === 'TOPIC') {
+      this.deps.dispatch({ type: 'channelEvent', event });
+    }
   }
 
   private linkLost(client: ArtpClient): void {
@@ -302,22 +337,25 @@ export class ChatSession {
     return caughtUp;
   }
 
-  /** §3 HISTORY `after: X`: "the limit messages right after X", page after page until short. */
+  /**
+   * PROTOCOL.md §6: "Catching up after a reconnect is `after: <last message id seen>`, repeated
+   * until empty" (a page shorter than `limit` is not the end: the node trims pages to one frame).
+   */
   private async catchUpConversation(conversation: Conversation): Promise<MsgEvent[]> {
     const { key, destType, dest } = conversation;
-    let anchor = lastConfirmedId(conversation);
+    let anchor = messageIds(conversation).at(-1);
     if (anchor === undefined) {
       const latest = await this.history(destType, dest, HISTORY_PAGE, {});
-      this.deps.dispatch({ type: 'historyLoaded', key, messages: latest, older: true, limit: HISTORY_PAGE });
+      this.deps.dispatch({ type: 'historyLoaded', key, messages: latest, older: true });
       return latest;
     }
     const pageSize = this.deps.catchUpPage ?? CATCH_UP_PAGE;
     const missed: MsgEvent[] = [];
     for (;;) {
       const page = await this.history(destType, dest, pageSize, { after: anchor });
-      this.deps.dispatch({ type: 'historyLoaded', key, messages: page, older: false, limit: pageSize, after: anchor });
+      if (page.length === 0) return missed;
+      this.deps.dispatch({ type: 'historyLoaded', key, messages: page, older: false, after: anchor });
       missed.push(...page);
-      if (page.length < pageSize) return missed;
       anchor = (page.at(-1) as MsgEvent).id;
     }
   }
@@ -362,7 +400,7 @@ export class ChatSession {
   private async loadLatest(destType: DestType, dest: string): Promise<void> {
     const messages = await this.history(destType, dest, HISTORY_PAGE, {});
     const key = conversationKey(destType, dest);
-    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true, limit: HISTORY_PAGE });
+    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
   }
 
   private async history(
@@ -379,15 +417,6 @@ export class ChatSession {
     if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'not connected');
     return this.client;
   }
-}
-
-/** The id of the newest message the node confirmed in this conversation. */
-function lastConfirmedId(conversation: Conversation): string | undefined {
-  for (let i = conversation.messages.length - 1; i >= 0; i--) {
-    const id = conversation.messages[i]?.id;
-    if (id !== undefined) return id;
-  }
-  return undefined;
 }
 
 /** What the bubble of a failed message shows: the node's code, or the local check's. */

@@ -23,6 +23,7 @@ export const voice = {
   },
   passwordRefused: 'Sensei, the node refused our password when I reconnected (AUTH_FAILED). Please log in again.',
   reconnected: 'We are back, Sensei!',
+  emptyAction: 'Sensei, say what you do after /me, like "/me waves".',
   beginning: (name: string) => `That's the very beginning of ${name}, Sensei.`,
   insecureWeb:
     'Sensei, this browser only gives me safe encryption over HTTPS or on this computer (localhost). ' +

@@ -1,5 +1,5 @@
-import type { MsgEvent } from '../../src/protocol/messages';
-import { type ChatState, chatReducer, initialChatState, sortedConversations } from '../../src/state/chat';
+import type { JoinEvent, MsgEvent, PartEvent, TopicEvent } from '../../src/protocol/messages';
+import { type ChatState, chatReducer, initialChatState, messageIds, sortedConversations } from '../../src/state/chat';
 
 const msg = (id: string, from: string, dest: string, timestamp = 1, dest_type: 'channel' | 'user' = 'channel'): MsgEvent => ({
   type: 'MSG', id, from, dest_type, dest, content: `text ${id}`, timestamp,
@@ -31,15 +31,18 @@ describe('chatReducer', () => {
   it('keeps one copy of a message seen live and again in history', () => {
     let state = loggedIn();
     state = chatReducer(state, { type: 'messageReceived', message: msg('1', 'arona', '#general') });
-    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('1', 'arona', '#general')], older: false, limit: 50 });
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('1', 'arona', '#general')], older: false });
     expect(state.conversations['#general']?.messages).toHaveLength(1);
   });
 
-  it('puts older history before what is shown and notices the start of the conversation', () => {
+  it('puts older history before what is shown, and reaches the start only at an empty page', () => {
     let state = loggedIn();
     state = chatReducer(state, { type: 'messageReceived', message: msg('5', 'arona', '#general', 5) });
-    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('3', 'a', '#general', 3), msg('4', 'a', '#general', 4)], older: true, limit: 50 });
+    // A short page is not the end: the node trims pages to fit one frame (PROTOCOL.md §6).
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('3', 'a', '#general', 3), msg('4', 'a', '#general', 4)], older: true });
     expect(state.conversations['#general']?.messages.map((m) => m.id)).toEqual(['3', '4', '5']);
+    expect(state.conversations['#general']?.reachedStart).toBe(false);
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [], older: true });
     expect(state.conversations['#general']?.reachedStart).toBe(true);
   });
 
@@ -69,8 +72,8 @@ describe('chatReducer', () => {
     state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:1', content: 'mine', timestamp: 2 });
     state = chatReducer(state, { type: 'messageReceived', message: msg('live', 'arona', '#general', 5) });
     const page = [msg('b', 'arona', '#general', 3), msg('c', 'arona', '#general', 4)];
-    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: page, older: false, limit: 2, after: 'a' });
-    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('live', 'arona', '#general', 5)], older: false, limit: 2, after: 'c' });
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: page, older: false, after: 'a' });
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('live', 'arona', '#general', 5)], older: false, after: 'c' });
     expect(state.conversations['#general']?.messages.map((m) => m.key)).toEqual(['a', 'b', 'c', 'live', 'local:1']);
   });
 
@@ -87,5 +90,65 @@ describe('chatReducer', () => {
     state = chatReducer(state, { type: 'messageReceived', message: msg('1', 'arona', '#general', 1) });
     state = chatReducer(state, { type: 'messageReceived', message: msg('2', 'arona', 'sensei', 9, 'user') });
     expect(sortedConversations(state).map((c) => c.key)).toEqual(['@arona', '#general']);
+  });
+
+  it('drops, at a new login, the channels the user left on another device while away', () => {
+    let state = chatReducer(loggedIn(), { type: 'conversationOpened', destType: 'channel', dest: '#general' });
+    state = chatReducer(state, { type: 'messageReceived', message: msg('1', 'arona', 'sensei', 1, 'user') });
+    state = chatReducer(state, { type: 'loggedIn', user: 'sensei', channels: ['#club'] });
+    expect(Object.keys(state.conversations).sort()).toEqual(['#club', '@arona']);
+    expect(state.active).toBeNull();
+  });
+});
+
+const channelEvent = (type: 'JOIN' | 'PART', id: string, from: string): JoinEvent | PartEvent => ({
+  type, id, from, channel: '#general', timestamp: 10,
+});
+const topicEvent = (id: string, from: string, topic: string): TopicEvent => ({
+  type: 'TOPIC', id, from, channel: '#general', topic, timestamp: 11,
+});
+
+describe('chatReducer with JOIN, PART and TOPIC events', () => {
+  const joined = (): ChatState =>
+    chatReducer(loggedIn(), { type: 'channelJoined', channel: '#general', topic: 'homework', members: ['sensei', 'Arona'] });
+
+  it('keeps the members and topic from the JOIN reply, sorted case-insensitively', () => {
+    expect(joined().conversations['#general']).toMatchObject({ topic: 'homework', members: ['Arona', 'sensei'] });
+  });
+
+  it('shows a join as a line and adds the member; a part removes them', () => {
+    let state = chatReducer(joined(), { type: 'channelEvent', event: channelEvent('JOIN', 'e1', 'kei') });
+    expect(state.conversations['#general']?.members).toEqual(['Arona', 'kei', 'sensei']);
+    state = chatReducer(state, { type: 'channelEvent', event: channelEvent('PART', 'e2', 'Arona') });
+    expect(state.conversations['#general']?.members).toEqual(['kei', 'sensei']);
+    expect(state.conversations['#general']?.messages.map((m) => [m.system, m.from])).toEqual([['join', 'kei'], ['part', 'Arona']]);
+    expect(state.conversations['#general']?.unread).toBe(0);
+  });
+
+  it('updates the topic and shows who set it', () => {
+    const state = chatReducer(joined(), { type: 'channelEvent', event: topicEvent('e3', 'kei', 'exams on friday') });
+    expect(state.conversations['#general']?.topic).toBe('exams on friday');
+    expect(state.conversations['#general']?.messages.at(-1)).toMatchObject({ system: 'topic', from: 'kei', content: 'exams on friday' });
+  });
+
+  it('removes the conversation when my own other session parts the channel', () => {
+    let state = chatReducer(joined(), { type: 'conversationOpened', destType: 'channel', dest: '#general' });
+    state = chatReducer(state, { type: 'channelEvent', event: channelEvent('PART', 'e4', 'SENSEI') });
+    expect(state.conversations['#general']).toBeUndefined();
+    expect(state.active).toBeNull();
+  });
+
+  it('adds a channel my other session joined', () => {
+    const state = chatReducer(loggedIn(), { type: 'channelEvent', event: { ...channelEvent('JOIN', 'e5', 'sensei'), channel: '#club' } });
+    expect(state.conversations['#club']?.messages.map((m) => m.system)).toEqual(['join']);
+  });
+
+  it('never offers a system line id as a history anchor, and pages after the lines seen before', () => {
+    let state = chatReducer(joined(), { type: 'messageReceived', message: msg('7', 'arona', '#general', 1) });
+    state = chatReducer(state, { type: 'channelEvent', event: channelEvent('JOIN', 'e6', 'kei') });
+    const conversation = state.conversations['#general'];
+    expect(conversation && messageIds(conversation)).toEqual(['7']);
+    state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: [msg('8', 'kei', '#general', 12)], older: false, after: '7' });
+    expect(state.conversations['#general']?.messages.map((m) => m.key)).toEqual(['7', 'e6', '8']);
   });
 });

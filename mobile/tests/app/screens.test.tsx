@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react-native';
 
-import { KeyChangedError } from '../../src/protocol/errors';
+import { ArtpError, KeyChangedError } from '../../src/protocol/errors';
 import { ChatScreen, type ChatScreenProps } from '../../src/screens/ChatScreen';
 import { ConnectScreen } from '../../src/screens/ConnectScreen';
 import { ConversationsScreen } from '../../src/screens/ConversationsScreen';
@@ -107,6 +107,17 @@ describe('ConversationsScreen', () => {
     fireEvent.press(screen.getByTestId('conversation-#general'));
     expect(opened).toEqual(['#general']);
   });
+
+  it('previews an action and a membership line in the conversation list', () => {
+    const action = conversation({ messages: [{ key: 'm1', id: 'm1', from: 'arona', content: '/me hums', timestamp: 2, status: 'sent' }] });
+    const joined = conversation({
+      key: '#club', dest: '#club',
+      messages: [{ key: 'e1', id: 'e1', system: 'join', from: 'kei', content: '', timestamp: 1, status: 'sent' }],
+    });
+    render(<ConversationsScreen user="sensei" link="online" conversations={[action, joined]} onOpen={() => undefined} onStart={async () => undefined} />);
+    expect(screen.getByText('* arona hums')).toBeTruthy();
+    expect(screen.getByText('→ kei joined')).toBeTruthy();
+  });
 });
 
 describe('ChatScreen', () => {
@@ -183,6 +194,18 @@ describe('ChatScreen', () => {
     await waitFor(() => expect(images).toEqual(['arona.png']));
   });
 
+  it("says clearly when a picked image is over the node's limits", async () => {
+    const picked = { bytes: new Uint8Array([1]), name: 'huge.png', mime: 'image/png' };
+    const refuse = async () => {
+      throw new ArtpError('TOO_LARGE', "image of 9000×9000 = 81000000 pixels exceeds this node's limit of 40000000 pixels");
+    };
+    render(<ChatScreen {...props({ pickImage: async () => picked, onSendImage: refuse })} />);
+    fireEvent.press(screen.getByTestId('attach'));
+    expect(await screen.findByTestId('chat-error')).toHaveTextContent(
+      "Sorry Sensei, sending the image failed — TOO_LARGE: image of 9000×9000 = 81000000 pixels exceeds this node's limit of 40000000 pixels",
+    );
+  });
+
   it('shows a received image once it is downloaded, and progress while mine uploads', async () => {
     const attachment = { type: 'image' as const, image: 'a'.repeat(64), name: 'a.png', mime: 'image/png', size: 4, width: 10, height: 10 };
     const messages = [
@@ -192,6 +215,43 @@ describe('ChatScreen', () => {
     render(<ChatScreen {...props({ conversation: conversation({ messages }) })} />);
     await waitFor(() => expect(screen.getAllByTestId('message-image')).toHaveLength(2));
     expect(screen.getByTestId('upload-progress-label')).toHaveTextContent('50% received by the node');
+  });
+
+  it('shows a /me message as "* name text", mine included, like the terminal client', () => {
+    const messages = [
+      { key: 'm3', id: 'm3', from: 'arona', content: '/me waves at Sensei', timestamp: 1, status: 'sent' as const },
+      { key: 'm4', id: 'm4', from: 'sensei', content: '/me waves back', timestamp: 2, status: 'sent' as const },
+    ];
+    render(<ChatScreen {...props({ conversation: conversation({ messages }) })} />);
+    expect(screen.getByText('* arona waves at Sensei')).toBeTruthy();
+    expect(screen.getByText('* sensei waves back')).toBeTruthy();
+    expect(screen.queryByText('/me waves at Sensei')).toBeNull();
+  });
+
+  it('shows joins, parts and topic changes as lines, and the channel topic and members', () => {
+    const line = (key: string, system: 'join' | 'part' | 'topic', from: string, content = '') => ({
+      key, id: key, system, from, content, timestamp: 1, status: 'sent' as const,
+    });
+    const messages = [line('e1', 'join', 'kei'), line('e2', 'topic', 'kei', 'exams on friday'), line('e3', 'part', 'Arona'), line('e4', 'topic', 'kei')];
+    render(<ChatScreen {...props({ conversation: conversation({ messages, topic: 'exams on friday', members: ['kei', 'sensei'] }) })} />);
+    expect(screen.getByTestId('system-e1')).toHaveTextContent('→ kei joined');
+    expect(screen.getByTestId('system-e2')).toHaveTextContent('✎ kei set the topic: exams on friday');
+    expect(screen.getByTestId('system-e3')).toHaveTextContent('← Arona left');
+    expect(screen.getByTestId('system-e4')).toHaveTextContent('✎ kei cleared the topic');
+    expect(screen.getByTestId('channel-topic')).toHaveTextContent('exams on friday');
+    expect(screen.getByTestId('channel-members')).toHaveTextContent('2 members: kei, sensei');
+  });
+
+  it('sends "/me waves" as an action, and keeps a bare /me in the composer with a hint', () => {
+    const sent: string[] = [];
+    render(<ChatScreen {...props({ onSend: async (text) => void sent.push(text) })} />);
+    fireEvent.changeText(screen.getByTestId('composer'), '/me   waves');
+    fireEvent.press(screen.getByTestId('send'));
+    fireEvent.changeText(screen.getByTestId('composer'), '/me ');
+    fireEvent.press(screen.getByTestId('send'));
+    expect(sent).toEqual(['/me waves']);
+    expect(screen.getByTestId('chat-error')).toHaveTextContent(/say what you do after \/me/);
+    expect(screen.getByTestId('composer').props.value).toBe('/me ');
   });
 
   it('tells the user when the start of the conversation is reached', () => {

@@ -83,12 +83,12 @@ describe('the chat session when the node restarts', () => {
     const [kei, keiName] = await member(channel);
     await say(kei, channel, 'one');
     await say(kei, channel, 'two');
-    await until('the live messages', () => me.messages(channel).length === 2);
+    await until('the live messages', () => me.said(channel).length === 2);
 
     await restartNode(async () => {
       await until('the session to notice', () => me.state().link === 'offline');
       await me.session.sendText(channel, 'typed while away');
-      expect(me.messages(channel).at(-1)).toMatchObject({ content: 'typed while away', status: 'pending' });
+      expect(me.said(channel).at(-1)).toMatchObject({ content: 'typed while away', status: 'pending' });
     });
     const keiAgain = await login(keiName);
     for (let i = 1; i <= 7; i++) await say(keiAgain, channel, `missed ${i}`); // three catch-up pages of 3
@@ -96,11 +96,11 @@ describe('the chat session when the node restarts', () => {
     me.session.networkAvailable();
     await until('the session to be back online', () => me.state().link === 'online');
     const stored = await nodeHistory(keiAgain, channel);
-    expect(me.messages(channel).map((m) => m.id)).toEqual(stored.map((m) => m.id));
-    expect(me.messages(channel).map((m) => m.content)).toEqual([
+    expect(me.said(channel).map((m) => m.id)).toEqual(stored.map((m) => m.id));
+    expect(me.said(channel).map((m) => m.content)).toEqual([
       'one', 'two', 'missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5', 'missed 6', 'missed 7', 'typed while away',
     ]);
-    expect(me.messages(channel).every((m) => m.status === 'sent')).toBe(true);
+    expect(me.said(channel).every((m) => m.status === 'sent')).toBe(true);
   });
 
   it('reconnects by itself with backoff, logs in again and receives live messages', async () => {
@@ -116,7 +116,7 @@ describe('the chat session when the node restarts', () => {
     await until('the session to be back online', () => me.state().link === 'online');
     expect(links).toEqual(['offline']);
     await say(await login(keiName), channel, 'welcome back');
-    await until('the live message after the reconnect', () => me.messages(channel).some((m) => m.content === 'welcome back'));
+    await until('the live message after the reconnect', () => me.said(channel).some((m) => m.content === 'welcome back'));
   });
 });
 
@@ -127,16 +127,16 @@ describe('the chat session when the link drops', () => {
     await me.session.open('channel', channel);
     const [kei] = await member(channel);
     await say(kei, channel, 'anchor');
-    await until('the anchor', () => me.messages(channel).length === 1);
+    await until('the anchor', () => me.said(channel).length === 1);
 
     me.transport().cutAfterNextSend = true;
     await me.session.sendText(channel, 'on the wire');
-    await until('the message to be settled', () => me.messages(channel).at(-1)?.status === 'sent');
+    await until('the message to be settled', () => me.said(channel).at(-1)?.status === 'sent');
     await until('the session to be back online', () => me.state().link === 'online');
 
     const stored = await nodeHistory(kei, channel);
     expect(stored.filter((m) => m.content === 'on the wire')).toHaveLength(1);
-    expect(me.messages(channel).map((m) => m.id)).toEqual(stored.map((m) => m.id));
+    expect(me.said(channel).map((m) => m.id)).toEqual(stored.map((m) => m.id));
   });
 
   it('stops retrying and says why when the node comes back with another key', async () => {

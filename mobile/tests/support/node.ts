@@ -79,6 +79,8 @@ parallelism = 1
 
 export interface StartOptions {
   readonly webDir?: string;
+  /** More TOML for the node's settings file, e.g. `[limits]` overrides. */
+  readonly settings?: string;
 }
 
 interface NodeProcess {
@@ -121,7 +123,7 @@ export async function startNode(options: StartOptions = {}): Promise<RunningNode
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-mobile-'));
   const [tcpPort, wsPort] = [await freePort(), await freePort()];
   const config = path.join(dataDir, 'test-node.toml');
-  fs.writeFileSync(config, TEST_SETTINGS);
+  fs.writeFileSync(config, `${TEST_SETTINGS}\n${options.settings ?? ''}`);
   const args = ['-m', 'aronanet', 'serve', '--data-dir', dataDir, '--config', config, '--host', '127.0.0.1'];
   args.push('--port', String(tcpPort), '--ws-port', String(wsPort), '--rate-limit', 'off');
   if (process.env.ARONANET_NODE_ARGS) args.push(...process.env.ARONANET_NODE_ARGS.split(' '));

@@ -46,8 +46,10 @@ export interface SessionHarness {
   state(): ChatState;
   /** The transport of the current connection. */
   transport(): CuttableTransport;
-  /** The messages of a conversation, as the chat screen shows them. */
+  /** The lines of a conversation, as the chat screen shows them (join, part and topic lines included). */
   messages(key: string): readonly ChatMessage[];
+  /** Only the messages of a conversation: its lines without the join, part and topic lines. */
+  said(key: string): readonly ChatMessage[];
 }
 
 export function sessionHarness(options: { reconnectDelaysMs: readonly number[]; catchUpPage?: number }): SessionHarness {
@@ -78,6 +80,7 @@ export function sessionHarness(options: { reconnectDelaysMs: readonly number[]; 
       return current;
     },
     messages: (key) => state.conversations[key]?.messages ?? [],
+    said: (key) => (state.conversations[key]?.messages ?? []).filter((m) => !m.system),
   };
 }
 
