@@ -12,12 +12,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from textual.pilot import Pilot
 
+from aronanet.client.connection import ArtpClient
 from aronanet.client.state import (
     Activated,
     ChannelJoined,
@@ -35,6 +38,8 @@ from aronanet.client.state import (
 from aronanet.proto.messages import Attachment, JoinEvent, MsgEvent, PartEvent, TopicEvent
 from aronanet.tui.app import AronaApp
 from aronanet.tui.session import Backoff
+from aronanet.tui.widgets.inline_image import InlineImage
+from aronanet.tui.widgets.message_log import MessageLog
 
 #: Tuesday 25 November 2025, 09:30 UTC: every snapshot renders at this instant.
 FIXED_NOW = 1_764_063_000
@@ -49,9 +54,40 @@ async def _never_connect(address: str, trust_new: object) -> object:
     raise AssertionError("snapshot apps never connect")
 
 
-def snapshot_app(theme: str) -> AronaApp:
-    """An app with the fixed clock and UTC, that must not touch the network."""
-    return AronaApp(_never_connect, clock=fixed_clock, tz=UTC, theme_name=theme)  # type: ignore[arg-type]
+#: A cache that does not exist: snapshot apps neither read nor write the user's image cache.
+NO_CACHE = Path("/nonexistent/aronanet-test-cache")
+
+
+def snapshot_app(theme: str, cache_dir: Path = NO_CACHE) -> AronaApp:
+    """An app with the fixed clock and UTC, half-block images, that must not touch the
+    network (images not in ``cache_dir`` show ``OFFLINE``)."""
+    return AronaApp(
+        _never_connect,  # type: ignore[arg-type]
+        clock=fixed_clock,
+        tz=UTC,
+        theme_name=theme,
+        cache_dir=cache_dir,
+        save_dir=NO_CACHE,
+        renderer="halfcell",
+    )
+
+
+def image_settled(widget: InlineImage) -> bool:
+    """True once an inline image shows its picture or the reason it has none."""
+    return bool(widget.query(".inline-image--picture") or widget.query(".inline-image--error"))
+
+
+async def settle_images(pilot: Pilot[int], count: int) -> None:
+    """Wait until the log has ``count`` image widgets and each has finished loading."""
+    log = pilot.app.screen.query_one(MessageLog)
+
+    def settled() -> bool:
+        widgets = log.image_widgets.values()
+        return len(widgets) == count and all(image_settled(w) for w in widgets)
+
+    await wait_for(pilot, settled)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 def _msg(
@@ -202,6 +238,18 @@ def node(tmp_path: Path) -> Iterator[Node]:
     running.start()
     yield running
     running.stop()
+
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+async def peer(node: Node) -> AsyncIterator[ArtpClient]:
+    """Another user, hoshino, on a scripted client: the other end of every conversation."""
+    client = await ArtpClient.connect(node.address, device_key=X25519PrivateKey.generate())
+    await client.auth("hoshino", PASSWORD, register=True)
+    yield client
+    await client.close()
 
 
 FAST_BACKOFF = Backoff(initial=0.2, factor=1.5, maximum=1.0, jitter=0.0)

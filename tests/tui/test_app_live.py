@@ -6,76 +6,20 @@ that messages really travel through the node in both directions.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from conftest import FAST_BACKOFF, Node, wait_for
+from conftest import PASSWORD, Node, wait_for
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from textual.pilot import Pilot
+from live_app import SIZE, join, make_app, register, rendered_text, type_line
 
 from aronanet.client.connection import ArtpClient
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.client.state import Delivery, LinkStatus
 from aronanet.tui.app import AronaApp
-from aronanet.tui.cli import make_connector
-from aronanet.tui.screens.trust import TrustScreen
-from aronanet.tui.settings import ChatSettings, load_settings
+from aronanet.tui.settings import load_settings
 from aronanet.tui.widgets.buffer_list import BufferList
-from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.message_log import MessageLog
-
-PASSWORD = "correct horse"
-SIZE = (120, 36)
-
-
-def make_app(node: Node, config_dir: Path, user: str = "sensei") -> AronaApp:
-    paths = ClientPaths.at(config_dir)
-    return AronaApp(
-        make_connector(paths),
-        settings=ChatSettings(address=node.address, user=user),
-        config_dir=config_dir,
-        forget_key=KnownNodes(paths.known_nodes).forget,
-        tz=dt.UTC,
-        backoff=FAST_BACKOFF,
-    )
-
-
-async def type_line(pilot: Pilot[int], line: str) -> None:
-    await pilot.press(*line, "enter")
-
-
-async def register(pilot: Pilot[int]) -> None:
-    """Create the account from the login screen, trusting the node on first use."""
-    await pilot.click("#to-register")
-    await pilot.pause()
-    screen = pilot.app.screen
-    screen.query_one("#password").value = PASSWORD  # type: ignore[attr-defined]
-    screen.query_one("#confirm").value = PASSWORD  # type: ignore[attr-defined]
-    await pilot.click("#submit")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, TrustScreen))
-    await pilot.press("y")
-    await wait_for(pilot, lambda: isinstance(pilot.app.focused, ChatInput))
-
-
-async def join(pilot: Pilot[int], app: AronaApp, channel: str) -> None:
-    await type_line(pilot, f"/join {channel}")
-    await wait_for(pilot, lambda: app.state.active == channel and bool(app.state.current.members))
-
-
-def rendered_text(app: AronaApp) -> str:
-    log = app.screen.query_one(MessageLog)
-    return "\n".join(log.render_line(y).text for y in range(log.size.height))
-
-
-@pytest.fixture
-async def peer(node: Node) -> AsyncIterator[ArtpClient]:
-    client = await ArtpClient.connect(node.address, device_key=X25519PrivateKey.generate())
-    await client.auth("hoshino", PASSWORD, register=True)
-    yield client
-    await client.close()
 
 
 async def test_new_user_registers_joins_and_talks_with_a_second_client(

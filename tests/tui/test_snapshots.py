@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import lively_state, reconnecting_state, snapshot_app
+from conftest import lively_state, reconnecting_state, settle_images, snapshot_app
 from textual.pilot import Pilot
 
 from aronanet.client.state import Activated, ChatState
@@ -31,6 +31,7 @@ def chat_with(state: Callable[[], ChatState]) -> Callable[[Pilot[int]], object]:
         app.state = state()  # type: ignore[attr-defined]
         app.dispatch(Activated("#general"))  # type: ignore[attr-defined]
         await pilot.pause()
+        await settle_images(pilot, 1)  # lively_state has one image, not in any cache
 
     return before
 

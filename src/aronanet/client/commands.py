@@ -91,6 +91,21 @@ class ImgCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryCommand:
+    """Send this buffer's failed messages again."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCommand:
+    """Open the newest image of this buffer in the system viewer."""
+
+
+@dataclass(frozen=True, slots=True)
+class SaveCommand:
+    path: str | None  # a directory or file name; None: the user's Downloads/Pictures
+
+
+@dataclass(frozen=True, slots=True)
 class ThemeCommand:
     variant: str | None  # "light", "dark", or None to toggle
 
@@ -117,6 +132,9 @@ Command: TypeAlias = (
     | HelpCommand
     | QuitCommand
     | ImgCommand
+    | RetryCommand
+    | OpenCommand
+    | SaveCommand
     | ThemeCommand
 )
 Parser: TypeAlias = Callable[[str], Command | CommandError]
@@ -224,6 +242,10 @@ def _parse_img(args: str) -> Command | CommandError:
     return ImgCommand(path) if path else _usage("img")
 
 
+def _parse_save(args: str) -> Command | CommandError:
+    return SaveCommand(args.strip().strip('"') or None)
+
+
 def _parse_theme(args: str) -> Command | CommandError:
     variant, _ = _split(args)
     if variant and variant.lower() not in ("light", "dark"):
@@ -250,7 +272,19 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "close", "/close", "close this buffer (a channel is also left)", _no_args(CloseCommand())
     ),
-    CommandSpec("img", "/img PATH", "send an image file", _parse_img),
+    CommandSpec("img", "/img PATH", "send an image file (Esc cancels)", _parse_img),
+    CommandSpec(
+        "open", "/open", "open the newest image here in your viewer", _no_args(OpenCommand())
+    ),
+    CommandSpec(
+        "save", "/save [PATH]", "save the newest image here (default: Downloads)", _parse_save
+    ),
+    CommandSpec(
+        "retry",
+        "/retry",
+        "send this buffer's failed messages again (Ctrl+R)",
+        _no_args(RetryCommand()),
+    ),
     CommandSpec("theme", "/theme [light|dark]", "switch the Arona theme", _parse_theme),
     CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),
     CommandSpec("quit", "/quit", "leave the client", _no_args(QuitCommand()), ("exit",)),

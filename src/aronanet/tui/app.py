@@ -4,6 +4,9 @@ State lives in the pure reducer (``aronanet.client.state``); the app applies act
 re-renders the visible screen at most once per refresh, however many actions arrived (a busy
 channel's batch costs one render). The connector, clock, time zone and backoff are injected,
 so tests drive the real app against a real node with a fixed clock.
+
+Images: ``ImageLoader`` fills the log's ``InlineImage`` widgets as they come into view,
+``ImageUploads`` runs ``/img``; the viewer launcher and the save directory are injected too.
 """
 
 from __future__ import annotations
@@ -29,13 +32,17 @@ from aronanet.client.state import (
 )
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.tui import voice
-from aronanet.tui.command_runner import CommandRunner
+from aronanet.tui.command_runner import CommandRunner, save_to
+from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
 from aronanet.tui.screens.chat import ChatScreen
 from aronanet.tui.screens.login import Credentials, CredentialsSubmitted, LoginScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
 from aronanet.tui.settings import ChatSettings, save_settings
 from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
+from aronanet.tui.uploads import ImageUploads
+from aronanet.tui.widgets.chat_input import ChatInput
+from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
 
 
@@ -55,6 +62,10 @@ class AronaApp(App[int]):
         tz: TimeZone = None,
         backoff: Backoff | None = None,
         theme_name: str | None = None,
+        cache_dir: Path | None = None,
+        save_dir: Path | None = None,
+        renderer: Renderer = "auto",
+        viewer: Callable[[Path], None] = open_in_viewer,
     ) -> None:
         super().__init__()
         self.settings = settings or ChatSettings()
@@ -74,7 +85,14 @@ class AronaApp(App[int]):
             backoff=backoff,
             on_key_changed=self._key_changed_later,
         )
-        self.runner = CommandRunner(self, self.session)
+        self.save_dir = save_dir or default_save_dir()
+        self._renderer = renderer
+        self._viewer = viewer
+        self.images = ImageLoader(
+            cache_dir or image_cache_dir(config_dir), lambda: self.session.client
+        )
+        self.uploads = ImageUploads(self, self.session, on_uploaded=self.images.adopt)
+        self.runner = CommandRunner(self, self.session, self.images, self.uploads)
 
     # ---------------------------------------------------------------- state
 
@@ -187,7 +205,7 @@ class AronaApp(App[int]):
     async def enter_chat(self) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        await self.push_screen(ChatScreen(self._vocabulary, tz=self._tz))
+        await self.push_screen(ChatScreen(self._vocabulary, tz=self._tz, renderer=self._renderer))
         self.dispatch(Noted(voice.logged_in(self.state.me or ""), self.now()))
 
     def _remember(self, **changes: str) -> None:
@@ -220,6 +238,40 @@ class AronaApp(App[int]):
                 self.runner.note(voice.failure("loading older messages", error), error=True)
 
         self.spawn(load())
+
+    # -------------------------------------------------------------- images
+
+    def on_message_log_image_shown(self, message: MessageLog.ImageShown) -> None:
+        self.spawn(self.images.show(message.widget))
+
+    def on_inline_image_open_requested(self, message: InlineImage.OpenRequested) -> None:
+        self.open_image(message.path)
+        self.runner.note(f"Opening {message.attachment.name} in your image viewer, Sensei.")
+
+    def on_inline_image_save_requested(self, message: InlineImage.SaveRequested) -> None:
+        self.runner.network(
+            f"saving {message.attachment.name}",
+            lambda: self._save(message.path, message.attachment.name),
+        )
+
+    async def _save(self, path: Path, name: str) -> None:
+        saved = await asyncio.to_thread(save_to, path, self.save_dir, name)
+        self.runner.note(f"Saved {name} as {saved}, Sensei.")
+
+    def open_image(self, path: Path) -> None:
+        """Show ``path`` in the system viewer (injected, so tests record instead)."""
+        self._viewer(path)
+
+    def on_chat_input_image_pasted(self, message: ChatInput.ImagePasted) -> None:
+        self.runner.send_image(message.path)
+
+    def on_chat_screen_cancel_upload(self, message: ChatScreen.CancelUpload) -> None:
+        self.uploads.cancel_latest()
+
+    def show_upload(self, widget: ImageUpload) -> None:
+        screen = self._chat_screen()
+        if screen is not None:
+            screen.show_upload(widget)
 
     def _vocabulary(self) -> tuple[list[str], list[str], list[str]]:
         buffers = self.state.buffers.values()

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--config-dir",
         type=Path,
         default=None,
-        help="where the device key, known nodes and settings live",
+        help="where the device key, known nodes, settings and the image cache live",
     )
     parser.add_argument("--user", default=None, help="the user name to prefill")
     parser.add_argument("--theme", choices=("light", "dark"), default=None)
@@ -49,8 +49,10 @@ def make_connector(paths: ClientPaths) -> Connector:
 
 def run(args: argparse.Namespace) -> int:
     from aronanet.tui.app import AronaApp
+    from aronanet.tui.images import image_cache_dir
     from aronanet.tui.settings import ChatSettings, load_settings
     from aronanet.tui.theme import DARK, LIGHT
+    from aronanet.tui.widgets.inline_image import prepare_terminal_graphics
 
     paths = ClientPaths.at(args.config_dir)
     paths.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -67,5 +69,8 @@ def run(args: argparse.Namespace) -> int:
         config_dir=paths.config_dir,
         forget_key=KnownNodes(paths.known_nodes).forget,
         theme_name=theme,
+        cache_dir=image_cache_dir(args.config_dir and paths.config_dir),
     )
+    # textual-image must ask the terminal about Kitty/Sixel support before Textual owns it
+    prepare_terminal_graphics()
     return app.run() or 0

@@ -6,7 +6,7 @@ can raise out of here.
 
 from __future__ import annotations
 
-import importlib.util
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
@@ -23,19 +23,28 @@ from aronanet.client.state import (
     MessageQueued,
     Noted,
     QueryOpened,
+    RetryRequested,
     TopicChanged,
     buffer_key,
+    failed_lines,
+    latest_attachment,
 )
 from aronanet.errors import ClientError
+from aronanet.proto.messages import Attachment
 from aronanet.tui import voice
+from aronanet.tui.images import ImageLoader
 from aronanet.tui.session import ChatSession
+from aronanet.tui.uploads import ImageUploads
+from aronanet.tui.widgets.inline_image import save_copy
 
 
 class Host(Protocol):
     """What the runner needs from the app (kept narrow so it is easy to see and test)."""
 
     state: ChatState
+    save_dir: Path
 
+    def open_image(self, path: Path) -> None: ...
     def dispatch(self, action: Action) -> None: ...
     def now(self) -> int: ...
     def toggle_theme(self, variant: str | None) -> None: ...
@@ -43,10 +52,22 @@ class Host(Protocol):
     def spawn(self, work: Awaitable[None]) -> None: ...
 
 
+def save_to(source: Path, target: Path, name: str) -> Path:
+    """``/save [PATH]``: into ``target`` if it is a directory (or has no suffix), else as
+    that file name; never overwriting (``save_copy``). Blocking: run it in a thread."""
+    if target.is_dir() or not target.suffix:
+        return save_copy(source, target, name)
+    return save_copy(source, target.parent, target.name)
+
+
 class CommandRunner:
-    def __init__(self, host: Host, session: ChatSession) -> None:
+    def __init__(
+        self, host: Host, session: ChatSession, images: ImageLoader, uploads: ImageUploads
+    ) -> None:
         self.host = host
         self.session = session
+        self.images = images
+        self.uploads = uploads
         self._table: dict[type, Callable[[object], None]] = {
             cmd.Say: self._say,  # type: ignore[dict-item]
             cmd.JoinCommand: self._join,  # type: ignore[dict-item]
@@ -62,6 +83,9 @@ class CommandRunner:
             cmd.HelpCommand: self._help,  # type: ignore[dict-item]
             cmd.QuitCommand: lambda _c: host.quit(),
             cmd.ImgCommand: self._img,  # type: ignore[dict-item]
+            cmd.RetryCommand: self._retry,  # type: ignore[dict-item]
+            cmd.OpenCommand: self._open,  # type: ignore[dict-item]
+            cmd.SaveCommand: self._save,  # type: ignore[dict-item]
             cmd.ThemeCommand: lambda c: host.toggle_theme(c.variant),  # type: ignore[attr-defined]
         }
 
@@ -85,7 +109,7 @@ class CommandRunner:
         async def guarded() -> None:
             try:
                 await work()
-            except ClientError as error:
+            except (ClientError, OSError) as error:
                 self.note(voice.failure(action, error), error=True)
 
         self.host.spawn(guarded())
@@ -206,20 +230,54 @@ class CommandRunner:
         if buffer.kind == "status":
             self.note("Sensei, pick a channel or conversation for the image first.", error=True)
             return
-        if importlib.util.find_spec("aronanet.client.transfers") is None:
-            self.note("Sensei, this build cannot send images yet.", error=True)
-            return
         path = Path(command.path).expanduser()
         if not path.is_file():
             self.note(f"Sensei, I cannot find the file {path}.", error=True)
             return
+        self.uploads.start(path, buffer)
 
-        async def upload() -> None:
-            from aronanet.client.transfers import upload_image
+    def send_image(self, path: Path) -> None:
+        """A pasted image path: the same as ``/img PATH``."""
+        self._img(cmd.ImgCommand(str(path)))
 
-            client = self.session.require_client()
-            self.note(f"Sending {path.name}…", key=buffer.key)
-            await upload_image(client, path, buffer.kind, buffer.name)
-            await self.session.fetch_new(buffer.key)
+    def _retry(self, command: cmd.RetryCommand) -> None:
+        buffer = self.host.state.current
+        count = len(failed_lines(buffer))
+        if not count:
+            self.note("Sensei, nothing here is waiting to be sent again.")
+            return
+        self.host.dispatch(RetryRequested(buffer.key))
+        if self.host.state.link.status is not LinkStatus.ONLINE:
+            self.note(voice.offline_queued(), key=buffer.key)
+        self.session.wake_sender()
 
-        self.network(f"sending {path.name}", upload)
+    def _latest_image(self) -> Attachment | None:
+        attachment = latest_attachment(self.host.state.current)
+        if attachment is None:
+            self.note("Sensei, there is no image in this buffer yet.", error=True)
+        return attachment
+
+    def _open(self, command: cmd.OpenCommand) -> None:
+        attachment = self._latest_image()
+        if attachment is None:
+            return
+
+        async def open_it() -> None:
+            path = await self.images.file_for(attachment)
+            self.host.open_image(path)
+            self.note(f"Opening {attachment.name} in your image viewer, Sensei.")
+
+        self.network(f"opening {attachment.name}", open_it)
+
+    def _save(self, command: cmd.SaveCommand) -> None:
+        attachment = self._latest_image()
+        if attachment is None:
+            return
+        target = Path(command.path).expanduser() if command.path else self.host.save_dir
+
+        async def save() -> None:
+            path = await self.images.file_for(attachment)
+            saved = await asyncio.to_thread(save_to, path, target, attachment.name)
+            self.note(f"Saved {attachment.name} as {saved}, Sensei.")
+
+        self.network(f"saving {attachment.name}", save)

@@ -98,6 +98,7 @@ class ChatSession:
         self._pending_events: list[MsgEvent | JoinEvent | PartEvent | TopicEvent] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._closing = False
+        self._online = asyncio.Event()
 
     @property
     def client(self) -> ArtpClient | None:
@@ -106,6 +107,18 @@ class ChatSession:
 
     def now(self) -> int:
         return int(self._clock())
+
+    async def wait_online(self) -> ArtpClient:
+        """The live client, once the link is up (at once when it is): uploads interrupted by
+        a dropped link wait here, then resume with the same transfer id."""
+        while (client := self.client) is None:
+            if self._closing:
+                raise ClientError("CLOSED", "the chat is closing")
+            if self._online.is_set():
+                await asyncio.sleep(FRAME_SECONDS)  # the pump has not seen the drop yet
+            else:
+                await self._online.wait()
+        return client
 
     # --------------------------------------------------------------- lifecycle
 
@@ -126,6 +139,7 @@ class ChatSession:
 
     async def close(self) -> None:
         self._closing = True
+        self._online.set()  # wake every ``wait_online`` so that it sees the closing
         if self._client is not None:
             await self._client.close()
         for task in list(self._tasks):
@@ -141,6 +155,7 @@ class ChatSession:
 
     async def _on_connected(self, client: ArtpClient, user: str, channels: list[str]) -> None:
         self._client = client
+        self._online.set()
         self._dispatch(LinkUp(client.hello.node, client.fingerprint))
         self._dispatch(LoggedIn(user, tuple(channels), self.now()))
         self._dispatch(
@@ -157,6 +172,7 @@ class ChatSession:
             if self._closing:
                 return
             self._client = None
+            self._online.clear()
             reconnected = await self._reconnect(attempt)
             if reconnected is None:
                 return

@@ -17,6 +17,7 @@ from aronanet.client.state import ChatState
 from aronanet.tui.widgets.bars import HaloHeader, StatusLine, TopicBar
 from aronanet.tui.widgets.buffer_list import BufferList
 from aronanet.tui.widgets.chat_input import ChatInput, Vocabulary
+from aronanet.tui.widgets.inline_image import ImageUpload, Renderer
 from aronanet.tui.widgets.member_list import MemberList
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
 
@@ -28,6 +29,9 @@ class ChatScreen(Screen[None]):
         Binding("pageup", "page(-1)", "Older", show=False),
         Binding("pagedown", "page(1)", "Newer", show=False),
         Binding("f2", "app.toggle_theme", "Light/dark"),
+        Binding("ctrl+r", "command('/retry')", "Retry failed"),
+        Binding("ctrl+o", "command('/open')", "Open image"),
+        Binding("escape", "cancel_upload", "Cancel upload", show=False),
         *(Binding(f"alt+{n}", f"jump({n - 1})", show=False) for n in range(1, 10)),
     ]
 
@@ -41,10 +45,16 @@ class ChatScreen(Screen[None]):
             super().__init__()
             self.key = key
 
-    def __init__(self, vocabulary: Vocabulary, *, tz: TimeZone = None) -> None:
+    class CancelUpload(Message):
+        """Escape: cancel the newest upload (or clear finished ones)."""
+
+    def __init__(
+        self, vocabulary: Vocabulary, *, tz: TimeZone = None, renderer: Renderer = "auto"
+    ) -> None:
         super().__init__()
         self._vocabulary = vocabulary
         self._tz = tz
+        self._renderer = renderer
         self._keys: list[str] = []
         self._active = ""
         self._mounted = False
@@ -56,7 +66,8 @@ class ChatScreen(Screen[None]):
             yield BufferList(id="buffers")
             with Vertical(id="centre"):
                 yield TopicBar(id="topic")
-                yield MessageLog(tz=self._tz, id="log")
+                yield MessageLog(tz=self._tz, renderer=self._renderer, id="log")
+                yield Vertical(id="uploads")
                 yield ChatInput(self._vocabulary, id="input")
             yield MemberList(id="members")
         yield StatusLine(id="status")
@@ -82,6 +93,10 @@ class ChatScreen(Screen[None]):
         self.query_one(MemberList).show(buffer)
         self.query_one(StatusLine).show(state)
 
+    def show_upload(self, widget: ImageUpload) -> None:
+        """Put an upload's progress bar above the input line."""
+        self.query_one("#uploads", Vertical).mount(widget)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         chat_input = self.query_one(ChatInput)
@@ -92,6 +107,13 @@ class ChatScreen(Screen[None]):
     def on_buffer_list_selected(self, event: BufferList.Selected) -> None:
         self.post_message(self.SwitchTo(event.key))
         self.query_one(ChatInput).focus()
+
+    def action_command(self, line: str) -> None:
+        """A key that stands for a command (Ctrl+R is ``/retry``): one path for both."""
+        self.post_message(self.LineEntered(line))
+
+    def action_cancel_upload(self) -> None:
+        self.post_message(self.CancelUpload())
 
     def action_cycle(self, step: int) -> None:
         if self._keys:

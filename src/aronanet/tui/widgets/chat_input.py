@@ -1,11 +1,18 @@
-"""The input line: history on up/down and tab completion of nicks, channels and commands."""
+"""The input line: history on up/down and tab completion of nicks, channels and commands.
+
+Pasting the path of an image file (what terminals paste when a file is dropped on them)
+posts ``ImagePasted`` instead of inserting the text, so that the app sends the image.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Input
 
 #: Returns the words tab may complete to: (nicks, channels, commands).
@@ -38,6 +45,13 @@ def candidates_for(word: str, at_start: bool, vocabulary: tuple[list[str], ...])
 
 
 class ChatInput(Input):
+    class ImagePasted(Message):
+        """The user pasted the path of an image file: send it (``/img``)."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
     BINDINGS = [  # noqa: RUF012 - Textual's own convention
         Binding("tab", "complete", "Complete", show=False, priority=True),
         Binding("up", "history(-1)", "Previous line", show=False),
@@ -51,6 +65,16 @@ class ChatInput(Input):
         self._position = 0  # len(_history) means the draft line
         self._draft = ""
         self._completion: _Completion | None = None
+
+    def _on_paste(self, event: events.Paste) -> None:
+        from aronanet.tui.uploads import pasted_image_path  # the input stays import-light
+
+        path = pasted_image_path(event.text) if not self.value.strip() else None
+        if path is None:
+            return  # Textual runs Input's own handler next: the text is typed
+        event.stop()
+        event.prevent_default()  # and Input's handler is skipped
+        self.post_message(self.ImagePasted(path))
 
     def remember(self, line: str) -> None:
         """Add a submitted line to the history (no immediate duplicates)."""

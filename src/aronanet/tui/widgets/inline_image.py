@@ -263,6 +263,10 @@ class ImageUpload(Widget, can_focus=True):
     def show_done(self) -> None:
         self._status("sent")
 
+    def show_waiting(self) -> None:
+        """The link dropped mid-upload: it resumes (same transfer id) once it is back."""
+        self._status("link lost: resuming when it is back · Esc cancels")
+
     def show_error(self, code: str, explanation: str) -> None:
         """The node (or the local check) refused: its code and a human explanation."""
         self._status(f"{code}: {explanation}", error=True)

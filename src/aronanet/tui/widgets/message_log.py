@@ -7,6 +7,12 @@ single-row line (its cell length fits the width), so rebuilding the row index af
 scrollback page or a delivery change stays cheap.
 
 Scrolling to the top posts ``MessageLog.NeedOlder`` so the app can load ``HISTORY before``.
+
+Images stay inside that model: a line with an attachment is followed by ``IMAGE_ROWS`` rows
+of its own (a fixed height, so the row index never waits for a picture), and an
+``InlineImage`` widget is laid over those rows only while they are on screen, or within
+``IMAGE_MARGIN`` rows of it. Mounting one posts ``MessageLog.ImageShown`` so that the app
+fetches the picture then, not before; scrolled away, the widget is removed again.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from textual.strip import Strip
 from aronanet.client.state import Buffer, Delivery, Line
 from aronanet.tui.attachments import describe_attachment
 from aronanet.tui.theme import nick_colour
+from aronanet.tui.widgets.inline_image import InlineImage, Renderer
 
 #: Turns a Unix timestamp into an aware local datetime; injected so snapshots use UTC.
 TimeZone = dt.tzinfo | None
@@ -45,6 +52,14 @@ class DaySeparator:
 
 Row = Line | DaySeparator
 
+#: Rows an image takes under its message line: a caption and up to IMAGE_ROWS - 1 of picture.
+IMAGE_ROWS = 10
+#: Images this many rows above or below the screen are mounted too, so scrolling shows them
+#: already drawn.
+IMAGE_MARGIN = IMAGE_ROWS
+#: Cells left of an image: it lines up under the sender, after the time column.
+IMAGE_INDENT = 6
+
 
 class MessageLog(ScrollView, can_focus=True):
     """Renders the active buffer; the app calls ``show`` after every state change."""
@@ -60,6 +75,18 @@ class MessageLog(ScrollView, can_focus=True):
         "message-log--highlight",
     }
 
+    DEFAULT_CSS = """
+    MessageLog { overflow-x: hidden; }
+    MessageLog > InlineImage { position: absolute; width: 1fr; }
+    """
+
+    class ImageShown(Message):
+        """An image came into view: fetch its picture (``ImageLoader.show``)."""
+
+        def __init__(self, widget: InlineImage) -> None:
+            super().__init__()
+            self.widget = widget
+
     class NeedOlder(Message):
         """The user reached the top of the buffer: load older history if there is some."""
 
@@ -67,9 +94,14 @@ class MessageLog(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
-    def __init__(self, *, tz: TimeZone = None, id: str | None = None) -> None:
+    def __init__(
+        self, *, tz: TimeZone = None, renderer: Renderer = "auto", id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.tz = tz
+        self.renderer = renderer
+        self._images: dict[str, InlineImage] = {}  # line id -> widget laid over its rows
+        self._sync_scheduled = False
         self.me: str | None = None
         self._key: str | None = None
         self._lines: tuple[Line, ...] = ()
@@ -96,12 +128,20 @@ class MessageLog(ScrollView, can_focus=True):
         self._lines = buffer.lines
         self.virtual_size = Size(self.size.width, self._offsets[-1])
         if not same_buffer or at_bottom:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._follow_end()
         elif _only_prepended(old_lines, buffer.lines):
             # keep the line the user was reading where it was
             grown = self._offsets[-1] - old_total
             self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
         self.refresh()
+        self._sync_images()
+
+    def _follow_end(self) -> None:
+        """Stay at the newest line; again after the refresh, because a scrollbar that has
+        just appeared (the first screenful overflowing) resets the offset on layout."""
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        if not self.show_vertical_scrollbar:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
     @property
     def row_count(self) -> int:
@@ -140,7 +180,7 @@ class MessageLog(ScrollView, can_focus=True):
         height = self._heights.get(key)
         if height is None:
             if cell_len(self.format_line(line).plain) <= width:
-                height = 1
+                height = 1 + _image_rows(line)
             else:
                 height = len(self._render_block(line, width))
             self._heights[key] = height
@@ -154,6 +194,7 @@ class MessageLog(ScrollView, can_focus=True):
             self._key, self._rows, self._offsets = key, [], [0]
             self._extend_rows(lines)
             self.virtual_size = Size(self.size.width, self._offsets[-1])
+        self._sync_images()
 
     def notify_style_update(self) -> None:
         """A theme switch changes every colour: drop the rendered blocks."""
@@ -162,8 +203,76 @@ class MessageLog(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        self._sync_images()
+        if self._images:
+            self._refresh_scroll()  # lay the image widgets out at the new scroll offset
         if new <= 0 and old > 0 and self._key is not None:
             self.post_message(self.NeedOlder(self._key))
+
+    # ------------------------------------------------------------------- images
+
+    @property
+    def is_container(self) -> bool:
+        """The log draws its lines itself, but image widgets are laid over them as children."""
+        return True
+
+    @property
+    def image_widgets(self) -> dict[str, InlineImage]:
+        """The image widgets mounted now, by line id (only those on or near the screen)."""
+        return dict(self._images)
+
+    def _image_window(self) -> tuple[int, int]:
+        top = int(self.scroll_y)
+        return max(0, top - IMAGE_MARGIN), top + self.size.height + IMAGE_MARGIN
+
+    def _rows_between(self, start: int, end: int) -> list[tuple[Row, int]]:
+        """Rows overlapping ``[start, end)`` with their first y: O(rows on screen)."""
+        index = max(0, bisect.bisect_right(self._offsets, start) - 1)
+        found: list[tuple[Row, int]] = []
+        while index < len(self._rows) and self._offsets[index] < end:
+            found.append((self._rows[index], self._offsets[index]))
+            index += 1
+        return found
+
+    def _sync_images(self) -> None:
+        """Sync the image widgets after the next refresh, once, however often asked: the
+        scroll offset is only final then (a deferred ``scroll_end`` may still be pending),
+        and mounting for a position the log merely passed through would start downloads."""
+        if not self._sync_scheduled and self.is_attached:
+            self._sync_scheduled = True
+            self.call_after_refresh(self._sync_images_now)
+
+    def _sync_images_now(self) -> None:
+        """Mount widgets for attachments near the screen, move them, drop the others."""
+        self._sync_scheduled = False
+        if not self.is_attached:
+            return
+        wanted: dict[str, tuple[Line, int]] = {}
+        for row, top in self._rows_between(*self._image_window()):
+            if isinstance(row, Line) and row.attachment is not None:
+                index = bisect.bisect_right(self._offsets, top) - 1
+                wanted[row.id] = (row, self._offsets[index + 1] - IMAGE_ROWS)
+        for line_id in [key for key in self._images if key not in wanted]:
+            self._images.pop(line_id).remove()
+        fresh: list[InlineImage] = []
+        for line_id, (line, image_top) in wanted.items():
+            widget = self._images.get(line_id)
+            if widget is None:
+                assert line.attachment is not None
+                widget = InlineImage(
+                    line.attachment, renderer=self.renderer, max_rows=IMAGE_ROWS - 1
+                )
+                widget.styles.height = IMAGE_ROWS
+                self._images[line_id] = widget
+                fresh.append(widget)
+            widget.styles.offset = (IMAGE_INDENT, image_top)
+        if fresh:
+            self.call_later(self._mount_images, fresh)
+
+    async def _mount_images(self, widgets: list[InlineImage]) -> None:
+        await self.mount_all(widgets)
+        for widget in widgets:
+            self.post_message(self.ImageShown(widget))
 
     # ------------------------------------------------------------------- render
 
@@ -191,6 +300,9 @@ class MessageLog(ScrollView, can_focus=True):
         options = console.options.update_width(width)
         lines = console.render_lines(text, options, style=self.rich_style, pad=False)
         block = [Strip(Segment.simplify(segments)) for segments in lines] or [Strip.blank(width)]
+        if isinstance(row, Line):
+            # the rows an InlineImage is laid over; blank beneath it
+            block += [Strip.blank(width, self.rich_style)] * _image_rows(row)
         self._blocks[key] = block
         return block
 
@@ -263,6 +375,10 @@ _FORMATTERS: dict[str, Callable[[MessageLog, Text, Line], None]] = {
     "info": MessageLog._note,
     "error": MessageLog._note,
 }
+
+
+def _image_rows(line: Line) -> int:
+    return IMAGE_ROWS if line.attachment is not None else 0
 
 
 def _only_appended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:

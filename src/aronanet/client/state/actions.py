@@ -1,0 +1,173 @@
+"""What can happen to the chat state: one frozen dataclass per kind of action.
+
+The session and the UI describe what they learned or what the user did as one of these and
+hand it to ``reduce``; none of them carries behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConnecting:
+    address: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUp:
+    node: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDown:
+    reason: str
+    retry_in: float | None
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    user: str
+    channels: tuple[str, ...]
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelJoined:
+    channel: str
+    topic: str
+    members: tuple[str, ...]
+    timestamp: int
+    activate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLeft:
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventsReceived:
+    """Live server events, batched per frame so a busy channel costs one render."""
+
+    events: tuple[MsgEvent | JoinEvent | PartEvent | TopicEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OlderRequested:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLoaded:
+    """A ``HISTORY`` reply: ``before`` (scrollback), ``after`` (catch-up) or neither (latest)."""
+
+    key: str
+    messages: tuple[MsgEvent, ...]
+    limit: int
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFailed:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Activated:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOpened:
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class BufferClosed:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQueued:
+    key: str
+    content: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendStarted:
+    line_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendConfirmed:
+    line_id: str
+    msg_id: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailed:
+    line_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRequested:
+    """The user asked (``/retry``, Ctrl+R) to send ``key``'s failed lines again."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """A line from Arona: in ``key``'s buffer, or the active one when ``key`` is None."""
+
+    text: str
+    timestamp: int
+    key: str | None = None
+    error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    channel: str
+    topic: str
+
+
+Action: TypeAlias = (
+    LinkConnecting
+    | LinkUp
+    | LinkDown
+    | LoggedIn
+    | ChannelJoined
+    | ChannelLeft
+    | EventsReceived
+    | OlderRequested
+    | HistoryLoaded
+    | HistoryFailed
+    | Activated
+    | QueryOpened
+    | BufferClosed
+    | Cleared
+    | MessageQueued
+    | SendStarted
+    | SendConfirmed
+    | SendFailed
+    | RetryRequested
+    | Noted
+    | TopicChanged
+)

@@ -1,0 +1,193 @@
+"""Edits of buffers inside a state: the building blocks the reducer's handlers share.
+
+Each function returns a new value and never modifies its arguments. Message merging lives
+here because every path that brings messages in (live events, catch-up, scrollback) must
+apply the same dedup and reconciliation rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+
+from msgspec import UNSET
+
+from aronanet.client.state.model import (
+    ACTION_PREFIX,
+    MAX_LINES,
+    Buffer,
+    BufferKind,
+    ChatState,
+    Delivery,
+    Line,
+    buffer_key,
+)
+from aronanet.client.state.selectors import mentions
+from aronanet.proto.messages import MsgEvent
+
+
+def with_buffer(state: ChatState, buffer: Buffer) -> ChatState:
+    return dataclasses.replace(state, buffers={**state.buffers, buffer.key: buffer})
+
+
+def ensure_buffer(state: ChatState, name: str, kind: BufferKind) -> tuple[ChatState, Buffer]:
+    key = buffer_key(name)
+    existing = state.buffers.get(key)
+    if existing is not None:
+        return state, existing
+    buffer = Buffer(key=key, name=name, kind=kind)
+    return with_buffer(state, buffer), buffer
+
+
+def _note_line(state: ChatState, text: str, timestamp: int, error: bool) -> tuple[ChatState, Line]:
+    line = Line(
+        id=f"note:{state.seq}", kind="error" if error else "info", timestamp=timestamp, text=text
+    )
+    return dataclasses.replace(state, seq=state.seq + 1), line
+
+
+def append_lines(buffer: Buffer, lines: Iterable[Line]) -> Buffer:
+    added = tuple(lines)
+    if not added:
+        return buffer
+    merged = buffer.lines + added
+    older = buffer.older
+    if len(merged) > MAX_LINES:
+        merged = merged[-MAX_LINES:]
+        older = "idle"  # dropped lines can be loaded again by scrolling up
+    ids = buffer.ids | {line.id for line in added}
+    return dataclasses.replace(buffer, lines=merged, ids=ids, older=older)
+
+
+def add_note(state: ChatState, key: str, text: str, timestamp: int, error: bool) -> ChatState:
+    state, line = _note_line(state, text, timestamp, error)
+    return with_buffer(state, append_lines(state.buffers[key], [line]))
+
+
+def _message_line(event: MsgEvent, me: str | None) -> Line:
+    is_action = event.content.startswith(ACTION_PREFIX)
+    text = event.content[len(ACTION_PREFIX) :] if is_action else event.content
+    ours = me is not None and event.from_.casefold() == me.casefold()
+    return Line(
+        id=event.id,
+        kind="action" if is_action else "message",
+        timestamp=event.timestamp,
+        sender=event.from_,
+        text=text,
+        highlight=not ours and mentions(event.content, me),
+        attachment=None if event.attachment is UNSET else event.attachment,
+    )
+
+
+def _message_buffer_name(event: MsgEvent, me: str | None) -> tuple[str, BufferKind]:
+    """§3: a DM has ``dest`` = recipient, ``from`` = sender for both parties."""
+    if event.dest_type == "channel":
+        return event.dest, "channel"
+    ours = me is not None and event.from_.casefold() == me.casefold()
+    return (event.dest if ours else event.from_), "user"
+
+
+def _reconcile_own(buffer: Buffer, line: Line) -> Buffer | None:
+    """Replace our unconfirmed line carrying the same text with the node's copy, if any.
+
+    The node's copy can arrive before our ``OK`` (catch-up after a reconnect that cut the
+    reply), and must then take the place of the pending line rather than duplicate it.
+    """
+    for index, own in enumerate(buffer.lines):
+        if (
+            own.delivery is not Delivery.SENT
+            and own.kind == line.kind
+            and own.text == line.text
+            and own.sender.casefold() == line.sender.casefold()
+        ):
+            lines = (*buffer.lines[:index], line, *buffer.lines[index + 1 :])
+            return dataclasses.replace(buffer, lines=lines, ids=buffer.ids | {line.id})
+    return None
+
+
+def merge_messages(
+    state: ChatState,
+    events: Iterable[MsgEvent],
+    *,
+    count_unread: bool,
+    place: Callable[[Buffer, list[Line]], Buffer] | None = None,
+) -> ChatState:
+    """Add messages to their buffers, skipping ids already held (dedup)."""
+    grouped: dict[str, list[Line]] = {}
+    batch_ids: set[tuple[str, str]] = set()
+    for event in events:
+        name, kind = _message_buffer_name(event, state.me)
+        state, buffer = ensure_buffer(state, name, kind)
+        line = _message_line(event, state.me)
+        if line.id in buffer.ids or (buffer.key, line.id) in batch_ids:
+            continue
+        ours = state.me is not None and line.sender.casefold() == state.me.casefold()
+        if ours:
+            reconciled = _reconcile_own(buffer, line)
+            if reconciled is not None:
+                state = with_buffer(state, reconciled)
+                continue
+        grouped.setdefault(buffer.key, []).append(line)
+        batch_ids.add((buffer.key, line.id))
+        if count_unread and not ours and buffer.key != state.active:
+            highlight = line.highlight or buffer.kind == "user"
+            buffer = dataclasses.replace(
+                buffer, unread=buffer.unread + 1, highlights=buffer.highlights + int(highlight)
+            )
+            state = with_buffer(state, buffer)
+    for key, lines in grouped.items():
+        buffer = state.buffers[key]
+        state = with_buffer(state, place(buffer, lines) if place else append_lines(buffer, lines))
+    return state
+
+
+def prepend_lines(buffer: Buffer, lines: list[Line]) -> Buffer:
+    merged = tuple(lines) + buffer.lines
+    ids = buffer.ids | {line.id for line in lines}
+    return dataclasses.replace(buffer, lines=merged, ids=ids)
+
+
+def insert_after_anchor(anchor: str | None) -> Callable[[Buffer, list[Line]], Buffer]:
+    """Place lines after ``anchor`` (or from the start) in time order among the lines there.
+
+    Catch-up messages then sit between the last message seen and the notes written while
+    the link was down, exactly where they happened.
+    """
+
+    def place(buffer: Buffer, lines: list[Line]) -> Buffer:
+        existing = list(buffer.lines)
+        cursor = 0
+        if anchor is not None:
+            cursor = next(
+                (i + 1 for i, line in enumerate(existing) if line.id == anchor), len(existing)
+            )
+        for line in lines:
+            while cursor < len(existing) and existing[cursor].timestamp <= line.timestamp:
+                cursor += 1
+            existing.insert(cursor, line)
+            cursor += 1
+        ids = buffer.ids | {line.id for line in lines}
+        return dataclasses.replace(buffer, lines=tuple(existing), ids=ids)
+
+    return place
+
+
+def update_line(state: ChatState, line_id: str, change: Callable[[Line], Line]) -> ChatState:
+    for buffer in state.buffers.values():
+        for index, line in enumerate(buffer.lines):
+            if line.id == line_id:
+                new = change(line)
+                lines = (*buffer.lines[:index], new, *buffer.lines[index + 1 :])
+                ids = (buffer.ids - {line_id}) | {new.id}
+                return with_buffer(state, dataclasses.replace(buffer, lines=lines, ids=ids))
+    return state
+
+
+def set_members(state: ChatState, channel: str, change: Callable[[set[str]], None]) -> ChatState:
+    buffer = state.buffers.get(buffer_key(channel))
+    if buffer is None:
+        return state
+    members = set(buffer.members)
+    change(members)
+    ordered = tuple(sorted(members, key=str.casefold))
+    return with_buffer(state, dataclasses.replace(buffer, members=ordered))

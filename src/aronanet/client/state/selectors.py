@@ -1,0 +1,48 @@
+"""Questions the UI and the session ask of the state; pure functions of it."""
+
+from __future__ import annotations
+
+import re
+
+from aronanet.client.state.model import NAME_CHARS, Buffer, ChatState, Delivery, Line
+from aronanet.proto.messages import Attachment
+
+
+def queued_outgoing(state: ChatState) -> list[tuple[Buffer, Line]]:
+    """Our lines waiting for the link, oldest first per buffer: the caller sends them."""
+    return [
+        (buffer, line)
+        for buffer in state.buffers.values()
+        for line in buffer.lines
+        if line.delivery is Delivery.QUEUED
+    ]
+
+
+def first_message_id(buffer: Buffer) -> str | None:
+    """The anchor for ``HISTORY before``: the oldest stored message we hold."""
+    return next((line.id for line in buffer.lines if line.is_server_message), None)
+
+
+def last_message_id(buffer: Buffer) -> str | None:
+    """The anchor for catch-up ``HISTORY after``: the newest stored message we hold."""
+    return next((line.id for line in reversed(buffer.lines) if line.is_server_message), None)
+
+
+def mentions(content: str, user: str | None) -> bool:
+    """True when ``content`` names ``user`` as a whole word, ignoring case."""
+    if not user:
+        return False
+    pattern = rf"(?<![{NAME_CHARS}]){re.escape(user)}(?![{NAME_CHARS}])"
+    return re.search(pattern, content, re.IGNORECASE) is not None
+
+
+def failed_lines(buffer: Buffer) -> list[Line]:
+    """Our lines in ``buffer`` the node refused or never confirmed: what ``/retry`` resends."""
+    return [line for line in buffer.lines if line.delivery is Delivery.FAILED]
+
+
+def latest_attachment(buffer: Buffer) -> Attachment | None:
+    """The newest image in ``buffer``: what ``/open`` and ``/save`` act on."""
+    return next(
+        (line.attachment for line in reversed(buffer.lines) if line.attachment is not None), None
+    )
