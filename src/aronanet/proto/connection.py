@@ -219,10 +219,10 @@ class Connection:
             )
         # Inlined _queue(): this runs once per recipient of every channel message.
         body = cipher.encrypt(plaintext)
+        outgoing = self._outgoing
         if self._framed:
-            self._outgoing += (_pack_header(len(body)), body)
-        else:
-            self._outgoing.append(body)
+            outgoing.append(_pack_header(len(body)))  # two appends beat one tuple extend
+        outgoing.append(body)
 
     def data_to_send(self) -> bytes:
         """Drain the queued output as one length-prefixed byte string (``framed=True``)."""
