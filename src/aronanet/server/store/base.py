@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class DuplicateUserError(Exception):
@@ -63,6 +64,25 @@ class NewMessage:
     content: str
     timestamp: int
     attachment: str | None = None  # JSON text, e.g. an image attachment (§4)
+
+    #: The column list of ``values()``, in that order, for INSERT statements.
+    COLUMNS: ClassVar[str] = "conversation, sender, dest_type, dest, content, timestamp, attachment"
+
+    def values(self) -> tuple[str | int | None, ...]:
+        """The row's values in ``COLUMNS`` order: one source for every backend's INSERT."""
+        return (
+            self.conversation,
+            self.sender,
+            self.dest_type,
+            self.dest,
+            self.content,
+            self.timestamp,
+            self.attachment,
+        )
+
+    def stored_as(self, message_id: int) -> MessageRow:
+        """This message as the row the store now holds under ``message_id``."""
+        return MessageRow(message_id, *self.values())  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -438,30 +438,13 @@ class PostgresStore(Store):
     async def append_message(self, message: NewMessage) -> MessageRow:
         async def insert(conn: Connection) -> MessageRow:
             cursor = await conn.execute(
-                "INSERT INTO messages (conversation, sender, dest_type, dest, content, "
-                "timestamp, attachment) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (
-                    message.conversation,
-                    message.sender,
-                    message.dest_type,
-                    message.dest,
-                    message.content,
-                    message.timestamp,
-                    message.attachment,
-                ),
+                f"INSERT INTO messages ({NewMessage.COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                message.values(),
             )
             row = await cursor.fetchone()
             assert row is not None
-            return MessageRow(
-                row[0],
-                message.conversation,
-                message.sender,
-                message.dest_type,
-                message.dest,
-                message.content,
-                message.timestamp,
-                message.attachment,
-            )
+            return message.stored_as(row[0])
 
         return await self._write(insert)
 

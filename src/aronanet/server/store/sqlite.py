@@ -300,29 +300,11 @@ class SqliteStore(Store):
     async def append_message(self, message: NewMessage) -> MessageRow:
         def insert(conn: sqlite3.Connection) -> MessageRow:
             cursor = conn.execute(
-                "INSERT INTO messages (conversation, sender, dest_type, dest, content, timestamp,"
-                " attachment) VALUES (?,?,?,?,?,?,?)",
-                (
-                    message.conversation,
-                    message.sender,
-                    message.dest_type,
-                    message.dest,
-                    message.content,
-                    message.timestamp,
-                    message.attachment,
-                ),
+                f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                message.values(),
             )
             assert cursor.lastrowid is not None
-            return MessageRow(
-                cursor.lastrowid,
-                message.conversation,
-                message.sender,
-                message.dest_type,
-                message.dest,
-                message.content,
-                message.timestamp,
-                message.attachment,
-            )
+            return message.stored_as(cursor.lastrowid)
 
         return await self.run(insert)
 
