@@ -13,12 +13,12 @@ import base64
 import contextlib
 import hashlib
 import os
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from aronanet.errors import AronaError
+from aronanet.filemodes import fsync_directory, loose_permissions
 
 KEY_LENGTH = 32
 FINGERPRINT_PREFIX = "SHA256:"
@@ -58,10 +58,10 @@ def fingerprint(public_key: bytes) -> str:
 
 def _load_key(path: Path) -> X25519PrivateKey:
     with path.open("rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        loose = loose_permissions(handle.fileno())
+        if loose is not None:
             raise KeyFileError(
-                f"key file {path} has permissions {stat.filemode(mode)}; it must be readable "
+                f"key file {path} has permissions {loose}; it must be readable "
                 f"by its owner only (chmod 600 {path})"
             )
         raw = handle.read(KEY_LENGTH + 1)
@@ -90,14 +90,6 @@ def _create_key_file(path: Path) -> None:
             os.fsync(handle.fileno())
         with contextlib.suppress(FileExistsError):  # another process won the race
             os.link(temporary, path)
-        _fsync_directory(path.parent)
+        fsync_directory(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -9,6 +9,7 @@ once so a pipe sees each as it happens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -164,7 +165,10 @@ async def run_tail(
         stopped.set()
         this_task.cancel()
 
-    loop.add_signal_handler(signal.SIGTERM, stop)
+    # SIGTERM ends `tail` cleanly (exit 0) where the loop supports signal handlers; on
+    # Windows it does not, and Ctrl-C (KeyboardInterrupt) is the way to stop.
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, stop)
     try:
         async with client:
             await _follow(client, _channels(welcome), channels, since, as_json, out)
@@ -172,7 +176,8 @@ async def run_tail(
         if not stopped.is_set():
             raise
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGTERM)
     return stopped.is_set()
 
 

@@ -10,11 +10,11 @@ traceback or error message can carry it by accident.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from aronanet.discovery.errors import DiscoveryError
+from aronanet.filemodes import loose_permissions
 
 #: A token file holds one line; anything much longer is not a token.
 MAX_TOKEN_BYTES = 4096
@@ -57,10 +57,10 @@ def token_from_file(path: Path) -> Secret:
     """
     try:
         with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            loose = loose_permissions(handle.fileno())
+            if loose is not None:
                 raise DiscoveryError(
-                    f"token file {path} has permissions {stat.filemode(mode)}; it must be "
+                    f"token file {path} has permissions {loose}; it must be "
                     f"readable by its owner only (chmod 600 {path})"
                 )
             raw = handle.read(MAX_TOKEN_BYTES + 1)
