@@ -1,6 +1,7 @@
 """Real peers for the client's integration tests: a node process and a scripted node.
 
-``NodeProcess`` runs ``aronanet serve`` as a subprocess on 127.0.0.1 with free ports.
+``NodeProcess`` runs ``aronanet serve`` as a subprocess on 127.0.0.1 with free ports
+(``support.real_node.RealNode``).
 ``ScriptedNode`` is a minimal ArTP responder on a real socket (the real ``proto.Connection``
 in the SERVER role) whose replies each test scripts: it lets a test make a node send ``PING``
 now, stay silent, or drop the connection mid-request, which the real node only does after
@@ -11,15 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import InitVar, dataclass
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -27,111 +20,32 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from aronanet.identity import fingerprint, public_key_bytes
 from aronanet.proto import messages
 from aronanet.proto.connection import Connection, MessageReceived, Role
+from support.real_node import RealNode, aronanet_command, free_port, unique_name
 
-STARTUP_SECONDS = 20.0
-#: Test-node settings: cheap password hashing, and no login throttle, since every test
-#: registers fresh users from 127.0.0.1 (the node counts registrations like failed logins).
-NODE_CONFIG = """\
-[hashing]
-time_cost = 1
-memory_kib = 8192
-parallelism = 1
+__all__ = [
+    "PASSWORD",
+    "NodeProcess",
+    "PeerSession",
+    "ScriptedNode",
+    "aronanet_command",
+    "free_port",
+    "unique_name",
+]
 
-[login_throttle]
-burst = 1000000
-refill_per_second = 1000000.0
-"""
 PASSWORD = "correct horse battery"
-_names = itertools.count(1)
-
-
-def unique_name(prefix: str) -> str:
-    """A user or channel name no other test on the shared node uses."""
-    return f"{prefix}{os.getpid() % 1000}x{next(_names)}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # ---------------------------------------------------------------------------- real node
 
 
-@dataclass
-class NodeProcess:
-    """A running ``aronanet serve`` with its data directory and ports."""
+@dataclass(kw_only=True)
+class NodeProcess(RealNode):
+    """The real node of the client tests, rate limits off; ``extra_args`` are more flags."""
 
-    data_dir: Path
-    port: int = field(default_factory=free_port)
-    ws_port: int = field(default_factory=free_port)
-    extra_args: tuple[str, ...] = ()
-    process: subprocess.Popen[bytes] | None = None
+    extra_args: InitVar[tuple[str, ...]] = ()
 
-    @property
-    def tcp_address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def ws_address(self) -> str:
-        return f"ws://127.0.0.1:{self.ws_port}/artp"
-
-    def start(self) -> NodeProcess:
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        config = self.data_dir.parent / "node.toml"
-        config.write_text(NODE_CONFIG)
-        command = [
-            *aronanet_command(),
-            "serve",
-            "--config",
-            str(config),
-            "--data-dir",
-            str(self.data_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--ws-port",
-            str(self.ws_port),
-            "--rate-limit",
-            "off",
-            *self.extra_args,
-        ]
-        log = (self.data_dir.parent / f"{self.data_dir.name}.log").open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        self._wait_until_ready(log.name)
-        return self
-
-    def _wait_until_ready(self, log_path: str) -> None:
-        """§5: "It is ready when the TCP port accepts connections"."""
-        deadline = time.monotonic() + STARTUP_SECONDS
-        assert self.process is not None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"node exited at start: {Path(log_path).read_text()}")
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
-            ):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"node not ready in {STARTUP_SECONDS} s: {Path(log_path).read_text()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def aronanet_command() -> list[str]:
-    """The ``aronanet`` command of this virtual environment."""
-    return [sys.executable, "-m", "aronanet.cli"]
+    def __post_init__(self, extra_args: tuple[str, ...]) -> None:
+        self.flags = (*self.flags, *extra_args)
 
 
 # ---------------------------------------------------------------------------- scripted peer

@@ -15,17 +15,15 @@ from aronanet.client import ArtpClient, KnownNodes
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     """One node shared by a test module; tests use unique user and channel names."""
-    running = NodeProcess(tmp_path_factory.mktemp("node") / "data").start()
-    yield running
-    running.stop()
+    with NodeProcess(tmp_path_factory.mktemp("node") / "data") as running:
+        yield running
 
 
 @pytest.fixture
 def fresh_node(tmp_path: Path) -> Iterator[NodeProcess]:
     """A node of this test's own, which the test may stop and restart."""
-    running = NodeProcess(tmp_path / "node-data").start()
-    yield running
-    running.stop()
+    with NodeProcess(tmp_path / "node-data") as running:
+        yield running
 
 
 @pytest.fixture

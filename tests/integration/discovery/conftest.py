@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
-from fake_services import FakeGitHub, FakeNgrokAgent, FakeRecordHost
+from fake_services import FakeGitHub, FakeNgrokAgent, FakeRecordHost, FakeService
+
+Service = TypeVar("Service", bound=FakeService)
+
+
+def serving(service: Service) -> Iterator[Service]:
+    """Start ``service`` for one test and stop it after, whatever the test did."""
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
-    service = FakeGitHub()
-    service.start()
-    yield service
-    service.stop()
+    yield from serving(FakeGitHub())
 
 
 @pytest.fixture
 def record_host() -> Iterator[FakeRecordHost]:
-    service = FakeRecordHost(token="url-token-s3cret")
-    service.start()
-    yield service
-    service.stop()
+    yield from serving(FakeRecordHost(token="url-token-s3cret"))
 
 
 @pytest.fixture
 def ngrok_agent() -> Iterator[FakeNgrokAgent]:
-    service = FakeNgrokAgent()
-    service.start()
-    yield service
-    service.stop()
+    yield from serving(FakeNgrokAgent())

@@ -16,9 +16,8 @@ sys.path.append(str(Path(__file__).resolve().parents[2] / "unit" / "images"))
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImageNode]:
     """One node shared by a test module; tests use unique user and channel names."""
-    running = ImageNode(tmp_path_factory.mktemp("image-node") / "data").start()
-    yield running
-    running.stop()
+    with ImageNode(tmp_path_factory.mktemp("image-node") / "data") as running:
+        yield running
 
 
 @pytest.fixture

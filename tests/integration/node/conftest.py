@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +14,14 @@ from aronanet.config import Limits
 from aronanet.proto.messages import Join, MsgEvent, SendMsg
 from aronanet.server.node import Node
 from aronanet.server.settings import NodeSettings, PasswordHashing
+from support.real_node import NodeStartError, RealNode
 
 from .driver import TestClient
 
 #: Argon2id at its minimum cost: the tests check behaviour, not hashing strength.
 FAST_HASHING = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)
-FAST_TOML = "[accounts]\ntime_cost = 1\nmemory_kib = 8\nparallelism = 1\n"
+#: Tries at starting a node process before a port taken under our feet fails the test.
+START_ATTEMPTS = 3
 
 
 def node_settings(data_dir: Path, **limits: Any) -> NodeSettings:
@@ -118,91 +115,39 @@ async def bystanders(node: Node, connect: Callable[..., Awaitable[TestClient]]) 
 # ------------------------------------------------------------------ node as a subprocess
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass(kw_only=True)
+class NodeProcess(RealNode):
+    """``aronanet serve`` as a user runs it: rate limits on unless a test says otherwise."""
 
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """§5: the node "is ready when the TCP port accepts connections"."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            stderr = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"the node exited with {proc.returncode}: {stderr}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"the node did not listen on {port} within {timeout} s")
-
-
-@dataclass
-class NodeProcess:
-    data_dir: Path
-    config: Path
-    port: int
-    ws_port: int
-    proc: subprocess.Popen[bytes] | None = None
-    extra: tuple[str, ...] = ()
-
-    def start(self) -> NodeProcess:
-        command = [
-            sys.executable, "-m", "aronanet", "serve",
-            "--data-dir", str(self.data_dir), "--config", str(self.config),
-            "--host", "127.0.0.1", "--port", str(self.port), "--ws-port", str(self.ws_port),
-            *self.extra,
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-        )
-        wait_for_port(self.port, self.proc)
-        return self
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
+    rate_limit: bool = True
 
     def terminate(self, signum: int = signal.SIGTERM) -> tuple[int, str]:
-        assert self.proc is not None
-        self.proc.send_signal(signum)
-        stdout, _ = self.proc.communicate(timeout=20)
-        return self.proc.returncode, stdout.decode()
-
-    def restart(self) -> NodeProcess:
-        return replace(self, proc=None).start()
+        """Stop with ``signum``; the exit status and everything the node printed."""
+        status = self.stop(signum)
+        assert status is not None, "terminate() of a node that was never started"
+        return status, self.log_text()
 
 
 @pytest.fixture
 def node_process(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
-    """Start ``aronanet serve`` as a real process; killed at the end if still running."""
+    """Start ``aronanet serve`` as a real process: ``node_process(*flags)``; stopped after.
+
+    ``node_process.track(node)`` adds a node started otherwise (a restart) to those stopped.
+    """
     started: list[NodeProcess] = []
 
-    def start(*extra: str) -> NodeProcess:
-        config = tmp_path / "node.toml"
-        config.write_text(FAST_TOML)
-        for attempt in range(3):  # a free port can be taken by another process before we bind
-            process = NodeProcess(tmp_path / "data", config, free_port(), free_port(), extra=extra)
+    def start(*flags: str) -> NodeProcess:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            process = NodeProcess(tmp_path / "data", flags=flags)
             try:
-                process.start()
-            except RuntimeError:
-                if attempt == 2:
+                started.append(process.start())
+                return process
+            except NodeStartError:  # a free port can be taken by another process before we bind
+                if attempt == START_ATTEMPTS:
                     raise
-                continue
-            started.append(process)
-            return process
         raise AssertionError("unreachable")
 
-    def track(process: NodeProcess) -> None:
-        started.append(process)
-
-    start.track = track  # type: ignore[attr-defined]
+    start.track = started.append  # type: ignore[attr-defined]
     yield start
     for process in started:
-        if process.proc is not None and process.proc.poll() is None:
-            process.proc.kill()
-            process.proc.wait(10)
+        process.stop()
