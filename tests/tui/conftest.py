@@ -7,6 +7,9 @@ throwaway data directory, and waits until its TCP port accepts connections.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import io
 import os
 import socket
 import subprocess
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from PIL import Image, ImageDraw
 from textual.pilot import Pilot
 
 from aronanet.client.connection import ArtpClient
@@ -35,6 +39,7 @@ from aronanet.client.state import (
     SendStarted,
     reduce,
 )
+from aronanet.client.transfers import cache_path
 from aronanet.proto.messages import Attachment, JoinEvent, MsgEvent, PartEvent, TopicEvent
 from aronanet.tui.app import AronaApp
 from aronanet.tui.session import Backoff
@@ -58,9 +63,50 @@ async def _never_connect(address: str, trust_new: object) -> object:
 NO_CACHE = Path("/nonexistent/aronanet-test-cache")
 
 
+def png_attachment(image: Image.Image, name: str) -> tuple[bytes, Attachment]:
+    """``image`` as PNG bytes, and the attachment a node would describe them with."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    data = buffer.getvalue()
+    attachment = Attachment(
+        image=hashlib.sha256(data).hexdigest(),
+        name=name,
+        mime="image/png",
+        size=len(data),
+        width=image.width,
+        height=image.height,
+    )
+    return data, attachment
+
+
+def store_in_cache(cache_dir: Path, data: bytes) -> None:
+    """Put ``data`` where a verified download of it would be (the loader checks it again)."""
+    target = cache_path(cache_dir, hashlib.sha256(data).hexdigest())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+@functools.cache
+def arisu_drawing() -> tuple[bytes, Attachment]:
+    """The picture of lively_state's "Look what I drew": a sky-blue sun over pink hills."""
+    image = Image.new("RGB", (80, 40), (250, 252, 255))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((28, 4, 52, 28), fill=(18, 150, 219))
+    draw.ellipse((-20, 26, 44, 60), fill=(255, 182, 193))
+    draw.ellipse((36, 28, 100, 62), fill=(255, 205, 214))
+    return png_attachment(image, "drawing.png")
+
+
+def picture_cache(cache_dir: Path) -> Path:
+    """An image cache holding lively_state's drawing, so that a snapshot shows the picture
+    (a cached image needs no link) instead of an ``OFFLINE`` beside an online status."""
+    store_in_cache(cache_dir, arisu_drawing()[0])
+    return cache_dir
+
+
 def snapshot_app(theme: str, cache_dir: Path = NO_CACHE) -> AronaApp:
     """An app with the fixed clock and UTC, half-block images, that must not touch the
-    network (images not in ``cache_dir`` show ``OFFLINE``)."""
+    network (images not in ``cache_dir`` show ``OFFLINE``; see ``picture_cache``)."""
     return AronaApp(
         _never_connect,  # type: ignore[arg-type]
         clock=fixed_clock,
@@ -114,9 +160,7 @@ def _msg(
 def lively_state() -> ChatState:
     """Two days of #general, unread #lounge, a DM with a highlight, pending and failed lines."""
     yesterday, today = FIXED_NOW - 86_400, FIXED_NOW - 600
-    picture = Attachment(
-        image="a" * 64, name="halo.png", mime="image/png", size=70_000, width=640, height=480
-    )
+    picture = arisu_drawing()[1]
     events = (
         _msg(1, "hoshino", "Morning, everyone. I'm napping in the clubroom.", yesterday),
         JoinEvent(id="e1", from_="yuuka", channel="#general", timestamp=yesterday + 60),

@@ -6,18 +6,21 @@ import it whatever else is on ``sys.path``.)
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
 from conftest import FAST_BACKOFF, PASSWORD, Node, wait_for
 from textual.pilot import Pilot
 
+from aronanet.client.connection import ArtpClient, TrustCallback
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.tui.app import AronaApp
 from aronanet.tui.cli import make_connector
 from aronanet.tui.images import image_cache_dir
 from aronanet.tui.screens.trust import TrustScreen
+from aronanet.tui.session import Connector
 from aronanet.tui.settings import ChatSettings
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.message_log import MessageLog
@@ -31,13 +34,19 @@ def make_app(
     user: str = "sensei",
     *,
     viewer: list[Path] | None = None,
+    gate: asyncio.Event | None = None,
 ) -> AronaApp:
     """The app as ``aronanet chat --config-dir`` builds it, with half-block images, UTC, a
-    fast reconnect backoff, and opened images recorded in ``viewer`` instead of launched."""
+    fast reconnect backoff, and opened images recorded in ``viewer`` instead of launched.
+
+    With ``gate``, every connection waits until the event is set: a test clears it to hold
+    the app offline while it changes things on the node, then sets it to let it reconnect.
+    """
     paths = ClientPaths.at(config_dir)
     opened = viewer if viewer is not None else []
+    connector = make_connector(paths)
     return AronaApp(
-        make_connector(paths),
+        connector if gate is None else _gated(connector, gate),
         settings=ChatSettings(address=node.address, user=user),
         config_dir=config_dir,
         forget_key=KnownNodes(paths.known_nodes).forget,
@@ -80,3 +89,11 @@ def rendered_text(app: AronaApp) -> str:
 def notes(app: AronaApp) -> list[str]:
     """Arona's lines in the active buffer, oldest first."""
     return [line.text for line in app.state.current.lines if line.kind in ("info", "error")]
+
+
+def _gated(connector: Connector, gate: asyncio.Event) -> Connector:
+    async def connect(address: str, trust_new: TrustCallback | None) -> ArtpClient:
+        await gate.wait()
+        return await connector(address, trust_new)
+
+    return connect

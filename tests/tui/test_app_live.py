@@ -87,7 +87,12 @@ async def test_scrolling_up_loads_older_history_without_duplicates(
             log.scroll_home(animate=False, immediate=True)
             await wait_for(pilot, lambda n=expected: len(messages(app)) == n)
         assert messages(app) == [f"line {number}" for number in range(230)]
-        await wait_for(pilot, lambda: app.state.current.older == "complete")
+        assert app.state.current.older == "idle"  # a short page is not the start...
+        log.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        log.scroll_home(animate=False, immediate=True)
+        await wait_for(pilot, lambda: app.state.current.older == "complete")  # ...empty is
+        assert len(messages(app)) == 230
 
 
 def messages(app: AronaApp) -> list[str]:

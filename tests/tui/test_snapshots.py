@@ -8,9 +8,16 @@ looking at the SVGs under ``__snapshots__``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from conftest import lively_state, reconnecting_state, settle_images, snapshot_app
+from conftest import (
+    lively_state,
+    picture_cache,
+    reconnecting_state,
+    settle_images,
+    snapshot_app,
+)
 from textual.pilot import Pilot
 
 from aronanet.client.state import Activated, ChatState
@@ -31,7 +38,7 @@ def chat_with(state: Callable[[], ChatState]) -> Callable[[Pilot[int]], object]:
         app.state = state()  # type: ignore[attr-defined]
         app.dispatch(Activated("#general"))  # type: ignore[attr-defined]
         await pilot.pause()
-        await settle_images(pilot, 1)  # lively_state has one image, not in any cache
+        await settle_images(pilot, 1)  # lively_state's drawing, from the picture cache
 
     return before
 
@@ -75,12 +82,15 @@ def test_changed_key_is_a_loud_refusal(snap_compare: Callable[..., bool], theme:
 
 
 @THEMES
-def test_chat_screen(snap_compare: Callable[..., bool], theme: str) -> None:
-    assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=chat_with(lively_state))
+def test_chat_screen(snap_compare: Callable[..., bool], theme: str, tmp_path: Path) -> None:
+    app = snapshot_app(theme, picture_cache(tmp_path / "cache"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=chat_with(lively_state))
 
 
 @THEMES
-def test_chat_screen_while_reconnecting(snap_compare: Callable[..., bool], theme: str) -> None:
-    assert snap_compare(
-        snapshot_app(theme), terminal_size=SIZE, run_before=chat_with(reconnecting_state)
-    )
+def test_chat_screen_while_reconnecting(
+    snap_compare: Callable[..., bool], theme: str, tmp_path: Path
+) -> None:
+    """Offline, the drawing still shows: it comes from the cache, which needs no link."""
+    app = snapshot_app(theme, picture_cache(tmp_path / "cache"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=chat_with(reconnecting_state))

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXED_NOW, lively_state, settle_images, snapshot_app
+from conftest import (
+    FIXED_NOW,
+    lively_state,
+    picture_cache,
+    png_attachment,
+    settle_images,
+    snapshot_app,
+    store_in_cache,
+)
 from PIL import Image, ImageDraw
 from textual.pilot import Pilot
 
 from aronanet.client.state import Activated, ChatState, EventsReceived, reduce
-from aronanet.client.transfers import cache_path
 from aronanet.proto.messages import Attachment, MsgEvent
 from aronanet.tui.theme import DARK, LIGHT
 from aronanet.tui.widgets.inline_image import ImageUpload
@@ -34,17 +40,9 @@ def halo_picture(cache_dir: Path) -> Attachment:
     draw = ImageDraw.Draw(image)
     draw.ellipse((28, 6, 68, 42), outline=(18, 150, 219), width=6)
     draw.rectangle((0, 40, 96, 48), fill=(255, 182, 193))
-    path = cache_dir / "halo.png"
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    data = path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    target = cache_path(cache_dir, sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return Attachment(
-        image=sha256, name="halo.png", mime="image/png", size=len(data), width=96, height=48
-    )
+    data, attachment = png_attachment(image, "halo.png")
+    store_in_cache(cache_dir, data)
+    return attachment
 
 
 def state_with_picture(attachment: Attachment) -> ChatState:
@@ -71,7 +69,7 @@ def state_with_picture(attachment: Attachment) -> ChatState:
 def test_log_with_an_inline_image(
     snap_compare: Callable[..., bool], theme: str, tmp_path: Path
 ) -> None:
-    cache = tmp_path / "cache"
+    cache = picture_cache(tmp_path / "cache")
     attachment = halo_picture(cache)
 
     async def before(pilot: Pilot[int]) -> None:
@@ -80,13 +78,13 @@ def test_log_with_an_inline_image(
         app.state = state_with_picture(attachment)  # type: ignore[attr-defined]
         app.dispatch(Activated("#general"))  # type: ignore[attr-defined]
         await pilot.pause()
-        await settle_images(pilot, 2)  # the halo (cached) and lively_state's (offline)
+        await settle_images(pilot, 2)  # the halo and lively_state's drawing, both cached
 
     assert snap_compare(snapshot_app(theme, cache), terminal_size=SIZE, run_before=before)
 
 
 @THEMES
-def test_upload_in_progress(snap_compare: Callable[..., bool], theme: str) -> None:
+def test_upload_in_progress(snap_compare: Callable[..., bool], theme: str, tmp_path: Path) -> None:
     async def before(pilot: Pilot[int]) -> None:
         app = pilot.app
         await app.enter_chat()  # type: ignore[attr-defined]
@@ -99,4 +97,5 @@ def test_upload_in_progress(snap_compare: Callable[..., bool], theme: str) -> No
         upload.show_progress(size * 2 // 5, size)
         await settle_images(pilot, 1)
 
-    assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
+    cache = picture_cache(tmp_path / "cache")
+    assert snap_compare(snapshot_app(theme, cache), terminal_size=SIZE, run_before=before)

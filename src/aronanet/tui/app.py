@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
@@ -32,6 +33,7 @@ from aronanet.client.state import (
 )
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.tui import voice
+from aronanet.tui.collector import CollectorPacer
 from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
 from aronanet.tui.screens.chat import ChatScreen
@@ -44,6 +46,9 @@ from aronanet.tui.uploads import ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+
+#: How often the app asks the collector pacer whether a full collection is due.
+COLLECTOR_TICK_SECONDS = 0.5
 
 
 class AronaApp(App[int]):
@@ -93,6 +98,7 @@ class AronaApp(App[int]):
         )
         self.uploads = ImageUploads(self, self.session, on_uploaded=self.images.adopt)
         self.runner = CommandRunner(self, self.session, self.images, self.uploads)
+        self.collector = CollectorPacer(time.monotonic)
 
     # ---------------------------------------------------------------- state
 
@@ -206,6 +212,9 @@ class AronaApp(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(ChatScreen(self._vocabulary, tz=self._tz, renderer=self._renderer))
+        if not self.collector.running:
+            self.collector.start()
+            self.set_interval(COLLECTOR_TICK_SECONDS, self.collector.tick)
         self.dispatch(Noted(voice.logged_in(self.state.me or ""), self.now()))
 
     def _remember(self, **changes: str) -> None:
@@ -284,5 +293,12 @@ class AronaApp(App[int]):
         await self.session.close()
         self.exit(0)
 
+    async def on_event(self, event: events.Event) -> None:
+        """Every key press and mouse event passes here first: the collector waits for quiet."""
+        if isinstance(event, events.InputEvent):
+            self.collector.user_active()
+        await super().on_event(event)
+
     async def on_unmount(self) -> None:
+        self.collector.stop()
         await self.session.close()

@@ -5,8 +5,9 @@ learns as reducer actions through ``dispatch``; the UI only renders. The connect
 injected, so tests point it at a node on 127.0.0.1 with a throwaway config directory.
 
 Reconnect (the issue): on a lost link, retry with exponential backoff; after logging in
-again, fetch ``HISTORY after`` the last message id of every buffer until a short page, so
-nothing is missed or duplicated (the reducer dedups by id), then send what was queued.
+again, fetch ``HISTORY after`` the last message id of every buffer until an empty page (a
+short page is not the end: the node trims pages to fit a frame), so nothing is missed or
+duplicated (the reducer dedups by id), then send what was queued.
 """
 
 from __future__ import annotations
@@ -266,16 +267,25 @@ class ChatSession:
         self._dispatch(Noted(voice.reconnected(missed), self.now(), key=STATUS_KEY))
 
     async def _catch_up_buffer(self, client: ArtpClient, buffer: Buffer, anchor: str | None) -> int:
+        """Every message after ``anchor``, dispatched ``CATCH_UP_PAGE`` at a time.
+
+        PROTOCOL.md, HISTORY: "Catching up after a reconnect is ``after: <last message id
+        seen>``, repeated until empty" -- the node trims pages to fit a frame, so a short page
+        is not the end; ``history_after`` pages on until an empty one.
+        """
         if anchor is None:
             return 0  # sync_channels loaded its latest page
         total = 0
-        while True:
-            page = await client.history(buffer.kind, buffer.name, after=anchor, limit=CATCH_UP_PAGE)
-            self._dispatch(HistoryLoaded(buffer.key, tuple(page), CATCH_UP_PAGE, after=anchor))
-            total += len(page)
-            if len(page) < CATCH_UP_PAGE:
-                return total
-            anchor = page[-1].id
+        batch: list[MsgEvent] = []
+        pages = client.history_after(buffer.kind, buffer.name, anchor, page_size=CATCH_UP_PAGE)
+        async for message in pages:
+            batch.append(message)
+            if len(batch) >= CATCH_UP_PAGE:
+                self._dispatch(HistoryLoaded(buffer.key, tuple(batch), after=anchor))
+                total, anchor, batch = total + len(batch), batch[-1].id, []
+        if batch:
+            self._dispatch(HistoryLoaded(buffer.key, tuple(batch), after=anchor))
+        return total + len(batch)
 
     async def fetch_new(self, key: str) -> None:
         """HISTORY after our newest message: shows what this session sent without an echo
@@ -292,12 +302,12 @@ class ChatSession:
     async def load_latest(self, buffer: Buffer) -> None:
         client = self.require_client()
         page = await client.history(buffer.kind, buffer.name, limit=HISTORY_PAGE)
-        self._dispatch(HistoryLoaded(buffer.key, tuple(page), HISTORY_PAGE))
+        self._dispatch(HistoryLoaded(buffer.key, tuple(page)))
 
     async def load_older(self, buffer: Buffer, before: str) -> None:
         client = self.require_client()
         page = await client.history(buffer.kind, buffer.name, before=before, limit=HISTORY_PAGE)
-        self._dispatch(HistoryLoaded(buffer.key, tuple(page), HISTORY_PAGE, before=before))
+        self._dispatch(HistoryLoaded(buffer.key, tuple(page), before=before))
 
     def require_client(self) -> ArtpClient:
         client = self.client

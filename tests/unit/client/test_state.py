@@ -168,7 +168,7 @@ def test_node_copy_of_an_unconfirmed_message_replaces_it_instead_of_duplicating(
     state = run(logged_in(), MessageQueued("#general", "hi", 1000))
     line_id = state.buffers["#general"].lines[0].id
     state = run(state, SendStarted(line_id), LinkDown("gone", 1.0, 1001))
-    state = run(state, HistoryLoaded("#general", (msg("m5", "sensei", "hi"),), 200, after="m0"))
+    state = run(state, HistoryLoaded("#general", (msg("m5", "sensei", "hi"),), after="m0"))
     lines = state.buffers["#general"].lines
     assert [(line.id, line.delivery) for line in lines] == [("m5", Delivery.SENT)]
 
@@ -188,18 +188,30 @@ def test_scrollback_prepends_older_messages_and_detects_the_start() -> None:
     assert first_message_id(state.buffers["#general"]) == "m3"
     state = run(state, OlderRequested("#general"))
     assert state.buffers["#general"].older == "loading"
-    state = run(
-        state, HistoryLoaded("#general", (msg("m1", ts=1), msg("m2", ts=2)), 2, before="m3")
-    )
+    state = run(state, HistoryLoaded("#general", (msg("m1", ts=1), msg("m2", ts=2)), before="m3"))
     assert [line.id for line in state.buffers["#general"].lines] == ["m1", "m2", "m3", "m4"]
     assert state.buffers["#general"].older == "idle"
-    state = run(
-        state,
-        OlderRequested("#general"),
-        HistoryLoaded("#general", (msg("m0", ts=0),), 2, before="m1"),
-    )
+    state = run(state, OlderRequested("#general"), HistoryLoaded("#general", (), before="m1"))
     assert state.buffers["#general"].older == "complete"
     assert state.buffers["#general"].unread == 2  # scrollback is never unread
+
+
+def test_a_short_scrollback_page_is_not_the_start_of_history() -> None:
+    """The node trims a page to fit one frame: 1 message of 100 asked still means "more"."""
+    state = run(logged_in(), EventsReceived((msg("m3", ts=3),)), OlderRequested("#general"))
+    state = run(state, HistoryLoaded("#general", (msg("m2", ts=2),), before="m3"))
+    assert state.buffers["#general"].older == "idle"
+    assert first_message_id(state.buffers["#general"]) == "m2"
+
+
+def test_a_short_latest_page_leaves_older_history_to_load() -> None:
+    state = run(logged_in(), HistoryLoaded("#general", (msg("m9", ts=9),)))
+    assert state.buffers["#general"].older == "idle"
+
+
+def test_an_empty_latest_page_means_the_conversation_has_no_history() -> None:
+    state = run(logged_in(), HistoryLoaded("#general", ()))
+    assert state.buffers["#general"].older == "complete"
 
 
 def test_older_request_is_ignored_while_one_is_loading() -> None:
@@ -221,21 +233,20 @@ def test_catch_up_fills_the_gap_without_duplicates_in_time_order() -> None:
         EventsReceived((msg("m4", ts=30),)),
     )
     catch_up = (msg("m1", ts=10), msg("m2", ts=11), msg("m3", ts=20), msg("m4", ts=30))
-    state = run(state, HistoryLoaded("#general", catch_up, 200, after="m1"))
+    state = run(state, HistoryLoaded("#general", catch_up, after="m1"))
     ids = [line.id for line in state.buffers["#general"].lines]
     assert ids == ["m1", "m2", "note:0", "m3", "m4"]
 
 
 def test_catch_up_of_an_inactive_buffer_counts_missed_messages_as_unread() -> None:
-    state = run(logged_in(), HistoryLoaded("#general", (msg("m2"), msg("m3")), 200, after="m1"))
+    state = run(logged_in(), HistoryLoaded("#general", (msg("m2"), msg("m3")), after="m1"))
     assert state.buffers["#general"].unread == 2
 
 
 def test_latest_history_of_a_new_buffer_goes_before_later_notes() -> None:
     state = run(logged_in(), Noted("joined", 500, key="#general"))
-    state = run(state, HistoryLoaded("#general", (msg("m1", ts=100),), 50))
+    state = run(state, HistoryLoaded("#general", (msg("m1", ts=100),)))
     assert [line.id for line in state.buffers["#general"].lines] == ["m1", "note:0"]
-    assert state.buffers["#general"].older == "complete"
 
 
 def test_join_reply_sets_topic_and_sorted_members_and_can_activate() -> None:

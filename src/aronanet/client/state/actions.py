@@ -66,11 +66,14 @@ class OlderRequested:
 
 @dataclass(frozen=True, slots=True)
 class HistoryLoaded:
-    """A ``HISTORY`` reply: ``before`` (scrollback), ``after`` (catch-up) or neither (latest)."""
+    """A ``HISTORY`` reply: ``before`` (scrollback), ``after`` (catch-up) or neither (latest).
+
+    It carries no ``limit`` on purpose: the node trims a page to fit one frame, so how full
+    a page is says nothing about the end of history; only an empty page does.
+    """
 
     key: str
     messages: tuple[MsgEvent, ...]
-    limit: int
     before: str | None = None
     after: str | None = None
 

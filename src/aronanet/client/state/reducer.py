@@ -151,26 +151,27 @@ def _on_older_requested(state: ChatState, action: OlderRequested) -> ChatState:
 
 
 def _on_history(state: ChatState, action: HistoryLoaded) -> ChatState:
+    """Merge a page; only an empty page marks the start of history as reached.
+
+    PROTOCOL.md, HISTORY: "a reply may hold fewer than ``limit`` messages although more
+    exist [...] a client pages on [...] until it gets an empty list, not until a list
+    shorter than ``limit``." A short page is therefore never the start of history.
+    """
     if action.key not in state.buffers:
         return state
-    if action.before is not None:
-        state = merge_messages(state, action.messages, count_unread=False, place=prepend_lines)
-        complete = len(action.messages) < action.limit
-        buffer = state.buffers[action.key]
-        return with_buffer(
-            state, dataclasses.replace(buffer, older="complete" if complete else "idle")
-        )
     if action.after is not None:
         return merge_messages(
             state, action.messages, count_unread=True, place=insert_after_anchor(action.after)
         )
-    state = merge_messages(
-        state, action.messages, count_unread=False, place=insert_after_anchor(None)
-    )
-    if len(action.messages) < action.limit:
-        buffer = state.buffers[action.key]
-        state = with_buffer(state, dataclasses.replace(buffer, older="complete"))
-    return state
+    scrollback = action.before is not None
+    place = prepend_lines if scrollback else insert_after_anchor(None)
+    state = merge_messages(state, action.messages, count_unread=False, place=place)
+    buffer = state.buffers[action.key]
+    if not action.messages:
+        return with_buffer(state, dataclasses.replace(buffer, older="complete"))
+    if scrollback:
+        return with_buffer(state, dataclasses.replace(buffer, older="idle"))
+    return state  # a latest page leaves scrollback as it was (idle, or complete after /clear)
 
 
 def _on_history_failed(state: ChatState, action: HistoryFailed) -> ChatState:

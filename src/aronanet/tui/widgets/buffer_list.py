@@ -31,15 +31,21 @@ class BufferList(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._buffers: Sequence[Buffer] = ()
+        self._view: tuple[object, ...] = ()
         self._active = ""
         self._rows: list[str | None] = []  # buffer key per rendered row (None: a heading)
 
     def show(self, state: ChatState) -> None:
-        buffers = list(state.buffers.values())
-        if [*buffers, state.active] == [*self._buffers, self._active]:
+        """Repaint only when something the sidebar shows changed.
+
+        A busy channel replaces its ``Buffer`` with every batch of messages; comparing the
+        buffers themselves would repaint all 50 entries 30 times a second for nothing.
+        """
+        view = (state.active, *(_shown(buffer) for buffer in state.buffers.values()))
+        if view == self._view:
             return
-        self._buffers, self._active = buffers, state.active
-        self.refresh(layout=True)
+        self._view, self._buffers, self._active = view, list(state.buffers.values()), state.active
+        self.refresh()  # a fixed-size panel: its content never changes the layout
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -80,3 +86,8 @@ class BufferList(Widget):
         row = event.y + int(self.scroll_y)
         if 0 <= row < len(self._rows) and self._rows[row] is not None:
             self.post_message(self.Selected(self._rows[row]))  # type: ignore[arg-type]
+
+
+def _shown(buffer: Buffer) -> tuple[str, str, str, int, int]:
+    """What the sidebar shows of ``buffer``: its place, its name, its marks."""
+    return (buffer.key, buffer.kind, buffer.name, buffer.unread, buffer.highlights)

@@ -19,7 +19,7 @@ class MemberList(Widget):
         self.display = buffer.kind == "channel"
         if members != self._members:
             self._members = members
-            self.refresh(layout=True)
+            self.refresh()  # a fixed-size panel: its content never changes the layout
 
     def render(self) -> Text:
         dark = self.app.current_theme.dark

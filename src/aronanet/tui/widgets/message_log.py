@@ -107,8 +107,11 @@ class MessageLog(ScrollView, can_focus=True):
         self._lines: tuple[Line, ...] = ()
         self._rows: list[Row] = []
         self._offsets: list[int] = [0]  # _offsets[i] = first y of row i; last = total
-        self._blocks: LRUCache[tuple[str, str, int], list[Strip]] = LRUCache(2048)
+        self._blocks: LRUCache[tuple[str, str, int, int], list[Strip]] = LRUCache(2048)
         self._heights: dict[tuple[str, str, int], int] = {}
+        self._style_cache: Style | None = None
+        self._laid_out_width = 0  # the width the row index was computed for
+        self._at_end = True  # showing the newest line: new lines and resizes keep it so
 
     # ----------------------------------------------------------------- state in
 
@@ -116,7 +119,7 @@ class MessageLog(ScrollView, can_focus=True):
         """Display ``buffer``: append when it only grew, otherwise rebuild the row index."""
         if buffer.key == self._key and buffer.lines is self._lines and me == self.me:
             return
-        at_bottom = self.scroll_y >= self.max_scroll_y
+        at_bottom = self._at_end or self.scroll_y >= self.max_scroll_y
         old_lines, old_total = self._lines, self._offsets[-1]
         same_buffer = buffer.key == self._key
         self.me = me
@@ -148,7 +151,7 @@ class MessageLog(ScrollView, can_focus=True):
         return len(self._rows)
 
     def _extend_rows(self, lines: tuple[Line, ...]) -> None:
-        width = self._width()
+        width = self._laid_out_width = self._width()
         last_day = self._last_day()
         for line in lines:
             day = self._day(line.timestamp)
@@ -187,6 +190,21 @@ class MessageLog(ScrollView, can_focus=True):
         return height
 
     def on_resize(self) -> None:
+        """A new height (an upload bar appearing under the log) only moves the bottom edge;
+        a log that showed its newest line keeps showing it."""
+        self._rewrap_if_width_changed()
+        if self._at_end:
+            self._follow_end()
+        self._sync_images()
+
+    def _watch_show_vertical_scrollbar(self) -> None:
+        """The scrollbar takes a column when the first screenful overflows: re-wrap."""
+        self._rewrap_if_width_changed()
+
+    def _rewrap_if_width_changed(self) -> None:
+        """Rebuild the row index at a new wrapping width, and only then (10,000 lines)."""
+        if self._width() == self._laid_out_width:
+            return
         self._blocks.clear()
         self._heights.clear()
         if self._rows:
@@ -194,15 +212,18 @@ class MessageLog(ScrollView, can_focus=True):
             self._key, self._rows, self._offsets = key, [], [0]
             self._extend_rows(lines)
             self.virtual_size = Size(self.size.width, self._offsets[-1])
-        self._sync_images()
+            if self._at_end:
+                self._follow_end()
 
     def notify_style_update(self) -> None:
         """A theme switch changes every colour: drop the rendered blocks."""
         super().notify_style_update()
         self._blocks.clear()
+        self._style_cache = None
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        self._at_end = new >= self.max_scroll_y
         self._sync_images()
         if self._images:
             self._refresh_scroll()  # lay the image widgets out at the new scroll offset
@@ -277,32 +298,48 @@ class MessageLog(ScrollView, can_focus=True):
     # ------------------------------------------------------------------- render
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        """One row on screen: a lookup in the row index and the block cache, nothing more.
+
+        A busy channel scrolls every row on screen each frame, so this runs for every
+        visible row per frame: the strips it returns are final (cropped and padded to the
+        width, in the log's base style) and a line is formatted once per width.
+        """
         absolute = y + int(self.scroll_y)
         if absolute >= self._offsets[-1]:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(self.size.width, self._base_style())
         index = bisect.bisect_right(self._offsets, absolute) - 1
-        row = self._rows[index]
-        block = self._render_block(row, self._width())
+        block = self._render_block(self._rows[index], self._width())
         offset = absolute - self._offsets[index]
-        strip = block[offset] if offset < len(block) else Strip.blank(width)
-        return strip.crop_extend(0, width, self.rich_style)
+        if offset < len(block):
+            return block[offset]
+        return Strip.blank(self.size.width, self._base_style())
+
+    def _base_style(self) -> Style:
+        """The log's own style, resolved once per theme: ``rich_style`` walks every ancestor."""
+        if self._style_cache is None:
+            self._style_cache = self.rich_style
+        return self._style_cache
 
     def _render_block(self, row: Row, width: int) -> list[Strip]:
-        key = (row.id, row.delivery.value if isinstance(row, Line) else "", width)
+        """The final strips of ``row`` at ``width``: cached per line id, delivery and width."""
+        visible = self.size.width  # the strips fill it; lines wrap at ``width``
+        key = (row.id, row.delivery.value if isinstance(row, Line) else "", width, visible)
         cached = self._blocks.get(key)
         if cached is not None:
             return cached
         text = (
             self._format_day(row, width) if isinstance(row, DaySeparator) else self.format_line(row)
         )
+        base = self._base_style()
         console = self.app.console
         options = console.options.update_width(width)
-        lines = console.render_lines(text, options, style=self.rich_style, pad=False)
-        block = [Strip(Segment.simplify(segments)) for segments in lines] or [Strip.blank(width)]
+        lines = console.render_lines(text, options, style=base, pad=False)
+        block = [
+            Strip(Segment.simplify(segments)).crop_extend(0, visible, base) for segments in lines
+        ] or [Strip.blank(visible, base)]
         if isinstance(row, Line):
             # the rows an InlineImage is laid over; blank beneath it
-            block += [Strip.blank(width, self.rich_style)] * _image_rows(row)
+            block += [Strip.blank(visible, base)] * _image_rows(row)
         self._blocks[key] = block
         return block
 
