@@ -10,13 +10,8 @@ import datetime as dt
 import functools
 import hashlib
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -45,6 +40,7 @@ from aronanet.tui.app import AronaApp
 from aronanet.tui.session import Backoff
 from aronanet.tui.widgets.inline_image import InlineImage
 from aronanet.tui.widgets.message_log import MessageLog
+from support.real_node import RealNode
 
 #: Tuesday 25 November 2025, 09:30 UTC: every snapshot renders at this instant.
 FIXED_NOW = 1_764_063_000
@@ -213,75 +209,18 @@ def reconnecting_state() -> ChatState:
 # --------------------------------------------------------------------------- real node
 
 
-@dataclass
-class Node:
-    data_dir: Path
-    port: int
-    ws_port: int
-    process: subprocess.Popen[bytes] | None = None
+class Node(RealNode):
+    """The shared real-node harness, reached at ``address`` as the chat client names it."""
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "aronanet.cli",
-            "serve",
-            "--data-dir",
-            str(self.data_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--ws-port",
-            str(self.ws_port),
-            "--rate-limit",
-            "off",
-        ]
-        log = (self.data_dir.parent / "node.log").open("ab")
-        self.process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"node exited with {self.process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("node did not start listening within 20 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        return self.tcp_address
 
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Node]:
-    running = Node(tmp_path / "node", free_port(), free_port())
-    running.start()
-    yield running
-    running.stop()
+    with Node(tmp_path / "node") as running:
+        yield running
 
 
 PASSWORD = "correct horse"
