@@ -22,25 +22,20 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from loadgen import drive, report
 from loadgen.artp import connect_artp
+from loadgen.cli import benchmark_parser, make_server, parse_benchmark_args
 from loadgen.counters import LatencyLog
 from loadgen.irc import connect_irc
 from loadgen.meter import Meter, Spent
 from loadgen.pool import WorkerPool, split_round_robin
-from loadgen.servers import ServerProcess, floor_server, ngircd_server, node_server
+from loadgen.servers import ServerProcess
 from loadgen.stats import LatencySummary
 from loadgen.worker import PASSWORD
 
-SERVERS: dict[str, Callable[[Path], ServerProcess]] = {
-    "ngircd": ngircd_server,
-    "floor": floor_server,
-    "node": node_server,
-}
 #: ArTP-1.0 §3: channel names are ``^#[a-z0-9_-]{1,32}$``; IRC accepts the same.
 _CHANNEL = "#fanout{size}"
 HEADERS = (
@@ -95,12 +90,7 @@ def _cores(spent: Spent) -> str:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--targets", default="ngircd,floor,node", help="comma list of %(default)s")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--sizes", default="10,100,500", help="receiving members per channel")
     parser.add_argument("--duration", type=float, default=3.0, help="saturation seconds per size")
     parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds first")
@@ -111,14 +101,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--lag-window", type=int, default=256, help="undelivered messages")
     parser.add_argument("--setup-timeout", type=float, default=300.0, help="connect+join bound")
     parser.add_argument("--work-dir", type=Path, help="keep server state and logs here")
-    parser.add_argument(
-        "--node-args", default="", help="extra `aronanet serve` flags, e.g. '--no-uvloop'"
-    )
-    args = parser.parse_args(argv)
-    args.targets = [name for name in args.targets.split(",") if name]
-    unknown = set(args.targets) - SERVERS.keys()
-    if unknown:
-        parser.error(f"unknown targets {sorted(unknown)}; known: {sorted(SERVERS)}")
+    args = parse_benchmark_args(parser, argv)
     args.sizes = sorted(int(size) for size in args.sizes.split(","))
     return args
 
@@ -236,12 +219,7 @@ async def run_target(name: str, args: argparse.Namespace, work_dir: Path) -> lis
     target_dir = work_dir / name
     target_dir.mkdir(parents=True, exist_ok=True)
     print(f"{name}: starting", file=sys.stderr)
-    server_process = (
-        node_server(target_dir, extra_args=args.node_args.split())
-        if name == "node"
-        else SERVERS[name](target_dir)
-    )
-    with server_process as server:
+    with make_server(name, target_dir, args.node_args) as server:
         async with WorkerPool(args.workers) as pool:
             run = FanoutRun(name, server, pool, args)
             await run.setup()

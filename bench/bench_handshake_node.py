@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadgen import report
+from loadgen.cli import benchmark_parser, make_server, parse_benchmark_args
 from loadgen.meter import Meter, Spent
 from loadgen.pool import WorkerPool
-from loadgen.servers import ServerProcess, floor_server, ngircd_server, node_server
 
-TARGETS = ("ngircd", "floor", "node")
 HEADERS = ("server", "session starts/s", "server CPU µs/start", "cores: server / loadgen / other")
 
 
@@ -46,35 +45,18 @@ class HandshakeResult:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--targets", default=",".join(TARGETS), help="comma list of %(default)s")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per target")
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
     parser.add_argument("--lanes", type=int, default=16, help="concurrent sessions per worker")
-    parser.add_argument("--node-args", default="", help="extra `aronanet serve` flags")
-    args = parser.parse_args(argv)
-    args.targets = [name for name in args.targets.split(",") if name]
-    unknown = set(args.targets) - set(TARGETS)
-    if unknown:
-        parser.error(f"unknown targets {sorted(unknown)}; known: {', '.join(TARGETS)}")
-    return args
-
-
-def make_server(name: str, work_dir: Path, args: argparse.Namespace) -> ServerProcess:
-    if name == "node":
-        return node_server(work_dir, extra_args=args.node_args.split())
-    return floor_server(work_dir) if name == "floor" else ngircd_server(work_dir)
+    return parse_benchmark_args(parser, argv)
 
 
 async def measure(name: str, args: argparse.Namespace, work_dir: Path) -> HandshakeResult:
     target_dir = work_dir / name
     target_dir.mkdir(parents=True, exist_ok=True)
     kind = "irc" if name == "ngircd" else "artp"
-    with make_server(name, target_dir, args) as server:
+    with make_server(name, target_dir, args.node_args) as server:
         async with WorkerPool(args.workers) as pool:
             storm = {
                 "op": "storm",

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadgen import report
+from loadgen.cli import benchmark_parser, make_server, parse_benchmark_args
 from loadgen.pool import WorkerPool, split_round_robin
 from loadgen.procstat import rss_bytes
-from loadgen.servers import ServerProcess, floor_server, ngircd_server, node_server
 
-TARGETS = ("ngircd", "floor", "node")
 HEADERS = (
     "server",
     "idle sessions",
@@ -59,29 +58,12 @@ class IdleResult:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--targets", default=",".join(TARGETS), help="comma list of %(default)s")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--sessions", type=int, default=5000, help="idle sessions measured")
     parser.add_argument("--warmup-sessions", type=int, default=100, help="connected first")
     parser.add_argument("--settle", type=float, default=2.0, help="idle seconds before reading")
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
-    parser.add_argument("--node-args", default="", help="extra `aronanet serve` flags")
-    args = parser.parse_args(argv)
-    args.targets = [name for name in args.targets.split(",") if name]
-    unknown = set(args.targets) - set(TARGETS)
-    if unknown:
-        parser.error(f"unknown targets {sorted(unknown)}; known: {', '.join(TARGETS)}")
-    return args
-
-
-def make_server(name: str, work_dir: Path, args: argparse.Namespace) -> ServerProcess:
-    if name == "node":
-        return node_server(work_dir, extra_args=args.node_args.split())
-    return floor_server(work_dir) if name == "floor" else ngircd_server(work_dir)
+    return parse_benchmark_args(parser, argv)
 
 
 async def connect_batch(pool: WorkerPool, kind: str, port: int, names: list[str]) -> float:
@@ -109,7 +91,7 @@ async def measure(name: str, args: argparse.Namespace, work_dir: Path) -> IdleRe
     target_dir = work_dir / name
     target_dir.mkdir(parents=True, exist_ok=True)
     kind = "irc" if name == "ngircd" else "artp"
-    with make_server(name, target_dir, args) as server:
+    with make_server(name, target_dir, args.node_args) as server:
         async with WorkerPool(args.workers) as pool:
             warmup = [f"w{index}" for index in range(args.warmup_sessions)]
             await connect_batch(pool, kind, server.port, warmup)
