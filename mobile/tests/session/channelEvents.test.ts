@@ -5,46 +5,21 @@
  */
 import type { ArtpClient } from '../../src/protocol/client';
 import { messageIds } from '../../src/state/chat';
-import { connectClient, registeredClient, uniqueUser } from '../support/client';
-import { startNode, type RunningNode } from '../support/node';
-import { type SessionHarness, sessionHarness, until } from '../support/session';
+import { connectClient, registeredClient } from '../support/client';
+import { PASSWORD, channelNamer, realNodeSuite } from '../support/suite';
+import { type SessionHarness, until } from '../support/session';
 
-const PASSWORD = 'correct horse battery';
 const QUICKLY = [100, 200, 400];
 
-let node: RunningNode;
-const open: { close(): void }[] = [];
+const suite = realNodeSuite();
 
-beforeAll(async () => {
-  node = await startNode();
-}, 60_000);
+const uniqueChannel = channelNamer('ev');
 
-afterEach(() => {
-  for (const thing of open.splice(0)) thing.close();
-});
-
-afterAll(async () => {
-  await node?.stop();
-});
-
-let channelCounter = 0;
-function uniqueChannel(): string {
-  channelCounter += 1;
-  return `#ev${process.pid % 10000}_${channelCounter}`;
-}
-
-async function phone(): Promise<SessionHarness & { user: string }> {
-  const harness = sessionHarness({ reconnectDelaysMs: QUICKLY });
-  open.push(harness.session);
-  await harness.session.connect(node.wsAddress);
-  const user = uniqueUser('phone');
-  await harness.session.login(user, PASSWORD, true);
-  return { ...harness, user };
-}
+const phone = () => suite.phone({ reconnectDelaysMs: QUICKLY });
 
 async function otherDevice(user: string): Promise<ArtpClient> {
-  const client = await connectClient(node);
-  open.push(client);
+  const client = await connectClient(suite.node);
+  suite.track(client);
   await client.request({ type: 'AUTH', user, password: PASSWORD });
   return client;
 }
@@ -60,8 +35,8 @@ describe('channel events on the phone', () => {
     await me.session.open('channel', channel);
     expect(me.state().conversations[channel]).toMatchObject({ topic: '', members: [me.user] });
 
-    const [kei, keiName] = await registeredClient(node, 'kei');
-    open.push(kei);
+    const [kei, keiName] = await registeredClient(suite.node, 'kei');
+    suite.track(kei);
     await kei.request({ type: 'JOIN', channel });
     await until('the join', () => (me.state().conversations[channel]?.members ?? []).includes(keiName));
     await kei.request({ type: 'TOPIC', channel, topic: 'exams on friday' });
@@ -77,8 +52,8 @@ describe('channel events on the phone', () => {
     const channel = uniqueChannel();
     const me = await phone();
     await me.session.open('channel', channel);
-    const [kei] = await registeredClient(node, 'kei');
-    open.push(kei);
+    const [kei] = await registeredClient(suite.node, 'kei');
+    suite.track(kei);
     await kei.request({ type: 'JOIN', channel });
     const said = await kei.request({ type: 'MSG', dest_type: 'channel', dest: channel, content: 'bye' });
     await kei.request({ type: 'PART', channel });

@@ -6,46 +6,22 @@
  */
 import type { ArtpClient } from '../../src/protocol/client';
 import { messageIds } from '../../src/state/chat';
-import { connectClient, registeredClient, uniqueUser } from '../support/client';
-import { startNode, type RunningNode } from '../support/node';
-import { type SessionHarness, sessionHarness, until } from '../support/session';
+import { connectClient, registeredClient } from '../support/client';
+import { PASSWORD, channelNamer, realNodeSuite } from '../support/suite';
+import { type SessionHarness, until } from '../support/session';
 
-const PASSWORD = 'correct horse battery';
 const LONG_MESSAGES = 60;
 const ONLY_WHEN_TOLD = [600_000];
 
-let node: RunningNode;
-const open: { close(): void }[] = [];
+const suite = realNodeSuite();
 
-beforeAll(async () => {
-  node = await startNode();
-}, 60_000);
+const uniqueChannel = channelNamer('h');
 
-afterEach(() => {
-  for (const thing of open.splice(0)) thing.close();
-});
-
-afterAll(async () => {
-  await node?.stop();
-});
-
-let channelCounter = 0;
-function uniqueChannel(): string {
-  channelCounter += 1;
-  return `#h${process.pid % 10000}_${channelCounter}`;
-}
-
-async function phone(): Promise<SessionHarness> {
-  const harness = sessionHarness({ reconnectDelaysMs: ONLY_WHEN_TOLD });
-  open.push(harness.session);
-  await harness.session.connect(node.wsAddress);
-  await harness.session.login(uniqueUser('phone'), PASSWORD, true);
-  return harness;
-}
+const phone = () => suite.phone({ reconnectDelaysMs: ONLY_WHEN_TOLD });
 
 async function member(channel: string): Promise<[ArtpClient, string]> {
-  const [client, user] = await registeredClient(node, 'kei');
-  open.push(client);
+  const [client, user] = await registeredClient(suite.node, 'kei');
+  suite.track(client);
   await client.request({ type: 'JOIN', channel });
   return [client, user];
 }
@@ -75,11 +51,11 @@ describe('history paging when the node trims pages to one frame', () => {
     const anchor = await kei.request({ type: 'MSG', dest_type: 'channel', dest: channel, content: 'anchor' });
     await until('the anchor', () => shownIds(me, channel).length === 1);
 
-    await node.halt();
+    await suite.node.halt();
     await until('the session to notice', () => me.state().link === 'offline');
-    await node.resume();
-    const keiAgain = await connectClient(node);
-    open.push(keiAgain);
+    await suite.node.resume();
+    const keiAgain = await connectClient(suite.node);
+    suite.track(keiAgain);
     await keiAgain.request({ type: 'AUTH', user: keiName, password: 'correct horse battery' });
     const missed = await sayLong(keiAgain, channel, LONG_MESSAGES);
     const firstPage = await keiAgain.request({ type: 'HISTORY', dest_type: 'channel', dest: channel, after: anchor.msg_id, limit: 200 });

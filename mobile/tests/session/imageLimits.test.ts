@@ -5,35 +5,22 @@
  */
 import type { ArtpClient } from '../../src/protocol/client';
 import { registeredClient, uniqueUser } from '../support/client';
-import { startNode, type RunningNode } from '../support/node';
+import { realNodeSuite } from '../support/suite';
 import { noisePng, solidPng } from '../support/png';
 import { type SessionHarness, sessionHarness, until } from '../support/session';
 
 const MAX_PIXELS = 10_000;
 const MAX_BYTES = 20_000;
 
-let node: RunningNode;
-const open: { close(): void }[] = [];
-
-beforeAll(async () => {
-  node = await startNode({ settings: `[limits]\nmax_image_pixels = ${MAX_PIXELS}\nmax_image = ${MAX_BYTES}\n` });
-}, 60_000);
-
-afterEach(() => {
-  for (const thing of open.splice(0)) thing.close();
-});
-
-afterAll(async () => {
-  await node?.stop();
-});
+const suite = realNodeSuite({ settings: `[limits]\nmax_image_pixels = ${MAX_PIXELS}\nmax_image = ${MAX_BYTES}\n` });
 
 async function phoneWithFriend(): Promise<[SessionHarness, ArtpClient, string]> {
   const harness = sessionHarness({ reconnectDelaysMs: [600_000] });
-  open.push(harness.session);
-  await harness.session.connect(node.wsAddress);
+  suite.track(harness.session);
+  await harness.session.connect(suite.node.wsAddress);
   await harness.session.login(uniqueUser('phone'), 'correct horse battery', true);
-  const [friend, name] = await registeredClient(node, 'kei');
-  open.push(friend);
+  const [friend, name] = await registeredClient(suite.node, 'kei');
+  suite.track(friend);
   await harness.session.open('user', name);
   return [harness, friend, `@${name.toLowerCase()}`];
 }
@@ -69,8 +56,8 @@ describe('sending an image over the node limits', () => {
   });
 
   it('has the protocol library refuse it too, without the node ever seeing the transfer', async () => {
-    const [client, name] = await registeredClient(node, 'alice');
-    open.push(client);
+    const [client, name] = await registeredClient(suite.node, 'alice');
+    suite.track(client);
     const upload = { bytes: solidPng(200, 100), name: 'wide.png', mime: 'image/png', destType: 'user' as const, dest: name };
     await expect(client.uploadImage(upload, { transfer: 'too-wide' })).rejects.toMatchObject({ code: 'TOO_LARGE' });
     // A transfer the node refused would be remembered as failed (§10); this one is unknown to it.

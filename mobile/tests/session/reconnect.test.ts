@@ -8,54 +8,29 @@ import * as path from 'node:path';
 
 import type { ArtpClient } from '../../src/protocol/client';
 import { connectClient, registeredClient, uniqueUser } from '../support/client';
-import { startNode, type RunningNode } from '../support/node';
-import { type SessionHarness, sessionHarness, until } from '../support/session';
+import { PASSWORD, channelNamer, realNodeSuite } from '../support/suite';
+import { until } from '../support/session';
 
-const PASSWORD = 'correct horse battery';
 /** Long enough that only `networkAvailable()` brings the session back. */
 const ONLY_WHEN_TOLD = [600_000];
 const QUICKLY = [100, 200, 400];
 
-let node: RunningNode;
-const open: { close(): void }[] = [];
+const suite = realNodeSuite();
 
-beforeAll(async () => {
-  node = await startNode();
-}, 60_000);
+const uniqueChannel = channelNamer('r');
 
-afterEach(() => {
-  for (const thing of open.splice(0)) thing.close();
-});
-
-afterAll(async () => {
-  await node?.stop();
-});
-
-let channelCounter = 0;
-function uniqueChannel(): string {
-  channelCounter += 1;
-  return `#r${process.pid % 10000}_${channelCounter}`;
-}
-
-async function phone(options: { reconnectDelaysMs: readonly number[]; catchUpPage?: number }): Promise<SessionHarness & { user: string }> {
-  const harness = sessionHarness(options);
-  open.push(harness.session);
-  await harness.session.connect(node.wsAddress);
-  const user = uniqueUser('phone');
-  await harness.session.login(user, PASSWORD, true);
-  return { ...harness, user };
-}
+const phone = suite.phone;
 
 async function login(user: string): Promise<ArtpClient> {
-  const client = await connectClient(node);
-  open.push(client);
+  const client = await connectClient(suite.node);
+  suite.track(client);
   await client.request({ type: 'AUTH', user, password: PASSWORD });
   return client;
 }
 
 async function member(channel: string): Promise<[ArtpClient, string]> {
-  const [client, user] = await registeredClient(node, 'kei');
-  open.push(client);
+  const [client, user] = await registeredClient(suite.node, 'kei');
+  suite.track(client);
   await client.request({ type: 'JOIN', channel });
   return [client, user];
 }
@@ -70,9 +45,9 @@ async function nodeHistory(client: ArtpClient, channel: string) {
 }
 
 async function restartNode(during?: () => Promise<void>): Promise<void> {
-  await node.halt();
+  await suite.node.halt();
   await during?.();
-  await node.resume();
+  await suite.node.resume();
 }
 
 describe('the chat session when the node restarts', () => {
@@ -141,7 +116,7 @@ describe('the chat session when the link drops', () => {
 
   it('stops retrying and says why when the node comes back with another key', async () => {
     const me = await phone({ reconnectDelaysMs: QUICKLY });
-    await restartNode(async () => fs.rmSync(path.join(node.dataDir, 'node.key')));
+    await restartNode(async () => fs.rmSync(path.join(suite.node.dataDir, 'node.key')));
     await until('the session to give up', () => me.state().linkProblem !== null);
     expect(me.state().link).toBe('offline');
     expect(me.state().linkProblem).toMatch(/key of 127\.0\.0\.1:\d+ changed/);
@@ -158,8 +133,8 @@ describe('failed sends', () => {
     const failed = me.messages(key).at(-1);
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'NO_SUCH_USER' } });
 
-    const created = await connectClient(node);
-    open.push(created);
+    const created = await connectClient(suite.node);
+    suite.track(created);
     await created.request({ type: 'AUTH', user: ghost, password: PASSWORD, register: true });
     await me.session.retry(key, failed?.key as string);
     expect(me.messages(key).at(-1)).toMatchObject({ status: 'sent', error: undefined });
