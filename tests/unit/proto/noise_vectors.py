@@ -1,4 +1,4 @@
-"""Loads every public Noise test vector in ``shared/vectors/noise`` into one shape.
+"""Loads every public Noise test vector in ``tests/vectors/noise`` into one shape.
 
 The sources disagree on format and on who sends the first transport message (see
 SOURCE.md there); this module is the one place that knows, so the tests only replay.
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-#: CI runs in a fresh clone with ``shared/`` beside the repository root.
-VECTOR_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "vectors" / "noise"
+#: A copy kept in the repository (SOURCE.md there says where each file came from).
+VECTOR_DIR = Path(__file__).resolve().parents[2] / "vectors" / "noise"
 HANDSHAKE_LENGTHS = {"XX": 3, "NK": 2}
 
 
