@@ -105,6 +105,14 @@ export class ChatSession {
       const ok = await this.requireClient().request({ type: 'JOIN', channel: dest });
       this.deps.dispatch({ type: 'channelJoined', channel: dest, topic: ok.topic ?? '', members: ok.members ?? [] });
     }
+    if (destType === 'user' && !known) {
+      // Ask first, open after: a DM to a user who does not exist fails here (NO_SUCH_USER) and
+      // leaves no blank conversation behind, and the error reaches the screen the user is on.
+      const messages = await this.history(destType, dest, HISTORY_PAGE, {});
+      this.deps.dispatch({ type: 'conversationOpened', destType, dest });
+      this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
+      return;
+    }
     this.deps.dispatch({ type: 'conversationOpened', destType, dest });
     if (!known || messageIds(known).length === 0) await this.loadLatest(destType, dest);
   }
@@ -193,6 +201,33 @@ export class ChatSession {
     this.cancelRetry();
     this.backoff.reset();
     void this.reconnect();
+  }
+
+  /**
+   * Try to reconnect now, whatever the timer says: the user pressed "retry now", or the tab
+   * became visible again (a phone browser freezes background timers). No-op while linked.
+   */
+  retryNow(): void {
+    this.networkAvailable();
+  }
+
+  /**
+   * Drop the link and forget the node and the credentials: the user refused a first-use key
+   * or logged out. Nothing reconnects until the next `connect`.
+   */
+  disconnect(): void {
+    this.cancelRetry();
+    const client = this.client;
+    this.client = null;
+    this.address = null;
+    this.credentials = null;
+    client?.close();
+  }
+
+  /** Log out: disconnect and clear what the screens show. */
+  logout(): void {
+    this.disconnect();
+    this.deps.dispatch({ type: 'loggedOut' });
   }
 
   /** The network went away: no point retrying until it is back. */
