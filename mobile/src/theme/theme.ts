@@ -51,7 +51,7 @@ export const ARONA_LIGHT: Palette = {
   background: '#f6fbff',
   surface: '#ffffff',
   panel: '#e3f2fd',
-  halo: '#e87fa8',
+  halo: '#b8336a',
   highlight: '#fde4ee',
   action: '#1f6fb2',
   onAction: '#ffffff',

@@ -44,9 +44,11 @@ export function notifiable(before: ChatState, after: ChatState): { conversation:
   const found: { conversation: Conversation; from: string; content: string }[] = [];
   for (const conversation of Object.values(after.conversations)) {
     const previous = before.conversations[conversation.key];
-    if (!previous || conversation.unread <= previous.unread) continue;
     const newest = conversation.messages.at(-1);
     if (!newest || newest.system || newest.from.toLowerCase() === me.toLowerCase()) continue;
+    // A new last message: in a conversation we had, or the first one of a conversation it created.
+    const arrived = previous ? previous.messages.at(-1)?.key !== newest.key : conversation.messages.length === 1;
+    if (!arrived || newest.id === undefined) continue;
     if (conversation.destType === 'user' || mentions(newest.content, me)) {
       found.push({ conversation, from: newest.from, content: newest.attachment ? '🖼 image' : newest.content });
     }
