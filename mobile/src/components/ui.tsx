@@ -79,6 +79,16 @@ export function Button(props: ButtonProps) {
   );
 }
 
+/** A small quiet text button for headers (Log out, Leave). */
+export function SmallButton(props: Omit<ButtonProps, 'kind'>) {
+  const styles = useStyles();
+  return (
+    <Pressable role="button" aria-label={props.accessibilityLabel} testID={props.testID} disabled={props.disabled} onPress={props.onPress} style={styles.smallButton}>
+      <Text style={styles.quietText}>{props.label}</Text>
+    </Pressable>
+  );
+}
+
 export interface IconButtonProps {
   readonly icon: string;
   /** What a screen reader says, and the tooltip on the web. */
@@ -209,6 +219,7 @@ export function makeStyles(colors: Palette) {
     buttonText: { color: colors.onAction, fontWeight: '700' },
     quietText: { color: colors.link },
     dangerText: { color: colors.errorText },
+    smallButton: { borderColor: colors.link, borderWidth: 1, borderRadius: 14, paddingHorizontal: 10, paddingVertical: 4 },
     iconButton: { width: 40, height: 40, borderRadius: 20, alignItems: 'center', justifyContent: 'center' },
     iconButtonFilled: { backgroundColor: colors.action },
     iconText: { color: colors.link, fontSize: 20, fontWeight: '700' },

@@ -24,7 +24,7 @@ import {
 import { LinkBanner } from '../components/LinkBanner';
 import { MessageBubble } from '../components/MessageBubble';
 import { firstUnreadKey, type TimelineRow, timelineRows } from '../components/timeline';
-import { Button, Header, IconButton, Notice, READABLE_WIDTH, useStyles } from '../components/ui';
+import { Button, Header, IconButton, Notice, READABLE_WIDTH, SmallButton, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
 import { composeText } from '../state/compose';
 import type { ImagePick } from '../state/session';
@@ -109,7 +109,7 @@ export function ChatScreen(props: ChatScreenProps) {
         onBack={props.onBack}
         actions={
           conversation.destType === 'channel' && props.onLeave ? (
-            <IconButton icon="⎋" label={`Leave ${title}`} testID="leave" onPress={() => setConfirmLeave(true)} />
+            <SmallButton label="Leave" accessibilityLabel={`Leave ${title}`} testID="leave" onPress={() => setConfirmLeave(true)} />
           ) : null
         }
       />
@@ -127,6 +127,8 @@ export function ChatScreen(props: ChatScreenProps) {
         <ScrollView
           ref={timeline.scrollRef}
           testID="messages"
+          // Keyboard users scroll the history too (axe: scrollable-region-focusable).
+          {...(Platform.OS === 'web' ? { tabIndex: 0 } : {})}
           onScroll={timeline.onScroll}
           scrollEventThrottle={32}
           onContentSizeChange={timeline.onContentSizeChange}
@@ -329,7 +331,7 @@ function Composer({ onSend, onAttach, onProblem }: { onSend: (content: string) =
   return (
     <View style={{ backgroundColor: colors.panel, borderTopColor: colors.secondary, borderTopWidth: 1 }}>
       <View style={{ flexDirection: 'row', alignItems: 'flex-end', gap: 6, padding: 8, width: '100%', maxWidth: READABLE_WIDTH, alignSelf: 'center' }}>
-        <IconButton icon="＋" label="Attach a photo" testID="attach" onPress={onAttach} />
+        <IconButton icon="+" large label="Attach a photo" testID="attach" onPress={onAttach} />
         <TextInput
           testID="composer"
           aria-label="Message"

@@ -9,7 +9,7 @@ import { Pressable, ScrollView, Text, View } from 'react-native';
 import { LinkBanner } from '../components/LinkBanner';
 import { previewText } from '../components/lineText';
 import { timeLabel } from '../components/timeline';
-import { Button, Field, Header, IconButton, Notice, ScreenReaderText, useStyles } from '../components/ui';
+import { Button, Field, Header, Notice, ScreenReaderText, SmallButton, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
@@ -65,7 +65,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
         actions={
           <>
             {props.actions}
-            {props.onLogout ? <IconButton icon="⏻" label="Log out" testID="logout" onPress={props.onLogout} /> : null}
+            {props.onLogout ? <SmallButton label="Log out" testID="logout" onPress={props.onLogout} /> : null}
           </>
         }
       />
