@@ -147,6 +147,10 @@ class ImgChunk(_Base, frozen=True, tag="IMG_CHUNK"):
     content: str | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
+    def __post_init__(self) -> None:
+        if isinstance(self.dest_type, str) and isinstance(self.dest, str):
+            _check_dest(self.dest_type, self.dest)
+
 
 class ImgStatus(_Base, frozen=True, tag="IMG_STATUS"):
     """Extension: which chunks of an interrupted upload the node holds. ``OK`` ``received``."""
