@@ -81,6 +81,6 @@ async def test_hello_advertises_a_max_history_a_client_may_ask_for(node, connect
     await client.login("historian")
     reply = await client.request(History(dest_type="user", dest="historian", limit=advertised))
     assert isinstance(reply, Ok)
-    too_many = {"type": "HISTORY", "dest_type": "user", "dest": "historian", "limit": advertised + 1}
-    refused = await _raw_reply(client, too_many)
+    over = {"type": "HISTORY", "dest_type": "user", "dest": "historian", "limit": advertised + 1}
+    refused = await _raw_reply(client, over)
     assert isinstance(refused, Error) and refused.code == ErrorCode.INVALID
