@@ -198,5 +198,10 @@ describe('the web client served by the node', () => {
 
   it('ran every step above under the Content-Security-Policy without a single violation', async () => {
     expect(cspViolations).toEqual([]);
+    // and the styles really applied: react-native-web fills its sheet through the CSSOM
+    const rules = await page.evaluate(() =>
+      Array.from(document.styleSheets).reduce((count, sheet) => count + sheet.cssRules.length, 0),
+    );
+    expect(rules).toBeGreaterThan(20);
   });
 });

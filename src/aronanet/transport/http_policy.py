@@ -42,6 +42,9 @@ LOOPBACK_NAMES: Final = frozenset({"localhost"})
 _REQUEST_START: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 #: ``host`` or ``host:port``, ``[v6]`` or ``[v6]:port``: the only Host values echoed in CSP.
 _HOST_VALUE: Final = re.compile(r"\A(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")
+#: react-native-web creates one empty ``<style>`` element and fills it through the CSSOM
+#: (``insertRule``, which CSP does not govern); its empty text needs this hash, nothing more.
+EMPTY_STYLE_HASH: Final = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
 _INLINE: Final = re.compile(
     rb"<(?P<tag>script|style)(?P<attrs>[^>]*)>(?P<body>.*?)</(?P=tag)\s*>", re.DOTALL | re.I
 )
@@ -118,7 +121,7 @@ def security_headers(host_header: str | None, page: bytes | None = None) -> dict
     policy = [
         "default-src 'none'",
         " ".join(("script-src 'self'", *scripts)),
-        " ".join(("style-src 'self'", *styles)),
+        " ".join(("style-src 'self'", EMPTY_STYLE_HASH, *styles)),
         "img-src 'self' data: blob:",
         "font-src 'self'",
         "manifest-src 'self'",
