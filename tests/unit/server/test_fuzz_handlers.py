@@ -69,7 +69,7 @@ def test_the_harness_reports_an_exception_escaping_a_handler(
     try:
         harness.run([b'{"type":"PING","id":"p1"}'])  # a clean input passes
         harness.node.handlers.register(Ping, broken)
-        with pytest.raises(AssertionError, match="ERROR INTERNAL|handler_failed"):
+        with pytest.raises(AssertionError, match=r"ERROR INTERNAL|handler_failed"):
             harness.run([b'{"type":"PING","id":"p2"}'])
     finally:
         harness.close()
