@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import tempfile
 from pathlib import Path
 
 import atheris
+from campaign import fuzz
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 with atheris.instrument_imports(include=["aronanet"]):
@@ -53,7 +53,6 @@ with atheris.instrument_imports(include=["aronanet"]):
     from aronanet.server.settings import LoginThrottle, NodeSettings, PasswordHashing
     from aronanet.transport.base import Stream
 
-DICTIONARY = Path(__file__).with_name("artp.dict")
 #: Lines per input beyond this are ignored: long inputs only slow the campaign down.
 MAX_LINES = 16
 #: Seconds an input may take on the node (group commits, image checks) before it is a hang.
@@ -264,13 +263,5 @@ def test_one_input(data: bytes) -> None:
     _harness.run(lines)
 
 
-def main() -> None:
-    argv = list(sys.argv)
-    if not any(arg.startswith("-dict=") for arg in argv):
-        argv.append(f"-dict={DICTIONARY}")
-    atheris.Setup(argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(test_one_input)

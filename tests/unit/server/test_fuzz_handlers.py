@@ -8,9 +8,6 @@ the node, a dropped session or a hang makes the target exit non-zero with the in
 from __future__ import annotations
 
 import importlib
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,10 +15,9 @@ from typing import Any
 import pytest
 
 from aronanet.proto.messages import Ping
+from support.fuzzing import FUZZ_DIR, run_campaign
 
-FUZZ = Path(__file__).resolve().parents[3] / "fuzz"
-TARGET = FUZZ / "fuzz_handlers.py"
-SEED_CORPUS = FUZZ / "corpus" / "handlers"
+SEED_CORPUS = FUZZ_DIR / "corpus" / "handlers"
 #: About 10 s on the shared 2-core CI machine (roughly 100 inputs per second).
 RUNS = 1000
 
@@ -35,25 +31,11 @@ def test_the_seed_corpus_covers_every_request_type() -> None:
 
 
 def test_fuzzing_the_request_handlers_on_a_real_node_finds_nothing(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEED_CORPUS, corpus)  # libFuzzer adds to it; the committed one stays
-    work = tmp_path / "work"
-    work.mkdir()
-    result = subprocess.run(
-        [sys.executable, str(TARGET), str(corpus), f"-runs={RUNS}", "-seed=1"],
-        cwd=work,  # libFuzzer writes crash-* files to the working directory
-        capture_output=True,
-        text=True,
-        timeout=170,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert f"Done {RUNS} " in result.stderr
-    assert list(work.iterdir()) == []
+    run_campaign("fuzz_handlers.py", tmp_path, RUNS, seed_corpus=SEED_CORPUS)
 
 
 def _harness_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(FUZZ))
+    monkeypatch.syspath_prepend(str(FUZZ_DIR))
     return importlib.import_module("fuzz_handlers")
 
 
