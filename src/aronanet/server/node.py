@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import itertools
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -172,6 +173,7 @@ class Node:
                 max_backlog_messages=limits.max_outgoing_queue,
                 origins=settings.ws_origins,
                 web_root=settings.web_dir,
+                hosts=(settings.host, *_machine_names(), *settings.ws_hosts),
             )
             ws = await endpoint.serve(settings.host, settings.ws_port)
             self._servers.append(ws)  # type: ignore[arg-type]  # same close/wait_closed
@@ -280,6 +282,12 @@ class Node:
             task.cancel()
         if pending:
             log_event(logger, "drain_timeout", logging.WARNING, sessions=len(pending))
+
+
+def _machine_names() -> tuple[str, str]:
+    """This machine's name, as a LAN browser may reach it (plain and mDNS ``.local``)."""
+    name = socket.gethostname().lower()
+    return name, f"{name.split('.', 1)[0]}.local"
 
 
 def build_store(settings: NodeSettings) -> Store:
