@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -129,8 +130,8 @@ class WebSocketEndpoint:
         self._policy = http_policy.HttpPolicy(origins=origins or (), hosts=hosts)
         self._web_root = web_root
 
-    async def serve(self, host: str, port: int) -> Server:
-        """Listen on ``host:port`` (0 picks a free port)."""
+    async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
+        """Listen on ``host:port`` (0 picks a free port); TLS only when ``tls`` is given."""
         return await serve(
             self._handle,
             host,
@@ -143,6 +144,7 @@ class WebSocketEndpoint:
             max_size=self._max_frame,
             server_header=None,
             reuse_address=True,
+            ssl=tls,
         )
 
     async def _handle(self, ws: ServerConnection) -> None:
@@ -260,3 +262,16 @@ def _not_http_answer() -> bytes:
 
 
 _NOT_HTTP_ANSWER = _not_http_answer()
+
+
+def tls_context(cert: Path, key: Path | None) -> ssl.SSLContext:
+    """A server TLS context from PEM files; a file that cannot be used is an ``OSError``
+    naming it (the node refuses to start rather than serve the page in clear)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        shown = f"{cert}" if key is None else f"{cert} and {key}"
+        raise OSError(f"cannot use the TLS certificate {shown}: {exc}") from None
+    return context
