@@ -200,6 +200,7 @@ function SignedIn({ session, state, user, onLogout }: { session: ChatSession; st
       linkProblem={state.linkProblem}
       conversations={conversations}
       activeKey={wide ? state.active : null}
+      showLink={!(wide && active)}
       onOpen={open}
       onLogout={onLogout}
       onRetryLink={retryLink}

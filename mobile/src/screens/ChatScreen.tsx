@@ -185,8 +185,8 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
   const rows = timelineRows(conversation.messages, unreadFrom);
   const [pill, setPill] = useState(false);
   const pinned = useRef(true);
-  const placed = useRef(false);
-  const unreadY = useRef<number | null>(null);
+  /** Where the list opens: at the unread line once it is laid out, else at the end; then done. */
+  const opening = useRef<'unread' | 'end' | 'done'>(unreadFrom ? 'unread' : 'end');
   const listY = useRef(0);
   const loadingOlder = useRef(false);
   const lastKey = useRef(conversation.messages.at(-1)?.key);
@@ -203,16 +203,18 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
   }, [newest, me]);
 
   const onContentSizeChange = useCallback(() => {
-    if (!placed.current) {
-      if (conversation.messages.length === 0) return;
-      placed.current = true;
-      if (unreadY.current !== null) {
-        scrollRef.current?.scrollTo({ y: Math.max(0, listY.current + unreadY.current - 8), animated: false });
-        return;
-      }
-    }
+    if (opening.current === 'unread' || conversation.messages.length === 0) return; // not yet
+    if (opening.current === 'end') opening.current = 'done';
     if (pinned.current) toEnd(false);
   }, [conversation.messages.length, toEnd]);
+
+  /** The unread line is laid out (children report after the list): open there, unpinned. */
+  const onUnreadLayout = useCallback((event: LayoutChangeEvent) => {
+    if (opening.current !== 'unread') return;
+    opening.current = 'done';
+    pinned.current = false;
+    scrollRef.current?.scrollTo({ y: Math.max(0, listY.current + event.nativeEvent.layout.y - 8), animated: false });
+  }, []);
 
   const loadOlder = useCallback(() => {
     if (loadingOlder.current || conversation.reachedStart) return;
@@ -228,7 +230,7 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
       const fromBottom = contentSize.height - (contentOffset.y + layoutMeasurement.height);
       pinned.current = fromBottom < PINNED_SLACK;
       if (pinned.current) setPill(false);
-      if (placed.current && contentOffset.y < LOAD_OLDER_AT) loadOlder();
+      if (opening.current === 'done' && contentOffset.y < LOAD_OLDER_AT) loadOlder();
     },
     [loadOlder],
   );
@@ -239,9 +241,9 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
     pill,
     onScroll,
     onContentSizeChange,
-    onViewportLayout: () => pinned.current && placed.current && toEnd(false),
+    onViewportLayout: () => pinned.current && opening.current === 'done' && toEnd(false),
     onListLayout: (event: LayoutChangeEvent) => (listY.current = event.nativeEvent.layout.y),
-    onUnreadLayout: (event: LayoutChangeEvent) => (unreadY.current = event.nativeEvent.layout.y),
+    onUnreadLayout,
     /** The user sent something: show it, wherever they were. */
     pin: () => {
       pinned.current = true;

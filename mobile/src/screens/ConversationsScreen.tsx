@@ -28,6 +28,8 @@ export interface ConversationsScreenProps {
   readonly onStart: (target: string) => Promise<void>;
   readonly onLogout?: () => void;
   readonly onRetryLink?: () => void;
+  /** Show the link banner here (not when the chat beside the list shows it already). */
+  readonly showLink?: boolean;
   /** More header buttons (turning notifications on). */
   readonly actions?: ReactNode;
 }
@@ -69,7 +71,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
           </>
         }
       />
-      <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} />
+      {props.showLink === false ? null : <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} />}
       <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end', maxWidth: undefined }]}>
         <View style={{ flex: 1 }}>
           <Field
