@@ -7,7 +7,7 @@ import { Modal, Pressable, Text, View } from 'react-native';
 
 import type { Conversation } from '../state/chat';
 import { useTheme } from '../theme/ThemeContext';
-import { Field, FORM_WIDTH } from './ui';
+import { dialogName, Field, FORM_WIDTH } from './ui';
 
 export function switcherMatches(conversations: readonly Conversation[], query: string): Conversation[] {
   const wanted = query.trim().toLowerCase().replace(/^[@]/, '');
@@ -35,12 +35,10 @@ export function Switcher({ visible, conversations, onPick, onClose }: SwitcherPr
     onPick(conversation);
   };
   return (
-    <Modal visible={visible} transparent animationType="fade" onRequestClose={close}>
+    <Modal visible={visible} transparent animationType="fade" onRequestClose={close} {...dialogName('Switch conversation')}>
       <Pressable aria-label="Close the switcher" onPress={close} style={{ flex: 1, backgroundColor: '#00000066', alignItems: 'center', paddingTop: 80 }}>
         <Pressable
           testID="switcher"
-          role="dialog"
-          aria-label="Switch conversation"
           onPress={() => undefined}
           style={{ width: '92%', maxWidth: FORM_WIDTH, backgroundColor: colors.surface, borderRadius: 12, padding: 12, gap: 8 }}
         >

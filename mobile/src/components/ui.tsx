@@ -257,3 +257,11 @@ export function useStyles(): Styles {
   const { palette } = useTheme();
   return useMemo(() => makeStyles(palette), [palette]);
 }
+
+/**
+ * The accessible name of a Modal: react-native-web renders it as role=dialog and passes
+ * other props through, but React Native's Modal type does not list aria-label.
+ */
+export function dialogName(name: string): object {
+  return { 'aria-label': name };
+}

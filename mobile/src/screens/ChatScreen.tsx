@@ -24,7 +24,7 @@ import {
 import { LinkBanner } from '../components/LinkBanner';
 import { MessageBubble } from '../components/MessageBubble';
 import { firstUnreadKey, type TimelineRow, timelineRows } from '../components/timeline';
-import { Button, Header, IconButton, Notice, READABLE_WIDTH, SmallButton, useStyles } from '../components/ui';
+import { Button, dialogName, Header, IconButton, Notice, READABLE_WIDTH, SmallButton, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
 import { composeText } from '../state/compose';
 import type { ImagePick } from '../state/session';
@@ -163,7 +163,7 @@ export function ChatScreen(props: ChatScreenProps) {
       </View>
       {error ? <Notice tone="error" text={error} testID="chat-error" /> : null}
       <Composer onSend={send} onAttach={attach} onProblem={setError} />
-      <Modal visible={viewing !== null} transparent animationType="fade" onRequestClose={() => setViewing(null)}>
+      <Modal visible={viewing !== null} transparent animationType="fade" onRequestClose={() => setViewing(null)} {...dialogName('Image')}>
         <Pressable
           testID="image-viewer"
           aria-label="Close the image"
