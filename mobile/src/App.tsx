@@ -8,7 +8,7 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { AppState, SafeAreaView, StatusBar, useWindowDimensions, View } from 'react-native';
 
 import { Switcher } from './components/Switcher';
-import { IconButton, Notice } from './components/ui';
+import { Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
 import { defaultAddress } from './platform/defaultAddress';
 import { watchNetwork } from './platform/network';
@@ -185,9 +185,9 @@ function SignedIn({ session, state, user, onLogout }: { session: ChatSession; st
   const retryLink = () => session.retryNow();
   const bell =
     permission === 'default' ? (
-      <IconButton
-        icon="🔔"
-        label="Turn on notifications"
+      <SmallButton
+        label="Notify me"
+        accessibilityLabel="Turn on notifications"
         testID="notifications"
         onPress={() => void askNotificationPermission().then(setPermission)}
       />
