@@ -302,6 +302,7 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
   it('switches conversations with Ctrl-K and Alt-arrows; Esc closes the switcher', async () => {
     await page.keyboard.press('Control+k');
     await page.getByTestId('switcher').waitFor();
+    await page.locator('[role="dialog"][aria-label="Switch conversation"]').waitFor(); // once the Modal is active
     await expectAccessible(page);
     await screenshot(page, size, '7-switcher');
     await page.keyboard.press('Escape');
