@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from websockets.datastructures import Headers
 
@@ -86,3 +89,12 @@ def test_the_page_csp_hashes_inline_elements_only():
 def test_a_host_header_that_is_not_a_plain_host_is_not_echoed_into_the_policy():
     policy = security_headers("x; script-src *", None)["Content-Security-Policy"]
     assert "connect-src 'self';" in policy and "script-src *" not in policy
+
+
+def test_protocol_md_shows_the_policy_every_answer_carries() -> None:
+    """docs/PROTOCOL.md §1 prints the CSP; keep it the one the node sends."""
+    document = (Path(__file__).resolve().parents[3] / "docs" / "PROTOCOL.md").read_text()
+    block = re.search(r"```\s*\n\s*(default-src .*?)```", document, re.DOTALL)
+    assert block is not None
+    documented = " ".join(block.group(1).split())
+    assert documented == security_headers("HOST")["Content-Security-Policy"]
