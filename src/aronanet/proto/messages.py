@@ -36,9 +36,9 @@ VERSION: Final = "1.0"
 USER_PATTERN = r"\A[A-Za-z0-9_-]{1,32}\Z"
 CHANNEL_PATTERN = r"\A#[a-z0-9_-]{1,32}\Z"
 SHA256_PATTERN = r"\A[0-9a-f]{64}\Z"
-#: Identifiers a node stores, logs or shows (transfer ids, message ids, file names) hold no
-#: control character (C0, DEL, C1). Request ids are only echoed back as ``re``, so they stay
-#: any 1-64 characters, as the contract has them.
+#: Identifiers a node stores, logs or shows (transfer ids, message ids; file names are checked
+#: by the image layer) hold no control character (C0, DEL, C1). Request ids are only echoed
+#: back as ``re``, so they stay any 1-64 characters, as the contract has them.
 NO_CONTROL_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f]*\Z"
 
 UserName = Annotated[str, Meta(pattern=USER_PATTERN)]
@@ -55,7 +55,9 @@ HistoryLimit = Annotated[int, Meta(ge=1, le=HISTORY_LIMIT_MAX)]
 ChunkIndex = Annotated[int, Meta(ge=0)]
 ChunkTotal = Annotated[int, Meta(ge=1)]
 NonNegative = Annotated[int, Meta(ge=0)]
-FileName = Annotated[str, Meta(min_length=1, max_length=255, pattern=NO_CONTROL_PATTERN)]
+#: An upload's metadata (``dest``, ``name``) is checked by the node's image layer, so that a
+#: refusal names its ``transfer`` and fails the upload (§10), rather than here.
+FileName = Annotated[str, Meta(min_length=1, max_length=255)]
 DestType = Literal["channel", "user"]
 Version = Literal["1.0"]
 
@@ -146,10 +148,6 @@ class ImgChunk(_Base, frozen=True, tag="IMG_CHUNK"):
     sha256: Sha256Hex | UnsetType = UNSET
     content: str | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
-
-    def __post_init__(self) -> None:
-        if isinstance(self.dest_type, str) and isinstance(self.dest, str):
-            _check_dest(self.dest_type, self.dest)
 
 
 class ImgStatus(_Base, frozen=True, tag="IMG_STATUS"):

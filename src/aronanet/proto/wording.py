@@ -38,7 +38,7 @@ FIELD_RULES: Final[dict[str, str]] = {
     "start": "start is a whole number from 0",
     "size": "size is a whole number from 0",
     "data": "data is a base64 string",
-    "name": "a file name is 1-255 characters, without control characters",
+    "name": "a file name is 1-255 characters",
     "mime": "mime is a string such as image/png",
     "sha256": "sha256 is 64 lowercase hex digits",
     "image": "image is a SHA-256 of 64 lowercase hex digits",

@@ -29,6 +29,8 @@ from typing import Final
 
 from websockets.datastructures import Headers
 
+from aronanet.config import WS_PATH
+
 #: Static files answer these; everything else is 405.
 ALLOWED_METHODS: Final = ("GET", "HEAD")
 #: The ``/artp`` upgrade is a GET (RFC 6455 §4.1).
@@ -79,7 +81,7 @@ class HttpPolicy:
         for name in ("Host", "Origin"):
             if len(headers.get_all(name)) > 1:
                 return Refusal(400, "Bad Request", f"more than one {name} header")
-        upgrade = path == "/artp"
+        upgrade = path == WS_PATH
         allowed = UPGRADE_METHODS if upgrade else ALLOWED_METHODS
         if method not in allowed:
             verb = "opens" if upgrade else "serves"

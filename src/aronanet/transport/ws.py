@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import ssl
 from collections import deque
@@ -218,7 +219,7 @@ class _HttpOnlyConnection(ServerConnection):
         if not self._sniffed:
             self._sniffed = True
             if not http_policy.looks_like_http(data):
-                self.transport.write(_NOT_HTTP_ANSWER)
+                self.transport.write(_not_http_answer())
                 self.transport.close()
                 return
         super().data_received(data)
@@ -253,15 +254,13 @@ def _response(status: int, reason: str, body: bytes, content_type: str) -> Respo
     return Response(status, reason, headers, body)
 
 
+@functools.cache
 def _not_http_answer() -> bytes:
     """What a connection that does not speak HTTP gets before it is closed."""
     text = "this is a node's WebSocket port (ws://HOST:PORT/artp), not its TCP port"
     response = _plain(400, "Bad Request", text)
     response.headers.update(http_policy.security_headers(None))
     return response.serialize()
-
-
-_NOT_HTTP_ANSWER = _not_http_answer()
 
 
 def tls_context(cert: Path, key: Path | None) -> ssl.SSLContext:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
+import struct
+import zlib
 
 from aronanet.config import HISTORY_LIMIT_MAX
 from aronanet.errors import ErrorCode
-from aronanet.proto.messages import Error, History, ListChannels, Ok
+from aronanet.proto.messages import Error, History, Join, ListChannels, Ok
 
 #: Every control character (Unicode category Cc): C0, DEL and C1.
 CONTROL_CHARACTERS = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
@@ -84,3 +88,37 @@ async def test_hello_advertises_a_max_history_a_client_may_ask_for(node, connect
     over = {"type": "HISTORY", "dest_type": "user", "dest": "historian", "limit": advertised + 1}
     refused = await _raw_reply(client, over)
     assert isinstance(refused, Error) and refused.code == ErrorCode.INVALID
+
+
+def _tiny_png() -> bytes:
+    """A valid 1x1 PNG, so that an upload fails only for the reason a test gives it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
+
+
+async def test_an_upload_with_a_control_character_in_dest_or_name_fails_naming_its_transfer(
+    node, connect
+):
+    """§10: the image layer refuses it before any byte is stored, with ``transfer``."""
+    client = await connect(node)
+    await client.login("uploader")
+    await client.ok(Join(channel="#pics"))
+    image = _tiny_png()
+    chunk = {"type": "IMG_CHUNK", "index": 0, "total": 1, "mime": "image/png", "name": "a.png"}
+    chunk |= {"data": base64.b64encode(image).decode(), "size": len(image)}
+    chunk |= {"sha256": hashlib.sha256(image).hexdigest(), "dest_type": "channel", "dest": "#pics"}
+    assert isinstance(await _raw_reply(client, {**chunk, "transfer": "clean"}), Ok)
+    for number, bad in enumerate(
+        [{"dest": "#pics\n"}, {"dest_type": "user", "dest": "uploader\t"}, {"name": "a\x1b[2J.png"}]
+    ):
+        reply = await _raw_reply(client, {**chunk, **bad, "transfer": f"t{number}"})
+        assert isinstance(reply, Error), bad
+        assert reply.code in (ErrorCode.INVALID, ErrorCode.IMAGE_INVALID), (bad, reply)
+        assert reply.transfer == f"t{number}", (bad, reply)
