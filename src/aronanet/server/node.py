@@ -175,7 +175,11 @@ class Node:
                 web_root=settings.web_dir,
                 hosts=(settings.host, *_machine_names(), *settings.ws_hosts),
             )
-            tls = None if settings.tls_cert is None else tls_context(settings.tls_cert, settings.tls_key)
+            tls = (
+                None
+                if settings.tls_cert is None
+                else tls_context(settings.tls_cert, settings.tls_key)
+            )
             ws = await endpoint.serve(settings.host, settings.ws_port, tls)
             self._servers.append(ws)  # type: ignore[arg-type]  # same close/wait_closed
             self.ws_port = next(iter(ws.sockets)).getsockname()[1]

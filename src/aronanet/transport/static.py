@@ -110,7 +110,11 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     for item in (accept_encoding or "").split(","):
         name, _, params = item.strip().partition(";")
         if name.strip().lower() in ("gzip", "*"):
-            q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+            q = (
+                params.strip().removeprefix("q=").strip()
+                if params.strip().startswith("q=")
+                else "1"
+            )
             try:
                 return float(q) > 0
             except ValueError:

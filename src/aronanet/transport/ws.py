@@ -200,7 +200,9 @@ class WebSocketEndpoint:
         _cache_headers(response, found)
         if found.content_type.startswith("text/html"):  # its CSP allows its inline elements
             hosts = request.headers.get_all("Host")
-            response.headers.update(http_policy.security_headers(hosts[0] if hosts else None, found.body))
+            response.headers.update(
+                http_policy.security_headers(hosts[0] if hosts else None, found.body)
+            )
         head = request.method == "HEAD" or response.status_code == 304
         return dataclasses.replace(response, body=b"") if head else response
 

@@ -65,7 +65,9 @@ async def test_the_precompressed_gzip_goes_to_a_browser_that_accepts_it(built_no
     assert gzip.decompress(body) == BUNDLE
 
 
-@pytest.mark.parametrize("accept", ["", "Accept-Encoding: identity\r\n", "Accept-Encoding: gzip;q=0\r\n"])
+@pytest.mark.parametrize(
+    "accept", ["", "Accept-Encoding: identity\r\n", "Accept-Encoding: gzip;q=0\r\n"]
+)
 async def test_a_client_that_refuses_gzip_gets_the_plain_file(built_node, accept):
     port = built_node.ws_port
     status, headers, body = await _http(port, _get(port, HASHED, extra=accept))
