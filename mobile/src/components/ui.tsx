@@ -60,18 +60,18 @@ export interface ButtonProps {
   readonly accessibilityLabel?: string;
 }
 
+/** What every pressable control shares: the button role, its name, its disabled state. */
+function pressableProps(props: { label?: string; testID?: string; disabled?: boolean; onPress: () => void }) {
+  return { role: 'button' as const, 'aria-label': props.label, testID: props.testID, disabled: props.disabled, 'aria-disabled': props.disabled, onPress: props.onPress };
+}
+
 export function Button(props: ButtonProps) {
   const styles = useStyles();
   const quiet = props.kind === 'quiet';
   const danger = props.kind === 'danger';
   return (
     <Pressable
-      role="button"
-      aria-label={props.accessibilityLabel}
-      testID={props.testID}
-      disabled={props.disabled}
-      aria-disabled={props.disabled}
-      onPress={props.onPress}
+      {...pressableProps({ ...props, label: props.accessibilityLabel })}
       style={[styles.button, quiet && styles.quietButton, danger && styles.dangerButton, props.disabled && styles.disabled]}
     >
       <Text style={[styles.buttonText, (quiet || danger) && styles.quietText, danger && styles.dangerText]}>{props.label}</Text>
@@ -83,7 +83,7 @@ export function Button(props: ButtonProps) {
 export function SmallButton(props: Omit<ButtonProps, 'kind'>) {
   const styles = useStyles();
   return (
-    <Pressable role="button" aria-label={props.accessibilityLabel} testID={props.testID} disabled={props.disabled} onPress={props.onPress} style={styles.smallButton}>
+    <Pressable {...pressableProps({ ...props, label: props.accessibilityLabel })} style={styles.smallButton}>
       <Text style={styles.quietText}>{props.label}</Text>
     </Pressable>
   );
@@ -106,12 +106,7 @@ export function IconButton(props: IconButtonProps) {
   const styles = useStyles();
   return (
     <Pressable
-      role="button"
-      aria-label={props.label}
-      testID={props.testID}
-      disabled={props.disabled}
-      aria-disabled={props.disabled}
-      onPress={props.onPress}
+      {...pressableProps(props)}
       {...(Platform.OS === 'web' ? { title: props.label } : {})}
       style={[styles.iconButton, props.filled && styles.iconButtonFilled, props.disabled && styles.disabled]}
     >
