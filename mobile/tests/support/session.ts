@@ -5,7 +5,7 @@
  */
 import { generateKeyPair } from '../../src/protocol/noise';
 import { Backoff } from '../../src/state/backoff';
-import { type ChatMessage, type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
+import { type ChatAction, type ChatMessage, type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
 import { KnownNodes } from '../../src/state/knownNodes';
 import { ChatSession } from '../../src/state/session';
 import type { Transport } from '../../src/transport/transport';
@@ -50,16 +50,21 @@ export interface SessionHarness {
   messages(key: string): readonly ChatMessage[];
   /** Only the messages of a conversation: its lines without the join, part and topic lines. */
   said(key: string): readonly ChatMessage[];
+  /** Connect and, on first use, accept the node's key as the user does (§11: pinned on accept). */
+  connectAndTrust(address: string): Promise<void>;
+  /** Dispatch as the app would (a conversation the UI opened before its user vanished). */
+  dispatch(action: ChatAction): void;
 }
 
 export function sessionHarness(options: { reconnectDelaysMs: readonly number[]; catchUpPage?: number }): SessionHarness {
   let state = initialChatState;
   let current: CuttableTransport | null = null;
+  const knownNodes = new KnownNodes(memoryStore());
   const session = new ChatSession({
     aead: nodeAead,
     random: randomBytes,
     deviceKey: generateKeyPair(randomBytes),
-    knownNodes: new KnownNodes(memoryStore()),
+    knownNodes,
     openTransport: async (address) => {
       current = new CuttableTransport(await openWebSocket(artpUrl(address), NodeWebSocket));
       return current;
@@ -81,6 +86,13 @@ export function sessionHarness(options: { reconnectDelaysMs: readonly number[]; 
     },
     messages: (key) => state.conversations[key]?.messages ?? [],
     said: (key) => (state.conversations[key]?.messages ?? []).filter((m) => !m.system),
+    dispatch: (action) => {
+      state = chatReducer(state, action);
+    },
+    connectAndTrust: async (address) => {
+      const result = await session.connect(address);
+      if (result.pin === 'first-use') await knownNodes.accept(address, result.fingerprint);
+    },
   };
 }
 
