@@ -187,7 +187,6 @@ function SignedIn({ session, state, user, onLogout }: { session: ChatSession; st
     permission === 'default' ? (
       <SmallButton
         label="Notify me"
-        accessibilityLabel="Turn on notifications"
         testID="notifications"
         onPress={() => void askNotificationPermission().then(setPermission)}
       />

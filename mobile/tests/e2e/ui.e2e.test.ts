@@ -270,6 +270,10 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     await page.getByTestId(`conversation-${channel}`).waitFor();
   });
 
+  it('ran every step above under the node\'s Content-Security-Policy without a violation', () => {
+    expect(browser.cspViolations).toEqual([]);
+  });
+
   if (!wide) return;
 
   it('raises a notification for a DM and a mention while the tab is hidden, after the user asked', async () => {
@@ -327,5 +331,6 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     await page.getByTestId('connect').waitFor();
     await screenshot(page, size, '8-offline-shell');
     await node.resume();
+    expect(browser.cspViolations).toEqual([]); // the service worker and manifest included
   });
 });

@@ -21,6 +21,8 @@ export interface Browser {
   readonly context: BrowserContext;
   readonly page: Page;
   readonly profile: string;
+  /** Content-Security-Policy violations the page reported, every visit. */
+  readonly cspViolations: string[];
 }
 
 /** A fresh profile; the network is closed here, so nothing may phone home. */
@@ -36,7 +38,11 @@ export async function launchBrowser(size: ViewportName): Promise<Browser> {
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(10_000);
-  return { context, page, profile };
+  const cspViolations: string[] = [];
+  await page.exposeFunction('reportCspViolation', (text: string) => cspViolations.push(text));
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (event) =>
+    window.reportCspViolation(event.violatedDirective + ' blocked ' + event.blockedURI))`);
+  return { context, page, profile, cspViolations };
 }
 
 export async function closeBrowser(browser: Browser | undefined): Promise<void> {
