@@ -26,7 +26,7 @@ export interface Browser {
 }
 
 /** A fresh profile; the network is closed here, so nothing may phone home. */
-export async function launchBrowser(size: ViewportName): Promise<Browser> {
+export async function launchBrowser(size: ViewportName, options: { ignoreHTTPSErrors?: boolean } = {}): Promise<Browser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -35,6 +35,7 @@ export async function launchBrowser(size: ViewportName): Promise<Browser> {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
     ...VIEWPORTS[size],
+    ...options,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(10_000);
