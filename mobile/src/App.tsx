@@ -94,6 +94,9 @@ function ChatApp() {
   const previous = useRef(state);
   stateRef.current = state;
   const { session, startupError } = useSession(dispatch, stateRef);
+  // Plain HTTP from another machine: say so above everything (the browser also withholds
+  // WebCrypto there, so the app cannot even start).
+  const [insecurePage] = useState(pageIsInsecure);
   const [node, setNode] = useState<{ result: ConnectResult; address: string } | null>(null);
 
   useEffect(() => {
@@ -104,7 +107,8 @@ function ChatApp() {
   return (
     <SafeAreaView style={{ flex: 1, backgroundColor: palette.background }}>
       <StatusBar barStyle={scheme === 'dark' ? 'light-content' : 'dark-content'} />
-      {startupError ? <Notice tone="error" text={startupError} testID="startup-error" /> : null}
+      {insecurePage ? <Notice tone="error" text={voice.insecurePage} testID="insecure-page" /> : null}
+      {startupError && !insecurePage ? <Notice tone="error" text={startupError} testID="startup-error" /> : null}
       {session ? <Screens session={session} state={state} node={node} setNode={setNode} /> : null}
     </SafeAreaView>
   );
@@ -122,7 +126,6 @@ function Screens({ session, state, node, setNode }: ScreensProps) {
     return (
       <ConnectScreen
         initialAddress={defaultAddress()}
-        insecurePage={pageIsInsecure()}
         onConnect={(address) => session.connect(address)}
         onTrustNewKey={(address, fingerprint) => knownNodes.accept(address, fingerprint)}
         onRefuse={() => session.disconnect()}

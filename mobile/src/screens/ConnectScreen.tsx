@@ -19,8 +19,6 @@ export interface ConnectScreenProps {
   /** The user refused a first-use key: drop the connection. */
   readonly onRefuse?: () => void;
   readonly onConnected: (result: ConnectResult, address: string) => void;
-  /** The page came over plain HTTP from another machine: its code could have been replaced. */
-  readonly insecurePage?: boolean;
 }
 
 export function ConnectScreen(props: ConnectScreenProps) {
@@ -72,7 +70,6 @@ export function ConnectScreen(props: ConnectScreenProps) {
     <View style={styles.screen}>
       <Header title="AronaNET" subtitle={voice.welcome} />
       <View style={styles.body}>
-        {props.insecurePage ? <Notice tone="warning" testID="insecure-page" text={voice.insecurePage} /> : null}
         <Field
           label="Node address"
           testID="address"

@@ -50,11 +50,6 @@ describe('ConnectScreen', () => {
     expect(trusted).toEqual([]);
   });
 
-  it('warns when the page itself came over plain HTTP from another machine', () => {
-    render(<ConnectScreen initialAddress="" insecurePage onConnect={async () => node} onTrustNewKey={async () => undefined} onConnected={() => undefined} />);
-    expect(screen.getByTestId('insecure-page')).toHaveTextContent(/plain HTTP/);
-  });
-
   it('warns loudly about a changed key and reconnects only after the user trusts it', async () => {
     const trusted: string[] = [];
     let attempts = 0;

@@ -255,7 +255,7 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     await page.getByTestId('leave').click();
     await page.getByTestId('confirm-leave-yes').click();
     await page.getByTestId(`conversation-${channel}`).waitFor(); // the list, on a phone too
-    expect(await page.getByTestId(`conversation-${quiet}`).count()).toBe(0);
+    await page.getByTestId(`conversation-${quiet}`).waitFor({ state: 'detached' });
     const ok = await kei.request({ type: 'JOIN', channel: quiet });
     expect(ok.members).not.toContain(user);
   });
