@@ -19,6 +19,8 @@ export interface MessageBubbleProps {
   readonly mine: boolean;
   /** The first message of a run from one sender: show the name, leave a gap above. */
   readonly firstOfGroup?: boolean;
+  /** The last of the run: show the time (once per group). */
+  readonly lastOfGroup?: boolean;
   readonly loadImage: (image: string) => Promise<string>;
   readonly onRetry: () => void;
   readonly onViewImage: (uri: string) => void;
@@ -43,7 +45,7 @@ export function progressLabel(progress: number): string {
   return `${Math.round(progress * 100)}% received by the node`;
 }
 
-export function MessageBubble({ message, mine, firstOfGroup = true, loadImage, onRetry, onViewImage }: MessageBubbleProps) {
+export function MessageBubble({ message, mine, firstOfGroup = true, lastOfGroup = true, loadImage, onRetry, onViewImage }: MessageBubbleProps) {
   const { palette: colors } = useTheme();
   if (message.system) return <SystemLine message={message} />;
   const action = actionLineText(message);
@@ -87,12 +89,16 @@ export function MessageBubble({ message, mine, firstOfGroup = true, loadImage, o
           </Text>
         </View>
       ) : null}
-      <View style={{ flexDirection: 'row', justifyContent: 'flex-end', alignItems: 'center', gap: 4, marginTop: 2 }}>
-        <Text testID="message-time" style={{ color: colors.muted, fontSize: 11 }}>
-          {timeLabel(message.timestamp)}
-        </Text>
-        {mine ? <Tick message={message} onRetry={onRetry} /> : null}
-      </View>
+      {lastOfGroup || mine ? (
+        <View style={{ flexDirection: 'row', justifyContent: 'flex-end', alignItems: 'center', gap: 4, marginTop: 2 }}>
+          {lastOfGroup ? (
+            <Text testID="message-time" style={{ color: colors.muted, fontSize: 11 }}>
+              {timeLabel(message.timestamp)}
+            </Text>
+          ) : null}
+          {mine ? <Tick message={message} onRetry={onRetry} /> : null}
+        </View>
+      ) : null}
     </View>
   );
 }

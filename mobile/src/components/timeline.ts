@@ -11,7 +11,14 @@ export const GROUP_GAP_SECONDS = 5 * 60;
 export type TimelineRow =
   | { readonly kind: 'day'; readonly key: string; readonly label: string }
   | { readonly kind: 'unread'; readonly key: string }
-  | { readonly kind: 'message'; readonly key: string; readonly message: ChatMessage; readonly firstOfGroup: boolean };
+  | {
+      readonly kind: 'message';
+      readonly key: string;
+      readonly message: ChatMessage;
+      readonly firstOfGroup: boolean;
+      /** The last of its group: the time shows here, once for the group. */
+      readonly lastOfGroup: boolean;
+    };
 
 /** Local calendar day of a Unix time, as a comparable key. */
 function dayKey(timestamp: number): string {
@@ -58,10 +65,14 @@ export function timelineRows(messages: readonly ChatMessage[], unreadFrom: strin
       !message.system &&
       previous.from.toLowerCase() === message.from.toLowerCase() &&
       message.timestamp - previous.timestamp <= GROUP_GAP_SECONDS;
-    rows.push({ kind: 'message', key: message.key, message, firstOfGroup: !sameSender });
+    rows.push({ kind: 'message', key: message.key, message, firstOfGroup: !sameSender, lastOfGroup: true });
     previous = message;
   }
-  return rows;
+  return rows.map((row, at) => {
+    const next = rows[at + 1];
+    const continued = row.kind === 'message' && next?.kind === 'message' && !next.firstOfGroup;
+    return continued ? { ...row, lastOfGroup: false } : row;
+  });
 }
 
 /** The key of the first of the last `unread` messages from others, where the "unread" line goes. */

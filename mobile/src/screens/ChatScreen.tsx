@@ -291,6 +291,7 @@ function TimelineItem({ row, props, onViewImage, onUnreadLayout }: TimelineItemP
         message={message}
         mine={message.from.toLowerCase() === props.me.toLowerCase()}
         firstOfGroup={row.firstOfGroup}
+        lastOfGroup={row.lastOfGroup}
         loadImage={props.loadImage}
         onRetry={() => props.onRetry(message.key)}
         onViewImage={onViewImage}

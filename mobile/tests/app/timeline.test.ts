@@ -21,9 +21,9 @@ describe('timelineRows', () => {
       null,
       NOW,
     );
-    expect(rows.map((r) => (r.kind === 'message' ? `${r.key}${r.firstOfGroup ? '*' : ''}` : r.kind === 'day' ? r.label : r.kind))).toEqual([
-      'Yesterday', 'a*', 'b', 'c*', 'Today', 'd*', 'e*', 'f*',
-    ]);
+    const shown = (r: (typeof rows)[number]) =>
+      r.kind === 'message' ? `${r.firstOfGroup ? '[' : ''}${r.key}${r.lastOfGroup ? ']' : ''}` : r.kind === 'day' ? r.label : r.kind;
+    expect(rows.map(shown)).toEqual(['Yesterday', '[a', 'b]', '[c]', 'Today', '[d]', '[e]', '[f]']);
   });
 
   it('puts the unread line before the first unread message and starts a group there', () => {
