@@ -14,13 +14,12 @@ from aronanet.proto.codec import encode
 from aronanet.proto.messages import Conversations, Join, MarkRead, MsgEvent, Part, ReadEvent
 from support.real_node import RealNode
 
-from .sync_support import (  # noqa: F401
+from .sync_support import (
     all_conversations,
     by_dest,
     fresh_user,
     running_node,
     say,
-    session,
 )
 
 PAGE = 5

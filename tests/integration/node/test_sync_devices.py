@@ -21,7 +21,7 @@ from aronanet.proto.messages import (
 from support.real_node import FAST_TEST_CONFIG, RealNode
 
 from .driver import PASSWORD
-from .sync_support import auth, fresh_user, running_node, say, session  # noqa: F401
+from .sync_support import auth, fresh_user, running_node, say
 
 MAX_DEVICES = 4
 NEW_PASSWORD = "a brand new passphrase"

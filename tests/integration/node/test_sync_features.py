@@ -19,7 +19,7 @@ from aronanet.proto.messages import (
 from support.real_node import RealNode
 
 from .driver import PASSWORD, TestClient
-from .sync_support import auth, fresh_user, running_node, say, session  # noqa: F401
+from .sync_support import auth, fresh_user, running_node, say
 
 
 @pytest.fixture(scope="module")

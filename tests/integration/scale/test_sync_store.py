@@ -14,6 +14,7 @@ import pytest
 from aronanet.server.store import postgres, schema
 from aronanet.server.store.base import (
     UNREAD_CAP,
+    ChannelRow,
     ConversationQuery,
     DeviceSighting,
     NewMessage,
@@ -25,7 +26,6 @@ from aronanet.server.store.postgres import PostgresStore
 from aronanet.server.store.sqlite import SqliteStore
 
 from .services import fresh_schema
-from .test_store_contract import make_store, store  # noqa: F401  (fixtures)
 
 
 def dm(sender: str, recipient: str, content: str, **extra: object) -> NewMessage:
@@ -60,8 +60,6 @@ async def test_concurrent_appends_of_one_cid_store_one_message(store: Store) -> 
 
 async def test_conversations_list_channels_and_dm_peers_with_counts(store: Store) -> None:
     await users(store, "Ann", "Bob", "Cy")
-    from aronanet.server.store.base import ChannelRow
-
     await store.join_channel(ChannelRow("#b", "", 1), "Ann")
     await store.join_channel(ChannelRow("#a", "", 1), "Ann")
     m1 = await store.append_message(said("#a", "Bob", "hi @ann", mentioned=("ann",)))
@@ -91,7 +89,7 @@ async def test_conversations_list_channels_and_dm_peers_with_counts(store: Store
     assert [(r.dest_type, r.dest) for r in bob] == [("user", "Ann")]
 
 
-async def test_unread_counts_stop_at_the_cap(make_store) -> None:  # noqa: F811
+async def test_unread_counts_stop_at_the_cap(make_store) -> None:
     opened = make_store()
     await opened.open()
     try:
