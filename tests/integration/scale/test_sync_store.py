@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from aronanet.server.store import postgres, schema
+from aronanet.server.store import postgres_schema, schema
 from aronanet.server.store.base import (
     UNREAD_CAP,
     ChannelRow,
@@ -169,7 +169,7 @@ async def test_a_postgres_database_of_the_previous_version_opens_and_keeps_its_d
 ) -> None:
     with fresh_schema() as url:
         with monkeypatch.context() as old_version:
-            old_version.delitem(postgres.MIGRATIONS, "sync")
+            old_version.delitem(postgres_schema.MIGRATIONS, "sync")
             old = PostgresStore(url)
             await old.open()
             await old.close()

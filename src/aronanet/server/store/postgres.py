@@ -55,6 +55,7 @@ from aronanet.server.store.base import (
     history_statement,
     user_key,
 )
+from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[Any]
@@ -69,92 +70,7 @@ MAX_BATCH = 512
 READERS = 2
 #: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
 WRITE_LOCK = 0x41524F4E4101
-MIGRATION_LOCK = 0x41524F4E4102
 RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
-
-MIGRATIONS: dict[str, tuple[str, ...]] = {
-    "core": (
-        """
-        CREATE TABLE users (
-            name_key      TEXT PRIMARY KEY,
-            name          TEXT NOT NULL,
-            password_hash TEXT NOT NULL,
-            created       BIGINT NOT NULL
-        );
-        CREATE TABLE channels (
-            name    TEXT PRIMARY KEY,
-            topic   TEXT NOT NULL DEFAULT '',
-            created BIGINT NOT NULL
-        );
-        CREATE TABLE memberships (
-            channel  TEXT NOT NULL REFERENCES channels(name),
-            user_key TEXT NOT NULL REFERENCES users(name_key),
-            PRIMARY KEY (channel, user_key)
-        );
-        CREATE INDEX memberships_by_user ON memberships (user_key);
-        CREATE TABLE messages (
-            id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            conversation TEXT NOT NULL,
-            sender       TEXT NOT NULL,
-            dest_type    TEXT NOT NULL,
-            dest         TEXT NOT NULL,
-            content      TEXT NOT NULL,
-            timestamp    BIGINT NOT NULL,
-            attachment   TEXT
-        );
-        CREATE INDEX messages_by_conversation ON messages (conversation, id);
-        """,
-    ),
-    "images": (
-        """
-        CREATE INDEX messages_by_image ON messages (((attachment::jsonb) ->> 'image'))
-            WHERE attachment IS NOT NULL;
-        CREATE INDEX messages_images_by_sender ON messages (sender)
-            WHERE attachment IS NOT NULL;
-        """,
-    ),
-    # ArTP/1.1 sync (§14.3-14.6), as in SQLite's schema.SYNC_MIGRATIONS.
-    "sync": (
-        """
-        ALTER TABLE messages ADD COLUMN cid TEXT;
-        CREATE UNIQUE INDEX messages_by_cid ON messages (sender, cid) WHERE cid IS NOT NULL;
-        CREATE TABLE devices (
-            user_key   TEXT NOT NULL REFERENCES users(name_key),
-            device     TEXT NOT NULL,
-            name       TEXT NOT NULL,
-            first_seen BIGINT NOT NULL,
-            last_seen  BIGINT NOT NULL,
-            address    TEXT NOT NULL,
-            PRIMARY KEY (user_key, device)
-        );
-        CREATE TABLE dm_peers (
-            user_key     TEXT NOT NULL,
-            peer_key     TEXT NOT NULL,
-            peer         TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            PRIMARY KEY (user_key, peer_key)
-        );
-        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
-            SELECT lower(sender), lower(dest), dest, conversation FROM messages
-            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
-        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
-            SELECT lower(dest), lower(sender), sender, conversation FROM messages
-            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
-        CREATE TABLE mentions (
-            user_key     TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            message_id   BIGINT NOT NULL,
-            PRIMARY KEY (user_key, conversation, message_id)
-        );
-        CREATE TABLE read_markers (
-            user_key     TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            message_id   BIGINT NOT NULL,
-            PRIMARY KEY (user_key, conversation)
-        );
-        """,
-    ),
-}
 
 #: The attachment is stored as the exact JSON text it was given (a ``jsonb`` column would
 #: reformat it); queries read it through ``::jsonb``.
@@ -198,35 +114,6 @@ async def connect(dsn: str) -> Connection:
         raise BackendUnavailableError(
             f"cannot connect to PostgreSQL at {describe(dsn)}: {reason}"
         ) from None
-
-
-async def migrate(conn: Connection) -> dict[str, int]:
-    """Run every migration not yet applied, each in its own transaction; return versions."""
-    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
-    try:
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
-        versions: dict[str, int] = {}
-        for component, scripts in MIGRATIONS.items():
-            cursor = await conn.execute(
-                "SELECT version FROM schema_migrations WHERE component = %s", (component,)
-            )
-            row = await cursor.fetchone()
-            current = row[0] if row else 0
-            for number, script in enumerate(scripts[current:], start=current + 1):
-                async with conn.transaction():
-                    await conn.execute(script)  # several statements: allowed without parameters
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (component, version) VALUES (%s, %s) "
-                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                        (component, number),
-                    )
-            versions[component] = len(scripts)
-        return versions
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 class GroupCommitWriter:
