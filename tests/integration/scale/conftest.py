@@ -11,6 +11,7 @@ from aronanet.server.store.base import Store
 from aronanet.server.store.postgres import PostgresStore
 from aronanet.server.store.sqlite import SqliteStore
 
+from .cluster import ClusterNode, start_cluster
 from .services import fresh_schema, redis_client, unique_prefix
 
 
@@ -47,3 +48,12 @@ async def store(make_store: StoreFactory) -> AsyncIterator[Store]:
     await opened.open()
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_url: str, redis_prefix: str) -> Iterator[list[ClusterNode]]:
+    """Two node processes of one community (shared PostgreSQL schema and Redis prefix)."""
+    nodes = start_cluster(tmp_path, postgres_url, redis_prefix)
+    yield nodes
+    for node in nodes:
+        node.stop()

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -24,15 +23,7 @@ from aronanet.proto.messages import (
     ReadEvent,
 )
 
-from .cluster import ClusterNode, start_cluster
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str, redis_prefix: str) -> Iterator[list[ClusterNode]]:
-    nodes = start_cluster(tmp_path, postgres_url, redis_prefix)
-    yield nodes
-    for node in nodes:
-        node.stop()
+from .cluster import ClusterNode
 
 
 @pytest.fixture

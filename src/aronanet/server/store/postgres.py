@@ -387,33 +387,33 @@ class PostgresStore(Store):
 
     async def set_password_hash(self, user: str, password_hash: str) -> None:
         row = sql.device_key(user, None, password_hash=password_hash)
-        await self._changed(_SET_PASSWORD_HASH, row)
+        await self._changed(_pg.SET_PASSWORD_HASH, row)
 
     async def record_device(self, sighting: DeviceSighting, max_devices: int) -> None:
         row = sql.sighting_row(sighting, max_devices)
 
         async def upsert(conn: Connection) -> None:
-            await conn.execute(_UPSERT_DEVICE, row)
-            await conn.execute(_EVICT_DEVICES, row)
+            await conn.execute(_pg.UPSERT_DEVICE, row)
+            await conn.execute(_pg.EVICT_DEVICES, row)
 
         await self._write(upsert)
 
     async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
         row = sql.device_key(user, device, seen=seen, address=address)
-        return await self._changed(_SIGN_IN_DEVICE, row)
+        return await self._changed(_pg.SIGN_IN_DEVICE, row)
 
     async def devices_of(self, user: str) -> list[DeviceRow]:
-        rows = await self._readers.fetchall(_SELECT_DEVICES, sql.device_key(user, None))
+        rows = await self._readers.fetchall(_pg.SELECT_DEVICES, sql.device_key(user, None))
         return [DeviceRow(*fields) for fields in rows]
 
     async def rename_device(self, user: str, device: str, name: str) -> bool:
-        return await self._changed(_RENAME_DEVICE, sql.device_key(user, device, name=name))
+        return await self._changed(_pg.RENAME_DEVICE, sql.device_key(user, device, name=name))
 
     async def revoke_device(self, user: str, device: str) -> bool:
-        return await self._changed(_REVOKE_DEVICE, sql.device_key(user, device))
+        return await self._changed(_pg.REVOKE_DEVICE, sql.device_key(user, device))
 
     async def revoke_devices_except(self, user: str, device: str | None) -> None:
-        await self._changed(_REVOKE_OTHER_DEVICES, sql.device_key(user, device))
+        await self._changed(_pg.REVOKE_OTHER_DEVICES, sql.device_key(user, device))
 
     async def conversations(self, query: ConversationQuery) -> list[ConversationRow]:
         rows = await self._readers.fetchall(_CONVERSATIONS, conversations_parameters(query))
@@ -423,8 +423,8 @@ class PostgresStore(Store):
         row = sql.marker_key(user, conversation, up_to)
 
         async def upsert(conn: Connection) -> tuple[int, bool]:
-            moved = (await conn.execute(_MARK_READ, row)).rowcount > 0
-            cursor = await conn.execute(_SELECT_READ_MARKER, row)
+            moved = (await conn.execute(_pg.MARK_READ, row)).rowcount > 0
+            cursor = await conn.execute(_pg.SELECT_READ_MARKER, row)
             marker = await cursor.fetchone()
             assert marker is not None
             return int(marker[0]), moved
@@ -451,26 +451,14 @@ class PostgresStore(Store):
 
 
 _CONVERSATIONS = conversations_statement(lambda name: f"%({name})s", ' COLLATE "C"')
-_SELECT_BY_CID = sql.for_postgres(sql.SELECT_BY_CID)
-_INSERT_MENTION = sql.for_postgres(sql.INSERT_MENTION)
-_INSERT_DM_PEER = sql.for_postgres(sql.INSERT_DM_PEER)
-_UPSERT_DEVICE = sql.for_postgres(sql.UPSERT_DEVICE)
-_EVICT_DEVICES = sql.for_postgres(sql.EVICT_DEVICES)
-_SIGN_IN_DEVICE = sql.for_postgres(sql.SIGN_IN_DEVICE)
-_SELECT_DEVICES = sql.for_postgres(sql.SELECT_DEVICES)
-_RENAME_DEVICE = sql.for_postgres(sql.RENAME_DEVICE)
-_REVOKE_DEVICE = sql.for_postgres(sql.REVOKE_DEVICE)
-_REVOKE_OTHER_DEVICES = sql.for_postgres(sql.REVOKE_OTHER_DEVICES)
-_SET_PASSWORD_HASH = sql.for_postgres(sql.SET_PASSWORD_HASH)
-_MARK_READ = sql.for_postgres(sql.MARK_READ)
-_SELECT_READ_MARKER = sql.for_postgres(sql.SELECT_READ_MARKER)
+_pg = sql.PostgresStatements()
 
 
 async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
     """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
     then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
     if message.cid is not None:
-        known = await (await conn.execute(_SELECT_BY_CID, sql.cid_key(message))).fetchone()
+        known = await (await conn.execute(_pg.SELECT_BY_CID, sql.cid_key(message))).fetchone()
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
     cursor = await conn.execute(
@@ -482,8 +470,8 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
     assert row is not None
     async with conn.cursor() as extra:
         for statement, rows in (
-            (_INSERT_MENTION, sql.mention_rows(message, row[0])),
-            (_INSERT_DM_PEER, sql.dm_peer_rows(message)),
+            (_pg.INSERT_MENTION, sql.mention_rows(message, row[0])),
+            (_pg.INSERT_DM_PEER, sql.dm_peer_rows(message)),
         ):
             if rows:
                 await extra.executemany(statement, rows)

@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 
+from aronanet.server.store.sync_sql import sync_migration
+
 Connection = psycopg.AsyncConnection[Any]
 
 #: Advisory lock key ("ARONA" + 2), shared by every node on the database.
@@ -57,47 +59,8 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
             WHERE attachment IS NOT NULL;
         """,
     ),
-    # ArTP/1.1 sync (§14.3-14.6), as in SQLite's schema.SYNC_MIGRATIONS.
-    "sync": (
-        """
-        ALTER TABLE messages ADD COLUMN cid TEXT;
-        CREATE UNIQUE INDEX messages_by_cid ON messages (sender, cid) WHERE cid IS NOT NULL;
-        CREATE TABLE devices (
-            user_key   TEXT NOT NULL REFERENCES users(name_key),
-            device     TEXT NOT NULL,
-            name       TEXT NOT NULL,
-            first_seen BIGINT NOT NULL,
-            last_seen  BIGINT NOT NULL,
-            address    TEXT NOT NULL,
-            PRIMARY KEY (user_key, device)
-        );
-        CREATE TABLE dm_peers (
-            user_key     TEXT NOT NULL,
-            peer_key     TEXT NOT NULL,
-            peer         TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            PRIMARY KEY (user_key, peer_key)
-        );
-        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
-            SELECT lower(sender), lower(dest), dest, conversation FROM messages
-            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
-        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
-            SELECT lower(dest), lower(sender), sender, conversation FROM messages
-            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
-        CREATE TABLE mentions (
-            user_key     TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            message_id   BIGINT NOT NULL,
-            PRIMARY KEY (user_key, conversation, message_id)
-        );
-        CREATE TABLE read_markers (
-            user_key     TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            message_id   BIGINT NOT NULL,
-            PRIMARY KEY (user_key, conversation)
-        );
-        """,
-    ),
+    # ArTP/1.1 sync (§14.3-14.6): the same script as SQLite's.
+    "sync": (sync_migration(),),
 }
 
 
