@@ -43,6 +43,12 @@ parallelism = 1
 [login_throttle]
 burst = 1000000
 refill_per_second = 1000000.0
+address_burst = 1000000
+address_refill_per_second = 1000000.0
+account_burst = 1000000
+account_refill_per_second = 1000000.0
+register_burst = 1000000
+register_refill_per_second = 1000000.0
 """
 
 #: A value of a TOML table this harness writes.

@@ -223,7 +223,9 @@ async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
     if request.register:
         name = await accounts.register(request.user, request.password, ctx.session.peer)
     else:
-        name = await accounts.login(request.user, request.password, ctx.session.peer)
+        name = await accounts.login(
+            request.user, request.password, ctx.session.peer, ctx.session.device
+        )
     ctx.session.authenticate(name)
     log_event(logger, "logged_in", session=ctx.session.id, user=name, registered=request.register)
     return ctx.ok(user=name, channels=await ctx.services.channels.of_user(name))
