@@ -38,6 +38,15 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_transfers_per_session: int = 4
     transfer_timeout: float = 120.0
     upload_quota_bytes: int = 512 * 1024 * 1024
+    #: Uploads in progress, and the bytes they declared (their partial files on disk).
+    max_uploads_per_user: int = 8
+    max_uploads_per_node: int = 256
+    max_upload_bytes_per_user: int = 64 * 1024 * 1024
+    max_upload_bytes_per_node: int = 1024 * 1024 * 1024
+    #: Memory for the outcomes of ended uploads, remembered for ``IMG_STATUS`` and late
+    #: chunks: the oldest are forgotten first beyond these.
+    upload_memory_per_user: int = 64 * 1024
+    upload_memory_per_node: int = 8 * 1024 * 1024
     rate_messages_per_second: float = 5.0
     rate_burst: int = 20
     rate_limit_enabled: bool = True
