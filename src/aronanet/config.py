@@ -34,7 +34,9 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     idle_ping_after: float = 60.0
     idle_close_after: float = 90.0
     max_connections_per_address: int = 64
+    #: A session's unsent output: messages (WebSocket) and bytes (both transports).
     max_outgoing_queue: int = 4096
+    max_outgoing_bytes: int = 4 * 1024 * 1024
     max_transfers_per_session: int = 4
     transfer_timeout: float = 120.0
     upload_quota_bytes: int = 512 * 1024 * 1024
@@ -50,3 +52,11 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     rate_messages_per_second: float = 5.0
     rate_burst: int = 20
     rate_limit_enabled: bool = True
+
+    def __post_init__(self) -> None:
+        # A reply of one full frame must fit the backlog with room for events around it.
+        if self.max_outgoing_bytes < 2 * self.max_frame:
+            raise ValueError(
+                f"max_outgoing_bytes {self.max_outgoing_bytes} is below twice max_frame "
+                f"({2 * self.max_frame})"
+            )

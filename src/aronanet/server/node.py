@@ -51,8 +51,6 @@ logger = logging.getLogger(__name__)
 
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
-#: A TCP peer is dropped when this many bytes per allowed queued message are unsent.
-BYTES_PER_QUEUED_MESSAGE = 1024
 #: How long shutdown waits for sessions to finish requests they already sent.
 DRAIN_TIMEOUT = 10.0
 
@@ -159,9 +157,7 @@ class Node:
             settings.host,
             settings.port,
             self._accept,
-            max_backlog_bytes=max(
-                limits.max_outgoing_queue * BYTES_PER_QUEUED_MESSAGE, 4 * limits.max_frame
-            ),
+            max_backlog_bytes=limits.max_outgoing_bytes,
         )
         self._servers.append(tcp)
         self.tcp_port = tcp.sockets[0].getsockname()[1]
@@ -170,6 +166,7 @@ class Node:
                 self._accept,
                 max_frame=limits.max_frame,
                 max_backlog_messages=limits.max_outgoing_queue,
+                max_backlog_bytes=limits.max_outgoing_bytes,
                 origins=settings.ws_origins,
                 web_root=settings.web_dir,
             )
