@@ -52,6 +52,10 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     rate_messages_per_second: float = 5.0
     rate_burst: int = 20
     rate_limit_enabled: bool = True
+    #: Channels one user may be a member of, and how fast one user may create channels.
+    max_channels_per_user: int = 500
+    channel_creation_burst: int = 10
+    channel_creations_per_second: float = 1 / 60
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

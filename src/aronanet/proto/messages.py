@@ -115,8 +115,10 @@ class Topic(_Base, frozen=True, tag="TOPIC"):
 
 
 class ListChannels(_Base, frozen=True, tag="LIST"):
-    """Extension: list the node's channels. ``OK`` with ``channel_list``."""
+    """Extension: list the node's channels. ``OK`` with ``channel_list``: the channels
+    after ``after`` (by name), as many as fit one message; page until an empty list."""
 
+    after: ChannelName | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
 
@@ -271,6 +273,9 @@ class Ok(_Base, frozen=True, tag="OK"):
     channel: str | UnsetType = UNSET
     topic: str | UnsetType = UNSET
     members: list[str] | UnsetType = UNSET
+    #: Extension: the full counts when ``channels`` / ``members`` had to be cut to fit.
+    channel_count: int | UnsetType = UNSET
+    member_count: int | UnsetType = UNSET
     msg_id: str | UnsetType = UNSET
     timestamp: int | UnsetType = UNSET
     messages: list[MsgEvent] | UnsetType = UNSET

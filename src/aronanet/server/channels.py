@@ -150,6 +150,10 @@ class Channels:
             return await self._store.channels_of(user)
         return sorted(self._by_user.get(user_key(user), ()))
 
+    def count_of(self, user: str) -> int:
+        """How many channels ``user`` is a member of, as this node's cache knows."""
+        return len(self._by_user.get(user_key(user), ()))
+
     def all(self) -> list[Channel]:
         return [self._channels[name] for name in sorted(self._channels)]
 

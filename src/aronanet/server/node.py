@@ -33,7 +33,7 @@ from aronanet.server.channels import ChangeFeed, Channels
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import register_messaging_handlers
-from aronanet.server.ratelimit import Clock, TokenBucket
+from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
 from aronanet.server.router import Router
 from aronanet.server.services import EventIds, Services
 from aronanet.server.session import Session
@@ -149,6 +149,11 @@ class Node:
             ids=EventIds(),
             wall_clock=self._wall_clock,
             monotonic=self._monotonic,
+            channel_creations=BucketMap(
+                settings.limits.channel_creations_per_second,
+                settings.limits.channel_creation_burst,
+                self._monotonic,
+            ),
         )
 
     async def _listen(self) -> None:

@@ -67,8 +67,7 @@ class WsStream(Stream):
         self._outbox.extend(messages)
         self._wakeup.set()
         return (
-            len(self._outbox) <= self._max_backlog
-            and self._outbox_bytes <= self._max_backlog_bytes
+            len(self._outbox) <= self._max_backlog and self._outbox_bytes <= self._max_backlog_bytes
         )
 
     def backlog_fill(self) -> float:
