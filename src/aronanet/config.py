@@ -56,6 +56,9 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_channels_per_user: int = 500
     channel_creation_burst: int = 10
     channel_creations_per_second: float = 1 / 60
+    #: Seconds a channel may stay without members before it is deleted with its history
+    #: (0: never). Channels cost memory, disk and every user's ``LIST``.
+    empty_channel_ttl: float = 7 * 24 * 3600
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

@@ -101,6 +101,8 @@ class Node:
         publisher = self._build_publisher()  # before listening: a bad token stops the start
         await self._listen()
         self._tasks.append(asyncio.create_task(self._keep_alive_loop()))
+        if settings.limits.empty_channel_ttl > 0:
+            self._tasks.append(asyncio.create_task(self._expire_channels_loop()))
         if publisher is not None:  # in the background: publishing never delays readiness
             self._tasks.append(asyncio.create_task(publisher.run(self._listening())))
         log_event(
@@ -143,7 +145,9 @@ class Node:
             accounts=accounts,
             # With a broker that links nodes, channel changes are shared through it.
             channels=Channels(
-                self.store, self.broker if isinstance(self.broker, ChangeFeed) else None
+                self.store,
+                self.broker if isinstance(self.broker, ChangeFeed) else None,
+                self._monotonic,
             ),
             router=Router(self.broker),
             ids=EventIds(),
@@ -238,6 +242,22 @@ class Node:
             now = self._monotonic()
             for session in list(self._sessions.values()):
                 session.keep_alive(now, limits.idle_ping_after, limits.idle_close_after, ids.next)
+
+    async def _expire_channels_loop(self) -> None:
+        """Delete channels empty for ``empty_channel_ttl`` (§9), checking every ttl/4 s
+        (at most a minute), so a channel goes between ttl and 1.25 ttl after its last PART."""
+        ttl = self.settings.limits.empty_channel_ttl
+        while True:
+            await asyncio.sleep(min(60.0, max(0.05, ttl / 4)))
+            try:
+                gone = await self.services.channels.expire_empty(ttl)
+            except Exception as exc:  # the store is down: try again next round
+                log_event(
+                    logger, "channel_expiry_failed", logging.WARNING, error=type(exc).__name__
+                )
+                continue
+            if gone:
+                log_event(logger, "channels_expired", count=len(gone))
 
     # ------------------------------------------------------------------ stop
 
