@@ -96,14 +96,23 @@ class WsPipe(Pipe):
 
     @classmethod
     async def open(
-        cls, port: int, host: str = "127.0.0.1", rcvbuf: int | None = None, **kwargs: Any
+        cls,
+        port: int,
+        host: str = "127.0.0.1",
+        rcvbuf: int | None = None,
+        source: str | None = None,
+        **kwargs: Any,
     ) -> WsPipe:
         """Connect; ``rcvbuf`` shrinks the receive buffer, so that a client that stops
-        reading leaves the node's output in the node, not in this machine's buffers."""
+        reading leaves the node's output in the node, not in this machine's buffers;
+        ``source`` picks the client's address."""
         sock = None
-        if rcvbuf is not None:
+        if rcvbuf is not None or source is not None:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if rcvbuf is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if source is not None:
+                sock.bind((source, 0))
             sock.setblocking(False)
             await asyncio.get_running_loop().sock_connect(sock, (host, port))
         ws = await ws_connect(
@@ -159,7 +168,7 @@ class TestClient:
         source: str | None = None,
     ) -> TestClient:
         pipe: Pipe = await (
-            WsPipe.open(port, rcvbuf=rcvbuf)
+            WsPipe.open(port, rcvbuf=rcvbuf, source=source)
             if ws
             else TcpPipe.open(port, rcvbuf=rcvbuf, source=source)
         )
