@@ -46,8 +46,10 @@ OPEN_LOGIN_THROTTLE: dict[str, int | float] = {
     for budget in ("", "address_", "account_", "register_")
     for key, value in ((f"{budget}burst", _UNLIMITED), (f"{budget}refill_per_second", 1e6))
 }
-FAST_TEST_CONFIG = _FAST_HASHING + "\n[login_throttle]\n" + "".join(
-    f"{key} = {value!r}\n" for key, value in OPEN_LOGIN_THROTTLE.items()
+FAST_TEST_CONFIG = (
+    _FAST_HASHING
+    + "\n[login_throttle]\n"
+    + "".join(f"{key} = {value!r}\n" for key, value in OPEN_LOGIN_THROTTLE.items())
 )
 
 #: A value of a TOML table this harness writes.
