@@ -48,6 +48,21 @@ class Pipe:
         raise NotImplementedError
 
 
+async def connected_socket(
+    host: str, port: int, rcvbuf: int | None, source: str | None
+) -> socket.socket:
+    """A non-blocking TCP socket connected to ``host:port``, with a receive buffer of
+    ``rcvbuf`` bytes (the kernel's default if None) and from address ``source``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if source is not None:
+        sock.bind((source, 0))
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, port))
+    return sock
+
+
 class TcpPipe(Pipe):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
@@ -62,13 +77,7 @@ class TcpPipe(Pipe):
     ) -> TcpPipe:
         """Connect; ``rcvbuf`` shrinks the receive buffer (a slow reader fills up sooner);
         ``source`` picks the client's address (any 127.x.y.z is this machine)."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        if source is not None:
-            sock.bind((source, 0))
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+        sock = await connected_socket(host, port, rcvbuf, source)
         reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
         return cls(reader, writer)
 
@@ -106,15 +115,7 @@ class WsPipe(Pipe):
         """Connect; ``rcvbuf`` shrinks the receive buffer, so that a client that stops
         reading leaves the node's output in the node, not in this machine's buffers;
         ``source`` picks the client's address."""
-        sock = None
-        if rcvbuf is not None or source is not None:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            if rcvbuf is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            if source is not None:
-                sock.bind((source, 0))
-            sock.setblocking(False)
-            await asyncio.get_running_loop().sock_connect(sock, (host, port))
+        sock = await connected_socket(host, port, rcvbuf, source)
         ws = await ws_connect(
             f"ws://{host}:{port}/artp",
             subprotocols=["artp.1"],

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.server.accounts import Accounts, DeviceTrust, no_trusted_devices
 from aronanet.server.ratelimit import KeyedSlots
@@ -15,14 +13,6 @@ from aronanet.server.store.sqlite import SqliteStore
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)
-
-
-@pytest.fixture
-async def store(tmp_path):
-    opened = SqliteStore(tmp_path / "node.sqlite3")
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 def accounts(store: SqliteStore, trust: DeviceTrust = no_trusted_devices, **throttle) -> Accounts:
