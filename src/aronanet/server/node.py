@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import importlib
 import importlib.util
 import itertools
@@ -31,7 +32,7 @@ from aronanet.server.broker.base import Broker
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.channels import ChangeFeed, Channels
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
-from aronanet.server.logs import log_event
+from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
 from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
 from aronanet.server.router import Router
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
+#: ``accept`` failures that mean the process is out of descriptors or memory.
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 #: How long shutdown waits for sessions to finish requests they already sent.
 DRAIN_TIMEOUT = 10.0
 
@@ -87,6 +90,7 @@ class Node:
     async def start(self) -> None:
         """Load the key and the state, then listen; returns once the ports accept."""
         settings = self.settings
+        self._quiet_resource_errors()
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._key = await asyncio.to_thread(identity.load_or_create_key, settings.key_path)
         self.fingerprint = identity.fingerprint(identity.public_key_bytes(self._key))
@@ -108,6 +112,26 @@ class Node:
         log_event(
             logger, "node_started", tcp=self.tcp_port, ws=self.ws_port, fingerprint=self.fingerprint
         )
+
+    def _quiet_resource_errors(self) -> None:
+        """Out of file descriptors (or memory), asyncio's accept loop reports every failed
+        ``accept`` with a traceback, up to a thousand a second: 9 MB of log in 4 s, measured.
+        Those become one line a minute; every other loop error goes where it went before."""
+        loop = asyncio.get_running_loop()
+        previous = loop.get_exception_handler()
+        report = ThrottledLog(logger, "out_of_resources")
+
+        def handle(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+            exc = context.get("exception")
+            if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRNOS:
+                report(error=errno.errorcode.get(exc.errno or 0, "?"))
+            elif previous is not None:
+                previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handle)
+        self._restore_exception_handler = lambda: loop.set_exception_handler(previous)
 
     def _build_publisher(self) -> Publisher | None:
         """Discovery (docs/DISCOVERY.md): the record publisher and ngrok tunnel, if asked for."""
@@ -290,6 +314,7 @@ class Node:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=5)
         await self.broker.close()
+        self._restore_exception_handler()
         log_event(logger, "node_stopped")
         self._stopped.set()
 

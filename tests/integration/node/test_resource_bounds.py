@@ -14,6 +14,8 @@ import base64
 import contextlib
 import hashlib
 import os
+import resource
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from aronanet.errors import ErrorCode
 from aronanet.proto.messages import (
     Auth,
     Error,
+    History,
     ImgChunk,
     ImgStatus,
     Join,
@@ -259,3 +262,38 @@ async def create_channels_and_list_them(connect) -> None:
         created += isinstance(reply, Ok)
     assert created == 10
     assert len((await client.ok(ListChannels())).channel_list) >= 10
+
+
+def test_running_out_of_file_descriptors_is_one_quiet_line_and_the_node_recovers(
+    tmp_path: Path,
+) -> None:
+    node = RealNode(tmp_path / "data", limits={"max_connections_per_address": 1000})
+    with node:
+        pid = node.process.pid  # type: ignore[union-attr]
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, 64))
+        held = []
+        for number in range(120):  # more connections than the node has descriptors
+            sock = socket.socket()
+            sock.bind((f"127.0.2.{number + 1}", 0))
+            sock.connect(("127.0.0.1", node.port))
+            held.append(sock)
+        time.sleep(2.5)  # asyncio retries accept every second meanwhile
+        for sock in held:
+            sock.close()
+        assert asyncio.run(_chat_once(node.port)) == "still here"
+        log = node.log_text()
+    assert "Traceback" not in log
+    assert 1 <= log.count("out_of_resources") <= 2
+
+
+async def _chat_once(port: int) -> str:
+    """Log in, join, and read one's own message back through HISTORY."""
+    client = await TestClient.connect(port)
+    try:
+        await client.login("survivor")
+        await client.ok(Join(channel="#after"))
+        await client.ok(SendMsg(dest_type="channel", dest="#after", content="still here"))
+        history = await client.ok(History(dest_type="channel", dest="#after"))
+        return history.messages[-1].content
+    finally:
+        await client.close()
