@@ -21,8 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -34,7 +33,6 @@ from aronanet.server.settings import LoginThrottle, PasswordHashing
 from aronanet.server.store.base import DuplicateUserError, Store, UserRow, user_key
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: ``(user key, device fingerprint) -> may this device skip the login throttle?`` The
 #: devices feature answers True for a device that has signed in to that account before.
@@ -120,19 +118,18 @@ class Accounts:
         """
         key = user_key(name)
         trusted = device is not None and await self._device_trust(key, device)
-        with self._reservation(key, address, trusted) as reservation:
-            user = await self._store.get_user(name)
-            stored_hash = user.password_hash if user else await self._decoy()
-            async with self._hash_slot(key, address):
-                verified = await asyncio.to_thread(self._verify, stored_hash, password)
-            if verified and user is not None:
-                reservation.refund()
-                return user.name
+        reservation = self._reserve(key, address, trusted)
+        user = await self._store.get_user(name)
+        stored_hash = user.password_hash if user else await self._decoy()
+        async with self._hash_slot(key, address):
+            verified = await asyncio.to_thread(self._verify, stored_hash, password)
+        if verified and user is not None:
+            reservation.refund()
+            return user.name
         log_event(logger, "login_failed", peer=address)
         raise RequestError(ErrorCode.AUTH_FAILED, "wrong user name or password")
 
-    @contextlib.contextmanager
-    def _reservation(self, key: str, address: str, trusted: bool) -> Iterator[_Reservation]:
+    def _reserve(self, key: str, address: str, trusted: bool) -> _Reservation:
         """Spend one failure from each budget now, before any ``await``; ``RATE_LIMITED``
         if one is empty. The caller refunds it when the login succeeds."""
         buckets = (
@@ -148,7 +145,7 @@ class Accounts:
         _refuse_if_waiting(wait, "too many failed attempts")
         for bucket, k in buckets:
             bucket.spend(k)
-        yield _Reservation(buckets)
+        return _Reservation(buckets)
 
     @contextlib.asynccontextmanager
     async def _hash_slot(self, key: str, address: str) -> AsyncIterator[None]:
