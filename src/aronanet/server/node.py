@@ -20,7 +20,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from msgspec import UNSET
 
@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
+LoopExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 #: ``accept`` failures that mean the process is out of descriptors or memory.
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 #: How long shutdown waits for sessions to finish requests they already sent.
@@ -82,6 +83,8 @@ class Node:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._stopped = asyncio.Event()
+        #: The loop's exception handler before ``start`` (restored by ``stop``), if replaced.
+        self._previous_exception_handler: list[LoopExceptionHandler | None] = []
         self.tcp_port: int | None = None
         self.ws_port: int | None = None
 
@@ -131,7 +134,7 @@ class Node:
                 loop.default_exception_handler(context)
 
         loop.set_exception_handler(handle)
-        self._restore_exception_handler = lambda: loop.set_exception_handler(previous)
+        self._previous_exception_handler[:] = [previous]
 
     def _build_publisher(self) -> Publisher | None:
         """Discovery (docs/DISCOVERY.md): the record publisher and ngrok tunnel, if asked for."""
@@ -314,7 +317,8 @@ class Node:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=5)
         await self.broker.close()
-        self._restore_exception_handler()
+        for previous in self._previous_exception_handler:
+            asyncio.get_running_loop().set_exception_handler(previous)
         log_event(logger, "node_stopped")
         self._stopped.set()
 
