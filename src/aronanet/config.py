@@ -6,6 +6,8 @@ advertised truthfully in ``HELLO`` and tested at its edge.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 #: ArTP/1.0 §1: a frame is 1..65535 bytes, the Noise message limit including the AEAD tag.
@@ -19,6 +21,9 @@ DEFAULT_WS_PORT = 7778
 WS_PATH = "/artp"
 WS_SUBPROTOCOL = "artp.1"
 PROLOGUE = b"ArTP/1.0"
+#: Contract §3: a HISTORY ``limit`` outside 1-200 is INVALID, so a node never promises more
+#: (``max_history`` is advertised in HELLO and must be a limit a client may ask for).
+HISTORY_LIMIT_MAX = 200
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,7 +34,7 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     chunk_size: int = 32768
     max_image: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
-    max_history: int = 200
+    max_history: Annotated[int, msgspec.Meta(ge=1, le=HISTORY_LIMIT_MAX)] = HISTORY_LIMIT_MAX
     handshake_timeout: float = HANDSHAKE_TIMEOUT
     idle_ping_after: float = 60.0
     idle_close_after: float = 90.0

@@ -44,7 +44,14 @@ from PIL import Image, UnidentifiedImageError
 
 from aronanet.config import Limits
 from aronanet.errors import ErrorCode, RequestError
-from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN, Attachment, ImgChunk
+from aronanet.proto.messages import (
+    CHANNEL_PATTERN,
+    NO_CONTROL_PATTERN,
+    USER_PATTERN,
+    Attachment,
+    ImgChunk,
+)
+from aronanet.proto.wording import rule
 from aronanet.server.logs import ThrottledLog
 
 log = logging.getLogger(__name__)
@@ -238,7 +245,9 @@ class UploadHeader:
         """Refuse what can be refused before any byte is stored."""
         pattern = CHANNEL_PATTERN if self.dest_type == "channel" else USER_PATTERN
         if re.fullmatch(pattern, self.dest) is None:
-            raise RequestError(ErrorCode.INVALID, f"dest {self.dest!r} is not a {self.dest_type}")
+            raise RequestError(ErrorCode.INVALID, f"invalid dest: {rule(self.dest_type)}")
+        if re.fullmatch(NO_CONTROL_PATTERN, self.name) is None:
+            raise _invalid("the file name holds a control character")
         if self.size > limits.max_image:
             raise _too_large(f"image of {self.size} bytes exceeds max_image {limits.max_image}")
         if self.mime not in ALLOWED_MIMES:

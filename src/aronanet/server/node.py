@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import itertools
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -205,6 +206,7 @@ class Node:
                 max_backlog_bytes=limits.max_outgoing_bytes,
                 origins=settings.ws_origins,
                 web_root=settings.web_dir,
+                hosts=(settings.host, *_machine_names(), *settings.ws_hosts),
             )
             ws = await endpoint.serve(settings.host, settings.ws_port)
             self._servers.append(ws)  # type: ignore[arg-type]  # same close/wait_closed
@@ -331,6 +333,12 @@ class Node:
             task.cancel()
         if pending:
             log_event(logger, "drain_timeout", logging.WARNING, sessions=len(pending))
+
+
+def _machine_names() -> tuple[str, str]:
+    """This machine's name, as a LAN browser may reach it (plain and mDNS ``.local``)."""
+    name = socket.gethostname().lower()
+    return name, f"{name.split('.', 1)[0]}.local"
 
 
 def build_store(settings: NodeSettings) -> Store:

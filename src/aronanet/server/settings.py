@@ -126,8 +126,11 @@ class NodeSettings:
     ws_port: int | None = DEFAULT_WS_PORT
     node_name: str = "aronanet"
     registration_open: bool = True
-    #: WebSocket origins allowed to connect besides the node's own; None allows every origin.
+    #: Browser origins allowed on the WebSocket besides the node's own page ("*": any).
     ws_origins: tuple[str, ...] | None = None
+    #: Names browsers reach the node by, besides loopback names, IP addresses, ``host`` and
+    #: the machine's name (a page's Host must be one: DNS rebinding).
+    ws_hosts: tuple[str, ...] = ()
     web_dir: Path | None = field(default_factory=default_web_dir)
     use_uvloop: bool = True
     log_level: str = "WARNING"
@@ -226,6 +229,8 @@ def _coerce(name: str, value: Any) -> Any:
         return None if value in (None, "") else Path(value).expanduser()
     if name == "ws_origins":
         return None if value is None else tuple(value)
+    if name == "ws_hosts":
+        return tuple(value)
     return value
 
 
