@@ -34,6 +34,7 @@ _LIMIT_FLAGS = {
     "idle_timeout": "idle_close_after",
     "max_connections_per_address": "max_connections_per_address",
     "max_outgoing_queue": "max_outgoing_queue",
+    "max_outgoing_bytes": "max_outgoing_bytes",
     "rate": "rate_messages_per_second",
     "rate_burst": "rate_burst",
 }
@@ -207,7 +208,13 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-outgoing-queue",
         type=int,
         metavar="N",
-        help="messages queued for a slow reader before it is dropped (default 4096)",
+        help="messages queued for a slow WebSocket reader before it is dropped (default 4096)",
+    )
+    add(
+        "--max-outgoing-bytes",
+        type=int,
+        metavar="BYTES",
+        help="bytes queued for a slow reader before it is dropped (default 4194304)",
     )
     add(
         "--no-uvloop",

@@ -10,7 +10,8 @@ port) gets a one-line 400 and is closed at once.
 
 Output never blocks the node: ``send_pending`` moves the connection's messages into this
 stream's outbox and a per-connection writer task awaits the socket. An outbox longer than
-the allowed backlog means the peer is not keeping up, and the node drops it.
+the allowed backlog, in messages or in bytes, means the peer is not keeping up, and the
+node drops it: counting messages alone let 4,096 messages of up to 64 KiB each pile up.
 """
 
 from __future__ import annotations
@@ -49,10 +50,14 @@ class WsStream(Stream):
 
     framed = False
 
-    def __init__(self, ws: ServerConnection, max_backlog_messages: int) -> None:
+    def __init__(
+        self, ws: ServerConnection, max_backlog_messages: int, max_backlog_bytes: int
+    ) -> None:
         self._ws = ws
         self._max_backlog = max_backlog_messages
+        self._max_backlog_bytes = max_backlog_bytes
         self._outbox: deque[bytes] = deque()
+        self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
         self._may_read = asyncio.Event()
         self._may_read.set()
@@ -63,12 +68,18 @@ class WsStream(Stream):
     def send_pending(self, conn: Connection) -> bool:
         if self._closing:
             return True
-        self._outbox.extend(conn.messages_to_send())
+        messages = conn.messages_to_send()
+        self._outbox_bytes += sum(map(len, messages))
+        self._outbox.extend(messages)
         self._wakeup.set()
-        return len(self._outbox) <= self._max_backlog
+        return (
+            len(self._outbox) <= self._max_backlog and self._outbox_bytes <= self._max_backlog_bytes
+        )
 
     def backlog_fill(self) -> float:
-        return len(self._outbox) / self._max_backlog
+        return max(
+            len(self._outbox) / self._max_backlog, self._outbox_bytes / self._max_backlog_bytes
+        )
 
     def pause_reading(self) -> None:
         self._may_read.clear()
@@ -83,6 +94,7 @@ class WsStream(Stream):
     def abort(self) -> None:
         self._closing = True
         self._outbox.clear()
+        self._outbox_bytes = 0
         self._ws.transport.abort()
 
     async def write_loop(self) -> None:
@@ -92,7 +104,9 @@ class WsStream(Stream):
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 while self._outbox:
-                    await self._ws.send(self._outbox.popleft())
+                    message = self._outbox.popleft()
+                    self._outbox_bytes -= len(message)
+                    await self._ws.send(message)
                 if self._closing:
                     await self._ws.close()
                     return
@@ -119,6 +133,7 @@ class WebSocketEndpoint:
         *,
         max_frame: int,
         max_backlog_messages: int,
+        max_backlog_bytes: int,
         origins: Sequence[str] | None,
         web_root: Path | None,
         hosts: Sequence[str] = (),
@@ -128,6 +143,7 @@ class WebSocketEndpoint:
         self._accept = accept
         self._max_frame = max_frame
         self._max_backlog = max_backlog_messages
+        self._max_backlog_bytes = max_backlog_bytes
         self._policy = http_policy.HttpPolicy(origins=origins or (), hosts=hosts)
         self._web_root = web_root
 
@@ -149,7 +165,7 @@ class WebSocketEndpoint:
         )
 
     async def _handle(self, ws: ServerConnection) -> None:
-        stream = WsStream(ws, self._max_backlog)
+        stream = WsStream(ws, self._max_backlog, self._max_backlog_bytes)
         sink = self._accept(stream)
         if sink is None:
             await ws.close(CLOSE_TRY_AGAIN_LATER, "too many connections from your address")
