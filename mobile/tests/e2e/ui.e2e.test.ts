@@ -222,6 +222,10 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     expect(bubble?.width).toBeLessThan(620);
     expect(await page.getByTestId('composer').evaluate((e) => e.tagName)).toBe('TEXTAREA');
     await expectAccessible(page);
+    await page.getByTestId('theme-toggle').first().click(); // and in the dark palette
+    await expectAccessible(page);
+    await screenshot(page, size, '6b-dark');
+    await page.getByTestId('theme-toggle').first().click();
   });
 
   it('retries at once on "retry now" and when the tab becomes visible', async () => {
