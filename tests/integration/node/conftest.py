@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,18 @@ async def connect() -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
     clients: list[TestClient] = []
 
     async def open_client(
-        node: Node | int, *, ws: bool = False, handshake: bool = True, rcvbuf: int | None = None
+        node: Node | int,
+        *,
+        ws: bool = False,
+        handshake: bool = True,
+        rcvbuf: int | None = None,
+        features: Sequence[str] = (),
     ) -> TestClient:
         port = (node.ws_port if ws else node.tcp_port) if isinstance(node, Node) else node
         assert port is not None
-        client = await TestClient.connect(port, ws=ws, handshake=handshake, rcvbuf=rcvbuf)
+        client = await TestClient.connect(
+            port, ws=ws, handshake=handshake, rcvbuf=rcvbuf, features=features
+        )
         clients.append(client)
         return client
 

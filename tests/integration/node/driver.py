@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -27,6 +28,7 @@ from aronanet.proto.connection import (
     Role,
     State,
 )
+from aronanet.proto.framing import FrameDecoder
 from aronanet.proto.messages import Auth, Error, Hello, Ok, PongReply
 
 PASSWORD = "correct horse battery"
@@ -112,9 +114,16 @@ class TestClient:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, pipe: Pipe, key: X25519PrivateKey | None = None) -> None:
+    def __init__(
+        self, pipe: Pipe, key: X25519PrivateKey | None = None, features: Sequence[str] = ()
+    ) -> None:
         self.pipe = pipe
-        self.conn = Connection(Role.CLIENT, key or X25519PrivateKey.generate(), framed=pipe.framed)
+        self.conn = Connection(
+            Role.CLIENT, key or X25519PrivateKey.generate(), framed=pipe.framed, features=features
+        )
+        #: Transport messages received (frames or WebSocket messages): batch tests count them.
+        self.transport_messages = 0
+        self._frames = FrameDecoder()
         self.replies: dict[str, asyncio.Future[Any]] = {}
         self.events: asyncio.Queue[Any] = asyncio.Queue()
         self.hello: Hello | None = None
@@ -127,10 +136,16 @@ class TestClient:
 
     @classmethod
     async def connect(
-        cls, port: int, *, ws: bool = False, handshake: bool = True, rcvbuf: int | None = None
+        cls,
+        port: int,
+        *,
+        ws: bool = False,
+        handshake: bool = True,
+        rcvbuf: int | None = None,
+        features: Sequence[str] = (),
     ) -> TestClient:
         pipe: Pipe = await (WsPipe.open(port) if ws else TcpPipe.open(port, rcvbuf=rcvbuf))
-        client = cls(pipe)
+        client = cls(pipe, features=features)
         client._reader = asyncio.create_task(client._read_loop())
         if handshake:
             await client.flush()
@@ -152,8 +167,10 @@ class TestClient:
         try:
             while data := await self.pipe.read():
                 if self.pipe.framed:
+                    self.transport_messages += len(self._frames.feed(data))
                     self.conn.receive_data(data)
                 else:
+                    self.transport_messages += 1
                     self.conn.receive_message(data)
                 for event in self.conn.events_received():
                     self._on_event(event)
