@@ -384,7 +384,6 @@ def _received(result: Request | Event | Rejection) -> ConnectionEvent:
     return MessageReceived(result)
 
 
-
 def _parse_hello(payload: bytes) -> Hello:
     """The node's HELLO from message 2; anything else fails the handshake."""
     result = codec.decode_event(payload)

@@ -23,7 +23,6 @@ import msgspec
 from aronanet.errors import ProtocolError
 from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
-from aronanet.proto.features import BATCH
 from aronanet.proto.connection import Connection as ProtoConnection
 from aronanet.proto.connection import (
     ConnectionEvent,
@@ -33,6 +32,7 @@ from aronanet.proto.connection import (
     MessageRejected,
     State,
 )
+from aronanet.proto.features import BATCH
 from aronanet.proto.messages import PingEvent, Request
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Clock, TokenBucket

@@ -103,9 +103,7 @@ def test_the_node_still_refuses_an_array_from_a_client() -> None:
     assert event.rejection.code is ErrorCode.INVALID
 
 
-_contents = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=4000
-)
+_contents = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=4000)
 
 
 @settings(max_examples=60, deadline=None)
