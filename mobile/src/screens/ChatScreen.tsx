@@ -46,7 +46,7 @@ export function ChatScreen(props: ChatScreenProps) {
     const composed = composeText(draft);
     if (!composed) return;
     if ('problem' in composed) {
-      setError(composed.problem); // the draft stays, to be finished
+      setError(voice.composeProblem(composed.problem)); // the draft stays, to be finished
       return;
     }
     setDraft('');

@@ -18,6 +18,8 @@ export interface ConversationsScreenProps {
   readonly onOpen: (conversation: Conversation) => void;
   /** `#channel` joins a channel; a user name opens a direct conversation. */
   readonly onStart: (target: string) => Promise<void>;
+  /** Open the settings (devices, password, logout). */
+  readonly onSettings?: () => void;
 }
 
 export function ConversationsScreen(props: ConversationsScreenProps) {
@@ -37,7 +39,9 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
 
   return (
     <View style={styles.screen}>
-      <Header title={`Sensei ${props.user}`} subtitle={props.link === 'online' ? 'online' : props.link === 'connecting' ? 'reconnecting…' : 'offline'} />
+      <Header title={`Sensei ${props.user}`} subtitle={props.link === 'online' ? 'online' : props.link === 'connecting' ? 'reconnecting…' : 'offline'}
+        right={props.onSettings ? <Button label="⚙" accessibilityLabel="Settings" kind="quiet" testID="open-settings" onPress={props.onSettings} /> : null}
+      />
       <LinkBanner link={props.link} problem={props.linkProblem ?? null} />
       <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end' }]}>
         <View style={{ flex: 1 }}>
