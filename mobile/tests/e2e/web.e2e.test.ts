@@ -30,8 +30,18 @@ let tailOutput = '';
 let pythonHome: string;
 
 function python(...args: string[]): string {
+  return python_('-m', 'aronanet', ...args);
+}
+
+/** What the Python client library finds stored in `dest`, as `user` (a second, independent client). */
+function pythonHistory(user: string, dest: string): string[] {
+  const script = path.join(MOBILE_ROOT, 'tests', 'support', 'python_history.py');
+  return python_(script, node.wsUrl, user, dest).split('\n').filter(Boolean).map((line) => JSON.parse(line) as string);
+}
+
+function python_(...args: string[]): string {
   const env = { ...process.env, ARONA_PW: PASSWORD };
-  return execFileSync(PYTHON, ['-m', 'aronanet', ...args], { encoding: 'utf8', env, timeout: 30_000 });
+  return execFileSync(PYTHON, args, { encoding: 'utf8', env, timeout: 30_000 });
 }
 
 function pythonSend(text: string): void {
@@ -180,5 +190,76 @@ describe('the web client served by the node', () => {
     expect(await page.getByText('typed while the node was down').count()).toBe(1);
     expect(await page.getByText('sent while you were away').count()).toBe(1);
     expect(crashes).toEqual([]);
+  });
+
+  it('keeps the device key as a non-extractable WebCrypto X25519 key in IndexedDB, not in local storage', async () => {
+    const stored = await page.evaluate(
+      () =>
+        new Promise<{ extractable: boolean; algorithm: string; type: string; legacy: string | null }>((resolve, reject) => {
+          const opened = indexedDB.open('aronanet');
+          opened.onerror = () => reject(opened.error);
+          opened.onsuccess = () => {
+            const read = opened.result.transaction('keys').objectStore('keys').get('device');
+            read.onerror = () => reject(read.error);
+            read.onsuccess = () => {
+              const key = (read.result as { privateKey: CryptoKey }).privateKey;
+              resolve({ extractable: key.extractable, algorithm: key.algorithm.name, type: key.type, legacy: localStorage.getItem('aronanet.device_key') });
+            };
+          };
+        }),
+    );
+    expect(stored).toEqual({ extractable: false, algorithm: 'X25519', type: 'private', legacy: null });
+  });
+
+  it('sends what was typed while the node was down exactly once, after a page reload, and stays signed in', async () => {
+    const crashes: string[] = [];
+    page.on('pageerror', (error) => crashes.push(error.message));
+    let kei: ArtpClient | null = null;
+    try {
+      kei = await connectClient(node);
+      await kei.request({ type: 'AUTH', user: 'kei', password: PASSWORD });
+      await kei.request({ type: 'MSG', dest_type: 'user', dest: 'sensei', content: 'a DM for sensei' });
+    } finally {
+      kei?.close();
+    }
+
+    await node.halt();
+    await page.getByTestId('link-status').waitFor();
+    await page.getByTestId('composer').fill('typed offline, then reloaded');
+    await page.getByTestId('send').click();
+    await page.getByText('typed offline, then reloaded').waitFor();
+    await page.waitForTimeout(300); // the IndexedDB write has committed by now (it precedes the bubble)
+
+    await page.reload();
+    // Signed in again from what the device remembers: the list, offline, no login screen.
+    await page.getByTestId('conversation-#plaza').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('password').count()).toBe(0);
+
+    await node.resume();
+    await waitFor('the node to store the message', () => pythonHistory('kei', CHANNEL).includes('typed offline, then reloaded'), 40_000);
+    await page.waitForTimeout(1000); // time for a second copy, were one ever sent
+    expect(pythonHistory('kei', CHANNEL).filter((content) => content === 'typed offline, then reloaded')).toHaveLength(1);
+    await page.getByTestId('link-status').waitFor({ state: 'detached', timeout: 30_000 });
+
+    await page.reload();
+    await page.getByTestId('conversation-@kei').waitFor({ timeout: 30_000 }); // DMs still listed
+    await page.getByTestId('conversation-#plaza').waitFor();
+    expect(await page.getByTestId('password').count()).toBe(0);
+    await page.getByTestId('conversation-#plaza').click();
+    await page.getByText('typed offline, then reloaded').waitFor();
+    expect(await page.getByText('typed offline, then reloaded').count()).toBe(1);
+    expect(pythonHistory('kei', CHANNEL).filter((content) => content === 'typed offline, then reloaded')).toHaveLength(1);
+    expect(crashes).toEqual([]);
+  });
+
+  it('lists this device in the settings, says where its key is kept, and logs out for good', async () => {
+    await page.reload();
+    await page.getByTestId('open-settings').click();
+    expect(await page.getByTestId('device-key-note').textContent()).toContain('non-extractable WebCrypto key');
+    await page.getByText('(this device)').waitFor();
+    await page.getByTestId('logout-revoke').click();
+    await page.getByTestId('connect').waitFor();
+    await page.reload();
+    await page.getByTestId('connect').waitFor(); // forgotten: not signed in after a reload
   });
 });
