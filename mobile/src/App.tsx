@@ -54,10 +54,11 @@ function ChatApp() {
     loadDeviceKey(randomBytes).then(setDeviceKey, (error) => setStartupError(voice.failure('starting', error)));
   }, []);
 
-  const session = useMemo(() => {
+  // Made once per device key; a browser without WebCrypto (plain HTTP) cannot have a session.
+  const created = useMemo((): { session: ChatSession } | { problem: string } | null => {
     if (!deviceKey) return null;
     try {
-      return new ChatSession({
+      const session = new ChatSession({
         aead: platformAead(),
         random: randomBytes,
         deviceKey: deviceKey.key,
@@ -69,11 +70,13 @@ function ChatApp() {
         outboxStore: outboxStore(),
         deviceName: deviceName(),
       });
+      return { session };
     } catch {
-      setStartupError(voice.insecureWeb);
-      return null;
+      return { problem: voice.insecureWeb };
     }
   }, [deviceKey]);
+  const session = created && 'session' in created ? created.session : null;
+  const problem = startupError ?? (created && 'problem' in created ? created.problem : null);
 
   useEffect(() => {
     if (!session) return;
@@ -105,7 +108,7 @@ function ChatApp() {
   return (
     <SafeAreaView style={{ flex: 1, backgroundColor: palette.background }}>
       <StatusBar barStyle={scheme === 'dark' ? 'light-content' : 'dark-content'} />
-      {startupError ? <Notice tone="error" text={startupError} testID="startup-error" /> : null}
+      {problem ? <Notice tone="error" text={problem} testID="startup-error" /> : null}
       {session && resumed && deviceKey ? (
         <Screens
           session={session}

@@ -6,6 +6,7 @@ import { LinkBanner } from '../components/LinkBanner';
 import { previewText } from '../components/lineText';
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
+import { conversationTitle } from '../state/names';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
 
@@ -63,7 +64,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
 function ConversationRow({ conversation, onPress }: { conversation: Conversation; onPress: () => void }) {
   const { palette: colors } = useTheme();
   const last = conversation.messages.at(-1);
-  const title = conversation.destType === 'channel' ? conversation.dest : `@${conversation.dest}`;
+  const title = conversationTitle(conversation);
   return (
     <Pressable
       accessibilityRole="button"

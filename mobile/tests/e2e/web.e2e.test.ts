@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -48,6 +49,32 @@ function pythonSend(text: string): void {
   python('send', '--user', 'kei', '--password-env', 'ARONA_PW', '--register', '--config-dir', pythonHome, node.wsUrl, CHANNEL, text);
 }
 
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.css': 'text/css' };
+
+/**
+ * While the node (which serves the page) is down, serve the page's files from the export on
+ * its very port: the stand-in for a browser cache or service worker, so the page can be
+ * reloaded with the node down, at the same origin (the same IndexedDB and local storage).
+ * Returns the function that stops it, freeing the port for the node.
+ */
+async function serveShellFromDisk(): Promise<() => Promise<void>> {
+  const server = http.createServer((request, response) => {
+    const pathname = new URL(request.url ?? '/', node.httpUrl).pathname;
+    const file = path.join(DIST, pathname === '/' ? 'index.html' : decodeURIComponent(pathname));
+    if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      response.writeHead(404).end('not found');
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(node.wsPort, '127.0.0.1', resolve));
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+}
+
 async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -57,13 +84,16 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
 }
 
 beforeAll(async () => {
-  const built = execFileSync('bash', [path.join(MOBILE_ROOT, 'scripts', 'build-web.sh'), DIST], {
-    cwd: os.tmpdir(), // the script finds the app from its own path
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-    timeout: 170_000,
-  });
-  expect(built).toContain(`serve it with: aronanet serve --web-dir ${DIST}`);
+  // E2E_REUSE_DIST=1 skips the export when iterating on the test itself (mobile/dist is then used as is).
+  if (!process.env.E2E_REUSE_DIST) {
+    const built = execFileSync('bash', [path.join(MOBILE_ROOT, 'scripts', 'build-web.sh'), DIST], {
+      cwd: os.tmpdir(), // the script finds the app from its own path
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 170_000,
+    });
+    expect(built).toContain(`serve it with: aronanet serve --web-dir ${DIST}`);
+  }
   expect(fs.existsSync(path.join(DIST, 'index.html'))).toBe(true);
   node = await startNode({ webDir: DIST });
   pythonHome = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-e2e-py-'));
@@ -213,7 +243,9 @@ describe('the web client served by the node', () => {
 
   it('sends what was typed while the node was down exactly once, after a page reload, and stays signed in', async () => {
     const crashes: string[] = [];
+    const consoleLines: string[] = [];
     page.on('pageerror', (error) => crashes.push(error.message));
+    page.on('console', (line) => consoleLines.push(line.text()));
     let kei: ArtpClient | null = null;
     try {
       kei = await connectClient(node);
@@ -230,13 +262,19 @@ describe('the web client served by the node', () => {
     await page.getByText('typed offline, then reloaded').waitFor();
     await page.waitForTimeout(300); // the IndexedDB write has committed by now (it precedes the bubble)
 
+    const stopServing = await serveShellFromDisk();
     await page.reload();
     // Signed in again from what the device remembers: the list, offline, no login screen.
     await page.getByTestId('conversation-#plaza').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('password').count()).toBe(0);
 
+    await stopServing();
     await node.resume();
-    await waitFor('the node to store the message', () => pythonHistory('kei', CHANNEL).includes('typed offline, then reloaded'), 40_000);
+    await waitFor('the node to store the message', () => pythonHistory('kei', CHANNEL).includes('typed offline, then reloaded'), 40_000).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}; the page shows:\n${await page.locator('body').innerText()}\nconsole:\n${consoleLines.join('\n')}`);
+      },
+    );
     await page.waitForTimeout(1000); // time for a second copy, were one ever sent
     expect(pythonHistory('kei', CHANNEL).filter((content) => content === 'typed offline, then reloaded')).toHaveLength(1);
     await page.getByTestId('link-status').waitFor({ state: 'detached', timeout: 30_000 });

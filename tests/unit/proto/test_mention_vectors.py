@@ -9,7 +9,8 @@ import pytest
 
 from aronanet.proto.mentions import mentions
 
-_CASES = json.loads((Path(__file__).parents[2] / "vectors" / "mentions.json").read_text(encoding="utf-8"))["cases"]
+_VECTORS = Path(__file__).parents[2] / "vectors" / "mentions.json"
+_CASES = json.loads(_VECTORS.read_text(encoding="utf-8"))["cases"]
 
 
 @pytest.mark.parametrize("case", _CASES, ids=[f"{c['content']!r}-{c['name']}" for c in _CASES])
