@@ -3,8 +3,8 @@ client that asks for nothing gets ArTP/1.0 exactly (no features, no new events).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,7 +19,7 @@ from aronanet.proto.messages import (
 from support.real_node import RealNode
 
 from .driver import PASSWORD, TestClient
-from .sync_support import auth, fresh_user, running_node, say, session  # noqa: F401
+from .sync_support import auth, fresh_user, running_node, say
 
 
 @pytest.fixture(scope="module")
@@ -96,4 +96,3 @@ async def test_auth_without_password_is_invalid_without_sync(sync_node, session)
 
 def test_refusals_never_log_a_traceback(sync_node) -> None:
     assert "Traceback" not in sync_node.log_text()
-

@@ -390,8 +390,10 @@ def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
         f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", message.values()
     )
     assert cursor.lastrowid is not None
-    conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
-    conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
+    if message.mentioned:
+        conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
+    if message.dest_type == "user":
+        conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
     return message.stored_as(cursor.lastrowid)
 
 
