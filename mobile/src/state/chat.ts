@@ -133,6 +133,11 @@ export function conversationKey(destType: DestType, dest: string): string {
   return destType === 'channel' ? dest : `@${dest.toLowerCase()}`;
 }
 
+/** The destination a conversation key names (the inverse of `conversationKey`). */
+export function destinationOf(key: string): { destType: DestType; dest: string } {
+  return key.startsWith('@') ? { destType: 'user', dest: key.slice(1) } : { destType: 'channel', dest: key };
+}
+
 /** The conversation a message belongs to, seen from `me` (a DM is keyed by the other user). */
 export function conversationOf(message: MsgEvent, me: string): { destType: DestType; dest: string } {
   if (message.dest_type === 'channel') return { destType: 'channel', dest: message.dest };

@@ -15,7 +15,7 @@ import { toBase64 } from '../protocol/bytes';
 import { ArtpClient, type NodeLimits, type ServerEvent } from '../protocol/client';
 import type { Aead } from '../protocol/aead';
 import { ArtpError, KeyChangedError, LocalErrorCode } from '../protocol/errors';
-import type { DestType, DeviceInfo, MsgEvent, Ok } from '../protocol/messages';
+import type { DestType, DeviceInfo, MsgEvent } from '../protocol/messages';
 import type { KeyPair } from '../protocol/noise';
 import type { StaticKey } from '../protocol/staticKey';
 import { checkImageLimits, ImageDownload } from '../protocol/transfers';
@@ -30,11 +30,11 @@ import {
   type LinkProblem,
   messageIds,
   newestMessageId,
-  type SendError,
 } from './chat';
 import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';
-import { findStoredCopy, type ImagePick, memoryOutboxStore, Outbox, type OutboxStore, type OutgoingMessage } from './outbox';
+import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
+import { Sending } from './sending';
 
 export type { ImagePick } from './outbox';
 export { CATCH_UP_PAGE, HISTORY_PAGE } from './catchUp';
@@ -83,6 +83,7 @@ export class ChatSession {
   /** §14.3: this device's id on the node, from AUTH's OK. */
   private deviceId: string | null = null;
   private readonly outbox: Outbox;
+  private readonly sending: Sending;
   private readonly images = new ImageCache();
   /** Image downloads cut short, kept so the next attempt resumes at the first missing chunk. */
   private readonly downloads = new Map<string, ImageDownload>();
@@ -101,6 +102,13 @@ export class ChatSession {
   constructor(private readonly deps: SessionDeps) {
     this.backoff = deps.backoff ?? new Backoff();
     this.outbox = new Outbox(deps.outboxStore ?? memoryOutboxStore(), deps.random);
+    this.sending = new Sending({
+      outbox: this.outbox,
+      dispatch: deps.dispatch,
+      getState: deps.getState,
+      client: () => this.client,
+      canSend: () => this.client !== null && !this.recovering,
+    });
   }
 
   /** Connect and handshake; the node key is pinned on first use and refused if it changed. */
@@ -141,9 +149,9 @@ export class ChatSession {
     this.address = saved.address;
     this.account = { user: saved.user };
     this.deps.dispatch({ type: 'loggedIn', user: saved.user, channels: [] });
-    await this.restoreOutbox();
+    await this.sending.restore();
     try {
-      const node = await this.connect(saved.address);
+      await this.connect(saved.address);
       const client = this.requireClient();
       await this.authenticate(client, saved.user);
       await this.afterSignIn(client);
@@ -165,23 +173,31 @@ export class ChatSession {
    * Sign out: forget the account, the outbox and the cached images on this device; with
    * `revoke`, first revoke this device on the node (its key can no longer sign in, §14.3).
    */
-  async logout(options: { revoke: boolean }): Promise<void> {
-    const client = this.client;
-    if (options.revoke && client && this.deviceId) {
-      await revokeDevice(client, this.deviceId).catch(() => undefined);
+  async logout(options: { revoke?: boolean } = {}): Promise<void> {
+    if (options.revoke && this.client && this.deviceId) {
+      await revokeDevice(this.client, this.deviceId).catch(() => undefined);
     }
-    this.client = null;
-    this.cancelRetry();
-    client?.close();
-    this.account = null;
+    this.disconnect();
     this.deviceId = null;
-    this.address = null;
     this.gaveUp = false;
     this.readSent.clear();
     this.images.clear();
     this.downloads.clear();
     await Promise.all([this.deps.accounts.forget(), this.outbox.clear()]);
     this.deps.dispatch({ type: 'loggedOut' });
+  }
+
+  /**
+   * Drop the link and forget the node and who was signed in on it (the user refused a
+   * first-use key, or went back from the login screen). Nothing reconnects until `connect`.
+   */
+  disconnect(): void {
+    this.cancelRetry();
+    const client = this.client;
+    this.client = null;
+    this.address = null;
+    this.account = null;
+    client?.close();
   }
 
   /** This device's id (`SHA256:…`) once signed in on a node with `sync`. */
@@ -219,11 +235,24 @@ export class ChatSession {
       const ok = await this.requireClient().request({ type: 'JOIN', channel: dest });
       this.deps.dispatch({ type: 'channelJoined', channel: dest, topic: ok.topic ?? '', members: ok.members ?? [] });
     }
-    this.deps.dispatch({ type: 'conversationOpened', destType, dest });
-    if (!known || messageIds(known).length === 0) {
-      const messages = await history(this.requireClient(), destType, dest, HISTORY_PAGE, {});
-      this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
+    if (known && messageIds(known).length > 0) {
+      this.deps.dispatch({ type: 'conversationOpened', destType, dest });
+      return;
     }
+    // Ask first, open after: a DM to a user who does not exist fails here (NO_SUCH_USER) and
+    // leaves no blank conversation behind.
+    const messages = await history(this.requireClient(), destType, dest, HISTORY_PAGE, {});
+    this.deps.dispatch({ type: 'conversationOpened', destType, dest });
+    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
+  }
+
+  /** Leave a channel (PART, §6): it leaves the list here and on the user's other devices. */
+  async leave(key: string): Promise<void> {
+    const conversation = this.deps.getState().conversations[key];
+    if (conversation?.destType === 'channel') {
+      await this.requireClient().request({ type: 'PART', channel: conversation.dest });
+    }
+    this.deps.dispatch({ type: 'conversationLeft', key });
   }
 
   /** Back to the conversation list. */
@@ -271,7 +300,7 @@ export class ChatSession {
    * the node's code (never thrown).
    */
   sendText(key: string, content: string): Promise<void> {
-    return this.enqueue(key, { content });
+    return this.sending.enqueue(key, { content });
   }
 
   /**
@@ -284,16 +313,12 @@ export class ChatSession {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueue(key, { content: '', image });
+    return this.sending.enqueue(key, { content: '', image });
   }
 
   /** Try a failed message again (the user tapped it). */
   retry(key: string, localKey: string): Promise<void> {
-    const message = this.outbox.get(localKey);
-    if (!message || message.state !== 'failed') return Promise.resolve();
-    this.outbox.requeue(message);
-    this.deps.dispatch({ type: 'sendRetried', key, localKey });
-    return this.sendIfReady(message);
+    return this.sending.retry(key, localKey);
   }
 
   /**
@@ -322,6 +347,14 @@ export class ChatSession {
     this.cancelRetry();
     this.backoff.reset();
     void this.reconnect();
+  }
+
+  /**
+   * Try to reconnect now, whatever the timer says: the user pressed "retry now", or the tab
+   * became visible again (a phone browser freezes background timers). No-op while linked.
+   */
+  retryNow(): void {
+    this.networkAvailable();
   }
 
   /** The network went away: no point retrying until it is back. */
@@ -374,97 +407,13 @@ export class ChatSession {
       for (const conversation of Object.values(this.deps.getState().conversations)) {
         caughtUp.set(conversation.key, await catchUpConversation(client, conversation, this.deps.dispatch, pageSize));
       }
-      this.settleInterrupted(client, caughtUp);
-      await this.flushOutbox();
+      this.sending.settleInterrupted(client, caughtUp);
+      await this.sending.flush();
     } finally {
       this.recovering = false;
     }
     const active = this.deps.getState().active;
     if (active) void this.markRead(active);
-  }
-
-  // ------------------------------------------------------------------------- sending
-
-  private async restoreOutbox(): Promise<void> {
-    for (const message of await this.outbox.restore()) this.showPending(message);
-  }
-
-  private async enqueue(key: string, body: { content: string; image?: ImagePick }): Promise<void> {
-    const conversation = this.deps.getState().conversations[key];
-    if (!conversation) throw new Error(`no conversation ${key}`);
-    const { destType, dest } = conversation;
-    const timestamp = Math.floor(Date.now() / 1000);
-    const message = await this.outbox.add({ key, destType, dest, timestamp, ...body });
-    this.showPending(message);
-    return this.sendIfReady(message);
-  }
-
-  private showPending(message: OutgoingMessage): void {
-    const { key, destType, dest, localKey, cid, content, timestamp, image } = message;
-    const previewUri = image ? `data:${image.mime};base64,${toBase64(image.bytes)}` : undefined;
-    this.deps.dispatch({ type: 'sendStarted', key, destType, dest, localKey, cid, content, timestamp, previewUri });
-  }
-
-  private sendIfReady(message: OutgoingMessage): Promise<void> {
-    return this.client && !this.recovering ? this.deliver(message) : Promise.resolve();
-  }
-
-  /** Send one message; it leaves the outbox only when an OK for it arrives (§14.4). */
-  private async deliver(message: OutgoingMessage): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    message.state = 'inflight';
-    try {
-      const ok = await this.transmit(client, message);
-      await this.outbox.remove(message.localKey);
-      const { key, localKey } = message;
-      this.deps.dispatch({ type: 'sendSucceeded', key, localKey, id: ok.msg_id ?? localKey, timestamp: ok.timestamp ?? 0 });
-    } catch (error) {
-      // The link dropped with the message on the wire: settled after the reconnect.
-      if (error instanceof ArtpError && error.code === LocalErrorCode.CLOSED) return;
-      await this.outbox.fail(message).catch(() => undefined);
-      this.deps.dispatch({ type: 'sendFailed', key: message.key, localKey: message.localKey, error: sendError(error) });
-    }
-  }
-
-  private transmit(client: ArtpClient, message: OutgoingMessage): Promise<Ok> {
-    const { key, localKey, destType, dest, image, cid } = message;
-    if (!image) {
-      const id = client.features.has(SYNC) ? { cid } : {};
-      return client.request({ type: 'MSG', dest_type: destType, dest, content: message.content, ...id });
-    }
-    const onProgress = (progress: number) => this.deps.dispatch({ type: 'sendProgress', key, localKey, progress });
-    return client.uploadImage({ ...image, destType, dest }, { transfer: message.transfer, resume: message.resume, onProgress });
-  }
-
-  /**
-   * Messages in flight when the link dropped. With `sync` each goes out again with its `cid`
-   * (a duplicate is answered with the original OK). A node without `sync` has no client ids:
-   * a text it stored is found among the caught-up messages by content instead. An image resumes
-   * with IMG_STATUS, which knows exactly.
-   */
-  private settleInterrupted(client: ArtpClient, caughtUp: Map<string, MsgEvent[]>): void {
-    const me = this.account?.user ?? '';
-    const claimed = new Set<string>();
-    for (const message of this.outbox.interrupted()) {
-      message.state = 'queued';
-      if (message.image) message.resume = true;
-      if (message.image || client.features.has(SYNC)) continue;
-      const stored = findStoredCopy(message, caughtUp.get(message.key) ?? [], me, claimed);
-      if (!stored) continue;
-      claimed.add(stored.id);
-      void this.outbox.remove(message.localKey);
-      const { key, localKey } = message;
-      this.deps.dispatch({ type: 'sendSucceeded', key, localKey, id: stored.id, timestamp: stored.timestamp });
-    }
-  }
-
-  /** Send what waited, oldest first; a link that drops again aborts the reconnect. */
-  private async flushOutbox(): Promise<void> {
-    for (let message = this.outbox.nextQueued(); message; message = this.outbox.nextQueued()) {
-      await this.deliver(message);
-      if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'the link dropped while sending the outbox');
-    }
   }
 
   // ---------------------------------------------------------------------- reconnecting
@@ -543,13 +492,6 @@ export class ChatSession {
     if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'not connected');
     return this.client;
   }
-}
-
-/** What the bubble of a failed message shows: the node's code, or the local check's. */
-function sendError(error: unknown): SendError {
-  if (error instanceof ArtpError) return { code: error.code, message: error.message };
-  // checkRequest() refuses a request that breaks the contract before it leaves (§3 INVALID).
-  return { code: 'INVALID', message: error instanceof Error ? error.message : String(error) };
 }
 
 /** A reason no retry can fix (the UI words it); null when trying again may work. */

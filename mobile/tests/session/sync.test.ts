@@ -183,6 +183,16 @@ describe('conversations and read markers (§14.5, §14.6)', () => {
   });
 });
 
+describe('opening a conversation', () => {
+  it('refuses a DM to a user who does not exist and leaves no blank conversation behind', async () => {
+    const me = await registered(testDevice());
+    const nobody = uniqueUser('nobody');
+    await expect(me.session.open('user', nobody)).rejects.toMatchObject({ code: 'NO_SUCH_USER' });
+    expect(me.state().conversations[`@${nobody.toLowerCase()}`]).toBeUndefined();
+    expect(me.state().active).toBeNull();
+  });
+});
+
 describe('the outbox across a restart of the app (§14.7)', () => {
   it('keeps what was typed while the node was down and sends it exactly once, in order, after a restart', async () => {
     const device = testDevice();
@@ -215,7 +225,6 @@ describe('the outbox across a restart of the app (§14.7)', () => {
     const device = testDevice();
     const me = await registered(device);
     const nobody = uniqueUser('nobody');
-    await me.session.open('user', nobody).catch(() => undefined);
     await me.session.sendText(`@${nobody.toLowerCase()}`, 'hello?');
     expect(me.said(`@${nobody.toLowerCase()}`).at(-1)).toMatchObject({ status: 'failed', error: { code: 'NO_SUCH_USER' } });
     expect(await device.outbox.load()).toEqual([]);
