@@ -12,11 +12,15 @@ import * as path from 'node:path';
 
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
+import { toHex } from '../../src/protocol/bytes';
 import { ArtpClient } from '../../src/protocol/client';
+import { fingerprint } from '../../src/protocol/fingerprint';
+import { generateKeyPair } from '../../src/protocol/noise';
 import { connectClient } from '../support/client';
 import { startNode, type RunningNode } from '../support/node';
 import { MOBILE_ROOT, PYTHON } from '../support/paths';
 import { noisePng, solidPng } from '../support/png';
+import { randomBytes } from '../support/webcrypto';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST = path.join(MOBILE_ROOT, 'dist');
@@ -75,6 +79,21 @@ async function serveShellFromDisk(): Promise<() => Promise<void>> {
     });
 }
 
+/** Chromium with a fresh profile; the network is closed here, so nothing may phone home. */
+function launchBrowser(): Promise<BrowserContext> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-chromium-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+  });
+}
+
 async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -104,18 +123,7 @@ beforeAll(async () => {
     { env: { ...process.env, ARONA_PW: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   tail.stdout?.on('data', (data: Buffer) => (tailOutput += data.toString()));
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-chromium-'));
-  // A fresh profile; the network is closed here, so nothing may phone home.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-  });
+  browser = await launchBrowser();
   page = browser.pages()[0] ?? (await browser.newPage());
 }, 200_000);
 
@@ -299,5 +307,26 @@ describe('the web client served by the node', () => {
     await page.getByTestId('connect').waitFor();
     await page.reload();
     await page.getByTestId('connect').waitFor(); // forgotten: not signed in after a reload
+  });
+
+  it('moves a device key an earlier version kept as hex in local storage into WebCrypto, keeping its identity', async () => {
+    const legacy = generateKeyPair(randomBytes);
+    const other = await launchBrowser();
+    try {
+      const tab = other.pages()[0] ?? (await other.newPage());
+      await tab.goto(`${node.httpUrl}no-such-page`); // the node's origin, before the app has run
+      await tab.evaluate((hex) => localStorage.setItem('aronanet.device_key', hex), toHex(legacy.privateKey));
+      await tab.goto(node.httpUrl);
+      await tab.getByTestId('connect').click();
+      await tab.getByTestId('user').fill('migrant');
+      await tab.getByTestId('password').fill(PASSWORD);
+      await tab.getByTestId('register').click();
+      await tab.getByTestId('open-settings').click();
+      // The node knows this device by the legacy key's fingerprint: same identity, key moved.
+      await tab.getByText(fingerprint(legacy.publicKey)).waitFor();
+      expect(await tab.evaluate(() => localStorage.getItem('aronanet.device_key'))).toBeNull();
+    } finally {
+      await other.close();
+    }
   });
 });
