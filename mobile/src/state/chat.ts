@@ -297,6 +297,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'sendStarted': {
       if (!state.user) return state;
       const conversation = ensure(state, action.destType, action.dest);
+      // Shown again after a sign-in (the outbox restored): one bubble per message.
+      if (conversation.messages.some((m) => m.key === action.localKey)) return state;
       const pending: ChatMessage = {
         key: action.localKey,
         cid: action.cid,

@@ -36,7 +36,8 @@ export class Sending {
 
   /** Show what an earlier run left in the outbox as pending, ready to go out after sign-in. */
   async restore(): Promise<void> {
-    for (const message of await this.deps.outbox.restore()) this.showPending(message);
+    await this.deps.outbox.restore();
+    for (const message of this.deps.outbox.all()) if (message.state !== 'failed') this.showPending(message);
   }
 
   async enqueue(key: string, body: { content: string; image?: ImagePick }): Promise<void> {

@@ -34,6 +34,7 @@ import {
 import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';
 import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
+import { sameName } from './names';
 import { Sending } from './sending';
 
 export type { ImagePick } from './outbox';
@@ -133,7 +134,12 @@ export class ChatSession {
   async login(user: string, password: string, register: boolean): Promise<void> {
     const client = this.requireClient();
     await this.authenticate(client, user, password, register);
-    await this.deps.accounts.save({ address: this.address ?? '', user: this.account?.user ?? user });
+    const signedIn = this.account?.user ?? user;
+    const previous = await this.deps.accounts.load();
+    // What another account left unsent is not this one's to send.
+    if (previous && !sameName(previous.user, signedIn)) await this.outbox.clear();
+    await this.deps.accounts.save({ address: this.address ?? '', user: signedIn });
+    await this.sending.restore();
     await this.afterSignIn(client);
     this.deps.dispatch({ type: 'linkChanged', link: 'online' });
   }
@@ -150,6 +156,7 @@ export class ChatSession {
     this.account = { user: saved.user };
     this.deps.dispatch({ type: 'loggedIn', user: saved.user, channels: [] });
     await this.sending.restore();
+    this.recovering = true; // what is typed meanwhile waits until the outbox went out
     try {
       await this.connect(saved.address);
       const client = this.requireClient();
@@ -158,6 +165,7 @@ export class ChatSession {
       this.deps.dispatch({ type: 'linkChanged', link: 'online' });
       return { kind: 'signed-in' };
     } catch (error) {
+      this.recovering = false;
       if (error instanceof ArtpError && error.code === 'AUTH_FAILED' && this.node) {
         // The device was revoked or never signed in here: the password, once.
         this.account = null;
@@ -459,6 +467,7 @@ export class ChatSession {
   private async reconnect(): Promise<void> {
     if (!this.address || this.client || this.stopped || this.recovering) return;
     this.deps.dispatch({ type: 'linkChanged', link: 'connecting' });
+    this.recovering = true; // what is typed meanwhile waits until the outbox went out
     try {
       await this.connect(this.address);
       const client = this.requireClient();
@@ -470,6 +479,8 @@ export class ChatSession {
       this.deps.dispatch({ type: 'linkChanged', link: 'online' });
     } catch (error) {
       this.failedToReconnect(error);
+    } finally {
+      this.recovering = false;
     }
   }
 

@@ -329,4 +329,40 @@ describe('the web client served by the node', () => {
       await other.close();
     }
   });
+
+  it('falls back to local storage where WebCrypto has no X25519, and says so in the settings', async () => {
+    const other = await launchBrowser();
+    try {
+      const tab = other.pages()[0] ?? (await other.newPage());
+      // A browser without X25519 in WebCrypto: generating or importing such a key is refused.
+      await tab.addInitScript(() => {
+        const subtle = crypto.subtle;
+        const refuse = (name: 'generateKey' | 'importKey') => {
+          const original = subtle[name].bind(subtle) as (...args: unknown[]) => Promise<unknown>;
+          (subtle as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+            const algorithm = args[name === 'generateKey' ? 0 : 2] as { name?: string } | string;
+            const named = typeof algorithm === 'string' ? algorithm : algorithm?.name;
+            if (named === 'X25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+            return original(...args);
+          };
+        };
+        refuse('generateKey');
+        refuse('importKey');
+      });
+      await tab.goto(node.httpUrl);
+      await tab.getByTestId('connect').click();
+      await tab.getByTestId('user').fill('oldbrowser');
+      await tab.getByTestId('password').fill(PASSWORD);
+      await tab.getByTestId('register').click();
+      await tab.getByTestId('open-settings').click();
+      const note = await tab.getByTestId('device-key-note').textContent();
+      expect(note).toContain("plain bytes in this site's local storage");
+      expect(note).toContain('Unrecognized name.');
+      expect(await tab.evaluate(() => localStorage.getItem('aronanet.device_key'))).toMatch(/^[0-9a-f]{64}$/);
+      await tab.reload(); // still signed in with that key
+      await tab.getByTestId('open-settings').waitFor();
+    } finally {
+      await other.close();
+    }
+  });
 });

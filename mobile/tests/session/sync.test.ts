@@ -221,6 +221,56 @@ describe('the outbox across a restart of the app (§14.7)', () => {
     expect(reloaded.said(channel).map((m) => m.id)).toEqual(stored.map((m) => m.id));
   });
 
+  it('keeps the outbox through a password prompt (device revoked meanwhile) and sends it once after the login', async () => {
+    const device = testDevice();
+    const me = await registered(device);
+    const channel = uniqueChannel();
+    await me.session.open('channel', channel);
+    await suite.node.halt();
+    await until('the session to notice', () => me.state().link === 'offline');
+    await me.session.sendText(channel, 'typed before the revoke');
+    me.session.close();
+    await suite.node.resume();
+    const laptop = await (async () => {
+      const app = open(testDevice());
+      await app.session.connect(suite.node.wsAddress);
+      await app.session.login(me.user, PASSWORD, false);
+      return app;
+    })();
+    const revoked = (await laptop.session.devices()).find((d) => !d.current);
+    await laptop.session.revokeDevice(revoked?.id ?? '');
+
+    const reloaded = open(device);
+    expect(await reloaded.session.resume()).toMatchObject({ kind: 'needs-password' });
+    await reloaded.session.login(me.user, PASSWORD, false);
+    await until('the message to be sent', () => reloaded.said(channel).some((m) => m.status === 'sent'));
+    const stored = (await (await python(me.user)).request({ type: 'HISTORY', dest_type: 'channel', dest: channel })).messages ?? [];
+    expect(stored.map((m) => m.content)).toEqual(['typed before the revoke']);
+    expect(reloaded.said(channel).map((m) => [m.content, m.status])).toEqual([['typed before the revoke', 'sent']]);
+  });
+
+  it('does not send what another account left in the outbox', async () => {
+    const device = testDevice();
+    const first = await registered(device);
+    const [kei, keiName] = await registeredClient(suite.node, 'kei');
+    suite.track(kei);
+    await first.session.open('user', keiName);
+    await suite.node.halt();
+    await until('the session to notice', () => first.state().link === 'offline');
+    await first.session.sendText(`@${keiName.toLowerCase()}`, 'from the first account');
+    first.session.close();
+    await suite.node.resume();
+
+    const second = open(device);
+    const secondName = uniqueUser('second');
+    await second.session.connect(suite.node.wsAddress);
+    await second.session.login(secondName, PASSWORD, true);
+    expect(await device.outbox.load()).toEqual([]);
+    const keiAgain = await python(keiName);
+    const fromSecond = await keiAgain.request({ type: 'HISTORY', dest_type: 'user', dest: secondName });
+    expect(fromSecond.messages ?? []).toEqual([]);
+  });
+
   it('keeps a message the node refused out of the store, so a restart does not send it again', async () => {
     const device = testDevice();
     const me = await registered(device);
