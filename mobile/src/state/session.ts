@@ -406,13 +406,23 @@ export class ChatSession {
   /** Every conversation listed (§14.5), each caught up, then the outbox sent, in order. */
   private async afterSignIn(client: ArtpClient): Promise<void> {
     this.recovering = true;
+    // What was here at sign-in: the anchors of the catch-up. A live message arriving while it
+    // runs must not become an anchor, or what came before it would be skipped.
+    const atSignIn = this.deps.getState().conversations;
     try {
+      // §14.5: the node's newest id per conversation; one that is already here needs no HISTORY.
+      const newestOnNode = new Map<string, string | undefined>();
       if (client.features.has(SYNC)) {
-        this.deps.dispatch({ type: 'conversationsListed', conversations: await listConversations(client) });
+        const listed = await listConversations(client);
+        for (const info of listed) newestOnNode.set(conversationKey(info.dest_type, info.dest), info.last_id);
+        this.deps.dispatch({ type: 'conversationsListed', conversations: listed });
       }
       const caughtUp = new Map<string, MsgEvent[]>();
       const pageSize = this.deps.catchUpPage ?? CATCH_UP_PAGE;
-      for (const conversation of Object.values(this.deps.getState().conversations)) {
+      for (const current of Object.values(this.deps.getState().conversations)) {
+        const conversation = atSignIn[current.key] ?? current;
+        const newest = newestMessageId(conversation);
+        if (newest !== undefined && newestOnNode.has(conversation.key) && newestOnNode.get(conversation.key) === newest) continue;
         caughtUp.set(conversation.key, await catchUpConversation(client, conversation, this.deps.dispatch, pageSize));
       }
       this.sending.settleInterrupted(client, caughtUp);
