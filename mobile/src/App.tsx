@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { SafeAreaView, StatusBar } from 'react-native';
 
-import { Notice } from './components/ui';
+import { Button, Notice } from './components/ui';
 import { platformAead } from './platform/aead';
 import { defaultAddress } from './platform/defaultAddress';
 import { type DeviceKey, loadDeviceKey } from './platform/deviceKey';
@@ -109,6 +109,19 @@ function ChatApp() {
     <SafeAreaView style={{ flex: 1, backgroundColor: palette.background }}>
       <StatusBar barStyle={scheme === 'dark' ? 'light-content' : 'dark-content'} />
       {problem ? <Notice tone="error" text={problem} testID="startup-error" /> : null}
+      {session && state.user && state.linkProblem?.kind === 'signInRefused' ? (
+        // §14.3: this device was revoked (or the password changed elsewhere): the password, once.
+        <Button
+          label="Log in again"
+          testID="login-again"
+          onPress={() =>
+            void session.passwordLogin().then(
+              (prompt) => setNode({ result: prompt.node, address: prompt.address }),
+              () => undefined,
+            )
+          }
+        />
+      ) : null}
       {session && resumed && deviceKey ? (
         <Screens
           session={session}

@@ -178,6 +178,22 @@ export class ChatSession {
   }
 
   /**
+   * The node refused this device (revoked elsewhere, or the password changed there): connect
+   * again for a password login as the same user, keeping what waits in the outbox. Resolves
+   * with the node, for the login screen.
+   */
+  async passwordLogin(): Promise<{ node: ConnectResult; address: string; user: string }> {
+    const saved = await this.deps.accounts.load();
+    const address = saved?.address ?? this.address;
+    if (!address || !saved) throw new ArtpError(LocalErrorCode.CLOSED, 'no account to sign in to');
+    this.disconnect();
+    this.gaveUp = false;
+    const node = await this.connect(address);
+    this.deps.dispatch({ type: 'loggedOut' });
+    return { node, address, user: saved.user };
+  }
+
+  /**
    * Sign out: forget the account, the outbox and the cached images on this device; with
    * `revoke`, first revoke this device on the node (its key can no longer sign in, §14.3).
    */

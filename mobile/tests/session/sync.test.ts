@@ -80,6 +80,13 @@ describe('devices (§14.3)', () => {
     await me.session.revokeDevice(theirs?.id ?? '');
     await until('the revoked device to drop its link', () => other.state().link !== 'online');
     await until('the revoked device to give up', () => other.state().linkProblem?.kind === 'signInRefused');
+    const prompt = await other.session.passwordLogin(); // "log in again" on the running app
+    expect(prompt).toMatchObject({ user: me.user, address: suite.node.wsAddress });
+    expect(other.state().user).toBeNull();
+    await other.session.login(me.user, PASSWORD, false);
+    expect(other.state()).toMatchObject({ user: me.user, link: 'online', linkProblem: null });
+    await me.session.revokeDevice(other.session.currentDevice ?? '');
+    await until('the device to be refused again', () => other.state().linkProblem?.kind === 'signInRefused');
 
     other.session.close();
     const restarted = open(phone);
