@@ -298,6 +298,26 @@ describe('the web client served by the node', () => {
     expect(crashes).toEqual([]);
   });
 
+  it('asks for the password once when another device revokes this one, then carries on', async () => {
+    let laptop: ArtpClient | null = null;
+    try {
+      laptop = await connectClient(node);
+      await laptop.request({ type: 'AUTH', user: 'sensei', password: PASSWORD });
+      const devices = (await laptop.request({ type: 'DEVICES' })).devices ?? [];
+      const browserDevice = devices.find((device) => !device.current);
+      expect(browserDevice?.name).toMatch(/Chrome on Linux/);
+      await laptop.request({ type: 'DEVICE_REVOKE', device: browserDevice?.id ?? '' });
+    } finally {
+      laptop?.close();
+    }
+    await page.getByTestId('login-again').click();
+    await page.getByTestId('user').fill('sensei');
+    await page.getByTestId('password').fill(PASSWORD);
+    await page.getByTestId('login').click();
+    await page.getByTestId('conversation-@kei').waitFor();
+    await page.getByTestId('link-status').waitFor({ state: 'detached' });
+  });
+
   it('lists this device in the settings, says where its key is kept, and logs out for good', async () => {
     await page.reload();
     await page.getByTestId('open-settings').click();
