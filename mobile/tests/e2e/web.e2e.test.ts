@@ -96,6 +96,25 @@ function launchBrowser(): Promise<BrowserContext> {
   });
 }
 
+/** In a second, fresh browser: open the app (after `prepare`), register `user`, open the settings. */
+async function registerInFreshBrowser(user: string, prepare: (tab: Page) => Promise<unknown>): Promise<{ tab: Page; close: () => Promise<void> }> {
+  const other = await launchBrowser();
+  const tab = other.pages()[0] ?? (await other.newPage());
+  try {
+    await prepare(tab);
+    await tab.goto(node.httpUrl);
+    await tab.getByTestId('connect').click();
+    await tab.getByTestId('user').fill(user);
+    await tab.getByTestId('password').fill(PASSWORD);
+    await tab.getByTestId('register').click();
+    await tab.getByTestId('open-settings').click();
+  } catch (error) {
+    await other.close();
+    throw error;
+  }
+  return { tab, close: () => other.close() };
+}
+
 async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -345,31 +364,23 @@ describe('the web client served by the node', () => {
 
   it('moves a device key an earlier version kept as hex in local storage into WebCrypto, keeping its identity', async () => {
     const legacy = generateKeyPair(randomBytes);
-    const other = await launchBrowser();
+    const { tab, close } = await registerInFreshBrowser('migrant', async (fresh) => {
+      await fresh.goto(`${node.httpUrl}no-such-page`); // the node's origin, before the app has run
+      await fresh.evaluate((hex) => localStorage.setItem('aronanet.device_key', hex), toHex(legacy.privateKey));
+    });
     try {
-      const tab = other.pages()[0] ?? (await other.newPage());
-      await tab.goto(`${node.httpUrl}no-such-page`); // the node's origin, before the app has run
-      await tab.evaluate((hex) => localStorage.setItem('aronanet.device_key', hex), toHex(legacy.privateKey));
-      await tab.goto(node.httpUrl);
-      await tab.getByTestId('connect').click();
-      await tab.getByTestId('user').fill('migrant');
-      await tab.getByTestId('password').fill(PASSWORD);
-      await tab.getByTestId('register').click();
-      await tab.getByTestId('open-settings').click();
       // The node knows this device by the legacy key's fingerprint: same identity, key moved.
       await tab.getByText(fingerprint(legacy.publicKey)).waitFor();
       expect(await tab.evaluate(() => localStorage.getItem('aronanet.device_key'))).toBeNull();
     } finally {
-      await other.close();
+      await close();
     }
   });
 
   it('falls back to local storage where WebCrypto has no X25519, and says so in the settings', async () => {
-    const other = await launchBrowser();
-    try {
-      const tab = other.pages()[0] ?? (await other.newPage());
-      // A browser without X25519 in WebCrypto: generating or importing such a key is refused.
-      await tab.addInitScript(() => {
+    // A browser without X25519 in WebCrypto: generating or importing such a key is refused.
+    const { tab, close } = await registerInFreshBrowser('oldbrowser', (fresh) =>
+      fresh.addInitScript(() => {
         const subtle = crypto.subtle;
         const refuse = (name: 'generateKey' | 'importKey') => {
           const original = subtle[name].bind(subtle) as (...args: unknown[]) => Promise<unknown>;
@@ -382,13 +393,9 @@ describe('the web client served by the node', () => {
         };
         refuse('generateKey');
         refuse('importKey');
-      });
-      await tab.goto(node.httpUrl);
-      await tab.getByTestId('connect').click();
-      await tab.getByTestId('user').fill('oldbrowser');
-      await tab.getByTestId('password').fill(PASSWORD);
-      await tab.getByTestId('register').click();
-      await tab.getByTestId('open-settings').click();
+      }),
+    );
+    try {
       const note = await tab.getByTestId('device-key-note').textContent();
       expect(note).toContain("plain bytes in this site's local storage");
       expect(note).toContain('Unrecognized name.');
@@ -396,7 +403,7 @@ describe('the web client served by the node', () => {
       await tab.reload(); // still signed in with that key
       await tab.getByTestId('open-settings').waitFor();
     } finally {
-      await other.close();
+      await close();
     }
   });
 

@@ -40,6 +40,21 @@ async function python(user: string, register = false): Promise<ArtpClient> {
   return client;
 }
 
+/**
+ * On `device`, a new account types `texts` into a fresh channel while the node is down; then
+ * the app is closed (a page reload). Returns the account and the channel.
+ */
+async function typedWhileNodeDown(device: TestDevice, texts: readonly string[]): Promise<{ user: string; channel: string }> {
+  const me = await registered(device);
+  const channel = uniqueChannel();
+  await me.session.open('channel', channel);
+  await suite.node.halt();
+  await until('the session to notice', () => me.state().link === 'offline');
+  for (const text of texts) await me.session.sendText(channel, text);
+  me.session.close();
+  return { user: me.user, channel };
+}
+
 async function webCryptoDevice(): Promise<TestDevice> {
   const subtle = webcrypto.subtle as unknown as SubtleCrypto;
   const pair = (await subtle.generateKey({ name: 'X25519' }, false, ['deriveBits'])) as CryptoKeyPair;
@@ -203,15 +218,8 @@ describe('opening a conversation', () => {
 describe('the outbox across a restart of the app (§14.7)', () => {
   it('keeps what was typed while the node was down and sends it exactly once, in order, after a restart', async () => {
     const device = testDevice();
-    const me = await registered(device);
-    const channel = uniqueChannel();
-    await me.session.open('channel', channel);
-    await suite.node.halt();
-    await until('the session to notice', () => me.state().link === 'offline');
-    await me.session.sendText(channel, 'first');
-    await me.session.sendText(channel, 'second');
-    await me.session.sendText(channel, 'first');
-    me.session.close(); // the page is reloaded with the node still down
+    const me = await typedWhileNodeDown(device, ['first', 'second', 'first']); // reloaded with the node still down
+    const { channel } = me;
 
     const reloaded = open(device);
     expect(await reloaded.session.resume()).toEqual({ kind: 'offline' });
@@ -230,13 +238,8 @@ describe('the outbox across a restart of the app (§14.7)', () => {
 
   it('keeps the outbox through a password prompt (device revoked meanwhile) and sends it once after the login', async () => {
     const device = testDevice();
-    const me = await registered(device);
-    const channel = uniqueChannel();
-    await me.session.open('channel', channel);
-    await suite.node.halt();
-    await until('the session to notice', () => me.state().link === 'offline');
-    await me.session.sendText(channel, 'typed before the revoke');
-    me.session.close();
+    const me = await typedWhileNodeDown(device, ['typed before the revoke']);
+    const { channel } = me;
     await suite.node.resume();
     const laptop = await (async () => {
       const app = open(testDevice());
