@@ -7,7 +7,7 @@
  * message is skipped, and fails the request it names with `re` if any.
  */
 
-import { decodeServerMessage, encodeRequest, isRejection } from './codec';
+import { decodeServerMessages, encodeRequest, isRejection, type Rejection } from './codec';
 import { ArtpError, LocalErrorCode } from './errors';
 import { clientHandshake, type ClientHandshakeOptions } from './handshake';
 import { enabledFeatures } from './features';
@@ -265,7 +265,11 @@ export class ArtpClient {
   }
 
   private dispatch(plaintext: Uint8Array): void {
-    const message = decodeServerMessage(plaintext);
+    // §14.2: with `batch` a plaintext may hold several messages, handled in array order.
+    for (const message of decodeServerMessages(plaintext)) this.handle(message);
+  }
+
+  private handle(message: ServerMessage | Rejection): void {
     if (isRejection(message)) {
       if (message.re) this.failPending(message.re, new ArtpError('INVALID', `bad reply: ${message.reason}`));
       return;

@@ -7,11 +7,8 @@ import { utf8 } from './bytes';
 
 export type Feature = 'sync' | 'batch';
 
-/**
- * What this client asks for, in one place. `batch` (§14.2) is added here once the client can
- * read node messages that are JSON arrays.
- */
-export const CLIENT_FEATURES: readonly Feature[] = ['sync'];
+/** What this client asks for, in one place: it reads node messages that are JSON arrays (§14.2). */
+export const CLIENT_FEATURES: readonly Feature[] = ['batch', 'sync'];
 
 /** §14.1: handshake message 1's payload, `{"client": "<name/version>", "features": [...]}`. */
 export function greetingPayload(clientName: string | undefined, features: readonly string[]): Uint8Array {
