@@ -1,27 +1,30 @@
 /**
  * The composition root of the app: platform services in, one ChatSession, and a small screen
- * state machine (connect -> login -> conversations <-> chat). No navigation library needed.
- * From 900 px wide the conversation list and the open chat sit side by side; narrower, one
- * screen at a time, as on a phone.
+ * state machine (connect -> login -> conversations <-> chat, settings). No navigation library
+ * needed. From 900 px wide the conversation list and the open chat sit side by side;
+ * narrower, one screen at a time, as on a phone.
  */
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { AppState, SafeAreaView, StatusBar, useWindowDimensions, View } from 'react-native';
 
 import { Switcher } from './components/Switcher';
-import { Notice, SmallButton } from './components/ui';
+import { Button, Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
 import { defaultAddress } from './platform/defaultAddress';
+import { type DeviceKey, loadDeviceKey } from './platform/deviceKey';
+import { deviceName } from './platform/deviceName';
 import { watchNetwork } from './platform/network';
+import { outboxStore } from './platform/outboxStore';
 import { pickImage } from './platform/pickImage';
 import { randomBytes } from './platform/random';
-import { plainStore, secretStore } from './platform/storage';
-import type { KeyPair } from './protocol/noise';
+import { plainStore } from './platform/storage';
 import { ChatScreen } from './screens/ChatScreen';
 import { ConnectScreen } from './screens/ConnectScreen';
 import { ConversationsScreen } from './screens/ConversationsScreen';
 import { LoginScreen } from './screens/LoginScreen';
-import { type ChatState, type Conversation, chatReducer, initialChatState, sortedConversations } from './state/chat';
-import { loadDeviceKey } from './state/identity';
+import { SettingsScreen } from './screens/SettingsScreen';
+import { AccountMemory } from './state/account';
+import { type ChatState, type Conversation, chatReducer, initialChatState, newestMessageId, sortedConversations } from './state/chat';
 import { KnownNodes } from './state/knownNodes';
 import { ChatSession, type ConnectResult } from './state/session';
 import { ThemeProvider, useTheme } from './theme/ThemeContext';
@@ -45,59 +48,81 @@ export default function App() {
   );
 }
 
-/** One ChatSession per device key, created in an effect (never as a side effect of rendering). */
-function useSession(dispatch: (action: Parameters<typeof chatReducer>[1]) => void, stateRef: { current: ChatState }) {
-  const [deviceKey, setDeviceKey] = useState<KeyPair | null>(null);
-  const [session, setSession] = useState<ChatSession | null>(null);
-  const [startupError, setStartupError] = useState<string | null>(null);
-
-  useEffect(() => {
-    loadDeviceKey(secretStore, randomBytes).then(setDeviceKey, (error) => setStartupError(voice.failure('starting', error)));
-    registerServiceWorker();
-  }, []);
-
-  useEffect(() => {
-    if (!deviceKey) return undefined;
-    let created: ChatSession;
-    try {
-      created = new ChatSession({
-        aead: platformAead(),
-        random: randomBytes,
-        deviceKey,
-        knownNodes,
-        openTransport: (address) => openWebSocket(artpUrl(address, pageIsHttps())),
-        dispatch,
-        getState: () => stateRef.current,
-      });
-    } catch {
-      setStartupError(voice.insecureWeb);
-      return undefined;
-    }
-    setSession(created);
-    const unwatch = watchNetwork({ online: () => created.networkAvailable(), offline: () => created.networkLost() });
-    // Back in front (a tab made visible, an app brought back): try at once, not when the timer says.
-    const visible = AppState.addEventListener('change', (next) => next === 'active' && created.retryNow());
-    return () => {
-      unwatch();
-      visible.remove();
-      created.close();
-    };
-  }, [deviceKey, dispatch, stateRef]);
-
-  return { session, startupError };
-}
-
 function ChatApp() {
   const { palette, scheme } = useTheme();
   const [state, dispatch] = useReducer(chatReducer, initialChatState);
   const stateRef = useRef(state);
-  const previous = useRef(state);
   stateRef.current = state;
-  const { session, startupError } = useSession(dispatch, stateRef);
+  const [deviceKey, setDeviceKey] = useState<DeviceKey | null>(null);
+  const [startupError, setStartupError] = useState<string | null>(null);
+  const [node, setNode] = useState<{ result: ConnectResult; address: string } | null>(null);
+  /** False until the session tried to sign in again as the account this device remembers. */
+  const [resumed, setResumed] = useState(false);
+  const [settings, setSettings] = useState(false);
+
   // Plain HTTP from another machine: say so above everything (the browser also withholds
   // WebCrypto there, so the app cannot even start).
   const [insecurePage] = useState(pageIsInsecure);
-  const [node, setNode] = useState<{ result: ConnectResult; address: string } | null>(null);
+  const previous = useRef(state);
+
+  useEffect(() => {
+    loadDeviceKey(randomBytes).then(setDeviceKey, (error) => setStartupError(voice.failure('starting', error)));
+    registerServiceWorker();
+  }, []);
+
+  // Made once per device key; a browser without WebCrypto (plain HTTP) cannot have a session.
+  const created = useMemo((): { session: ChatSession } | { problem: string } | null => {
+    if (!deviceKey) return null;
+    try {
+      const session = new ChatSession({
+        aead: platformAead(),
+        random: randomBytes,
+        deviceKey: deviceKey.key,
+        knownNodes,
+        openTransport: (address) => openWebSocket(artpUrl(address, pageIsHttps())),
+        dispatch,
+        getState: () => stateRef.current,
+        accounts: new AccountMemory(plainStore),
+        outboxStore: outboxStore(),
+        deviceName: deviceName(),
+      });
+      return { session };
+    } catch {
+      return { problem: voice.insecureWeb };
+    }
+  }, [deviceKey]);
+  const session = created && 'session' in created ? created.session : null;
+  const problem = startupError ?? (created && 'problem' in created ? created.problem : null);
+
+  useEffect(() => {
+    if (!session) return;
+    session.resume().then(
+      (result) => {
+        if (result.kind === 'needs-password') setNode({ result: result.node, address: result.address });
+        setResumed(true);
+      },
+      () => setResumed(true),
+    );
+  }, [session]);
+
+  // §14.6: a conversation on screen at its newest message is read, on every device.
+  const active = state.active ? state.conversations[state.active] : undefined;
+  const newest = active ? newestMessageId(active) : undefined;
+  useEffect(() => {
+    if (session && active && state.link === 'online') void session.markRead(active.key);
+  }, [session, active?.key, newest, state.link]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    if (!session) return undefined;
+    const unwatch = watchNetwork({ online: () => session.networkAvailable(), offline: () => session.networkLost() });
+    // Back in front (a tab made visible, an app brought back): try at once, not when the timer says.
+    const visible = AppState.addEventListener('change', (next) => next === 'active' && session.retryNow());
+    return () => {
+      unwatch();
+      visible.remove();
+      session.close();
+    };
+  }, [session]);
 
   useEffect(() => {
     notifyArrivals(previous.current, state, (conversation) => void session?.open(conversation.destType, conversation.dest));
@@ -108,21 +133,67 @@ function ChatApp() {
     <SafeAreaView style={{ flex: 1, backgroundColor: palette.background }}>
       <StatusBar barStyle={scheme === 'dark' ? 'light-content' : 'dark-content'} />
       {insecurePage ? <Notice tone="error" text={voice.insecurePage} testID="insecure-page" /> : null}
-      {startupError && !insecurePage ? <Notice tone="error" text={startupError} testID="startup-error" /> : null}
-      {session ? <Screens session={session} state={state} node={node} setNode={setNode} /> : null}
+      {problem && !insecurePage ? <Notice tone="error" text={problem} testID="startup-error" /> : null}
+      {session && state.user && state.linkProblem?.kind === 'signInRefused' ? (
+        // §14.3: this device was revoked (or the password changed elsewhere): the password, once.
+        <Button
+          label="Log in again"
+          testID="login-again"
+          onPress={() =>
+            void session.passwordLogin().then(
+              (prompt) => setNode({ result: prompt.node, address: prompt.address }),
+              () => undefined,
+            )
+          }
+        />
+      ) : null}
+      {session && resumed && deviceKey ? (
+        <Screens
+          session={session}
+          state={state}
+          node={node}
+          setNode={setNode}
+          deviceKey={deviceKey}
+          settings={settings}
+          setSettings={setSettings}
+        />
+      ) : null}
     </SafeAreaView>
   );
 }
+
 
 interface ScreensProps {
   readonly session: ChatSession;
   readonly state: ChatState;
   readonly node: { result: ConnectResult; address: string } | null;
   readonly setNode: (node: { result: ConnectResult; address: string } | null) => void;
+  readonly deviceKey: DeviceKey;
+  readonly settings: boolean;
+  readonly setSettings: (open: boolean) => void;
 }
 
-function Screens({ session, state, node, setNode }: ScreensProps) {
-  if (!node) {
+function Screens({ session, state, node, setNode, deviceKey, settings, setSettings }: ScreensProps) {
+  if (state.user && settings) {
+    return (
+      <SettingsScreen
+        user={state.user}
+        keyStorage={deviceKey.storage}
+        keyFallbackReason={deviceKey.fallbackReason}
+        loadDevices={() => session.devices()}
+        onRename={(device, name) => session.renameDevice(device, name)}
+        onRevoke={(device) => session.revokeDevice(device)}
+        onChangePassword={(old, next) => session.changePassword(old, next)}
+        onLogout={async (revoke) => {
+          await session.logout({ revoke });
+          setSettings(false);
+          setNode(null);
+        }}
+        onBack={() => setSettings(false)}
+      />
+    );
+  }
+  if (!state.user && !node) {
     return (
       <ConnectScreen
         initialAddress={defaultAddress()}
@@ -133,22 +204,31 @@ function Screens({ session, state, node, setNode }: ScreensProps) {
       />
     );
   }
-  if (!state.user) {
+  if (!state.user && node) {
     const back = () => {
       session.disconnect();
       setNode(null);
     };
     return <LoginScreen address={node.address} node={node.result} onLogin={(u, p, r) => session.login(u, p, r)} onBack={back} />;
   }
+  if (!state.user) return null;
   const logout = () => {
-    session.logout();
     setNode(null);
+    void session.logout().catch(() => undefined);
   };
-  return <SignedIn session={session} state={state} user={state.user} onLogout={logout} />;
+  return <SignedIn session={session} state={state} user={state.user} onLogout={logout} onSettings={() => setSettings(true)} />;
 }
 
 /** The conversation list and the open chat: side by side on a wide screen, one at a time on a phone. */
-function SignedIn({ session, state, user, onLogout }: { session: ChatSession; state: ChatState; user: string; onLogout: () => void }) {
+interface SignedInProps {
+  readonly session: ChatSession;
+  readonly state: ChatState;
+  readonly user: string;
+  readonly onLogout: () => void;
+  readonly onSettings: () => void;
+}
+
+function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps) {
   const { width } = useWindowDimensions();
   const { palette } = useTheme();
   const wide = width >= TWO_PANE_WIDTH;
@@ -185,6 +265,7 @@ function SignedIn({ session, state, user, onLogout }: { session: ChatSession; st
   );
 
   const active = state.active ? state.conversations[state.active] : undefined;
+  const linkProblem = state.linkProblem ? voice.linkProblem(state.linkProblem) : null;
   const retryLink = () => session.retryNow();
   const bell =
     permission === 'default' ? (
@@ -199,12 +280,13 @@ function SignedIn({ session, state, user, onLogout }: { session: ChatSession; st
     <ConversationsScreen
       user={user}
       link={state.link}
-      linkProblem={state.linkProblem}
+      linkProblem={linkProblem}
       conversations={conversations}
       activeKey={wide ? state.active : null}
       showLink={!(wide && active)}
       onOpen={open}
       onLogout={onLogout}
+      onSettings={onSettings}
       onRetryLink={retryLink}
       actions={bell}
       onStart={(target) =>
@@ -217,7 +299,7 @@ function SignedIn({ session, state, user, onLogout }: { session: ChatSession; st
       key={active.key}
       me={user}
       link={state.link}
-      linkProblem={state.linkProblem}
+      linkProblem={linkProblem}
       conversation={active}
       unreadAtOpen={unreadAtOpen[active.key] ?? 0}
       onBack={wide ? undefined : () => session.closeConversation()}

@@ -17,9 +17,11 @@ export interface HeaderProps {
   readonly onBack?: () => void;
   /** Icon buttons on the right, before the theme toggle. */
   readonly actions?: ReactNode;
+  /** Anything else at the far right, after the theme toggle. */
+  readonly right?: ReactNode;
 }
 
-export function Header({ title, subtitle, onBack, actions }: HeaderProps) {
+export function Header({ title, subtitle, onBack, actions, right }: HeaderProps) {
   const styles = useStyles();
   return (
     <View style={styles.header} testID="header">
@@ -40,6 +42,7 @@ export function Header({ title, subtitle, onBack, actions }: HeaderProps) {
       </View>
       {actions}
       <ThemeToggle />
+      {right}
     </View>
   );
 }

@@ -27,6 +27,7 @@ import { firstUnreadKey, type TimelineRow, timelineRows } from '../components/ti
 import { Button, dialogName, Header, IconButton, Notice, READABLE_WIDTH, SmallButton, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
 import { composeText } from '../state/compose';
+import { conversationTitle, sameName } from '../state/names';
 import type { ImagePick } from '../state/session';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
@@ -56,10 +57,6 @@ export interface ChatScreenProps {
   readonly onRetryLink?: () => void;
   readonly loadImage: (image: string) => Promise<string>;
   readonly pickImage: () => Promise<ImagePick | null>;
-}
-
-export function conversationTitle(conversation: Pick<Conversation, 'destType' | 'dest'>): string {
-  return conversation.destType === 'channel' ? conversation.dest : `@${conversation.dest}`;
 }
 
 function subtitleOf(conversation: Conversation): string {
@@ -289,7 +286,7 @@ function TimelineItem({ row, props, onViewImage, onUnreadLayout }: TimelineItemP
     <View role="listitem">
       <MessageBubble
         message={message}
-        mine={message.from.toLowerCase() === props.me.toLowerCase()}
+        mine={sameName(message.from, props.me)}
         firstOfGroup={row.firstOfGroup}
         lastOfGroup={row.lastOfGroup}
         loadImage={props.loadImage}
@@ -315,7 +312,7 @@ function Composer({ onSend, onAttach, onProblem }: { onSend: (content: string) =
     const composed = composeText(draft);
     if (!composed) return;
     if ('problem' in composed) {
-      onProblem(composed.problem); // the draft stays, to be finished
+      onProblem(voice.composeProblem(composed.problem)); // the draft stays, to be finished
       return;
     }
     setDraft('');

@@ -9,11 +9,11 @@ import { Pressable, ScrollView, Text, View } from 'react-native';
 import { LinkBanner } from '../components/LinkBanner';
 import { previewText } from '../components/lineText';
 import { timeLabel } from '../components/timeline';
-import { Button, Field, Header, Notice, ScreenReaderText, SmallButton, useStyles } from '../components/ui';
+import { Button, Field, Header, IconButton, Notice, ScreenReaderText, SmallButton, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
+import { conversationTitle } from '../state/names';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
-import { conversationTitle } from './ChatScreen';
 
 export interface ConversationsScreenProps {
   readonly user: string;
@@ -27,6 +27,8 @@ export interface ConversationsScreenProps {
   /** `#channel` joins a channel; a user name opens a direct conversation. */
   readonly onStart: (target: string) => Promise<void>;
   readonly onLogout?: () => void;
+  /** Open the settings (devices, password, logout). */
+  readonly onSettings?: () => void;
   readonly onRetryLink?: () => void;
   /** Show the link banner here (not when the chat beside the list shows it already). */
   readonly showLink?: boolean;
@@ -67,6 +69,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
         actions={
           <>
             {props.actions}
+            {props.onSettings ? <IconButton icon="⚙" label="Settings" testID="open-settings" onPress={props.onSettings} /> : null}
             {props.onLogout ? <SmallButton label="Log out" testID="logout" onPress={props.onLogout} /> : null}
           </>
         }
