@@ -36,6 +36,8 @@ import { voice } from '../theme/voice';
 const PINNED_SLACK = 48;
 /** Closer than this to the top loads the page before. */
 const LOAD_OLDER_AT = 120;
+/** Scrolled further up than this, my next message no longer pulls the list down. */
+const FOLLOW_MINE_UNTIL = 200;
 const COMPOSER_MIN = 40;
 const COMPOSER_MAX = 140;
 
@@ -192,12 +194,20 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
 
   // New messages at the bottom: follow them when pinned, else raise the pill (not for my own).
   const newest = conversation.messages.at(-1);
+  // My own message (new, or its tick changing) is followed while I have not scrolled away:
+  // a layout shift of the browser's scroll anchoring must not leave it below the fold.
+  const followMine = useRef(false);
   useEffect(() => {
-    if (!newest || newest.key === lastKey.current) return;
+    if (!newest) return;
+    const mine = sameName(newest.from, me);
+    if (mine && followMine.current) {
+      pinned.current = true;
+      toEnd(false);
+    }
+    if (newest.key === lastKey.current) return;
     lastKey.current = newest.key;
-    const mine = newest.from.toLowerCase() === me.toLowerCase();
     if (!pinned.current && !mine && !newest.system) setPill(true);
-  }, [newest, me]);
+  }, [newest, me, toEnd]);
 
   const onContentSizeChange = useCallback(() => {
     if (opening.current === 'unread' || conversation.messages.length === 0) return; // not yet
@@ -226,6 +236,7 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
       const { contentOffset, contentSize, layoutMeasurement } = event.nativeEvent;
       const fromBottom = contentSize.height - (contentOffset.y + layoutMeasurement.height);
       pinned.current = fromBottom < PINNED_SLACK;
+      if (fromBottom > FOLLOW_MINE_UNTIL) followMine.current = false; // scrolled well away
       if (pinned.current) setPill(false);
       if (opening.current === 'done' && contentOffset.y < LOAD_OLDER_AT) loadOlder();
     },
@@ -244,6 +255,7 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
     /** The user sent something: show it, wherever they were. */
     pin: () => {
       pinned.current = true;
+      followMine.current = true;
       setPill(false);
     },
     jumpToEnd: () => {

@@ -94,8 +94,9 @@ export const ARONA_DARK: Palette = {
   errorText: '#ff8da2',
 };
 
-const NICK_LIGHT = ['#1f6fb2', '#b8336a', '#2e7d32', '#8e44ad', '#c05621', '#00838f', '#6d4c41', '#3949ab', '#ad1457', '#558b2f', '#5d4037', '#0277bd'];
-const NICK_DARK = ['#7cc4f0', '#ff9cc2', '#8fe3a8', '#c9a2ff', '#ffb877', '#6fe0e6', '#e0c29a', '#a3b5ff', '#ff8fb1', '#c5e88c', '#f5d76e', '#9ad7ff'];
+/** Nick colours; each reads at 4.5:1 on an incoming bubble (the TUI's #558b2f was 4.1, so darker here). */
+export const NICK_LIGHT = ['#1f6fb2', '#b8336a', '#2e7d32', '#8e44ad', '#c05621', '#00838f', '#6d4c41', '#3949ab', '#ad1457', '#4a7a26', '#5d4037', '#0277bd'];
+export const NICK_DARK = ['#7cc4f0', '#ff9cc2', '#8fe3a8', '#c9a2ff', '#ffb877', '#6fe0e6', '#e0c29a', '#a3b5ff', '#ff8fb1', '#c5e88c', '#f5d76e', '#9ad7ff'];
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;

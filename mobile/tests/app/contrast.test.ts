@@ -2,7 +2,7 @@
  * WCAG 2.1 AA, computed from the theme itself: text at least 4.5:1 against what it sits on,
  * borders of controls at least 3:1 (1.4.11), in both palettes.
  */
-import { ARONA_DARK, ARONA_LIGHT, contrastRatio, type Palette } from '../../src/theme/theme';
+import { ARONA_DARK, ARONA_LIGHT, contrastRatio, NICK_DARK, NICK_LIGHT, type Palette } from '../../src/theme/theme';
 
 type Key = keyof Omit<Palette, 'dark'>;
 
@@ -38,6 +38,15 @@ describe.each([
 ])('the %s palette', (_name, palette) => {
   it.each(PAIRS)('%s on %s reaches %d:1 (%s)', (front, back, minimum) => {
     expect(contrastRatio(palette[front], palette[back])).toBeGreaterThanOrEqual(minimum);
+  });
+});
+
+describe.each([
+  ['light', ARONA_LIGHT, NICK_LIGHT],
+  ['dark', ARONA_DARK, NICK_DARK],
+])('the %s nick colours', (_name, palette, nicks) => {
+  it.each(nicks)('%s reads at 4.5:1 on an incoming bubble', (nick) => {
+    expect(contrastRatio(nick, palette.incoming)).toBeGreaterThanOrEqual(4.5);
   });
 });
 

@@ -137,7 +137,9 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     await page.getByTestId('composer').fill('my answer');
     await page.getByTestId('composer').press('Enter'); // Enter sends
     await page.locator('[data-testid="message-status"][aria-label="sent"]').last().waitFor();
-    await waitFor('the list to show my message', async () => (await listScroll(page)).fromBottom < 4);
+    await waitFor('the list to show my message', async () => (await listScroll(page)).fromBottom < 4).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(await listScroll(page))}`);
+    });
     expect(await page.getByTestId('composer').inputValue()).toBe('');
   });
 
@@ -332,7 +334,11 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     expect(installabilityErrors).toEqual([]);
     await node.halt();
     await page.reload();
-    await page.getByTestId('connect').waitFor();
+    // The shell from the service worker, the account and conversations from the device: the
+    // list and the last messages, offline (what is typed waits in the outbox).
+    await page.getByTestId(`conversation-${channel}`).click();
+    await page.getByTestId('messages').getByText('a live line from kei').waitFor();
+    await page.getByTestId('link-status').waitFor();
     await screenshot(page, size, '8-offline-shell');
     await node.resume();
     expect(browser.cspViolations).toEqual([]); // the service worker and manifest included
