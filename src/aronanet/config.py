@@ -6,7 +6,10 @@ advertised truthfully in ``HELLO`` and tested at its edge.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+from msgspec import Meta
 
 #: ArTP/1.0 §1: a frame is 1..65535 bytes, the Noise message limit including the AEAD tag.
 MAX_FRAME = 65535
@@ -21,23 +24,41 @@ WS_SUBPROTOCOL = "artp.1"
 PROLOGUE = b"ArTP/1.0"
 
 
-class Limits(msgspec.Struct, frozen=True, kw_only=True):
-    """Every limit a node enforces; the defaults are the contract's."""
+# The constrained types of settings. The configuration schema (server/settings.py) checks
+# every value against them, and its error lines state the range, so a limit that would make
+# the node refuse every request (``max_content = -5``) stops the start instead.
 
-    max_frame: int = MAX_FRAME
-    max_content: int = 4000
-    chunk_size: int = 32768
-    max_image: int = 10 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
-    max_history: int = 200
-    handshake_timeout: float = HANDSHAKE_TIMEOUT
-    idle_ping_after: float = 60.0
-    idle_close_after: float = 90.0
-    max_connections_per_address: int = 64
-    max_outgoing_queue: int = 4096
-    max_transfers_per_session: int = 4
-    transfer_timeout: float = 120.0
-    upload_quota_bytes: int = 512 * 1024 * 1024
-    rate_messages_per_second: float = 5.0
-    rate_burst: int = 20
+#: A count or a size that must allow at least one of something.
+Positive = Annotated[int, Meta(ge=1)]
+#: A duration in seconds, or a rate per second.
+PositiveFloat = Annotated[float, Meta(gt=0)]
+#: A frame must hold the handshake's HELLO, so it cannot be tiny (§1: at most 65535).
+FrameSize = Annotated[int, Meta(ge=1024, le=MAX_FRAME)]
+#: An image chunk's base64 must fit one frame with its JSON envelope (§10).
+ChunkSize = Annotated[int, Meta(ge=256, le=48 * 1024)]
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every limit a node enforces; the defaults are the contract's.
+
+    Adding a limit is one line: a name, a constrained type and its default; the ``[limits]``
+    table of the configuration file accepts it and checks its range at once.
+    """
+
+    max_frame: FrameSize = MAX_FRAME
+    max_content: Annotated[int, Meta(ge=1, le=MAX_PLAINTEXT)] = 4000
+    chunk_size: ChunkSize = 32768
+    max_image: Positive = 10 * 1024 * 1024
+    max_image_pixels: Positive = 40_000_000
+    max_history: Positive = 200
+    handshake_timeout: PositiveFloat = HANDSHAKE_TIMEOUT
+    idle_ping_after: PositiveFloat = 60.0
+    idle_close_after: PositiveFloat = 90.0
+    max_connections_per_address: Positive = 64
+    max_outgoing_queue: Positive = 4096
+    max_transfers_per_session: Positive = 4
+    transfer_timeout: PositiveFloat = 120.0
+    upload_quota_bytes: Positive = 512 * 1024 * 1024
+    rate_messages_per_second: PositiveFloat = 5.0
+    rate_burst: Positive = 20
     rate_limit_enabled: bool = True

@@ -20,6 +20,8 @@ from aronanet.server.settings import (
     SettingsError,
     default_data_dir,
     from_mapping,
+    merged,
+    normalise,
     read_toml,
     redact_url,
 )
@@ -242,11 +244,47 @@ def _add_publish_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> NodeSettings:
-    """Defaults, then the TOML file, then the flags that were given."""
-    settings = NodeSettings()
+    """Defaults, then the TOML file, then the flags that were given: checked as one whole.
+
+    The file is checked alone first, so that an error names the file and its key; what
+    fails after the flags are laid over it names the flag.
+    """
+    file_values: dict[str, Any] = {}
     if args.config is not None:
-        settings = from_mapping(read_toml(args.config), settings)
-    return from_mapping(_flag_values(args), settings)
+        try:
+            file_values = normalise(read_toml(args.config))
+            from_mapping(file_values)
+        except SettingsError as exc:
+            raise SettingsError(f"{args.config}: {exc}", exc.key) from None
+    flags = _flag_values(args)
+    try:
+        return from_mapping(merged(file_values, normalise(flags)))
+    except SettingsError as exc:
+        flag = _flag_for(exc.key)
+        if flag is None:
+            raise
+        shown = str(exc).split(": ", 1)[-1]
+        raise SettingsError(f"{flag} {_flag_text(args, exc.key)}: {shown}", exc.key) from None
+
+
+def _flag_for(key: tuple[str, ...]) -> str | None:
+    """The flag that sets the setting at ``key`` (a path as in the file), if there is one."""
+    destinations: dict[tuple[str, ...], str] = {
+        ("registration_open",): "registration",
+        ("use_uvloop",): "no_uvloop",
+        ("limits", "rate_limit_enabled"): "rate_limit",
+        **{("limits", limit): flag for flag, limit in _LIMIT_FLAGS.items()},
+        **{("publish", name): flag for flag, name in _PUBLISH_FLAGS.items()},
+    }
+    destination = destinations.get(key, key[0] if len(key) == 1 else None)
+    return None if destination is None else "--" + destination.replace("_", "-")
+
+
+def _flag_text(args: argparse.Namespace, key: tuple[str, ...]) -> str:
+    flag = _flag_for(key)
+    assert flag is not None
+    value = getattr(args, flag[2:].replace("-", "_"), None)
+    return "" if value is None or isinstance(value, bool) else str(value)
 
 
 def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -257,6 +295,7 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "data_dir",
         "host",
         "port",
+        "ws_port",
         "node_name",
         "web_dir",
         "log_level",
@@ -265,9 +304,9 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "broker_prefix",
     ):
         if key in given:
-            values[key] = given[key]
-    if "ws_port" in given:
-        values["ws_port"] = None if given["ws_port"] == "off" else _port(given["ws_port"])
+            values[key] = str(given[key]) if isinstance(given[key], Path) else given[key]
+    if "ws_port" in given and given["ws_port"].isdigit():
+        values["ws_port"] = int(given["ws_port"])
     if "registration" in given:
         values["registration"] = given["registration"] == "open"
     if "ws_origins" in given:
@@ -287,14 +326,6 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     if publish:
         values["publish"] = publish
     return values
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise SettingsError(f"--ws-port takes a port number or 'off', not {text!r}") from None
-    return port
 
 
 def run_fingerprint(args: argparse.Namespace) -> int:
