@@ -65,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fingerprint = subparsers.add_parser(
         "fingerprint",
         help="print the node's key fingerprint",
-        description="Print the node's fingerprint (SHA256:...), creating its key if there is none.",
+        description="Print the fingerprint (SHA256:...) of the node's key in its data "
+        "directory. The key is created by the first `aronanet serve`; this command never "
+        "creates one.",
     )
     fingerprint.add_argument(
         "--data-dir", type=Path, help=f"the node's state directory (default {default_data_dir()})"
@@ -329,10 +331,21 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_fingerprint(args: argparse.Namespace) -> int:
-    """Print ``SHA256:...`` of the node's key (creating the key if there is none)."""
+    """Print ``SHA256:...`` of the node's existing key.
+
+    Never creates a key: a fingerprint of a key no node uses would be handed out to users
+    (README "Getting started") and then refused by every client as a changed key.
+    """
     try:
         settings = settings_from_args(args)
-        key = identity.load_or_create_key(settings.key_path)
+        key = identity.load_key(settings.key_path)
+    except FileNotFoundError:
+        print(
+            f"aronanet fingerprint: no node key in {settings.data_dir}: run `aronanet serve` "
+            "once (with the same --data-dir or --config) to create it",
+            file=sys.stderr,
+        )
+        return 1
     except (SettingsError, identity.KeyFileError, OSError) as exc:
         print(f"aronanet fingerprint: {exc}", file=sys.stderr)
         return 1
