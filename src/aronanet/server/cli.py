@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -355,8 +356,10 @@ def run_fingerprint(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Run the node until SIGINT/SIGTERM; exit code 0 after a clean stop."""
+    from aronanet.server.datadir import PRIVATE_UMASK
     from aronanet.server.logs import configure_logging
 
+    os.umask(PRIVATE_UMASK)  # before anything is created: database, WAL, images, keys
     try:
         settings = settings_from_args(args)
     except SettingsError as exc:
@@ -378,6 +381,22 @@ def _run_loop(main: Any, use_uvloop: bool) -> int:
 
 
 async def _serve(settings: NodeSettings) -> int:
+    from aronanet.server.datadir import DataDirError, NodeLock, make_private
+
+    lock = NodeLock(settings.data_dir)
+    try:
+        make_private(settings.data_dir)
+        lock.acquire()
+    except (DataDirError, OSError) as exc:
+        print(f"aronanet serve: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return await _run_node(settings)
+    finally:
+        lock.release()  # only once the node has stopped writing
+
+
+async def _run_node(settings: NodeSettings) -> int:
     from aronanet.discovery.errors import DiscoveryError
     from aronanet.identity import KeyFileError
     from aronanet.server.node import Node
