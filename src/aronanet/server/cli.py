@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -423,7 +425,7 @@ def banner(node: Any) -> str:
     host = settings.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     lines = [
-        f"AronaNET node {settings.node_name!r} is running (data in {settings.data_dir})",
+        f"AronaNET node {settings.node_name!r} is running (data in {_home_short(settings.data_dir)})",
         f"  TCP        {host}:{node.tcp_port}",
     ]
     if node.ws_port is not None:
@@ -435,7 +437,43 @@ def banner(node: Any) -> str:
         lines.append(f"  Broker     {redact_url(settings.broker)} ({settings.broker_prefix})")
     lines += [
         f"  Fingerprint {node.fingerprint}",
-        f"open the client with: aronanet chat {shown}:{node.tcp_port}",
+        f"open the client with: {aronanet_command()} chat {shown}:{node.tcp_port}",
         "stop with Ctrl-C",
     ]
     return "\n".join(lines)
+
+
+def aronanet_command() -> str:
+    """How the operator can run ``aronanet`` from the shell that started this node.
+
+    ``./scripts/serve`` runs ``.venv/bin/aronanet``, which is not on PATH: a banner saying
+    ``aronanet chat`` would send a newcomer to "command not found". Plain ``aronanet`` only
+    when PATH finds this very program; otherwise its path (relative to the current
+    directory when it is below it), or ``python -m aronanet`` when run that way.
+    """
+    program = Path(sys.argv[0])
+    if program.name == "__main__.py":  # python -m aronanet
+        return f"{_shell_path(Path(sys.executable))} -m aronanet"
+    on_path = shutil.which(program.name)
+    if on_path is not None and Path(on_path).resolve() == program.resolve():
+        return program.name
+    return _shell_path(program)
+
+
+def _home_short(path: Path) -> str:
+    """``path`` with the home directory written ``~``, as the README shows it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(Path("~") / absolute.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def _shell_path(path: Path) -> str:
+    """``path`` as short as a shell accepts it: relative below the current directory."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(Path.cwd())
+    except ValueError:
+        return shlex.quote(str(absolute))
+    return shlex.quote(str(relative) if relative.parent != Path() else f"./{relative}")
