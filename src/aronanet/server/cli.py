@@ -424,8 +424,9 @@ def banner(node: Any) -> str:
     settings = node.settings
     host = settings.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    data = _home_short(settings.data_dir)
     lines = [
-        f"AronaNET node {settings.node_name!r} is running (data in {_home_short(settings.data_dir)})",
+        f"AronaNET node {settings.node_name!r} is running (data in {data})",
         f"  TCP        {host}:{node.tcp_port}",
     ]
     if node.ws_port is not None:

@@ -60,8 +60,9 @@ def readme_banner() -> list[str]:
 def test_the_readme_shows_what_serve_prints_and_the_commands_work(tmp_path: Path) -> None:
     env = newcomer_env(tmp_path)
     run_serve(env, "--help")  # installed, so the start below is timed without pip
-    with subprocess.Popen([str(SERVE), "--port", "0", "--ws-port", "0"], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as node:  # fmt: skip
+    command = [str(SERVE), "--port", "0", "--ws-port", "0"]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=ROOT, env=env, text=True, **pipes) as node:
         try:
             assert node.stdout is not None
             printed = []
