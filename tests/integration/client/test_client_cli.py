@@ -165,34 +165,35 @@ def test_the_password_may_come_from_a_file(node: NodeProcess, cli: Cli, tmp_path
     assert result.returncode == EXIT_OK, result.stderr
 
 
-def test_tail_exits_3_when_the_node_goes_away_and_reconnecting_is_off(
-    fresh_node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
-) -> None:
+def tail_until_the_node_stops(node: NodeProcess, cli: Cli, reconnect_for: str) -> str:
+    """Start ``tail --reconnect-for``, check it follows, stop the node for good; returns
+    what tail wrote on stderr once it exited, which it must do with status 3."""
     channel = f"#{unique_name('c')}"
-    marker = cli.send(fresh_node.tcp_address, channel, "marker").stdout.strip()
-    tail = cli.tail(fresh_node.tcp_address, channel, "--since", marker, "--reconnect-for", "0")
-    tail_processes.append(tail)
-    assert cli.send(fresh_node.tcp_address, channel, "are you there").returncode == EXIT_OK
-    assert "are you there" in read_line(tail)  # tail is connected and following
-    fresh_node.stop()
-    assert tail.wait(timeout=20) == EXIT_CONNECTION
-    assert tail.stderr is not None
-    assert "closed the connection" in tail.stderr.read()
+    marker = cli.send(node.tcp_address, channel, "marker").stdout.strip()
+    tail = cli.tail(node.tcp_address, channel, "--since", marker, "--reconnect-for", reconnect_for)
+    try:
+        assert cli.send(node.tcp_address, channel, "are you there").returncode == EXIT_OK
+        assert "are you there" in read_line(tail)  # tail is connected and following
+        node.stop()
+        assert tail.wait(timeout=20) == EXIT_CONNECTION
+        assert tail.stderr is not None
+        return tail.stderr.read()
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+
+
+def test_tail_exits_3_when_the_node_goes_away_and_reconnecting_is_off(
+    fresh_node: NodeProcess, cli: Cli
+) -> None:
+    assert "closed the connection" in tail_until_the_node_stops(fresh_node, cli, "0")
 
 
 def test_tail_gives_up_after_reconnect_for_seconds_with_one_line(
-    fresh_node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
+    fresh_node: NodeProcess, cli: Cli
 ) -> None:
-    channel = f"#{unique_name('c')}"
-    marker = cli.send(fresh_node.tcp_address, channel, "marker").stdout.strip()
-    tail = cli.tail(fresh_node.tcp_address, channel, "--since", marker, "--reconnect-for", "2")
-    tail_processes.append(tail)
-    assert cli.send(fresh_node.tcp_address, channel, "are you there").returncode == EXIT_OK
-    assert "are you there" in read_line(tail)
-    fresh_node.stop()
-    assert tail.wait(timeout=20) == EXIT_CONNECTION
-    assert tail.stderr is not None
-    assert tail.stderr.read().splitlines()[-1] == (
+    assert tail_until_the_node_stops(fresh_node, cli, "2").splitlines()[-1] == (
         f"aronanet tail: lost the connection to {fresh_node.tcp_address} and could not "
         "reconnect within 2 s"
     )
