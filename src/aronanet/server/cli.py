@@ -405,15 +405,22 @@ async def _run_node(settings: NodeSettings) -> int:
     from aronanet.server.store.base import BackendUnavailableError
 
     node = Node(settings)
+    # Handlers first: a signal that arrives while the node starts (it may already accept on
+    # one port) must stop it cleanly once started, not interrupt the start with a traceback.
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop_requested.set)
     try:
         await node.start()
     except (KeyFileError, OSError, BackendUnavailableError, DiscoveryError) as exc:
         print(f"aronanet serve: cannot start: {exc}", file=sys.stderr)
         await node.stop()
         return 1
-    loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, node.request_stop)
+    if stop_requested.is_set():
+        node.request_stop()
     print(banner(node), flush=True)
     await node.run_until_stopped()
     return 0
