@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
 import shlex
 import shutil
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -256,8 +258,9 @@ def settings_from_args(args: argparse.Namespace) -> NodeSettings:
     """
     file_values: dict[str, Any] = {}
     if args.config is not None:
+        document = read_toml(args.config)  # its errors name the file already
         try:
-            file_values = normalise(read_toml(args.config))
+            file_values = normalise(document)
             from_mapping(file_values)
         except SettingsError as exc:
             raise SettingsError(f"{args.config}: {exc}", exc.key) from None
@@ -414,7 +417,7 @@ async def _run_node(settings: NodeSettings) -> int:
     try:
         await node.start()
     except (KeyFileError, OSError, BackendUnavailableError, DiscoveryError) as exc:
-        print(f"aronanet serve: cannot start: {exc}", file=sys.stderr)
+        print(f"aronanet serve: cannot start: {start_failure(exc, settings)}", file=sys.stderr)
         await node.stop()
         return 1
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -424,6 +427,22 @@ async def _run_node(settings: NodeSettings) -> int:
     print(banner(node), flush=True)
     await node.run_until_stopped()
     return 0
+
+
+def start_failure(error: Exception, settings: NodeSettings) -> str:
+    """Why the node could not start, with the flag that fixes the usual causes."""
+    if isinstance(error, socket.gaierror):
+        return (
+            f"cannot listen on host {settings.host!r} ({error.strerror}); give --host an "
+            "address of this machine, such as 127.0.0.1 or 0.0.0.0"
+        )
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        ports = f"{settings.port}" + (f" or {settings.ws_port}" if settings.ws_port else "")
+        return (
+            f"port {ports} on {settings.host} is already in use by another program; "
+            "choose others with --port and --ws-port"
+        )
+    return str(error)
 
 
 def banner(node: Any) -> str:

@@ -41,6 +41,8 @@ def make_private(data_dir: Path, chmod: Callable[[Path, int], None] = os.chmod) 
     ``chmod`` is injectable because the one way it fails (a directory owned by someone else)
     cannot be arranged by a test that runs as root.
     """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirError(f"data directory {data_dir} is a file, not a directory")
     data_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     try:
         for path, mode in _open_entries(data_dir):

@@ -7,6 +7,7 @@ the value, and what is accepted. Each case runs the real command as a subprocess
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -53,9 +54,11 @@ def serve(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def assert_refused_with_one_line(result: subprocess.CompletedProcess[str], expected: str) -> None:
+def assert_refused_with_one_line(
+    result: subprocess.CompletedProcess[str], expected: str, status: int = 2
+) -> None:
     lines = result.stderr.splitlines()
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == status, result.stderr
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith("aronanet serve: ")
     assert expected in lines[0]
@@ -91,3 +94,34 @@ def test_ws_port_off_in_the_file_disables_websocket_as_help_says(tmp_path: Path)
             node.wait(REFUSAL_SECONDS)
     assert "is running" in banner[0] and "TCP" in banner[1]
     assert "WebSocket" not in "".join(banner) and "Fingerprint" in banner[2]
+
+
+def test_a_missing_config_file_is_one_line_naming_it_once(tmp_path: Path):
+    missing = tmp_path / "nowhere.toml"
+    result = serve(tmp_path, "--config", str(missing))
+    assert_refused_with_one_line(result, f"configuration file {missing} does not exist")
+    assert result.stderr.count(str(missing)) == 1
+
+
+def test_a_host_that_is_not_this_machine_says_what_to_give(tmp_path: Path):
+    result = serve(tmp_path, "--host", "nosuch.invalid")
+    assert_refused_with_one_line(result, "cannot start: cannot listen on host 'nosuch.invalid'", 1)
+    assert result.stderr.endswith(
+        "; give --host an address of this machine, such as 127.0.0.1 or 0.0.0.0\n"
+    )  # between them, the resolver's reason, which differs between C libraries
+
+
+def test_a_port_in_use_names_the_port_and_the_flags(tmp_path: Path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = serve(tmp_path, "--port", str(port))
+    expected = (f"cannot start: port {port} on 127.0.0.1 is already in use by another "
+                "program; choose others with --port and --ws-port")  # fmt: skip
+    assert_refused_with_one_line(result, expected, status=1)
+
+
+def test_a_data_directory_that_is_a_file_is_named(tmp_path: Path):
+    (tmp_path / "data").write_text("not a directory")
+    result = serve(tmp_path)
+    expected = f"cannot start: data directory {tmp_path / 'data'} is a file, not a directory"
+    assert_refused_with_one_line(result, expected, status=1)
