@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from pathlib import Path
+
 import msgspec
 import pytest
 
@@ -72,3 +76,11 @@ def test_ranges_are_described_in_words() -> None:
     assert describe(info["max_frame"]) == "an integer from 1024 to 65535"
     assert describe(info["idle_ping_after"]) == "a number > 0"
     assert describe(info["rate_limit_enabled"]) == "true or false"
+
+
+def test_the_readme_example_configuration_is_valid() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", readme, re.DOTALL)
+    assert example is not None
+    settings = from_mapping(tomllib.loads(example.group(1)))
+    assert settings.node_name == "arona" and not settings.registration_open
