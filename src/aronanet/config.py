@@ -22,6 +22,9 @@ DEFAULT_WS_PORT = 7778
 WS_PATH = "/artp"
 WS_SUBPROTOCOL = "artp.1"
 PROLOGUE = b"ArTP/1.0"
+#: Contract §3: a HISTORY ``limit`` outside 1-200 is INVALID, so a node never promises more
+#: (``max_history`` is advertised in HELLO and must be a limit a client may ask for).
+HISTORY_LIMIT_MAX = 200
 
 
 # The constrained types of settings. The configuration schema (server/settings.py) checks
@@ -32,6 +35,8 @@ PROLOGUE = b"ArTP/1.0"
 Positive = Annotated[int, Meta(ge=1)]
 #: A duration in seconds, or a rate per second.
 PositiveFloat = Annotated[float, Meta(gt=0)]
+#: A duration where 0 means "never".
+NonNegativeFloat = Annotated[float, Meta(ge=0)]
 #: A frame must hold the handshake's HELLO, so it cannot be tiny (§1: at most 65535).
 FrameSize = Annotated[int, Meta(ge=1024, le=MAX_FRAME)]
 #: An image chunk's base64 must fit one frame with its JSON envelope (§10).
@@ -50,15 +55,41 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     chunk_size: ChunkSize = 32768
     max_image: Positive = 10 * 1024 * 1024
     max_image_pixels: Positive = 40_000_000
-    max_history: Positive = 200
+    max_history: Annotated[int, Meta(ge=1, le=HISTORY_LIMIT_MAX)] = HISTORY_LIMIT_MAX
     handshake_timeout: PositiveFloat = HANDSHAKE_TIMEOUT
     idle_ping_after: PositiveFloat = 60.0
     idle_close_after: PositiveFloat = 90.0
     max_connections_per_address: Positive = 64
+    #: A session's unsent output: messages (WebSocket) and bytes (both transports).
     max_outgoing_queue: Positive = 4096
+    max_outgoing_bytes: Positive = 4 * 1024 * 1024
     max_transfers_per_session: Positive = 4
     transfer_timeout: PositiveFloat = 120.0
     upload_quota_bytes: Positive = 512 * 1024 * 1024
+    #: Uploads in progress, and the bytes they declared (their partial files on disk).
+    max_uploads_per_user: Positive = 8
+    max_uploads_per_node: Positive = 256
+    max_upload_bytes_per_user: Positive = 64 * 1024 * 1024
+    max_upload_bytes_per_node: Positive = 1024 * 1024 * 1024
+    #: Memory for the outcomes of ended uploads, remembered for ``IMG_STATUS`` and late
+    #: chunks: the oldest are forgotten first beyond these.
+    upload_memory_per_user: Positive = 64 * 1024
+    upload_memory_per_node: Positive = 8 * 1024 * 1024
     rate_messages_per_second: PositiveFloat = 5.0
     rate_burst: Positive = 20
     rate_limit_enabled: bool = True
+    #: Channels one user may be a member of, and how fast one user may create channels.
+    max_channels_per_user: Positive = 500
+    channel_creation_burst: Positive = 10
+    channel_creations_per_second: PositiveFloat = 1 / 60
+    #: Seconds a channel may stay without members before it is deleted with its history
+    #: (0: never). Channels cost memory, disk and every user's ``LIST``.
+    empty_channel_ttl: NonNegativeFloat = 7 * 24 * 3600
+
+    def __post_init__(self) -> None:
+        # A reply of one full frame must fit the backlog with room for events around it.
+        if self.max_outgoing_bytes < 2 * self.max_frame:
+            raise ValueError(
+                f"max_outgoing_bytes {self.max_outgoing_bytes} is below twice max_frame "
+                f"({2 * self.max_frame})"
+            )

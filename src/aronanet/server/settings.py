@@ -103,10 +103,30 @@ class PasswordHashing(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 
 class LoginThrottle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Failed logins allowed per address and per account before further tries are refused."""
+    """The login throttle's budgets (§6 AUTH): token buckets of ``burst`` that regain
+    ``refill_per_second``, and how many password hashes may run at once.
+
+    Failed logins are counted per (account, address) pair, so a stranger guessing from one
+    address exhausts only their own pair and never locks the owner out from elsewhere;
+    ``address_*`` caps one address across all accounts (password spraying) and ``account_*``
+    is a much higher ceiling per account across all addresses (a distributed guesser).
+    Registrations have a budget of their own per address, so a household behind one NAT
+    that registers a few accounts can still log in.
+    """
 
     burst: Positive = 10
     refill_per_second: PositiveFloat = 0.2
+    address_burst: Positive = 30
+    address_refill_per_second: PositiveFloat = 0.5
+    account_burst: Positive = 100
+    account_refill_per_second: PositiveFloat = 0.2
+    register_burst: Positive = 5
+    register_refill_per_second: PositiveFloat = 5 / 3600
+    #: Password hashes running at once for one address, for one account, and on the node:
+    #: a guesser waits behind their own hashes instead of delaying everyone else's login.
+    hashes_per_address: Positive = 1
+    hashes_per_account: Positive = 1
+    hash_slots: Positive = 2
 
 
 def default_data_dir() -> Path:
@@ -133,8 +153,11 @@ class NodeSettings:
     ws_port: Port | None = DEFAULT_WS_PORT
     node_name: Name = "aronanet"
     registration_open: bool = True
-    #: WebSocket origins allowed to connect besides the node's own; None allows every origin.
+    #: Browser origins allowed on the WebSocket besides the node's own page ("*": any).
     ws_origins: tuple[str, ...] | None = None
+    #: Names browsers reach the node by, besides loopback names, IP addresses, ``host`` and
+    #: the machine's name (a page's Host must be one: DNS rebinding).
+    ws_hosts: tuple[str, ...] = ()
     web_dir: Path | None = field(default_factory=default_web_dir)
     use_uvloop: bool = True
     log_level: LogLevel = "WARNING"
