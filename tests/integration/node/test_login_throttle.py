@@ -12,6 +12,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
+
 from aronanet.errors import ErrorCode
 from aronanet.proto.messages import Auth, Ok
 
@@ -23,7 +25,9 @@ WRONG = "not the password"
 
 async def throttled_node(tmp_path: Path, start_node, **throttle: float):
     settings = node_settings(tmp_path / "throttled", rate_limit_enabled=False)
-    return await start_node(replace(settings, login_throttle=replace(TEST_THROTTLE, **throttle)))
+    return await start_node(
+        replace(settings, login_throttle=msgspec.structs.replace(TEST_THROTTLE, **throttle))
+    )
 
 
 async def register(node, connect, name: str, source: str = "127.0.0.9") -> None:
