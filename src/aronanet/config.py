@@ -85,6 +85,10 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     #: Seconds a channel may stay without members before it is deleted with its history
     #: (0: never). Channels cost memory, disk and every user's ``LIST``.
     empty_channel_ttl: NonNegativeFloat = 7 * 24 * 3600
+    #: §14.3: devices remembered per account; past it the least recently seen is forgotten.
+    max_devices: Positive = 100
+    #: §14.5: conversations one CONVERSATIONS reply lists at most (fewer if the frame fills).
+    conversations_page: Annotated[int, Meta(ge=1, le=100_000)] = 256
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

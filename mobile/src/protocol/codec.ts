@@ -5,11 +5,11 @@
  */
 
 import { fromUtf8, utf8 } from './bytes';
+import { MAX_PLAINTEXT } from './limits';
 import { checkRequest, eventCheck, type Request, type ServerMessage, VERSION } from './messages';
 import { ValidationError } from './validate';
 
-/** §3: a plaintext is at most 65519 bytes (65535 minus the 16-byte tag). */
-export const MAX_PLAINTEXT = 65535 - 16;
+export { MAX_PLAINTEXT } from './limits';
 
 export interface Rejection {
   readonly rejected: true;
