@@ -46,6 +46,10 @@ class Transport(ABC):
     async def close(self) -> None:
         """Close the connection; idempotent, never raises."""
 
+    @abstractmethod
+    def abort(self) -> None:
+        """Drop the connection at once, as a pulled cable would: no goodbye, no flush."""
+
 
 class TcpTransport(Transport):
     """ArTP over TCP: a stream of ``[u32 length][body]`` frames."""
@@ -76,6 +80,9 @@ class TcpTransport(Transport):
         self._writer.close()
         with contextlib.suppress(OSError):
             await self._writer.wait_closed()
+
+    def abort(self) -> None:
+        self._writer.transport.abort()
 
 
 class WebSocketTransport(Transport):
@@ -108,6 +115,9 @@ class WebSocketTransport(Transport):
     async def close(self) -> None:
         with contextlib.suppress(OSError, ConnectionClosed):
             await self._websocket.close()
+
+    def abort(self) -> None:
+        self._websocket.transport.abort()
 
 
 async def open_transport(address: NodeAddress, timeout: float) -> Transport:

@@ -20,7 +20,7 @@ Handshake (ArTP-1.0 §2, Noise_XX_25519_AESGCM_SHA256, prologue ``ArTP/1.0``)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -106,6 +106,7 @@ class Connection:
         framed: bool = True,
         hello: Hello | None = None,
         client_name: str | None = None,
+        features: Sequence[str] = (),
         max_frame: int = MAX_FRAME,
         ephemeral_key: X25519PrivateKey | None = None,
     ) -> None:
@@ -129,7 +130,7 @@ class Connection:
         self._events: list[ConnectionEvent] = []
         self._outgoing: list[bytes] = []
         if role is Role.CLIENT:
-            self._queue(self._handshake.write_message(_client_payload(client_name)))
+            self._queue(self._handshake.write_message(_client_payload(client_name, features)))
 
     # ------------------------------------------------------------------ state
 
@@ -315,11 +316,15 @@ class Connection:
         self._events.append(ConnectionFailed(reason))
 
 
-def _client_payload(client_name: str | None) -> bytes:
-    """§2 message 1 payload: empty, or UTF-8 JSON ``{"client": "<name/version>"}``."""
-    if client_name is None:
-        return b""
-    return msgspec.json.encode({"client": client_name})
+def _client_payload(client_name: str | None, features: Sequence[str]) -> bytes:
+    """§2 message 1 payload: empty, or UTF-8 JSON ``{"client": "<name/version>"}``, plus
+    ArTP/1.1 §14.1 ``"features": [...]`` when the client asks for any."""
+    payload: dict[str, object] = {}
+    if client_name is not None:
+        payload["client"] = client_name
+    if features:
+        payload["features"] = list(features)
+    return msgspec.json.encode(payload) if payload else b""
 
 
 def _parse_hello(payload: bytes) -> Hello:

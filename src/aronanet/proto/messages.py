@@ -39,6 +39,12 @@ Content = Annotated[str, Meta(min_length=1)]
 MessageId = Annotated[str, Meta(min_length=1, max_length=64)]
 Sha256Hex = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 HistoryLimit = Annotated[int, Meta(ge=1, le=200)]
+#: ArTP/1.1 §14.4: "1-64 chars ``[A-Za-z0-9_-]``, chosen by the client, unique per user".
+ClientMessageId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+#: §14.3: a device name is 1-64 characters without control characters.
+DeviceName = Annotated[str, Meta(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
+DeviceId = Annotated[str, Meta(min_length=1, max_length=128)]
+Cursor = Annotated[str, Meta(min_length=1, max_length=512)]
 ChunkIndex = Annotated[int, Meta(ge=0)]
 ChunkTotal = Annotated[int, Meta(ge=1)]
 NonNegative = Annotated[int, Meta(ge=0)]
@@ -64,9 +70,12 @@ def _check_dest(dest_type: str, dest: str) -> None:
 
 
 class Auth(_Base, frozen=True, tag="AUTH"):
+    """§3 AUTH; without ``password`` it is a device sign-in (ArTP/1.1 §14.3, ``sync`` only)."""
+
     user: UserName
-    password: Password
+    password: Password | UnsetType = UNSET
     register: bool = False
+    device_name: DeviceName | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
 
@@ -86,6 +95,7 @@ class SendMsg(_Base, frozen=True, tag="MSG"):
     dest_type: DestType
     dest: str
     content: Content
+    cid: ClientMessageId | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
     def __post_init__(self) -> None:
@@ -152,6 +162,54 @@ class ImgGet(_Base, frozen=True, tag="IMG_GET"):
     id: RequestId | UnsetType = UNSET
 
 
+class Devices(_Base, frozen=True, tag="DEVICES"):
+    """ArTP/1.1 §14.3: the account's devices. ``OK`` with ``devices``."""
+
+    id: RequestId | UnsetType = UNSET
+
+
+class DeviceRename(_Base, frozen=True, tag="DEVICE_RENAME"):
+    """ArTP/1.1 §14.3: rename a device. ``OK`` with ``device``, ``name``."""
+
+    device: DeviceId
+    name: DeviceName
+    id: RequestId | UnsetType = UNSET
+
+
+class DeviceRevoke(_Base, frozen=True, tag="DEVICE_REVOKE"):
+    """ArTP/1.1 §14.3: revoke a device; its sessions close at once. ``OK`` with ``device``."""
+
+    device: DeviceId
+    id: RequestId | UnsetType = UNSET
+
+
+class PasswordChange(_Base, frozen=True, tag="PASSWORD"):
+    """ArTP/1.1 §14.3: change the password; every other device is revoked."""
+
+    old: Password
+    new: Password
+    id: RequestId | UnsetType = UNSET
+
+
+class Conversations(_Base, frozen=True, tag="CONVERSATIONS"):
+    """ArTP/1.1 §14.5: every conversation, paged with ``cursor`` until no ``next``."""
+
+    cursor: Cursor | UnsetType = UNSET
+    id: RequestId | UnsetType = UNSET
+
+
+class Read(_Base, frozen=True, tag="READ"):
+    """ArTP/1.1 §14.6: move the read marker up to ``up_to``. ``OK`` with ``read``."""
+
+    dest_type: DestType
+    dest: str
+    up_to: MessageId
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _check_dest(self.dest_type, self.dest)
+
+
 class Ping(_Base, frozen=True, tag="PING"):
     """A client's keep-alive probe; the node answers ``PONG`` with ``re``."""
 
@@ -175,6 +233,12 @@ Request = (
     | ImgChunk
     | ImgStatus
     | ImgGet
+    | Devices
+    | DeviceRename
+    | DeviceRevoke
+    | PasswordChange
+    | Conversations
+    | Read
     | Ping
     | Pong
 )
@@ -204,6 +268,8 @@ class Hello(_Base, frozen=True, tag="HELLO"):
 
     node: str
     limits: HelloLimits = msgspec.field(default_factory=HelloLimits)
+    #: ArTP/1.1 §14.1: the features enabled on this session (asked AND supported).
+    features: list[str] | UnsetType = UNSET
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True):
@@ -224,6 +290,7 @@ class MsgEvent(_Base, frozen=True, tag="MSG"):
     content: str
     timestamp: int
     attachment: Attachment | UnsetType = UNSET
+    cid: str | UnsetType = UNSET  # ArTP/1.1 §14.4: the sender's client message id
 
 
 class JoinEvent(_Base, frozen=True, tag="JOIN"):
@@ -256,6 +323,39 @@ class PingEvent(_Base, frozen=True, tag="PING"):
     id: str
 
 
+class ReadEvent(_Base, frozen=True, tag="READ"):
+    """ArTP/1.1 §14.6: another session of this user moved a read marker."""
+
+    id: str
+    dest_type: DestType
+    dest: str
+    read: str
+    timestamp: int
+
+
+class DeviceInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """ArTP/1.1 §14.3: one entry of ``DEVICES``."""
+
+    id: str
+    name: str
+    first_seen: int
+    last_seen: int
+    address: str = ""
+    current: bool = False
+
+
+class ConversationInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """ArTP/1.1 §14.5: one entry of ``CONVERSATIONS``."""
+
+    dest_type: DestType
+    dest: str
+    last_id: str | UnsetType = UNSET
+    last_timestamp: int | UnsetType = UNSET
+    unread: int = 0
+    mentions: int = 0
+    read: str | UnsetType = UNSET
+
+
 class ChannelInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     topic: str
@@ -278,6 +378,16 @@ class Ok(_Base, frozen=True, tag="OK"):
     image: str | UnsetType = UNSET
     received: list[int] | UnsetType = UNSET
     channel_list: list[ChannelInfo] | UnsetType = UNSET
+    # ArTP/1.1 (sync)
+    device: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    devices: list[DeviceInfo] | UnsetType = UNSET
+    conversations: list[ConversationInfo] | UnsetType = UNSET
+    next: str | UnsetType = UNSET
+    dest_type: str | UnsetType = UNSET
+    dest: str | UnsetType = UNSET
+    read: str | UnsetType = UNSET
+    duplicate: bool | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):
@@ -316,6 +426,7 @@ Event = (
     | JoinEvent
     | PartEvent
     | TopicEvent
+    | ReadEvent
     | PingEvent
     | PongReply
     | ImgData

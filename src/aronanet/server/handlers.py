@@ -220,6 +220,8 @@ async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
     if ctx.session.user is not None:
         raise RequestError(ErrorCode.INVALID, f"this session is already logged in as {ctx.user}")
     accounts = ctx.services.accounts
+    if request.password is UNSET:
+        raise RequestError(ErrorCode.INVALID, "AUTH needs a password on this node")
     if request.register:
         name = await accounts.register(request.user, request.password, ctx.session.peer)
     else:
