@@ -86,9 +86,7 @@ class ArtpClient:
         self.fingerprint = fingerprint
         self.user: str | None = None
         #: ArTP/1.1 §14.1: what the node enabled on this session (empty for a 1.0 node).
-        self.features: frozenset[str] = frozenset(
-            hello.features if isinstance(hello.features, list) else ()
-        )
+        self.features: frozenset[str] = frozenset(hello.features)
         #: ArTP/1.1 §14.3: this device's id, from the OK of AUTH on a ``sync`` session.
         self.device: str | None = None
         self.closed = False

@@ -94,7 +94,7 @@ async def revoke_device(client: ArtpClient, device: str) -> messages.Ok:
 
 async def change_password(client: ArtpClient, old: str, new: str) -> messages.Ok:
     """§14.3 ``PASSWORD``: every OTHER device of the account is revoked on success."""
-    return await client.request(build_request(messages.PasswordChange, old=old, new=new))
+    return await client.request(build_request(messages.ChangePassword, old=old, new=new))
 
 
 async def conversation_pages(client: ArtpClient) -> AsyncIterator[messages.ConversationInfo]:
@@ -120,5 +120,5 @@ async def conversations(client: ArtpClient) -> list[messages.ConversationInfo]:
 async def mark_read(client: ArtpClient, dest_type: str, dest: str, up_to: str) -> messages.Ok:
     """§14.6 ``READ``: the ``OK``'s ``read`` is the marker now (it never moves backwards)."""
     return await client.request(
-        build_request(messages.Read, dest_type=dest_type, dest=dest, up_to=up_to)
+        build_request(messages.MarkRead, dest_type=dest_type, dest=dest, up_to=up_to)
     )

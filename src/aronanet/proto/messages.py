@@ -16,6 +16,12 @@ Extensions to the contract (documented in ``docs/PROTOCOL.md``): ``TOPIC`` and `
 requests, the ``TOPIC`` event, ``PONG`` from client to server answering a server ``PING``,
 ``IMG_STATUS`` and the ``start`` field of ``IMG_GET`` for resuming transfers, and
 ``retry_after_ms``/``transfer`` on ``ERROR``.
+
+ArTP/1.1 (§14): the ``features`` of ``HELLO``; ``AUTH`` without ``password`` (device
+sign-in) and with ``device_name``; ``cid`` on ``MSG``; the ``DEVICES``, ``DEVICE_RENAME``,
+``DEVICE_REVOKE``, ``PASSWORD``, ``CONVERSATIONS`` and ``READ`` requests with their ``OK``
+fields, and the ``READ`` event. Patterns end in ``\\Z``, not ``$``: Python's ``$`` also
+matches before a final newline.
 """
 
 from __future__ import annotations
@@ -39,17 +45,23 @@ Content = Annotated[str, Meta(min_length=1)]
 MessageId = Annotated[str, Meta(min_length=1, max_length=64)]
 Sha256Hex = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 HistoryLimit = Annotated[int, Meta(ge=1, le=200)]
-#: ArTP/1.1 §14.4: "1-64 chars ``[A-Za-z0-9_-]``, chosen by the client, unique per user".
-ClientMessageId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-#: §14.3: a device name is 1-64 characters without control characters.
-DeviceName = Annotated[str, Meta(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
-DeviceId = Annotated[str, Meta(min_length=1, max_length=128)]
-Cursor = Annotated[str, Meta(min_length=1, max_length=512)]
 ChunkIndex = Annotated[int, Meta(ge=0)]
 ChunkTotal = Annotated[int, Meta(ge=1)]
 NonNegative = Annotated[int, Meta(ge=0)]
 DestType = Literal["channel", "user"]
 Version = Literal["1.0"]
+
+#: §14.4: a client-chosen message id, unique per user.
+ClientId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
+#: §14.3: 1-64 characters, none of them a control character (C0, DEL, C1).
+DeviceName = Annotated[
+    str, Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]*\Z")
+]
+#: §14.3: a device id is its key's fingerprint (§11), ``SHA256:`` and base64.
+DeviceId = Annotated[str, Meta(min_length=1, max_length=128)]
+#: §14.3 PASSWORD ``old``: any non-empty text; a wrong one is ``AUTH_FAILED``, not ``INVALID``.
+OldPassword = Annotated[str, Meta(min_length=1, max_length=1024)]
+Cursor = Annotated[str, Meta(min_length=1, max_length=128)]
 
 USER_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 CHANNEL_PATTERN = r"^#[a-z0-9_-]{1,32}$"
@@ -70,7 +82,7 @@ def _check_dest(dest_type: str, dest: str) -> None:
 
 
 class Auth(_Base, frozen=True, tag="AUTH"):
-    """§3 AUTH; without ``password`` it is a device sign-in (ArTP/1.1 §14.3, ``sync`` only)."""
+    """§3 AUTH; §14.3: without ``password`` it is a device sign-in (``sync`` sessions)."""
 
     user: UserName
     password: Password | UnsetType = UNSET
@@ -95,7 +107,7 @@ class SendMsg(_Base, frozen=True, tag="MSG"):
     dest_type: DestType
     dest: str
     content: Content
-    cid: ClientMessageId | UnsetType = UNSET
+    cid: ClientId | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
     def __post_init__(self) -> None:
@@ -162,54 +174,6 @@ class ImgGet(_Base, frozen=True, tag="IMG_GET"):
     id: RequestId | UnsetType = UNSET
 
 
-class Devices(_Base, frozen=True, tag="DEVICES"):
-    """ArTP/1.1 §14.3: the account's devices. ``OK`` with ``devices``."""
-
-    id: RequestId | UnsetType = UNSET
-
-
-class DeviceRename(_Base, frozen=True, tag="DEVICE_RENAME"):
-    """ArTP/1.1 §14.3: rename a device. ``OK`` with ``device``, ``name``."""
-
-    device: DeviceId
-    name: DeviceName
-    id: RequestId | UnsetType = UNSET
-
-
-class DeviceRevoke(_Base, frozen=True, tag="DEVICE_REVOKE"):
-    """ArTP/1.1 §14.3: revoke a device; its sessions close at once. ``OK`` with ``device``."""
-
-    device: DeviceId
-    id: RequestId | UnsetType = UNSET
-
-
-class PasswordChange(_Base, frozen=True, tag="PASSWORD"):
-    """ArTP/1.1 §14.3: change the password; every other device is revoked."""
-
-    old: Password
-    new: Password
-    id: RequestId | UnsetType = UNSET
-
-
-class Conversations(_Base, frozen=True, tag="CONVERSATIONS"):
-    """ArTP/1.1 §14.5: every conversation, paged with ``cursor`` until no ``next``."""
-
-    cursor: Cursor | UnsetType = UNSET
-    id: RequestId | UnsetType = UNSET
-
-
-class Read(_Base, frozen=True, tag="READ"):
-    """ArTP/1.1 §14.6: move the read marker up to ``up_to``. ``OK`` with ``read``."""
-
-    dest_type: DestType
-    dest: str
-    up_to: MessageId
-    id: RequestId | UnsetType = UNSET
-
-    def __post_init__(self) -> None:
-        _check_dest(self.dest_type, self.dest)
-
-
 class Ping(_Base, frozen=True, tag="PING"):
     """A client's keep-alive probe; the node answers ``PONG`` with ``re``."""
 
@@ -220,6 +184,54 @@ class Pong(_Base, frozen=True, tag="PONG"):
     """Either direction: the answer to a ``PING``, carrying its id as ``re``."""
 
     re: str | UnsetType = UNSET
+
+
+class Devices(_Base, frozen=True, tag="DEVICES"):
+    """§14.3: list the account's devices. ``OK`` with ``devices``."""
+
+    id: RequestId | UnsetType = UNSET
+
+
+class DeviceRename(_Base, frozen=True, tag="DEVICE_RENAME"):
+    """§14.3: rename one of the account's devices. ``OK`` with ``device`` and ``name``."""
+
+    device: DeviceId
+    name: DeviceName
+    id: RequestId | UnsetType = UNSET
+
+
+class DeviceRevoke(_Base, frozen=True, tag="DEVICE_REVOKE"):
+    """§14.3: forget a device and close its sessions at once. ``OK`` with ``device``."""
+
+    device: DeviceId
+    id: RequestId | UnsetType = UNSET
+
+
+class ChangePassword(_Base, frozen=True, tag="PASSWORD"):
+    """§14.3: change the password; every OTHER device is revoked. ``OK``."""
+
+    old: OldPassword
+    new: Password
+    id: RequestId | UnsetType = UNSET
+
+
+class Conversations(_Base, frozen=True, tag="CONVERSATIONS"):
+    """§14.5: every conversation of the user, paged with ``cursor``/``next``."""
+
+    cursor: Cursor | UnsetType = UNSET
+    id: RequestId | UnsetType = UNSET
+
+
+class MarkRead(_Base, frozen=True, tag="READ"):
+    """§14.6: move the read marker of a conversation forward to ``up_to`` (a message id)."""
+
+    dest_type: DestType
+    dest: str
+    up_to: MessageId
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _check_dest(self.dest_type, self.dest)
 
 
 Request = (
@@ -233,14 +245,14 @@ Request = (
     | ImgChunk
     | ImgStatus
     | ImgGet
+    | Ping
+    | Pong
     | Devices
     | DeviceRename
     | DeviceRevoke
-    | PasswordChange
+    | ChangePassword
     | Conversations
-    | Read
-    | Ping
-    | Pong
+    | MarkRead
 )
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
@@ -268,8 +280,9 @@ class Hello(_Base, frozen=True, tag="HELLO"):
 
     node: str
     limits: HelloLimits = msgspec.field(default_factory=HelloLimits)
-    #: ArTP/1.1 §14.1: the features enabled on this session (asked AND supported).
-    features: list[str] | UnsetType = UNSET
+    #: §14.1: the features of this session (asked AND supported), sorted; always sent by an
+    #: AronaNET node, absent (empty) from a node that only speaks 1.0.
+    features: list[str] = msgspec.field(default_factory=list)
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True):
@@ -290,7 +303,8 @@ class MsgEvent(_Base, frozen=True, tag="MSG"):
     content: str
     timestamp: int
     attachment: Attachment | UnsetType = UNSET
-    cid: str | UnsetType = UNSET  # ArTP/1.1 §14.4: the sender's client message id
+    #: §14.4: the sender's client id, when the message was sent with one (ungated).
+    cid: str | UnsetType = UNSET
 
 
 class JoinEvent(_Base, frozen=True, tag="JOIN"):
@@ -324,35 +338,35 @@ class PingEvent(_Base, frozen=True, tag="PING"):
 
 
 class ReadEvent(_Base, frozen=True, tag="READ"):
-    """ArTP/1.1 §14.6: another session of this user moved a read marker."""
+    """§14.6: the user's read marker moved (another session of theirs); ``sync`` only."""
 
-    id: str
     dest_type: DestType
     dest: str
     read: str
+    id: str
     timestamp: int
 
 
 class DeviceInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """ArTP/1.1 §14.3: one entry of ``DEVICES``."""
+    """§14.3: one device of the account, as ``DEVICES`` lists it."""
 
     id: str
     name: str
     first_seen: int
     last_seen: int
-    address: str = ""
-    current: bool = False
+    address: str
+    current: bool
 
 
 class ConversationInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """ArTP/1.1 §14.5: one entry of ``CONVERSATIONS``."""
+    """§14.5: one conversation of the user, as ``CONVERSATIONS`` lists it."""
 
     dest_type: DestType
     dest: str
     last_id: str | UnsetType = UNSET
     last_timestamp: int | UnsetType = UNSET
-    unread: int = 0
-    mentions: int = 0
+    unread: int
+    mentions: int
     read: str | UnsetType = UNSET
 
 
@@ -378,16 +392,16 @@ class Ok(_Base, frozen=True, tag="OK"):
     image: str | UnsetType = UNSET
     received: list[int] | UnsetType = UNSET
     channel_list: list[ChannelInfo] | UnsetType = UNSET
-    # ArTP/1.1 (sync)
+    # §14 (ArTP/1.1)
     device: str | UnsetType = UNSET
     name: str | UnsetType = UNSET
     devices: list[DeviceInfo] | UnsetType = UNSET
+    duplicate: bool | UnsetType = UNSET
     conversations: list[ConversationInfo] | UnsetType = UNSET
     next: str | UnsetType = UNSET
-    dest_type: str | UnsetType = UNSET
+    dest_type: DestType | UnsetType = UNSET
     dest: str | UnsetType = UNSET
     read: str | UnsetType = UNSET
-    duplicate: bool | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):
@@ -426,10 +440,10 @@ Event = (
     | JoinEvent
     | PartEvent
     | TopicEvent
-    | ReadEvent
     | PingEvent
     | PongReply
     | ImgData
+    | ReadEvent
 )
 
 #: Every message type name a request may carry, for telling ``UNKNOWN_TYPE`` from ``INVALID``.
