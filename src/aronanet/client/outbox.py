@@ -80,8 +80,9 @@ class Outbox:
     ``done`` is written through before it returns.
     """
 
-    def __init__(self, path: Path, *, compact_after: int = COMPACT_AFTER) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | None, *, compact_after: int = COMPACT_AFTER) -> None:
+        """``path`` None keeps the outbox in memory only (a client without a config dir)."""
+        self.path = Path(path) if path is not None else None
         self._compact_after = compact_after
         self._pending: dict[str, OutboxEntry] = {}
         self._finished = 0
@@ -129,6 +130,8 @@ class Outbox:
 
     def compact(self) -> None:
         """Rewrite the file with only the pending entries (or remove it when there are none)."""
+        if self.path is None:
+            return
         if not self._pending:
             self.path.unlink(missing_ok=True)
         else:
@@ -147,6 +150,8 @@ class Outbox:
     # ------------------------------------------------------------------ internals
 
     def _append(self, record: dict[str, Any]) -> None:
+        if self.path is None:
+            return
         created = not self.path.exists()
         if created:
             self.path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
@@ -159,6 +164,8 @@ class Outbox:
             fsync_directory(self.path.parent)
 
     def _load(self) -> None:
+        if self.path is None:
+            return
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:

@@ -19,8 +19,8 @@ from typing import TextIO
 
 from aronanet.client.connection import ArtpClient, NodeError
 from aronanet.client.known_nodes import KnownNodes
-from aronanet.client.paths import ClientPaths
 from aronanet.client.outbox import new_cid
+from aronanet.client.paths import ClientPaths
 from aronanet.client.render import render_json, render_line
 from aronanet.client.sync import PasswordSource, sign_in
 from aronanet.errors import ClientError

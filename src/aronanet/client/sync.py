@@ -49,7 +49,8 @@ async def sign_in(
 
     With ``register`` the account is created unless it exists (``USER_EXISTS`` falls back to
     a password login), which keeps scripts idempotent. Raises ``NodeError("AUTH_FAILED")``
-    when the device is unknown and there is no ``password``.
+    (the node's words: "this device is not signed in as ...") when the device is unknown and
+    there is no ``password``.
     """
     if client.syncing:
         try:
@@ -58,7 +59,9 @@ async def sign_in(
             if error.code != "AUTH_FAILED" or password is None:
                 raise
     if password is None:
-        raise ClientError("AUTH_FAILED", f"log in as {user} needs a password on this node")
+        raise ClientError(
+            "AUTH_FAILED", f"this node has no device sign-in: log in as {user} with your password"
+        )
     secret = await _ask(password)
     if register:
         try:

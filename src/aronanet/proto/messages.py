@@ -54,9 +54,7 @@ Version = Literal["1.0"]
 #: §14.4: a client-chosen message id, unique per user.
 ClientId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
 #: §14.3: 1-64 characters, none of them a control character (C0, DEL, C1).
-DeviceName = Annotated[
-    str, Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]*\Z")
-]
+DeviceName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]*\Z")]
 #: §14.3: a device id is its key's fingerprint (§11), ``SHA256:`` and base64.
 DeviceId = Annotated[str, Meta(min_length=1, max_length=128)]
 #: §14.3 PASSWORD ``old``: any non-empty text; a wrong one is ``AUTH_FAILED``, not ``INVALID``.

@@ -8,39 +8,63 @@ Reconnect (the issue): on a lost link, retry with exponential backoff; after log
 again, fetch ``HISTORY after`` the last message id of every buffer until an empty page (a
 short page is not the end: the node trims pages to fit a frame), so nothing is missed or
 duplicated (the reducer dedups by id), then send what was queued.
+
+ArTP/1.1 ``sync`` (§14.3-14.7): sign-in tries this device first and uses the password only
+when the node does not know the device; every conversation of ``CONVERSATIONS`` gets a
+buffer, with the node's unread and mention counts; what the user types goes to the durable
+``Outbox`` first (with its ``cid``) and leaves it only on its ``OK``, so a line typed offline
+survives a restart, shows as pending meanwhile, and is posted exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from aronanet.client import sync
 from aronanet.client.connection import ArtpClient, TrustCallback
+from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.state import (
     STATUS_KEY,
     Action,
     Buffer,
     ChannelJoined,
     ChatState,
+    ConversationsListed,
     EventsReceived,
     HistoryLoaded,
     LinkConnecting,
     LinkDown,
     LinkUp,
     LoggedIn,
+    MessageQueued,
     Noted,
+    OutboxRestored,
+    PendingMessage,
+    ReadMarked,
     SendConfirmed,
     SendFailed,
     SendStarted,
     last_message_id,
     queued_outgoing,
+    unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
-from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
+from aronanet.proto.messages import (
+    ConversationInfo,
+    JoinEvent,
+    MsgEvent,
+    PartEvent,
+    ReadEvent,
+    TopicEvent,
+)
+from aronanet.proto.messages import Ok as MsgOk
 from aronanet.tui import voice
 
 log = logging.getLogger(__name__)
@@ -72,7 +96,14 @@ class Backoff:
 class Login:
     address: str
     user: str
-    password: str  # kept in memory to log in again after a reconnect; never logged
+    #: Kept in memory to log in again after a reconnect if the device cannot; never logged.
+    #: Empty: sign in with this device only (ArTP/1.1 §14.3).
+    password: str
+
+    def password_source(self) -> sync.PasswordSource | None:
+        """What ``sign_in`` asks when the device is not enough: the typed password, if any."""
+        password = self.password
+        return (lambda: password) if password else None
 
 
 class ChatSession:
@@ -85,8 +116,12 @@ class ChatSession:
         *,
         backoff: Backoff | None = None,
         on_key_changed: Callable[[KeyChangedError], None] | None = None,
+        outbox_dir: Path | None = None,
     ) -> None:
+        """``outbox_dir``: the config directory the outbox file lives in (None: memory)."""
         self._connector = connector
+        self._outbox_dir = outbox_dir
+        self.outbox = Outbox(None)
         self._dispatch = dispatch
         self._state = get_state
         self._clock = clock
@@ -128,15 +163,53 @@ class ChatSession:
         self._dispatch(LinkConnecting(login.address, 0))
         client = await self._connector(login.address, trust_new)
         try:
-            ok = await client.auth(login.user, login.password, register=register)
+            ok = await sync.sign_in(client, login.user, login.password_source(), register=register)
         except BaseException:
             await client.close()
             raise
         self._login = login
-        await self._on_connected(client, ok.user or login.user, list(ok.channels or []))
+        user = ok.user or login.user
+        directory = self._outbox_dir
+        self.outbox = Outbox(outbox_path(directory, login.address, user) if directory else None)
+        await self._on_connected(client, user, list(ok.channels or []))
+        self._restore_outbox()
         self._spawn(self._run(client))
         self._spawn(self._sender())
-        self._spawn(self.sync_channels())
+        self._spawn(self._synchronise(client, catch_up=False))
+
+    def _restore_outbox(self) -> None:
+        """Lines typed before a restart and never confirmed: shown pending, sent first."""
+        pending = tuple(
+            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid)  # type: ignore[arg-type]
+            for e in self.outbox.pending()
+        )
+        if pending:
+            self._dispatch(OutboxRestored(pending))
+            self._dispatch(Noted(voice.outbox_restored(len(pending)), self.now(), key=STATUS_KEY))
+
+    async def _synchronise(self, client: ArtpClient, *, catch_up: bool) -> None:
+        """After a sign-in: every conversation (§14.5), channel details and latest pages,
+        catch-up, then the node's unread counts, and the queued lines go out."""
+        listed = await self._list_conversations(client)
+        await self.sync_channels()
+        if catch_up:
+            await self._catch_up(client)
+        if listed:
+            self._dispatch(ConversationsListed(listed, counts=True))
+        self._send_wakeup.set()
+
+    async def _list_conversations(self, client: ArtpClient) -> tuple[ConversationInfo, ...]:
+        if not client.syncing:
+            return ()
+        try:
+            listed = tuple(await sync.conversations(client))
+        except ClientError as error:
+            self._dispatch(
+                Noted(voice.failure("listing conversations", error), self.now(), error=True)
+            )
+            return ()
+        self._dispatch(ConversationsListed(listed))
+        return listed
 
     async def close(self) -> None:
         self._closing = True
@@ -191,7 +264,7 @@ class ChatSession:
             self._dispatch(LinkConnecting(self._login.address, attempt))
             try:
                 client = await self._connector(self._login.address, None)
-                ok = await client.auth(self._login.user, self._login.password)
+                ok = await self._sign_in_again(client)
             except KeyChangedError as error:
                 self._give_up(f"the node's key changed ({error.presented})")
                 if self._on_key_changed is not None:
@@ -207,11 +280,17 @@ class ChatSession:
                 reason = str(error) or type(error).__name__
                 continue
             await self._on_connected(client, ok.user or self._login.user, list(ok.channels or []))
-            await self.sync_channels()
-            await self._catch_up(client)
-            self._send_wakeup.set()
+            await self._synchronise(client, catch_up=True)
             return client
         return None
+
+    async def _sign_in_again(self, client: ArtpClient) -> MsgOk:
+        assert self._login is not None
+        try:
+            return await sync.sign_in(client, self._login.user, self._login.password_source())
+        except BaseException:
+            await client.close()
+            raise
 
     def _give_up(self, reason: str) -> None:
         self._dispatch(LinkDown(reason, None, self.now()))
@@ -226,6 +305,10 @@ class ChatSession:
             async for event in client.events():
                 if isinstance(event, _LIVE_EVENTS):
                     self._queue_event(event)
+                elif isinstance(event, ReadEvent):
+                    # §14.6: another device read this; events before it land first.
+                    self._flush_events()
+                    self._dispatch(ReadMarked(event.dest_type, event.dest, event.read))
         except ClientError as error:
             log.info("event stream ended: %s", error.code)
         self._flush_events()
@@ -309,6 +392,18 @@ class ChatSession:
         page = await client.history(buffer.kind, buffer.name, before=before, limit=HISTORY_PAGE)
         self._dispatch(HistoryLoaded(buffer.key, tuple(page), before=before))
 
+    def require_sync_client(self) -> ArtpClient:
+        """The live client, if its node speaks ArTP/1.1 ``sync`` (devices, passwords)."""
+        client = self.require_client()
+        if not client.syncing:
+            raise ClientError("UNSUPPORTED", "this node does not offer devices (ArTP/1.0)")
+        return client
+
+    def password_changed(self, password: str) -> None:
+        """§14.3: the new password, for a reconnect that cannot use the device."""
+        if self._login is not None:
+            self._login = dataclasses.replace(self._login, password=password)
+
     def require_client(self) -> ArtpClient:
         client = self.client
         if client is None:
@@ -320,33 +415,75 @@ class ChatSession:
     def wake_sender(self) -> None:
         self._send_wakeup.set()
 
+    def queue(self, key: str, content: str) -> bool:
+        """What the user typed for buffer ``key``: into the outbox (on disk), shown pending,
+        sent when the link allows. False when it could not be saved (the user is told)."""
+        buffer = self._state().buffers[key]
+        try:
+            entry = self.outbox.add(buffer.kind, buffer.name, content, self.now())
+        except OSError as error:
+            text = voice.failure("saving the message to the outbox", error)
+            self._dispatch(Noted(text, self.now(), key=key, error=True))
+            return False
+        self._dispatch(MessageQueued(key, content, entry.queued_at, cid=entry.cid))
+        self._send_wakeup.set()
+        return True
+
     async def _sender(self) -> None:
-        """Send queued lines in order, one at a time, whenever the link is up."""
+        """Send the outbox in the order typed, one at a time, whenever the link is up."""
         while not self._closing:
             await self._send_wakeup.wait()
             self._send_wakeup.clear()
             while (client := self.client) is not None:
-                queued = queued_outgoing(self._state())
-                if not queued:
+                self._adopt_retried_lines()
+                pending = self.outbox.pending()
+                if not pending or not await self._send_entry(client, pending[0]):
                     break
-                buffer, line = queued[0]
-                await self._send_one(client, buffer, line.id, _wire_content(line.kind, line.text))
 
-    async def _send_one(
-        self, client: ArtpClient, buffer: Buffer, line_id: str, content: str
-    ) -> None:
+    def _adopt_retried_lines(self) -> None:
+        """Lines ``/retry`` queued again left the outbox when refused: put them back."""
+        for buffer, line in queued_outgoing(self._state()):
+            if line.cid and line.cid not in self.outbox:
+                content = _wire_content(line.kind, line.text)
+                self.outbox.add(buffer.kind, buffer.name, content, line.timestamp, cid=line.cid)
+
+    async def _send_entry(self, client: ArtpClient, entry: OutboxEntry) -> bool:
+        """Send one entry; False when the link is gone (it stays in the outbox)."""
+        line_id = f"local:{entry.cid}"
         self._dispatch(SendStarted(line_id))
         try:
-            ok = await client.send_message(buffer.kind, buffer.name, content)
+            ok = await client.send_message(
+                entry.dest_type, entry.dest, entry.content, cid=entry.cid
+            )
         except ClientError as error:
-            if error.code == "DISCONNECTED":
-                return  # LinkDown marks in-flight lines failed; the pump reconnects
-            self._dispatch(SendFailed(line_id, f"{error.code}: {error.message}"))
-            return
+            if error.code == "TIMEOUT":
+                client.abort()  # the OK may still come: resend with the same cid instead
+            if error.code in ("DISCONNECTED", "TIMEOUT"):
+                return False  # LinkDown puts the line back in the queue
+            self._refuse(entry, line_id, f"{error.code}: {error.message}")
+            return True
         except (ValueError, OSError) as error:  # refused locally (e.g. an invalid dest)
-            self._dispatch(SendFailed(line_id, f"{type(error).__name__}: {error}"))
-            return
+            self._refuse(entry, line_id, f"{type(error).__name__}: {error}")
+            return True
+        # §14.4: a duplicate OK carries the original msg_id and timestamp: the same line.
+        self.outbox.done(entry.cid)
         self._dispatch(SendConfirmed(line_id, ok.msg_id or line_id, ok.timestamp or self.now()))
+        return True
+
+    def _refuse(self, entry: OutboxEntry, line_id: str, reason: str) -> None:
+        """Refused for good: out of the outbox, marked failed (``/retry`` queues it again)."""
+        self.outbox.done(entry.cid)
+        self._dispatch(SendFailed(line_id, reason))
+
+    async def mark_read(self, key: str) -> None:
+        """§14.6: the buffer is on screen at its newest message: move the marker there."""
+        buffer = self._state().buffers.get(key)
+        client = self.client
+        up_to = unread_marker_behind(buffer) if buffer is not None else None
+        if buffer is None or up_to is None or client is None or not client.syncing:
+            return
+        ok = await sync.mark_read(client, buffer.kind, buffer.name, up_to)
+        self._dispatch(ReadMarked(buffer.kind, buffer.name, ok.read or up_to))
 
     async def join(self, channel: str) -> None:
         client = self.require_client()

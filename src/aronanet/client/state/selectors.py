@@ -46,3 +46,10 @@ def latest_attachment(buffer: Buffer) -> Attachment | None:
     return next(
         (line.attachment for line in reversed(buffer.lines) if line.attachment is not None), None
     )
+
+
+def unread_marker_behind(buffer: Buffer) -> str | None:
+    """ArTP/1.1 §14.6: the newest message id when the node's read marker is behind it (the
+    ``up_to`` of the ``READ`` to send once the buffer is seen at its bottom), else None."""
+    newest = last_message_id(buffer)
+    return newest if newest is not None and newest != buffer.read else None
