@@ -202,7 +202,7 @@ async def check_views_against_the_node(node: RealNode, chaos: Chaos) -> None:
         await client.close()
 
     # Every typed message is stored exactly once, with its cid: none lost, none twice.
-    stored = [m for key, page in histories.items() if key[1] == "channel" for m in page]
+    stored = list(histories[(USERS[0], "channel", CHANNEL)])
     stored += [
         m
         for (user, kind, _), page in histories.items()
