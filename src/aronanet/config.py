@@ -41,3 +41,7 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     rate_messages_per_second: float = 5.0
     rate_burst: int = 20
     rate_limit_enabled: bool = True
+    #: §14.3: devices remembered per account; past it the least recently seen is forgotten.
+    max_devices: int = 100
+    #: §14.5: conversations one CONVERSATIONS reply lists at most (fewer if the frame fills).
+    conversations_page: int = 256

@@ -13,14 +13,14 @@ owns every protocol decision, and maps every peer-caused failure to an outcome h
 
 Handshake (ArTP-1.0 §2, Noise_XX_25519_AESGCM_SHA256, prologue ``ArTP/1.0``)::
 
-    -> e                  payload: empty, or {"client": "<name/version>"} (ignored by servers)
-    <- e, ee, s, es       payload: HELLO
+    -> e                  payload: empty, or {"client": "<name/version>", "features": [...]}
+    <- e, ee, s, es       payload: HELLO (§14.1: its ``features`` are asked AND supported)
     -> s, se              payload: empty
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -32,6 +32,7 @@ from aronanet.errors import FrameError, HandshakeError, ProtocolError
 from aronanet.identity import fingerprint
 from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
+from aronanet.proto.features import client_payload, negotiate, parse_client_payload
 from aronanet.proto.framing import HEADER, FrameDecoder, check_frame_length
 from aronanet.proto.messages import Event, Hello, Request
 from aronanet.proto.noise import CipherState, HandshakeState
@@ -59,12 +60,15 @@ class HandshakeComplete:
 
     ``remote_static`` and ``fingerprint`` are the peer's: the node's key on the client (pin
     it, TOFU), the client's device key on the server. ``hello`` is the node's ``HELLO`` on
-    the client side and ``None`` on the server side.
+    the client side and ``None`` on the server side. ``features`` are the session's (§14.1,
+    on both sides); ``client`` is the name the client gave in message 1 (server side).
     """
 
     remote_static: bytes
     fingerprint: str
     hello: Hello | None
+    features: frozenset[str] = frozenset()
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +110,12 @@ class Connection:
         framed: bool = True,
         hello: Hello | None = None,
         client_name: str | None = None,
-        features: Sequence[str] = (),
+        features: Iterable[str] = (),
         max_frame: int = MAX_FRAME,
         ephemeral_key: X25519PrivateKey | None = None,
     ) -> None:
+        """``features``: on a client, those to ask for (§14.1); on a server, those it
+        supports (a session gets the ones its client asked for among them)."""
         if role is Role.SERVER and hello is None:
             raise ValueError("a SERVER connection needs the HELLO it sends in message 2")
         self._role = role
@@ -121,6 +127,9 @@ class Connection:
         )
         self._handshake_messages_read = 0
         self._hello = hello
+        self._features_offered = frozenset(features)
+        self._features: frozenset[str] = frozenset()
+        self._client: str | None = None
         self._state = State.HANDSHAKE
         self._send_cipher: CipherState | None = None
         self._receive_cipher: CipherState | None = None
@@ -130,7 +139,8 @@ class Connection:
         self._events: list[ConnectionEvent] = []
         self._outgoing: list[bytes] = []
         if role is Role.CLIENT:
-            self._queue(self._handshake.write_message(_client_payload(client_name, features)))
+            payload = client_payload(client_name, self._features_offered)
+            self._queue(self._handshake.write_message(payload))
 
     # ------------------------------------------------------------------ state
 
@@ -161,6 +171,11 @@ class Connection:
     def hello(self) -> Hello | None:
         """The HELLO of this connection: received (client, once open) or sent (server)."""
         return self._hello
+
+    @property
+    def features(self) -> frozenset[str]:
+        """§14.1: the features of this session, once the HELLO is sent (server) or read."""
+        return self._features
 
     @property
     def max_plaintext(self) -> int:
@@ -279,13 +294,22 @@ class Connection:
         if self._role is Role.CLIENT:
             # <- e, ee, s, es with the HELLO; then -> s, se with an empty payload.
             self._hello = _parse_hello(payload)
+            self._features = frozenset(self._hello.features)
             self._queue(handshake.write_message(b""))
         elif self._handshake_messages_read == 1:
-            # -> e: the client's payload is ignored (§2). <- e, ee, s, es carrying HELLO.
-            assert self._hello is not None
-            self._queue(handshake.write_message(codec.encode(self._hello)))
+            # -> e with the client's name and features (§14.1). <- e, ee, s, es with HELLO.
+            self._queue(handshake.write_message(self._negotiate(payload)))
         if handshake.complete:
             self._open(handshake)
+
+    def _negotiate(self, payload: bytes) -> bytes:
+        """The HELLO for this client: the node's, with the features asked AND supported."""
+        assert self._hello is not None
+        asked = parse_client_payload(payload)
+        enabled = negotiate(asked.features, self._features_offered)
+        self._client, self._features = asked.client, frozenset(enabled)
+        self._hello = msgspec.structs.replace(self._hello, features=list(enabled))
+        return codec.encode(self._hello)
 
     def _open(self, handshake: HandshakeState) -> None:
         initiator_to_responder, responder_to_initiator = handshake.split()
@@ -302,7 +326,13 @@ class Connection:
         self._state = State.OPEN
         client_hello = self._hello if self._role is Role.CLIENT else None
         self._events.append(
-            HandshakeComplete(remote_static, self._remote_fingerprint, client_hello)
+            HandshakeComplete(
+                remote_static,
+                self._remote_fingerprint,
+                client_hello,
+                self._features,
+                self._client,
+            )
         )
 
     def _fail(self, reason: str) -> None:
@@ -314,17 +344,6 @@ class Connection:
         self._receive_cipher = None
         self._outgoing.clear()
         self._events.append(ConnectionFailed(reason))
-
-
-def _client_payload(client_name: str | None, features: Sequence[str]) -> bytes:
-    """§2 message 1 payload: empty, or UTF-8 JSON ``{"client": "<name/version>"}``, plus
-    ArTP/1.1 §14.1 ``"features": [...]`` when the client asks for any."""
-    payload: dict[str, object] = {}
-    if client_name is not None:
-        payload["client"] = client_name
-    if features:
-        payload["features"] = list(features)
-    return msgspec.json.encode(payload) if payload else b""
 
 
 def _parse_hello(payload: bytes) -> Hello:

@@ -102,6 +102,14 @@ class Accounts:
         log_event(logger, "login_failed", peer=address)
         raise RequestError(ErrorCode.AUTH_FAILED, "wrong user name or password")
 
+    async def change_password(self, name: str, old: str, new: str, address: str) -> None:
+        """§14.3 PASSWORD: ``old`` is checked like a login (a wrong one is ``AUTH_FAILED``
+        and counts in the login throttle), then the new hash replaces the old one."""
+        await self.login(name, old, address)
+        password_hash = await self._in_thread(self._hasher.hash, new)
+        await self._store.set_password_hash(name, password_hash)
+        log_event(logger, "password_changed", user=name)
+
     def _refuse_if_throttled(self, name: str, address: str) -> None:
         wait = max(
             self._by_address.retry_after_ms(address),

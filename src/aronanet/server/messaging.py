@@ -9,12 +9,15 @@ so ``HISTORY after: <last id seen>`` returns exactly what a client missed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import msgspec
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
+from aronanet.proto.mentions import mentioned_names
 from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
 from aronanet.server.handlers import HandlerTable, Later, RequestContext, member_channel
 from aronanet.server.store.base import (
@@ -31,6 +34,8 @@ _ENVELOPE_BYTES = 512
 _MAX_ID = 2**63 - 1
 
 _attachment_decoder = msgspec.json.Decoder(Attachment)
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,20 @@ async def post_message(
     attachment: Attachment | None = None,
 ) -> MsgEvent:
     """Store a message, then route it; returns the event once stored and routed."""
+    event, _ = await store_and_route(ctx, destination, content, attachment)
+    return event
+
+
+async def store_and_route(
+    ctx: RequestContext,
+    destination: Destination,
+    content: str,
+    attachment: Attachment | None = None,
+    cid: str | None = None,
+) -> tuple[MsgEvent, bool]:
+    """Store a message, then route it. Returns its event and whether it was a duplicate
+    (§14.4: its (sender, cid) was already stored; then it is the first one's event, and
+    nothing is routed again)."""
     services = ctx.services
     row = await services.store.append_message(
         NewMessage(
@@ -74,9 +93,13 @@ async def post_message(
             content=content,
             timestamp=services.now(),
             attachment=None if attachment is None else codec.encode(attachment).decode(),
+            cid=cid,
+            mentioned=mentioned_recipients(content, destination.recipients),
         )
     )
     event = message_event(row)
+    if row.duplicate:
+        return event, True
     if destination.dest_type == "channel":
         # Membership may have changed while the batch committed: route to who is in now.
         channel = services.channels.get(destination.dest)
@@ -84,7 +107,14 @@ async def post_message(
     else:
         recipients = destination.recipients
     ctx.broadcast(recipients, event)
-    return event
+    return event, False
+
+
+def mentioned_recipients(content: str, recipients: tuple[str, ...]) -> tuple[str, ...]:
+    """§14.5: the recipients (user keys) ``content`` mentions, recorded with the message.
+    One scan of the content; the recipients are only walked when it names someone."""
+    names = mentioned_names(content)
+    return tuple(key for key in recipients if key in names) if names else ()
 
 
 async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
@@ -96,13 +126,19 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
             f"content of {len(request.content)} characters exceeds limit of {limit}",
         )
     destination = await resolve_destination(ctx, request.dest_type, request.dest)
-    return Later(_acknowledge(ctx, destination, request.content))
+    cid = None if request.cid is msgspec.UNSET else request.cid
+    return Later(_acknowledge(ctx, destination, request.content, cid))
 
 
-async def _acknowledge(ctx: RequestContext, destination: Destination, content: str) -> Ok:
-    event = await post_message(ctx, destination, content)
-    # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK".
-    return ctx.ok(msg_id=event.id, timestamp=event.timestamp)
+async def _acknowledge(
+    ctx: RequestContext, destination: Destination, content: str, cid: str | None
+) -> Ok:
+    event, duplicate = await store_and_route(ctx, destination, content, cid=cid)
+    # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK";
+    # §14.4: a known cid answers the original's, with "duplicate": true.
+    return ctx.ok(
+        msg_id=event.id, timestamp=event.timestamp, duplicate=True if duplicate else msgspec.UNSET
+    )
 
 
 async def handle_history(ctx: RequestContext, request: History) -> Ok:
@@ -111,12 +147,12 @@ async def handle_history(ctx: RequestContext, request: History) -> Ok:
     query = HistoryQuery(
         conversation=destination.conversation,
         limit=min(request.limit, ctx.services.limits.max_history),
-        before=_message_id(request.before, "before"),
-        after=_message_id(request.after, "after"),
+        before=message_id(request.before, "before"),
+        after=message_id(request.after, "after"),
     )
     rows = await ctx.services.store.history(query)
     events = [message_event(row) for row in rows]
-    budget = ctx.session.conn.max_plaintext - _ENVELOPE_BYTES
+    budget = reply_budget(ctx)
     # Paging forward (after) keeps the oldest; otherwise the newest, next to the anchor.
     return ctx.ok(messages=fit(events, budget, keep_newest=query.after is None))
 
@@ -131,10 +167,11 @@ def message_event(row: MessageRow) -> MsgEvent:
         content=row.content,
         timestamp=row.timestamp,
         attachment=_attachment_decoder.decode(row.attachment) if row.attachment else msgspec.UNSET,
+        cid=msgspec.UNSET if row.cid is None else row.cid,
     )
 
 
-def fit(events: list[MsgEvent], budget: int, *, keep_newest: bool) -> list[MsgEvent]:
+def fit(events: Sequence[S], budget: int, *, keep_newest: bool) -> list[S]:
     """The longest run of ``events`` whose JSON fits ``budget`` bytes (one ArTP message)."""
     used, kept = 0, 0
     ordered = reversed(events) if keep_newest else iter(events)
@@ -143,10 +180,16 @@ def fit(events: list[MsgEvent], budget: int, *, keep_newest: bool) -> list[MsgEv
         if used > budget:
             break
         kept += 1
-    return events[len(events) - kept :] if keep_newest else events[:kept]
+    return list(events[len(events) - kept :] if keep_newest else events[:kept])
 
 
-def _message_id(value: str | msgspec.UnsetType, field: str) -> int | None:
+def reply_budget(ctx: RequestContext) -> int:
+    """Bytes a list in one reply may take: the largest plaintext minus the envelope."""
+    return ctx.session.conn.max_plaintext - _ENVELOPE_BYTES
+
+
+def message_id(value: str | msgspec.UnsetType, field: str) -> int | None:
+    """A message id of this node from the wire (digits), or ``INVALID`` naming ``field``."""
     if value is msgspec.UNSET:
         return None
     assert isinstance(value, str)

@@ -25,11 +25,14 @@ from msgspec import UNSET
 
 from aronanet import identity
 from aronanet.proto.connection import Connection, Role
+from aronanet.proto.features import SYNC
 from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
 from aronanet.server.broker.base import Broker
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.channels import ChangeFeed, Channels
+from aronanet.server.conversations import register_conversation_handlers
+from aronanet.server.devices import register_device_handlers
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import register_messaging_handlers
@@ -53,6 +56,8 @@ logger = logging.getLogger(__name__)
 EXTENSIONS = ("aronanet.server.image_handlers",)
 #: A TCP peer is dropped when this many bytes per allowed queued message are unsent.
 BYTES_PER_QUEUED_MESSAGE = 1024
+#: §14.1: the ArTP/1.1 features this node supports (a session gets those it asks for).
+SUPPORTED_FEATURES = frozenset({SYNC})
 #: How long shutdown waits for sessions to finish requests they already sent.
 DRAIN_TIMEOUT = 10.0
 
@@ -193,6 +198,7 @@ class Node:
             self._key,
             framed=stream.framed,
             hello=self.hello,
+            features=SUPPORTED_FEATURES,
             max_frame=limits.max_frame,
         )
         bucket = (
@@ -304,7 +310,9 @@ def build_handler_table() -> HandlerTable:
     """The core handlers, then any installed extension (which may replace placeholders)."""
     table = HandlerTable()
     register_core_handlers(table)
+    register_device_handlers(table)
     register_messaging_handlers(table)
+    register_conversation_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)

@@ -68,7 +68,11 @@ class Session:
         self.stream = stream
         self.conn = conn
         self.user: str | None = None
+        #: The client's static key's fingerprint: its device id (§14.3), once handshaken.
         self.device: str | None = None
+        #: §14.1: the features this session enabled, and the client name it gave.
+        self.features: frozenset[str] = frozenset()
+        self.client_name: str | None = None
         self.rate_bucket = rate_bucket
         self.closed = False
         self.last_heard = monotonic()
@@ -82,6 +86,7 @@ class Session:
         self._worker: asyncio.Task[None] | None = None
         self._replies: deque[asyncio.Future[msgspec.Struct | None]] = deque()
         self._handshake_timer: asyncio.TimerHandle | None = None
+        self._closers: set[asyncio.Task[None]] = set()
 
     @property
     def id(self) -> str:
@@ -131,6 +136,7 @@ class Session:
             self._enqueue(event.rejection)
         elif isinstance(event, HandshakeComplete):
             self.device = event.fingerprint
+            self.features, self.client_name = event.features, event.client
             if self._handshake_timer is not None:
                 self._handshake_timer.cancel()
             log_event(logger, "session_open", logging.DEBUG, session=self.id, peer=self.peer)
@@ -240,6 +246,19 @@ class Session:
 
     def pong_received(self) -> None:
         self.ping_outstanding = None
+
+    def close_after_replies(self, reason: str) -> None:
+        """Close once the reply being prepared and every earlier one is sent (§14.3: a
+        session revoking its own device gets its ``OK`` first)."""
+
+        async def close_when_replied() -> None:
+            await asyncio.sleep(0)  # the dispatcher queues this request's reply first
+            await self.replies_flushed()
+            self.close(reason)
+
+        task = asyncio.get_running_loop().create_task(close_when_replied())
+        self._closers.add(task)
+        task.add_done_callback(self._closers.discard)
 
     def close(self, reason: str) -> None:
         """Write what is queued, then close (a clean end: shutdown, keep-alive)."""

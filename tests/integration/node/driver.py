@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -18,6 +19,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
+from aronanet.identity import fingerprint, public_key_bytes
 from aronanet.proto.connection import (
     Connection,
     ConnectionFailed,
@@ -112,9 +114,23 @@ class TestClient:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, pipe: Pipe, key: X25519PrivateKey | None = None) -> None:
+    def __init__(
+        self,
+        pipe: Pipe,
+        key: X25519PrivateKey | None = None,
+        *,
+        features: Sequence[str] = (),
+        client_name: str | None = None,
+    ) -> None:
         self.pipe = pipe
-        self.conn = Connection(Role.CLIENT, key or X25519PrivateKey.generate(), framed=pipe.framed)
+        self.key = key or X25519PrivateKey.generate()
+        self.conn = Connection(
+            Role.CLIENT,
+            self.key,
+            framed=pipe.framed,
+            features=features,
+            client_name=client_name,
+        )
         self.replies: dict[str, asyncio.Future[Any]] = {}
         self.events: asyncio.Queue[Any] = asyncio.Queue()
         self.hello: Hello | None = None
@@ -127,10 +143,20 @@ class TestClient:
 
     @classmethod
     async def connect(
-        cls, port: int, *, ws: bool = False, handshake: bool = True, rcvbuf: int | None = None
+        cls,
+        port: int,
+        *,
+        ws: bool = False,
+        handshake: bool = True,
+        rcvbuf: int | None = None,
+        key: X25519PrivateKey | None = None,
+        features: Sequence[str] = (),
+        client_name: str | None = None,
     ) -> TestClient:
+        """Open a session; ``features`` are asked for in message 1 (ArTP/1.1 §14.1), ``key``
+        is the device key (a fresh one by default)."""
         pipe: Pipe = await (WsPipe.open(port) if ws else TcpPipe.open(port, rcvbuf=rcvbuf))
-        client = cls(pipe)
+        client = cls(pipe, key, features=features, client_name=client_name)
         client._reader = asyncio.create_task(client._read_loop())
         if handshake:
             await client.flush()
@@ -179,6 +205,10 @@ class TestClient:
             raise AssertionError(f"the node sent an invalid message: {event.rejection}")
         elif isinstance(event, ConnectionFailed):
             self.failure = event.reason
+
+    def fingerprint_of_key(self) -> str:
+        """This client's device id (§14.3): the fingerprint of its static key."""
+        return fingerprint(public_key_bytes(self.key))
 
     # ---------------------------------------------------------------- requests
 

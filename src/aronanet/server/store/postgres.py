@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -34,16 +35,23 @@ import psycopg
 from psycopg import errors
 
 from aronanet.server.logs import log_event
+from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     BackendUnavailableError,
     ChannelMembers,
     ChannelRow,
+    ConversationQuery,
+    ConversationRow,
+    DeviceRow,
+    DeviceSighting,
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
     NewMessage,
     Store,
     UserRow,
+    conversations_parameters,
+    conversations_statement,
     history_statement,
     user_key,
 )
@@ -103,6 +111,47 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
             WHERE attachment IS NOT NULL;
         CREATE INDEX messages_images_by_sender ON messages (sender)
             WHERE attachment IS NOT NULL;
+        """,
+    ),
+    # ArTP/1.1 sync (§14.3-14.6), as in SQLite's schema.SYNC_MIGRATIONS.
+    "sync": (
+        """
+        ALTER TABLE messages ADD COLUMN cid TEXT;
+        CREATE UNIQUE INDEX messages_by_cid ON messages (sender, cid) WHERE cid IS NOT NULL;
+        CREATE TABLE devices (
+            user_key   TEXT NOT NULL REFERENCES users(name_key),
+            device     TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            first_seen BIGINT NOT NULL,
+            last_seen  BIGINT NOT NULL,
+            address    TEXT NOT NULL,
+            PRIMARY KEY (user_key, device)
+        );
+        CREATE TABLE dm_peers (
+            user_key     TEXT NOT NULL,
+            peer_key     TEXT NOT NULL,
+            peer         TEXT NOT NULL,
+            conversation TEXT NOT NULL,
+            PRIMARY KEY (user_key, peer_key)
+        );
+        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
+            SELECT lower(sender), lower(dest), dest, conversation FROM messages
+            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
+        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
+            SELECT lower(dest), lower(sender), sender, conversation FROM messages
+            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
+        CREATE TABLE mentions (
+            user_key     TEXT NOT NULL,
+            conversation TEXT NOT NULL,
+            message_id   BIGINT NOT NULL,
+            PRIMARY KEY (user_key, conversation, message_id)
+        );
+        CREATE TABLE read_markers (
+            user_key     TEXT NOT NULL,
+            conversation TEXT NOT NULL,
+            message_id   BIGINT NOT NULL,
+            PRIMARY KEY (user_key, conversation)
+        );
         """,
     ),
 }
@@ -436,17 +485,9 @@ class PostgresStore(Store):
         await self._write(update)
 
     async def append_message(self, message: NewMessage) -> MessageRow:
-        async def insert(conn: Connection) -> MessageRow:
-            cursor = await conn.execute(
-                f"INSERT INTO messages ({NewMessage.COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                message.values(),
-            )
-            row = await cursor.fetchone()
-            assert row is not None
-            return message.stored_as(row[0])
-
-        return await self._write(insert)
+        # Every node's write batches hold WRITE_LOCK, so "look up the cid, else insert"
+        # cannot race, even between nodes: one message per (sender, cid) (§14.4).
+        return await self._write(lambda conn: insert_message(conn, message))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         sql, args, newest_first = history_statement(query, "%s")
@@ -454,6 +495,62 @@ class PostgresStore(Store):
         if newest_first:
             rows.reverse()
         return rows
+
+    # ------------------------------------------------------------ ArTP/1.1 sync (§14)
+
+    async def set_password_hash(self, user: str, password_hash: str) -> None:
+        row = sql.device_key(user, None, password_hash=password_hash)
+        await self._changed(_SET_PASSWORD_HASH, row)
+
+    async def record_device(self, sighting: DeviceSighting, max_devices: int) -> None:
+        row = sql.sighting_row(sighting, max_devices)
+
+        async def upsert(conn: Connection) -> None:
+            await conn.execute(_UPSERT_DEVICE, row)
+            await conn.execute(_EVICT_DEVICES, row)
+
+        await self._write(upsert)
+
+    async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
+        row = sql.device_key(user, device, seen=seen, address=address)
+        return await self._changed(_SIGN_IN_DEVICE, row)
+
+    async def devices_of(self, user: str) -> list[DeviceRow]:
+        rows = await self._readers.fetchall(_SELECT_DEVICES, sql.device_key(user, None))
+        return [DeviceRow(*fields) for fields in rows]
+
+    async def rename_device(self, user: str, device: str, name: str) -> bool:
+        return await self._changed(_RENAME_DEVICE, sql.device_key(user, device, name=name))
+
+    async def revoke_device(self, user: str, device: str) -> bool:
+        return await self._changed(_REVOKE_DEVICE, sql.device_key(user, device))
+
+    async def revoke_devices_except(self, user: str, device: str | None) -> None:
+        await self._changed(_REVOKE_OTHER_DEVICES, sql.device_key(user, device))
+
+    async def conversations(self, query: ConversationQuery) -> list[ConversationRow]:
+        rows = await self._readers.fetchall(_CONVERSATIONS, conversations_parameters(query))
+        return [ConversationRow(*fields) for fields in rows]
+
+    async def mark_read(self, user: str, conversation: str, up_to: int) -> tuple[int, bool]:
+        row = sql.marker_key(user, conversation, up_to)
+
+        async def upsert(conn: Connection) -> tuple[int, bool]:
+            moved = (await conn.execute(_MARK_READ, row)).rowcount > 0
+            cursor = await conn.execute(_SELECT_READ_MARKER, row)
+            marker = await cursor.fetchone()
+            assert marker is not None
+            return int(marker[0]), moved
+
+        return await self._write(upsert)
+
+    async def _changed(self, statement: str, row: dict[str, Any]) -> bool:
+        """Run one write in the next group commit; whether it changed a row."""
+
+        async def execute(conn: Connection) -> bool:
+            return (await conn.execute(statement, row)).rowcount > 0
+
+        return await self._write(execute)
 
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         row = await self._readers.fetchone(
@@ -464,3 +561,43 @@ class PostgresStore(Store):
     async def uploaded_image_bytes(self, sender: str) -> int:
         row = await self._readers.fetchone(_UPLOADED_BYTES, (sender,))
         return int(row[0]) if row else 0
+
+
+_CONVERSATIONS = conversations_statement(lambda name: f"%({name})s", ' COLLATE "C"')
+_SELECT_BY_CID = sql.for_postgres(sql.SELECT_BY_CID)
+_INSERT_MENTION = sql.for_postgres(sql.INSERT_MENTION)
+_INSERT_DM_PEER = sql.for_postgres(sql.INSERT_DM_PEER)
+_UPSERT_DEVICE = sql.for_postgres(sql.UPSERT_DEVICE)
+_EVICT_DEVICES = sql.for_postgres(sql.EVICT_DEVICES)
+_SIGN_IN_DEVICE = sql.for_postgres(sql.SIGN_IN_DEVICE)
+_SELECT_DEVICES = sql.for_postgres(sql.SELECT_DEVICES)
+_RENAME_DEVICE = sql.for_postgres(sql.RENAME_DEVICE)
+_REVOKE_DEVICE = sql.for_postgres(sql.REVOKE_DEVICE)
+_REVOKE_OTHER_DEVICES = sql.for_postgres(sql.REVOKE_OTHER_DEVICES)
+_SET_PASSWORD_HASH = sql.for_postgres(sql.SET_PASSWORD_HASH)
+_MARK_READ = sql.for_postgres(sql.MARK_READ)
+_SELECT_READ_MARKER = sql.for_postgres(sql.SELECT_READ_MARKER)
+
+
+async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
+    """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
+    then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
+    if message.cid is not None:
+        known = await (await conn.execute(_SELECT_BY_CID, sql.cid_key(message))).fetchone()
+        if known is not None:
+            return dataclasses.replace(MessageRow(*known), duplicate=True)
+    cursor = await conn.execute(
+        f"INSERT INTO messages ({NewMessage.COLUMNS}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        message.values(),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    async with conn.cursor() as extra:
+        for statement, rows in (
+            (_INSERT_MENTION, sql.mention_rows(message, row[0])),
+            (_INSERT_DM_PEER, sql.dm_peer_rows(message)),
+        ):
+            if rows:
+                await extra.executemany(statement, rows)
+    return message.stored_as(row[0])
