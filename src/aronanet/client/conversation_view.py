@@ -23,12 +23,17 @@ def conversation_key(dest_type: str, dest: str) -> ConversationKey:
     return (dest_type, dest.casefold())
 
 
+def name_of(message: MsgEvent, me: str) -> str:
+    """The conversation's name from ``me``'s side: the channel, or a DM's other party
+    (§3: a DM has ``dest`` = recipient and ``from`` = sender for both parties)."""
+    if message.dest_type == "channel":
+        return message.dest
+    return message.dest if message.from_.casefold() == me.casefold() else message.from_
+
+
 def key_of(message: MsgEvent, me: str) -> ConversationKey:
     """The conversation a message belongs to, from ``me``'s side: a DM's key is the peer."""
-    if message.dest_type == "channel":
-        return conversation_key("channel", message.dest)
-    mine = message.from_.casefold() == me.casefold()
-    return conversation_key("user", message.dest if mine else message.from_)
+    return conversation_key(message.dest_type, name_of(message, me))
 
 
 @dataclass

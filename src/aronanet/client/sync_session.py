@@ -35,6 +35,7 @@ from aronanet.client.conversation_view import (
     ConversationView,
     conversation_key,
     key_of,
+    name_of,
 )
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
@@ -215,6 +216,10 @@ class SyncSession:
     async def _serve(self, client: ArtpClient) -> None:
         """Catch up, then send and follow until the link drops."""
         self.client = client
+        # Anchors as they are before this link's live events: an event that arrives before
+        # the catch-up reaches its conversation must not move the catch-up past a gap.
+        for key, view in self.views.items():
+            self._refetch.setdefault(key, view.last_id)
         pump = asyncio.create_task(self._pump(client))
         try:
             await self._catch_up(client)
@@ -244,8 +249,16 @@ class SyncSession:
                 await self._sync_conversation(client, key)
 
     async def _sync_conversation(self, client: ArtpClient, key: ConversationKey) -> None:
+        """Fetch what follows the conversation's anchor until an empty page. The anchor
+        is forgotten only once that succeeded: a link lost halfway resumes from it."""
         view = self.views[key]
-        anchor = self._refetch.pop(key, view.last_id)
+        anchor = self._refetch[key] if key in self._refetch else view.last_id
+        await self._fetch_after(client, view, anchor)
+        self._refetch.pop(key, None)
+
+    async def _fetch_after(
+        self, client: ArtpClient, view: ConversationView, anchor: str | None
+    ) -> None:
         if anchor is None:
             page = await self._history(client, view)
             view.merge_after(None, page)
@@ -343,8 +356,7 @@ class SyncSession:
         me = client.user or self.options.user
         async for event in client.events():
             if isinstance(event, messages.MsgEvent):
-                peer = event.dest if event.from_.casefold() == me.casefold() else event.from_
-                view = self._view(key_of(event, me), event.dest_type, peer)
+                view = self._view(key_of(event, me), event.dest_type, name_of(event, me))
                 if view.append(event) and event.from_.casefold() != me.casefold():
                     view.unread += 1
             elif isinstance(event, messages.ReadEvent):
@@ -354,6 +366,7 @@ class SyncSession:
         view = self.views.get(key)
         if view is None:
             view = self.views[key] = ConversationView(dest_type or key[0], dest or key[1])
+            self._refetch.setdefault(key, None)  # new here: its history from the start
         return view
 
 
