@@ -186,7 +186,14 @@ async def test_five_synced_clients_lose_and_duplicate_nothing_through_chaos(
             for session in chaos.sessions:
                 await session.close()
     assert chaos.kills >= KILLS
-    print(f"{len(chaos.typed)} messages, {chaos.kills} kills, {time.monotonic() - started:.1f} s")
+    everyone = chaos.sessions + chaos.retired
+    duplicates = sum(session.duplicates for session in everyone)
+    sign_ins = sum(session.sign_ins for session in everyone)
+    assert sign_ins > len(MEMBERS) * KILLS  # every kill cut every client off
+    print(
+        f"{len(chaos.typed)} messages, {chaos.kills} kills, {sign_ins} sign-ins, "
+        f"{duplicates} resends answered as duplicates, {time.monotonic() - started:.1f} s"
+    )
 
 
 async def check_views_against_the_node(node: RealNode, chaos: Chaos) -> None:

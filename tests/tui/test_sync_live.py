@@ -29,9 +29,11 @@ async def device(node: Node, user: str, *, register: bool = False) -> ArtpClient
 
 
 async def log_in(pilot: Pilot[int], password: str = PASSWORD, *, trust: bool = True) -> None:
-    """Log in from the login screen (an empty password: by device)."""
-    pilot.app.screen.query_one("#password").value = password  # type: ignore[attr-defined]
-    await pilot.click("#submit")
+    """Log in from the login screen with Enter in the password field (empty: by device)."""
+    field = pilot.app.screen.query_one("#password")
+    field.value = password  # type: ignore[attr-defined]
+    field.focus()
+    await pilot.press("enter")
     if trust:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, TrustScreen))
         await pilot.press("y")
@@ -141,7 +143,8 @@ async def test_a_line_typed_offline_survives_a_restart_and_is_sent_once(
         node.stop()
         await wait_for(pilot, lambda: app.state.link.status is not LinkStatus.ONLINE)
         await type_line(pilot, "typed before the restart")
-        assert app.state.current.lines[-1].delivery is Delivery.QUEUED
+        [pending] = [line for line in app.state.current.lines if line.sender]
+        assert (pending.text, pending.delivery) == ("typed before the restart", Delivery.QUEUED)
     assert list((config / "outbox").iterdir())  # on disk, waiting
     node.start()
     again = make_app(node, config)
@@ -173,9 +176,15 @@ async def test_an_unknown_device_without_a_password_is_told_to_use_it(
     await (await device(node, "sensei", register=True)).close()
     app = make_app(node, tmp_path / "cfg")
     async with app.run_test(size=SIZE) as pilot:
-        pilot.app.screen.query_one("#password").value = ""  # type: ignore[attr-defined]
-        await pilot.click("#submit")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TrustScreen))
+        field = app.screen.query_one("#password")
+        field.value = ""  # type: ignore[attr-defined]
+        field.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrustScreen))
         await pilot.press("y")
-        label = app.screen.query_one("#account-error")
-        await wait_for(pilot, lambda: "log in with your password" in str(label.render()))
+
+        def error_text() -> str:
+            labels = app.screen.query("#account-error")
+            return str(labels.first().render()) if labels else ""
+
+        await wait_for(pilot, lambda: "log in with your password" in error_text())

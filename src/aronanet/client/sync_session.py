@@ -89,6 +89,8 @@ class SyncSession:
         self.failure: ClientError | KeyChangedError | None = None
         self.client: ArtpClient | None = None
         self.sign_ins = 0
+        #: OKs with ``duplicate: true``: resends the node recognised (§14.4).
+        self.duplicates = 0
         self._connector = connector or self._connect
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
@@ -339,6 +341,7 @@ class SyncSession:
                     client.abort()  # the OK may still come: resend on a fresh link
                 raise
             self.acknowledged[entry.cid] = str(reply.msg_id)
+            self.duplicates += reply.duplicate is True
             self.outbox.done(entry.cid)
             return
         self._refuse(entry, "RATE_LIMITED")

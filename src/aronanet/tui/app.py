@@ -121,7 +121,7 @@ class AronaApp(App[int]):
         screen = self._chat_screen()
         if screen is not None:
             screen.show(self.state)
-            if screen.query_one(MessageLog).at_end:
+            if screen.showing_newest():
                 self._mark_read(self.state.active)
 
     def _mark_read(self, key: str) -> None:
