@@ -254,7 +254,7 @@ class SyncSession:
         """Fetch what follows the conversation's anchor until an empty page. The anchor
         is forgotten only once that succeeded: a link lost halfway resumes from it."""
         view = self.views[key]
-        anchor = self._refetch[key] if key in self._refetch else view.last_id
+        anchor = self._refetch.get(key, view.last_id)
         await self._fetch_after(client, view, anchor)
         self._refetch.pop(key, None)
 

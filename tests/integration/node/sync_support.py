@@ -126,4 +126,3 @@ async def all_conversations(client: TestClient) -> list[ConversationInfo]:
 
 def by_dest(conversations: Sequence[ConversationInfo]) -> dict[str, ConversationInfo]:
     return {c.dest: c for c in conversations}
-

@@ -145,9 +145,7 @@ async def test_a_cid_of_64_characters_is_accepted(sync_node, session) -> None:
     assert sent.duplicate is not True
 
 
-async def test_a_resend_after_sigkill_and_restart_is_still_deduplicated(
-    tmp_path, session
-) -> None:
+async def test_a_resend_after_sigkill_and_restart_is_still_deduplicated(tmp_path, session) -> None:
     node = RealNode(tmp_path / "killed")
     with node:
         room = await channel_of_two(node, session)

@@ -96,4 +96,3 @@ async def test_auth_without_password_is_invalid_without_sync(sync_node, session)
 
 def test_refusals_never_log_a_traceback(sync_node) -> None:
     assert "Traceback" not in sync_node.log_text()
-
