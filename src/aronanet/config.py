@@ -6,6 +6,8 @@ advertised truthfully in ``HELLO`` and tested at its edge.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 #: ArTP/1.0 §1: a frame is 1..65535 bytes, the Noise message limit including the AEAD tag.
@@ -42,6 +44,6 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     rate_burst: int = 20
     rate_limit_enabled: bool = True
     #: §14.3: devices remembered per account; past it the least recently seen is forgotten.
-    max_devices: int = 100
+    max_devices: Annotated[int, msgspec.Meta(ge=1)] = 100
     #: §14.5: conversations one CONVERSATIONS reply lists at most (fewer if the frame fills).
-    conversations_page: int = 256
+    conversations_page: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256

@@ -17,6 +17,7 @@ from aronanet.server.settings import NodeSettings, PasswordHashing
 from support.real_node import NodeStartError, RealNode
 
 from .driver import TestClient
+from .sync_support import session  # noqa: F401  (the fixture of the test_sync_* files)
 
 #: Argon2id at its minimum cost: the tests check behaviour, not hashing strength.
 FAST_HASHING = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)

@@ -8,9 +8,8 @@ fresh user names, so the tests of a file share a node without seeing each other.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -29,21 +28,6 @@ from .driver import PASSWORD, TestClient
 SYNC = ("sync",)
 
 
-class Open(Protocol):
-    def __call__(
-        self,
-        node: RealNode,
-        user: str | None = None,
-        *,
-        ws: bool = False,
-        key: X25519PrivateKey | None = None,
-        features: Sequence[str] = SYNC,
-        register: bool = False,
-        password: str | None = PASSWORD,
-        device_name: str | None = None,
-    ) -> Awaitable[TestClient]: ...
-
-
 @contextlib.contextmanager
 def running_node(root: Path, **limits: int | float | bool) -> Iterator[RealNode]:
     """One ``aronanet serve`` for a whole test file, stopped at its end."""
@@ -53,7 +37,7 @@ def running_node(root: Path, **limits: int | float | bool) -> Iterator[RealNode]
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[Open]:
+async def session() -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
     """``await session(node, user, ...)``: a handshaken session, logged in unless ``user`` is
     None. By default it asks for ``sync`` and logs in with the test password (``password``
     None: a device sign-in); ``register`` creates the account first."""

@@ -14,7 +14,7 @@ from aronanet.proto.messages import History, Join, MsgEvent, SendMsg
 from support.real_node import RealNode
 
 from .driver import TestClient
-from .sync_support import fresh_user, running_node, say, session  # noqa: F401
+from .sync_support import fresh_user, running_node, say
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ client that asks for nothing gets ArTP/1.0 exactly (no features, no new events).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,7 +19,7 @@ from aronanet.proto.messages import (
 from support.real_node import RealNode
 
 from .driver import PASSWORD, TestClient
-from .sync_support import auth, fresh_user, running_node, say, session  # noqa: F401
+from .sync_support import auth, fresh_user, running_node, say
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ async def test_a_client_asking_nothing_gets_an_empty_feature_list(sync_node, ws)
         await client.close()
 
 
-async def test_a_1_0_client_sees_no_read_events_and_no_device_field(sync_node, session) -> None:
+async def test_a_1_0_client_sees_no_read_events(sync_node, session) -> None:
     user, channel = fresh_user(), f"#{fresh_user('c')}"
     old = await session(sync_node, user, features=(), register=True)
     new = await session(sync_node, user, features=("sync",))

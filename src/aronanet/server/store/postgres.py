@@ -55,6 +55,7 @@ from aronanet.server.store.base import (
     history_statement,
     user_key,
 )
+from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[Any]
@@ -69,92 +70,7 @@ MAX_BATCH = 512
 READERS = 2
 #: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
 WRITE_LOCK = 0x41524F4E4101
-MIGRATION_LOCK = 0x41524F4E4102
 RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
-
-MIGRATIONS: dict[str, tuple[str, ...]] = {
-    "core": (
-        """
-        CREATE TABLE users (
-            name_key      TEXT PRIMARY KEY,
-            name          TEXT NOT NULL,
-            password_hash TEXT NOT NULL,
-            created       BIGINT NOT NULL
-        );
-        CREATE TABLE channels (
-            name    TEXT PRIMARY KEY,
-            topic   TEXT NOT NULL DEFAULT '',
-            created BIGINT NOT NULL
-        );
-        CREATE TABLE memberships (
-            channel  TEXT NOT NULL REFERENCES channels(name),
-            user_key TEXT NOT NULL REFERENCES users(name_key),
-            PRIMARY KEY (channel, user_key)
-        );
-        CREATE INDEX memberships_by_user ON memberships (user_key);
-        CREATE TABLE messages (
-            id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            conversation TEXT NOT NULL,
-            sender       TEXT NOT NULL,
-            dest_type    TEXT NOT NULL,
-            dest         TEXT NOT NULL,
-            content      TEXT NOT NULL,
-            timestamp    BIGINT NOT NULL,
-            attachment   TEXT
-        );
-        CREATE INDEX messages_by_conversation ON messages (conversation, id);
-        """,
-    ),
-    "images": (
-        """
-        CREATE INDEX messages_by_image ON messages (((attachment::jsonb) ->> 'image'))
-            WHERE attachment IS NOT NULL;
-        CREATE INDEX messages_images_by_sender ON messages (sender)
-            WHERE attachment IS NOT NULL;
-        """,
-    ),
-    # ArTP/1.1 sync (§14.3-14.6), as in SQLite's schema.SYNC_MIGRATIONS.
-    "sync": (
-        """
-        ALTER TABLE messages ADD COLUMN cid TEXT;
-        CREATE UNIQUE INDEX messages_by_cid ON messages (sender, cid) WHERE cid IS NOT NULL;
-        CREATE TABLE devices (
-            user_key   TEXT NOT NULL REFERENCES users(name_key),
-            device     TEXT NOT NULL,
-            name       TEXT NOT NULL,
-            first_seen BIGINT NOT NULL,
-            last_seen  BIGINT NOT NULL,
-            address    TEXT NOT NULL,
-            PRIMARY KEY (user_key, device)
-        );
-        CREATE TABLE dm_peers (
-            user_key     TEXT NOT NULL,
-            peer_key     TEXT NOT NULL,
-            peer         TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            PRIMARY KEY (user_key, peer_key)
-        );
-        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
-            SELECT lower(sender), lower(dest), dest, conversation FROM messages
-            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
-        INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
-            SELECT lower(dest), lower(sender), sender, conversation FROM messages
-            WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
-        CREATE TABLE mentions (
-            user_key     TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            message_id   BIGINT NOT NULL,
-            PRIMARY KEY (user_key, conversation, message_id)
-        );
-        CREATE TABLE read_markers (
-            user_key     TEXT NOT NULL,
-            conversation TEXT NOT NULL,
-            message_id   BIGINT NOT NULL,
-            PRIMARY KEY (user_key, conversation)
-        );
-        """,
-    ),
-}
 
 #: The attachment is stored as the exact JSON text it was given (a ``jsonb`` column would
 #: reformat it); queries read it through ``::jsonb``.
@@ -198,35 +114,6 @@ async def connect(dsn: str) -> Connection:
         raise BackendUnavailableError(
             f"cannot connect to PostgreSQL at {describe(dsn)}: {reason}"
         ) from None
-
-
-async def migrate(conn: Connection) -> dict[str, int]:
-    """Run every migration not yet applied, each in its own transaction; return versions."""
-    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
-    try:
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
-        versions: dict[str, int] = {}
-        for component, scripts in MIGRATIONS.items():
-            cursor = await conn.execute(
-                "SELECT version FROM schema_migrations WHERE component = %s", (component,)
-            )
-            row = await cursor.fetchone()
-            current = row[0] if row else 0
-            for number, script in enumerate(scripts[current:], start=current + 1):
-                async with conn.transaction():
-                    await conn.execute(script)  # several statements: allowed without parameters
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (component, version) VALUES (%s, %s) "
-                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                        (component, number),
-                    )
-            versions[component] = len(scripts)
-        return versions
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 class GroupCommitWriter:
@@ -500,33 +387,33 @@ class PostgresStore(Store):
 
     async def set_password_hash(self, user: str, password_hash: str) -> None:
         row = sql.device_key(user, None, password_hash=password_hash)
-        await self._changed(_SET_PASSWORD_HASH, row)
+        await self._changed(_pg.SET_PASSWORD_HASH, row)
 
     async def record_device(self, sighting: DeviceSighting, max_devices: int) -> None:
         row = sql.sighting_row(sighting, max_devices)
 
         async def upsert(conn: Connection) -> None:
-            await conn.execute(_UPSERT_DEVICE, row)
-            await conn.execute(_EVICT_DEVICES, row)
+            await conn.execute(_pg.UPSERT_DEVICE, row)
+            await conn.execute(_pg.EVICT_DEVICES, row)
 
         await self._write(upsert)
 
     async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
         row = sql.device_key(user, device, seen=seen, address=address)
-        return await self._changed(_SIGN_IN_DEVICE, row)
+        return await self._changed(_pg.SIGN_IN_DEVICE, row)
 
     async def devices_of(self, user: str) -> list[DeviceRow]:
-        rows = await self._readers.fetchall(_SELECT_DEVICES, sql.device_key(user, None))
+        rows = await self._readers.fetchall(_pg.SELECT_DEVICES, sql.device_key(user, None))
         return [DeviceRow(*fields) for fields in rows]
 
     async def rename_device(self, user: str, device: str, name: str) -> bool:
-        return await self._changed(_RENAME_DEVICE, sql.device_key(user, device, name=name))
+        return await self._changed(_pg.RENAME_DEVICE, sql.device_key(user, device, name=name))
 
     async def revoke_device(self, user: str, device: str) -> bool:
-        return await self._changed(_REVOKE_DEVICE, sql.device_key(user, device))
+        return await self._changed(_pg.REVOKE_DEVICE, sql.device_key(user, device))
 
     async def revoke_devices_except(self, user: str, device: str | None) -> None:
-        await self._changed(_REVOKE_OTHER_DEVICES, sql.device_key(user, device))
+        await self._changed(_pg.REVOKE_OTHER_DEVICES, sql.device_key(user, device))
 
     async def conversations(self, query: ConversationQuery) -> list[ConversationRow]:
         rows = await self._readers.fetchall(_CONVERSATIONS, conversations_parameters(query))
@@ -536,8 +423,8 @@ class PostgresStore(Store):
         row = sql.marker_key(user, conversation, up_to)
 
         async def upsert(conn: Connection) -> tuple[int, bool]:
-            moved = (await conn.execute(_MARK_READ, row)).rowcount > 0
-            cursor = await conn.execute(_SELECT_READ_MARKER, row)
+            moved = (await conn.execute(_pg.MARK_READ, row)).rowcount > 0
+            cursor = await conn.execute(_pg.SELECT_READ_MARKER, row)
             marker = await cursor.fetchone()
             assert marker is not None
             return int(marker[0]), moved
@@ -564,26 +451,14 @@ class PostgresStore(Store):
 
 
 _CONVERSATIONS = conversations_statement(lambda name: f"%({name})s", ' COLLATE "C"')
-_SELECT_BY_CID = sql.for_postgres(sql.SELECT_BY_CID)
-_INSERT_MENTION = sql.for_postgres(sql.INSERT_MENTION)
-_INSERT_DM_PEER = sql.for_postgres(sql.INSERT_DM_PEER)
-_UPSERT_DEVICE = sql.for_postgres(sql.UPSERT_DEVICE)
-_EVICT_DEVICES = sql.for_postgres(sql.EVICT_DEVICES)
-_SIGN_IN_DEVICE = sql.for_postgres(sql.SIGN_IN_DEVICE)
-_SELECT_DEVICES = sql.for_postgres(sql.SELECT_DEVICES)
-_RENAME_DEVICE = sql.for_postgres(sql.RENAME_DEVICE)
-_REVOKE_DEVICE = sql.for_postgres(sql.REVOKE_DEVICE)
-_REVOKE_OTHER_DEVICES = sql.for_postgres(sql.REVOKE_OTHER_DEVICES)
-_SET_PASSWORD_HASH = sql.for_postgres(sql.SET_PASSWORD_HASH)
-_MARK_READ = sql.for_postgres(sql.MARK_READ)
-_SELECT_READ_MARKER = sql.for_postgres(sql.SELECT_READ_MARKER)
+_pg = sql.PostgresStatements()
 
 
 async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
     """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
     then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
     if message.cid is not None:
-        known = await (await conn.execute(_SELECT_BY_CID, sql.cid_key(message))).fetchone()
+        known = await (await conn.execute(_pg.SELECT_BY_CID, sql.cid_key(message))).fetchone()
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
     cursor = await conn.execute(
@@ -595,8 +470,8 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
     assert row is not None
     async with conn.cursor() as extra:
         for statement, rows in (
-            (_INSERT_MENTION, sql.mention_rows(message, row[0])),
-            (_INSERT_DM_PEER, sql.dm_peer_rows(message)),
+            (_pg.INSERT_MENTION, sql.mention_rows(message, row[0])),
+            (_pg.INSERT_DM_PEER, sql.dm_peer_rows(message)),
         ):
             if rows:
                 await extra.executemany(statement, rows)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from aronanet.server.store.sync_sql import sync_migration
+
 CORE_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE users (
@@ -54,49 +56,7 @@ IMAGE_INDEX_MIGRATIONS: tuple[str, ...] = (
 )
 
 #: ArTP/1.1 sync (§14.3-14.6): client ids, devices, DM peers, mentions and read markers.
-#: An upgraded database learns its DM peers from the messages it holds; messages stored
-#: before the upgrade count as unread but not as mentions (nothing recorded them).
-SYNC_MIGRATIONS: tuple[str, ...] = (
-    """
-    ALTER TABLE messages ADD COLUMN cid TEXT;
-    CREATE UNIQUE INDEX messages_by_cid ON messages (sender, cid) WHERE cid IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user_key);
-    CREATE TABLE devices (
-        user_key   TEXT NOT NULL REFERENCES users(name_key),
-        device     TEXT NOT NULL,
-        name       TEXT NOT NULL,
-        first_seen INTEGER NOT NULL,
-        last_seen  INTEGER NOT NULL,
-        address    TEXT NOT NULL,
-        PRIMARY KEY (user_key, device)
-    ) WITHOUT ROWID;
-    CREATE TABLE dm_peers (
-        user_key     TEXT NOT NULL,
-        peer_key     TEXT NOT NULL,
-        peer         TEXT NOT NULL,
-        conversation TEXT NOT NULL,
-        PRIMARY KEY (user_key, peer_key)
-    ) WITHOUT ROWID;
-    INSERT OR IGNORE INTO dm_peers (user_key, peer_key, peer, conversation)
-        SELECT lower(sender), lower(dest), dest, conversation FROM messages
-        WHERE dest_type = 'user';
-    INSERT OR IGNORE INTO dm_peers (user_key, peer_key, peer, conversation)
-        SELECT lower(dest), lower(sender), sender, conversation FROM messages
-        WHERE dest_type = 'user';
-    CREATE TABLE mentions (
-        user_key     TEXT NOT NULL,
-        conversation TEXT NOT NULL,
-        message_id   INTEGER NOT NULL,
-        PRIMARY KEY (user_key, conversation, message_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE read_markers (
-        user_key     TEXT NOT NULL,
-        conversation TEXT NOT NULL,
-        message_id   INTEGER NOT NULL,
-        PRIMARY KEY (user_key, conversation)
-    ) WITHOUT ROWID;
-    """,
-)
+SYNC_MIGRATIONS: tuple[str, ...] = (sync_migration(" WITHOUT ROWID"),)
 
 _REGISTRY: dict[str, tuple[str, ...]] = {
     "core": CORE_MIGRATIONS,

@@ -178,10 +178,13 @@ class SqliteStore(Store):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: GroupCommitWriter | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
+        self._reader = await asyncio.to_thread(connect, self.path)
         self._writer = GroupCommitWriter(conn, asyncio.get_running_loop())
         self._writer.start()
 
@@ -195,6 +198,30 @@ class SqliteStore(Store):
         if self._writer is not None:
             writer, self._writer = self._writer, None
             await asyncio.to_thread(writer.stop)
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await asyncio.to_thread(self._close_reader, reader)
+
+    def _close_reader(self, reader: sqlite3.Connection) -> None:
+        with self._reader_lock:
+            reader.close()
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a long read-only ``fn(conn)`` on a connection of its own, off the writer.
+
+        WAL lets it read beside the writer's transactions, so a heavy query (a user's every
+        conversation with its counts) never holds other users' messages back from their
+        group commit. It sees everything already committed, so everything acknowledged.
+        """
+        reader = self._reader
+        if reader is None:
+            raise RuntimeError("the store is not open")
+
+        def locked() -> T:
+            with self._reader_lock:
+                return fn(reader)
+
+        return await asyncio.to_thread(locked)
 
     @property
     def commits(self) -> int:
@@ -348,7 +375,7 @@ class SqliteStore(Store):
 
     async def conversations(self, query: ConversationQuery) -> list[ConversationRow]:
         parameters = conversations_parameters(query)
-        rows = await self.run(lambda conn: conn.execute(_CONVERSATIONS, parameters).fetchall())
+        rows = await self.read(lambda conn: conn.execute(_CONVERSATIONS, parameters).fetchall())
         return [ConversationRow(*fields) for fields in rows]
 
     async def mark_read(self, user: str, conversation: str, up_to: int) -> tuple[int, bool]:
@@ -390,8 +417,10 @@ def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
         f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", message.values()
     )
     assert cursor.lastrowid is not None
-    conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
-    conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
+    if message.mentioned:
+        conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
+    if message.dest_type == "user":
+        conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
     return message.stored_as(cursor.lastrowid)
 
 

@@ -28,6 +28,71 @@ def for_postgres(sql: str) -> str:
     return _PARAMETER.sub(r"%(\1)s", sql)
 
 
+# ---------------------------------------------------------------- schema
+
+
+def sync_migration(table_options: str = "") -> str:
+    """The ``sync`` migration of both backends (``table_options``: SQLite's ``WITHOUT
+    ROWID``). An upgraded database learns its DM peers from the messages it holds; messages
+    stored before the upgrade count as unread but not as mentions (nothing recorded them).
+
+    ``messages_by_conversation`` gains ``sender``, so counting a conversation's unread
+    messages (not sent by the reader) reads the index alone: 4-5x faster than a table
+    lookup per message, at no measurable cost per insert (appended like ``id``).
+    """
+    return f"""
+    ALTER TABLE messages ADD COLUMN cid TEXT;
+    CREATE UNIQUE INDEX messages_by_cid ON messages (sender, cid) WHERE cid IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships (user_key);
+    DROP INDEX messages_by_conversation;
+    CREATE INDEX messages_by_conversation ON messages (conversation, id, sender);
+    CREATE TABLE devices (
+        user_key   TEXT NOT NULL REFERENCES users(name_key),
+        device     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        first_seen BIGINT NOT NULL,
+        last_seen  BIGINT NOT NULL,
+        address    TEXT NOT NULL,
+        PRIMARY KEY (user_key, device)
+    ){table_options};
+    CREATE TABLE dm_peers (
+        user_key     TEXT NOT NULL,
+        peer_key     TEXT NOT NULL,
+        peer         TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        PRIMARY KEY (user_key, peer_key)
+    ){table_options};
+    INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
+        SELECT lower(sender), lower(dest), dest, conversation FROM messages
+        WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
+    INSERT INTO dm_peers (user_key, peer_key, peer, conversation)
+        SELECT lower(dest), lower(sender), sender, conversation FROM messages
+        WHERE dest_type = 'user' ON CONFLICT DO NOTHING;
+    CREATE TABLE mentions (
+        user_key     TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        message_id   BIGINT NOT NULL,
+        PRIMARY KEY (user_key, conversation, message_id)
+    ){table_options};
+    CREATE TABLE read_markers (
+        user_key     TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        message_id   BIGINT NOT NULL,
+        PRIMARY KEY (user_key, conversation)
+    ){table_options};
+    """
+
+
+class PostgresStatements:
+    """Every statement of this module in psycopg's ``%(name)s`` style, converted once, on
+    first use: ``PostgresStatements().MARK_READ``."""
+
+    def __getattr__(self, name: str) -> str:
+        statement = for_postgres(globals()[name])
+        setattr(self, name, statement)
+        return statement
+
+
 # ---------------------------------------------------------------- messages (§14.4, §14.5)
 
 SELECT_BY_CID = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender = :sender AND cid = :cid"
