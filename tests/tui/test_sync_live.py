@@ -188,3 +188,19 @@ async def test_an_unknown_device_without_a_password_is_told_to_use_it(
             return str(labels.first().render()) if labels else ""
 
         await wait_for(pilot, lambda: "log in with your password" in error_text())
+
+
+async def test_a_revoked_device_stays_signed_out_instead_of_reusing_the_password(
+    node: Node, tmp_path: Path
+) -> None:
+    app = make_app(node, tmp_path / "cfg")
+    async with app.run_test(size=SIZE) as pilot:
+        await register(pilot)
+        other = await device(node, "sensei")
+        [this_one] = [d for d in await sync.devices(other) if d.id != other.device]
+        await sync.revoke_device(other, this_one.id)
+        await wait_for(pilot, lambda: app.state.link.status is LinkStatus.OFFLINE)
+        status = app.state.buffers["*arona*"]
+        assert "log in with your password" in status.lines[-1].text
+        assert [d.id for d in await sync.devices(other)] == [other.device]
+        await other.close()

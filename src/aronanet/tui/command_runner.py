@@ -269,7 +269,6 @@ class CommandRunner:
             if answer is None:
                 return
             await sync.change_password(client, *answer)
-            self.session.password_changed(answer[1])
             self.note(voice.password_changed())
 
         self.network("changing the password", change)

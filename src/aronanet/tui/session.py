@@ -167,7 +167,10 @@ class ChatSession:
         except BaseException:
             await client.close()
             raise
-        self._login = login
+        # ArTP/1.1 §14.3: once the device is recorded, reconnects sign in with it alone and
+        # the password leaves memory. A device revoked elsewhere then stays signed out
+        # instead of being recorded again by a remembered password.
+        self._login = dataclasses.replace(login, password="") if client.syncing else login
         user = ok.user or login.user
         directory = self._outbox_dir
         self.outbox = Outbox(outbox_path(directory, login.address, user) if directory else None)
@@ -398,11 +401,6 @@ class ChatSession:
         if not client.syncing:
             raise ClientError("UNSUPPORTED", "this node does not offer devices (ArTP/1.0)")
         return client
-
-    def password_changed(self, password: str) -> None:
-        """§14.3: the new password, for a reconnect that cannot use the device."""
-        if self._login is not None:
-            self._login = dataclasses.replace(self._login, password=password)
 
     def require_client(self) -> ArtpClient:
         client = self.client
