@@ -29,7 +29,6 @@ from pathlib import Path
 
 from aronanet.client import sync
 from aronanet.client.connection import ArtpClient, TrustCallback
-from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.state import (
     STATUS_KEY,
     Action,
@@ -43,16 +42,9 @@ from aronanet.client.state import (
     LinkDown,
     LinkUp,
     LoggedIn,
-    MessageQueued,
     Noted,
-    OutboxRestored,
-    PendingMessage,
     ReadMarked,
-    SendConfirmed,
-    SendFailed,
-    SendStarted,
     last_message_id,
-    queued_outgoing,
     unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
@@ -66,6 +58,7 @@ from aronanet.proto.messages import (
 )
 from aronanet.proto.messages import Ok as MsgOk
 from aronanet.tui import voice
+from aronanet.tui.sender import OutboxSender
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +114,7 @@ class ChatSession:
         """``outbox_dir``: the config directory the outbox file lives in (None: memory)."""
         self._connector = connector
         self._outbox_dir = outbox_dir
-        self.outbox = Outbox(None)
+        self.sender = OutboxSender(dispatch, get_state, lambda: self.client, self.now)
         self._dispatch = dispatch
         self._state = get_state
         self._clock = clock
@@ -130,7 +123,6 @@ class ChatSession:
         self._client: ArtpClient | None = None
         self._login: Login | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._send_wakeup = asyncio.Event()
         self._pending_events: list[MsgEvent | JoinEvent | PartEvent | TopicEvent] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._closing = False
@@ -172,23 +164,11 @@ class ChatSession:
         # instead of being recorded again by a remembered password.
         self._login = dataclasses.replace(login, password="") if client.syncing else login
         user = ok.user or login.user
-        directory = self._outbox_dir
-        self.outbox = Outbox(outbox_path(directory, login.address, user) if directory else None)
         await self._on_connected(client, user, list(ok.channels or []))
-        self._restore_outbox()
+        self.sender.open(self._outbox_dir, login.address, user)
         self._spawn(self._run(client))
-        self._spawn(self._sender())
+        self._spawn(self.sender.run(lambda: self._closing))
         self._spawn(self._synchronise(client, catch_up=False))
-
-    def _restore_outbox(self) -> None:
-        """Lines typed before a restart and never confirmed: shown pending, sent first."""
-        pending = tuple(
-            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid)  # type: ignore[arg-type]
-            for e in self.outbox.pending()
-        )
-        if pending:
-            self._dispatch(OutboxRestored(pending))
-            self._dispatch(Noted(voice.outbox_restored(len(pending)), self.now(), key=STATUS_KEY))
 
     async def _synchronise(self, client: ArtpClient, *, catch_up: bool) -> None:
         """After a sign-in: every conversation (§14.5), channel details and latest pages,
@@ -199,7 +179,7 @@ class ChatSession:
             await self._catch_up(client)
         if listed:
             self._dispatch(ConversationsListed(listed, counts=True))
-        self._send_wakeup.set()
+        self.sender.wake()
 
     async def _list_conversations(self, client: ArtpClient) -> tuple[ConversationInfo, ...]:
         if not client.syncing:
@@ -411,67 +391,11 @@ class ChatSession:
     # -------------------------------------------------------------------- send
 
     def wake_sender(self) -> None:
-        self._send_wakeup.set()
+        self.sender.wake()
 
     def queue(self, key: str, content: str) -> bool:
-        """What the user typed for buffer ``key``: into the outbox (on disk), shown pending,
-        sent when the link allows. False when it could not be saved (the user is told)."""
-        buffer = self._state().buffers[key]
-        try:
-            entry = self.outbox.add(buffer.kind, buffer.name, content, self.now())
-        except OSError as error:
-            text = voice.failure("saving the message to the outbox", error)
-            self._dispatch(Noted(text, self.now(), key=key, error=True))
-            return False
-        self._dispatch(MessageQueued(key, content, entry.queued_at, cid=entry.cid))
-        self._send_wakeup.set()
-        return True
-
-    async def _sender(self) -> None:
-        """Send the outbox in the order typed, one at a time, whenever the link is up."""
-        while not self._closing:
-            await self._send_wakeup.wait()
-            self._send_wakeup.clear()
-            while (client := self.client) is not None:
-                self._adopt_retried_lines()
-                pending = self.outbox.pending()
-                if not pending or not await self._send_entry(client, pending[0]):
-                    break
-
-    def _adopt_retried_lines(self) -> None:
-        """Lines ``/retry`` queued again left the outbox when refused: put them back."""
-        for buffer, line in queued_outgoing(self._state()):
-            if line.cid and line.cid not in self.outbox:
-                content = _wire_content(line.kind, line.text)
-                self.outbox.add(buffer.kind, buffer.name, content, line.timestamp, cid=line.cid)
-
-    async def _send_entry(self, client: ArtpClient, entry: OutboxEntry) -> bool:
-        """Send one entry; False when the link is gone (it stays in the outbox)."""
-        line_id = f"local:{entry.cid}"
-        self._dispatch(SendStarted(line_id))
-        try:
-            ok = await client.send_message(
-                entry.dest_type, entry.dest, entry.content, cid=entry.cid
-            )
-        except ClientError as error:
-            if error.code == "TIMEOUT":
-                client.abort()  # the OK may still come: resend with the same cid instead
-            if error.code in ("DISCONNECTED", "TIMEOUT"):
-                return False  # LinkDown puts the line back in the queue
-            self._refuse(entry, line_id, f"{error.code}: {error.message}")
-            return True
-        except (ValueError, OSError) as error:  # refused locally (e.g. an invalid dest)
-            self._refuse(entry, line_id, f"{type(error).__name__}: {error}")
-            return True
-        # §14.4: a duplicate OK carries the original msg_id and timestamp: the same line.
-        self.outbox.done(entry.cid)
-        self._dispatch(SendConfirmed(line_id, ok.msg_id or line_id, ok.timestamp or self.now()))
-        return True
-
-    def _refuse(self, entry: OutboxEntry, line_id: str, reason: str) -> None:
-        """Refused for good: out of the outbox, marked failed (``/retry`` queues it again)."""
-        self.outbox.done(entry.cid)
-        self._dispatch(SendFailed(line_id, reason))
+        """A typed line for ``key``: see ``OutboxSender.queue``."""
+        return self.sender.queue(key, content)
 
     async def mark_read(self, key: str) -> None:
         """§14.6: the buffer is on screen at its newest message: move the marker there."""
@@ -516,7 +440,3 @@ class ChatSession:
         client = self.require_client()
         ok = await client.join(channel)
         self._dispatch(ChannelJoined(channel, ok.topic or "", tuple(ok.members or ()), self.now()))
-
-
-def _wire_content(kind: str, text: str) -> str:
-    return f"/me {text}" if kind == "action" else text
