@@ -202,7 +202,7 @@ class SyncSession:
         client = await self._connector()
         try:
             options = self.options
-            await sign_in(
+            welcome = await sign_in(
                 client,
                 options.user,
                 options.password,
@@ -213,6 +213,9 @@ class SyncSession:
             await client.close()
             raise
         self.sign_ins += 1
+        if not client.syncing:  # a 1.0 node lists no conversations: its channels at least
+            for channel in welcome.channels or ():
+                self._view(conversation_key("channel", channel), "channel", channel)
         return client
 
     async def _serve(self, client: ArtpClient) -> None:

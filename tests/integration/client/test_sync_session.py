@@ -103,3 +103,37 @@ async def test_a_message_queued_while_the_node_is_down_outlives_the_client_proce
     history = await reader.history("channel", channel)
     await reader.close()
     assert [(m.content, m.cid) for m in history] == [("typed while the node was down", entry.cid)]
+
+
+async def test_a_node_session_without_sync_falls_back_to_the_password_and_its_channels(
+    node: NodeProcess, tmp_path: Path
+) -> None:
+    """ArTP/1.0 behaviour when the node enables nothing: password login, no cid dedup asked
+    of it, and the channels of the AUTH reply caught up (there is no CONVERSATIONS)."""
+    user, channel = unique_name("old"), f"#{unique_name('c')}"
+    other = await peer(node, unique_name("other"))
+    await other.join(channel)
+    member = await peer(node, user)
+    await member.join(channel)
+    await member.close()
+    said = await other.send_message("channel", channel, "before the session")
+    key = X25519PrivateKey.generate()
+
+    async def connect_asking_nothing() -> ArtpClient:
+        return await ArtpClient.connect(node.tcp_address, device_key=key, features=())
+
+    options = SyncOptions(
+        address=node.tcp_address, user=user, config_dir=tmp_path, password=lambda: PASSWORD
+    )
+    session = SyncSession(options, connector=connect_asking_nothing)
+    session.start()
+    try:
+        await session.settle(SETTLE)
+        assert session.client is not None and not session.client.syncing
+        assert session.view("channel", channel).ids == [said.msg_id]
+        session.send("channel", channel, "from a 1.0 session")
+        await session.settle(SETTLE)
+        assert len(session.view("channel", channel).ids) == 2
+    finally:
+        await session.close()
+        await other.close()
