@@ -148,6 +148,17 @@ class SyncSession:
         """The conversation as held now (an empty one if never seen)."""
         return self._view(conversation_key(dest_type, dest), dest_type, dest)
 
+    def optimistic(self, dest_type: str, dest: str) -> list[OutboxEntry]:
+        """Our messages to show as pending after the conversation's stored ones: outbox
+        entries whose stored copy (matched by ``cid``, §14.4) has not arrived yet."""
+        key = conversation_key(dest_type, dest)
+        held = self.views[key].cids() if key in self.views else set()
+        return [
+            entry
+            for entry in self.outbox.pending()
+            if conversation_key(entry.dest_type, entry.dest) == key and entry.cid not in held
+        ]
+
     async def mark_read(self, dest_type: str, dest: str) -> None:
         """§14.6: mark the conversation read up to its newest message held."""
         view = self.view(dest_type, dest)

@@ -89,6 +89,7 @@ async def test_a_message_queued_while_the_node_is_down_outlives_the_client_proce
     fresh_node.stop()
     await eventually(lambda: first.client is None)
     entry = first.send("channel", channel, "typed while the node was down")
+    assert first.optimistic("channel", channel) == [entry]  # shown pending meanwhile
     await first.close()  # the process "exits" with the message only on disk
     fresh_node.start()
     second = session_for(fresh_node, user, tmp_path / "device", password=False)
@@ -96,6 +97,7 @@ async def test_a_message_queued_while_the_node_is_down_outlives_the_client_proce
         await second.settle(SETTLE)
         assert [m.cid for m in second.view("channel", channel).messages.values()] == [entry.cid]
         assert entry.cid in second.acknowledged
+        assert second.optimistic("channel", channel) == []
     finally:
         await second.close()
     reader = await peer(fresh_node, unique_name("reader"))
