@@ -19,11 +19,13 @@ from aronanet.proto import codec
 from aronanet.proto.features import SYNC
 from aronanet.proto.messages import ConversationInfo, Conversations, MarkRead, Ok, ReadEvent
 from aronanet.server.broker.base import Delivery
-from aronanet.server.handlers import HandlerTable, RequestContext
-from aronanet.server.messaging import fit, message_id, reply_budget, resolve_destination
+from aronanet.server.handlers import HandlerTable, RequestContext, fitting_count
+from aronanet.server.messaging import message_id, resolve_destination
 from aronanet.server.store.base import ConversationQuery, ConversationRow, user_key
 
 _DEST_TYPES = ("channel", "user")
+#: "channel:" and a 33-character channel name: no cursor is longer (user keys are 32).
+_LONGEST_CURSOR = "channel:#" + "x" * 32
 
 
 async def handle_conversations(ctx: RequestContext, request: Conversations) -> Ok:
@@ -32,11 +34,14 @@ async def handle_conversations(ctx: RequestContext, request: Conversations) -> O
     rows = await ctx.services.store.conversations(
         ConversationQuery(user=ctx.user, limit=page + 1, after=_after(request.cursor))
     )
-    listed = fit([_info(row) for row in rows[:page]], reply_budget(ctx), keep_newest=False)
-    more = len(listed) < len(rows)
+    # The envelope is measured with the longest cursor there can be, so `next` always fits.
+    envelope = len(codec.encode(ctx.ok(conversations=[], next=_LONGEST_CURSOR)))
+    listed = [_info(row) for row in rows[:page]]
+    kept = fitting_count(listed, ctx.session.conn.max_plaintext - envelope)
+    more = kept < len(rows)
     return ctx.ok(
-        conversations=listed,
-        next=_cursor(rows[len(listed) - 1]) if more and listed else UNSET,
+        conversations=listed[:kept],
+        next=_cursor(rows[kept - 1]) if more and kept else UNSET,
     )
 
 

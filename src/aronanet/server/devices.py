@@ -32,7 +32,6 @@ from aronanet.proto.messages import (
 from aronanet.server.broker.base import CloseSessions, Delivery
 from aronanet.server.handlers import HandlerTable, RequestContext
 from aronanet.server.logs import log_event
-from aronanet.server.messaging import fit, reply_budget
 from aronanet.server.store.base import DeviceSighting, user_key
 
 logger = logging.getLogger(__name__)
@@ -55,9 +54,12 @@ async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
     session.authenticate(name)
     log_event(logger, "logged_in", session=session.id, user=name, registered=request.register)
     synced = SYNC in session.features
-    return ctx.ok(
+    channels = await ctx.services.channels.of_user(name)
+    return ctx.ok_fitting(
+        "channels",
+        channels,
         user=name,
-        channels=await ctx.services.channels.of_user(name),
+        channel_count=len(channels),
         device=session.device if synced and session.device else UNSET,
     )
 
@@ -69,7 +71,7 @@ async def _log_in(ctx: RequestContext, request: Auth, password: str) -> str:
     if request.register:
         name = await accounts.register(request.user, password, session.peer)
     else:
-        name = await accounts.login(request.user, password, session.peer)
+        name = await accounts.login(request.user, password, session.peer, session.device)
     if SYNC in session.features and session.device is not None:
         given = request.device_name
         sighting = DeviceSighting(
@@ -134,7 +136,7 @@ async def handle_devices(ctx: RequestContext, request: Devices) -> Ok:
         )
         for row in rows
     ]
-    return ctx.ok(devices=fit(devices, reply_budget(ctx), keep_newest=False))
+    return ctx.ok_fitting("devices", devices)
 
 
 async def handle_device_rename(ctx: RequestContext, request: DeviceRename) -> Ok:

@@ -9,9 +9,7 @@ so ``HISTORY after: <last id seen>`` returns exactly what a client missed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import msgspec
 
@@ -19,7 +17,13 @@ from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
 from aronanet.proto.mentions import mentioned_names
 from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
-from aronanet.server.handlers import HandlerTable, Later, RequestContext, member_channel
+from aronanet.server.handlers import (
+    HandlerTable,
+    Later,
+    RequestContext,
+    fitting_count,
+    member_channel,
+)
 from aronanet.server.store.base import (
     HistoryQuery,
     MessageRow,
@@ -34,8 +38,6 @@ _ENVELOPE_BYTES = 512
 _MAX_ID = 2**63 - 1
 
 _attachment_decoder = msgspec.json.Decoder(Attachment)
-
-S = TypeVar("S", bound=msgspec.Struct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,7 @@ async def handle_history(ctx: RequestContext, request: History) -> Ok:
     )
     rows = await ctx.services.store.history(query)
     events = [message_event(row) for row in rows]
-    budget = reply_budget(ctx)
+    budget = ctx.session.conn.max_plaintext - _ENVELOPE_BYTES
     # Paging forward (after) keeps the oldest; otherwise the newest, next to the anchor.
     return ctx.ok(messages=fit(events, budget, keep_newest=query.after is None))
 
@@ -171,21 +173,12 @@ def message_event(row: MessageRow) -> MsgEvent:
     )
 
 
-def fit(events: Sequence[S], budget: int, *, keep_newest: bool) -> list[S]:
+def fit(events: list[MsgEvent], budget: int, *, keep_newest: bool) -> list[MsgEvent]:
     """The longest run of ``events`` whose JSON fits ``budget`` bytes (one ArTP message)."""
-    used, kept = 0, 0
-    ordered = reversed(events) if keep_newest else iter(events)
-    for event in ordered:
-        used += len(codec.encode(event)) + 1
-        if used > budget:
-            break
-        kept += 1
-    return list(events[len(events) - kept :] if keep_newest else events[:kept])
-
-
-def reply_budget(ctx: RequestContext) -> int:
-    """Bytes a list in one reply may take: the largest plaintext minus the envelope."""
-    return ctx.session.conn.max_plaintext - _ENVELOPE_BYTES
+    if keep_newest:
+        kept = fitting_count(reversed(events), budget)
+        return events[len(events) - kept :]
+    return events[: fitting_count(events, budget)]
 
 
 def message_id(value: str | msgspec.UnsetType, field: str) -> int | None:

@@ -239,6 +239,11 @@ class Store(ABC):
         """Remove a member; membership lasts until this is committed (§3)."""
 
     @abstractmethod
+    async def delete_empty_channel(self, channel: str) -> bool:
+        """Delete ``channel`` with its history if it has no members, in one transaction;
+        returns whether it was deleted (False: someone joined meanwhile, or no channel)."""
+
+    @abstractmethod
     async def set_topic(self, channel: str, topic: str) -> None:
         """Replace a channel's topic."""
 
@@ -264,6 +269,10 @@ class Store(ABC):
     @abstractmethod
     async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
         """If ``device`` is a recorded device of ``user``, note this sign-in and return True."""
+
+    @abstractmethod
+    async def is_device(self, user: str, device: str) -> bool:
+        """Whether ``device`` is a recorded device of ``user`` (the login throttle trusts it)."""
 
     @abstractmethod
     async def devices_of(self, user: str) -> list[DeviceRow]:

@@ -365,6 +365,23 @@ class PostgresStore(Store):
 
         await self._write(delete)
 
+    async def delete_empty_channel(self, channel: str) -> bool:
+        async def delete(conn: Connection) -> bool:
+            cursor = await conn.execute(
+                "DELETE FROM channels WHERE name = %s "
+                "AND NOT EXISTS (SELECT 1 FROM memberships WHERE channel = %s)",
+                (channel, channel),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(
+                "DELETE FROM messages WHERE conversation = %s AND dest_type = 'channel'",
+                (channel,),
+            )
+            return True
+
+        return await self._write(delete)
+
     async def set_topic(self, channel: str, topic: str) -> None:
         async def update(conn: Connection) -> None:
             await conn.execute("UPDATE channels SET topic = %s WHERE name = %s", (topic, channel))
@@ -401,6 +418,10 @@ class PostgresStore(Store):
     async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
         row = sql.device_key(user, device, seen=seen, address=address)
         return await self._changed(_pg.SIGN_IN_DEVICE, row)
+
+    async def is_device(self, user: str, device: str) -> bool:
+        row = await self._readers.fetchone(_pg.IS_DEVICE, sql.device_key(user, device))
+        return row is not None
 
     async def devices_of(self, user: str) -> list[DeviceRow]:
         rows = await self._readers.fetchall(_pg.SELECT_DEVICES, sql.device_key(user, None))

@@ -325,6 +325,23 @@ class SqliteStore(Store):
             )
         )
 
+    async def delete_empty_channel(self, channel: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM channels WHERE name = ? "
+                "AND NOT EXISTS (SELECT 1 FROM memberships WHERE channel = ?)",
+                (channel, channel),
+            )
+            if cursor.rowcount != 1:
+                return False
+            conn.execute(
+                "DELETE FROM messages WHERE conversation = ? AND dest_type = 'channel'",
+                (channel,),
+            )
+            return True
+
+        return await self.run(delete)
+
     async def set_topic(self, channel: str, topic: str) -> None:
         await self.run(
             lambda conn: conn.execute(
@@ -358,6 +375,10 @@ class SqliteStore(Store):
     async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
         row = sql.device_key(user, device, seen=seen, address=address)
         return await self._changed(sql.SIGN_IN_DEVICE, row)
+
+    async def is_device(self, user: str, device: str) -> bool:
+        row = sql.device_key(user, device)
+        return await self.run(lambda conn: conn.execute(sql.IS_DEVICE, row).fetchone() is not None)
 
     async def devices_of(self, user: str) -> list[DeviceRow]:
         row = sql.device_key(user, None)

@@ -162,6 +162,8 @@ SIGN_IN_DEVICE = """
     WHERE user_key = :user AND device = :device
 """
 
+IS_DEVICE = "SELECT 1 FROM devices WHERE user_key = :user AND device = :device"
+
 SELECT_DEVICES = """
     SELECT device, name, first_seen, last_seen, address FROM devices
     WHERE user_key = :user ORDER BY last_seen DESC, device
