@@ -234,7 +234,7 @@ class ArtpClient:
         found: list[messages.ChannelInfo] = []
         while True:
             after = {"after": found[-1].name} if found else {}
-            reply = await self.request(_build(messages.ListChannels, **after))
+            reply = await self.request(build_request(messages.ListChannels, **after))
             page = [] if reply.channel_list is UNSET else list(reply.channel_list)
             if not page:
                 return found
