@@ -103,7 +103,17 @@ class SyncSession:
 
     def start(self) -> None:
         """Begin connecting in the background; returns at once."""
-        self._task = asyncio.create_task(self._run(), name=f"sync {self.options.user}")
+        self._task = asyncio.create_task(self._guarded(), name=f"sync {self.options.user}")
+
+    async def _guarded(self) -> None:
+        """``_run``, with a bug reported as ``failure`` (and logged) instead of a task that
+        dies unseen while ``settle`` waits."""
+        try:
+            await self._run()
+        except Exception as error:
+            log.exception("sync for %s failed", self.options.user)
+            self.failure = ClientError("INTERNAL", f"{type(error).__name__}: {error}")
+            self._idle.set()
 
     async def close(self) -> None:
         """Stop for good; what is still in the outbox stays on disk for the next start."""
