@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +77,18 @@ class SyncOptions:
 class SyncSession:
     """One user on one node, kept in sync; ``start()``, then ``send`` at any time."""
 
-    def __init__(self, options: SyncOptions, *, connector: Connector | None = None) -> None:
+    def __init__(
+        self,
+        options: SyncOptions,
+        *,
+        connector: Connector | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``connector`` opens a verified connection (default: this config directory's
+        device key and known nodes, trusting a new node on first use); ``clock`` stamps
+        outbox entries."""
         self.options = options
+        self._clock = clock
         self.paths = ClientPaths.at(options.config_dir)
         self.outbox = Outbox(outbox_path(self.paths.config_dir, options.address, options.user))
         self.views: dict[ConversationKey, ConversationView] = {}
@@ -125,9 +136,9 @@ class SyncSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def send(self, dest_type: str, dest: str, content: str, queued_at: int = 0) -> OutboxEntry:
+    def send(self, dest_type: str, dest: str, content: str) -> OutboxEntry:
         """Queue a message: on disk when this returns, sent when the link allows."""
-        entry = self.outbox.add(dest_type, dest, content, queued_at)
+        entry = self.outbox.add(dest_type, dest, content, int(self._clock()))
         self._idle.clear()
         self._wakeup.set()
         return entry
@@ -155,8 +166,9 @@ class SyncSession:
                     return
 
     def view(self, dest_type: str, dest: str) -> ConversationView:
-        """The conversation as held now (an empty one if never seen)."""
-        return self._view(conversation_key(dest_type, dest), dest_type, dest)
+        """The conversation as held now (an empty one, not kept, if never seen)."""
+        held = self.views.get(conversation_key(dest_type, dest))
+        return held if held is not None else ConversationView(dest_type, dest)
 
     def optimistic(self, dest_type: str, dest: str) -> list[OutboxEntry]:
         """Our messages to show as pending after the conversation's stored ones: outbox
@@ -279,7 +291,12 @@ class SyncSession:
         is forgotten only once that succeeded: a link lost halfway resumes from it."""
         view = self.views[key]
         anchor = self._refetch.get(key, view.last_id)
-        await self._fetch_after(client, view, anchor)
+        try:
+            await self._fetch_after(client, view, anchor)
+        except NodeError as error:
+            # Refused, not lost (a user that does not exist, a channel left): nothing to
+            # fetch there, and retrying would only be refused again.
+            log.info("no history of a conversation for %s: %s", self.options.user, error.code)
         self._refetch.pop(key, None)
 
     async def _fetch_after(

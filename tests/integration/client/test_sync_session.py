@@ -139,3 +139,19 @@ async def test_a_node_session_without_sync_falls_back_to_the_password_and_its_ch
     finally:
         await session.close()
         await other.close()
+
+
+async def test_a_refused_message_leaves_the_outbox_and_the_link_stays_up(
+    node: NodeProcess, tmp_path: Path
+) -> None:
+    user = unique_name("arona")
+    session = session_for(node, user, tmp_path / "device")
+    try:
+        await session.settle(SETTLE)
+        refused = session.send("user", unique_name("nobody"), "hello?")
+        kept = session.send("channel", f"#{unique_name('c')}", "not a member")
+        await session.settle(SETTLE)
+        assert session.refused == {refused.cid: "NO_SUCH_USER", kept.cid: "NOT_IN_CHANNEL"}
+        assert session.sign_ins == 1  # refusals are answers, not lost links
+    finally:
+        await session.close()
