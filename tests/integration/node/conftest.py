@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,11 +76,12 @@ async def connect() -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
         handshake: bool = True,
         rcvbuf: int | None = None,
         source: str | None = None,
+        features: Sequence[str] = (),
     ) -> TestClient:
         port = (node.ws_port if ws else node.tcp_port) if isinstance(node, Node) else node
         assert port is not None
         client = await TestClient.connect(
-            port, ws=ws, handshake=handshake, rcvbuf=rcvbuf, source=source
+            port, ws=ws, handshake=handshake, rcvbuf=rcvbuf, source=source, features=features
         )
         clients.append(client)
         return client

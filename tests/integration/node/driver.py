@@ -29,6 +29,7 @@ from aronanet.proto.connection import (
     Role,
     State,
 )
+from aronanet.proto.framing import FrameDecoder
 from aronanet.proto.messages import Auth, Error, Hello, Ok, PongReply
 
 PASSWORD = "correct horse battery"
@@ -164,6 +165,9 @@ class TestClient:
             features=features,
             client_name=client_name,
         )
+        #: Transport messages received (frames or WebSocket messages): batch tests count them.
+        self.transport_messages = 0
+        self._frames = FrameDecoder()
         self.replies: dict[str, asyncio.Future[Any]] = {}
         self.events: asyncio.Queue[Any] = asyncio.Queue()
         self.hello: Hello | None = None
@@ -216,8 +220,10 @@ class TestClient:
         try:
             while data := await self.pipe.read():
                 if self.pipe.framed:
+                    self.transport_messages += len(self._frames.feed(data))
                     self.conn.receive_data(data)
                 else:
+                    self.transport_messages += 1
                     self.conn.receive_message(data)
                 for event in self.conn.events_received():
                     self._on_event(event)
