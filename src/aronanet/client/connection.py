@@ -52,8 +52,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
 #: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
-#: enables those it supports (``ArtpClient.features``). The one place to add "batch".
-CLIENT_FEATURES: tuple[str, ...] = ("sync",)
+#: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
+#: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
+CLIENT_FEATURES: tuple[str, ...] = ("batch", "sync")
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
