@@ -12,7 +12,7 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -291,12 +291,23 @@ def _session_options(args: argparse.Namespace) -> SessionOptions:
     return SessionOptions(
         address=address,
         user=args.user,
-        password=_read_password(args),
+        password=_password_source(args),
         register=args.register,
         config_dir=args.config_dir,
         timeout=args.timeout,
         require_known=args.require_known,
     )
+
+
+def _password_source(args: argparse.Namespace) -> Callable[[], Awaitable[str]]:
+    """The password, read only if the node does not know this device yet (ArTP/1.1
+    §14.3): the first run asks, later runs sign in with the device key alone. A terminal
+    prompt runs in a thread, so the session keeps answering the node meanwhile."""
+
+    async def read() -> str:
+        return await asyncio.to_thread(_read_password, args)
+
+    return read
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -313,7 +324,10 @@ def _read_password(args: argparse.Namespace) -> str:
         return _first_line(args.password_file)
     if sys.stdin.isatty():
         return getpass.getpass(f"password for {args.user}: ")
-    raise UsageError("no password: give --password-env VAR or --password-file FILE")
+    raise UsageError(
+        "this device is not signed in yet and there is no password: give --password-env VAR "
+        "or --password-file FILE once"
+    )
 
 
 def _first_line(path: Path) -> str:

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN
 from aronanet.proto.wording import rule
@@ -112,6 +112,23 @@ class ThemeCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class DevicesCommand:
+    """``/devices``: list; ``rename DEVICE NAME``; ``revoke DEVICE`` (ArTP/1.1 §14.3).
+
+    ``device`` is a number from the list, or the id (``SHA256:...``) or a unique start of it.
+    """
+
+    action: Literal["list", "rename", "revoke"]
+    device: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordCommand:
+    """``/password``: change the password in a form (never typed on the command line)."""
+
+
+@dataclass(frozen=True, slots=True)
 class CommandError:
     """What went wrong, in words for the user, with the usage line when it helps."""
 
@@ -137,6 +154,8 @@ Command: TypeAlias = (
     | OpenCommand
     | SaveCommand
     | ThemeCommand
+    | DevicesCommand
+    | PasswordCommand
 )
 Parser: TypeAlias = Callable[[str], Command | CommandError]
 
@@ -266,6 +285,21 @@ def _parse_theme(args: str) -> Command | CommandError:
     return ThemeCommand(variant.lower() or None)
 
 
+def _parse_devices(args: str) -> Command | CommandError:
+    action, rest = _split(args)
+    action = action.lower()
+    if not action or action == "list":
+        return DevicesCommand("list")
+    device, name = _split(rest)
+    if action == "rename" and device and name:
+        if len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+            return CommandError("a device name is 1-64 characters, without control characters")
+        return DevicesCommand("rename", device, name)
+    if action == "revoke" and device and not name:
+        return DevicesCommand("revoke", device)
+    return _usage("devices")
+
+
 def _no_args(command: Command) -> Parser:
     return lambda _args: command
 
@@ -299,6 +333,18 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _no_args(RetryCommand()),
     ),
     CommandSpec("theme", "/theme [light|dark]", "switch the Arona theme", _parse_theme),
+    CommandSpec(
+        "devices",
+        "/devices [rename N NAME | revoke N]",
+        "list your signed-in devices, rename or sign out one (N: its number or id)",
+        _parse_devices,
+    ),
+    CommandSpec(
+        "password",
+        "/password",
+        "change your password (signs out your other devices)",
+        _no_args(PasswordCommand()),
+    ),
     CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),
     CommandSpec("quit", "/quit", "leave the client", _no_args(QuitCommand()), ("exit",)),
 )

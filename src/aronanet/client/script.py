@@ -18,7 +18,9 @@ from typing import TextIO
 
 from aronanet.client.connection import ArtpClient, NodeError
 from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.outbox import new_cid
 from aronanet.client.paths import ClientPaths
+from aronanet.client.sync import PasswordSource, sign_in
 from aronanet.errors import ClientError
 from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
@@ -34,7 +36,9 @@ class SessionOptions:
 
     address: str
     user: str
-    password: str
+    #: Asked only when this device cannot sign in alone (ArTP/1.1 §14.3): after the first
+    #: password run, a script runs without one.
+    password: PasswordSource | None
     register: bool = False
     config_dir: Path | None = None
     timeout: float = 10.0
@@ -63,7 +67,8 @@ class Destination:
 async def connect_and_log_in(
     options: SessionOptions, notice: TextIO
 ) -> tuple[ArtpClient, messages.Ok]:
-    """Connect with this device's key, pin or check the node's key, and log in.
+    """Connect with this device's key, pin or check the node's key, and sign in: by device
+    when the node knows it, else with the password (which records the device).
 
     A first-seen node is pinned with a notice on ``notice`` (trust on first use), or refused
     with ``ClientError("UNTRUSTED")`` under ``require_known``.
@@ -77,7 +82,7 @@ async def connect_and_log_in(
         timeout=options.timeout,
     )
     try:
-        welcome = await log_in(client, options.user, options.password, register=options.register)
+        welcome = await sign_in(client, options.user, options.password, register=options.register)
     except BaseException:
         await client.close()
         raise
@@ -92,18 +97,6 @@ def _trust_policy(require_known: bool, notice: TextIO) -> Callable[[str, str], b
         return True
 
     return decide
-
-
-async def log_in(client: ArtpClient, user: str, password: str, *, register: bool) -> messages.Ok:
-    """Log in; with ``register``, create the account first unless it exists (idempotent for
-    scripts that run more than once: an existing name falls back to a normal login)."""
-    if register:
-        try:
-            return await client.auth(user, password, register=True)
-        except NodeError as error:
-            if error.code != "USER_EXISTS":
-                raise
-    return await client.auth(user, password)
 
 
 async def run_send(
@@ -122,10 +115,14 @@ async def run_send(
 async def _send_when_allowed(
     client: ArtpClient, destination: Destination, content: str
 ) -> messages.Ok:
-    """Send once, waiting out ``RATE_LIMITED`` (§5: "the message is dropped") and resending."""
+    """Send once, waiting out ``RATE_LIMITED`` (§5: "the message is dropped") and resending,
+    with one ``cid`` for every try (ArTP/1.1 §14.4: a resend can never post twice)."""
+    cid = new_cid() if client.syncing else None
     for _ in range(RATE_LIMIT_RETRIES):
         try:
-            return await client.send_message(destination.dest_type, destination.name, content)
+            return await client.send_message(
+                destination.dest_type, destination.name, content, cid=cid
+            )
         except NodeError as error:
             delay_ms = error.reply.retry_after_ms
             if error.code != "RATE_LIMITED" or not isinstance(delay_ms, int):

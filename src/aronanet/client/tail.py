@@ -229,7 +229,7 @@ def _is_wanted(event: messages.Event, channels: set[str]) -> bool:
     """With no channel filter everything is shown; otherwise only those channels' events."""
     if not channels:
         return True
-    if isinstance(event, messages.MsgEvent):
+    if isinstance(event, messages.MsgEvent | messages.ReadEvent):
         return event.dest_type == "channel" and event.dest in channels
     channel = getattr(event, "channel", None)
     return channel is None or channel in channels

@@ -12,6 +12,7 @@ Images: ``ImageLoader`` fills the log's ``InlineImage`` widgets as they come int
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -30,6 +31,7 @@ from aronanet.client.state import (
     OlderRequested,
     first_message_id,
     reduce,
+    unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.tui import voice
@@ -38,6 +40,7 @@ from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
 from aronanet.tui.screens.chat import ChatScreen
 from aronanet.tui.screens.login import Credentials, CredentialsSubmitted, LoginScreen
+from aronanet.tui.screens.password import PasswordScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
 from aronanet.tui.settings import ChatSettings, save_settings
@@ -46,6 +49,8 @@ from aronanet.tui.uploads import ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+
+log = logging.getLogger(__name__)
 
 #: How often the app asks the collector pacer whether a full collection is due.
 COLLECTOR_TICK_SECONDS = 0.5
@@ -81,6 +86,7 @@ class AronaApp(App[int]):
         self._tz = tz
         self._initial_theme = theme_name or self.settings.theme or LIGHT
         self._render_scheduled = False
+        self._reads_in_flight: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.session = ChatSession(
             connector,
@@ -89,6 +95,7 @@ class AronaApp(App[int]):
             clock,
             backoff=backoff,
             on_key_changed=self._key_changed_later,
+            outbox_dir=config_dir,
         )
         self.save_dir = save_dir or default_save_dir()
         self._renderer = renderer
@@ -114,6 +121,35 @@ class AronaApp(App[int]):
         screen = self._chat_screen()
         if screen is not None:
             screen.show(self.state)
+            if screen.showing_newest():
+                self._mark_read(self.state.active)
+
+    def _mark_read(self, key: str) -> None:
+        """ArTP/1.1 §14.6: a buffer on screen at its newest message is read; tell the node
+        (once per marker: the reply's ``READ`` moves ``buffer.read`` and stops the next)."""
+        buffer = self.state.buffers.get(key)
+        client = self.session.client
+        if buffer is None or client is None or not client.syncing:
+            return
+        up_to = unread_marker_behind(buffer)
+        if up_to is None or self._reads_in_flight.get(key) == up_to:
+            return
+        self._reads_in_flight[key] = up_to
+
+        async def send() -> None:
+            try:
+                await self.session.mark_read(key)
+            except ClientError as error:
+                log.info("READ for a buffer failed: %s", error.code)
+            finally:
+                if self._reads_in_flight.get(key) == up_to:
+                    del self._reads_in_flight[key]
+
+        self.spawn(send())
+
+    def on_message_log_reached_newest(self, message: MessageLog.ReachedNewest) -> None:
+        if message.key == self.state.active:
+            self._mark_read(message.key)
 
     def _chat_screen(self) -> ChatScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
@@ -202,6 +238,12 @@ class AronaApp(App[int]):
                 self.runner.note("New key accepted, Sensei. Start `aronanet chat` again to use it.")
 
         self.spawn(ask())
+
+    async def ask_new_password(self) -> tuple[str, str] | None:
+        """``/password``: the old and new password from a masked form, or None."""
+        answer: asyncio.Future[tuple[str, str] | None] = asyncio.get_running_loop().create_future()
+        self.push_screen(PasswordScreen(), callback=answer.set_result)
+        return await answer
 
     async def _ask(self, screen: TrustScreen | KeyChangedScreen) -> bool:
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()

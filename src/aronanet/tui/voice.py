@@ -55,3 +55,23 @@ def offline_queued() -> str:
 
 def scrollback_start(name: str) -> str:
     return f"That's the very beginning of {name}, Sensei."
+
+
+def outbox_restored(count: int) -> str:
+    return f"Sensei, {count} message(s) from last time are still waiting; I'll send them now."
+
+
+def devices_listed(count: int) -> str:
+    return f"Sensei, your account is signed in on {count} device(s):"
+
+
+def device_renamed(device: str, name: str) -> str:
+    return f"Device {device} is now called {name!r}, Sensei."
+
+
+def device_revoked(device: str) -> str:
+    return f"Device {device} is signed out, Sensei; it needs the password to come back."
+
+
+def password_changed() -> str:
+    return "Your password is changed, Sensei. Every other device was signed out."

@@ -33,7 +33,7 @@ class Cli:
         command: str,
         address: str,
         *,
-        password: tuple[str, str] = ("--password-env", PASSWORD_VAR),
+        password: tuple[str, ...] = ("--password-env", PASSWORD_VAR),
         register: bool = True,
     ) -> list[str]:
         return [
@@ -136,12 +136,52 @@ def test_send_reads_one_message_per_stdin_line_and_tail_since_replays_them(
     assert f"{channel} <{cli.user}> second line" in lines[1]
 
 
-def test_a_wrong_password_exits_4_and_suggests_register(node: NodeProcess, cli: Cli) -> None:
+def test_a_wrong_password_exits_4_and_suggests_register(
+    node: NodeProcess, cli: Cli, tmp_path: Path
+) -> None:
     assert cli.send(node.tcp_address, "#x", "hi").returncode == EXIT_OK
-    cli.env[PASSWORD_VAR] = "a different password"
-    result = cli.run([*cli.session_args("send", node.tcp_address, register=False), "#x", "hi"])
+    other_device = Cli(tmp_path / "other-device", cli.user)  # a device never signed in
+    other_device.env[PASSWORD_VAR] = "a different password"
+    result = other_device.run(
+        [*other_device.session_args("send", node.tcp_address, register=False), "#x", "hi"]
+    )
     assert result.returncode == EXIT_AUTH
     assert "--register" in result.stderr
+
+
+def test_send_and_tail_need_no_password_after_the_first_run(
+    node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
+) -> None:
+    """ArTP/1.1 §14.3: the first run records this device; later runs sign in with its key."""
+    channel = f"#{unique_name('c')}"
+    first = cli.send(node.tcp_address, channel, "with a password")
+    assert first.returncode == EXIT_OK, first.stderr
+    del cli.env[PASSWORD_VAR]  # no password anywhere now, and stdin is not a terminal
+    args = cli.session_args("send", node.tcp_address, password=(), register=False)
+    second = cli.run([*args, channel, "by device"])
+    assert second.returncode == EXIT_OK, second.stderr
+    tail_args = cli.session_args("tail", node.tcp_address, password=(), register=False)
+    tail = subprocess.Popen(
+        [*tail_args, channel, "--since", first.stdout.strip()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env,
+    )
+    tail_processes.append(tail)
+    assert "by device" in read_line(tail)
+
+
+def test_a_device_never_signed_in_still_needs_the_password(
+    node: NodeProcess, cli: Cli, tmp_path: Path
+) -> None:
+    assert cli.send(node.tcp_address, "#x", "hi").returncode == EXIT_OK
+    other_device = Cli(tmp_path / "other-device", cli.user)
+    del other_device.env[PASSWORD_VAR]
+    args = other_device.session_args("send", node.tcp_address, password=(), register=False)
+    result = other_device.run([*args, "#x", "hi"])
+    assert result.returncode == EXIT_USAGE
+    assert "not signed in yet" in result.stderr
 
 
 def test_an_unreachable_node_exits_3(cli: Cli) -> None:

@@ -92,9 +92,13 @@ def test_mention_of_my_name_counts_as_highlight_and_marks_the_line() -> None:
     assert state.buffers["#general"].lines[0].highlight
 
 
-def test_mention_must_be_a_whole_word() -> None:
-    assert mentions("hi sensei!", "sensei")
-    assert not mentions("hi senseis", "sensei")
+def test_mentions_follow_the_node_rule() -> None:
+    # ArTP/1.1 §14.5: the node's rule, so live highlights agree with CONVERSATIONS counts.
+    assert mentions("hi @Sensei!", "sensei")
+    assert mentions("sensei: hi", "sensei")
+    assert mentions("SENSEI, hi", "sensei")
+    assert not mentions("hi sensei!", "sensei")
+    assert not mentions("hi @senseis", "sensei")
     assert not mentions("x_sensei", "sensei")
     assert not mentions("anything", None)
 

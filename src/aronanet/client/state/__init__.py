@@ -23,6 +23,7 @@ from aronanet.client.state.actions import (
     ChannelJoined,
     ChannelLeft,
     Cleared,
+    ConversationsListed,
     EventsReceived,
     HistoryFailed,
     HistoryLoaded,
@@ -33,7 +34,10 @@ from aronanet.client.state.actions import (
     MessageQueued,
     Noted,
     OlderRequested,
+    OutboxRestored,
+    PendingMessage,
     QueryOpened,
+    ReadMarked,
     RetryRequested,
     SendConfirmed,
     SendFailed,
@@ -63,6 +67,7 @@ from aronanet.client.state.selectors import (
     latest_attachment,
     mentions,
     queued_outgoing,
+    unread_marker_behind,
 )
 
 __all__ = [
@@ -78,6 +83,7 @@ __all__ = [
     "ChannelLeft",
     "ChatState",
     "Cleared",
+    "ConversationsListed",
     "Delivery",
     "EventsReceived",
     "HistoryFailed",
@@ -94,7 +100,10 @@ __all__ = [
     "Noted",
     "OlderRequested",
     "OlderState",
+    "OutboxRestored",
+    "PendingMessage",
     "QueryOpened",
+    "ReadMarked",
     "RetryRequested",
     "SendConfirmed",
     "SendFailed",
@@ -108,4 +117,5 @@ __all__ = [
     "mentions",
     "queued_outgoing",
     "reduce",
+    "unread_marker_behind",
 ]

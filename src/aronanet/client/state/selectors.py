@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
-from aronanet.client.state.model import NAME_CHARS, Buffer, ChatState, Delivery, Line
+from aronanet.client.state.model import Buffer, ChatState, Delivery, Line
+from aronanet.proto.mentions import mentions as proto_mentions
 from aronanet.proto.messages import Attachment
 
 
@@ -29,11 +28,10 @@ def last_message_id(buffer: Buffer) -> str | None:
 
 
 def mentions(content: str, user: str | None) -> bool:
-    """True when ``content`` names ``user`` as a whole word, ignoring case."""
-    if not user:
-        return False
-    pattern = rf"(?<![{NAME_CHARS}]){re.escape(user)}(?![{NAME_CHARS}])"
-    return re.search(pattern, content, re.IGNORECASE) is not None
+    """True when ``content`` mentions ``user``: the ArTP/1.1 §14.5 rule the node counts
+    mentions with (``@name``, or ``name:`` / ``name,`` first), so the highlights counted
+    live here agree with the counts ``CONVERSATIONS`` reports on every device."""
+    return bool(user) and proto_mentions(content, user or "")
 
 
 def failed_lines(buffer: Buffer) -> list[Line]:
@@ -46,3 +44,10 @@ def latest_attachment(buffer: Buffer) -> Attachment | None:
     return next(
         (line.attachment for line in reversed(buffer.lines) if line.attachment is not None), None
     )
+
+
+def unread_marker_behind(buffer: Buffer) -> str | None:
+    """ArTP/1.1 §14.6: the newest message id when the node's read marker is behind it (the
+    ``up_to`` of the ``READ`` to send once the buffer is seen at its bottom), else None."""
+    newest = last_message_id(buffer)
+    return newest if newest is not None and newest != buffer.read else None

@@ -93,6 +93,10 @@ class ChatScreen(Screen[None]):
         self.query_one(MemberList).show(buffer)
         self.query_one(StatusLine).show(state)
 
+    def showing_newest(self) -> bool:
+        """True when the active buffer's newest line is on screen (ArTP/1.1 §14.6: read)."""
+        return self._mounted and self.query_one(MessageLog).at_end
+
     def show_upload(self, widget: ImageUpload) -> None:
         """Put an upload's progress bar above the input line."""
         self.query_one("#uploads", Vertical).mount(widget)

@@ -77,7 +77,9 @@ class _AccountScreen(Screen[None]):
             return "Sensei, which node? Type its address, like 127.0.0.1:7777."
         if not self.value("user").strip():
             return "Sensei, I need your user name."
-        if len(self.value("password")) < 8:
+        password = self.value("password")
+        # ArTP/1.1 §14.3: no password signs in with this device, if it signed in before.
+        if (password or self.REGISTER) and len(password) < 8:
             return "Passwords have at least 8 characters, Sensei."
         return None
 

@@ -94,6 +94,13 @@ class MessageLog(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class ReachedNewest(Message):
+        """The user scrolled down to the newest line: the buffer is read (ArTP/1.1 §14.6)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(
         self, *, tz: TimeZone = None, renderer: Renderer = "auto", id: str | None = None
     ) -> None:
@@ -221,9 +228,16 @@ class MessageLog(ScrollView, can_focus=True):
         self._blocks.clear()
         self._style_cache = None
 
+    @property
+    def at_end(self) -> bool:
+        """True while the newest line is on screen."""
+        return self._at_end
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        self._at_end = new >= self.max_scroll_y
+        was_at_end, self._at_end = self._at_end, new >= self.max_scroll_y
+        if self._at_end and not was_at_end and self._key is not None:
+            self.post_message(self.ReachedNewest(self._key))
         self._sync_images()
         if self._images:
             self._refresh_scroll()  # lay the image widgets out at the new scroll offset
