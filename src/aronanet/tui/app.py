@@ -29,7 +29,9 @@ from aronanet.client.state import (
     Noted,
     OlderRequested,
     first_message_id,
+    neighbour,
     reduce,
+    sidebar_order,
 )
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.tui import voice
@@ -46,6 +48,7 @@ from aronanet.tui.uploads import ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+from aronanet.tui.widgets.ordered_input import read_escape_digit_as_alt
 
 #: How often the app asks the collector pacer whether a full collection is due.
 COLLECTOR_TICK_SECONDS = 0.5
@@ -73,6 +76,7 @@ class AronaApp(App[int]):
         viewer: Callable[[Path], None] = open_in_viewer,
     ) -> None:
         super().__init__()
+        read_escape_digit_as_alt()
         self.settings = settings or ChatSettings()
         self.state = ChatState()
         self._config_dir = config_dir
@@ -226,11 +230,28 @@ class AronaApp(App[int]):
 
     # ---------------------------------------------------------------- chat
 
+    def on_chat_input_entered(self, message: ChatInput.Entered) -> None:
+        """A line from the input: it comes up the same path as the buffer switches typed
+        around it, so it reaches this handler in typing order (and runs in the buffer
+        active then)."""
+        self.runner.run(message.line)
+
     def on_chat_screen_line_entered(self, message: ChatScreen.LineEntered) -> None:
         self.runner.run(message.line)
 
     def on_chat_screen_switch_to(self, message: ChatScreen.SwitchTo) -> None:
         self.dispatch(Activated(message.key))
+
+    def on_chat_input_jump(self, message: ChatInput.Jump) -> None:
+        buffers = sidebar_order(self.state)
+        if 1 <= message.number <= len(buffers):
+            self.dispatch(Activated(buffers[message.number - 1].key))
+
+    def on_chat_input_cycle(self, message: ChatInput.Cycle) -> None:
+        self.dispatch(Activated(neighbour(self.state, message.step)))
+
+    def on_chat_input_lines_pasted(self, message: ChatInput.LinesPasted) -> None:
+        self.runner.note(voice.lines_pasted(message.count))
 
     def on_message_log_need_older(self, message: MessageLog.NeedOlder) -> None:
         buffer = self.state.buffers.get(message.key)

@@ -45,8 +45,20 @@ def failure(action: str, error: BaseException) -> str:
     return f"Sorry Sensei, {action} failed — {type(error).__name__}: {error}"
 
 
+#: How the buffer keys read in Arona's lines (the bindings are ``chat_input``'s; Ctrl+P is
+#: Textual's command palette, so it is never the previous buffer).
+SWITCH_KEYS = "Alt+1..9, Ctrl+N / Ctrl+B"
+
+
 def no_channel_here(command: str) -> str:
-    return f"Sensei, /{command} works in a channel; switch to one first (Ctrl+N / Ctrl+P)."
+    return f"Sensei, /{command} works in a channel; switch to one first ({SWITCH_KEYS})."
+
+
+def lines_pasted(count: int) -> str:
+    return (
+        f"Sensei, you pasted {count} lines: ↵ marks each line break, and Enter sends them "
+        "together as one message."
+    )
 
 
 def offline_queued() -> str:

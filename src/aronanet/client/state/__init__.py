@@ -62,7 +62,9 @@ from aronanet.client.state.selectors import (
     last_message_id,
     latest_attachment,
     mentions,
+    neighbour,
     queued_outgoing,
+    sidebar_order,
 )
 
 __all__ = [
@@ -106,6 +108,8 @@ __all__ = [
     "last_message_id",
     "latest_attachment",
     "mentions",
+    "neighbour",
     "queued_outgoing",
     "reduce",
+    "sidebar_order",
 ]

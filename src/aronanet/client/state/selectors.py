@@ -46,3 +46,25 @@ def latest_attachment(buffer: Buffer) -> Attachment | None:
     return next(
         (line.attachment for line in reversed(buffer.lines) if line.attachment is not None), None
     )
+
+
+#: The sidebar's sections, in order: Arona's corner, then channels, then conversations.
+SIDEBAR_SECTIONS = ("status", "channel", "user")
+
+
+def sidebar_order(state: ChatState) -> list[Buffer]:
+    """The buffers as the sidebar lists and numbers them (Alt+N jumps to the N-th; Ctrl+N
+    walks this order): by section, then in the order they were opened."""
+    return [
+        buffer
+        for kind in SIDEBAR_SECTIONS
+        for buffer in state.buffers.values()
+        if buffer.kind == kind
+    ]
+
+
+def neighbour(state: ChatState, step: int) -> str:
+    """The key of the buffer ``step`` places after the active one in sidebar order, wrapping."""
+    keys = [buffer.key for buffer in sidebar_order(state)]
+    index = keys.index(state.active) if state.active in keys else 0
+    return keys[(index + step) % len(keys)]

@@ -1,4 +1,9 @@
-"""The login and registration screens: where to connect, and who you are."""
+"""The login and registration screens: where to connect, and who you are.
+
+Password managers type the whole form in one burst (``bob`` Tab ``secret`` Enter): Tab is a
+priority binding here (the App moves the focus before it forwards the next key) and the
+fields are ``OrderedInput``; submitting waits until every field has typed what it was sent.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
+
+from aronanet.tui.widgets.ordered_input import FOCUS_KEYS, OrderedInput, settled
 
 ARONA_ART = r"""
       ˚  ✧  ◯  ✧  ˚
@@ -40,6 +47,7 @@ class _AccountScreen(Screen[None]):
     TITLE_TEXT = ""
     SUBMIT_LABEL = ""
     REGISTER = False
+    BINDINGS = FOCUS_KEYS
 
     def __init__(self, address: str = "", user: str = "") -> None:
         super().__init__()
@@ -49,9 +57,11 @@ class _AccountScreen(Screen[None]):
         with Vertical(id="account-card"):
             yield Static(ARONA_ART, id="arona-art")
             yield Label(self.TITLE_TEXT, id="account-title")
-            yield Input(self._address, placeholder="node address (host:port)", id="address")
-            yield Input(self._user, placeholder="user name", id="user")
-            yield Input(placeholder="password (8+ characters)", password=True, id="password")
+            yield OrderedInput(self._address, placeholder="node address (host:port)", id="address")
+            yield OrderedInput(self._user, placeholder="user name", id="user")
+            yield OrderedInput(
+                placeholder="password (8+ characters)", password=True, id="password"
+            )
             yield from self.extra_fields()
             yield Label("", id="account-error")
             with Horizontal(id="account-buttons"):
@@ -81,14 +91,16 @@ class _AccountScreen(Screen[None]):
             return "Passwords have at least 8 characters, Sensei."
         return None
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.submit()
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        await self.submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":
-            self.submit()
+            await self.submit()
 
-    def submit(self) -> None:
+    async def submit(self) -> None:
+        for field in self.query(Input):
+            await settled(field)  # the keys typed before Enter, in every field
         problem = self.validate()
         if problem:
             self.show_error(problem)
@@ -118,11 +130,11 @@ class LoginScreen(_AccountScreen):
     def extra_buttons(self) -> ComposeResult:
         yield Button("Create an account", id="to-register")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "to-register":
             self.action_register()
         else:
-            super().on_button_pressed(event)
+            await super().on_button_pressed(event)
 
     def action_register(self) -> None:
         self.app.push_screen(RegisterScreen(self.value("address"), self.value("user")))
@@ -135,7 +147,7 @@ class RegisterScreen(_AccountScreen):
     BINDINGS = [("escape", "back", "Back to login")]  # noqa: RUF012
 
     def extra_fields(self) -> ComposeResult:
-        yield Input(placeholder="password again", password=True, id="confirm")
+        yield OrderedInput(placeholder="password again", password=True, id="confirm")
 
     def validate(self) -> str | None:
         if self.value("password") != self.value("confirm"):

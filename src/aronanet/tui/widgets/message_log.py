@@ -182,7 +182,8 @@ class MessageLog(ScrollView, can_focus=True):
         key = (line.id, line.delivery.value, width)
         height = self._heights.get(key)
         if height is None:
-            if cell_len(self.format_line(line).plain) <= width:
+            plain = self.format_line(line).plain
+            if "\n" not in plain and cell_len(plain) <= width:
                 height = 1 + _image_rows(line)
             else:
                 height = len(self._render_block(line, width))
