@@ -162,8 +162,10 @@ class CommandRunner:
                 return
             self._queue(buffer_key(command.target), command.text)
             return
-        self.host.dispatch(QueryOpened(command.target))
+        self.host.dispatch(QueryOpened(command.target, activate=False))
         self._queue(buffer_key(command.target), command.text)
+        if self.host.state.active != buffer_key(command.target):
+            self.note(f"→ {command.target}: {command.text}")
 
     def _query(self, command: cmd.QueryCommand) -> None:
         self.host.dispatch(QueryOpened(command.user))

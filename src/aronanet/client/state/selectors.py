@@ -9,13 +9,22 @@ from aronanet.proto.messages import Attachment
 
 
 def queued_outgoing(state: ChatState) -> list[tuple[Buffer, Line]]:
-    """Our lines waiting for the link, oldest first per buffer: the caller sends them."""
-    return [
+    """Our lines waiting for the link, in the order they were typed (across buffers too: a
+    burst that switches buffers between lines goes out as it was typed); the caller sends
+    them."""
+    waiting = [
         (buffer, line)
         for buffer in state.buffers.values()
         for line in buffer.lines
         if line.delivery is Delivery.QUEUED
     ]
+    return sorted(waiting, key=lambda pair: _typed_order(pair[1]))
+
+
+def _typed_order(line: Line) -> int:
+    """Our line's place in typing order: the reducer numbers them ``local:N`` as queued."""
+    _, _, number = line.id.partition(":")
+    return int(number) if number.isdigit() else 0
 
 
 def first_message_id(buffer: Buffer) -> str | None:
