@@ -21,7 +21,7 @@ def terminal(node: Node, tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_real_chat_process_registers_joins_and_sends(terminal: Terminal) -> None:
-    terminal.wait_for("Welcome back, Sensei!")
+    terminal.wait_for("Welcome, Sensei! New here?")
     terminal.send("C-r")
     terminal.wait_for("Choose a name")
     terminal.send("sensei", literal=True)

@@ -182,7 +182,7 @@ class AronaApp(App[int]):
             self._show_login_error(voice.failure("logging in", error))
             return
         self._remember(address=credentials.address, user=credentials.user)
-        await self.enter_chat()
+        await self.enter_chat(first_time=credentials.register)
 
     def _show_login_error(self, text: str) -> None:
         screen = self.screen
@@ -212,14 +212,15 @@ class AronaApp(App[int]):
         self.push_screen(screen, callback=lambda result: answer.set_result(bool(result)))
         return await answer
 
-    async def enter_chat(self) -> None:
+    async def enter_chat(self, *, first_time: bool = False) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(ChatScreen(self._vocabulary, tz=self._tz, renderer=self._renderer))
         if not self.collector.running:
             self.collector.start()
             self.set_interval(COLLECTOR_TICK_SECONDS, self.collector.tick)
-        self.dispatch(Noted(voice.logged_in(self.state.me or ""), self.now()))
+        welcome = voice.logged_in(self.state.me or "", first_time=first_time)
+        self.dispatch(Noted(welcome, self.now()))
 
     def _remember(self, **changes: str) -> None:
         if self._config_dir is None:

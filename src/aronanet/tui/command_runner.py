@@ -185,6 +185,8 @@ class CommandRunner:
         async def set_topic() -> None:
             ok = await self.session.require_client().topic(channel, topic)
             self.host.dispatch(TopicChanged(channel, ok.topic or topic))
+            # §3: the node sends the TOPIC event to the others, not to this session
+            self.note(voice.topic_set(channel, ok.topic or topic), key=buffer_key(channel))
 
         self.network("setting the topic", set_topic)
 

@@ -15,8 +15,17 @@ def connected(node: str, address: str) -> str:
     return f"Sensei, you are connected to {node} ({address})!"
 
 
-def logged_in(user: str) -> str:
+def logged_in(user: str, *, first_time: bool = False) -> str:
+    if first_time:
+        return (
+            f"Welcome, Sensei {user}! I'm Arona. /join #channel to start talking, "
+            "/help whenever you need me."
+        )
     return f"Welcome back, Sensei {user}! Type /help whenever you need me."
+
+
+def topic_set(channel: str, topic: str) -> str:
+    return f"You set the topic of {channel}: {topic}"
 
 
 def joined(channel: str, members: int) -> str:

@@ -56,7 +56,7 @@ class _AccountScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="account-card"):
             yield Static(ARONA_ART, id="arona-art")
-            yield Label(self.TITLE_TEXT, id="account-title")
+            yield Label(self.title_text(), id="account-title")
             yield OrderedInput(self._address, placeholder="node address (host:port)", id="address")
             yield OrderedInput(self._user, placeholder="user name", id="user")
             yield OrderedInput(
@@ -68,6 +68,9 @@ class _AccountScreen(Screen[None]):
                 yield Button(self.SUBMIT_LABEL, variant="primary", id="submit")
                 yield from self.extra_buttons()
         yield Footer()
+
+    def title_text(self) -> str:
+        return self.TITLE_TEXT
 
     def extra_fields(self) -> ComposeResult:
         yield from ()
@@ -124,8 +127,13 @@ class _AccountScreen(Screen[None]):
 
 class LoginScreen(_AccountScreen):
     TITLE_TEXT = "Welcome back, Sensei!"
+    FIRST_TITLE_TEXT = "Welcome, Sensei! New here? Ctrl+R creates your account."
     SUBMIT_LABEL = "Log in"
     BINDINGS = [("ctrl+r", "register", "Create an account")]  # noqa: RUF012
+
+    def title_text(self) -> str:
+        """"Welcome back" only for someone who has logged in from here before."""
+        return self.TITLE_TEXT if self._user else self.FIRST_TITLE_TEXT
 
     def extra_buttons(self) -> ComposeResult:
         yield Button("Create an account", id="to-register")
