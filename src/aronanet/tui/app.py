@@ -44,7 +44,7 @@ from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
 from aronanet.tui.settings import ChatSettings, save_settings
 from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
-from aronanet.tui.uploads import ImageUploads
+from aronanet.tui.uploads import FAILED_LINGER, ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
@@ -74,6 +74,7 @@ class AronaApp(App[int]):
         save_dir: Path | None = None,
         renderer: Renderer = "auto",
         viewer: Callable[[Path], None] = open_in_viewer,
+        failed_upload_linger: float = FAILED_LINGER,
     ) -> None:
         super().__init__()
         read_escape_digit_as_alt()
@@ -100,7 +101,12 @@ class AronaApp(App[int]):
         self.images = ImageLoader(
             cache_dir or image_cache_dir(config_dir), lambda: self.session.client
         )
-        self.uploads = ImageUploads(self, self.session, on_uploaded=self.images.adopt)
+        self.uploads = ImageUploads(
+            self,
+            self.session,
+            on_uploaded=self.images.adopt,
+            failed_linger=failed_upload_linger,
+        )
         self.runner = CommandRunner(self, self.session, self.images, self.uploads)
         self.collector = CollectorPacer(time.monotonic)
 
@@ -234,7 +240,8 @@ class AronaApp(App[int]):
     def on_chat_input_entered(self, message: ChatInput.Entered) -> None:
         """A line from the input: it comes up the same path as the buffer switches typed
         around it, so it reaches this handler in typing order (and runs in the buffer
-        active then)."""
+        active then). A typed line also clears the panels of finished uploads."""
+        self.uploads.dismiss_finished()
         self.runner.run(message.line)
 
     def on_chat_screen_line_entered(self, message: ChatScreen.LineEntered) -> None:
