@@ -47,7 +47,9 @@ class Terminal:
         client asked for bracketed paste and ``bracketed``, else as bare keys."""
         buffer = f"{self.name}-paste"
         self._tmux("load-buffer", "-b", buffer, "-", stdin=text)
-        self._tmux("paste-buffer", "-d", "-b", buffer, "-t", self.name, *(["-p"] if bracketed else []))
+        self._tmux(
+            "paste-buffer", "-d", "-b", buffer, "-t", self.name, *(["-p"] if bracketed else [])
+        )
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", self.name)

@@ -7,7 +7,8 @@ from pathlib import Path
 from conftest import Node, snapshot_app, wait_for
 from live_app import SIZE, join, make_app, notes, register, type_line
 
-from aronanet.client.state import STATUS_KEY
+from aronanet.client.state import STATUS_KEY, Delivery, LinkStatus
+from aronanet.tui import voice
 from aronanet.tui.screens.login import LoginScreen
 from aronanet.tui.theme import LIGHT
 
@@ -40,3 +41,19 @@ async def test_a_new_account_is_greeted_and_its_own_topic_change_shows(
         await type_line(pilot, "/topic Budget week!")
         await wait_for(pilot, lambda: app.state.current.topic == "Budget week!")
         assert notes(app)[-1] == "You set the topic of #general: Budget week!"
+
+
+async def test_reconnect_now_leaves_a_line_in_each_buffer_and_comes_back(
+    node: Node, tmp_path: Path
+) -> None:
+    app = make_app(node, tmp_path / "cfg")
+    async with app.run_test(size=SIZE) as pilot:
+        await register(pilot)
+        await join(pilot, app, "#general")
+        await type_line(pilot, "/reconnect")
+        await wait_for(pilot, lambda: voice.back_online() in notes(app))
+        shown = notes(app)
+        assert shown.index(voice.disconnected()) < shown.index(voice.back_online())
+        assert app.state.link.status is LinkStatus.ONLINE
+        await type_line(pilot, "still here")
+        await wait_for(pilot, lambda: app.state.current.lines[-1].delivery is Delivery.SENT)

@@ -106,6 +106,11 @@ class SaveCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class ReconnectCommand:
+    """Connect to the node again now, without waiting for the next retry."""
+
+
+@dataclass(frozen=True, slots=True)
 class ThemeCommand:
     variant: str | None  # "light", "dark", or None to toggle
 
@@ -135,6 +140,7 @@ Command: TypeAlias = (
     | RetryCommand
     | OpenCommand
     | SaveCommand
+    | ReconnectCommand
     | ThemeCommand
 )
 Parser: TypeAlias = Callable[[str], Command | CommandError]
@@ -347,6 +353,17 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/retry",
         "send this buffer's failed messages again (Ctrl+R)",
         _no_args(RetryCommand()),
+    ),
+    CommandSpec(
+        "reconnect",
+        "/reconnect",
+        "connect to the node again now",
+        _no_args(ReconnectCommand()),
+        details=(
+            "After a dropped link I retry by myself, waiting longer each time;",
+            "/reconnect tries at once (and starts again after I gave up).",
+            "Queued messages go out as soon as the link is back.",
+        ),
     ),
     CommandSpec("theme", "/theme [light|dark]", "switch the Arona theme", _parse_theme),
     CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),

@@ -87,6 +87,7 @@ class CommandRunner:
             cmd.OpenCommand: self._open,  # type: ignore[dict-item]
             cmd.SaveCommand: self._save,  # type: ignore[dict-item]
             cmd.ThemeCommand: lambda c: host.toggle_theme(c.variant),  # type: ignore[attr-defined]
+            cmd.ReconnectCommand: self._reconnect,  # type: ignore[dict-item]
         }
 
     def run(self, line: str) -> None:
@@ -219,14 +220,18 @@ class CommandRunner:
         else:
             self.host.dispatch(BufferClosed(buffer.key))
 
+    def _reconnect(self, command: cmd.ReconnectCommand) -> None:
+        self.note("Reconnecting now, Sensei…", key=STATUS_KEY)
+        self.network("reconnecting", self.session.reconnect_now)
+
     def _help(self, command: cmd.HelpCommand) -> None:
         for line in cmd.help_lines(command.topic):
             self.note(line)
         if command.topic is None:
             self.note(
-                "Keys: Ctrl+N/Ctrl+B next/previous buffer, Alt+1..9 jump, Tab completes, "
-                "Up/Down history, PageUp loads older messages, F2 light/dark, "
-                "Ctrl+P command palette, Ctrl+Q quit."
+                f"Keys: {voice.SWITCH_KEYS} switch buffers (numbered in the sidebar), "
+                "Tab completes, Up/Down history, PageUp loads older messages, "
+                "F2 light/dark, Ctrl+P command palette, Ctrl+Q quit. /help COMMAND explains one."
             )
 
     def _img(self, command: cmd.ImgCommand) -> None:

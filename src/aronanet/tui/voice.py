@@ -41,6 +41,14 @@ def link_lost(reason: str, retry_in: float) -> str:
     return f"Sensei, the link dropped ({reason}). Trying again in {retry_in:.0f}s…"
 
 
+def disconnected() -> str:
+    return "Disconnected, Sensei: I'm reconnecting (/reconnect tries at once)."
+
+
+def back_online() -> str:
+    return "Reconnected, Sensei! I caught up on anything you missed."
+
+
 def reconnected(missed: int) -> str:
     if missed:
         return f"We're back, Sensei! I caught up on {missed} message(s) you missed."

@@ -6,6 +6,7 @@ in the order the keys were typed; the app calls ``show(state)`` after every stat
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,6 +27,11 @@ from aronanet.tui.widgets.chat_input import (
 from aronanet.tui.widgets.inline_image import ImageUpload, Renderer
 from aronanet.tui.widgets.member_list import MemberList
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+
+#: Below this many columns the member list folds away, below the second the sidebar too:
+#: at 60 columns they left 18 for the text. The status line still counts unread elsewhere
+#: and Alt+N still switches.
+MEMBERS_MIN_COLUMNS, SIDEBAR_MIN_COLUMNS = 100, 80
 
 
 class ChatScreen(Screen[None]):
@@ -79,7 +85,16 @@ class ChatScreen(Screen[None]):
         yield StatusLine(id="status")
         yield Footer()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_width(event.size.width)
+
+    def fit_width(self, columns: int) -> None:
+        """Fold the side panels away on a narrow terminal, so the text keeps the room."""
+        self.set_class(columns < MEMBERS_MIN_COLUMNS, "-no-members")
+        self.set_class(columns < SIDEBAR_MIN_COLUMNS, "-no-sidebar")
+
     def on_mount(self) -> None:
+        self.fit_width(self.app.size.width)
         self._mounted = True
         self.query_one(ChatInput).focus()
         if self._waiting is not None:

@@ -8,8 +8,10 @@ fields are ``OrderedInput``; submitting waits until every field has typed what i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -47,7 +49,7 @@ class _AccountScreen(Screen[None]):
     TITLE_TEXT = ""
     SUBMIT_LABEL = ""
     REGISTER = False
-    BINDINGS = FOCUS_KEYS
+    BINDINGS: ClassVar[list[BindingType]] = [*FOCUS_KEYS]
 
     def __init__(self, address: str = "", user: str = "") -> None:
         super().__init__()
@@ -59,9 +61,7 @@ class _AccountScreen(Screen[None]):
             yield Label(self.title_text(), id="account-title")
             yield OrderedInput(self._address, placeholder="node address (host:port)", id="address")
             yield OrderedInput(self._user, placeholder="user name", id="user")
-            yield OrderedInput(
-                placeholder="password (8+ characters)", password=True, id="password"
-            )
+            yield OrderedInput(placeholder="password (8+ characters)", password=True, id="password")
             yield from self.extra_fields()
             yield Label("", id="account-error")
             with Horizontal(id="account-buttons"):
@@ -129,10 +129,10 @@ class LoginScreen(_AccountScreen):
     TITLE_TEXT = "Welcome back, Sensei!"
     FIRST_TITLE_TEXT = "Welcome, Sensei! New here? Ctrl+R creates your account."
     SUBMIT_LABEL = "Log in"
-    BINDINGS = [("ctrl+r", "register", "Create an account")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [("ctrl+r", "register", "Create an account")]
 
     def title_text(self) -> str:
-        """"Welcome back" only for someone who has logged in from here before."""
+        """ "Welcome back" only for someone who has logged in from here before."""
         return self.TITLE_TEXT if self._user else self.FIRST_TITLE_TEXT
 
     def extra_buttons(self) -> ComposeResult:
@@ -152,7 +152,7 @@ class RegisterScreen(_AccountScreen):
     TITLE_TEXT = "Nice to meet you, Sensei! Choose a name."
     SUBMIT_LABEL = "Create account"
     REGISTER = True
-    BINDINGS = [("escape", "back", "Back to login")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "back", "Back to login")]
 
     def extra_fields(self) -> ComposeResult:
         yield OrderedInput(placeholder="password again", password=True, id="confirm")

@@ -16,7 +16,7 @@ class MemberList(Widget):
 
     def show(self, buffer: Buffer) -> None:
         members = buffer.members if buffer.kind == "channel" else ()
-        self.display = buffer.kind == "channel"
+        self.set_class(buffer.kind != "channel", "-not-a-channel")  # the stylesheet hides it
         if members != self._members:
             self._members = members
             self.refresh()  # a fixed-size panel: its content never changes the layout

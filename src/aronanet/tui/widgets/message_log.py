@@ -56,6 +56,8 @@ IMAGE_ROWS = 10
 #: Images this many rows above or below the screen are mounted too, so scrolling shows them
 #: already drawn.
 IMAGE_MARGIN = IMAGE_ROWS
+#: The last row of a log scrolled up: there is more under the screen.
+MORE_BELOW = " ↓ more below · PageDown "
 #: Cells of the time column ("09:30 "); an image lines up with the text, after the nicks.
 TIME_COLUMN = 6
 #: The nick column (right-aligned, as in WeeChat) is as wide as the longest name in the
@@ -314,6 +316,8 @@ class MessageLog(ScrollView, can_focus=True):
         width, in the log's base style) and a line is formatted once per width.
         """
         absolute = y + int(self.scroll_y)
+        if y == self.size.height - 1 and self.more_below:
+            return self._more_below_strip()
         if absolute >= self._offsets[-1]:
             return Strip.blank(self.size.width, self._base_style())
         index = bisect.bisect_right(self._offsets, absolute) - 1
@@ -322,6 +326,19 @@ class MessageLog(ScrollView, can_focus=True):
         if offset < len(block):
             return block[offset]
         return Strip.blank(self.size.width, self._base_style())
+
+    @property
+    def more_below(self) -> bool:
+        """Scrolled up, with lines under the screen: the last row says so."""
+        return not self._at_end and self._offsets[-1] > int(self.scroll_y) + self.size.height
+
+    def _more_below_strip(self) -> Strip:
+        label = Text(
+            MORE_BELOW.center(self._width(), "─"), style=self._style("event"), no_wrap=True
+        )
+        segments = list(label.render(self.app.console))
+        base = self._base_style()
+        return Strip(Segment.apply_style(segments, base)).crop_extend(0, self.size.width, base)
 
     def _base_style(self) -> Style:
         """The log's own style, resolved once per theme: ``rich_style`` walks every ancestor."""

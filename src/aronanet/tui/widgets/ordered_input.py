@@ -20,16 +20,17 @@ The cure has two halves, one per kind of key:
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Input
 
 #: Tab and Shift+Tab as priority bindings: the App moves the focus when the key arrives, so
 #: the keys typed after it go to the next field however fast they come.
-FOCUS_KEYS = [
+FOCUS_KEYS: list[BindingType] = [
     Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
     Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
 ]
@@ -89,5 +90,6 @@ def read_escape_digit_as_alt() -> None:
     as a message. A terminal that sends the glyph itself (Option composing on macOS) still
     types it: only the two-byte ESC sequence changes meaning.
     """
+    table = cast("dict[str, object]", ANSI_SEQUENCES_KEYS)  # a dict, typed read-only
     for digit in "0123456789":
-        ANSI_SEQUENCES_KEYS["\x1b" + digit] = (_KeyName(f"alt+{digit}"),)  # type: ignore[assignment]
+        table["\x1b" + digit] = (_KeyName(f"alt+{digit}"),)
