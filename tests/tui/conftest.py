@@ -207,6 +207,17 @@ def lively_state() -> ChatState:
     return state
 
 
+async def open_chat(pilot: Pilot[int]) -> AronaApp:
+    """The chat screen of a snapshot app showing ``lively_state`` in #general."""
+    app = pilot.app
+    assert isinstance(app, AronaApp)
+    await app.enter_chat()
+    app.state = lively_state()
+    app.dispatch(Activated("#general"))
+    await pilot.pause()
+    return app
+
+
 def reconnecting_state() -> ChatState:
     state = lively_state()
     state = reduce(state, LinkDown("connection reset", 4.0, FIXED_NOW))

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from conftest import lively_state, snapshot_app
-from textual.pilot import Pilot
+from conftest import open_chat, snapshot_app
 
-from aronanet.client.state import Activated, Noted, sidebar_order
+from aronanet.client.state import Noted, sidebar_order
 from aronanet.tui import voice
 from aronanet.tui.app import AronaApp
 from aronanet.tui.theme import LIGHT
 from aronanet.tui.widgets.buffer_list import BufferList
 from aronanet.tui.widgets.member_list import MemberList
 from aronanet.tui.widgets.message_log import MORE_BELOW, MessageLog
-
-
-async def open_chat(pilot: Pilot[int]) -> AronaApp:
-    app = pilot.app
-    assert isinstance(app, AronaApp)
-    await app.enter_chat()
-    app.state = lively_state()
-    app.dispatch(Activated("#general"))
-    await pilot.pause()
-    return app
 
 
 def text_width(app: AronaApp) -> int:

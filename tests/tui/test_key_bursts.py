@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import lively_state, snapshot_app
+from conftest import open_chat, snapshot_app
 from textual import events
 from textual._xterm_parser import XTermParser
-from textual.pilot import Pilot
 
-from aronanet.client.state import Activated, Delivery
+from aronanet.client.state import Delivery
 from aronanet.client.state.selectors import sidebar_order
 from aronanet.tui import app as app_module
 from aronanet.tui.app import AronaApp
@@ -31,16 +30,6 @@ def burst(app: AronaApp, *keys: str) -> None:
         else:
             for character in key:
                 app.post_message(events.Key(character if character != " " else "space", character))
-
-
-async def open_chat(pilot: Pilot[int]) -> AronaApp:
-    app = pilot.app
-    assert isinstance(app, AronaApp)
-    await app.enter_chat()
-    app.state = lively_state()
-    app.dispatch(Activated("#general"))
-    await pilot.pause()
-    return app
 
 
 def queued_texts(app: AronaApp, key: str) -> list[str]:
@@ -124,7 +113,8 @@ class RecordingApp(AronaApp):
 
 async def test_a_password_manager_burst_fills_each_login_field() -> None:
     app = RecordingApp(snapshot_app(LIGHT).session._connector)
-    app.submitted = submitted = []
+    submitted: list[CredentialsSubmitted] = []
+    app.submitted = submitted
     async with app.run_test(size=(110, 32)) as pilot:
         screen = app.screen
         assert isinstance(screen, LoginScreen)

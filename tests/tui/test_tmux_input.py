@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,9 +70,9 @@ async def hoshino(node: Node) -> AsyncIterator[ArtpClient]:
 
 
 @pytest.fixture
-def terminal(node: Node, tmp_path: Path) -> AsyncIterator[Terminal]:
+def terminal(node: Node, tmp_path: Path) -> Iterator[Terminal]:
     running = Terminal(chat_command(node.address, tmp_path / "cfg"))
-    yield running  # type: ignore[misc]
+    yield running
     running.close()
 
 
