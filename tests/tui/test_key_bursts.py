@@ -14,10 +14,10 @@ from aronanet.client.state import Delivery
 from aronanet.client.state.selectors import sidebar_order
 from aronanet.tui import app as app_module
 from aronanet.tui.app import AronaApp
+from aronanet.tui.keys import read_escape_digit_as_alt
 from aronanet.tui.screens.login import CredentialsSubmitted, LoginScreen
 from aronanet.tui.theme import LIGHT
 from aronanet.tui.widgets.chat_input import LINE_BREAK, ChatInput
-from aronanet.tui.widgets.ordered_input import read_escape_digit_as_alt
 
 SPECIAL = {"enter": "\r", "tab": "\t", "backspace": "\x7f", "up": None, "down": None}
 

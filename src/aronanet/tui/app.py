@@ -38,6 +38,7 @@ from aronanet.tui import voice
 from aronanet.tui.collector import CollectorPacer
 from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
+from aronanet.tui.keys import read_escape_digit_as_alt
 from aronanet.tui.screens.chat import ChatScreen
 from aronanet.tui.screens.login import Credentials, CredentialsSubmitted, LoginScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
@@ -48,7 +49,6 @@ from aronanet.tui.uploads import FAILED_LINGER, ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
-from aronanet.tui.widgets.ordered_input import read_escape_digit_as_alt
 
 #: How often the app asks the collector pacer whether a full collection is due.
 COLLECTOR_TICK_SECONDS = 0.5

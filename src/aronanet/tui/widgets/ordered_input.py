@@ -1,4 +1,4 @@
-"""Text fields that keep every key of a burst in order, and Alt+digit as xterm sends it.
+"""Text fields that keep every key of a burst in order.
 
 Why this exists (issue 10; Textualize/textual#6605): Textual types a printable key in the
 focused widget's own message queue, but runs a *bound* key (Enter, Backspace, Tab, Up...)
@@ -20,10 +20,8 @@ The cure has two halves, one per kind of key:
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 
 from textual import events
-from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Input
@@ -72,24 +70,3 @@ async def settled(widget: Widget) -> None:
     if not widget.call_later(finish):
         return  # the widget is closing: there is nothing more to wait for
     await done
-
-
-class _KeyName:
-    """Stands in for a ``textual.keys.Keys`` member: Textual reads only ``.value``."""
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-
-def read_escape_digit_as_alt() -> None:
-    """Make ESC followed by a digit the key ``alt+DIGIT``, as xterm, VTE, tmux and screen
-    send Alt+digit ("meta sends escape"); idempotent.
-
-    Textual maps these sequences to the glyphs macOS types with Option (``ESC 2`` becomes
-    ``™``) for WezTerm on macOS, so Alt+2 typed ``™`` into the input line, which then went out
-    as a message. A terminal that sends the glyph itself (Option composing on macOS) still
-    types it: only the two-byte ESC sequence changes meaning.
-    """
-    table = cast("dict[str, object]", ANSI_SEQUENCES_KEYS)  # a dict, typed read-only
-    for digit in "0123456789":
-        table["\x1b" + digit] = (_KeyName(f"alt+{digit}"),)
