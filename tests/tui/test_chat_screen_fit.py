@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import open_chat, snapshot_app
 
-from aronanet.client.state import Noted, sidebar_order
+from aronanet.client.state import MessageQueued, Noted, sidebar_order
 from aronanet.tui import voice
 from aronanet.tui.app import AronaApp
 from aronanet.tui.theme import LIGHT
@@ -76,3 +76,17 @@ async def test_msg_sends_without_leaving_the_buffer() -> None:
 def test_no_hint_calls_the_command_palette_key_the_previous_buffer() -> None:
     assert "Ctrl+P" not in voice.no_channel_here("topic")
     assert "Ctrl+B" in voice.SWITCH_KEYS
+
+
+async def test_wrapped_and_multi_line_messages_continue_under_the_text_column() -> None:
+    async with snapshot_app(LIGHT).run_test(size=(110, 32)) as pilot:
+        app = await open_chat(pilot)
+        app.dispatch(MessageQueued("#general", "first line\nsecond line", app.now()))
+        await pilot.pause()
+        log = app.screen.query_one(MessageLog)
+        rows = [log.render_line(y).text for y in range(log.size.height)]
+        first = next(i for i, row in enumerate(rows) if "first line" in row)
+        column = rows[first].index("first line")
+        assert rows[first + 1].index("second line") == column
+        assert rows[first + 1][:column].strip() == ""
+        assert rows[first][:column].split() == ["09:30", "sensei"]

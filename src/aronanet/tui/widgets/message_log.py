@@ -58,6 +58,8 @@ IMAGE_ROWS = 10
 IMAGE_MARGIN = IMAGE_ROWS
 #: The last row of a log scrolled up: there is more under the screen.
 MORE_BELOW = " ↓ more below · PageDown "
+#: Below this many cells for the text, wrapped rows start at the left edge instead.
+MIN_TEXT_COLUMNS = 16
 #: Cells of the time column ("09:30 "); an image lines up with the text, after the nicks.
 TIME_COLUMN = 6
 #: The nick column (right-aligned, as in WeeChat) is as wide as the longest name in the
@@ -354,13 +356,14 @@ class MessageLog(ScrollView, can_focus=True):
         cached = self._blocks.get(key)
         if cached is not None:
             return cached
-        text = (
-            self._format_day(row, width) if isinstance(row, DaySeparator) else self.format_line(row)
-        )
         base = self._base_style()
-        console = self.app.console
-        options = console.options.update_width(width)
-        lines = console.render_lines(text, options, style=base, pad=False)
+        if isinstance(row, DaySeparator):
+            console = self.app.console
+            options = console.options.update_width(width)
+            day = self._format_day(row, width)
+            lines = console.render_lines(day, options, style=base, pad=False)
+        else:
+            lines = self._hanging(self.format_line(row), width, base)
         block = [
             Strip(Segment.simplify(segments)).crop_extend(0, visible, base) for segments in lines
         ] or [Strip.blank(visible, base)]
@@ -369,6 +372,22 @@ class MessageLog(ScrollView, can_focus=True):
             block += [Strip.blank(visible, base)] * _image_rows(row)
         self._blocks[key] = block
         return block
+
+    def _hanging(self, text: Text, width: int, base: Style) -> list[list[Segment]]:
+        """``text`` wrapped at ``width`` with its continuation rows (wrapped or after a line
+        break) starting under the text column, not under the time, as in WeeChat."""
+        console = self.app.console
+        indent = TIME_COLUMN + self._nick_width + 2
+        if width - indent < MIN_TEXT_COLUMNS:  # too narrow to indent: wrap at the edge
+            options = console.options.update_width(width)
+            return console.render_lines(text, options, style=base, pad=False)
+        head, body = text.divide([indent])
+        head.end = ""
+        options = console.options.update_width(width - indent)
+        rows = console.render_lines(body, options, style=base, pad=False) or [[]]
+        margin = Segment(" " * indent, base)
+        first = list(Segment.apply_style(head.render(console), base))
+        return [first + rows[0], *([margin, *row] for row in rows[1:])]
 
     def _format_day(self, row: DaySeparator, width: int) -> Text:
         label = f" {row.day.strftime('%A %d %B %Y')} "
