@@ -101,8 +101,9 @@ async def test_bursts_pastes_and_alt_digits_send_every_line_once_in_order(
         # Alt+2 (ESC 2 from tmux) switches to #general, then lines typed in one burst
         await keys(terminal, "M-2", "k", "Enter", "thx", "Enter")
         await keys(terminal, "quick one", "Enter", "quick two", "Enter")
-        # a paste the terminal does not bracket: three typed lines
+        # pastes the terminal does not bracket: typed lines, with CR or LF line ends
         await asyncio.to_thread(terminal.paste, "p1\rp2\rp3\r", bracketed=False)
+        await keys(terminal, "n1\nn2\n", literal=True)
         # a bracketed paste of three lines: one message of three lines
         await asyncio.to_thread(terminal.paste, "line one\nline two\nline three", bracketed=True)
         await keys(terminal, "Enter")
@@ -110,7 +111,7 @@ async def test_bursts_pastes_and_alt_digits_send_every_line_once_in_order(
         await keys(terminal, "/msg hoshino psst", "Enter", "still here", "Enter")
         await keys(terminal, "M-3", "in private", "Enter", "M-2", "back", "Enter")
 
-        received = await inbox.wait_for(13)
+        received = await inbox.wait_for(15)
     finally:
         await inbox.close()
 
@@ -124,6 +125,8 @@ async def test_bursts_pastes_and_alt_digits_send_every_line_once_in_order(
         "p1",
         "p2",
         "p3",
+        "n1",
+        "n2",
         "line one\nline two\nline three",
         "still here",
         "back",
