@@ -11,11 +11,10 @@ message nor a ``Rejection``, is a finding: atheris prints the input and exits no
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import get_args
 
 import atheris
+from campaign import fuzz
 
 with atheris.instrument_imports(include=["aronanet"]):
     from aronanet.errors import ErrorCode, FrameError
@@ -26,8 +25,6 @@ with atheris.instrument_imports(include=["aronanet"]):
 REQUEST_CLASSES = get_args(messages.Request)
 EVENT_CLASSES = get_args(messages.Event)
 REJECTION_CODES = (ErrorCode.INVALID, ErrorCode.UNKNOWN_TYPE)
-#: Message types and field names, so the fuzzer reaches past "not valid JSON" quickly.
-DICTIONARY = Path(__file__).with_name("artp.dict")
 
 
 def check_decoded(result: object, classes: tuple[type, ...]) -> None:
@@ -66,13 +63,5 @@ def test_one_input(raw: bytes) -> None:
     check_decoded(decode_event(data), EVENT_CLASSES)
 
 
-def main() -> None:
-    argv = list(sys.argv)
-    if not any(arg.startswith("-dict=") for arg in argv):
-        argv.append(f"-dict={DICTIONARY}")
-    atheris.Setup(argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    fuzz(test_one_input)

@@ -130,6 +130,12 @@ max_connections_per_address = 1000000
 [login_throttle]
 burst = 1000000
 refill_per_second = 1000000.0
+address_burst = 1000000
+address_refill_per_second = 1000000.0
+account_burst = 1000000
+account_refill_per_second = 1000000.0
+register_burst = 1000000
+register_refill_per_second = 1000000.0
 
 [accounts]
 time_cost = 1

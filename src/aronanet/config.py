@@ -6,6 +6,8 @@ advertised truthfully in ``HELLO`` and tested at its edge.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 #: ArTP/1.0 §1: a frame is 1..65535 bytes, the Noise message limit including the AEAD tag.
@@ -19,6 +21,9 @@ DEFAULT_WS_PORT = 7778
 WS_PATH = "/artp"
 WS_SUBPROTOCOL = "artp.1"
 PROLOGUE = b"ArTP/1.0"
+#: Contract §3: a HISTORY ``limit`` outside 1-200 is INVALID, so a node never promises more
+#: (``max_history`` is advertised in HELLO and must be a limit a client may ask for).
+HISTORY_LIMIT_MAX = 200
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,15 +34,41 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     chunk_size: int = 32768
     max_image: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
-    max_history: int = 200
+    max_history: Annotated[int, msgspec.Meta(ge=1, le=HISTORY_LIMIT_MAX)] = HISTORY_LIMIT_MAX
     handshake_timeout: float = HANDSHAKE_TIMEOUT
     idle_ping_after: float = 60.0
     idle_close_after: float = 90.0
     max_connections_per_address: int = 64
+    #: A session's unsent output: messages (WebSocket) and bytes (both transports).
     max_outgoing_queue: int = 4096
+    max_outgoing_bytes: int = 4 * 1024 * 1024
     max_transfers_per_session: int = 4
     transfer_timeout: float = 120.0
     upload_quota_bytes: int = 512 * 1024 * 1024
+    #: Uploads in progress, and the bytes they declared (their partial files on disk).
+    max_uploads_per_user: int = 8
+    max_uploads_per_node: int = 256
+    max_upload_bytes_per_user: int = 64 * 1024 * 1024
+    max_upload_bytes_per_node: int = 1024 * 1024 * 1024
+    #: Memory for the outcomes of ended uploads, remembered for ``IMG_STATUS`` and late
+    #: chunks: the oldest are forgotten first beyond these.
+    upload_memory_per_user: int = 64 * 1024
+    upload_memory_per_node: int = 8 * 1024 * 1024
     rate_messages_per_second: float = 5.0
     rate_burst: int = 20
     rate_limit_enabled: bool = True
+    #: Channels one user may be a member of, and how fast one user may create channels.
+    max_channels_per_user: int = 500
+    channel_creation_burst: int = 10
+    channel_creations_per_second: float = 1 / 60
+    #: Seconds a channel may stay without members before it is deleted with its history
+    #: (0: never). Channels cost memory, disk and every user's ``LIST``.
+    empty_channel_ttl: float = 7 * 24 * 3600
+
+    def __post_init__(self) -> None:
+        # A reply of one full frame must fit the backlog with room for events around it.
+        if self.max_outgoing_bytes < 2 * self.max_frame:
+            raise ValueError(
+                f"max_outgoing_bytes {self.max_outgoing_bytes} is below twice max_frame "
+                f"({2 * self.max_frame})"
+            )

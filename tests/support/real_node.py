@@ -33,17 +33,24 @@ _POLL_SECONDS = 0.05
 
 #: The settings every test node runs with. Argon2id at its minimum cost, because tests check
 #: behaviour, not hashing strength; and no login throttle, because every test registers fresh
-#: users from 127.0.0.1 and the node counts registrations like failed logins.
-FAST_TEST_CONFIG = """\
+#: users from 127.0.0.1 (a test that checks the throttle gives ``login_throttle``).
+_FAST_HASHING = """\
 [accounts]
 time_cost = 1
 memory_kib = 8
 parallelism = 1
-
-[login_throttle]
-burst = 1000000
-refill_per_second = 1000000.0
 """
+_UNLIMITED = 1000000
+OPEN_LOGIN_THROTTLE: dict[str, int | float] = {
+    key: value
+    for budget in ("", "address_", "account_", "register_")
+    for key, value in ((f"{budget}burst", _UNLIMITED), (f"{budget}refill_per_second", 1e6))
+}
+FAST_TEST_CONFIG = (
+    _FAST_HASHING
+    + "\n[login_throttle]\n"
+    + "".join(f"{key} = {value!r}\n" for key, value in OPEN_LOGIN_THROTTLE.items())
+)
 
 #: A value of a TOML table this harness writes.
 TomlValue = bool | int | float | str
@@ -114,6 +121,8 @@ class RealNode:
     data_dir: Path = field(kw_only=False)
     flags: tuple[str, ...] = ()
     limits: Mapping[str, TomlValue] = field(default_factory=dict)
+    #: ``[login_throttle]`` keys replacing the harness's open throttle (for throttle tests).
+    login_throttle: Mapping[str, TomlValue] = field(default_factory=dict)
     extra_toml: str = ""
     env: Mapping[str, str] | None = None
     port: int = field(default_factory=free_port)
@@ -156,7 +165,8 @@ class RealNode:
         if self.extra_toml and not self.extra_toml.lstrip().startswith("["):
             # A key before any header would silently land in the table written before it.
             raise ValueError("extra_toml must start with a [table] header: it follows tables")
-        return FAST_TEST_CONFIG + toml_table("limits", self.limits) + self.extra_toml
+        throttle = toml_table("login_throttle", {**OPEN_LOGIN_THROTTLE, **self.login_throttle})
+        return _FAST_HASHING + throttle + toml_table("limits", self.limits) + self.extra_toml
 
     def serve_arguments(self) -> list[str]:
         """The arguments after ``aronanet serve``."""

@@ -62,14 +62,18 @@ async function waitUntilReady(child: ChildProcess, ports: number[], log: () => s
 }
 
 /**
- * The test node registers dozens of users from one address in seconds: registrations are
- * throttled like failed logins, so give the throttle room, and hash passwords cheaply (the
- * defaults are for production; the suite is not testing Argon2's cost).
+ * The test node registers dozens of users from one address in seconds: registrations and
+ * failed logins are throttled per address, so give every budget room, and hash passwords
+ * cheaply (the defaults are for production; the suite is not testing Argon2's cost).
  */
 const TEST_SETTINGS = `
 [login_throttle]
 burst = 1000
 refill_per_second = 100.0
+address_burst = 1000
+address_refill_per_second = 100.0
+register_burst = 1000
+register_refill_per_second = 100.0
 
 [hashing]
 time_cost = 1

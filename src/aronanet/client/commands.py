@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN
+from aronanet.proto.wording import rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,11 @@ class CommandSpec:
 
 
 def normalise_channel(name: str) -> str | None:
-    """``general`` and ``#General`` both mean ``#general``; None when no valid name results."""
+    """``general`` and ``#General`` both mean ``#general``; None when no valid name results.
+
+    Channel names fold case here, in the client: the node keeps refusing upper case
+    (ArTP/1.0 semantics), so what a user types is lowered before it is sent.
+    """
     channel = name if name.startswith("#") else f"#{name}"
     channel = channel.lower()
     return channel if re.fullmatch(CHANNEL_PATTERN, channel) else None
@@ -178,21 +183,32 @@ def _usage(name: str) -> CommandError:
 
 
 def _bad_channel(name: str) -> CommandError:
-    return CommandError(
-        f"{name!r} is not a channel name: use # and 1-32 of a-z, 0-9, _ or -, like #general"
-    )
+    return CommandError(f"{name!r} is not a channel name: {rule('channel')}, like #general")
 
 
 def _bad_user(name: str) -> CommandError:
-    return CommandError(f"{name!r} is not a user name: 1-32 of A-Z, a-z, 0-9, _ or -")
+    return CommandError(f"{name!r} is not a user name: {rule('user')}")
+
+
+def _one_channel(args: str) -> str | CommandError | None:
+    """The one channel name in ``args`` (None if empty); more than one word is refused, not
+    cut: ``/join #Bad Name`` joining ``#bad`` would be a surprise."""
+    name, rest = _split(args)
+    if not name:
+        return None
+    if rest:
+        return CommandError(
+            f"{args.strip()!r} is not a channel name: names have no spaces; "
+            f"{rule('channel')}, like #bad-name"
+        )
+    return normalise_channel(name) or _bad_channel(name)
 
 
 def _parse_join(args: str) -> Command | CommandError:
-    name, _ = _split(args)
-    if not name:
+    channel = _one_channel(args)
+    if channel is None:
         return _usage("join")
-    channel = normalise_channel(name)
-    return JoinCommand(channel) if channel else _bad_channel(name)
+    return JoinCommand(channel) if isinstance(channel, str) else channel
 
 
 def _parse_part(args: str) -> Command | CommandError:
@@ -232,11 +248,8 @@ def _parse_topic(args: str) -> Command | CommandError:
 
 
 def _parse_names(args: str) -> Command | CommandError:
-    name, _ = _split(args)
-    if not name:
-        return NamesCommand(None)
-    channel = normalise_channel(name)
-    return NamesCommand(channel) if channel else _bad_channel(name)
+    channel = _one_channel(args)
+    return channel if isinstance(channel, CommandError) else NamesCommand(channel)
 
 
 def _parse_help(args: str) -> Command | CommandError:

@@ -194,9 +194,16 @@ class ArtpClient:
         return await self.request(_build(messages.Topic, channel=channel, topic=topic))
 
     async def list_channels(self) -> list[messages.ChannelInfo]:
-        """The node's channels (extension ``LIST``)."""
-        reply = await self.request(messages.ListChannels())
-        return [] if reply.channel_list is UNSET else list(reply.channel_list)
+        """The node's channels (extension ``LIST``), every page of them: a reply holds what
+        fits one message, so ask again after the last name until a page comes back empty."""
+        found: list[messages.ChannelInfo] = []
+        while True:
+            after = {"after": found[-1].name} if found else {}
+            reply = await self.request(_build(messages.ListChannels, **after))
+            page = [] if reply.channel_list is UNSET else list(reply.channel_list)
+            if not page:
+                return found
+            found.extend(page)
 
     async def send_message(self, dest_type: str, dest: str, content: str) -> messages.Ok:
         """Send to a channel or a user; the ``OK`` carries ``msg_id`` and ``timestamp``.

@@ -52,9 +52,13 @@ class Destination:
 
     @classmethod
     def parse(cls, text: str) -> Destination:
-        """``#name`` is a channel; ``name`` or ``@name`` is a user (§3 ``dest_type``)."""
+        """``#name`` is a channel; ``name`` or ``@name`` is a user (§3 ``dest_type``).
+
+        Channel names fold case in the client (``#Ops`` is ``#ops``); the node refuses upper
+        case, as ArTP/1.0 has it.
+        """
         if text.startswith("#"):
-            return cls("channel", text)
+            return cls("channel", text.lower())
         return cls("user", text.removeprefix("@"))
 
 

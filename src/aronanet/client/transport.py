@@ -20,12 +20,14 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.frames import CloseCode
 
 from aronanet.client.address import NodeAddress
-from aronanet.config import MAX_FRAME, WS_SUBPROTOCOL
+from aronanet.config import DEFAULT_TCP_PORT, MAX_FRAME, WS_PATH, WS_SUBPROTOCOL
 from aronanet.errors import ClientError
 from aronanet.proto.connection import Connection
 
 #: How much one TCP read asks for: one maximal frame plus its 4-byte header.
 READ_SIZE = MAX_FRAME + 4
+#: How an HTTP answer starts: a TCP client that reads this reached a WebSocket (HTTP) port.
+HTTP_ANSWER = b"HTTP/"
 
 
 class Transport(ABC):
@@ -52,19 +54,42 @@ class TcpTransport(Transport):
 
     framed = True
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        address: NodeAddress | None = None,
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._address = address
+        self._first_read = True
 
     async def feed(self, connection: Connection) -> bool:
+        """Read once; the first read raises ``ClientError`` if the port answers in HTTP."""
         try:
             data = await self._reader.read(READ_SIZE)
+            if self._first_read:
+                self._first_read = False
+                data = await self._refuse_http(data)
         except OSError:
             return False
         if not data:
             return False
         connection.receive_data(data)
         return True
+
+    async def _refuse_http(self, data: bytes) -> bytes:
+        """A node's WebSocket port answers an ArTP frame with an HTTP 400: say which port
+        to use instead of "bad frame length" (the answer may come in more than one read)."""
+        while data and len(data) < len(HTTP_ANSWER) and HTTP_ANSWER.startswith(data):
+            more = await self._reader.read(READ_SIZE)
+            if not more:
+                break
+            data += more
+        if data.startswith(HTTP_ANSWER):
+            raise ClientError("CONNECT", wrong_port_message(self._address))
+        return data
 
     async def flush(self, connection: Connection) -> None:
         data = connection.data_to_send()
@@ -120,13 +145,23 @@ async def open_transport(address: NodeAddress, timeout: float) -> Transport:
             if address.is_websocket:
                 return await _open_websocket(address)
             reader, writer = await asyncio.open_connection(address.host, address.port)
-            return TcpTransport(reader, writer)
+            return TcpTransport(reader, writer, address)
     except TimeoutError as exc:
         raise ClientError(
             "CONNECT", f"no answer from {address} within {timeout:g} s; is the address right?"
         ) from exc
     except OSError as exc:
         raise ClientError("CONNECT", _unreachable(address, exc)) from exc
+
+
+def wrong_port_message(address: NodeAddress | None) -> str:
+    """One line for a TCP connection that reached an HTTP (WebSocket) port."""
+    where = "this port" if address is None else str(address)
+    url = "ws://HOST:PORT" if address is None else f"ws://{address}"
+    return (
+        f"{where} answered in HTTP: it looks like the node's WebSocket port; connect to "
+        f"{url}{WS_PATH} instead, or to the node's TCP port (default {DEFAULT_TCP_PORT})"
+    )
 
 
 def _unreachable(address: NodeAddress, error: OSError) -> str:

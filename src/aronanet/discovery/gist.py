@@ -42,7 +42,7 @@ TOKEN_ENV = "GITHUB_TOKEN"
 #: held to ``MAX_RECORD_BYTES`` when decoded.
 MAX_GIST_RESPONSE_BYTES = 512 * 1024
 #: What GitHub's gist ids look like: hex (20 or 32 digits today), or old numeric ids.
-_GIST_ID = re.compile(r"^(?:[0-9a-f]{20,40}|[0-9]{1,12})$")
+_GIST_ID = re.compile(r"(?:[0-9a-f]{20,40}|[0-9]{1,12})")
 _GIST_HOSTS = ("gist.github.com", "api.github.com")
 _NEW_TOKEN_HELP = (
     "create a token with the 'gist' scope (classic) or 'Gists: read and write' "
@@ -82,7 +82,7 @@ class GistPublisher:
             text = self._state_file.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
-        return text if _GIST_ID.match(text) else None
+        return text if _GIST_ID.fullmatch(text) else None
 
     async def publish(self, record: NodeRecord) -> str:
         """Create or update the gist; return its id, which clients give ``aronanet discover``."""
@@ -149,7 +149,7 @@ def gist_id_from(source: str) -> str | None:
     URLs and are fetched as such, so they return None here.
     """
     text = source.strip()
-    if _GIST_ID.match(text):
+    if _GIST_ID.fullmatch(text):
         return text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or parts.hostname not in _GIST_HOSTS:
@@ -157,7 +157,7 @@ def gist_id_from(source: str) -> str | None:
     segments = [segment for segment in parts.path.split("/") if segment]
     if parts.hostname == "api.github.com":
         segments = segments[1:2] if segments[:1] == ["gists"] else []
-    candidates = [segment for segment in segments[:2] if _GIST_ID.match(segment)]
+    candidates = [segment for segment in segments[:2] if _GIST_ID.fullmatch(segment)]
     return candidates[-1] if candidates else None
 
 
@@ -241,7 +241,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 def _gist_id_of(reply: dict[str, Any]) -> str:
     gist_id = reply.get("id")
-    if not isinstance(gist_id, str) or not _GIST_ID.match(gist_id):
+    if not isinstance(gist_id, str) or not _GIST_ID.fullmatch(gist_id):
         raise DiscoveryError("GitHub created a gist but its answer has no usable id")
     return gist_id
 

@@ -36,9 +36,9 @@ MAX_RECORD_BYTES: Final = 64 * 1024
 MAX_ADDRESSES: Final = 16
 
 #: ``host:port``, ``[v6]:port`` or a ``ws(s)://`` URL: no whitespace, bounded length.
-Address = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"^\S+$")]
+Address = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"\A\S+\Z")]
 #: §2: "``SHA256:`` + unpadded standard base64 of SHA-256" (43 characters for 32 bytes).
-Fingerprint = Annotated[str, Meta(pattern=r"^SHA256:[A-Za-z0-9+/]{43}$")]
+Fingerprint = Annotated[str, Meta(pattern=r"\ASHA256:[A-Za-z0-9+/]{43}\Z")]
 NodeName = Annotated[str, Meta(min_length=1, max_length=256)]
 UnixSeconds = Annotated[int, Meta(ge=0)]
 

@@ -12,13 +12,14 @@ and to recover the ``id``: errors are rare, so they may be slow; messages may no
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
 
 from aronanet.errors import ErrorCode
-from aronanet.proto import messages
+from aronanet.proto import messages, wording
 from aronanet.proto.messages import Event, Request
 
 #: What a JSON decoder may raise on hostile input besides ``DecodeError``: invalid UTF-8
@@ -84,7 +85,7 @@ def _explain(data: bytes, error: Exception, known_types: frozenset[str]) -> Reje
     try:
         value: Any = _generic_decoder.decode(data)
     except _DECODE_FAILURES:
-        return Rejection(ErrorCode.INVALID, "not valid JSON (or nested too deeply)")
+        return _explain_not_json(data)
     if not isinstance(value, dict):
         return Rejection(ErrorCode.INVALID, f"expected a JSON object, not {_json_kind(value)}")
     request_id = _recover_id(value)
@@ -97,18 +98,41 @@ def _explain(data: bytes, error: Exception, known_types: frozenset[str]) -> Reje
     return Rejection(ErrorCode.INVALID, _describe(error), request_id)
 
 
+def _explain_not_json(data: bytes) -> Rejection:
+    """Bytes msgspec cannot parse: tell a lone surrogate escape from broken JSON.
+
+    JSON's grammar allows ``"\\ud800"`` but it is no Unicode text, so msgspec refuses the
+    document. Python's own parser still reads it, which is enough to recover the ``id`` and
+    answer with ``re`` (the client is then not left waiting for a reply it cannot match).
+    """
+    try:
+        value: Any = json.loads(data)
+    except (ValueError, RecursionError):
+        return Rejection(ErrorCode.INVALID, "not valid JSON (or nested too deeply)")
+    request_id = _recover_id(value) if isinstance(value, dict) else None
+    return Rejection(
+        ErrorCode.INVALID,
+        "a string holds a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text",
+        request_id,
+    )
+
+
 def _recover_id(value: dict[str, Any]) -> str | None:
-    """The request's ``id`` if it is one the contract allows (a string of 1-64 chars)."""
+    """The request's ``id`` if it is one the contract allows (a string of 1-64 chars) and
+    one that can be sent back (no lone surrogate)."""
     request_id = value.get("id")
     if isinstance(request_id, str) and 1 <= len(request_id) <= _MAX_ID_LENGTH:
+        try:
+            request_id.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
         return request_id
     return None
 
 
 def _describe(error: Exception) -> str:
-    """msgspec's validation text ("Expected `int`, got `str` - at `$.limit`"), bounded."""
-    text = str(error) or type(error).__name__
-    return text[:200]
+    """msgspec's validation text, in words for the fields that have a rule (``wording``)."""
+    return wording.describe(str(error) or type(error).__name__)
 
 
 def _json_kind(value: object) -> str:

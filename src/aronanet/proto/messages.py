@@ -26,27 +26,40 @@ from typing import Annotated, Any, Final, Literal, get_args
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
+from aronanet.config import HISTORY_LIMIT_MAX
+from aronanet.proto.wording import rule
+
 VERSION: Final = "1.0"
 
-UserName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-ChannelName = Annotated[str, Meta(pattern=r"^#[a-z0-9_-]{1,32}$")]
+#: Patterns are anchored with ``\A`` and ``\Z``, never ``^``/``$``: msgspec (like ``re.search``)
+#: lets ``$`` match before a trailing newline, which made ``"name\n"`` a second valid name.
+USER_PATTERN = r"\A[A-Za-z0-9_-]{1,32}\Z"
+CHANNEL_PATTERN = r"\A#[a-z0-9_-]{1,32}\Z"
+SHA256_PATTERN = r"\A[0-9a-f]{64}\Z"
+#: Identifiers a node stores, logs or shows (transfer ids, message ids; file names are checked
+#: by the image layer) hold no control character (C0, DEL, C1). Request ids are only echoed
+#: back as ``re``, so they stay any 1-64 characters, as the contract has them.
+NO_CONTROL_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f]*\Z"
+
+UserName = Annotated[str, Meta(pattern=USER_PATTERN)]
+ChannelName = Annotated[str, Meta(pattern=CHANNEL_PATTERN)]
 RequestId = Annotated[str, Meta(min_length=1, max_length=64)]
-TransferId = Annotated[str, Meta(min_length=1, max_length=64)]
+TransferId = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)]
 Password = Annotated[str, Meta(min_length=8, max_length=1024)]
 #: The contract caps content at 4000 code points; a node may configure a lower cap, which
 #: the node enforces (``TOO_LARGE``). Here only the hard bounds of the wire are checked.
 Content = Annotated[str, Meta(min_length=1)]
-MessageId = Annotated[str, Meta(min_length=1, max_length=64)]
-Sha256Hex = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-HistoryLimit = Annotated[int, Meta(ge=1, le=200)]
+MessageId = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)]
+Sha256Hex = Annotated[str, Meta(pattern=SHA256_PATTERN)]
+HistoryLimit = Annotated[int, Meta(ge=1, le=HISTORY_LIMIT_MAX)]
 ChunkIndex = Annotated[int, Meta(ge=0)]
 ChunkTotal = Annotated[int, Meta(ge=1)]
 NonNegative = Annotated[int, Meta(ge=0)]
+#: An upload's metadata (``dest``, ``name``) is checked by the node's image layer, so that a
+#: refusal names its ``transfer`` and fails the upload (§10), rather than here.
+FileName = Annotated[str, Meta(min_length=1, max_length=255)]
 DestType = Literal["channel", "user"]
 Version = Literal["1.0"]
-
-USER_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
-CHANNEL_PATTERN = r"^#[a-z0-9_-]{1,32}$"
 
 
 class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -57,7 +70,7 @@ def _check_dest(dest_type: str, dest: str) -> None:
     """§3: ``dest`` is a channel name for ``channel`` and a user name for ``user``."""
     pattern = CHANNEL_PATTERN if dest_type == "channel" else USER_PATTERN
     if re.fullmatch(pattern, dest) is None:
-        raise ValueError(f"dest {dest!r} is not a valid {dest_type} name")
+        raise ValueError(f"invalid dest: {rule(dest_type)}")
 
 
 # --------------------------------------------------------------------------- requests
@@ -115,8 +128,10 @@ class Topic(_Base, frozen=True, tag="TOPIC"):
 
 
 class ListChannels(_Base, frozen=True, tag="LIST"):
-    """Extension: list the node's channels. ``OK`` with ``channel_list``."""
+    """Extension: list the node's channels. ``OK`` with ``channel_list``: the channels
+    after ``after`` (by name), as many as fit one message; page until an empty list."""
 
+    after: ChannelName | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
 
@@ -129,7 +144,7 @@ class ImgChunk(_Base, frozen=True, tag="IMG_CHUNK"):
     data: str
     dest_type: DestType | UnsetType = UNSET
     dest: str | UnsetType = UNSET
-    name: Annotated[str, Meta(min_length=1, max_length=255)] | UnsetType = UNSET
+    name: FileName | UnsetType = UNSET
     mime: str | UnsetType = UNSET
     size: NonNegative | UnsetType = UNSET
     sha256: Sha256Hex | UnsetType = UNSET
@@ -271,6 +286,9 @@ class Ok(_Base, frozen=True, tag="OK"):
     channel: str | UnsetType = UNSET
     topic: str | UnsetType = UNSET
     members: list[str] | UnsetType = UNSET
+    #: Extension: the full counts when ``channels`` / ``members`` had to be cut to fit.
+    channel_count: int | UnsetType = UNSET
+    member_count: int | UnsetType = UNSET
     msg_id: str | UnsetType = UNSET
     timestamp: int | UnsetType = UNSET
     messages: list[MsgEvent] | UnsetType = UNSET

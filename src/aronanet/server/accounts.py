@@ -1,35 +1,47 @@
-"""Accounts: registration and login with Argon2id, and failed-login throttling.
+"""Accounts: registration and login with Argon2id, and the login throttle (§6 AUTH).
 
 * Passwords are hashed with Argon2id (memory-hard, §3 "never in clear"), in a worker thread
-  so that the event loop keeps serving while a hash runs, and at most a few at once so a
-  login storm cannot exhaust memory.
+  so that the event loop keeps serving while a hash runs. Hashes run at most
+  ``hashes_per_address`` at once per address, ``hashes_per_account`` per account and
+  ``hash_slots`` on the node: a guesser queues behind their own hashes, and everyone
+  else's login still finds a free slot.
 * A failed login is ``AUTH_FAILED`` whatever the reason, and an unknown user costs the same
   hash as a known one (§3: no user enumeration).
-* Failed logins spend tokens per address and per account; with none left, a login is
-  refused as ``RATE_LIMITED`` before any hashing, for known and unknown names alike.
+* The throttle is a budget RESERVED before the hashing ``await`` and given back if the login
+  succeeds: checking before and charging after would let concurrent sessions all pass the
+  check while the first hash runs. Failures count per (account, address) pair, per address
+  and per account, with a much higher ceiling per account, so a stranger guessing from one
+  address cannot lock the owner out from another. A device that may skip the throttle (one
+  that has signed in before, once the node knows devices) is recognised by an injected
+  ``DeviceTrust`` predicate. Registrations have their own budget per address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.server.logs import log_event
-from aronanet.server.ratelimit import BucketMap, Clock
+from aronanet.server.ratelimit import BucketMap, Clock, KeyedSlots
 from aronanet.server.settings import LoginThrottle, PasswordHashing
 from aronanet.server.store.base import DuplicateUserError, Store, UserRow, user_key
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
-#: Concurrent hashes; each may take ``memory_kib`` of memory.
-HASH_SLOTS = 2
+#: ``(user key, device fingerprint) -> may this device skip the login throttle?`` The
+#: devices feature answers True for a device that has signed in to that account before.
+DeviceTrust = Callable[[str, str], Awaitable[bool]]
+
+
+async def no_trusted_devices(user: str, device: str) -> bool:
+    """The default ``DeviceTrust``: every attempt is throttled."""
+    return False
 
 
 class Accounts:
@@ -44,6 +56,7 @@ class Accounts:
         registration_open: bool,
         wall_clock: Callable[[], float],
         monotonic: Clock,
+        device_trust: DeviceTrust = no_trusted_devices,
     ) -> None:
         self._store = store
         self._hasher = PasswordHasher(
@@ -54,9 +67,15 @@ class Accounts:
         )
         self._registration_open = registration_open
         self._wall_clock = wall_clock
-        self._by_address = BucketMap(throttle.refill_per_second, throttle.burst, monotonic)
-        self._by_account = BucketMap(throttle.refill_per_second, throttle.burst, monotonic)
-        self._slots = asyncio.Semaphore(HASH_SLOTS)
+        self._device_trust = device_trust
+        t = throttle
+        self._by_pair = BucketMap(t.refill_per_second, t.burst, monotonic)
+        self._by_address = BucketMap(t.address_refill_per_second, t.address_burst, monotonic)
+        self._by_account = BucketMap(t.account_refill_per_second, t.account_burst, monotonic)
+        self._registrations = BucketMap(t.register_refill_per_second, t.register_burst, monotonic)
+        self._address_hashes = KeyedSlots(t.hashes_per_address)
+        self._account_hashes = KeyedSlots(t.hashes_per_account)
+        self._slots = asyncio.Semaphore(t.hash_slots)
         self._decoy_hash: str | None = None
         self._names: dict[str, str] = {}  # user key -> registered name; users are never deleted
 
@@ -77,11 +96,12 @@ class Accounts:
             raise RequestError(
                 ErrorCode.REGISTRATION_CLOSED, "this node does not accept new accounts"
             )
-        self._refuse_if_throttled(name, address)
-        self._by_address.spend(address)  # registrations are throttled like failures
+        # A budget of its own, spent by every attempt (taken names too), before any work.
+        _refuse_if_waiting(self._registrations.spend(address), "too many registrations")
         if await self._store.get_user(name) is not None:
             raise RequestError(ErrorCode.USER_EXISTS, f"the name {name} is taken")
-        password_hash = await self._in_thread(self._hasher.hash, password)
+        async with self._hash_slot(user_key(name), address):
+            password_hash = await asyncio.to_thread(self._hasher.hash, password)
         try:
             await self._store.create_user(UserRow(name, password_hash, int(self._wall_clock())))
         except DuplicateUserError:
@@ -90,29 +110,53 @@ class Accounts:
         log_event(logger, "account_created", user=name)
         return name
 
-    async def login(self, name: str, password: str, address: str) -> str:
-        """Return the account's registered name, or raise ``AUTH_FAILED`` (any reason)."""
-        self._refuse_if_throttled(name, address)
+    async def login(self, name: str, password: str, address: str, device: str | None = None) -> str:
+        """Return the account's registered name, or raise ``AUTH_FAILED`` (any reason).
+
+        ``device`` is the session's device fingerprint: a device ``DeviceTrust`` vouches
+        for skips the throttle's budgets (not the hashing slots).
+        """
+        key = user_key(name)
+        trusted = device is not None and await self._device_trust(key, device)
+        reservation = self._reserve(key, address, trusted)
         user = await self._store.get_user(name)
         stored_hash = user.password_hash if user else await self._decoy()
-        if await self._in_thread(self._verify, stored_hash, password) and user is not None:
+        async with self._hash_slot(key, address):
+            verified = await asyncio.to_thread(self._verify, stored_hash, password)
+        if verified and user is not None:
+            reservation.refund()
             return user.name
-        self._by_address.spend(address)
-        self._by_account.spend(user_key(name))
         log_event(logger, "login_failed", peer=address)
         raise RequestError(ErrorCode.AUTH_FAILED, "wrong user name or password")
 
-    def _refuse_if_throttled(self, name: str, address: str) -> None:
-        wait = max(
-            self._by_address.retry_after_ms(address),
-            self._by_account.retry_after_ms(user_key(name)),
-        )
-        if wait:
-            raise RequestError(
-                ErrorCode.RATE_LIMITED,
-                f"too many failed attempts; retry in {wait} ms",
-                retry_after_ms=wait,
+    def _reserve(self, key: str, address: str, trusted: bool) -> _Reservation:
+        """Spend one failure from each budget now, before any ``await``; ``RATE_LIMITED``
+        if one is empty. The caller refunds it when the login succeeds."""
+        buckets = (
+            ()
+            if trusted
+            else (
+                (self._by_pair, f"{key}\n{address}"),
+                (self._by_address, address),
+                (self._by_account, key),
             )
+        )
+        wait = max((bucket.retry_after_ms(k) for bucket, k in buckets), default=0)
+        _refuse_if_waiting(wait, "too many failed attempts")
+        for bucket, k in buckets:
+            bucket.spend(k)
+        return _Reservation(buckets)
+
+    @contextlib.asynccontextmanager
+    async def _hash_slot(self, key: str, address: str) -> AsyncIterator[None]:
+        """One of this address's, this account's, and the node's hashing slots, in that order
+        (the same order everywhere, so holders never wait on each other in a cycle)."""
+        async with (
+            self._address_hashes.hold(address),
+            self._account_hashes.hold(key),
+            self._slots,
+        ):
+            yield
 
     def _verify(self, stored_hash: str, password: str) -> bool:
         try:
@@ -123,9 +167,26 @@ class Accounts:
     async def _decoy(self) -> str:
         """A hash of a random password, so unknown names cost as much as known ones."""
         if self._decoy_hash is None:
-            self._decoy_hash = await self._in_thread(self._hasher.hash, "no such user: decoy")
+            async with self._slots:
+                self._decoy_hash = await asyncio.to_thread(self._hasher.hash, "no such user")
         return self._decoy_hash
 
-    async def _in_thread(self, fn: Callable[..., T], *args: str) -> T:
-        async with self._slots:
-            return await asyncio.to_thread(fn, *args)
+
+class _Reservation:
+    """The failure budget one login attempt holds while its password is checked."""
+
+    def __init__(self, buckets: tuple[tuple[BucketMap, str], ...]) -> None:
+        self._buckets = buckets
+
+    def refund(self) -> None:
+        """The attempt succeeded: it was not a failure, give its tokens back."""
+        for bucket, key in self._buckets:
+            bucket.refund(key)
+
+
+def _refuse_if_waiting(wait: int, reason: str) -> None:
+    """``RATE_LIMITED`` with ``retry_after_ms`` when a budget says to wait ``wait`` ms."""
+    if wait:
+        raise RequestError(
+            ErrorCode.RATE_LIMITED, f"{reason}; retry in {wait} ms", retry_after_ms=wait
+        )

@@ -19,12 +19,14 @@ lost its feed for a while reloads everything (``load``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from aronanet.server.ratelimit import Clock
 from aronanet.server.store.base import ChannelMembers, ChannelRow, Store, user_key
 
 
@@ -65,7 +67,11 @@ class TopicChanged(msgspec.Struct, frozen=True, array_like=True, tag="topic"):
     topic: str
 
 
-ChannelChange = MemberJoined | MemberParted | TopicChanged
+class ChannelDeleted(msgspec.Struct, frozen=True, array_like=True, tag="deleted"):
+    channel: str
+
+
+ChannelChange = MemberJoined | MemberParted | TopicChanged | ChannelDeleted
 _change_encoder = msgspec.msgpack.Encoder()
 _change_decoder = msgspec.msgpack.Decoder(ChannelChange)
 
@@ -92,11 +98,16 @@ class ChangeFeed(Protocol):
 class Channels:
     """Every channel and each user's memberships, kept true against ``store``."""
 
-    def __init__(self, store: Store, feed: ChangeFeed | None = None) -> None:
+    def __init__(
+        self, store: Store, feed: ChangeFeed | None = None, clock: Clock = time.monotonic
+    ) -> None:
         self._store = store
         self._feed = feed
+        self._clock = clock
         self._channels: dict[str, Channel] = {}
         self._by_user: dict[str, set[str]] = {}
+        #: Channels without members -> since when (this node's clock), for ``expire_empty``.
+        self._empty_since: dict[str, float] = {}
         #: Changes received while a reload is running, replayed on top of its snapshot.
         self._held: list[ChannelChange] | None = None
         if feed is not None:
@@ -122,6 +133,12 @@ class Channels:
             self._channels[row.name] = Channel(row.name, row.topic, row.created)
         for channel, user in memberships:
             self._add(self._channels[channel], user)
+        now = self._clock()
+        self._empty_since = {
+            name: self._empty_since.get(name, now)
+            for name, channel in self._channels.items()
+            if not channel.members
+        }
         for change in held:  # received while loading: the snapshot may predate them
             self._apply(change)
 
@@ -149,6 +166,10 @@ class Channels:
         if self._feed is not None:
             return await self._store.channels_of(user)
         return sorted(self._by_user.get(user_key(user), ()))
+
+    def count_of(self, user: str) -> int:
+        """How many channels ``user`` is a member of, as this node's cache knows."""
+        return len(self._by_user.get(user_key(user), ()))
 
     def all(self) -> list[Channel]:
         return [self._channels[name] for name in sorted(self._channels)]
@@ -188,6 +209,22 @@ class Channels:
         self._publish(change)
         return self._apply(change)
 
+    async def expire_empty(self, ttl: float) -> list[str]:
+        """Delete the channels without members for ``ttl`` seconds, history and all (§9);
+        returns their names. The store deletes only a channel still empty, so a JOIN that
+        raced this (here or through another node) keeps its channel."""
+        deadline = self._clock() - ttl
+        gone = []
+        for name in [name for name, since in self._empty_since.items() if since <= deadline]:
+            if await self._store.delete_empty_channel(name):
+                change = ChannelDeleted(name)
+                self._publish(change)
+                self._apply(change)
+                gone.append(name)
+            else:
+                self._empty_since.pop(name, None)
+        return gone
+
     def apply_encoded(self, change: bytes) -> None:
         """A change committed by another node (from the feed); a garbled one is ignored."""
         try:
@@ -213,9 +250,19 @@ class Channels:
             key = user_key(change.user)
             channel.members.pop(key, None)
             self._by_user.get(key, set()).discard(change.channel)
+            if not channel.members:
+                self._empty_since.setdefault(channel.name, self._clock())
+        elif isinstance(change, ChannelDeleted):
+            self._forget(channel)
         else:
             channel.topic = change.topic
         return channel
+
+    def _forget(self, channel: Channel) -> None:
+        del self._channels[channel.name]
+        self._empty_since.pop(channel.name, None)
+        for key in channel.members:
+            self._by_user.get(key, set()).discard(channel.name)
 
     def _joined(self, change: MemberJoined) -> Channel:
         channel = self._channels.get(change.channel)
@@ -241,9 +288,12 @@ class Channels:
         channel = self._channels[row.name] = Channel(row.name, row.topic, row.created)
         for member in found.members:
             self._add(channel, member)
+        if not channel.members:
+            self._empty_since.setdefault(row.name, self._clock())
         return channel
 
     def _add(self, channel: Channel, user: str) -> None:
         key = user_key(user)
         channel.members[key] = user
         self._by_user.setdefault(key, set()).add(channel.name)
+        self._empty_since.pop(channel.name, None)

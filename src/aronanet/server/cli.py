@@ -34,6 +34,7 @@ _LIMIT_FLAGS = {
     "idle_timeout": "idle_close_after",
     "max_connections_per_address": "max_connections_per_address",
     "max_outgoing_queue": "max_outgoing_queue",
+    "max_outgoing_bytes": "max_outgoing_bytes",
     "rate": "rate_messages_per_second",
     "rate_burst": "rate_burst",
 }
@@ -123,7 +124,14 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--ws-origins",
         metavar="LIST",
-        help="comma-separated Origins allowed on WebSocket besides the node's own (default: any)",
+        help="comma-separated browser Origins allowed on WebSocket besides the node's own page "
+        "(default: none; '*' allows any)",
+    )
+    add(
+        "--ws-hosts",
+        metavar="LIST",
+        help="comma-separated names browsers reach this node by (e.g. chat.example.com), "
+        "besides localhost, IP addresses, --host and this machine's name",
     )
     add(
         "--web-dir",
@@ -192,7 +200,13 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-outgoing-queue",
         type=int,
         metavar="N",
-        help="messages queued for a slow reader before it is dropped (default 4096)",
+        help="messages queued for a slow WebSocket reader before it is dropped (default 4096)",
+    )
+    add(
+        "--max-outgoing-bytes",
+        type=int,
+        metavar="BYTES",
+        help="bytes queued for a slow reader before it is dropped (default 4194304)",
     )
     add(
         "--no-uvloop",
@@ -270,8 +284,9 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         values["ws_port"] = None if given["ws_port"] == "off" else _port(given["ws_port"])
     if "registration" in given:
         values["registration"] = given["registration"] == "open"
-    if "ws_origins" in given:
-        values["ws_origins"] = [o.strip() for o in given["ws_origins"].split(",") if o.strip()]
+    for key in ("ws_origins", "ws_hosts"):
+        if key in given:
+            values[key] = [item.strip() for item in given[key].split(",") if item.strip()]
     if given.get("no_uvloop"):
         values["uvloop"] = False
     if "rate_limit" in given:

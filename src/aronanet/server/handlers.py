@@ -17,15 +17,17 @@ Other modules add handlers with ``HandlerTable.register``; a module
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from aronanet.config import MAX_PLAINTEXT
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
@@ -96,6 +98,28 @@ class RequestContext:
     def broadcast(self, recipients: Iterable[str], event: msgspec.Struct) -> None:
         """Deliver ``event`` to every session of ``recipients`` but the requesting one."""
         self.services.router.deliver(tuple(recipients), codec.encode(event), self.session.id)
+
+    def ok_fitting(self, name: str, items: Sequence[Any], **fields: Any) -> Ok:
+        """The ``OK`` with ``fields`` and the longest prefix of ``items`` as list ``name``
+        that keeps the reply within one message (§6: every request gets its reply; a
+        reply too large to send would be none)."""
+        empty = len(codec.encode(self.ok(**fields, **{name: []})))
+        kept = fitting_count(items, self.session.conn.max_plaintext - empty)
+        return self.ok(**fields, **{name: list(items[:kept])})
+
+
+def fitting_count(items: Iterable[Any], budget: int) -> int:
+    """How many leading ``items`` fit ``budget`` bytes as the elements of a JSON list."""
+    used, kept = 0, 0
+    for item in items:
+        used += len(_json.encode(item)) + 1  # the element and its comma
+        if used > budget:
+            break
+        kept += 1
+    return kept
+
+
+_json = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +216,11 @@ class Dispatcher:
         return Error(code=ErrorCode.INTERNAL, message="internal error", re=request_id)
 
 
+#: LIST looks at no more channels than could ever fit one reply (the shortest entry,
+#: ``{"name":"#a","topic":"","members":0}``, and its comma take 37 bytes), so a page costs
+#: the same however many channels exist.
+_LIST_PAGE_MAX = MAX_PLAINTEXT // 37 + 1
+
 _ERROR_EXTRA_FIELDS = frozenset(Error.__struct_fields__) - {"code", "message", "re", "version"}
 
 
@@ -223,20 +252,50 @@ async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
     if request.register:
         name = await accounts.register(request.user, request.password, ctx.session.peer)
     else:
-        name = await accounts.login(request.user, request.password, ctx.session.peer)
+        name = await accounts.login(
+            request.user, request.password, ctx.session.peer, ctx.session.device
+        )
     ctx.session.authenticate(name)
     log_event(logger, "logged_in", session=ctx.session.id, user=name, registered=request.register)
-    return ctx.ok(user=name, channels=await ctx.services.channels.of_user(name))
+    channels = await ctx.services.channels.of_user(name)
+    return ctx.ok_fitting("channels", channels, user=name, channel_count=len(channels))
 
 
 async def handle_join(ctx: RequestContext, request: Join) -> Ok:
     """§3 JOIN: "Channels are created on first JOIN. Membership is persistent"."""
     services, user, now = ctx.services, ctx.user, ctx.services.now()
+    if services.channels.cached_member_channel(request.channel, user) is None:
+        _check_room_to_join(services, request.channel, user)
     channel, added = await services.channels.join(request.channel, user, now)
     if added:
         event = JoinEvent(id=services.ids.next(), from_=user, channel=channel.name, timestamp=now)
         ctx.broadcast(channel.member_keys(), event)  # §3 JOIN event: "the channel's members"
-    return ctx.ok(channel=channel.name, topic=channel.topic, members=channel.member_names())
+    members = channel.member_names()
+    return ctx.ok_fitting(
+        "members", members, channel=channel.name, topic=channel.topic, member_count=len(members)
+    )
+
+
+def _check_room_to_join(services: Services, name: str, user: str) -> None:
+    """§9: at most ``max_channels_per_user`` memberships, and channels created at most at
+    the user's creation rate (channels cost every user of ``LIST``, and memory)."""
+    limits, channels = services.limits, services.channels
+    joined = channels.count_of(user)
+    if joined >= limits.max_channels_per_user:
+        raise RequestError(
+            ErrorCode.TOO_LARGE,
+            f"you are in {joined} channels, the limit of {limits.max_channels_per_user}; "
+            "leave one first",
+        )
+    if channels.get(name) is None:
+        wait = services.channel_creations.spend(user_key(user))
+        if wait:
+            raise RequestError(
+                ErrorCode.RATE_LIMITED,
+                f"you may create {limits.channel_creation_burst} channels, then one per "
+                f"{1 / limits.channel_creations_per_second:g} s; retry in {wait} ms",
+                retry_after_ms=wait,
+            )
 
 
 async def handle_part(ctx: RequestContext, request: Part) -> Ok:
@@ -268,12 +327,17 @@ async def handle_topic(ctx: RequestContext, request: Topic) -> Ok:
 
 
 async def handle_list(ctx: RequestContext, request: ListChannels) -> Ok:
-    """Extension LIST: every channel with its topic and member count."""
-    infos = [
+    """Extension LIST: the channels after ``after`` with their topic and member count, as
+    many as fit one reply; a client pages on with the last name until an empty list."""
+    after = request.after if isinstance(request.after, str) else ""
+    infos = (
         ChannelInfo(name=c.name, topic=c.topic, members=len(c.members))
         for c in ctx.services.channels.all()
-    ]
-    return ctx.ok(channel_list=infos)
+        if c.name > after
+    )
+    budget = ctx.session.conn.max_plaintext - len(codec.encode(ctx.ok(channel_list=[])))
+    page = list(itertools.islice(infos, _LIST_PAGE_MAX))
+    return ctx.ok(channel_list=page[: fitting_count(page, budget)])
 
 
 async def handle_ping(ctx: RequestContext, request: Ping) -> PongReply:

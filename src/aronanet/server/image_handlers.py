@@ -58,6 +58,7 @@ from aronanet.server.images import (
     UploadHeader,
     UploadTransfer,
     chunk_count,
+    storage_failed,
     validate_image,
 )
 from aronanet.server.logs import log_event
@@ -237,8 +238,9 @@ async def _complete(service: ImageService, ctx: RequestContext, transfer: Upload
         # Checked again: the sender may have left the channel during the upload.
         destination = await resolve_destination(ctx, header.dest_type, header.dest)
         await service.store_file(transfer)
-    except RequestError as error:
+    except (RequestError, OSError) as failure:
         transfer.discard()
+        error = failure if isinstance(failure, RequestError) else storage_failed(failure)
         service.registry.fail(user, transfer.transfer_id, error)
         raise _for_transfer(error, transfer.transfer_id) from None
     except BaseException:

@@ -12,8 +12,12 @@ Three pieces, each usable on its own and free of any socket or session:
   or truncated data is refused too.
 * ``TransferRegistry``: the uploads in progress, keyed by (user, transfer id) rather than by
   session, so that an upload interrupted by a dropped connection resumes from another one.
-  Every chunk goes straight to its spill file and into a running SHA-256: a transfer holds at
-  most the chunk being written in memory, whatever the image size.
+  Every chunk is appended to its spill file (opened and closed per chunk, so a pending
+  upload holds no file descriptor) and fed to a running SHA-256: a transfer holds at most
+  the chunk being written in memory, whatever the image size. Uploads in progress are
+  limited per session, per user and per node, in number and in declared bytes, and the
+  outcomes remembered after they end are bounded in bytes per user and per node: nothing a
+  client sends makes the node remember without bound.
 
 The caller (``image_handlers``) owns the clock ticks, the quota query and the final commit of
 the message; this module never touches the database.
@@ -28,10 +32,11 @@ import math
 import os
 import re
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Generic, TypeVar
 
 import pybase64
 from msgspec import UNSET
@@ -39,9 +44,20 @@ from PIL import Image, UnidentifiedImageError
 
 from aronanet.config import Limits
 from aronanet.errors import ErrorCode, RequestError
-from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN, Attachment, ImgChunk
+from aronanet.proto.messages import (
+    CHANNEL_PATTERN,
+    NO_CONTROL_PATTERN,
+    USER_PATTERN,
+    Attachment,
+    ImgChunk,
+)
+from aronanet.proto.wording import rule
+from aronanet.server.logs import ThrottledLog
 
 log = logging.getLogger(__name__)
+_storage_failed_log = ThrottledLog(log, "upload_storage_failed")
+#: ``retry_after_ms`` of an upload refused for lack of room: uploads end or expire.
+UPLOAD_RETRY_MS = 1000
 
 #: §4: "an image of an allowed type (PNG, JPEG, GIF, WebP)": Pillow format name -> MIME type.
 ALLOWED_FORMATS: dict[str, str] = {
@@ -139,11 +155,16 @@ class ImageBlobStore:
     def size(self, sha256: str) -> int:
         return self.path_for(sha256).stat().st_size
 
-    def new_spill_file(self) -> tuple[Path, BinaryIO]:
-        """A fresh temporary file for an upload; the caller must commit or delete it."""
+    def new_spill_file(self) -> Path:
+        """A fresh, empty temporary file for an upload; the caller must commit or delete it.
+
+        It is closed at once: each chunk opens it to append, so that pending uploads hold
+        no file descriptors (one user's idle uploads must not use up the node's).
+        """
         self.spill_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=self.spill_dir)
-        return Path(name), os.fdopen(handle, "w+b")
+        os.close(handle)
+        return Path(name)
 
     def sync(self, spill: Path) -> None:
         """Flush a spill file's bytes to disk: the slow half of ``commit``, which the caller
@@ -224,7 +245,9 @@ class UploadHeader:
         """Refuse what can be refused before any byte is stored."""
         pattern = CHANNEL_PATTERN if self.dest_type == "channel" else USER_PATTERN
         if re.fullmatch(pattern, self.dest) is None:
-            raise RequestError(ErrorCode.INVALID, f"dest {self.dest!r} is not a {self.dest_type}")
+            raise RequestError(ErrorCode.INVALID, f"invalid dest: {rule(self.dest_type)}")
+        if re.fullmatch(NO_CONTROL_PATTERN, self.name) is None:
+            raise _invalid("the file name holds a control character")
         if self.size > limits.max_image:
             raise _too_large(f"image of {self.size} bytes exceeds max_image {limits.max_image}")
         if self.mime not in ALLOWED_MIMES:
@@ -266,7 +289,6 @@ class UploadTransfer:
     transfer_id: str
     header: UploadHeader
     spill_path: Path
-    spill: BinaryIO
     owner: Hashable
     last_activity: float
     hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
@@ -293,14 +315,14 @@ class UploadTransfer:
                 f"{self.received_bytes + len(data)} bytes, more than the declared "
                 f"size {self.header.size}"
             )
-        self.spill.write(data)
+        with open(self.spill_path, "ab") as spill:
+            spill.write(data)
         self.hasher.update(data)
         self.received_bytes += len(data)
         self.next_index += 1
 
     def finish(self) -> Path:
         """After the last chunk: check size and SHA-256 (§4) and hand over the spill file."""
-        self.spill.close()
         if self.received_bytes != self.header.size:
             raise _invalid(
                 f"received {self.received_bytes} bytes, declared size {self.header.size}"
@@ -313,8 +335,7 @@ class UploadTransfer:
     def discard(self) -> None:
         """Drop the partial data (§4: "the partial transfer is discarded")."""
         with contextlib.suppress(OSError):
-            self.spill.close()
-        self.spill_path.unlink(missing_ok=True)
+            self.spill_path.unlink(missing_ok=True)
 
 
 def _decode_chunk_data(chunk: ImgChunk, chunk_size: int) -> bytes:
@@ -348,6 +369,86 @@ class CompletedUpload:
 
 
 TransferKey = tuple[str, str]
+V = TypeVar("V")
+#: Estimated bytes of one remembered outcome beyond its strings (dict slots, tuples, ints).
+_RECORD_OVERHEAD = 400
+
+
+@dataclass(frozen=True)
+class FailedUpload:
+    """Why an upload failed, as plain values: never the raised exception itself, whose
+    traceback would keep the failing request (and its chunk of data) alive with it."""
+
+    code: ErrorCode
+    message: str
+    extra: tuple[tuple[str, object], ...]
+
+    @classmethod
+    def of(cls, error: RequestError) -> FailedUpload:
+        return cls(error.code, error.message, tuple(error.extra.items()))
+
+    def error(self) -> RequestError:
+        """A fresh ``RequestError`` to raise (each raise gets its own traceback)."""
+        return RequestError(self.code, self.message, **dict(self.extra))
+
+
+class Recollection(Generic[V]):
+    """Outcomes remembered by (user, transfer id), bounded in estimated bytes per user and
+    per node: past a budget the oldest are forgotten, the user's own first. A forgotten
+    outcome reads as an unknown transfer, which §10 allows ("remembered for a while")."""
+
+    def __init__(self, per_user: int, per_node: int) -> None:
+        self._per_user = per_user
+        self._per_node = per_node
+        self._all: OrderedDict[TransferKey, tuple[V, float, int]] = OrderedDict()
+        self._by_user: dict[str, OrderedDict[str, None]] = {}
+        self._user_bytes: dict[str, int] = {}
+        self.bytes = 0
+
+    def get(self, key: TransferKey) -> V | None:
+        found = self._all.get(key)
+        return found[0] if found is not None else None
+
+    def put(self, key: TransferKey, value: V, at: float, size: int) -> None:
+        """Remember ``value`` (about ``size`` bytes of strings), forgetting the oldest."""
+        self.pop(key)
+        user, transfer_id = key
+        cost = _RECORD_OVERHEAD + len(user) + len(transfer_id) + size
+        self._all[key] = (value, at, cost)
+        self._by_user.setdefault(user, OrderedDict())[transfer_id] = None
+        self._user_bytes[user] = self._user_bytes.get(user, 0) + cost
+        self.bytes += cost
+        while self._user_bytes.get(user, 0) > self._per_user:
+            self.pop((user, next(iter(self._by_user[user]))))
+        while self.bytes > self._per_node:
+            self.pop(next(iter(self._all)))
+
+    def pop(self, key: TransferKey) -> None:
+        found = self._all.pop(key, None)
+        if found is None:
+            return
+        user, transfer_id = key
+        self.bytes -= found[2]
+        self._user_bytes[user] -= found[2]
+        mine = self._by_user[user]
+        del mine[transfer_id]
+        if not mine:
+            del self._by_user[user], self._user_bytes[user]
+
+    def forget_before(self, deadline: float) -> None:
+        """Forget what was remembered before ``deadline`` (insertion order is time order)."""
+        while self._all:
+            key = next(iter(self._all))
+            if self._all[key][1] >= deadline:
+                return
+            self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._all):
+            self.pop(key)
+
+    def __len__(self) -> int:
+        return len(self._all)
 
 
 class TransferRegistry:
@@ -364,11 +465,17 @@ class TransferRegistry:
         self.limits = limits
         self.clock = clock
         self._active: dict[TransferKey, UploadTransfer] = {}
-        self._completed: dict[TransferKey, CompletedUpload] = {}
-        self._failed: dict[TransferKey, tuple[RequestError, float]] = {}
+        per_user, per_node = limits.upload_memory_per_user, limits.upload_memory_per_node
+        self._completed: Recollection[CompletedUpload] = Recollection(per_user, per_node)
+        self._failed: Recollection[FailedUpload] = Recollection(per_user, per_node)
 
     def __len__(self) -> int:
         return len(self._active)
+
+    @property
+    def remembered_bytes(self) -> int:
+        """Estimated bytes of the outcomes remembered (bounded by ``upload_memory_*``)."""
+        return self._completed.bytes + self._failed.bytes
 
     def get(self, user: str, transfer_id: str) -> UploadTransfer | None:
         return self._active.get((user, transfer_id))
@@ -384,7 +491,7 @@ class TransferRegistry:
         final one (which the client awaits) gets the same error again.
         """
         failed = self._failed.get((user, transfer_id))
-        return failed[0] if failed is not None else None
+        return failed.error() if failed is not None else None
 
     def pending_bytes(self, user: str) -> int:
         """Bytes the user's unfinished uploads have declared: they count toward the quota,
@@ -394,43 +501,59 @@ class TransferRegistry:
     def start(self, user: str, owner: Hashable, chunk: ImgChunk) -> UploadTransfer:
         """Begin a transfer from its chunk 0 (a repeated chunk 0 restarts the transfer)."""
         self.discard(user, chunk.transfer)
-        self._completed.pop((user, chunk.transfer), None)
-        self._failed.pop((user, chunk.transfer), None)
+        self._completed.pop((user, chunk.transfer))
+        self._failed.pop((user, chunk.transfer))
         header = UploadHeader.from_chunk(chunk, self.limits)
-        active_here = sum(1 for t in self._active.values() if t.owner == owner)
-        if active_here >= self.limits.max_transfers_per_session:
-            raise RequestError(
-                ErrorCode.RATE_LIMITED,
-                f"{active_here} uploads already in progress on this session "
-                f"(limit {self.limits.max_transfers_per_session})",
-                retry_after_ms=1000,
-            )
-        path, spill = self.blobs.new_spill_file()
+        self._check_room(user, owner, header.size)
         transfer = UploadTransfer(
             user=user,
             transfer_id=chunk.transfer,
             header=header,
-            spill_path=path,
-            spill=spill,
+            spill_path=self.blobs.new_spill_file(),
             owner=owner,
             last_activity=self.clock(),
         )
         self._active[(user, chunk.transfer)] = transfer
         return transfer
 
+    def _check_room(self, user: str, owner: Hashable, size: int) -> None:
+        """Refuse an upload past the limits on uploads in progress (§9): ``RATE_LIMITED``
+        (room comes back as uploads end or expire), or ``TOO_LARGE`` for an image that
+        could never fit the per-user room. Each message states the limit."""
+        limits = self.limits
+        here = sum(1 for t in self._active.values() if t.owner == owner)
+        mine = [t for (u, _), t in self._active.items() if u == user]
+        mine_bytes = sum(t.header.size for t in mine)
+        node_bytes = sum(t.header.size for t in self._active.values())
+        if size > limits.max_upload_bytes_per_user:
+            raise _too_large(
+                f"image of {size} bytes exceeds the limit of {limits.max_upload_bytes_per_user} "
+                "bytes of uploads in progress per user"
+            )
+        _refuse_room(here + 1, limits.max_transfers_per_session, "uploads on this session")
+        _refuse_room(len(mine) + 1, limits.max_uploads_per_user, "uploads of one user")
+        _refuse_room(len(self._active) + 1, limits.max_uploads_per_node, "uploads on the node")
+        _refuse_room(mine_bytes + size, limits.max_upload_bytes_per_user, "bytes of one user")
+        _refuse_room(node_bytes + size, limits.max_upload_bytes_per_node, "bytes on the node")
+
     def append(self, user: str, owner: Hashable, chunk: ImgChunk) -> UploadTransfer:
         """Add a chunk to an active transfer (starting it on index 0); raises ``RequestError``.
 
-        On any violation the transfer is discarded before the error propagates (§4).
+        On any violation the transfer is discarded before the error propagates (§4). A
+        failure to write (no space, no file descriptor left) is one quiet ``RATE_LIMITED``
+        and at most one log line a minute: never a traceback per request.
         """
         try:
-            if chunk.index == 0:
-                transfer = self.start(user, owner, chunk)
-            else:
-                transfer = self._require(user, chunk)
-            transfer.owner = owner
-            transfer.last_activity = self.clock()
-            transfer.append(chunk, self.limits.chunk_size)
+            try:
+                if chunk.index == 0:
+                    transfer = self.start(user, owner, chunk)
+                else:
+                    transfer = self._require(user, chunk)
+                transfer.owner = owner
+                transfer.last_activity = self.clock()
+                transfer.append(chunk, self.limits.chunk_size)
+            except OSError as exc:
+                raise storage_failed(exc) from None
         except RequestError as error:
             self.fail(user, chunk.transfer, error)
             raise
@@ -439,7 +562,8 @@ class TransferRegistry:
     def fail(self, user: str, transfer_id: str, error: RequestError) -> None:
         """Discard a transfer and remember why (see ``failure``)."""
         self.discard(user, transfer_id)
-        self._failed[(user, transfer_id)] = (error, self.clock())
+        record = FailedUpload.of(error)
+        self._failed.put((user, transfer_id), record, self.clock(), len(record.message))
 
     def _require(self, user: str, chunk: ImgChunk) -> UploadTransfer:
         transfer = self._active.get((user, chunk.transfer))
@@ -460,7 +584,8 @@ class TransferRegistry:
             transfer.discard()
 
     def remember(self, user: str, transfer_id: str, result: CompletedUpload) -> None:
-        self._completed[(user, transfer_id)] = result
+        size = len(result.image) + len(result.msg_id)
+        self._completed.put((user, transfer_id), result, result.finished_at, size)
 
     def received(self, user: str, transfer_id: str) -> list[int]:
         """The chunk indices the node holds for a transfer: in-order arrival makes them a
@@ -472,7 +597,7 @@ class TransferRegistry:
         return list(range(done.total)) if done is not None else []
 
     def expire(self) -> int:
-        """Discard transfers idle for ``transfer_timeout``; forget old completions.
+        """Discard transfers idle for ``transfer_timeout``; forget old outcomes.
 
         Returns how many transfers were discarded. Call it periodically.
         """
@@ -480,10 +605,8 @@ class TransferRegistry:
         stale = [key for key, t in self._active.items() if t.last_activity < deadline]
         for user, transfer_id in stale:
             self.discard(user, transfer_id)
-        for key in [k for k, c in self._completed.items() if c.finished_at < deadline]:
-            del self._completed[key]
-        for key in [k for k, (_, at) in self._failed.items() if at < deadline]:
-            del self._failed[key]
+        self._completed.forget_before(deadline)
+        self._failed.forget_before(deadline)
         if stale:
             log.info("discarded %d abandoned image uploads", len(stale))
         return len(stale)
@@ -494,3 +617,24 @@ class TransferRegistry:
             self.discard(user, transfer_id)
         self._completed.clear()
         self._failed.clear()
+
+
+def _refuse_room(wanted: int, limit: int, what: str) -> None:
+    if wanted > limit:
+        raise RequestError(
+            ErrorCode.RATE_LIMITED,
+            f"too many {what} in progress: {wanted} would exceed the limit of {limit}; "
+            f"retry in {UPLOAD_RETRY_MS} ms",
+            retry_after_ms=UPLOAD_RETRY_MS,
+        )
+
+
+def storage_failed(exc: OSError) -> RequestError:
+    """An upload the node cannot store right now (a full disk, no file descriptors left):
+    one quiet ``RATE_LIMITED`` for the client, at most one log line a minute."""
+    _storage_failed_log(error=type(exc).__name__, errno=exc.errno)
+    return RequestError(
+        ErrorCode.RATE_LIMITED,
+        f"the node cannot store uploads right now; retry in {UPLOAD_RETRY_MS} ms",
+        retry_after_ms=UPLOAD_RETRY_MS,
+    )

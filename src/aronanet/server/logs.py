@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 _FIELDS = "artp_fields"
@@ -53,3 +55,34 @@ def configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+class ThrottledLog:
+    """One event logged at most once per ``period`` seconds, with how many were skipped.
+
+    For failures a client can cause over and over (a full disk, no file descriptors left):
+    the operator learns of them without the node writing a line, or a traceback, per
+    request.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        event: str,
+        period: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logger = logger
+        self._event = event
+        self._period = period
+        self._clock = clock
+        self._last: float | None = None
+        self._skipped = 0
+
+    def __call__(self, level: int = logging.WARNING, **fields: Any) -> None:
+        now = self._clock()
+        if self._last is not None and now - self._last < self._period:
+            self._skipped += 1
+            return
+        log_event(self._logger, self._event, level, skipped=self._skipped, **fields)
+        self._last, self._skipped = now, 0

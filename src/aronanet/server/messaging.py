@@ -16,7 +16,13 @@ import msgspec
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
 from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
-from aronanet.server.handlers import HandlerTable, Later, RequestContext, member_channel
+from aronanet.server.handlers import (
+    HandlerTable,
+    Later,
+    RequestContext,
+    fitting_count,
+    member_channel,
+)
 from aronanet.server.store.base import (
     HistoryQuery,
     MessageRow,
@@ -136,14 +142,10 @@ def message_event(row: MessageRow) -> MsgEvent:
 
 def fit(events: list[MsgEvent], budget: int, *, keep_newest: bool) -> list[MsgEvent]:
     """The longest run of ``events`` whose JSON fits ``budget`` bytes (one ArTP message)."""
-    used, kept = 0, 0
-    ordered = reversed(events) if keep_newest else iter(events)
-    for event in ordered:
-        used += len(codec.encode(event)) + 1
-        if used > budget:
-            break
-        kept += 1
-    return events[len(events) - kept :] if keep_newest else events[:kept]
+    if keep_newest:
+        kept = fitting_count(reversed(events), budget)
+        return events[len(events) - kept :]
+    return events[: fitting_count(events, budget)]
 
 
 def _message_id(value: str | msgspec.UnsetType, field: str) -> int | None:

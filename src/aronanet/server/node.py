@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import importlib
 import importlib.util
 import itertools
 import logging
+import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from msgspec import UNSET
 
@@ -31,9 +33,9 @@ from aronanet.server.broker.base import Broker
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.channels import ChangeFeed, Channels
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
-from aronanet.server.logs import log_event
+from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
-from aronanet.server.ratelimit import Clock, TokenBucket
+from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
 from aronanet.server.router import Router
 from aronanet.server.services import EventIds, Services
 from aronanet.server.session import Session
@@ -51,8 +53,9 @@ logger = logging.getLogger(__name__)
 
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
-#: A TCP peer is dropped when this many bytes per allowed queued message are unsent.
-BYTES_PER_QUEUED_MESSAGE = 1024
+LoopExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
+#: ``accept`` failures that mean the process is out of descriptors or memory.
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 #: How long shutdown waits for sessions to finish requests they already sent.
 DRAIN_TIMEOUT = 10.0
 
@@ -81,6 +84,8 @@ class Node:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._stopped = asyncio.Event()
+        #: The loop's exception handler before ``start`` (restored by ``stop``), if replaced.
+        self._previous_exception_handler: list[LoopExceptionHandler | None] = []
         self.tcp_port: int | None = None
         self.ws_port: int | None = None
 
@@ -89,6 +94,7 @@ class Node:
     async def start(self) -> None:
         """Load the key and the state, then listen; returns once the ports accept."""
         settings = self.settings
+        self._quiet_resource_errors()
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._key = await asyncio.to_thread(identity.load_or_create_key, settings.key_path)
         self.fingerprint = identity.fingerprint(identity.public_key_bytes(self._key))
@@ -103,11 +109,33 @@ class Node:
         publisher = self._build_publisher()  # before listening: a bad token stops the start
         await self._listen()
         self._tasks.append(asyncio.create_task(self._keep_alive_loop()))
+        if settings.limits.empty_channel_ttl > 0:
+            self._tasks.append(asyncio.create_task(self._expire_channels_loop()))
         if publisher is not None:  # in the background: publishing never delays readiness
             self._tasks.append(asyncio.create_task(publisher.run(self._listening())))
         log_event(
             logger, "node_started", tcp=self.tcp_port, ws=self.ws_port, fingerprint=self.fingerprint
         )
+
+    def _quiet_resource_errors(self) -> None:
+        """Out of file descriptors (or memory), asyncio's accept loop reports every failed
+        ``accept`` with a traceback, up to a thousand a second: 9 MB of log in 4 s, measured.
+        Those become one line a minute; every other loop error goes where it went before."""
+        loop = asyncio.get_running_loop()
+        previous = loop.get_exception_handler()
+        report = ThrottledLog(logger, "out_of_resources")
+
+        def handle(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+            exc = context.get("exception")
+            if isinstance(exc, OSError) and exc.errno in _RESOURCE_ERRNOS:
+                report(error=errno.errorcode.get(exc.errno or 0, "?"))
+            elif previous is not None:
+                previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handle)
+        self._previous_exception_handler[:] = [previous]
 
     def _build_publisher(self) -> Publisher | None:
         """Discovery (docs/DISCOVERY.md): the record publisher and ngrok tunnel, if asked for."""
@@ -145,12 +173,19 @@ class Node:
             accounts=accounts,
             # With a broker that links nodes, channel changes are shared through it.
             channels=Channels(
-                self.store, self.broker if isinstance(self.broker, ChangeFeed) else None
+                self.store,
+                self.broker if isinstance(self.broker, ChangeFeed) else None,
+                self._monotonic,
             ),
             router=Router(self.broker),
             ids=EventIds(),
             wall_clock=self._wall_clock,
             monotonic=self._monotonic,
+            channel_creations=BucketMap(
+                settings.limits.channel_creations_per_second,
+                settings.limits.channel_creation_burst,
+                self._monotonic,
+            ),
         )
 
     async def _listen(self) -> None:
@@ -159,9 +194,7 @@ class Node:
             settings.host,
             settings.port,
             self._accept,
-            max_backlog_bytes=max(
-                limits.max_outgoing_queue * BYTES_PER_QUEUED_MESSAGE, 4 * limits.max_frame
-            ),
+            max_backlog_bytes=limits.max_outgoing_bytes,
         )
         self._servers.append(tcp)
         self.tcp_port = tcp.sockets[0].getsockname()[1]
@@ -170,8 +203,10 @@ class Node:
                 self._accept,
                 max_frame=limits.max_frame,
                 max_backlog_messages=limits.max_outgoing_queue,
+                max_backlog_bytes=limits.max_outgoing_bytes,
                 origins=settings.ws_origins,
                 web_root=settings.web_dir,
+                hosts=(settings.host, *_machine_names(), *settings.ws_hosts),
             )
             ws = await endpoint.serve(settings.host, settings.ws_port)
             self._servers.append(ws)  # type: ignore[arg-type]  # same close/wait_closed
@@ -237,6 +272,22 @@ class Node:
             for session in list(self._sessions.values()):
                 session.keep_alive(now, limits.idle_ping_after, limits.idle_close_after, ids.next)
 
+    async def _expire_channels_loop(self) -> None:
+        """Delete channels empty for ``empty_channel_ttl`` (§9), checking every ttl/4 s
+        (at most a minute), so a channel goes between ttl and 1.25 ttl after its last PART."""
+        ttl = self.settings.limits.empty_channel_ttl
+        while True:
+            await asyncio.sleep(min(60.0, max(0.05, ttl / 4)))
+            try:
+                gone = await self.services.channels.expire_empty(ttl)
+            except Exception as exc:  # the store is down: try again next round
+                log_event(
+                    logger, "channel_expiry_failed", logging.WARNING, error=type(exc).__name__
+                )
+                continue
+            if gone:
+                log_event(logger, "channels_expired", count=len(gone))
+
     # ------------------------------------------------------------------ stop
 
     def request_stop(self) -> None:
@@ -268,6 +319,8 @@ class Node:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=5)
         await self.broker.close()
+        for previous in self._previous_exception_handler:
+            asyncio.get_running_loop().set_exception_handler(previous)
         log_event(logger, "node_stopped")
         self._stopped.set()
 
@@ -280,6 +333,12 @@ class Node:
             task.cancel()
         if pending:
             log_event(logger, "drain_timeout", logging.WARNING, sessions=len(pending))
+
+
+def _machine_names() -> tuple[str, str]:
+    """This machine's name, as a LAN browser may reach it (plain and mDNS ``.local``)."""
+    name = socket.gethostname().lower()
+    return name, f"{name.split('.', 1)[0]}.local"
 
 
 def build_store(settings: NodeSettings) -> Store:

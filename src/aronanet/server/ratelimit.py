@@ -8,8 +8,10 @@ The clock is a parameter so tests step time instead of sleeping.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 Clock = Callable[[], float]
@@ -52,6 +54,11 @@ class TokenBucket:
             self.tokens -= cost
         return wait
 
+    def refund(self, cost: float = 1.0) -> None:
+        """Give back tokens spent on a reservation that turned out not to count."""
+        self._refill()
+        self.tokens = min(float(self.burst), self.tokens + cost)
+
     def is_full(self) -> bool:
         self._refill()
         return self.tokens >= self.burst
@@ -81,6 +88,12 @@ class BucketMap:
             bucket = self._buckets[key] = TokenBucket(self._rate, self._burst, self._clock)
         return bucket.try_spend()
 
+    def refund(self, key: str) -> None:
+        """Give back the token a reservation of ``key`` spent (the attempt did not count)."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.refund()
+
     def _forget_full(self) -> None:
         for key in [key for key, bucket in self._buckets.items() if bucket.is_full()]:
             del self._buckets[key]
@@ -90,3 +103,32 @@ class BucketMap:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class KeyedSlots:
+    """At most ``per_key`` holders at once for each key (an address, an account).
+
+    A semaphore exists only while a key has holders or waiters, so memory follows the work
+    in progress, not the number of keys ever seen.
+    """
+
+    def __init__(self, per_key: int) -> None:
+        self._per_key = per_key
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._users: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Wait for a slot of ``key`` and hold it for the ``async with`` block."""
+        slot = self._slots.setdefault(key, asyncio.Semaphore(self._per_key))
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with slot:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._slots[key]
+
+    def __len__(self) -> int:
+        return len(self._slots)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from aronanet.config import Limits
 from aronanet.server.accounts import Accounts
 from aronanet.server.channels import Channels
-from aronanet.server.ratelimit import Clock
+from aronanet.server.ratelimit import BucketMap, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
 from aronanet.server.store.base import Store
@@ -45,6 +45,8 @@ class Services:
     ids: EventIds
     wall_clock: Callable[[], float]
     monotonic: Clock
+    #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
+    channel_creations: BucketMap
 
     @property
     def limits(self) -> Limits:

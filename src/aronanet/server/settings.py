@@ -66,10 +66,42 @@ class PasswordHashing:
 
 @dataclass(frozen=True, kw_only=True)
 class LoginThrottle:
-    """Failed logins allowed per address and per account before further tries are refused."""
+    """The login throttle's budgets (§6 AUTH): token buckets of ``burst`` that regain
+    ``refill_per_second``, and how many password hashes may run at once.
+
+    Failed logins are counted per (account, address) pair, so a stranger guessing from one
+    address exhausts only their own pair and never locks the owner out from elsewhere;
+    ``address_*`` caps one address across all accounts (password spraying) and ``account_*``
+    is a much higher ceiling per account across all addresses (a distributed guesser).
+    Registrations have a budget of their own per address, so a household behind one NAT
+    that registers a few accounts can still log in.
+    """
 
     burst: int = 10
     refill_per_second: float = 0.2
+    address_burst: int = 30
+    address_refill_per_second: float = 0.5
+    account_burst: int = 100
+    account_refill_per_second: float = 0.2
+    register_burst: int = 5
+    register_refill_per_second: float = 5 / 3600
+    #: Password hashes running at once for one address, for one account, and on the node:
+    #: a guesser waits behind their own hashes instead of delaying everyone else's login.
+    hashes_per_address: int = 1
+    hashes_per_account: int = 1
+    hash_slots: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("burst", "address_burst", "account_burst", "register_burst"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"[login_throttle] {name} must be at least 1")
+        for name in ("hashes_per_address", "hashes_per_account", "hash_slots"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"[login_throttle] {name} must be at least 1")
+        rates = ("refill_per_second", "address_refill_per_second")
+        for name in (*rates, "account_refill_per_second", "register_refill_per_second"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"[login_throttle] {name} must be above 0")
 
 
 def default_data_dir() -> Path:
@@ -94,8 +126,11 @@ class NodeSettings:
     ws_port: int | None = DEFAULT_WS_PORT
     node_name: str = "aronanet"
     registration_open: bool = True
-    #: WebSocket origins allowed to connect besides the node's own; None allows every origin.
+    #: Browser origins allowed on the WebSocket besides the node's own page ("*": any).
     ws_origins: tuple[str, ...] | None = None
+    #: Names browsers reach the node by, besides loopback names, IP addresses, ``host`` and
+    #: the machine's name (a page's Host must be one: DNS rebinding).
+    ws_hosts: tuple[str, ...] = ()
     web_dir: Path | None = field(default_factory=default_web_dir)
     use_uvloop: bool = True
     log_level: str = "WARNING"
@@ -194,6 +229,8 @@ def _coerce(name: str, value: Any) -> Any:
         return None if value in (None, "") else Path(value).expanduser()
     if name == "ws_origins":
         return None if value is None else tuple(value)
+    if name == "ws_hosts":
+        return tuple(value)
     return value
 
 

@@ -3,17 +3,23 @@
 One binary WebSocket message is one ArTP message; a text message is a protocol violation
 and closes the connection with code 1003. Messages larger than ``max_frame`` are refused by
 the library before they are buffered. Every other path is a plain HTTP GET of the web
-client's static files, so a browser finds the client at ``http://host:7778/``.
+client's static files, so a browser finds the client at ``http://host:7778/``. Who may
+open ``/artp`` and which headers every answer carries is ``http_policy``'s to say; a
+connection whose first bytes cannot start an HTTP request (an ArTP TCP client on the wrong
+port) gets a one-line 400 and is closed at once.
 
 Output never blocks the node: ``send_pending`` moves the connection's messages into this
 stream's outbox and a per-connection writer task awaits the socket. An outbox longer than
-the allowed backlog means the peer is not keeping up, and the node drops it.
+the allowed backlog, in messages or in bytes, means the peer is not keeping up, and the
+node drops it: counting messages alone let 4,096 messages of up to 64 KiB each pile up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -27,7 +33,7 @@ from websockets.typing import Subprotocol
 
 from aronanet.config import WS_PATH, WS_SUBPROTOCOL
 from aronanet.proto.connection import Connection
-from aronanet.transport import static
+from aronanet.transport import http_policy, static
 from aronanet.transport.base import Acceptor, Stream
 
 logger = logging.getLogger(__name__)
@@ -43,10 +49,14 @@ class WsStream(Stream):
 
     framed = False
 
-    def __init__(self, ws: ServerConnection, max_backlog_messages: int) -> None:
+    def __init__(
+        self, ws: ServerConnection, max_backlog_messages: int, max_backlog_bytes: int
+    ) -> None:
         self._ws = ws
         self._max_backlog = max_backlog_messages
+        self._max_backlog_bytes = max_backlog_bytes
         self._outbox: deque[bytes] = deque()
+        self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
         self._may_read = asyncio.Event()
         self._may_read.set()
@@ -57,12 +67,18 @@ class WsStream(Stream):
     def send_pending(self, conn: Connection) -> bool:
         if self._closing:
             return True
-        self._outbox.extend(conn.messages_to_send())
+        messages = conn.messages_to_send()
+        self._outbox_bytes += sum(map(len, messages))
+        self._outbox.extend(messages)
         self._wakeup.set()
-        return len(self._outbox) <= self._max_backlog
+        return (
+            len(self._outbox) <= self._max_backlog and self._outbox_bytes <= self._max_backlog_bytes
+        )
 
     def backlog_fill(self) -> float:
-        return len(self._outbox) / self._max_backlog
+        return max(
+            len(self._outbox) / self._max_backlog, self._outbox_bytes / self._max_backlog_bytes
+        )
 
     def pause_reading(self) -> None:
         self._may_read.clear()
@@ -77,6 +93,7 @@ class WsStream(Stream):
     def abort(self) -> None:
         self._closing = True
         self._outbox.clear()
+        self._outbox_bytes = 0
         self._ws.transport.abort()
 
     async def write_loop(self) -> None:
@@ -86,7 +103,9 @@ class WsStream(Stream):
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 while self._outbox:
-                    await self._ws.send(self._outbox.popleft())
+                    message = self._outbox.popleft()
+                    self._outbox_bytes -= len(message)
+                    await self._ws.send(message)
                 if self._closing:
                     await self._ws.close()
                     return
@@ -113,13 +132,18 @@ class WebSocketEndpoint:
         *,
         max_frame: int,
         max_backlog_messages: int,
+        max_backlog_bytes: int,
         origins: Sequence[str] | None,
         web_root: Path | None,
+        hosts: Sequence[str] = (),
     ) -> None:
+        """``origins``: browser origins allowed besides the node's own page (``*``: any);
+        ``hosts``: the node's own names, besides loopback names and IP addresses."""
         self._accept = accept
         self._max_frame = max_frame
         self._max_backlog = max_backlog_messages
-        self._origins = None if origins is None else frozenset(o.rstrip("/") for o in origins)
+        self._max_backlog_bytes = max_backlog_bytes
+        self._policy = http_policy.HttpPolicy(origins=origins or (), hosts=hosts)
         self._web_root = web_root
 
     async def serve(self, host: str, port: int) -> Server:
@@ -130,6 +154,8 @@ class WebSocketEndpoint:
             port,
             subprotocols=[Subprotocol(WS_SUBPROTOCOL)],
             process_request=self._process_request,
+            process_response=self._process_response,
+            create_connection=_HttpOnlyConnection,
             compression=None,  # ciphertext does not compress; and no decompression bombs
             max_size=self._max_frame,
             server_header=None,
@@ -137,7 +163,7 @@ class WebSocketEndpoint:
         )
 
     async def _handle(self, ws: ServerConnection) -> None:
-        stream = WsStream(ws, self._max_backlog)
+        stream = WsStream(ws, self._max_backlog, self._max_backlog_bytes)
         sink = self._accept(stream)
         if sink is None:
             await ws.close(CLOSE_TRY_AGAIN_LATER, "too many connections from your address")
@@ -154,41 +180,79 @@ class WebSocketEndpoint:
 
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
+        refusal = self._policy.refusal(request.method, path, request.headers)
+        if refusal is not None:
+            return _refused(refusal)
         if path == WS_PATH:
-            return (
-                None
-                if self._origin_allowed(request.headers)
-                else self._plain(403, "origin not allowed")
-            )
-        return await self._static(path)
-
-    def _origin_allowed(self, headers: Headers) -> bool:
-        """Allowed: any origin when unconfigured; else the listed ones and the node's own."""
-        origin = headers.get("Origin")
-        if self._origins is None or origin is None:
-            return True
-        host = headers.get("Host", "")
-        return origin in self._origins or origin in (f"http://{host}", f"https://{host}")
-
-    async def _static(self, path: str) -> Response:
-        if self._web_root is None:
-            return self._plain(404, "this node serves no web client")
-        found = await asyncio.to_thread(static.load, self._web_root, path)
-        if found is None:
-            return self._plain(404, "not found")
-        return _response(200, "OK", found.body, found.content_type)
+            return None  # the upgrade: websockets checks the rest (400, 426)
+        hosts = request.headers.get_all("Host")
+        return await self._static(path, hosts[0] if hosts else None, request.method == "HEAD")
 
     @staticmethod
-    def _plain(status: int, text: str) -> Response:
-        reason = {403: "Forbidden", 404: "Not Found"}.get(status, "Error")
-        return _response(status, reason, text.encode() + b"\n", "text/plain; charset=utf-8")
+    def _process_response(ws: ServerConnection, request: Request, response: Response) -> None:
+        """Every answer carries the security headers; a page's own are already set."""
+        hosts = request.headers.get_all("Host")
+        for name, value in http_policy.security_headers(hosts[0] if hosts else None).items():
+            if name not in response.headers:
+                response.headers[name] = value
+
+    async def _static(self, path: str, host: str | None, head: bool) -> Response:
+        """A file of the web client; HEAD gets the same headers without the body."""
+        if self._web_root is None:
+            return _plain(404, "Not Found", "this node serves no web client")
+        found = await asyncio.to_thread(static.load, self._web_root, path)
+        if found is None:
+            return _plain(404, "Not Found", "not found")
+        response = _response(200, "OK", found.body, found.content_type)
+        if found.content_type.startswith("text/html"):  # its CSP allows its inline elements
+            response.headers.update(http_policy.security_headers(host, found.body))
+        return dataclasses.replace(response, body=b"") if head else response
+
+
+class _HttpOnlyConnection(ServerConnection):
+    """Answers a connection that cannot be HTTP at once, not after the 10 s opening timeout.
+
+    A TCP ArTP client pointed at this port sends a length prefix (``00 00 ...``) and would
+    otherwise wait for an HTTP request line that never ends. It gets a 400 whose text names
+    the right way in; the Python client recognises the ``HTTP/`` and says so in one line.
+    """
+
+    _sniffed = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self._sniffed:
+            self._sniffed = True
+            if not http_policy.looks_like_http(data):
+                self.transport.write(_not_http_answer())
+                self.transport.close()
+                return
+        super().data_received(data)
+
+
+def _refused(refusal: http_policy.Refusal) -> Response:
+    response = _plain(refusal.status, refusal.reason, refusal.text)
+    if refusal.allow is not None:
+        response.headers["Allow"] = refusal.allow
+    return response
+
+
+def _plain(status: int, reason: str, text: str) -> Response:
+    return _response(status, reason, text.encode() + b"\n", "text/plain; charset=utf-8")
 
 
 def _response(status: int, reason: str, body: bytes, content_type: str) -> Response:
     headers = Headers()
     headers["Content-Type"] = content_type
     headers["Content-Length"] = str(len(body))
-    headers["X-Content-Type-Options"] = "nosniff"
     headers["Cache-Control"] = "no-cache"
     headers["Connection"] = "close"
     return Response(status, reason, headers, body)
+
+
+@functools.cache
+def _not_http_answer() -> bytes:
+    """What a connection that does not speak HTTP gets before it is closed."""
+    text = "this is a node's WebSocket port (ws://HOST:PORT/artp), not its TCP port"
+    response = _plain(400, "Bad Request", text)
+    response.headers.update(http_policy.security_headers(None))
+    return response.serialize()

@@ -13,13 +13,15 @@ import pytest
 from aronanet.config import Limits
 from aronanet.proto.messages import Join, MsgEvent, SendMsg
 from aronanet.server.node import Node
-from aronanet.server.settings import NodeSettings, PasswordHashing
+from aronanet.server.settings import LoginThrottle, NodeSettings, PasswordHashing
 from support.real_node import NodeStartError, RealNode
 
 from .driver import TestClient
 
 #: Argon2id at its minimum cost: the tests check behaviour, not hashing strength.
 FAST_HASHING = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)
+#: The default login throttle, but room for the many users a test registers from 127.0.0.1.
+TEST_THROTTLE = LoginThrottle(register_burst=1000)
 #: Tries at starting a node process before a port taken under our feet fails the test.
 START_ATTEMPTS = 3
 
@@ -33,6 +35,7 @@ def node_settings(data_dir: Path, **limits: Any) -> NodeSettings:
         ws_port=0,
         web_dir=None,
         hashing=FAST_HASHING,
+        login_throttle=TEST_THROTTLE,
         limits=Limits(**limits),
     )
 
@@ -66,11 +69,18 @@ async def connect() -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
     clients: list[TestClient] = []
 
     async def open_client(
-        node: Node | int, *, ws: bool = False, handshake: bool = True, rcvbuf: int | None = None
+        node: Node | int,
+        *,
+        ws: bool = False,
+        handshake: bool = True,
+        rcvbuf: int | None = None,
+        source: str | None = None,
     ) -> TestClient:
         port = (node.ws_port if ws else node.tcp_port) if isinstance(node, Node) else node
         assert port is not None
-        client = await TestClient.connect(port, ws=ws, handshake=handshake, rcvbuf=rcvbuf)
+        client = await TestClient.connect(
+            port, ws=ws, handshake=handshake, rcvbuf=rcvbuf, source=source
+        )
         clients.append(client)
         return client
 

@@ -48,18 +48,36 @@ class Pipe:
         raise NotImplementedError
 
 
+async def connected_socket(
+    host: str, port: int, rcvbuf: int | None, source: str | None
+) -> socket.socket:
+    """A non-blocking TCP socket connected to ``host:port``, with a receive buffer of
+    ``rcvbuf`` bytes (the kernel's default if None) and from address ``source``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if source is not None:
+        sock.bind((source, 0))
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, port))
+    return sock
+
+
 class TcpPipe(Pipe):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, port: int, host: str = "127.0.0.1", rcvbuf: int | None = None) -> TcpPipe:
-        """Connect; ``rcvbuf`` shrinks the receive buffer (a slow reader fills up sooner)."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+    async def open(
+        cls,
+        port: int,
+        host: str = "127.0.0.1",
+        rcvbuf: int | None = None,
+        source: str | None = None,
+    ) -> TcpPipe:
+        """Connect; ``rcvbuf`` shrinks the receive buffer (a slow reader fills up sooner);
+        ``source`` picks the client's address (any 127.x.y.z is this machine)."""
+        sock = await connected_socket(host, port, rcvbuf, source)
         reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
         return cls(reader, writer)
 
@@ -86,9 +104,24 @@ class WsPipe(Pipe):
         self.ws = ws
 
     @classmethod
-    async def open(cls, port: int, host: str = "127.0.0.1", **kwargs: Any) -> WsPipe:
+    async def open(
+        cls,
+        port: int,
+        host: str = "127.0.0.1",
+        rcvbuf: int | None = None,
+        source: str | None = None,
+        **kwargs: Any,
+    ) -> WsPipe:
+        """Connect; ``rcvbuf`` shrinks the receive buffer, so that a client that stops
+        reading leaves the node's output in the node, not in this machine's buffers;
+        ``source`` picks the client's address."""
+        sock = await connected_socket(host, port, rcvbuf, source)
         ws = await ws_connect(
-            f"ws://{host}:{port}/artp", subprotocols=["artp.1"], compression=None, **kwargs
+            f"ws://{host}:{port}/artp",
+            subprotocols=["artp.1"],
+            compression=None,
+            sock=sock,
+            **kwargs,
         )
         return cls(ws)
 
@@ -127,9 +160,19 @@ class TestClient:
 
     @classmethod
     async def connect(
-        cls, port: int, *, ws: bool = False, handshake: bool = True, rcvbuf: int | None = None
+        cls,
+        port: int,
+        *,
+        ws: bool = False,
+        handshake: bool = True,
+        rcvbuf: int | None = None,
+        source: str | None = None,
     ) -> TestClient:
-        pipe: Pipe = await (WsPipe.open(port) if ws else TcpPipe.open(port, rcvbuf=rcvbuf))
+        pipe: Pipe = await (
+            WsPipe.open(port, rcvbuf=rcvbuf, source=source)
+            if ws
+            else TcpPipe.open(port, rcvbuf=rcvbuf, source=source)
+        )
         client = cls(pipe)
         client._reader = asyncio.create_task(client._read_loop())
         if handshake:

@@ -10,6 +10,9 @@ import asyncio
 import logging
 import struct
 
+import pytest
+
+from aronanet.config import Limits
 from aronanet.errors import ErrorCode
 from aronanet.proto.messages import (
     Auth,
@@ -193,21 +196,55 @@ async def test_a_flood_of_requests_is_answered_in_order_while_others_talk(
 
 
 async def test_a_reader_that_stops_reading_is_dropped_not_waited_for(start_node, connect):
-    node = await start_node(rate_limit_enabled=False, max_outgoing_queue=16, max_frame=8192)
+    count = 2500  # 10 MB: more than the kernel buffers can hide
+    received = await flood_a_reader_that_stopped(
+        start_node, connect, ws=False, count=count, max_outgoing_queue=16, max_frame=8192
+    )
+    assert received < count * 4000  # the node dropped it instead of buffering everything
+
+
+async def flood_a_reader_that_stopped(
+    start_node, connect, *, ws: bool, count: int = 2000, **limits
+) -> int:
+    """A reader on ``ws`` (or TCP) stops reading while ``count`` messages of 4,000
+    characters go to its channel; returns what it gets once it reads again until closed."""
+    node = await start_node(rate_limit_enabled=False, **limits)
     bystanders = await seat_bystanders(node, connect)
-    slow = await connect(node, rcvbuf=4096)
+    slow = await connect(node, ws=ws, rcvbuf=4096)
     await slow.login("sloth")
     await slow.ok(Join(channel="#lobby"))
     slow.stop_reading()
-    content, count = "z" * 4000, 2500  # 10 MB: more than the kernel buffers can hide
+    content = "z" * 4000
     for _ in range(count):
         bystanders.speaker.conn.send(SendMsg(dest_type="channel", dest="#lobby", content=content))
     await bystanders.speaker.pipe.write(bystanders.speaker.conn.data_to_send())
     for _ in range(count):
         assert (await bystanders.listener.next_event_of(MsgEvent)).content == content
     await bystanders.still_talk()
-    received = await asyncio.wait_for(_read_until_closed(slow), 10)
-    assert received < count * 4000  # the node dropped it instead of buffering everything
+    return await asyncio.wait_for(_read_until_closed(slow), 10)
+
+
+async def test_a_websocket_reader_is_dropped_past_the_byte_bound(start_node, connect):
+    # The message bound alone (100,000) would hold all 8 MB for the reader: bytes decide.
+    bound = 512 * 1024
+    received = await flood_a_reader_that_stopped(
+        start_node, connect, ws=True, max_outgoing_queue=100_000, max_outgoing_bytes=bound
+    )
+    assert received < 2000 * 4000  # dropped, not every message kept for it
+
+
+async def test_a_tcp_reader_is_dropped_past_the_byte_bound(start_node, connect):
+    bound = 512 * 1024
+    received = await flood_a_reader_that_stopped(
+        start_node, connect, ws=False, max_outgoing_queue=100_000, max_outgoing_bytes=bound
+    )
+    assert received < 2000 * 4000  # the kernel's buffers hold a few MB; the node did not
+
+
+def test_the_outgoing_byte_bound_holds_two_full_frames_at_least() -> None:
+    assert Limits(max_frame=8192, max_outgoing_bytes=16384).max_outgoing_bytes == 16384
+    with pytest.raises(ValueError, match="twice max_frame"):
+        Limits(max_frame=8192, max_outgoing_bytes=16383)
 
 
 async def _read_until_closed(client) -> int:

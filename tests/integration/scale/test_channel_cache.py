@@ -86,3 +86,18 @@ async def test_alone_a_node_trusts_its_cache_and_never_asks_the_store(tmp_path) 
     assert await channels.confirm_member_channel("#solo", "nobody") is None
     assert await channels.of_user("HINA") == ["#solo"]
     await store.close()
+
+
+async def test_an_expired_channel_is_gone_for_every_node_but_not_one_joined_elsewhere(
+    nodes,
+) -> None:
+    first, second, _ = nodes
+    for name in ("#gone", "#busy"):
+        await first.join(name, "Hina", 1)
+        await first.part(name, "Hina")
+    await second.join("#busy", "hina", 2)  # first never hears of it: its cache says empty
+    assert await first.expire_empty(0) == ["#gone"]  # the store refuses to delete #busy
+    assert first.get("#gone") is None and first.get("#busy") is not None
+    await second.load()
+    assert second.get("#gone") is None
+    assert await first.expire_empty(0) == []  # #busy no longer counts as empty here

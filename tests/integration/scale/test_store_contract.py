@@ -185,3 +185,22 @@ async def test_uploaded_bytes_count_each_distinct_image_once(store: Store) -> No
     await store.append_message(message("#q", "text only", sender="Up"))
     assert await store.uploaded_image_bytes("Up") == 1234
     assert await store.uploaded_image_bytes("Nobody") == 0
+
+
+async def test_only_an_empty_channel_is_deleted_and_its_history_with_it(store: Store) -> None:
+    for name in ("alice", "bob"):
+        await store.create_user(UserRow(name, "hash", 1))
+    await store.join_channel(ChannelRow("#gone", "", 1), "alice")
+    await store.join_channel(ChannelRow("#kept", "", 1), "bob")
+    await store.append_message(message("#gone", "said before leaving"))
+    await store.append_message(
+        NewMessage(dm_conversation("alice", "bob"), "alice", "user", "bob", "dm", 1)
+    )
+    assert not await store.delete_empty_channel("#gone")  # alice is still in it
+    await store.part_channel("#gone", "alice")
+    assert await store.delete_empty_channel("#gone")
+    assert not await store.delete_empty_channel("#gone")  # nothing left to delete
+    assert await store.load_channel("#gone") is None
+    assert await store.history(HistoryQuery("#gone", 10)) == []
+    assert len(await store.history(HistoryQuery(dm_conversation("alice", "bob"), 10))) == 1
+    assert await store.load_channel("#kept") is not None

@@ -73,6 +73,9 @@ def test_blank_line_is_nothing_to_do() -> None:
     [
         ("/join", "usage: /join #channel"),
         ("/join #bad!name", "not a channel name"),
+        ("/join #Bad Name", "'#Bad Name' is not a channel name: names have no spaces"),
+        ("/join #ops now", "names have no spaces"),
+        ("/names #a b", "names have no spaces"),
         ("/msg hoshino", "usage: /msg NAME TEXT"),
         ("/msg bad!name hi", "not a user name"),
         ("/query", "usage: /query"),

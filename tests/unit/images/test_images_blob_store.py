@@ -9,9 +9,8 @@ from aronanet.server.images import ImageBlobStore
 
 
 def spill(blobs: ImageBlobStore, data: bytes) -> tuple[str, Path]:
-    path, handle = blobs.new_spill_file()
-    with handle:
-        handle.write(data)
+    path = blobs.new_spill_file()
+    path.write_bytes(data)
     return hashlib.sha256(data).hexdigest(), path
 
 

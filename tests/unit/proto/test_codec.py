@@ -165,29 +165,87 @@ def test_decode_request_answers_a_missing_or_odd_type_invalid_with_the_id(data: 
     )
 
 
+CHANNEL_WORDS = "channel names are # followed by 1-32 lowercase letters, digits, _ or -"
+USER_WORDS = "user names are 1-32 letters, digits, _ or -"
+
+
 @pytest.mark.parametrize(
-    ("data", "detail"),
+    ("data", "words"),
     [
-        (b'{"type":"JOIN","id":"r1"}', "missing required field `channel`"),
-        (b'{"type":"JOIN","channel":"general","id":"r1"}', "$.channel"),
-        (b'{"type":"HISTORY","dest_type":"user","dest":"a","limit":201,"id":"r1"}', "$.limit"),
-        (b'{"type":"AUTH","user":"sensei","password":"short","id":"r1"}', "$.password"),
-        (b'{"type":"MSG","dest_type":"room","dest":"#a","content":"x","id":"r1"}', "$.dest_type"),
-        (b'{"type":"MSG","dest_type":"user","dest":"#a","content":"x","id":"r1"}', "user name"),
-        (b'{"type":"MSG","dest_type":"user","dest":"bob","content":"","id":"r1"}', "$.content"),
-        (b'{"type":"PING","version":"2.0","id":"r1"}', "$.version"),
+        (b'{"type":"JOIN","id":"r1"}', f"missing channel: {CHANNEL_WORDS}"),
+        (b'{"type":"JOIN","channel":"general","id":"r1"}', f"invalid channel: {CHANNEL_WORDS}"),
+        (b'{"type":"JOIN","channel":"#Ops","id":"r1"}', f"invalid channel: {CHANNEL_WORDS}"),
+        (
+            b'{"type":"HISTORY","dest_type":"user","dest":"a","limit":201,"id":"r1"}',
+            "invalid limit: limit is a whole number from 1 to 200",
+        ),
+        (
+            b'{"type":"AUTH","user":"sensei","password":"short","id":"r1"}',
+            "invalid password: passwords are 8-1024 characters",
+        ),
+        (
+            b'{"type":"AUTH","user":"a b","password":"long enough","id":"r1"}',
+            f"invalid user: {USER_WORDS}",
+        ),
+        (
+            b'{"type":"MSG","dest_type":"room","dest":"#a","content":"x","id":"r1"}',
+            'invalid dest_type: dest_type is "channel" or "user"',
+        ),
+        (
+            b'{"type":"MSG","dest_type":"user","dest":"#a","content":"x","id":"r1"}',
+            f"invalid dest: {USER_WORDS}",
+        ),
+        (
+            b'{"type":"MSG","dest_type":"channel","dest":"#A","content":"x","id":"r1"}',
+            f"invalid dest: {CHANNEL_WORDS}",
+        ),
+        (
+            b'{"type":"MSG","dest_type":"user","dest":"bob","content":"","id":"r1"}',
+            "invalid content: content is text of at least 1 character",
+        ),
+        (b'{"type":"PING","version":"2.0","id":"r1"}', 'invalid version: version is "1.0"'),
         (
             b'{"type":"HISTORY","dest_type":"user","dest":"a","before":"1","after":"2","id":"r1"}',
-            "not both",
+            "HISTORY takes `before` or `after`, not both",
         ),
     ],
 )
-def test_decode_request_answers_wrong_fields_invalid_with_the_id(data: bytes, detail: str) -> None:
+def test_decode_request_answers_wrong_fields_invalid_in_words_with_the_id(
+    data: bytes, words: str
+) -> None:
+    """Issue 10: a person reads these; no regex or msgspec jargon reaches them."""
+    assert decode_request(data) == Rejection(ErrorCode.INVALID, words, "r1")
+
+
+def test_a_rejection_never_repeats_the_password_it_refused() -> None:
+    rejection = decode_request(b'{"type":"AUTH","user":"a","password":"hunter2","id":"r1"}')
+    assert isinstance(rejection, Rejection)
+    assert "hunter2" not in rejection.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"type":"PING","id":"r1","x":"\\ud800"}',
+        b'{"type":"JOIN","channel":"#a\\udc00","id":"r1"}',
+        b'{"type":"MSG","dest_type":"user","dest":"bob","content":"\\ud83d","id":"r1"}',
+    ],
+    ids=["unknown-field", "channel", "content"],
+)
+def test_a_lone_surrogate_is_invalid_and_the_reply_keeps_the_id(data: bytes) -> None:
+    """Issue 9 item 8: JSON allows the escape, Unicode does not; the client still gets ``re``."""
     rejection = decode_request(data)
     assert isinstance(rejection, Rejection)
     assert rejection.code is ErrorCode.INVALID
     assert rejection.re == "r1"
-    assert detail in rejection.message
+    assert "lone surrogate" in rejection.message
+
+
+def test_a_lone_surrogate_in_the_id_itself_is_not_echoed() -> None:
+    rejection = decode_request(b'{"type":"PING","id":"\\ud800"}')
+    assert isinstance(rejection, Rejection)
+    assert (rejection.code, rejection.re) == (ErrorCode.INVALID, None)
+    encode(Error(code=rejection.code, message=rejection.message))  # the reply is encodable
 
 
 @pytest.mark.parametrize(

@@ -34,10 +34,12 @@ def test_protocol_md_shows_the_exact_bytes_of_a_fixed_key_handshake() -> None:
     assert encode(HELLO).decode() in document
 
 
-def test_protocol_md_shows_the_right_keys_and_fingerprints() -> None:
+def test_protocol_md_gives_each_side_its_own_key_and_fingerprint() -> None:
+    """Each key's row names whose it is: the node's is seed 3, the client's seed 1 (an
+    independent client found them swapped, and the old test only looked for the values)."""
     document = _document_without_whitespace()
-    for seed in (1, 3):
+    for side, seed in (("thenode", 3), ("theclient", 1)):
         public = public_key_bytes(fixed_key(seed))
-        assert public.hex() in document
-        assert fingerprint(public) in document
+        row = f"|{side}(privatekey32×`{seed:02x}`)|`{public.hex()}`|`{fingerprint(public)}`|"
+        assert row in document, f"no row for {side}"
     assert fingerprint(bytes(range(32))) in document

@@ -19,14 +19,6 @@ from aronanet.server.store.schema import migrate, register_migrations
 from aronanet.server.store.sqlite import SqliteStore
 
 
-@pytest.fixture
-async def store(tmp_path):
-    opened = SqliteStore(tmp_path / "node.sqlite3")
-    await opened.open()
-    yield opened
-    await opened.close()
-
-
 def message(conversation: str, content: str) -> NewMessage:
     return NewMessage(conversation, "alice", "channel", conversation, content, 1700000000)
 

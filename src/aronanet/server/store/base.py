@@ -168,6 +168,11 @@ class Store(ABC):
         """Remove a member; membership lasts until this is committed (§3)."""
 
     @abstractmethod
+    async def delete_empty_channel(self, channel: str) -> bool:
+        """Delete ``channel`` with its history if it has no members, in one transaction;
+        returns whether it was deleted (False: someone joined meanwhile, or no channel)."""
+
+    @abstractmethod
     async def set_topic(self, channel: str, topic: str) -> None:
         """Replace a channel's topic."""
 

@@ -429,6 +429,23 @@ class PostgresStore(Store):
 
         await self._write(delete)
 
+    async def delete_empty_channel(self, channel: str) -> bool:
+        async def delete(conn: Connection) -> bool:
+            cursor = await conn.execute(
+                "DELETE FROM channels WHERE name = %s "
+                "AND NOT EXISTS (SELECT 1 FROM memberships WHERE channel = %s)",
+                (channel, channel),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(
+                "DELETE FROM messages WHERE conversation = %s AND dest_type = 'channel'",
+                (channel,),
+            )
+            return True
+
+        return await self._write(delete)
+
     async def set_topic(self, channel: str, topic: str) -> None:
         async def update(conn: Connection) -> None:
             await conn.execute("UPDATE channels SET topic = %s WHERE name = %s", (topic, channel))

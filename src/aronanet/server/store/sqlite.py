@@ -290,6 +290,23 @@ class SqliteStore(Store):
             )
         )
 
+    async def delete_empty_channel(self, channel: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM channels WHERE name = ? "
+                "AND NOT EXISTS (SELECT 1 FROM memberships WHERE channel = ?)",
+                (channel, channel),
+            )
+            if cursor.rowcount != 1:
+                return False
+            conn.execute(
+                "DELETE FROM messages WHERE conversation = ? AND dest_type = 'channel'",
+                (channel,),
+            )
+            return True
+
+        return await self.run(delete)
+
     async def set_topic(self, channel: str, topic: str) -> None:
         await self.run(
             lambda conn: conn.execute(
