@@ -284,7 +284,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "join a channel (created on first join)",
         _parse_join,
         details=(
-            "Channel names start with # and hold 1-32 of a-z, 0-9, _ and -.",
+            "A channel name is # and 1-32 of a-z, 0-9, _ and - (upper case is lowered).",
             "The channel opens in the sidebar with its last messages; /part leaves it.",
             "Example: /join #general",
         ),
