@@ -90,7 +90,7 @@ class ChatScreen(Screen[None]):
 
     def fit_width(self, columns: int) -> None:
         """Fold the side panels away on a narrow terminal, so the text keeps the room."""
-        self.set_class(columns < MEMBERS_MIN_COLUMNS, "-no-members")
+        self.query_one(MemberList).fold(columns < MEMBERS_MIN_COLUMNS)
         self.set_class(columns < SIDEBAR_MIN_COLUMNS, "-no-sidebar")
 
     def on_mount(self) -> None:
