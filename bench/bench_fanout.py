@@ -117,7 +117,8 @@ def receiver_specs(sizes: list[int]) -> list[dict[str, object]]:
 async def connect_sender(kind: str, port: int, channels: list[str], timeout: float) -> drive.Sender:
     if kind == "irc":
         return await connect_irc(port, "sender", channels, LatencyLog(), timeout)
-    return await connect_artp(port, "sender", PASSWORD, channels, LatencyLog(), timeout)
+    batch = kind == "artp-batch"
+    return await connect_artp(port, "sender", PASSWORD, channels, LatencyLog(), timeout, batch)
 
 
 class FanoutRun:
@@ -130,7 +131,7 @@ class FanoutRun:
         self.server = server
         self.pool = pool
         self.args = args
-        self.kind = "irc" if name == "ngircd" else "artp"
+        self.kind = {"ngircd": "irc", "node-batch": "artp-batch"}.get(name, "artp")
         self.sender: drive.Sender | None = None
         self.meter = Meter(server.pid, lambda: pool.pids)
 

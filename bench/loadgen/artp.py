@@ -5,7 +5,8 @@ so each delivery must cost them as little as possible. This client uses the prot
 own pieces (``HandshakeState`` for Noise XX, ``FrameDecoder``, ``CipherState``, ``codec``)
 and still decrypts and authenticates every frame, but recognises a channel ``MSG`` event by
 its bytes instead of decoding it into a Struct. Anything else (replies, server ``PING``) is
-decoded with the codec and handled properly.
+decoded with the codec and handled properly. With ``batch`` (ArTP/1.1 §14.2) it asks the
+node for arrays of messages and splits each array into its elements (msgspec ``Raw``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from aronanet.config import PROLOGUE
 from aronanet.errors import ProtocolError
 from aronanet.proto import codec, messages
+from aronanet.proto.features import client_payload
 from aronanet.proto.framing import FrameDecoder, encode_frame
 from aronanet.proto.noise import CipherState, HandshakeState
 from loadgen.counters import LatencyLog
@@ -29,6 +31,8 @@ from loadgen.payload import latency_microseconds
 _MSG_EVENT = b'{"type":"MSG"'
 _CONTENT = b'"content":"'
 _NO_AD = b""
+_BATCH_START = b"["
+_split_batch = msgspec.json.Decoder(list[msgspec.Raw]).decode
 #: Request ids of benchmark messages start with this, so their OKs are counted, not matched.
 _MESSAGE_ID_PREFIX = "m"
 
@@ -44,7 +48,11 @@ class ArtpClient(asyncio.Protocol):
     """One ArTP session over TCP: Noise XX as initiator, then requests and deliveries."""
 
     def __init__(
-        self, name: str, latency: LatencyLog, device_key: X25519PrivateKey | None = None
+        self,
+        name: str,
+        latency: LatencyLog,
+        device_key: X25519PrivateKey | None = None,
+        batch: bool = False,
     ) -> None:
         loop = asyncio.get_running_loop()
         self.name = name
@@ -64,14 +72,15 @@ class ArtpClient(asyncio.Protocol):
         self._receive_cipher: CipherState | None = None
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._ids = itertools.count()
+        self._hello_payload = client_payload(None, ["batch"] if batch else [])
 
     # ------------------------------------------------------------------ asyncio protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        # ArTP-1.0 §2: "-> e   payload: empty".
-        transport.write(encode_frame(self._handshake.write_message(b"")))
+        # ArTP-1.0 §2: "-> e   payload: empty"; §14.1: or the features asked for.
+        transport.write(encode_frame(self._handshake.write_message(self._hello_payload)))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(ConnectionError(f"{self.name}: connection lost ({exc})"))
@@ -90,7 +99,12 @@ class ArtpClient(asyncio.Protocol):
             assert cipher is not None
             received_ns = time.monotonic_ns()
             for frame in frames:
-                self._plaintext_received(cipher.decrypt_with_ad(_NO_AD, frame), received_ns)
+                plaintext = cipher.decrypt_with_ad(_NO_AD, frame)
+                if plaintext.startswith(_BATCH_START):
+                    for element in _split_batch(plaintext):
+                        self._plaintext_received(bytes(element), received_ns)
+                else:
+                    self._plaintext_received(plaintext, received_ns)
         except ProtocolError as error:
             # §2: a frame that fails to decrypt ends the connection.
             self._fail(ConnectionError(f"{self.name}: {error}"))
@@ -204,11 +218,14 @@ async def open_session(
     latency: LatencyLog,
     timeout: float,
     device_key: X25519PrivateKey | None = None,
+    batch: bool = False,
 ) -> ArtpClient:
     """Connect to 127.0.0.1:``port`` and complete the Noise XX handshake."""
     loop = asyncio.get_running_loop()
     _, client = await asyncio.wait_for(
-        loop.create_connection(lambda: ArtpClient(name, latency, device_key), "127.0.0.1", port),
+        loop.create_connection(
+            lambda: ArtpClient(name, latency, device_key, batch), "127.0.0.1", port
+        ),
         timeout,
     )
     await asyncio.wait_for(client.handshake_done, timeout)
@@ -235,9 +252,10 @@ async def connect_artp(
     channels: list[str],
     latency: LatencyLog,
     timeout: float,
+    batch: bool = False,
 ) -> ArtpClient:
     """Connect, handshake, ``AUTH`` with ``register: true``, then ``JOIN`` every channel."""
-    client = await open_session(port, user, latency, timeout)
+    client = await open_session(port, user, latency, timeout, batch=batch)
     await asyncio.wait_for(
         client.request(messages.Auth(user=user, password=password, register=True)), timeout
     )

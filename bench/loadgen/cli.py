@@ -11,7 +11,8 @@ from pathlib import Path
 
 from loadgen.servers import ServerProcess, floor_server, ngircd_server, node_server
 
-TARGETS = ("ngircd", "floor", "node")
+#: ``node-batch`` is the node with every client asking for ArTP/1.1 ``batch`` (§14.2).
+TARGETS = ("ngircd", "floor", "node", "node-batch")
 
 
 def benchmark_parser(doc: str) -> argparse.ArgumentParser:
@@ -40,6 +41,6 @@ def parse_benchmark_args(parser: argparse.ArgumentParser, argv: list[str]) -> ar
 
 def make_server(name: str, work_dir: Path, node_args: str) -> ServerProcess:
     """The server process for target ``name``, its state under ``work_dir`` (not started)."""
-    if name == "node":
+    if name in ("node", "node-batch"):
         return node_server(work_dir, extra_args=node_args.split())
     return floor_server(work_dir) if name == "floor" else ngircd_server(work_dir)

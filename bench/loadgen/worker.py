@@ -50,6 +50,12 @@ async def _artp(port: int, spec: dict[str, Any], log: LatencyLog, timeout: float
     return await connect_artp(port, spec["name"], PASSWORD, spec["channels"], log, timeout)
 
 
+async def _artp_batch(port: int, spec: dict[str, Any], log: LatencyLog, timeout: float) -> Receiver:
+    return await connect_artp(
+        port, spec["name"], PASSWORD, spec["channels"], log, timeout, batch=True
+    )
+
+
 async def _artp_handshake(
     port: int, spec: dict[str, Any], log: LatencyLog, timeout: float
 ) -> Receiver:
@@ -62,6 +68,7 @@ async def _irc(port: int, spec: dict[str, Any], log: LatencyLog, timeout: float)
 
 CONNECTORS: dict[str, Connector] = {
     "artp": _artp,
+    "artp-batch": _artp_batch,
     "artp-handshake": _artp_handshake,
     "irc": _irc,
 }

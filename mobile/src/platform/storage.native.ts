@@ -8,4 +8,5 @@ export { type KeyValueStore, plainStore } from './keyValue';
 export const secretStore: KeyValueStore = {
   get: (key) => SecureStore.getItemAsync(key),
   set: (key, value) => SecureStore.setItemAsync(key, value),
+  remove: (key) => SecureStore.deleteItemAsync(key),
 };

@@ -7,11 +7,12 @@
  * message is skipped, and fails the request it names with `re` if any.
  */
 
-import type { Transport } from '../transport/transport';
-import { MessageQueue } from '../transport/transport';
-import { decodeServerMessage, encodeRequest, isRejection } from './codec';
+import { decodeServerMessages, encodeRequest, isRejection, type Rejection } from './codec';
 import { ArtpError, LocalErrorCode } from './errors';
 import { clientHandshake, type ClientHandshakeOptions } from './handshake';
+import { enabledFeatures } from './features';
+import { CONTRACT_LIMITS } from './limits';
+import { MessageQueue, type Transport } from './link';
 import type { Hello, ImgData, Limits, Ok, Request, RequestBody, ServerMessage } from './messages';
 import type { CipherState } from './noise';
 import { type DownloadedImage, ImageDownload, type ImageUpload, uploadImage, type UploadOptions } from './transfers';
@@ -90,12 +91,17 @@ export class ArtpClient {
   get limits(): NodeLimits {
     const advertised = this.hello.limits ?? {};
     return {
-      max_frame: advertised.max_frame ?? 65535,
-      max_content: advertised.max_content ?? 4000,
-      chunk_size: advertised.chunk_size ?? 32768,
-      max_image: advertised.max_image ?? 10485760,
+      max_frame: advertised.max_frame ?? CONTRACT_LIMITS.max_frame,
+      max_content: advertised.max_content ?? CONTRACT_LIMITS.max_content,
+      chunk_size: advertised.chunk_size ?? CONTRACT_LIMITS.chunk_size,
+      max_image: advertised.max_image ?? CONTRACT_LIMITS.max_image,
       ...(advertised.max_image_pixels !== undefined ? { max_image_pixels: advertised.max_image_pixels } : {}),
     };
+  }
+
+  /** §14.1: the ArTP/1.1 features the node enabled on this session (empty on a 1.0 node). */
+  get features(): ReadonlySet<string> {
+    return enabledFeatures(this.hello);
   }
 
   get isClosed(): boolean {
@@ -259,7 +265,11 @@ export class ArtpClient {
   }
 
   private dispatch(plaintext: Uint8Array): void {
-    const message = decodeServerMessage(plaintext);
+    // §14.2: with `batch` a plaintext may hold several messages, handled in array order.
+    for (const message of decodeServerMessages(plaintext)) this.handle(message);
+  }
+
+  private handle(message: ServerMessage | Rejection): void {
     if (isRejection(message)) {
       if (message.re) this.failPending(message.re, new ArtpError('INVALID', `bad reply: ${message.reason}`));
       return;

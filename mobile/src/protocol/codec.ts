@@ -5,11 +5,11 @@
  */
 
 import { fromUtf8, utf8 } from './bytes';
+import { MAX_PLAINTEXT } from './limits';
 import { checkRequest, eventCheck, type Request, type ServerMessage, VERSION } from './messages';
 import { ValidationError } from './validate';
 
-/** §3: a plaintext is at most 65519 bytes (65535 minus the 16-byte tag). */
-export const MAX_PLAINTEXT = 65535 - 16;
+export { MAX_PLAINTEXT } from './limits';
 
 export interface Rejection {
   readonly rejected: true;
@@ -34,12 +34,35 @@ export function encodeRequest(request: Request): Uint8Array {
 
 /** Decode one server message; anything malformed becomes a `Rejection`. */
 export function decodeServerMessage(plaintext: Uint8Array): ServerMessage | Rejection {
-  let parsed: unknown;
+  const parsed = parseJson(plaintext);
+  if (parsed === NOT_JSON) return { rejected: true, reason: 'not UTF-8 JSON' };
+  return checkServerObject(parsed);
+}
+
+/**
+ * Every message of one node-to-client plaintext, in order: ArTP/1.1 `batch` (§14.2) lets a
+ * node send a JSON array of messages, each exactly what it would have sent alone. A bad
+ * element is one rejection; the others still arrive.
+ */
+export function decodeServerMessages(plaintext: Uint8Array): Array<ServerMessage | Rejection> {
+  const parsed = parseJson(plaintext);
+  if (parsed === NOT_JSON) return [{ rejected: true, reason: 'not UTF-8 JSON' }];
+  if (!Array.isArray(parsed)) return [checkServerObject(parsed)];
+  if (parsed.length === 0) return [{ rejected: true, reason: 'an empty batch' }];
+  return parsed.map(checkServerObject);
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function parseJson(plaintext: Uint8Array): unknown {
   try {
-    parsed = JSON.parse(fromUtf8(plaintext));
+    return JSON.parse(fromUtf8(plaintext));
   } catch {
-    return { rejected: true, reason: 'not UTF-8 JSON' };
+    return NOT_JSON;
   }
+}
+
+function checkServerObject(parsed: unknown): ServerMessage | Rejection {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { rejected: true, reason: 'not a JSON object' };
   }

@@ -6,9 +6,9 @@
  */
 
 import { FrameError } from './errors';
+import { MAX_FRAME } from './limits';
 
-/** §1: a frame is 1..65535 bytes, the Noise message limit including the AEAD tag. */
-export const MAX_FRAME = 65535;
+export { MAX_FRAME } from './limits';
 const HEADER = 4;
 
 /** Prefix one message with its length; refuses lengths the contract forbids. */

@@ -7,9 +7,11 @@ import type { Aead } from './aead';
 import { utf8 } from './bytes';
 import { decodeServerMessage, isRejection } from './codec';
 import { HandshakeError } from './errors';
+import { CLIENT_FEATURES, greetingPayload } from './features';
 import { fingerprint } from './fingerprint';
 import type { Hello } from './messages';
 import { HandshakeState, type KeyPair, type TransportKeys, XX } from './noise';
+import type { StaticKey } from './staticKey';
 
 export const PROLOGUE = utf8('ArTP/1.0');
 /** §2: a handshake that has not finished in 10 s ends with the connection closed. */
@@ -22,9 +24,11 @@ export interface HandshakeIo {
 
 export interface ClientHandshakeOptions {
   readonly aead: Aead;
-  readonly staticKey: KeyPair;
+  readonly staticKey: KeyPair | StaticKey;
   readonly random: (length: number) => Uint8Array;
   readonly clientName?: string;
+  /** §14.1: the features asked for in message 1; by default this client's `CLIENT_FEATURES`. */
+  readonly features?: readonly string[];
   /** Throw (for instance `KeyChangedError`) to refuse the node before message 3 is sent. */
   readonly verifyNode?: (nodeFingerprint: string) => void | Promise<void>;
   readonly timeoutMs?: number;
@@ -47,9 +51,8 @@ export async function clientHandshake(io: HandshakeIo, options: ClientHandshakeO
     staticKey: options.staticKey,
     random: options.random,
   });
-  // -> e   payload: empty, or {"client": "<name/version>"} (ignored by servers)
-  const greeting = options.clientName ? utf8(JSON.stringify({ client: options.clientName })) : new Uint8Array(0);
-  io.send(await state.writeMessage(greeting));
+  // -> e   payload: {"client": "<name/version>", "features": [...]} (§14.1), or empty
+  io.send(await state.writeMessage(greetingPayload(options.clientName, options.features ?? CLIENT_FEATURES)));
 
   // <- e, ee, s, es   payload: HELLO
   const message2 = await io.next(Math.max(1, deadline - Date.now())).catch((error: Error) => {

@@ -1,5 +1,5 @@
 /**
- * Every ArTP/1.0 message (§3, §4, and the extensions in docs/PROTOCOL.md), mirroring
+ * Every ArTP/1.0 message (§3, §4, the extensions in docs/PROTOCOL.md, and ArTP/1.1 §14), mirroring
  * `aronanet.proto.messages`: the same JSON field names, `version` "1.0", optional fields
  * left out when unset, `from` the sender. Events from the node are validated at run time;
  * requests are checked before they leave, so the UI learns of a bad name locally.
@@ -16,6 +16,15 @@ import {
   optional,
   str,
 } from './validate';
+import {
+  MAX_CID,
+  MAX_CONTENT,
+  MAX_DEVICE_NAME,
+  MAX_HISTORY_LIMIT,
+  MAX_PASSWORD,
+  MAX_TOPIC,
+  MIN_PASSWORD,
+} from './limits';
 
 export const VERSION = '1.0';
 
@@ -23,6 +32,11 @@ export const VERSION = '1.0';
 export const USER_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 export const CHANNEL_PATTERN = /^#[a-z0-9_-]{1,32}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** §14.4: a client message id, `[A-Za-z0-9_-]`, 1..64 characters. */
+export const CID_PATTERN = /^[A-Za-z0-9_-]+$/;
+/** §14.3: a device name has no control characters (C0, DEL, C1). */
+// eslint-disable-next-line no-control-regex
+const DEVICE_NAME_PATTERN = /^[^\u0000-\u001f\u007f-\u009f]+$/;
 
 export type DestType = 'channel' | 'user';
 
@@ -67,6 +81,29 @@ const msgEvent = object({
   content: str(),
   timestamp: int(),
   attachment: optional(attachment),
+  /** §14.4: the sender's client id, when the message had one. */
+  cid: optional(str()),
+});
+
+/** §14.3 DEVICES: one of the user's devices (a client static key). */
+const device = object({
+  id: str(),
+  name: str(),
+  first_seen: int(),
+  last_seen: int(),
+  address: optional(str()),
+  current: bool,
+});
+
+/** §14.5 CONVERSATIONS: a joined channel or a DM peer, with its counts and read marker. */
+const conversationInfo = object({
+  dest_type: destType,
+  dest: str(),
+  last_id: optional(str()),
+  last_timestamp: optional(int()),
+  unread: int(0),
+  mentions: int(0),
+  read: optional(str()),
 });
 
 const channelInfo = object({ name: str(), topic: str(), members: int(0) });
@@ -75,7 +112,14 @@ const membershipEvent = <T extends 'JOIN' | 'PART'>(type: T) =>
   object({ version, type: literal(type), id: str(), from: str(), channel: str(), timestamp: int() });
 
 const EVENT_CHECKS = {
-  HELLO: object({ version, type: literal('HELLO'), node: str(), limits: optional(limits) }),
+  HELLO: object({
+    version,
+    type: literal('HELLO'),
+    node: str(),
+    limits: optional(limits),
+    /** §14.1: the features enabled on this session; absent from an ArTP/1.0 node. */
+    features: optional(list(str())),
+  }),
   OK: object({
     version,
     type: literal('OK'),
@@ -92,6 +136,19 @@ const EVENT_CHECKS = {
     image: optional(str()),
     received: optional(list(int(0))),
     channel_list: optional(list(channelInfo)),
+    /** §14.3: this session's device id (AUTH), or the device renamed or revoked. */
+    device: optional(str()),
+    devices: optional(list(device)),
+    name: optional(str()),
+    /** §14.4: the MSG was a resend of a known `cid`; `msg_id` and `timestamp` are the original's. */
+    duplicate: optional(bool),
+    /** §14.5: one page of conversations, and the cursor of the next when the page was trimmed. */
+    conversations: optional(list(conversationInfo)),
+    next: optional(str()),
+    /** §14.6: the read marker of `dest` now. */
+    dest_type: optional(destType),
+    dest: optional(str()),
+    read: optional(str()),
   }),
   ERROR: object({
     version,
@@ -113,6 +170,16 @@ const EVENT_CHECKS = {
     channel: str(),
     topic: str(),
     timestamp: int(),
+  }),
+  /** §14.6: the user read `dest` up to `read` on another device. */
+  READ: object({
+    version,
+    type: literal('READ'),
+    dest_type: destType,
+    dest: str(),
+    read: str(),
+    id: optional(str()),
+    timestamp: optional(int()),
   }),
   PING: object({ version, type: literal('PING'), id: str() }),
   PONG: object({ version, type: literal('PONG'), re: optional(str()) }),
@@ -137,6 +204,8 @@ type EventChecks = typeof EVENT_CHECKS;
 export type Limits = Checked<typeof limits>;
 export type Attachment = Checked<typeof attachment>;
 export type ChannelInfo = Checked<typeof channelInfo>;
+export type DeviceInfo = Checked<typeof device>;
+export type ConversationInfo = Checked<typeof conversationInfo>;
 export type Hello = Checked<EventChecks['HELLO']>;
 export type Ok = Checked<EventChecks['OK']>;
 export type ErrorReply = Checked<EventChecks['ERROR']>;
@@ -146,6 +215,7 @@ export type PartEvent = Checked<EventChecks['PART']>;
 export type TopicEvent = Checked<EventChecks['TOPIC']>;
 export type PingEvent = Checked<EventChecks['PING']>;
 export type PongReply = Checked<EventChecks['PONG']>;
+export type ReadEvent = Checked<EventChecks['READ']>;
 export type ImgData = Checked<EventChecks['IMG_CHUNK']>;
 export type ServerMessage = { [K in keyof EventChecks]: Checked<EventChecks[K]> }[keyof EventChecks];
 export type EventType = keyof EventChecks;
@@ -158,29 +228,41 @@ export function eventCheck(type: string): Check<ServerMessage> | undefined {
 
 // ------------------------------------------------------------------ client to server
 
-const content = str({ minLength: 1, maxLength: 4000 });
+const content = str({ minLength: 1, maxLength: MAX_CONTENT });
+const password = str({ minLength: MIN_PASSWORD, maxLength: MAX_PASSWORD });
+const deviceId = str({ minLength: 1, maxLength: 128 });
+const messageId = str({ minLength: 1, maxLength: 64 });
 
 const REQUEST_CHECKS = {
   AUTH: object({
     type: literal('AUTH'),
     user: userName,
-    password: str({ minLength: 8, maxLength: 1024 }),
+    /** §14.3: without a password this is a device sign-in (needs `sync`). */
+    password: optional(password),
     register: optional(bool),
+    device_name: optional(str({ minLength: 1, maxLength: MAX_DEVICE_NAME, pattern: DEVICE_NAME_PATTERN })),
     id: requestId,
   }),
   JOIN: object({ type: literal('JOIN'), channel: channelName, id: requestId }),
   PART: object({ type: literal('PART'), channel: channelName, id: requestId }),
-  MSG: object({ type: literal('MSG'), dest_type: destType, dest: str(), content, id: requestId }),
+  MSG: object({
+    type: literal('MSG'),
+    dest_type: destType,
+    dest: str(),
+    content,
+    cid: optional(str({ minLength: 1, maxLength: MAX_CID, pattern: CID_PATTERN })),
+    id: requestId,
+  }),
   HISTORY: object({
     type: literal('HISTORY'),
     dest_type: destType,
     dest: str(),
-    before: optional(str({ minLength: 1, maxLength: 64 })),
-    after: optional(str({ minLength: 1, maxLength: 64 })),
-    limit: optional(int(1, 200)),
+    before: optional(messageId),
+    after: optional(messageId),
+    limit: optional(int(1, MAX_HISTORY_LIMIT)),
     id: requestId,
   }),
-  TOPIC: object({ type: literal('TOPIC'), channel: channelName, topic: str({ maxLength: 390 }), id: requestId }),
+  TOPIC: object({ type: literal('TOPIC'), channel: channelName, topic: str({ maxLength: MAX_TOPIC }), id: requestId }),
   LIST: object({ type: literal('LIST'), id: requestId }),
   IMG_CHUNK: object({
     type: literal('IMG_CHUNK'),
@@ -199,6 +281,17 @@ const REQUEST_CHECKS = {
   }),
   IMG_STATUS: object({ type: literal('IMG_STATUS'), transfer: str({ minLength: 1, maxLength: 64 }), id: requestId }),
   IMG_GET: object({ type: literal('IMG_GET'), image: sha256Hex, start: optional(int(0)), id: requestId }),
+  DEVICES: object({ type: literal('DEVICES'), id: requestId }),
+  DEVICE_RENAME: object({
+    type: literal('DEVICE_RENAME'),
+    device: deviceId,
+    name: str({ minLength: 1, maxLength: MAX_DEVICE_NAME, pattern: DEVICE_NAME_PATTERN }),
+    id: requestId,
+  }),
+  DEVICE_REVOKE: object({ type: literal('DEVICE_REVOKE'), device: deviceId, id: requestId }),
+  PASSWORD: object({ type: literal('PASSWORD'), old: password, new: password, id: requestId }),
+  CONVERSATIONS: object({ type: literal('CONVERSATIONS'), cursor: optional(str({ minLength: 1 })), id: requestId }),
+  READ: object({ type: literal('READ'), dest_type: destType, dest: str(), up_to: messageId, id: requestId }),
   PING: object({ type: literal('PING'), id: requestId }),
   PONG: object({ type: literal('PONG'), re: optional(str()) }),
 } as const;
@@ -206,6 +299,7 @@ const REQUEST_CHECKS = {
 type RequestChecks = typeof REQUEST_CHECKS;
 export type AuthRequest = Checked<RequestChecks['AUTH']>;
 export type SendMsgRequest = Checked<RequestChecks['MSG']>;
+export type ReadRequest = Checked<RequestChecks['READ']>;
 export type HistoryRequest = Checked<RequestChecks['HISTORY']>;
 export type ImgChunkRequest = Checked<RequestChecks['IMG_CHUNK']>;
 export type Request = { [K in keyof RequestChecks]: Checked<RequestChecks[K]> }[keyof RequestChecks];

@@ -15,6 +15,7 @@ import type { Aead, AeadKey } from './aead';
 import { TAG_LENGTH } from './aead';
 import { concat, utf8 } from './bytes';
 import { HandshakeError, NonceExhaustedError } from './errors';
+import type { StaticKey } from './staticKey';
 
 export const DH_LEN = 32;
 const HASH_LEN = 32;
@@ -64,6 +65,11 @@ function dh(keyPair: KeyPair, publicKey: Uint8Array): Uint8Array {
   } catch {
     throw new HandshakeError('Diffie-Hellman with the peer key failed (low-order point)');
   }
+}
+
+/** DH with either kind of local key: bytes here, or the platform's X25519 (`StaticKey.dh`). */
+function dhWith(key: KeyPair | StaticKey, publicKey: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  return 'privateKey' in key ? dh(key, publicKey) : key.dh(publicKey);
 }
 
 /** Noise HKDF with SHA-256, two outputs: RFC 5869 with salt = chaining key, empty info. */
@@ -174,7 +180,8 @@ export interface HandshakeOptions {
   readonly initiator: boolean;
   readonly prologue: Uint8Array;
   readonly aead: Aead;
-  readonly staticKey: KeyPair;
+  /** Raw bytes (vectors, tests) or a key held by platform crypto (a WebCrypto X25519 key). */
+  readonly staticKey: KeyPair | StaticKey;
   /** Ephemeral key to use; injected by test vectors, otherwise generated from `random`. */
   readonly ephemeralKey?: KeyPair;
   readonly random?: (length: number) => Uint8Array;
@@ -314,7 +321,7 @@ export class HandshakeState {
 
   private async mixDh(token: Token): Promise<void> {
     const initiator = this.options.initiator;
-    const local = (mine: 'e' | 's'): KeyPair => {
+    const local = (mine: 'e' | 's'): KeyPair | StaticKey => {
       const key = mine === 'e' ? this.ephemeral : this.options.staticKey;
       if (!key) throw new HandshakeError(`missing local key for ${token}`);
       return key;
@@ -326,7 +333,7 @@ export class HandshakeState {
     };
     // Token `xy`: x is the initiator's key, y the responder's.
     const [first, second] = [token[0] as 'e' | 's', token[1] as 'e' | 's'];
-    const shared = initiator ? dh(local(first), remote(second)) : dh(local(second), remote(first));
-    await this.symmetric.mixKey(shared);
+    const shared = initiator ? dhWith(local(first), remote(second)) : dhWith(local(second), remote(first));
+    await this.symmetric.mixKey(await shared);
   }
 }

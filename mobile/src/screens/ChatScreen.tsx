@@ -9,8 +9,9 @@ import { FlatList, Image, Modal, Pressable, Text, View } from 'react-native';
 import { LinkBanner } from '../components/LinkBanner';
 import { MessageBubble } from '../components/MessageBubble';
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
-import type { Conversation, LinkStatus } from '../state/chat';
+import type { ChatMessage, Conversation, LinkStatus } from '../state/chat';
 import { composeText } from '../state/compose';
+import { conversationTitle, sameName } from '../state/names';
 import type { ImagePick } from '../state/session';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
@@ -38,7 +39,7 @@ export function ChatScreen(props: ChatScreenProps) {
   const [error, setError] = useState<string | null>(null);
   const [viewing, setViewing] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
-  const title = conversation.destType === 'channel' ? conversation.dest : `@${conversation.dest}`;
+  const title = conversationTitle(conversation);
 
   const report = (action: string) => (caught: unknown) => setError(voice.failure(action, caught));
 
@@ -46,7 +47,7 @@ export function ChatScreen(props: ChatScreenProps) {
     const composed = composeText(draft);
     if (!composed) return;
     if ('problem' in composed) {
-      setError(composed.problem); // the draft stays, to be finished
+      setError(voice.composeProblem(composed.problem)); // the draft stays, to be finished
       return;
     }
     setDraft('');
@@ -82,21 +83,20 @@ export function ChatScreen(props: ChatScreenProps) {
       />
       <LinkBanner link={props.link} problem={props.linkProblem ?? null} />
       <ChannelInfo conversation={conversation} />
-      <FlatList
+      <FlatList<ChatMessage>
         testID="messages"
-        data={conversation.messages as never[]}
-        keyExtractor={(item: { key: string }) => item.key}
+        data={conversation.messages}
+        keyExtractor={(item) => item.key}
         onStartReached={loadOlder}
         onStartReachedThreshold={0.2}
         ListHeaderComponent={
           conversation.reachedStart ? <Text style={{ color: colors.muted, textAlign: 'center', padding: 8 }}>{voice.beginning(title)}</Text> : null
         }
-        renderItem={({ item }) => {
-          const message = item as Conversation['messages'][number];
+        renderItem={({ item: message }) => {
           return (
             <MessageBubble
               message={message}
-              mine={message.from.toLowerCase() === props.me.toLowerCase()}
+              mine={sameName(message.from, props.me)}
               loadImage={props.loadImage}
               onRetry={() => props.onRetry(message.key)}
               onViewImage={setViewing}

@@ -6,6 +6,7 @@ import { LinkBanner } from '../components/LinkBanner';
 import { previewText } from '../components/lineText';
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
+import { conversationTitle } from '../state/names';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
 
@@ -18,6 +19,8 @@ export interface ConversationsScreenProps {
   readonly onOpen: (conversation: Conversation) => void;
   /** `#channel` joins a channel; a user name opens a direct conversation. */
   readonly onStart: (target: string) => Promise<void>;
+  /** Open the settings (devices, password, logout). */
+  readonly onSettings?: () => void;
 }
 
 export function ConversationsScreen(props: ConversationsScreenProps) {
@@ -37,7 +40,9 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
 
   return (
     <View style={styles.screen}>
-      <Header title={`Sensei ${props.user}`} subtitle={props.link === 'online' ? 'online' : props.link === 'connecting' ? 'reconnecting…' : 'offline'} />
+      <Header title={`Sensei ${props.user}`} subtitle={props.link === 'online' ? 'online' : props.link === 'connecting' ? 'reconnecting…' : 'offline'}
+        right={props.onSettings ? <Button label="⚙" accessibilityLabel="Settings" kind="quiet" testID="open-settings" onPress={props.onSettings} /> : null}
+      />
       <LinkBanner link={props.link} problem={props.linkProblem ?? null} />
       <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end' }]}>
         <View style={{ flex: 1 }}>
@@ -59,7 +64,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
 function ConversationRow({ conversation, onPress }: { conversation: Conversation; onPress: () => void }) {
   const { palette: colors } = useTheme();
   const last = conversation.messages.at(-1);
-  const title = conversation.destType === 'channel' ? conversation.dest : `@${conversation.dest}`;
+  const title = conversationTitle(conversation);
   return (
     <Pressable
       accessibilityRole="button"

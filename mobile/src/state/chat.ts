@@ -8,7 +8,17 @@
  * Membership and topic changes (JOIN, PART, TOPIC events, §7) are lines among the messages,
  * marked `system`; their ids are not message ids, so they are never a HISTORY anchor (§5).
  */
-import type { Attachment, DestType, JoinEvent, MsgEvent, PartEvent, TopicEvent } from '../protocol/messages';
+import { mentions } from '../protocol/mentions';
+import type {
+  Attachment,
+  ConversationInfo,
+  DestType,
+  JoinEvent,
+  MsgEvent,
+  PartEvent,
+  TopicEvent,
+} from '../protocol/messages';
+import { compareNames, sameName } from './names';
 
 export type SendStatus = 'pending' | 'sent' | 'failed';
 
@@ -19,6 +29,8 @@ export interface ChatMessage {
   /** The node's id once known, else a local id (`local:…`). */
   readonly key: string;
   readonly id?: string;
+  /** §14.4: the sender's client id; matches a pending copy to the node's. */
+  readonly cid?: string;
   /** Set on a membership or topic line (its `content` is the new topic for `topic`). */
   readonly system?: SystemLine;
   readonly from: string;
@@ -45,6 +57,12 @@ export interface Conversation {
   readonly dest: string;
   readonly messages: readonly ChatMessage[];
   readonly unread: number;
+  /** How many of the unread mention the user (§14.5's rule, `protocol/mentions`). */
+  readonly mentions: number;
+  /** §14.6: the user's read marker (a message id), synced across their devices. */
+  readonly read?: string;
+  /** When its newest message was sent, as CONVERSATIONS said (before any message is loaded). */
+  readonly lastTimestamp?: number;
   /** True once a HISTORY page going back came back empty: the beginning (§6). */
   readonly reachedStart: boolean;
   /** A channel's members (sorted case-insensitively), once the node told us (JOIN's OK). */
@@ -55,13 +73,19 @@ export interface Conversation {
 
 export type LinkStatus = 'online' | 'connecting' | 'offline';
 
+/** Why the app stopped trying to reconnect; the UI words it (state holds no UI strings). */
+export type LinkProblem =
+  | { readonly kind: 'keyChanged'; readonly address: string; readonly pinned: string; readonly presented: string }
+  /** The node refused this device's sign-in (revoked, or a password-only node): log in again. */
+  | { readonly kind: 'signInRefused' };
+
 export interface ChatState {
   readonly user: string | null;
   readonly conversations: Readonly<Record<string, Conversation>>;
   readonly active: string | null;
   readonly link: LinkStatus;
   /** Why the app stopped trying to reconnect (a changed node key, a refused password). */
-  readonly linkProblem: string | null;
+  readonly linkProblem: LinkProblem | null;
 }
 
 export const initialChatState: ChatState = { user: null, conversations: {}, active: null, link: 'offline', linkProblem: null };
@@ -81,12 +105,27 @@ export type ChatAction =
    * goes right after the message `after` (catching up), or last when there is no anchor.
    */
   | { type: 'historyLoaded'; key: string; messages: readonly MsgEvent[]; older: boolean; after?: string }
-  | { type: 'sendStarted'; key: string; localKey: string; content: string; timestamp: number; previewUri?: string }
+  /** §14.5 CONVERSATIONS: every conversation of the user with its counts and read marker. */
+  | { type: 'conversationsListed'; conversations: readonly ConversationInfo[] }
+  /** §14.6: the read marker of a conversation now (our READ's OK, or a READ event from another device). */
+  | { type: 'readMarked'; destType: DestType; dest: string; read: string }
+  | {
+      type: 'sendStarted';
+      key: string;
+      destType: DestType;
+      dest: string;
+      localKey: string;
+      cid: string;
+      content: string;
+      timestamp: number;
+      previewUri?: string;
+    }
   | { type: 'sendProgress'; key: string; localKey: string; progress: number }
   | { type: 'sendSucceeded'; key: string; localKey: string; id: string; timestamp: number }
   | { type: 'sendFailed'; key: string; localKey: string; error: SendError }
   | { type: 'sendRetried'; key: string; localKey: string }
-  | { type: 'linkChanged'; link: LinkStatus; problem?: string }
+  | { type: 'linkChanged'; link: LinkStatus; problem?: LinkProblem }
+  /** Logout: forget everything of the account. */
   | { type: 'loggedOut' };
 
 /** `#channel` for channels, `@user` for direct messages. */
@@ -94,15 +133,19 @@ export function conversationKey(destType: DestType, dest: string): string {
   return destType === 'channel' ? dest : `@${dest.toLowerCase()}`;
 }
 
+/** The destination a conversation key names (the inverse of `conversationKey`). */
+export function destinationOf(key: string): { destType: DestType; dest: string } {
+  return key.startsWith('@') ? { destType: 'user', dest: key.slice(1) } : { destType: 'channel', dest: key };
+}
+
 /** The conversation a message belongs to, seen from `me` (a DM is keyed by the other user). */
 export function conversationOf(message: MsgEvent, me: string): { destType: DestType; dest: string } {
   if (message.dest_type === 'channel') return { destType: 'channel', dest: message.dest };
-  const mine = message.from.toLowerCase() === me.toLowerCase();
-  return { destType: 'user', dest: mine ? message.dest : message.from };
+  return { destType: 'user', dest: sameName(message.from, me) ? message.dest : message.from };
 }
 
 function emptyConversation(destType: DestType, dest: string): Conversation {
-  return { key: conversationKey(destType, dest), destType, dest, messages: [], unread: 0, reachedStart: false };
+  return { key: conversationKey(destType, dest), destType, dest, messages: [], unread: 0, mentions: 0, reachedStart: false };
 }
 
 function fromEvent(message: MsgEvent): ChatMessage {
@@ -114,6 +157,7 @@ function fromEvent(message: MsgEvent): ChatMessage {
     timestamp: message.timestamp,
     status: 'sent',
     attachment: message.attachment,
+    cid: message.cid,
   };
 }
 
@@ -123,11 +167,9 @@ function fromChannelEvent(event: JoinEvent | PartEvent | TopicEvent): ChatMessag
   return { key: event.id, id: event.id, system, from: event.from, content, timestamp: event.timestamp, status: 'sent' };
 }
 
-const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
 /** §6 JOIN: "members (the members' names, sorted case-insensitively)". */
 function sortMembers(members: Iterable<string>): string[] {
-  return [...members].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  return [...members].sort(compareNames);
 }
 
 /** The ids the node gave to messages (not to system lines): the only valid HISTORY anchors (§5). */
@@ -164,7 +206,9 @@ type Placement = { readonly older: true } | { readonly older: false; readonly af
  */
 function merge(existing: readonly ChatMessage[], incoming: readonly ChatMessage[], placement: Placement): ChatMessage[] {
   const confirmed = existing.filter((m) => m.id !== undefined);
-  const unconfirmed = existing.filter((m) => m.id === undefined);
+  // §14.4: the node's copy of a message still pending here (same cid) replaces the pending one.
+  const arriving = new Set(incoming.flatMap((m) => (m.cid !== undefined ? [m.cid] : [])));
+  const unconfirmed = existing.filter((m) => m.id === undefined && !(m.cid !== undefined && arriving.has(m.cid)));
   const known = new Set(confirmed.map((m) => m.id));
   const fresh = incoming.filter((m) => !known.has(m.id) && known.add(m.id));
   if (placement.older) return [...fresh, ...confirmed, ...unconfirmed];
@@ -209,7 +253,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     }
     case 'conversationOpened': {
       const conversation = ensure(state, action.destType, action.dest);
-      return { ...withConversation(state, { ...conversation, unread: 0 }), active: conversation.key };
+      return { ...withConversation(state, { ...conversation, unread: 0, mentions: 0 }), active: conversation.key };
     }
     case 'conversationClosed':
       return { ...state, active: null };
@@ -229,9 +273,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const conversation = ensure(state, where.destType, where.dest);
       const messages = merge(conversation.messages, [fromEvent(action.message)], { older: false });
       if (messages.length === conversation.messages.length) return state;
-      const mine = action.message.from.toLowerCase() === state.user.toLowerCase();
-      const unread = conversation.key === state.active || mine ? 0 : conversation.unread + 1;
-      return withConversation(state, { ...conversation, messages, unread });
+      if (conversation.key === state.active || sameName(action.message.from, state.user)) {
+        return withConversation(state, { ...conversation, messages });
+      }
+      const mentioned = mentions(action.message.content, state.user) ? 1 : 0;
+      const unread = conversation.unread + 1;
+      return withConversation(state, { ...conversation, messages, unread, mentions: conversation.mentions + mentioned });
     }
     case 'historyLoaded': {
       const conversation = state.conversations[action.key];
@@ -243,11 +290,18 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const reachedStart = conversation.reachedStart || (action.older && action.messages.length === 0);
       return withConversation(state, { ...conversation, messages, reachedStart });
     }
+    case 'conversationsListed':
+      return action.conversations.reduce(applyConversationInfo, state);
+    case 'readMarked':
+      return applyReadMarker(state, action.destType, action.dest, action.read);
     case 'sendStarted': {
-      const conversation = state.conversations[action.key];
-      if (!conversation || !state.user) return state;
+      if (!state.user) return state;
+      const conversation = ensure(state, action.destType, action.dest);
+      // Shown again after a sign-in (the outbox restored): one bubble per message.
+      if (conversation.messages.some((m) => m.key === action.localKey)) return state;
       const pending: ChatMessage = {
         key: action.localKey,
+        cid: action.cid,
         from: state.user,
         content: action.content,
         timestamp: action.timestamp,
@@ -291,8 +345,41 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   }
 }
 
+/** A CONVERSATIONS entry: the conversation listed (made if new) with the node's counts and marker. */
+function applyConversationInfo(state: ChatState, info: ConversationInfo): ChatState {
+  const conversation = ensure(state, info.dest_type, info.dest);
+  const opened = conversation.key === state.active;
+  return withConversation(state, {
+    ...conversation,
+    unread: opened ? 0 : info.unread,
+    mentions: opened ? 0 : info.mentions,
+    read: info.read ?? conversation.read,
+    lastTimestamp: info.last_timestamp ?? conversation.lastTimestamp,
+  });
+}
+
+/**
+ * A read marker moved (§14.6). Message ids are opaque (§5), so what is still unread is counted
+ * from where the marker sits among the messages held here; a marker not among them is past them
+ * (another device read what this one has not loaded yet, or up to the newest): nothing unread.
+ */
+function applyReadMarker(state: ChatState, destType: DestType, dest: string, read: string): ChatState {
+  const conversation = state.conversations[conversationKey(destType, dest)];
+  if (!conversation) return state;
+  const me = state.user ?? '';
+  const at = conversation.messages.findIndex((m) => m.id === read && !m.system);
+  const after = at < 0 ? [] : conversation.messages.slice(at + 1).filter((m) => !m.system && m.id !== undefined && !sameName(m.from, me));
+  const mentioned = after.filter((m) => mentions(m.content, me)).length;
+  return withConversation(state, { ...conversation, read, unread: after.length, mentions: mentioned });
+}
+
+/** The newest message the node confirmed in a conversation: what "read up to here" names. */
+export function newestMessageId(conversation: Conversation): string | undefined {
+  return messageIds(conversation).at(-1);
+}
+
 /** Conversations for the list: most recent activity first. */
 export function sortedConversations(state: ChatState): Conversation[] {
-  const last = (c: Conversation) => c.messages.at(-1)?.timestamp ?? 0;
+  const last = (c: Conversation) => Math.max(c.messages.at(-1)?.timestamp ?? 0, c.lastTimestamp ?? 0);
   return Object.values(state.conversations).sort((a, b) => last(b) - last(a) || a.key.localeCompare(b.key));
 }

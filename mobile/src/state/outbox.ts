@@ -1,12 +1,19 @@
 /**
- * Messages on their way out. Each one is `queued` (not on the wire yet: typed while the link
- * was down, or tapped for a retry), `inflight` (sent, no reply yet) or `failed` (the node said
- * no, or a local check did). An `inflight` message whose link dropped is *interrupted*: the
- * node may or may not have stored it, and the session settles that after reconnecting
- * before it sends anything again, so nothing is lost and nothing is posted twice.
+ * Messages on their way out, kept in a persistent store so a message typed while the node is
+ * unreachable survives a restart of the app (a page reload) and is sent exactly once, in the
+ * order typed.
+ *
+ * Each message carries a client id (`cid`, PROTOCOL.md §14.4) chosen when it is typed and kept
+ * in the store with it: a resend of the same `cid` is answered with the original `OK`
+ * (`duplicate: true`), never posted twice, so a message is removed only when an `OK` for it
+ * arrives. States: `queued` (not on the wire yet), `inflight` (sent, no reply yet), `failed`
+ * (the node said no, or a local check did). An `inflight` message whose link dropped is
+ * *interrupted*; it goes out again with its `cid` after the reconnect.
  */
+import { toBase64 } from '../protocol/bytes';
 import type { DestType, MsgEvent } from '../protocol/messages';
 import { newTransferId } from '../protocol/transfers';
+import { sameName } from './names';
 
 export interface ImagePick {
   readonly bytes: Uint8Array;
@@ -16,39 +23,93 @@ export interface ImagePick {
 
 export type OutgoingState = 'queued' | 'inflight' | 'failed';
 
-export interface OutgoingMessage {
-  readonly localKey: string;
+/** What the store keeps of a message: everything needed to send it after a restart. */
+export interface StoredOutgoing {
+  /** Position in typing order; the store returns entries sorted by it. */
+  readonly seq: number;
+  readonly cid: string;
   /** The conversation key (`#channel` or `@user`) and its destination. */
   readonly key: string;
   readonly destType: DestType;
   readonly dest: string;
   readonly content: string;
+  /** When it was typed (seconds), for its pending bubble after a restart. */
+  readonly timestamp: number;
   readonly image?: ImagePick;
-  state: OutgoingState;
-  /** An image's transfer id: kept across a dropped link so the upload resumes (IMG_STATUS). */
-  transfer?: string;
-  /** Ask the node what it holds of `transfer` before sending more. */
-  resume: boolean;
+  /** An image's transfer id: kept so the upload resumes (IMG_STATUS) instead of starting over. */
+  readonly transfer?: string;
 }
 
-export type NewOutgoing = Pick<OutgoingMessage, 'key' | 'destType' | 'dest' | 'content' | 'image'>;
+/** A persistent outbox store: IndexedDB on the web, device storage on phones, memory in tests. */
+export interface OutboxStore {
+  load(): Promise<StoredOutgoing[]>;
+  put(entry: StoredOutgoing): Promise<void>;
+  remove(seq: number): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export interface OutgoingMessage extends StoredOutgoing {
+  /** The key of its bubble in the chat state: `local:<cid>`, the same after a restart. */
+  readonly localKey: string;
+  state: OutgoingState;
+  /** Ask the node what it holds of `transfer` before sending more. */
+  resume: boolean;
+  transfer?: string;
+}
+
+export type NewOutgoing = Pick<StoredOutgoing, 'key' | 'destType' | 'dest' | 'content' | 'timestamp' | 'image'>;
+
+/** §14.4: 128 random bits as 22 characters of base64url, the alphabet `[A-Za-z0-9_-]`. */
+export function newCid(random: (length: number) => Uint8Array): string {
+  return toBase64(random(16)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** An in-memory store, for tests and for platforms without persistent storage. */
+export function memoryOutboxStore(): OutboxStore {
+  const entries = new Map<number, StoredOutgoing>();
+  return {
+    load: async () => [...entries.values()].sort((a, b) => a.seq - b.seq),
+    put: async (entry) => void entries.set(entry.seq, entry),
+    remove: async (seq) => void entries.delete(seq),
+    clear: async () => entries.clear(),
+  };
+}
 
 export class Outbox {
   /** Insertion order is the order the user sent in, and the order of re-sending. */
   private readonly messages = new Map<string, OutgoingMessage>();
-  private counter = 0;
+  private nextSeq = 1;
+  /** Store writes, in order: a removal never overtakes the write that added the entry. */
+  private writes: Promise<void> = Promise.resolve();
 
-  add(message: NewOutgoing): OutgoingMessage {
-    this.counter += 1;
-    const localKey = `local:${this.counter}`;
-    const outgoing: OutgoingMessage = {
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly random: (length: number) => Uint8Array,
+  ) {}
+
+  /** Read what an earlier run left; loaded messages wait as `queued`, images resuming. */
+  async restore(): Promise<OutgoingMessage[]> {
+    const restored: OutgoingMessage[] = [];
+    for (const entry of await this.store.load()) {
+      if (this.messages.has(localKeyOf(entry.cid))) continue;
+      // An image may have been mid-upload when the app stopped: IMG_STATUS says (§10).
+      const message = this.track(entry, entry.image !== undefined);
+      restored.push(message);
+    }
+    return restored;
+  }
+
+  /** Queue a new message and write it to the store before anything is sent. */
+  async add(message: NewOutgoing): Promise<OutgoingMessage> {
+    const entry: StoredOutgoing = {
       ...message,
-      localKey,
-      state: 'queued',
-      resume: false,
+      // Later than anything stored by an earlier run, even one not restored yet.
+      seq: Math.max(this.nextSeq, Date.now() * 1000),
+      cid: newCid(this.random),
       transfer: message.image ? newTransferId() : undefined,
     };
-    this.messages.set(localKey, outgoing);
+    const outgoing = this.track(entry, false);
+    await this.write(() => this.store.put(entry));
     return outgoing;
   }
 
@@ -56,8 +117,21 @@ export class Outbox {
     return this.messages.get(localKey);
   }
 
-  remove(localKey: string): void {
+  all(): OutgoingMessage[] {
+    return [...this.messages.values()];
+  }
+
+  /** The node acknowledged it (`OK`, duplicate or not): forget it here and in the store. */
+  remove(localKey: string): Promise<void> {
+    const message = this.messages.get(localKey);
     this.messages.delete(localKey);
+    return message ? this.write(() => this.store.remove(message.seq)) : Promise.resolve();
+  }
+
+  /** Forget everything (logout). */
+  clear(): Promise<void> {
+    this.messages.clear();
+    return this.write(() => this.store.clear());
   }
 
   /** The oldest message waiting to be sent. */
@@ -68,24 +142,52 @@ export class Outbox {
 
   /** Messages that were on the wire when the link dropped. */
   interrupted(): OutgoingMessage[] {
-    return [...this.messages.values()].filter((message) => message.state === 'inflight');
+    return this.all().filter((message) => message.state === 'inflight');
   }
 
-  /** A failed message goes back in the queue; an image starts a fresh transfer (the old one failed). */
+  /**
+   * The node refused it (or a local check did): it stays here for a retry tap, but leaves the
+   * store, so a restart does not send again what the node said no to.
+   */
+  fail(message: OutgoingMessage): Promise<void> {
+    message.state = 'failed';
+    return this.write(() => this.store.remove(message.seq));
+  }
+
+  /** A failed message goes back in the queue (and the store); an image starts a fresh transfer. */
   requeue(message: OutgoingMessage): void {
     if (message.state === 'failed' && message.image) {
       message.transfer = newTransferId();
       message.resume = false;
     }
     message.state = 'queued';
+    const { localKey: _localKey, state: _state, resume: _resume, ...entry } = message;
+    void this.write(() => this.store.put(entry));
+  }
+
+  private track(entry: StoredOutgoing, resume: boolean): OutgoingMessage {
+    this.nextSeq = Math.max(this.nextSeq, entry.seq + 1);
+    const outgoing: OutgoingMessage = { ...entry, localKey: localKeyOf(entry.cid), state: 'queued', resume };
+    this.messages.set(outgoing.localKey, outgoing);
+    return outgoing;
+  }
+
+  private write(operation: () => Promise<void>): Promise<void> {
+    const done = this.writes.then(operation);
+    this.writes = done.catch(() => undefined);
+    return done;
   }
 }
 
+function localKeyOf(cid: string): string {
+  return `local:${cid}`;
+}
+
 /**
- * The node's copy of an interrupted text message, if it stored one: a message from `me` with
- * the same text among those the catch-up found after the last id seen before the drop. ArTP
- * has no client message id, so this is a match on content; `claimed` keeps two identical
- * texts in flight from settling on the same copy.
+ * For a node without `sync` (ArTP/1.0, no client ids): the node's copy of an interrupted text
+ * message, if it stored one: a message from `me` with the same text among those the catch-up
+ * found after the last id seen before the drop. `claimed` keeps two identical texts in flight
+ * from settling on the same copy. With `sync` the `cid` decides instead, exactly.
  */
 export function findStoredCopy(
   message: OutgoingMessage,
@@ -97,7 +199,7 @@ export function findStoredCopy(
     (candidate) =>
       !claimed.has(candidate.id) &&
       candidate.attachment === undefined &&
-      candidate.from.toLowerCase() === me.toLowerCase() &&
+      sameName(candidate.from, me) &&
       candidate.content === message.content,
   );
 }

@@ -2,43 +2,60 @@
  * One chat session: the protocol client bound to the chat reducer. The screens call its verbs;
  * it dispatches what happened.
  *
- * When the link drops it reconnects with backoff (sooner when the platform says the network is
- * back), logs in again, catches every conversation up with HISTORY after the last id it has
- * (page after page, so no gap), settles the messages that were in flight, then sends what was
- * typed meanwhile, in order. Until all that is done, new messages wait in the outbox.
+ * Signing in (PROTOCOL.md §14.3): a password once per device; afterwards the device key alone
+ * (AUTH without password), on every reconnect and after a restart of the app, which remembers
+ * the node and user (`AccountMemory`), never the password. After every sign-in it lists every
+ * conversation (CONVERSATIONS, §14.5), catches each up with HISTORY after the last id it has
+ * (page after page, so no gap), then sends what waits in the outbox, in order, each message
+ * with its client id (§14.4), so a resend is never posted twice. Until all that is done, new
+ * messages wait in the outbox. When the link drops it reconnects with backoff (sooner when the
+ * platform says the network is back).
  */
-import type { Aead } from '../protocol/aead';
 import { toBase64 } from '../protocol/bytes';
 import { ArtpClient, type NodeLimits, type ServerEvent } from '../protocol/client';
+import type { Aead } from '../protocol/aead';
 import { ArtpError, KeyChangedError, LocalErrorCode } from '../protocol/errors';
-import type { DestType, MsgEvent, Ok } from '../protocol/messages';
+import type { DestType, DeviceInfo, MsgEvent } from '../protocol/messages';
 import type { KeyPair } from '../protocol/noise';
+import type { StaticKey } from '../protocol/staticKey';
 import { checkImageLimits, ImageDownload } from '../protocol/transfers';
-import { voice } from '../theme/voice';
-import type { Transport } from '../transport/transport';
+import type { Transport } from '../protocol/link';
+import { AccountMemory, changePassword, listDevices, renameDevice, revokeDevice } from './account';
 import { Backoff } from './backoff';
-import { type ChatAction, type ChatState, type Conversation, conversationKey, messageIds, type SendError } from './chat';
+import { CATCH_UP_PAGE, catchUpConversation, history, HISTORY_PAGE, listConversations } from './catchUp';
+import {
+  type ChatAction,
+  type ChatState,
+  conversationKey,
+  type LinkProblem,
+  messageIds,
+  newestMessageId,
+} from './chat';
+import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';
-import { findStoredCopy, type ImagePick, Outbox, type OutgoingMessage } from './outbox';
+import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
+import { sameName } from './names';
+import { Sending } from './sending';
 
 export type { ImagePick } from './outbox';
-
-export const HISTORY_PAGE = 50;
-/**
- * §3: HISTORY's `limit` is at most 200; catching up asks for big pages. The node may answer
- * fewer (it trims a page to fit one frame), so paging goes on until an empty page.
- */
-export const CATCH_UP_PAGE = 200;
+export { CATCH_UP_PAGE, HISTORY_PAGE } from './catchUp';
 
 export interface SessionDeps {
   readonly aead: Aead;
   readonly random: (length: number) => Uint8Array;
-  readonly deviceKey: KeyPair;
+  /** The device key: raw bytes, or a non-extractable platform key (`StaticKey`). */
+  readonly deviceKey: KeyPair | StaticKey;
   readonly knownNodes: KnownNodes;
   readonly openTransport: (address: string) => Promise<Transport>;
   readonly dispatch: (action: ChatAction) => void;
   readonly getState: () => ChatState;
+  /** Where the signed-in account is remembered; in memory (forgotten on exit) by default. */
+  readonly accounts: AccountMemory;
+  /** The persistent outbox; in memory by default. */
+  readonly outboxStore?: OutboxStore;
   readonly clientName?: string;
+  /** §14.3 `device_name`: what the devices list calls this device. */
+  readonly deviceName?: string;
   readonly backoff?: Backoff;
   readonly catchUpPage?: number;
 }
@@ -49,26 +66,50 @@ export interface ConnectResult {
   readonly pin: PinResult;
 }
 
+/** How `resume()` ended: no account saved, signed in, waiting for the node, or the password is needed. */
+export type ResumeResult =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'signed-in' }
+  | { readonly kind: 'offline' }
+  | { readonly kind: 'needs-password'; readonly user: string; readonly address: string; readonly node: ConnectResult };
+
+const SYNC = 'sync';
+
 export class ChatSession {
   private client: ArtpClient | null = null;
   private address: string | null = null;
-  private credentials: { user: string; password: string } | null = null;
-  private readonly outbox = new Outbox();
-  private readonly images = new Map<string, Promise<string>>();
+  private node: ConnectResult | null = null;
+  /** Who is signed in; `password` is kept only for a node without `sync` (ArTP/1.0). */
+  private account: { user: string; password?: string } | null = null;
+  /** §14.3: this device's id on the node, from AUTH's OK. */
+  private deviceId: string | null = null;
+  private readonly outbox: Outbox;
+  private readonly sending: Sending;
+  private readonly images = new ImageCache();
   /** Image downloads cut short, kept so the next attempt resumes at the first missing chunk. */
   private readonly downloads = new Map<string, ImageDownload>();
   /** HELLO's limits of the node last connected to, for checks made while offline. */
   private limits: NodeLimits | null = null;
+  /** The read marker last sent per conversation, so viewing sends READ once per new message. */
+  private readonly readSent = new Map<string, string>();
   private readonly backoff: Backoff;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** True from a reconnect's first byte until its outbox is flushed. */
   private recovering = false;
-  /** A reconnect cannot succeed without the user (changed key, refused password). */
+  /** A reconnect cannot succeed without the user (changed key, refused sign-in). */
   private gaveUp = false;
   private stopped = false;
 
   constructor(private readonly deps: SessionDeps) {
     this.backoff = deps.backoff ?? new Backoff();
+    this.outbox = new Outbox(deps.outboxStore ?? memoryOutboxStore(), deps.random);
+    this.sending = new Sending({
+      outbox: this.outbox,
+      dispatch: deps.dispatch,
+      getState: deps.getState,
+      client: () => this.client,
+      canSend: () => this.client !== null && !this.recovering,
+    });
   }
 
   /** Connect and handshake; the node key is pinned on first use and refused if it changed. */
@@ -79,18 +120,131 @@ export class ChatSession {
       aead: this.deps.aead,
       random: this.deps.random,
       staticKey: this.deps.deviceKey,
-      clientName: this.deps.clientName ?? 'aronanet-mobile/0.1',
+      clientName: this.deps.clientName ?? 'aronanet-mobile/0.2',
       verifyNode: async (fingerprint) => {
         pin = await this.deps.knownNodes.check(address, fingerprint);
       },
     });
     this.attach(client, address);
-    return { node: client.hello.node, fingerprint: client.nodeFingerprint, pin };
+    this.node = { node: client.hello.node, fingerprint: client.nodeFingerprint, pin };
+    return this.node;
   }
 
+  /** Password login (or registration) on the connected node; remembered for device sign-in. */
   async login(user: string, password: string, register: boolean): Promise<void> {
-    await this.authenticate(user, password, register);
+    const client = this.requireClient();
+    await this.authenticate(client, user, password, register);
+    const signedIn = this.account?.user ?? user;
+    const previous = await this.deps.accounts.load();
+    // What another account left unsent is not this one's to send.
+    if (previous && !sameName(previous.user, signedIn)) await this.outbox.clear();
+    await this.deps.accounts.save({ address: this.address ?? '', user: signedIn });
+    await this.sending.restore();
+    await this.afterSignIn(client);
     this.deps.dispatch({ type: 'linkChanged', link: 'online' });
+  }
+
+  /**
+   * Sign in again as the account this device remembers, with the device key alone. Shows the
+   * account at once (what waits in the outbox included) and keeps trying in the background when
+   * the node is unreachable; asks for the password only when the node refuses the device.
+   */
+  async resume(): Promise<ResumeResult> {
+    const saved = await this.deps.accounts.load();
+    if (!saved) return { kind: 'none' };
+    this.address = saved.address;
+    this.account = { user: saved.user };
+    this.deps.dispatch({ type: 'loggedIn', user: saved.user, channels: [] });
+    await this.sending.restore();
+    this.recovering = true; // what is typed meanwhile waits until the outbox went out
+    try {
+      await this.connect(saved.address);
+      const client = this.requireClient();
+      await this.authenticate(client, saved.user);
+      await this.afterSignIn(client);
+      this.deps.dispatch({ type: 'linkChanged', link: 'online' });
+      return { kind: 'signed-in' };
+    } catch (error) {
+      this.recovering = false;
+      if (error instanceof ArtpError && error.code === 'AUTH_FAILED' && this.node) {
+        // The device was revoked or never signed in here: the password, once.
+        this.account = null;
+        this.deps.dispatch({ type: 'loggedOut' });
+        return { kind: 'needs-password', user: saved.user, address: saved.address, node: this.node };
+      }
+      this.failedToReconnect(error);
+      return { kind: 'offline' };
+    }
+  }
+
+  /**
+   * The node refused this device (revoked elsewhere, or the password changed there): connect
+   * again for a password login as the same user, keeping what waits in the outbox. Resolves
+   * with the node, for the login screen.
+   */
+  async passwordLogin(): Promise<{ node: ConnectResult; address: string; user: string }> {
+    const saved = await this.deps.accounts.load();
+    const address = saved?.address ?? this.address;
+    if (!address || !saved) throw new ArtpError(LocalErrorCode.CLOSED, 'no account to sign in to');
+    this.disconnect();
+    this.gaveUp = false;
+    const node = await this.connect(address);
+    this.deps.dispatch({ type: 'loggedOut' });
+    return { node, address, user: saved.user };
+  }
+
+  /**
+   * Sign out: forget the account, the outbox and the cached images on this device; with
+   * `revoke`, first revoke this device on the node (its key can no longer sign in, §14.3).
+   */
+  async logout(options: { revoke?: boolean } = {}): Promise<void> {
+    if (options.revoke && this.client && this.deviceId) {
+      await revokeDevice(this.client, this.deviceId).catch(() => undefined);
+    }
+    this.disconnect();
+    this.deviceId = null;
+    this.gaveUp = false;
+    this.readSent.clear();
+    this.images.clear();
+    this.downloads.clear();
+    await Promise.all([this.deps.accounts.forget(), this.outbox.clear()]);
+    this.deps.dispatch({ type: 'loggedOut' });
+  }
+
+  /**
+   * Drop the link and forget the node and who was signed in on it (the user refused a
+   * first-use key, or went back from the login screen). Nothing reconnects until `connect`.
+   */
+  disconnect(): void {
+    this.cancelRetry();
+    const client = this.client;
+    this.client = null;
+    this.address = null;
+    this.account = null;
+    client?.close();
+  }
+
+  /** This device's id (`SHA256:…`) once signed in on a node with `sync`. */
+  get currentDevice(): string | null {
+    return this.deviceId;
+  }
+
+  devices(): Promise<DeviceInfo[]> {
+    return listDevices(this.requireClient());
+  }
+
+  renameDevice(device: string, name: string): Promise<string> {
+    return renameDevice(this.requireClient(), device, name);
+  }
+
+  /** Revoke one of the user's devices; revoking this one is a logout that revokes. */
+  revokeDevice(device: string): Promise<void> {
+    if (device === this.deviceId) return this.logout({ revoke: true });
+    return revokeDevice(this.requireClient(), device);
+  }
+
+  changePassword(old: string, next: string): Promise<void> {
+    return changePassword(this.requireClient(), old, next);
   }
 
   /**
@@ -105,8 +259,24 @@ export class ChatSession {
       const ok = await this.requireClient().request({ type: 'JOIN', channel: dest });
       this.deps.dispatch({ type: 'channelJoined', channel: dest, topic: ok.topic ?? '', members: ok.members ?? [] });
     }
+    if (known && messageIds(known).length > 0) {
+      this.deps.dispatch({ type: 'conversationOpened', destType, dest });
+      return;
+    }
+    // Ask first, open after: a DM to a user who does not exist fails here (NO_SUCH_USER) and
+    // leaves no blank conversation behind.
+    const messages = await history(this.requireClient(), destType, dest, HISTORY_PAGE, {});
     this.deps.dispatch({ type: 'conversationOpened', destType, dest });
-    if (!known || messageIds(known).length === 0) await this.loadLatest(destType, dest);
+    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
+  }
+
+  /** Leave a channel (PART, §6): it leaves the list here and on the user's other devices. */
+  async leave(key: string): Promise<void> {
+    const conversation = this.deps.getState().conversations[key];
+    if (conversation?.destType === 'channel') {
+      await this.requireClient().request({ type: 'PART', channel: conversation.dest });
+    }
+    this.deps.dispatch({ type: 'conversationLeft', key });
   }
 
   /** Back to the conversation list. */
@@ -114,12 +284,25 @@ export class ChatSession {
     this.deps.dispatch({ type: 'conversationClosed' });
   }
 
-  async leave(key: string): Promise<void> {
+  /**
+   * The conversation is on screen at its newest message (§14.6): move the read marker there,
+   * on the node, so the user's other devices agree. Without a link or `sync` it waits until
+   * the conversation is viewed again.
+   */
+  async markRead(key: string): Promise<void> {
     const conversation = this.deps.getState().conversations[key];
-    if (conversation?.destType === 'channel') {
-      await this.requireClient().request({ type: 'PART', channel: conversation.dest });
+    const client = this.client;
+    if (!conversation || !client || !client.features.has(SYNC)) return;
+    const newest = newestMessageId(conversation);
+    if (newest === undefined || conversation.read === newest || this.readSent.get(key) === newest) return;
+    this.readSent.set(key, newest);
+    const { destType, dest } = conversation;
+    try {
+      const ok = await client.request({ type: 'READ', dest_type: destType, dest, up_to: newest });
+      this.deps.dispatch({ type: 'readMarked', destType, dest, read: ok.read ?? newest });
+    } catch {
+      this.readSent.delete(key); // sent again when next viewed
     }
-    this.deps.dispatch({ type: 'conversationLeft', key });
   }
 
   /**
@@ -130,16 +313,18 @@ export class ChatSession {
     const conversation = this.deps.getState().conversations[key];
     if (!conversation || conversation.reachedStart) return;
     const oldest = messageIds(conversation)[0];
-    const messages = await this.history(conversation.destType, conversation.dest, HISTORY_PAGE, oldest ? { before: oldest } : {});
+    const { destType, dest } = conversation;
+    const messages = await history(this.requireClient(), destType, dest, HISTORY_PAGE, oldest ? { before: oldest } : {});
     this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
   }
 
   /**
-   * Send a text. It shows as pending at once; without a link it waits in the outbox and goes
-   * out after the reconnect. A refusal marks it failed with the node's code (never thrown).
+   * Send a text. It shows as pending at once and is in the persistent outbox before anything
+   * else happens; without a link it goes out after the reconnect. A refusal marks it failed with
+   * the node's code (never thrown).
    */
   sendText(key: string, content: string): Promise<void> {
-    return this.enqueue(key, { content });
+    return this.sending.enqueue(key, { content });
   }
 
   /**
@@ -152,38 +337,31 @@ export class ChatSession {
     } catch (error) {
       return Promise.reject(error);
     }
-    const previewUri = `data:${image.mime};base64,${toBase64(image.bytes)}`;
-    return this.enqueue(key, { content: '', image }, previewUri);
+    return this.sending.enqueue(key, { content: '', image });
   }
 
   /** Try a failed message again (the user tapped it). */
   retry(key: string, localKey: string): Promise<void> {
-    const message = this.outbox.get(localKey);
-    if (!message || message.state !== 'failed') return Promise.resolve();
-    this.outbox.requeue(message);
-    this.deps.dispatch({ type: 'sendRetried', key, localKey });
-    return this.sendIfReady(message);
+    return this.sending.retry(key, localKey);
   }
 
   /**
    * A data URI for an image, downloaded once (§4 IMG_GET; the bytes are checked against their
-   * SHA-256, so a copy stays good across reconnects). Never throws: without a link it rejects,
-   * and the next call tries again, resuming at the first chunk still missing (`start`, §10).
+   * SHA-256, so a copy stays good across reconnects). Without a link it rejects, and the next
+   * call tries again, resuming at the first chunk still missing (`start`, §10).
    */
   imageUri(image: string): Promise<string> {
-    let uri = this.images.get(image);
-    if (!uri) {
-      const client = this.client;
-      if (!client) return Promise.reject(new ArtpError(LocalErrorCode.CLOSED, 'not connected'));
-      const download = this.downloads.get(image) ?? new ImageDownload(image);
-      this.downloads.set(image, download);
-      uri = download.run(client).then((found) => {
-        this.downloads.delete(image);
-        return `data:${found.mime};base64,${toBase64(found.bytes)}`;
-      });
-      uri.catch(() => this.images.delete(image));
-      this.images.set(image, uri);
-    }
+    const cached = this.images.get(image);
+    if (cached) return cached;
+    const client = this.client;
+    if (!client) return Promise.reject(new ArtpError(LocalErrorCode.CLOSED, 'not connected'));
+    const download = this.downloads.get(image) ?? new ImageDownload(image);
+    this.downloads.set(image, download);
+    const uri = download.run(client).then((found) => {
+      this.downloads.delete(image);
+      return `data:${found.mime};base64,${toBase64(found.bytes)}`;
+    });
+    this.images.set(image, uri);
     return uri;
   }
 
@@ -193,6 +371,14 @@ export class ChatSession {
     this.cancelRetry();
     this.backoff.reset();
     void this.reconnect();
+  }
+
+  /**
+   * Try to reconnect now, whatever the timer says: the user pressed "retry now", or the tab
+   * became visible again (a phone browser freezes background timers). No-op while linked.
+   */
+  retryNow(): void {
+    this.networkAvailable();
   }
 
   /** The network went away: no point retrying until it is back. */
@@ -207,46 +393,61 @@ export class ChatSession {
     this.cancelRetry();
     this.client?.close();
     this.client = null;
+    this.images.clear();
   }
 
-  // ------------------------------------------------------------------------- sending
+  // ------------------------------------------------------------------------- signing in
 
-  private enqueue(key: string, body: { content: string; image?: ImagePick }, previewUri?: string): Promise<void> {
-    const conversation = this.deps.getState().conversations[key];
-    if (!conversation) return Promise.reject(new Error(`no conversation ${key}`));
-    const message = this.outbox.add({ key, destType: conversation.destType, dest: conversation.dest, ...body });
-    const timestamp = Math.floor(Date.now() / 1000);
-    this.deps.dispatch({ type: 'sendStarted', key, localKey: message.localKey, content: body.content, timestamp, previewUri });
-    return this.sendIfReady(message);
+  /** AUTH with the password, or (without one, §14.3) a device sign-in. */
+  private async authenticate(client: ArtpClient, user: string, password?: string, register = false): Promise<void> {
+    const sync = client.features.has(SYNC);
+    const named = sync && password !== undefined && this.deps.deviceName ? { device_name: this.deps.deviceName } : {};
+    const secret = password !== undefined ? { password } : {};
+    const ok = await client.request({ type: 'AUTH', user, ...secret, ...(register ? { register } : {}), ...named });
+    const signedIn = ok.user ?? user;
+    // A node without `sync` has no device sign-in: its reconnects need the password again.
+    this.account = { user: signedIn, ...(sync ? {} : { password }) };
+    this.deviceId = ok.device ?? null;
+    this.deps.dispatch({ type: 'loggedIn', user: signedIn, channels: ok.channels ?? [] });
   }
 
-  private sendIfReady(message: OutgoingMessage): Promise<void> {
-    return this.client && !this.recovering ? this.deliver(message) : Promise.resolve();
-  }
-
-  private async deliver(message: OutgoingMessage): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    message.state = 'inflight';
-    try {
-      const ok = await this.transmit(client, message);
-      this.outbox.remove(message.localKey);
-      const id = ok.msg_id ?? message.localKey;
-      const timestamp = ok.timestamp ?? Math.floor(Date.now() / 1000);
-      this.deps.dispatch({ type: 'sendSucceeded', key: message.key, localKey: message.localKey, id, timestamp });
-    } catch (error) {
-      // The link dropped with the message on the wire: it stays pending, settled after reconnecting.
-      if (error instanceof ArtpError && error.code === LocalErrorCode.CLOSED) return;
-      message.state = 'failed';
-      this.deps.dispatch({ type: 'sendFailed', key: message.key, localKey: message.localKey, error: sendError(error) });
+  /** Signing in again after a reconnect: the device key on a `sync` node, else the password. */
+  private reauthenticate(client: ArtpClient, account: { user: string; password?: string }): Promise<void> {
+    if (!client.features.has(SYNC) && account.password === undefined) {
+      throw new ArtpError('AUTH_FAILED', 'this node has no device sign-in: log in with your password');
     }
+    return this.authenticate(client, account.user, client.features.has(SYNC) ? undefined : account.password);
   }
 
-  private transmit(client: ArtpClient, message: OutgoingMessage): Promise<Ok> {
-    const { key, localKey, destType, dest, image } = message;
-    if (!image) return client.request({ type: 'MSG', dest_type: destType, dest, content: message.content });
-    const onProgress = (progress: number) => this.deps.dispatch({ type: 'sendProgress', key, localKey, progress });
-    return client.uploadImage({ ...image, destType, dest }, { transfer: message.transfer, resume: message.resume, onProgress });
+  /** Every conversation listed (§14.5), each caught up, then the outbox sent, in order. */
+  private async afterSignIn(client: ArtpClient): Promise<void> {
+    this.recovering = true;
+    // What was here at sign-in: the anchors of the catch-up. A live message arriving while it
+    // runs must not become an anchor, or what came before it would be skipped.
+    const atSignIn = this.deps.getState().conversations;
+    try {
+      // §14.5: the node's newest id per conversation; one that is already here needs no HISTORY.
+      const newestOnNode = new Map<string, string | undefined>();
+      if (client.features.has(SYNC)) {
+        const listed = await listConversations(client);
+        for (const info of listed) newestOnNode.set(conversationKey(info.dest_type, info.dest), info.last_id);
+        this.deps.dispatch({ type: 'conversationsListed', conversations: listed });
+      }
+      const caughtUp = new Map<string, MsgEvent[]>();
+      const pageSize = this.deps.catchUpPage ?? CATCH_UP_PAGE;
+      for (const current of Object.values(this.deps.getState().conversations)) {
+        const conversation = atSignIn[current.key] ?? current;
+        const newest = newestMessageId(conversation);
+        if (newest !== undefined && newestOnNode.has(conversation.key) && newestOnNode.get(conversation.key) === newest) continue;
+        caughtUp.set(conversation.key, await catchUpConversation(client, conversation, this.deps.dispatch, pageSize));
+      }
+      this.sending.settleInterrupted(client, caughtUp);
+      await this.sending.flush();
+    } finally {
+      this.recovering = false;
+    }
+    const active = this.deps.getState().active;
+    if (active) void this.markRead(active);
   }
 
   // ---------------------------------------------------------------------- reconnecting
@@ -260,15 +461,11 @@ export class ChatSession {
     client.onClose(() => this.linkLost(client));
   }
 
-  private async authenticate(user: string, password: string, register: boolean): Promise<void> {
-    const ok = await this.requireClient().request({ type: 'AUTH', user, password, register });
-    this.credentials = { user: ok.user ?? user, password };
-    this.deps.dispatch({ type: 'loggedIn', user: ok.user ?? user, channels: ok.channels ?? [] });
-  }
-
   private handleEvent(event: ServerEvent): void {
     if (event.type === 'MSG') this.deps.dispatch({ type: 'messageReceived', message: event });
-    else if (event.type === 'JOIN' || event.type === 'PART' || event.type === 'TOPIC') {
+    else if (event.type === 'READ') {
+      this.deps.dispatch({ type: 'readMarked', destType: event.dest_type, dest: event.dest, read: event.read });
+    } else if (event.type === 'JOIN' || event.type === 'PART' || event.type === 'TOPIC') {
       this.deps.dispatch({ type: 'channelEvent', event });
     }
   }
@@ -295,26 +492,26 @@ export class ChatSession {
 
   private async reconnect(): Promise<void> {
     if (!this.address || this.client || this.stopped || this.recovering) return;
-    this.recovering = true;
     this.deps.dispatch({ type: 'linkChanged', link: 'connecting' });
+    this.recovering = true; // what is typed meanwhile waits until the outbox went out
     try {
       await this.connect(this.address);
-      if (this.credentials) {
-        await this.authenticate(this.credentials.user, this.credentials.password, false);
-        this.settleInterrupted(await this.catchUp());
-        await this.flushOutbox();
+      const client = this.requireClient();
+      if (this.account) {
+        await this.reauthenticate(client, this.account);
+        await this.afterSignIn(client);
       }
-      this.recovering = false;
       this.backoff.reset();
       this.deps.dispatch({ type: 'linkChanged', link: 'online' });
     } catch (error) {
-      this.recovering = false;
       this.failedToReconnect(error);
+    } finally {
+      this.recovering = false;
     }
   }
 
   private failedToReconnect(error: unknown): void {
-    const half = this.client; // connected, but login, catch-up or the flush failed
+    const half = this.client; // connected, but sign-in, catch-up or the flush failed
     this.client = null;
     half?.close();
     const problem = reconnectProblem(error);
@@ -328,107 +525,17 @@ export class ChatSession {
     this.scheduleReconnect();
   }
 
-  /** Catch every conversation up; returns what each one received, for settling the outbox. */
-  private async catchUp(): Promise<Map<string, MsgEvent[]>> {
-    const caughtUp = new Map<string, MsgEvent[]>();
-    for (const conversation of Object.values(this.deps.getState().conversations)) {
-      caughtUp.set(conversation.key, await this.catchUpConversation(conversation));
-    }
-    return caughtUp;
-  }
-
-  /**
-   * PROTOCOL.md §6: "Catching up after a reconnect is `after: <last message id seen>`, repeated
-   * until empty" (a page shorter than `limit` is not the end: the node trims pages to one frame).
-   */
-  private async catchUpConversation(conversation: Conversation): Promise<MsgEvent[]> {
-    const { key, destType, dest } = conversation;
-    let anchor = messageIds(conversation).at(-1);
-    if (anchor === undefined) {
-      const latest = await this.history(destType, dest, HISTORY_PAGE, {});
-      this.deps.dispatch({ type: 'historyLoaded', key, messages: latest, older: true });
-      return latest;
-    }
-    const pageSize = this.deps.catchUpPage ?? CATCH_UP_PAGE;
-    const missed: MsgEvent[] = [];
-    for (;;) {
-      const page = await this.history(destType, dest, pageSize, { after: anchor });
-      if (page.length === 0) return missed;
-      this.deps.dispatch({ type: 'historyLoaded', key, messages: page, older: false, after: anchor });
-      missed.push(...page);
-      anchor = (page.at(-1) as MsgEvent).id;
-    }
-  }
-
-  /** Messages in flight when the link dropped: settled from what the node stored, or queued again. */
-  private settleInterrupted(caughtUp: Map<string, MsgEvent[]>): void {
-    const me = this.credentials?.user ?? '';
-    const claimed = new Set<string>();
-    for (const message of this.outbox.interrupted()) {
-      if (message.image) {
-        // IMG_STATUS knows exactly: the upload resumes where the node stopped, or is already done.
-        message.resume = true;
-        message.state = 'queued';
-        continue;
-      }
-      const stored = findStoredCopy(message, caughtUp.get(message.key) ?? [], me, claimed);
-      if (!stored) {
-        message.state = 'queued';
-        continue;
-      }
-      claimed.add(stored.id);
-      this.outbox.remove(message.localKey);
-      const { key, localKey } = message;
-      this.deps.dispatch({ type: 'sendSucceeded', key, localKey, id: stored.id, timestamp: stored.timestamp });
-    }
-  }
-
-  /** Send what waited, oldest first; a link that drops again aborts the reconnect. */
-  private async flushOutbox(): Promise<void> {
-    for (let message = this.outbox.nextQueued(); message; message = this.outbox.nextQueued()) {
-      await this.deliver(message);
-      if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'the link dropped while sending the outbox');
-    }
-  }
-
-  // ---------------------------------------------------------------------------- helpers
-
-  /**
-   * The latest page, or everything after `after` (catching up). Takes the destination, not the
-   * state: the UI state may not have caught up with a conversation opened a moment ago.
-   */
-  private async loadLatest(destType: DestType, dest: string): Promise<void> {
-    const messages = await this.history(destType, dest, HISTORY_PAGE, {});
-    const key = conversationKey(destType, dest);
-    this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
-  }
-
-  private async history(
-    destType: DestType,
-    dest: string,
-    limit: number,
-    bound: { before?: string; after?: string },
-  ): Promise<MsgEvent[]> {
-    const ok = await this.requireClient().request({ type: 'HISTORY', dest_type: destType, dest, limit, ...bound });
-    return [...(ok.messages ?? [])];
-  }
-
   private requireClient(): ArtpClient {
     if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'not connected');
     return this.client;
   }
 }
 
-/** What the bubble of a failed message shows: the node's code, or the local check's. */
-function sendError(error: unknown): SendError {
-  if (error instanceof ArtpError) return { code: error.code, message: error.message };
-  // checkRequest() refuses a request that breaks the contract before it leaves (§3 INVALID).
-  return { code: 'INVALID', message: error instanceof Error ? error.message : String(error) };
-}
-
-/** A reason no retry can fix, in Arona's words; null when trying again may work. */
-function reconnectProblem(error: unknown): string | null {
-  if (error instanceof KeyChangedError) return voice.keyChanged(error.address, error.pinned, error.presented);
-  if (error instanceof ArtpError && error.code === 'AUTH_FAILED') return voice.passwordRefused;
+/** A reason no retry can fix (the UI words it); null when trying again may work. */
+function reconnectProblem(error: unknown): LinkProblem | null {
+  if (error instanceof KeyChangedError) {
+    return { kind: 'keyChanged', address: error.address, pinned: error.pinned, presented: error.presented };
+  }
+  if (error instanceof ArtpError && error.code === 'AUTH_FAILED') return { kind: 'signInRefused' };
   return null;
 }

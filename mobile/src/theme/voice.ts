@@ -3,6 +3,9 @@
  * honest. Whenever something fails, its real code is part of the line.
  */
 import { ArtpError } from '../protocol/errors';
+import type { DeviceKeyStorage } from '../platform/deviceKeyTypes';
+import type { LinkProblem } from '../state/chat';
+import type { ComposeProblem } from '../state/compose';
 
 export const HALO = '˚ ✧ ◯ ✧ ˚';
 
@@ -14,16 +17,29 @@ export const voice = {
     `Sensei, careful! The key of ${address} changed: I remembered ${pinned}, it now shows ${presented}. ` +
     'That can mean someone is in the middle. Only trust it if you know why.',
   connected: (node: string, address: string) => `Sensei, you are connected to ${node} (${address})!`,
-  loggedIn: (user: string) => `Welcome back, Sensei ${user}!`,
-  joined: (channel: string) => `Sensei, you are connected to ${channel}!`,
   noConversations: 'No conversations yet, Sensei. Join a channel or write to someone!',
   link: {
     connecting: 'Reconnecting to the node, Sensei… I will catch up on everything we missed!',
     offline: "Sensei, we lost the link to the node. I'll keep trying; your messages wait safely here.",
   },
-  passwordRefused: 'Sensei, the node refused our password when I reconnected (AUTH_FAILED). Please log in again.',
-  reconnected: 'We are back, Sensei!',
-  emptyAction: 'Sensei, say what you do after /me, like "/me waves".',
+  /** Why reconnecting stopped, in Arona's words (the session hands over the facts). */
+  linkProblem: (problem: LinkProblem): string =>
+    problem.kind === 'keyChanged'
+      ? voice.keyChanged(problem.address, problem.pinned, problem.presented)
+      : 'Sensei, the node no longer accepts this device (AUTH_FAILED). Please log in again with your password.',
+  composeProblem: (problem: ComposeProblem): string =>
+    problem === 'empty-action' ? 'Sensei, say what you do after /me, like "/me waves".' : problem,
+  deviceKey: (storage: DeviceKeyStorage, reason?: string): string =>
+    storage === 'webcrypto'
+      ? "This device's key is a non-extractable WebCrypto key in this browser's IndexedDB: the app can use it, no script can read it out."
+      : storage === 'secure-store'
+        ? "This device's key is in the phone's secure storage (Android Keystore / iOS Keychain)."
+        : "Sensei, this browser cannot keep the device key as a protected WebCrypto key" +
+          (reason ? ` (${reason})` : '') +
+          ", so it is stored as plain bytes in this site's local storage: any script running on this page could read it. " +
+          'Use a Chromium-based browser to keep it safer.',
+  passwordChanged: 'Password changed, Sensei! Every other device has to sign in with the new one.',
+  deviceRevoked: (name: string) => `${name} is signed out, Sensei. It needs the password to come back.`,
   beginning: (name: string) => `That's the very beginning of ${name}, Sensei.`,
   insecureWeb:
     'Sensei, this browser only gives me safe encryption over HTTPS or on this computer (localhost). ' +

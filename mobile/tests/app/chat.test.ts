@@ -48,8 +48,8 @@ describe('chatReducer', () => {
 
   it('moves a sent message from pending to sent with the node id, or to failed', () => {
     let state = loggedIn();
-    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:1', content: 'hi', timestamp: 1 });
-    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:2', content: 'yo', timestamp: 1 });
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', destType: 'channel', dest: '#general', localKey: 'local:1', cid: 'c1', content: 'hi', timestamp: 1 });
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', destType: 'channel', dest: '#general', localKey: 'local:2', cid: 'c2', content: 'yo', timestamp: 1 });
     expect(state.conversations['#general']?.messages.map((m) => m.status)).toEqual(['pending', 'pending']);
     state = chatReducer(state, { type: 'sendSucceeded', key: '#general', localKey: 'local:1', id: 'm9', timestamp: 7 });
     state = chatReducer(state, { type: 'sendFailed', key: '#general', localKey: 'local:2', error: { code: 'RATE_LIMITED', message: 'slow down' } });
@@ -60,7 +60,7 @@ describe('chatReducer', () => {
 
   it('forgets the failure when a message is retried', () => {
     let state = loggedIn();
-    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:1', content: 'hi', timestamp: 1 });
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', destType: 'channel', dest: '#general', localKey: 'local:1', cid: 'c1', content: 'hi', timestamp: 1 });
     state = chatReducer(state, { type: 'sendFailed', key: '#general', localKey: 'local:1', error: { code: 'NO_SUCH_USER', message: 'x' } });
     state = chatReducer(state, { type: 'sendRetried', key: '#general', localKey: 'local:1' });
     expect(state.conversations['#general']?.messages[0]).toMatchObject({ status: 'pending', error: undefined });
@@ -69,7 +69,7 @@ describe('chatReducer', () => {
   it('puts a catch-up page right after its anchor, before live messages that overtook it', () => {
     let state = loggedIn();
     state = chatReducer(state, { type: 'messageReceived', message: msg('a', 'arona', '#general', 1) });
-    state = chatReducer(state, { type: 'sendStarted', key: '#general', localKey: 'local:1', content: 'mine', timestamp: 2 });
+    state = chatReducer(state, { type: 'sendStarted', key: '#general', destType: 'channel', dest: '#general', localKey: 'local:1', cid: 'c1', content: 'mine', timestamp: 2 });
     state = chatReducer(state, { type: 'messageReceived', message: msg('live', 'arona', '#general', 5) });
     const page = [msg('b', 'arona', '#general', 3), msg('c', 'arona', '#general', 4)];
     state = chatReducer(state, { type: 'historyLoaded', key: '#general', messages: page, older: false, after: 'a' });
@@ -79,8 +79,8 @@ describe('chatReducer', () => {
 
   it('keeps the reason reconnecting stopped until the link changes again', () => {
     let state = loggedIn();
-    state = chatReducer(state, { type: 'linkChanged', link: 'offline', problem: 'key changed' });
-    expect(state).toMatchObject({ link: 'offline', linkProblem: 'key changed' });
+    state = chatReducer(state, { type: 'linkChanged', link: 'offline', problem: { kind: 'signInRefused' } });
+    expect(state).toMatchObject({ link: 'offline', linkProblem: { kind: 'signInRefused' } });
     state = chatReducer(state, { type: 'linkChanged', link: 'online' });
     expect(state.linkProblem).toBeNull();
   });

@@ -81,6 +81,7 @@ const conversation = (overrides: Partial<Conversation> = {}): Conversation => ({
   destType: 'channel',
   dest: '#general',
   unread: 0,
+  mentions: 0,
   reachedStart: false,
   messages: [],
   ...overrides,

@@ -6,16 +6,21 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
+import { toHex } from '../../src/protocol/bytes';
 import { ArtpClient } from '../../src/protocol/client';
+import { fingerprint } from '../../src/protocol/fingerprint';
+import { generateKeyPair } from '../../src/protocol/noise';
 import { connectClient } from '../support/client';
 import { startNode, type RunningNode } from '../support/node';
 import { MOBILE_ROOT, PYTHON } from '../support/paths';
 import { noisePng, solidPng } from '../support/png';
+import { randomBytes } from '../support/webcrypto';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST = path.join(MOBILE_ROOT, 'dist');
@@ -32,12 +37,82 @@ let pythonHome: string;
 const cspViolations: string[] = [];
 
 function python(...args: string[]): string {
+  return python_('-m', 'aronanet', ...args);
+}
+
+/** What the Python client library finds stored in `dest`, as `user` (a second, independent client). */
+function pythonHistory(user: string, dest: string): string[] {
+  const script = path.join(MOBILE_ROOT, 'tests', 'support', 'python_history.py');
+  return python_(script, node.wsUrl, user, dest).split('\n').filter(Boolean).map((line) => JSON.parse(line) as string);
+}
+
+function python_(...args: string[]): string {
   const env = { ...process.env, ARONA_PW: PASSWORD };
-  return execFileSync(PYTHON, ['-m', 'aronanet', ...args], { encoding: 'utf8', env, timeout: 30_000 });
+  return execFileSync(PYTHON, args, { encoding: 'utf8', env, timeout: 30_000 });
 }
 
 function pythonSend(text: string): void {
   python('send', '--user', 'kei', '--password-env', 'ARONA_PW', '--register', '--config-dir', pythonHome, node.wsUrl, CHANNEL, text);
+}
+
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.css': 'text/css' };
+
+/**
+ * While the node (which serves the page) is down, serve the page's files from the export on
+ * its very port: the stand-in for a browser cache or service worker, so the page can be
+ * reloaded with the node down, at the same origin (the same IndexedDB and local storage).
+ * Returns the function that stops it, freeing the port for the node.
+ */
+async function serveShellFromDisk(): Promise<() => Promise<void>> {
+  const server = http.createServer((request, response) => {
+    const pathname = new URL(request.url ?? '/', node.httpUrl).pathname;
+    const file = path.join(DIST, pathname === '/' ? 'index.html' : decodeURIComponent(pathname));
+    if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      response.writeHead(404).end('not found');
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(node.wsPort, '127.0.0.1', resolve));
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+}
+
+/** Chromium with a fresh profile; the network is closed here, so nothing may phone home. */
+function launchBrowser(): Promise<BrowserContext> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-chromium-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+  });
+}
+
+/** In a second, fresh browser: open the app (after `prepare`), register `user`, open the settings. */
+async function registerInFreshBrowser(user: string, prepare: (tab: Page) => Promise<unknown>): Promise<{ tab: Page; close: () => Promise<void> }> {
+  const other = await launchBrowser();
+  const tab = other.pages()[0] ?? (await other.newPage());
+  try {
+    await prepare(tab);
+    await tab.goto(node.httpUrl);
+    await tab.getByTestId('connect').click();
+    await tab.getByTestId('user').fill(user);
+    await tab.getByTestId('password').fill(PASSWORD);
+    await tab.getByTestId('register').click();
+    await tab.getByTestId('open-settings').click();
+  } catch (error) {
+    await other.close();
+    throw error;
+  }
+  return { tab, close: () => other.close() };
 }
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -49,13 +124,16 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
 }
 
 beforeAll(async () => {
-  const built = execFileSync('bash', [path.join(MOBILE_ROOT, 'scripts', 'build-web.sh'), DIST], {
-    cwd: os.tmpdir(), // the script finds the app from its own path
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-    timeout: 170_000,
-  });
-  expect(built).toContain(`serve it with: aronanet serve --web-dir ${DIST}`);
+  // E2E_REUSE_DIST=1 skips the export when iterating on the test itself (mobile/dist is then used as is).
+  if (!process.env.E2E_REUSE_DIST) {
+    const built = execFileSync('bash', [path.join(MOBILE_ROOT, 'scripts', 'build-web.sh'), DIST], {
+      cwd: os.tmpdir(), // the script finds the app from its own path
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 170_000,
+    });
+    expect(built).toContain(`serve it with: aronanet serve --web-dir ${DIST}`);
+  }
   expect(fs.existsSync(path.join(DIST, 'index.html'))).toBe(true);
   node = await startNode({ webDir: DIST });
   pythonHome = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-e2e-py-'));
@@ -66,18 +144,7 @@ beforeAll(async () => {
     { env: { ...process.env, ARONA_PW: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   tail.stdout?.on('data', (data: Buffer) => (tailOutput += data.toString()));
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-chromium-'));
-  // A fresh profile; the network is closed here, so nothing may phone home.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-  });
+  browser = await launchBrowser();
   page = browser.pages()[0] ?? (await browser.newPage());
   page.on('console', (message) => {
     if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
@@ -194,6 +261,150 @@ describe('the web client served by the node', () => {
     expect(await page.getByText('typed while the node was down').count()).toBe(1);
     expect(await page.getByText('sent while you were away').count()).toBe(1);
     expect(crashes).toEqual([]);
+  });
+
+  it('keeps the device key as a non-extractable WebCrypto X25519 key in IndexedDB, not in local storage', async () => {
+    const stored = await page.evaluate(
+      () =>
+        new Promise<{ extractable: boolean; algorithm: string; type: string; legacy: string | null }>((resolve, reject) => {
+          const opened = indexedDB.open('aronanet');
+          opened.onerror = () => reject(opened.error);
+          opened.onsuccess = () => {
+            const read = opened.result.transaction('keys').objectStore('keys').get('device');
+            read.onerror = () => reject(read.error);
+            read.onsuccess = () => {
+              const key = (read.result as { privateKey: CryptoKey }).privateKey;
+              resolve({ extractable: key.extractable, algorithm: key.algorithm.name, type: key.type, legacy: localStorage.getItem('aronanet.device_key') });
+            };
+          };
+        }),
+    );
+    expect(stored).toEqual({ extractable: false, algorithm: 'X25519', type: 'private', legacy: null });
+  });
+
+  it('sends what was typed while the node was down exactly once, after a page reload, and stays signed in', async () => {
+    const crashes: string[] = [];
+    const consoleLines: string[] = [];
+    page.on('pageerror', (error) => crashes.push(error.message));
+    page.on('console', (line) => consoleLines.push(line.text()));
+    let kei: ArtpClient | null = null;
+    try {
+      kei = await connectClient(node);
+      await kei.request({ type: 'AUTH', user: 'kei', password: PASSWORD });
+      await kei.request({ type: 'MSG', dest_type: 'user', dest: 'sensei', content: 'a DM for sensei' });
+    } finally {
+      kei?.close();
+    }
+
+    await node.halt();
+    await page.getByTestId('link-status').waitFor();
+    await page.getByTestId('composer').fill('typed offline, then reloaded');
+    await page.getByTestId('send').click();
+    await page.getByText('typed offline, then reloaded').waitFor();
+    await page.waitForTimeout(300); // the IndexedDB write has committed by now (it precedes the bubble)
+
+    const stopServing = await serveShellFromDisk();
+    await page.reload();
+    // Signed in again from what the device remembers: the list, offline, no login screen.
+    await page.getByTestId('conversation-#plaza').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('password').count()).toBe(0);
+
+    await stopServing();
+    await node.resume();
+    await waitFor('the node to store the message', () => pythonHistory('kei', CHANNEL).includes('typed offline, then reloaded'), 40_000).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}; the page shows:\n${await page.locator('body').innerText()}\nconsole:\n${consoleLines.join('\n')}`);
+      },
+    );
+    await page.waitForTimeout(1000); // time for a second copy, were one ever sent
+    expect(pythonHistory('kei', CHANNEL).filter((content) => content === 'typed offline, then reloaded')).toHaveLength(1);
+    await page.getByTestId('link-status').waitFor({ state: 'detached', timeout: 30_000 });
+
+    await page.reload();
+    await page.getByTestId('conversation-@kei').waitFor({ timeout: 30_000 }); // DMs still listed
+    await page.getByTestId('conversation-#plaza').waitFor();
+    expect(await page.getByTestId('password').count()).toBe(0);
+    await page.getByTestId('conversation-#plaza').click();
+    await page.getByText('typed offline, then reloaded').waitFor();
+    expect(await page.getByText('typed offline, then reloaded').count()).toBe(1);
+    expect(pythonHistory('kei', CHANNEL).filter((content) => content === 'typed offline, then reloaded')).toHaveLength(1);
+    expect(crashes).toEqual([]);
+  });
+
+  it('asks for the password once when another device revokes this one, then carries on', async () => {
+    let laptop: ArtpClient | null = null;
+    try {
+      laptop = await connectClient(node);
+      await laptop.request({ type: 'AUTH', user: 'sensei', password: PASSWORD });
+      const devices = (await laptop.request({ type: 'DEVICES' })).devices ?? [];
+      const browserDevice = devices.find((device) => !device.current);
+      expect(browserDevice?.name).toMatch(/Chrome on Linux/);
+      await laptop.request({ type: 'DEVICE_REVOKE', device: browserDevice?.id ?? '' });
+    } finally {
+      laptop?.close();
+    }
+    await page.getByTestId('login-again').click();
+    await page.getByTestId('user').fill('sensei');
+    await page.getByTestId('password').fill(PASSWORD);
+    await page.getByTestId('login').click();
+    await page.getByTestId('conversation-@kei').waitFor();
+    await page.getByTestId('link-status').waitFor({ state: 'detached' });
+  });
+
+  it('lists this device in the settings, says where its key is kept, and logs out for good', async () => {
+    await page.reload();
+    await page.getByTestId('open-settings').click();
+    expect(await page.getByTestId('device-key-note').textContent()).toContain('non-extractable WebCrypto key');
+    await page.getByText('(this device)').waitFor();
+    await page.getByTestId('logout-revoke').click();
+    await page.getByTestId('connect').waitFor();
+    await page.reload();
+    await page.getByTestId('connect').waitFor(); // forgotten: not signed in after a reload
+  });
+
+  it('moves a device key an earlier version kept as hex in local storage into WebCrypto, keeping its identity', async () => {
+    const legacy = generateKeyPair(randomBytes);
+    const { tab, close } = await registerInFreshBrowser('migrant', async (fresh) => {
+      await fresh.goto(`${node.httpUrl}no-such-page`); // the node's origin, before the app has run
+      await fresh.evaluate((hex) => localStorage.setItem('aronanet.device_key', hex), toHex(legacy.privateKey));
+    });
+    try {
+      // The node knows this device by the legacy key's fingerprint: same identity, key moved.
+      await tab.getByText(fingerprint(legacy.publicKey)).waitFor();
+      expect(await tab.evaluate(() => localStorage.getItem('aronanet.device_key'))).toBeNull();
+    } finally {
+      await close();
+    }
+  });
+
+  it('falls back to local storage where WebCrypto has no X25519, and says so in the settings', async () => {
+    // A browser without X25519 in WebCrypto: generating or importing such a key is refused.
+    const { tab, close } = await registerInFreshBrowser('oldbrowser', (fresh) =>
+      fresh.addInitScript(() => {
+        const subtle = crypto.subtle;
+        const refuse = (name: 'generateKey' | 'importKey') => {
+          const original = subtle[name].bind(subtle) as (...args: unknown[]) => Promise<unknown>;
+          (subtle as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+            const algorithm = args[name === 'generateKey' ? 0 : 2] as { name?: string } | string;
+            const named = typeof algorithm === 'string' ? algorithm : algorithm?.name;
+            if (named === 'X25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+            return original(...args);
+          };
+        };
+        refuse('generateKey');
+        refuse('importKey');
+      }),
+    );
+    try {
+      const note = await tab.getByTestId('device-key-note').textContent();
+      expect(note).toContain("plain bytes in this site's local storage");
+      expect(note).toContain('Unrecognized name.');
+      expect(await tab.evaluate(() => localStorage.getItem('aronanet.device_key'))).toMatch(/^[0-9a-f]{64}$/);
+      await tab.reload(); // still signed in with that key
+      await tab.getByTestId('open-settings').waitFor();
+    } finally {
+      await close();
+    }
   });
 
   it('ran every step above under the Content-Security-Policy without a single violation', async () => {

@@ -1,5 +1,5 @@
 import { fromBase64, toBase64, utf8 } from '../../src/protocol/bytes';
-import { decodeServerMessage, encodeRequest, isRejection } from '../../src/protocol/codec';
+import { decodeServerMessage, decodeServerMessages, encodeRequest, isRejection } from '../../src/protocol/codec';
 import { fingerprint } from '../../src/protocol/fingerprint';
 import type { ServerMessage } from '../../src/protocol/messages';
 
@@ -56,6 +56,35 @@ describe('decodeServerMessage', () => {
     expect(isRejection(decode({ version: '1.0', type: 'WAT' }))).toBe(true);
     expect(isRejection(decode([1, 2]))).toBe(true);
     expect(isRejection(decodeServerMessage(new Uint8Array([0xff, 0xfe])))).toBe(true);
+  });
+});
+
+describe('decodeServerMessages (ArTP/1.1 batch, §14.2)', () => {
+  const many = (json: unknown) => decodeServerMessages(utf8(JSON.stringify(json)));
+  const msg = (id: string) => ({
+    version: '1.0', type: 'MSG', id, from: 'kei', dest_type: 'channel', dest: '#general',
+    content: `text ${id}`, timestamp: 1234567900,
+  });
+
+  it('returns the elements of an array in order, replies and events alike', () => {
+    const decoded = many([msg('41'), msg('42'), { version: '1.0', type: 'OK', re: 'm7', msg_id: '43', timestamp: 1 }]);
+    expect(decoded.map((m) => (isRejection(m) ? 'rejected' : m.type))).toEqual(['MSG', 'MSG', 'OK']);
+    expect(decoded[1]).toMatchObject({ id: '42', content: 'text 42' });
+  });
+
+  it('treats a single object as a list of one', () => {
+    expect(many(msg('1'))).toEqual([decode(msg('1'))]);
+  });
+
+  it('rejects one bad element and keeps the others', () => {
+    const decoded = many([{ version: '1.0', type: 'DANCE' }, msg('2')]);
+    expect(decoded[0] !== undefined && isRejection(decoded[0])).toBe(true);
+    expect(decoded[1]).toMatchObject({ type: 'MSG', id: '2' });
+  });
+
+  it('rejects an empty array and bad JSON as one rejection', () => {
+    expect(many([]).every(isRejection)).toBe(true);
+    expect(decodeServerMessages(utf8('[{"type":')).every(isRejection)).toBe(true);
   });
 });
 

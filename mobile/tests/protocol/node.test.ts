@@ -103,6 +103,29 @@ describe('the protocol library against a real node', () => {
     expect(history.messages?.map((m) => m.content)).toEqual(['Hello Arona!']);
   });
 
+  it('asks for batch and receives a pipelined burst, as arrays, in order and complete (§14.2)', async () => {
+    const channel = `#b${process.pid % 1000}${Date.now() % 100000}`;
+    const [alice] = await user('alice');
+    const [bob] = await user('bob');
+    expect(bob.features.has('batch')).toBe(true);
+    await alice.request({ type: 'JOIN', channel });
+    await bob.request({ type: 'JOIN', channel });
+    const contents: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      const stop = bob.onEvent((event) => {
+        if (event.type === 'MSG' && event.dest === channel) contents.push(event.content);
+        if (contents.length === 40) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    const sent = Array.from({ length: 40 }, (_, n) => `burst ${n}`);
+    await Promise.all(sent.map((content) => alice.request({ type: 'MSG', dest_type: 'channel', dest: channel, content })));
+    await all;
+    expect(contents).toEqual(sent);
+  });
+
   it('delivers a direct message to its recipient as dest_type user', async () => {
     const [alice, aliceName] = await user('alice');
     const [bob, bobName] = await user('bob');

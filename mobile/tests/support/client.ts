@@ -2,7 +2,8 @@
 import WebSocket from 'ws';
 
 import { ArtpClient } from '../../src/protocol/client';
-import { generateKeyPair } from '../../src/protocol/noise';
+import { generateKeyPair, type KeyPair } from '../../src/protocol/noise';
+import type { StaticKey } from '../../src/protocol/staticKey';
 import { openWebSocket, type WebSocketConstructor } from '../../src/transport/websocket';
 import type { RunningNode } from './node';
 import { nodeAead, randomBytes } from './webcrypto';
@@ -17,12 +18,16 @@ export function uniqueUser(prefix = 'sensei'): string {
   return `${prefix}${process.pid % 10000}_${userCounter}`;
 }
 
-export async function connectClient(node: RunningNode, verifyNode?: (fingerprint: string) => void): Promise<ArtpClient> {
+export async function connectClient(
+  node: RunningNode,
+  verifyNode?: (fingerprint: string) => void,
+  staticKey: KeyPair | StaticKey = generateKeyPair(randomBytes),
+): Promise<ArtpClient> {
   const transport = await openWebSocket(node.wsUrl, NodeWebSocket);
   return ArtpClient.connect({
     transport,
     aead: nodeAead,
-    staticKey: generateKeyPair(randomBytes),
+    staticKey,
     random: randomBytes,
     clientName: 'aronanet-mobile-tests/0.1',
     verifyNode,

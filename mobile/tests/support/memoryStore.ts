@@ -6,5 +6,6 @@ export function memoryStore(): KeyValueStore {
   return {
     get: async (key) => values.get(key) ?? null,
     set: async (key, value) => void values.set(key, value),
+    remove: async (key) => void values.delete(key),
   };
 }

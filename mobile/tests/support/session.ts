@@ -3,10 +3,14 @@
  * WebSocket and WebCrypto, talking to a real node. The transport can be cut right after a
  * send, to drop the link with a request on the wire.
  */
-import { generateKeyPair } from '../../src/protocol/noise';
+import type { KeyValueStore } from '../../src/platform/keyValue';
+import { generateKeyPair, type KeyPair } from '../../src/protocol/noise';
+import type { StaticKey } from '../../src/protocol/staticKey';
 import { Backoff } from '../../src/state/backoff';
 import { type ChatMessage, type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
+import { AccountMemory } from '../../src/state/account';
 import { KnownNodes } from '../../src/state/knownNodes';
+import { memoryOutboxStore, type OutboxStore } from '../../src/state/outbox';
 import { ChatSession } from '../../src/state/session';
 import type { Transport } from '../../src/transport/transport';
 import { artpUrl, openWebSocket } from '../../src/transport/websocket';
@@ -52,14 +56,39 @@ export interface SessionHarness {
   said(key: string): readonly ChatMessage[];
 }
 
-export function sessionHarness(options: { reconnectDelaysMs: readonly number[]; catchUpPage?: number }): SessionHarness {
+/**
+ * What a device keeps across restarts of the app: its key, the account it stays signed in to,
+ * its outbox and its pinned nodes. Hand the same one to a second harness to "reload the page".
+ */
+export interface TestDevice {
+  readonly key: KeyPair | StaticKey;
+  readonly accounts: KeyValueStore;
+  readonly outbox: OutboxStore;
+  readonly pins: KeyValueStore;
+}
+
+export function testDevice(key: KeyPair | StaticKey = generateKeyPair(randomBytes)): TestDevice {
+  return { key, accounts: memoryStore(), outbox: memoryOutboxStore(), pins: memoryStore() };
+}
+
+export interface HarnessOptions {
+  readonly reconnectDelaysMs: readonly number[];
+  readonly catchUpPage?: number;
+  readonly device?: TestDevice;
+}
+
+export function sessionHarness(options: HarnessOptions): SessionHarness {
+  const device = options.device ?? testDevice();
   let state = initialChatState;
   let current: CuttableTransport | null = null;
   const session = new ChatSession({
     aead: nodeAead,
     random: randomBytes,
-    deviceKey: generateKeyPair(randomBytes),
-    knownNodes: new KnownNodes(memoryStore()),
+    deviceKey: device.key,
+    knownNodes: new KnownNodes(device.pins),
+    accounts: new AccountMemory(device.accounts),
+    outboxStore: device.outbox,
+    deviceName: 'session test device',
     openTransport: async (address) => {
       current = new CuttableTransport(await openWebSocket(artpUrl(address), NodeWebSocket));
       return current;

@@ -5,7 +5,7 @@
  */
 import { uniqueUser } from './client';
 import { startNode, type RunningNode, type StartOptions } from './node';
-import { type SessionHarness, sessionHarness } from './session';
+import { type HarnessOptions, type SessionHarness, sessionHarness } from './session';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -17,7 +17,7 @@ export interface NodeSuite {
   /** Close `thing` after the current test; returns it. */
   track<T extends Closable>(thing: T): T;
   /** A phone session connected over WebSocket and registered as a fresh user. */
-  phone(options: { reconnectDelaysMs: readonly number[]; catchUpPage?: number }): Promise<SessionHarness & { user: string }>;
+  phone(options: HarnessOptions): Promise<SessionHarness & { user: string }>;
 }
 
 /** Registers the jest hooks of a real-node test file; call once at its top level. */

@@ -19,13 +19,8 @@ from typing import Any
 from aronanet.client.address import parse_address
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
-from aronanet.client.script import (
-    Destination,
-    SessionOptions,
-    lines_from,
-    run_send,
-    run_tail,
-)
+from aronanet.client.script import Destination, SessionOptions, lines_from, run_send
+from aronanet.client.tail import TailOptions, run_tail
 from aronanet.errors import AronaError, ClientError, KeyChangedError
 
 EXIT_OK = 0
@@ -101,8 +96,9 @@ def _register_tail(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         subparsers,
         "tail",
         "print a session's events as they arrive, one per line",
-        "Follow events until the node closes the connection (or SIGTERM). With CHANNELs, "
-        "joins them and shows only their events; without, shows everything this user gets.",
+        "Follow events until SIGTERM. With CHANNELs, joins them and shows only their events; "
+        "without, shows everything this user gets. When the node restarts, reconnects and "
+        "prints what was sent meanwhile, with no gap and no duplicate.",
     )
     _add_session_arguments(parser)
     parser.add_argument("channels", metavar="CHANNEL", nargs="*", help="'#name' or name")
@@ -110,6 +106,13 @@ def _register_tail(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         "--since", metavar="ID", help="first print the stored messages after message ID"
     )
     parser.add_argument("--json", action="store_true", help="print each event as JSON")
+    parser.add_argument(
+        "--reconnect-for",
+        type=float,
+        metavar="S",
+        help="after losing the node, keep trying to reconnect for S seconds, then exit 3 "
+        "(default: forever; 0: exit 3 at once)",
+    )
     parser.set_defaults(handler=_tail_command)
 
 
@@ -191,8 +194,8 @@ def _tail_command(args: argparse.Namespace) -> int:
     channels = [name if name.startswith("#") else f"#{name}" for name in args.channels]
 
     def flow() -> Coroutine[Any, Any, bool]:
-        options = _session_options(args)
-        return run_tail(options, channels, since=args.since, as_json=args.json, out=sys.stdout)
+        tail = TailOptions(channels, args.since, args.json, args.reconnect_for)
+        return run_tail(_session_options(args), tail, sys.stdout)
 
     return _run(args, flow)
 

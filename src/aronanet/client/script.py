@@ -1,4 +1,5 @@
-"""What ``aronanet send`` and ``aronanet tail`` do once their arguments are parsed.
+"""What ``aronanet send`` does once its arguments are parsed, and the log-in both script
+commands share (``aronanet tail`` is ``client/tail.py``).
 
 Kept apart from argument parsing (``client/cli.py``) so the flows read top to bottom: open a
 verified session with this device's key, log in, then send or follow. Both commands are made
@@ -9,8 +10,6 @@ once so a pipe sees each as it happens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import TextIO
 from aronanet.client.connection import ArtpClient, NodeError
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
-from aronanet.client.render import render_json, render_line
 from aronanet.errors import ClientError
 from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
@@ -114,7 +112,7 @@ async def run_send(
     """Send each text of ``contents`` to ``destination``, printing each ``msg_id``."""
     client, welcome = await connect_and_log_in(options, sys.stderr)
     async with client:
-        if destination.dest_type == "channel" and destination.name not in _channels(welcome):
+        if destination.dest_type == "channel" and destination.name not in channels_of(welcome):
             await client.join(destination.name)  # channel messages need membership (§3)
         async for content in contents:
             reply = await _send_when_allowed(client, destination, content)
@@ -145,87 +143,6 @@ async def lines_from(stream: TextIO) -> AsyncIterator[str]:
             yield text
 
 
-async def run_tail(
-    options: SessionOptions,
-    channels: list[str],
-    *,
-    since: str | None,
-    as_json: bool,
-    out: TextIO,
-) -> bool:
-    """Print events as they arrive, after replaying history since ``since``.
-
-    With ``channels``, joins them and shows only their events; without, shows everything
-    the session receives. Returns True when stopped by SIGTERM, False when the node closed
-    the connection.
-    """
-    client, welcome = await connect_and_log_in(options, sys.stderr)
-    loop = asyncio.get_running_loop()
-    stopped = asyncio.Event()
-    this_task = asyncio.current_task()
-    assert this_task is not None
-
-    def stop() -> None:
-        stopped.set()
-        this_task.cancel()
-
-    # SIGTERM ends `tail` cleanly (exit 0) where the loop supports signal handlers; on
-    # Windows it does not, and Ctrl-C (KeyboardInterrupt) is the way to stop.
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGTERM, stop)
-    try:
-        async with client:
-            await _follow(client, _channels(welcome), channels, since, as_json, out)
-    except asyncio.CancelledError:
-        if not stopped.is_set():
-            raise
-    finally:
-        with contextlib.suppress(NotImplementedError):
-            loop.remove_signal_handler(signal.SIGTERM)
-    return stopped.is_set()
-
-
-async def _follow(
-    client: ArtpClient,
-    member_of: list[str],
-    channels: list[str],
-    since: str | None,
-    as_json: bool,
-    out: TextIO,
-) -> None:
-    for channel in channels:
-        if channel not in member_of:
-            await client.join(channel)
-    shown: set[str] = set()
-    if since is not None:
-        for channel in channels or member_of:
-            async for message in client.history_after("channel", channel, since):
-                shown.add(message.id)
-                _print_event(message, as_json, out)
-    # Live events were queued since login, so nothing falls between replay and follow;
-    # a message both replayed and queued is printed once.
-    wanted = set(channels)
-    async for event in client.events():
-        if _is_wanted(event, wanted) and getattr(event, "id", None) not in shown:
-            _print_event(event, as_json, out)
-
-
-def _channels(welcome: messages.Ok) -> list[str]:
+def channels_of(welcome: messages.Ok) -> list[str]:
+    """The channels the login reply says the user is a member of."""
     return list(welcome.channels) if isinstance(welcome.channels, list) else []
-
-
-def _is_wanted(event: messages.Event, channels: set[str]) -> bool:
-    """With no channel filter everything is shown; otherwise only those channels' events."""
-    if not channels:
-        return True
-    if isinstance(event, messages.MsgEvent):
-        return event.dest_type == "channel" and event.dest in channels
-    channel = getattr(event, "channel", None)
-    return channel is None or channel in channels
-
-
-def _print_event(event: messages.Event, as_json: bool, out: TextIO) -> None:
-    if isinstance(event, messages.Error) and not as_json:
-        print(render_line(event), file=sys.stderr, flush=True)
-        return
-    print(render_json(event) if as_json else render_line(event), file=out, flush=True)

@@ -32,6 +32,7 @@ _encoder = msgspec.json.Encoder()
 _request_decoder = msgspec.json.Decoder(Request)
 _event_decoder = msgspec.json.Decoder(Event)
 _generic_decoder = msgspec.json.Decoder()
+_batch_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 
 _T = TypeVar("_T")
 
@@ -62,6 +63,21 @@ def decode_request(data: bytes) -> Request | Rejection:
 def decode_event(data: bytes) -> Event | Rejection:
     """Decode a server-to-client plaintext (client side). Never raises."""
     return _decode(data, _event_decoder, messages.EVENT_TYPES)
+
+
+def decode_event_batch(data: bytes) -> list[Event | Rejection]:
+    """Decode an ArTP/1.1 batch (§14.2): a JSON array of server-to-client messages.
+
+    Each element is decoded as a message of its own would be, so one bad element is one
+    ``Rejection`` and the rest still arrive. Never raises.
+    """
+    try:
+        elements = _batch_decoder.decode(data)
+    except _DECODE_FAILURES:
+        return [Rejection(ErrorCode.INVALID, "not a valid JSON array of messages")]
+    if not elements:
+        return [Rejection(ErrorCode.INVALID, "an empty batch")]
+    return [decode_event(bytes(element)) for element in elements]
 
 
 def _decode(

@@ -13,14 +13,14 @@ owns every protocol decision, and maps every peer-caused failure to an outcome h
 
 Handshake (ArTP-1.0 §2, Noise_XX_25519_AESGCM_SHA256, prologue ``ArTP/1.0``)::
 
-    -> e                  payload: empty, or {"client": "<name/version>"} (ignored by servers)
-    <- e, ee, s, es       payload: HELLO
+    -> e                  payload: empty, or {"client": "<name/version>", "features": [...]}
+    <- e, ee, s, es       payload: HELLO (§14.1: its ``features`` are asked AND supported)
     -> s, se              payload: empty
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -32,6 +32,7 @@ from aronanet.errors import FrameError, HandshakeError, ProtocolError
 from aronanet.identity import fingerprint
 from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
+from aronanet.proto.features import client_payload, negotiate, parse_client_payload
 from aronanet.proto.framing import HEADER, FrameDecoder, check_frame_length
 from aronanet.proto.messages import Event, Hello, Request
 from aronanet.proto.noise import CipherState, HandshakeState
@@ -59,12 +60,15 @@ class HandshakeComplete:
 
     ``remote_static`` and ``fingerprint`` are the peer's: the node's key on the client (pin
     it, TOFU), the client's device key on the server. ``hello`` is the node's ``HELLO`` on
-    the client side and ``None`` on the server side.
+    the client side and ``None`` on the server side. ``features`` are the session's (§14.1,
+    on both sides); ``client`` is the name the client gave in message 1 (server side).
     """
 
     remote_static: bytes
     fingerprint: str
     hello: Hello | None
+    features: frozenset[str] = frozenset()
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +110,12 @@ class Connection:
         framed: bool = True,
         hello: Hello | None = None,
         client_name: str | None = None,
+        features: Iterable[str] = (),
         max_frame: int = MAX_FRAME,
         ephemeral_key: X25519PrivateKey | None = None,
     ) -> None:
+        """``features``: on a client, those to ask for (§14.1); on a server, those it
+        supports (a session gets the ones its client asked for among them)."""
         if role is Role.SERVER and hello is None:
             raise ValueError("a SERVER connection needs the HELLO it sends in message 2")
         self._role = role
@@ -120,6 +127,9 @@ class Connection:
         )
         self._handshake_messages_read = 0
         self._hello = hello
+        self._features_offered = frozenset(features)
+        self._features: frozenset[str] = frozenset()
+        self._client: str | None = None
         self._state = State.HANDSHAKE
         self._send_cipher: CipherState | None = None
         self._receive_cipher: CipherState | None = None
@@ -129,7 +139,8 @@ class Connection:
         self._events: list[ConnectionEvent] = []
         self._outgoing: list[bytes] = []
         if role is Role.CLIENT:
-            self._queue(self._handshake.write_message(_client_payload(client_name)))
+            payload = client_payload(client_name, self._features_offered)
+            self._queue(self._handshake.write_message(payload))
 
     # ------------------------------------------------------------------ state
 
@@ -160,6 +171,11 @@ class Connection:
     def hello(self) -> Hello | None:
         """The HELLO of this connection: received (client, once open) or sent (server)."""
         return self._hello
+
+    @property
+    def features(self) -> frozenset[str]:
+        """§14.1: the features of this session, once the HELLO is sent (server) or read."""
+        return self._features
 
     @property
     def max_plaintext(self) -> int:
@@ -224,6 +240,36 @@ class Connection:
             outgoing.append(_pack_header(len(body)))  # two appends beat one tuple extend
         outgoing.append(body)
 
+    def send_batch(self, plaintexts: Sequence[bytes]) -> None:
+        """ArTP/1.1 ``batch`` (§14.2): send already-encoded messages as few JSON arrays.
+
+        The node joins the messages queued for a session in one loop turn, so a burst costs
+        the session one AEAD call and one write instead of one per message. Each array's
+        plaintext stays within ``max_plaintext`` (the 65519-byte limit holds for the whole
+        array); a group of one is sent as the bare object. Only for a peer that enabled
+        ``batch``; raises as ``send_encoded`` does.
+        """
+        cipher = self._send_cipher
+        if cipher is None:
+            raise ProtocolError(f"cannot send on a connection in state {self._state.name}")
+        group: list[bytes] = []
+        size = 1  # the opening "["; each element adds its length plus one "," or "]"
+        for plaintext in plaintexts:
+            grown = size + len(plaintext) + 1
+            if group and grown > MAX_PLAINTEXT:
+                self._send_group(group)
+                group, grown = [], 2 + len(plaintext)
+            group.append(plaintext)
+            size = grown
+        if group:
+            self._send_group(group)
+
+    def _send_group(self, group: list[bytes]) -> None:
+        if len(group) == 1:
+            self.send_encoded(group[0])
+        else:
+            self.send_encoded(b"[" + b",".join(group) + b"]")
+
     def data_to_send(self) -> bytes:
         """Drain the queued output as one length-prefixed byte string (``framed=True``)."""
         if not self._framed:
@@ -262,11 +308,13 @@ class Connection:
                     continue
                 # §2: "a replayed, dropped, reordered or altered frame fails to decrypt, and
                 # the receiver MUST then close the connection": DecryptError -> _fail().
-                result = decode(cipher.decrypt_with_ad(_NO_AD, frame))
-                if isinstance(result, Rejection):
-                    events.append(MessageRejected(result))
+                plaintext = cipher.decrypt_with_ad(_NO_AD, frame)
+                if plaintext[:1] == b"[" and self._role is Role.CLIENT:
+                    # ArTP/1.1 batch (§14.2): an array of messages, handled in array order.
+                    for result in codec.decode_event_batch(plaintext):
+                        events.append(_received(result))
                 else:
-                    events.append(MessageReceived(result))
+                    events.append(_received(decode(plaintext)))
         except ProtocolError as error:
             self._fail(str(error))
 
@@ -278,13 +326,22 @@ class Connection:
         if self._role is Role.CLIENT:
             # <- e, ee, s, es with the HELLO; then -> s, se with an empty payload.
             self._hello = _parse_hello(payload)
+            self._features = frozenset(self._hello.features)
             self._queue(handshake.write_message(b""))
         elif self._handshake_messages_read == 1:
-            # -> e: the client's payload is ignored (§2). <- e, ee, s, es carrying HELLO.
-            assert self._hello is not None
-            self._queue(handshake.write_message(codec.encode(self._hello)))
+            # -> e with the client's name and features (§14.1). <- e, ee, s, es with HELLO.
+            self._queue(handshake.write_message(self._negotiate(payload)))
         if handshake.complete:
             self._open(handshake)
+
+    def _negotiate(self, payload: bytes) -> bytes:
+        """The HELLO for this client: the node's, with the features asked AND supported."""
+        assert self._hello is not None
+        asked = parse_client_payload(payload)
+        enabled = negotiate(asked.features, self._features_offered)
+        self._client, self._features = asked.client, frozenset(enabled)
+        self._hello = msgspec.structs.replace(self._hello, features=list(enabled))
+        return codec.encode(self._hello)
 
     def _open(self, handshake: HandshakeState) -> None:
         initiator_to_responder, responder_to_initiator = handshake.split()
@@ -301,7 +358,13 @@ class Connection:
         self._state = State.OPEN
         client_hello = self._hello if self._role is Role.CLIENT else None
         self._events.append(
-            HandshakeComplete(remote_static, self._remote_fingerprint, client_hello)
+            HandshakeComplete(
+                remote_static,
+                self._remote_fingerprint,
+                client_hello,
+                self._features,
+                self._client,
+            )
         )
 
     def _fail(self, reason: str) -> None:
@@ -315,11 +378,10 @@ class Connection:
         self._events.append(ConnectionFailed(reason))
 
 
-def _client_payload(client_name: str | None) -> bytes:
-    """§2 message 1 payload: empty, or UTF-8 JSON ``{"client": "<name/version>"}``."""
-    if client_name is None:
-        return b""
-    return msgspec.json.encode({"client": client_name})
+def _received(result: Request | Event | Rejection) -> ConnectionEvent:
+    if isinstance(result, Rejection):
+        return MessageRejected(result)
+    return MessageReceived(result)
 
 
 def _parse_hello(payload: bytes) -> Hello:

@@ -16,6 +16,11 @@ Extensions to the contract (documented in ``docs/PROTOCOL.md``): ``TOPIC`` and `
 requests, the ``TOPIC`` event, ``PONG`` from client to server answering a server ``PING``,
 ``IMG_STATUS`` and the ``start`` field of ``IMG_GET`` for resuming transfers, and
 ``retry_after_ms``/``transfer`` on ``ERROR``.
+
+ArTP/1.1 (§14): the ``features`` of ``HELLO``; ``AUTH`` without ``password`` (device
+sign-in) and with ``device_name``; ``cid`` on ``MSG``; the ``DEVICES``, ``DEVICE_RENAME``,
+``DEVICE_REVOKE``, ``PASSWORD``, ``CONVERSATIONS`` and ``READ`` requests with their ``OK``
+fields, and the ``READ`` event.
 """
 
 from __future__ import annotations
@@ -61,6 +66,16 @@ FileName = Annotated[str, Meta(min_length=1, max_length=255)]
 DestType = Literal["channel", "user"]
 Version = Literal["1.0"]
 
+#: §14.4: a client-chosen message id, unique per user.
+ClientId = Annotated[str, Meta(pattern=r"\A[A-Za-z0-9_-]{1,64}\Z")]
+#: §14.3: 1-64 characters, none of them a control character (C0, DEL, C1).
+DeviceName = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)]
+#: §14.3: a device id is its key's fingerprint (§11), ``SHA256:`` and base64.
+DeviceId = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROL_PATTERN)]
+#: §14.3 PASSWORD ``old``: any non-empty text; a wrong one is ``AUTH_FAILED``, not ``INVALID``.
+OldPassword = Annotated[str, Meta(min_length=1, max_length=1024)]
+Cursor = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROL_PATTERN)]
+
 
 class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     version: Version = VERSION
@@ -77,9 +92,12 @@ def _check_dest(dest_type: str, dest: str) -> None:
 
 
 class Auth(_Base, frozen=True, tag="AUTH"):
+    """§3 AUTH; §14.3: without ``password`` it is a device sign-in (``sync`` sessions)."""
+
     user: UserName
-    password: Password
+    password: Password | UnsetType = UNSET
     register: bool = False
+    device_name: DeviceName | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
 
@@ -99,6 +117,7 @@ class SendMsg(_Base, frozen=True, tag="MSG"):
     dest_type: DestType
     dest: str
     content: Content
+    cid: ClientId | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
     def __post_init__(self) -> None:
@@ -179,6 +198,54 @@ class Pong(_Base, frozen=True, tag="PONG"):
     re: str | UnsetType = UNSET
 
 
+class Devices(_Base, frozen=True, tag="DEVICES"):
+    """§14.3: list the account's devices. ``OK`` with ``devices``."""
+
+    id: RequestId | UnsetType = UNSET
+
+
+class DeviceRename(_Base, frozen=True, tag="DEVICE_RENAME"):
+    """§14.3: rename one of the account's devices. ``OK`` with ``device`` and ``name``."""
+
+    device: DeviceId
+    name: DeviceName
+    id: RequestId | UnsetType = UNSET
+
+
+class DeviceRevoke(_Base, frozen=True, tag="DEVICE_REVOKE"):
+    """§14.3: forget a device and close its sessions at once. ``OK`` with ``device``."""
+
+    device: DeviceId
+    id: RequestId | UnsetType = UNSET
+
+
+class ChangePassword(_Base, frozen=True, tag="PASSWORD"):
+    """§14.3: change the password; every OTHER device is revoked. ``OK``."""
+
+    old: OldPassword
+    new: Password
+    id: RequestId | UnsetType = UNSET
+
+
+class Conversations(_Base, frozen=True, tag="CONVERSATIONS"):
+    """§14.5: every conversation of the user, paged with ``cursor``/``next``."""
+
+    cursor: Cursor | UnsetType = UNSET
+    id: RequestId | UnsetType = UNSET
+
+
+class MarkRead(_Base, frozen=True, tag="READ"):
+    """§14.6: move the read marker of a conversation forward to ``up_to`` (a message id)."""
+
+    dest_type: DestType
+    dest: str
+    up_to: MessageId
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _check_dest(self.dest_type, self.dest)
+
+
 Request = (
     Auth
     | Join
@@ -192,6 +259,12 @@ Request = (
     | ImgGet
     | Ping
     | Pong
+    | Devices
+    | DeviceRename
+    | DeviceRevoke
+    | ChangePassword
+    | Conversations
+    | MarkRead
 )
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
@@ -219,6 +292,9 @@ class Hello(_Base, frozen=True, tag="HELLO"):
 
     node: str
     limits: HelloLimits = msgspec.field(default_factory=HelloLimits)
+    #: §14.1: the features of this session (asked AND supported), sorted; always sent by an
+    #: AronaNET node, absent (empty) from a node that only speaks 1.0.
+    features: list[str] = msgspec.field(default_factory=list)
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True):
@@ -239,6 +315,8 @@ class MsgEvent(_Base, frozen=True, tag="MSG"):
     content: str
     timestamp: int
     attachment: Attachment | UnsetType = UNSET
+    #: §14.4: the sender's client id, when the message was sent with one (ungated).
+    cid: str | UnsetType = UNSET
 
 
 class JoinEvent(_Base, frozen=True, tag="JOIN"):
@@ -271,6 +349,39 @@ class PingEvent(_Base, frozen=True, tag="PING"):
     id: str
 
 
+class ReadEvent(_Base, frozen=True, tag="READ"):
+    """§14.6: the user's read marker moved (another session of theirs); ``sync`` only."""
+
+    dest_type: DestType
+    dest: str
+    read: str
+    id: str
+    timestamp: int
+
+
+class DeviceInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """§14.3: one device of the account, as ``DEVICES`` lists it."""
+
+    id: str
+    name: str
+    first_seen: int
+    last_seen: int
+    address: str
+    current: bool
+
+
+class ConversationInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """§14.5: one conversation of the user, as ``CONVERSATIONS`` lists it."""
+
+    dest_type: DestType
+    dest: str
+    last_id: str | UnsetType = UNSET
+    last_timestamp: int | UnsetType = UNSET
+    unread: int
+    mentions: int
+    read: str | UnsetType = UNSET
+
+
 class ChannelInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     topic: str
@@ -296,6 +407,16 @@ class Ok(_Base, frozen=True, tag="OK"):
     image: str | UnsetType = UNSET
     received: list[int] | UnsetType = UNSET
     channel_list: list[ChannelInfo] | UnsetType = UNSET
+    # §14 (ArTP/1.1)
+    device: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    devices: list[DeviceInfo] | UnsetType = UNSET
+    duplicate: bool | UnsetType = UNSET
+    conversations: list[ConversationInfo] | UnsetType = UNSET
+    next: str | UnsetType = UNSET
+    dest_type: DestType | UnsetType = UNSET
+    dest: str | UnsetType = UNSET
+    read: str | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):
@@ -337,6 +458,7 @@ Event = (
     | PingEvent
     | PongReply
     | ImgData
+    | ReadEvent
 )
 
 #: Every message type name a request may carry, for telling ``UNKNOWN_TYPE`` from ``INVALID``.

@@ -38,11 +38,19 @@ FIELD_RULES: Final[dict[str, str]] = {
     "start": "start is a whole number from 0",
     "size": "size is a whole number from 0",
     "data": "data is a base64 string",
-    "name": "a file name is 1-255 characters",
+    "name": "a file name is 1-255 characters; a device name 1-64, without control characters",
     "mime": "mime is a string such as image/png",
     "sha256": "sha256 is 64 lowercase hex digits",
     "image": "image is a SHA-256 of 64 lowercase hex digits",
     "version": 'version is "1.0"',
+    # ArTP/1.1 (§14)
+    "cid": "a cid is 1-64 letters, digits, _ or -",
+    "device_name": "a device name is 1-64 characters, without control characters",
+    "device": "a device id is 1-128 characters, without control characters",
+    "old": "old is the current password",
+    "new": "passwords are 8-1024 characters",
+    "cursor": "a cursor is the `next` of an earlier CONVERSATIONS reply",
+    "up_to": f"up_to is a message id of {_ID_RULE}",
     "type": "type is a string",
 }
 

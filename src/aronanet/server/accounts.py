@@ -129,6 +129,17 @@ class Accounts:
         log_event(logger, "login_failed", peer=address)
         raise RequestError(ErrorCode.AUTH_FAILED, "wrong user name or password")
 
+    async def change_password(self, name: str, old: str, new: str, address: str) -> None:
+        """§14.3 PASSWORD: ``old`` is checked like a login from an unknown device (a wrong
+        one is ``AUTH_FAILED`` and spends the throttle's budgets, even from a signed-in
+        device: a stolen session must not guess the password at leisure), then the new
+        hash replaces the old one."""
+        await self.login(name, old, address)
+        async with self._hash_slot(user_key(name), address):
+            password_hash = await asyncio.to_thread(self._hasher.hash, new)
+        await self._store.set_password_hash(name, password_hash)
+        log_event(logger, "password_changed", user=name)
+
     def _reserve(self, key: str, address: str, trusted: bool) -> _Reservation:
         """Spend one failure from each budget now, before any ``await``; ``RATE_LIMITED``
         if one is empty. The caller refunds it when the login succeeds."""

@@ -33,7 +33,6 @@ from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
 from aronanet.proto.messages import (
     PRE_AUTH_REQUESTS,
-    Auth,
     ChannelInfo,
     Error,
     ImgChunk,
@@ -241,24 +240,7 @@ def _where(exc: Exception) -> str:
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
 
 
-# ============================================================== accounts, channels, keep-alive
-
-
-async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
-    """§3 AUTH: log in, or ``register: true`` to create the account and log in."""
-    if ctx.session.user is not None:
-        raise RequestError(ErrorCode.INVALID, f"this session is already logged in as {ctx.user}")
-    accounts = ctx.services.accounts
-    if request.register:
-        name = await accounts.register(request.user, request.password, ctx.session.peer)
-    else:
-        name = await accounts.login(
-            request.user, request.password, ctx.session.peer, ctx.session.device
-        )
-    ctx.session.authenticate(name)
-    log_event(logger, "logged_in", session=ctx.session.id, user=name, registered=request.register)
-    channels = await ctx.services.channels.of_user(name)
-    return ctx.ok_fitting("channels", channels, user=name, channel_count=len(channels))
+# ============================================================== channels, keep-alive
 
 
 async def handle_join(ctx: RequestContext, request: Join) -> Ok:
@@ -371,8 +353,7 @@ async def member_channel(services: Services, name: str, user: str) -> Channel:
 
 
 def register_core_handlers(table: HandlerTable) -> None:
-    """Accounts, channels, keep-alive, and the image placeholders."""
-    table.register(Auth, handle_auth)
+    """Channels, keep-alive, and the image placeholders (``AUTH`` is in ``devices``)."""
     table.register(Join, handle_join, rate_limited=True)
     table.register(Part, handle_part, rate_limited=True)
     table.register(Topic, handle_topic, rate_limited=True)

@@ -15,6 +15,7 @@ import msgspec
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
+from aronanet.proto.mentions import mentioned_names
 from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
 from aronanet.server.handlers import (
     HandlerTable,
@@ -70,6 +71,20 @@ async def post_message(
     attachment: Attachment | None = None,
 ) -> MsgEvent:
     """Store a message, then route it; returns the event once stored and routed."""
+    event, _ = await store_and_route(ctx, destination, content, attachment)
+    return event
+
+
+async def store_and_route(
+    ctx: RequestContext,
+    destination: Destination,
+    content: str,
+    attachment: Attachment | None = None,
+    cid: str | None = None,
+) -> tuple[MsgEvent, bool]:
+    """Store a message, then route it. Returns its event and whether it was a duplicate
+    (§14.4: its (sender, cid) was already stored; then it is the first one's event, and
+    nothing is routed again)."""
     services = ctx.services
     row = await services.store.append_message(
         NewMessage(
@@ -80,9 +95,13 @@ async def post_message(
             content=content,
             timestamp=services.now(),
             attachment=None if attachment is None else codec.encode(attachment).decode(),
+            cid=cid,
+            mentioned=mentioned_recipients(content, destination.recipients),
         )
     )
     event = message_event(row)
+    if row.duplicate:
+        return event, True
     if destination.dest_type == "channel":
         # Membership may have changed while the batch committed: route to who is in now.
         channel = services.channels.get(destination.dest)
@@ -90,7 +109,14 @@ async def post_message(
     else:
         recipients = destination.recipients
     ctx.broadcast(recipients, event)
-    return event
+    return event, False
+
+
+def mentioned_recipients(content: str, recipients: tuple[str, ...]) -> tuple[str, ...]:
+    """§14.5: the recipients (user keys) ``content`` mentions, recorded with the message.
+    One scan of the content; the recipients are only walked when it names someone."""
+    names = mentioned_names(content)
+    return tuple(key for key in recipients if key in names) if names else ()
 
 
 async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
@@ -102,13 +128,19 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
             f"content of {len(request.content)} characters exceeds limit of {limit}",
         )
     destination = await resolve_destination(ctx, request.dest_type, request.dest)
-    return Later(_acknowledge(ctx, destination, request.content))
+    cid = None if request.cid is msgspec.UNSET else request.cid
+    return Later(_acknowledge(ctx, destination, request.content, cid))
 
 
-async def _acknowledge(ctx: RequestContext, destination: Destination, content: str) -> Ok:
-    event = await post_message(ctx, destination, content)
-    # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK".
-    return ctx.ok(msg_id=event.id, timestamp=event.timestamp)
+async def _acknowledge(
+    ctx: RequestContext, destination: Destination, content: str, cid: str | None
+) -> Ok:
+    event, duplicate = await store_and_route(ctx, destination, content, cid=cid)
+    # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK";
+    # §14.4: a known cid answers the original's, with "duplicate": true.
+    return ctx.ok(
+        msg_id=event.id, timestamp=event.timestamp, duplicate=True if duplicate else msgspec.UNSET
+    )
 
 
 async def handle_history(ctx: RequestContext, request: History) -> Ok:
@@ -117,8 +149,8 @@ async def handle_history(ctx: RequestContext, request: History) -> Ok:
     query = HistoryQuery(
         conversation=destination.conversation,
         limit=min(request.limit, ctx.services.limits.max_history),
-        before=_message_id(request.before, "before"),
-        after=_message_id(request.after, "after"),
+        before=message_id(request.before, "before"),
+        after=message_id(request.after, "after"),
     )
     rows = await ctx.services.store.history(query)
     events = [message_event(row) for row in rows]
@@ -137,6 +169,7 @@ def message_event(row: MessageRow) -> MsgEvent:
         content=row.content,
         timestamp=row.timestamp,
         attachment=_attachment_decoder.decode(row.attachment) if row.attachment else msgspec.UNSET,
+        cid=msgspec.UNSET if row.cid is None else row.cid,
     )
 
 
@@ -148,7 +181,8 @@ def fit(events: list[MsgEvent], budget: int, *, keep_newest: bool) -> list[MsgEv
     return events[: fitting_count(events, budget)]
 
 
-def _message_id(value: str | msgspec.UnsetType, field: str) -> int | None:
+def message_id(value: str | msgspec.UnsetType, field: str) -> int | None:
+    """A message id of this node from the wire (digits), or ``INVALID`` naming ``field``."""
     if value is msgspec.UNSET:
         return None
     assert isinstance(value, str)

@@ -27,11 +27,14 @@ from msgspec import UNSET
 
 from aronanet import identity
 from aronanet.proto.connection import Connection, Role
+from aronanet.proto.features import BATCH, SYNC
 from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
 from aronanet.server.broker.base import Broker
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.channels import ChangeFeed, Channels
+from aronanet.server.conversations import register_conversation_handlers
+from aronanet.server.devices import register_device_handlers
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
 from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
@@ -53,6 +56,8 @@ logger = logging.getLogger(__name__)
 
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
+#: §14.1: the ArTP/1.1 features this node supports (a session gets those it asks for).
+SUPPORTED_FEATURES = frozenset({BATCH, SYNC})
 LoopExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 #: ``accept`` failures that mean the process is out of descriptors or memory.
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -166,6 +171,8 @@ class Node:
             registration_open=settings.registration_open,
             wall_clock=self._wall_clock,
             monotonic=self._monotonic,
+            # §14.3: a recorded device of the account is trusted past the login throttle.
+            device_trust=self.store.is_device,
         )
         return Services(
             settings=settings,
@@ -228,6 +235,7 @@ class Node:
             self._key,
             framed=stream.framed,
             hello=self.hello,
+            features=SUPPORTED_FEATURES,
             max_frame=limits.max_frame,
         )
         bucket = (
@@ -363,7 +371,9 @@ def build_handler_table() -> HandlerTable:
     """The core handlers, then any installed extension (which may replace placeholders)."""
     table = HandlerTable()
     register_core_handlers(table)
+    register_device_handlers(table)
     register_messaging_handlers(table)
+    register_conversation_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Protocol
 
-from aronanet.server.broker.base import Broker, Delivery
+from aronanet.server.broker.base import Broker, CloseSessions, Delivery
 from aronanet.server.logs import log_event
 from aronanet.server.store.base import user_key
 
@@ -25,12 +25,26 @@ class Recipient(Protocol):
     @property
     def id(self) -> str: ...
 
+    @property
+    def device(self) -> str | None:
+        """The session's device id (its client key's fingerprint), once handshaken."""
+        ...
+
+    @property
+    def features(self) -> frozenset[str]:
+        """The ArTP/1.1 features the session enabled (§14.1)."""
+        ...
+
     def queue_encoded(self, payload: bytes) -> bool:
         """Encrypt and queue ``payload``; False if the session cannot take it (closing)."""
         ...
 
     def flush(self) -> None:
         """Write everything queued in one transport write (dropping a lagging peer)."""
+        ...
+
+    def close(self, reason: str) -> None:
+        """Write what is queued, then close the connection."""
         ...
 
 
@@ -73,8 +87,16 @@ class Router:
         """Send ``payload`` (an encoded event) to every session of ``recipients``."""
         self._broker.publish(Delivery(recipients, payload, skip_session))
 
+    def publish(self, delivery: Delivery) -> None:
+        """Hand a prepared ``Delivery`` (ArTP/1.1: gated by a feature, or closing sessions)
+        to every node."""
+        self._broker.publish(delivery)
+
     def _deliver_here(self, delivery: Delivery) -> None:
         """The per-recipient loop of every event: locals only, one flush scheduled per event."""
+        if delivery.feature is not None or delivery.close is not None:
+            self._deliver_selectively(delivery)
+            return
         payload = delivery.payload
         skip = delivery.skip_session
         dirty = self._dirty
@@ -89,6 +111,23 @@ class Router:
         if dirty and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush_dirty)
+
+    def _deliver_selectively(self, delivery: Delivery) -> None:
+        """ArTP/1.1 deliveries (rare): only to sessions with ``feature``; then ``close``."""
+        feature, close, payload = delivery.feature, delivery.close, delivery.payload
+        for key in dict.fromkeys(delivery.recipients):
+            for session_id, session in list(self._sessions.get(key, {}).items()):
+                if session_id == delivery.skip_session:
+                    continue
+                wanted = feature is None or feature in session.features
+                if payload and wanted and session.queue_encoded(payload):
+                    self.mark_dirty(session)
+                if close is not None and close.matches(session.device):
+                    self._close(session, close)
+
+    def _close(self, session: Recipient, close: CloseSessions) -> None:
+        log_event(logger, "session_revoked", session=session.id)
+        session.close(close.reason)
 
     def mark_dirty(self, session: Recipient) -> None:
         """Flush ``session`` at the end of this loop iteration, with every other dirty one."""

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 from aronanet.errors import ProtocolError
+from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
 from aronanet.proto.connection import Connection as ProtoConnection
 from aronanet.proto.connection import (
@@ -31,6 +32,7 @@ from aronanet.proto.connection import (
     MessageRejected,
     State,
 )
+from aronanet.proto.features import BATCH
 from aronanet.proto.messages import PingEvent, Request
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Clock, TokenBucket
@@ -68,7 +70,11 @@ class Session:
         self.stream = stream
         self.conn = conn
         self.user: str | None = None
+        #: The client's static key's fingerprint: its device id (§14.3), once handshaken.
         self.device: str | None = None
+        #: §14.1: the features this session enabled, and the client name it gave.
+        self.features: frozenset[str] = frozenset()
+        self.client_name: str | None = None
         self.rate_bucket = rate_bucket
         self.closed = False
         self.last_heard = monotonic()
@@ -82,6 +88,9 @@ class Session:
         self._worker: asyncio.Task[None] | None = None
         self._replies: deque[asyncio.Future[msgspec.Struct | None]] = deque()
         self._handshake_timer: asyncio.TimerHandle | None = None
+        #: ArTP/1.1 batch (§14.2): plaintexts queued this loop turn, or None when off.
+        self._batch: list[bytes] | None = None
+        self._closers: set[asyncio.Task[None]] = set()
 
     @property
     def id(self) -> str:
@@ -95,6 +104,15 @@ class Session:
         """Logged in as ``user``: from now on every event for ``user`` reaches this session."""
         self.user = user
         self._router.attach(user, self)
+
+    def enable_batch(self) -> None:
+        """The client asked for ``batch``: from now on a flush sends one array per write."""
+        if self._batch is None:
+            self._batch = []
+
+    @property
+    def batching(self) -> bool:
+        return self._batch is not None
 
     def start_handshake_timer(self, timeout: float) -> None:
         """§2: "A handshake that fails (... timeout of 10 s) ends with the connection closed"."""
@@ -131,6 +149,9 @@ class Session:
             self._enqueue(event.rejection)
         elif isinstance(event, HandshakeComplete):
             self.device = event.fingerprint
+            self.features, self.client_name = event.features, event.client
+            if BATCH in self.features:
+                self.enable_batch()
             if self._handshake_timer is not None:
                 self._handshake_timer.cancel()
             log_event(logger, "session_open", logging.DEBUG, session=self.id, peer=self.peer)
@@ -202,13 +223,22 @@ class Session:
     def send(self, message: msgspec.Struct) -> None:
         """Encrypt and queue ``message`` now, out of reply order (events, keep-alive)."""
         if not self.closed and self.conn.state is State.OPEN:
-            self.conn.send(message)
+            batch = self._batch
+            if batch is None:
+                self.conn.send(message)
+            else:
+                batch.append(codec.encode(message))  # same order as the events around it
             self._router.mark_dirty(self)
 
     def queue_encoded(self, payload: bytes) -> bool:
         """Fan-out: encrypt an already-encoded event for this session (router marks dirty)."""
         if self.closed:
             return False
+        batch = self._batch
+        if batch is not None:
+            # Sessions reach the router only once logged in, so the connection is OPEN.
+            batch.append(payload)
+            return True
         try:
             # send_encoded itself refuses (ProtocolError) unless the connection is OPEN.
             self.conn.send_encoded(payload)
@@ -220,6 +250,10 @@ class Session:
         """One transport write of everything queued; drop the peer if it lags too far."""
         if self.closed:
             return
+        batch = self._batch
+        if batch:
+            self._batch = []
+            self.conn.send_batch(batch)
         if not self.stream.send_pending(self.conn):
             self.abort("outgoing backlog exceeded: the peer is not reading")
 
@@ -240,6 +274,19 @@ class Session:
 
     def pong_received(self) -> None:
         self.ping_outstanding = None
+
+    def close_after_replies(self, reason: str) -> None:
+        """Close once the reply being prepared and every earlier one is sent (§14.3: a
+        session revoking its own device gets its ``OK`` first)."""
+
+        async def close_when_replied() -> None:
+            await asyncio.sleep(0)  # the dispatcher queues this request's reply first
+            await self.replies_flushed()
+            self.close(reason)
+
+        task = asyncio.get_running_loop().create_task(close_when_replied())
+        self._closers.add(task)
+        task.add_done_callback(self._closers.discard)
 
     def close(self, reason: str) -> None:
         """Write what is queued, then close (a clean end: shutdown, keep-alive)."""

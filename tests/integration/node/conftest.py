@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from aronanet.server.settings import LoginThrottle, NodeSettings, PasswordHashin
 from support.real_node import NodeStartError, RealNode
 
 from .driver import TestClient
+from .sync_support import session  # noqa: F401  (the fixture of the test_sync_* files)
 
 #: Argon2id at its minimum cost: the tests check behaviour, not hashing strength.
 FAST_HASHING = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)
@@ -75,11 +76,12 @@ async def connect() -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
         handshake: bool = True,
         rcvbuf: int | None = None,
         source: str | None = None,
+        features: Sequence[str] = (),
     ) -> TestClient:
         port = (node.ws_port if ws else node.tcp_port) if isinstance(node, Node) else node
         assert port is not None
         client = await TestClient.connect(
-            port, ws=ws, handshake=handshake, rcvbuf=rcvbuf, source=source
+            port, ws=ws, handshake=handshake, rcvbuf=rcvbuf, source=source, features=features
         )
         clients.append(client)
         return client

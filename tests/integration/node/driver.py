@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -18,6 +19,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
+from aronanet.identity import fingerprint, public_key_bytes
 from aronanet.proto.connection import (
     Connection,
     ConnectionFailed,
@@ -27,6 +29,7 @@ from aronanet.proto.connection import (
     Role,
     State,
 )
+from aronanet.proto.framing import FrameDecoder
 from aronanet.proto.messages import Auth, Error, Hello, Ok, PongReply
 
 PASSWORD = "correct horse battery"
@@ -145,9 +148,26 @@ class TestClient:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, pipe: Pipe, key: X25519PrivateKey | None = None) -> None:
+    def __init__(
+        self,
+        pipe: Pipe,
+        key: X25519PrivateKey | None = None,
+        *,
+        features: Sequence[str] = (),
+        client_name: str | None = None,
+    ) -> None:
         self.pipe = pipe
-        self.conn = Connection(Role.CLIENT, key or X25519PrivateKey.generate(), framed=pipe.framed)
+        self.key = key or X25519PrivateKey.generate()
+        self.conn = Connection(
+            Role.CLIENT,
+            self.key,
+            framed=pipe.framed,
+            features=features,
+            client_name=client_name,
+        )
+        #: Transport messages received (frames or WebSocket messages): batch tests count them.
+        self.transport_messages = 0
+        self._frames = FrameDecoder()
         self.replies: dict[str, asyncio.Future[Any]] = {}
         self.events: asyncio.Queue[Any] = asyncio.Queue()
         self.hello: Hello | None = None
@@ -167,13 +187,18 @@ class TestClient:
         handshake: bool = True,
         rcvbuf: int | None = None,
         source: str | None = None,
+        key: X25519PrivateKey | None = None,
+        features: Sequence[str] = (),
+        client_name: str | None = None,
     ) -> TestClient:
+        """Open a session; ``features`` are asked for in message 1 (ArTP/1.1 §14.1), ``key``
+        is the device key (a fresh one by default)."""
         pipe: Pipe = await (
             WsPipe.open(port, rcvbuf=rcvbuf, source=source)
             if ws
             else TcpPipe.open(port, rcvbuf=rcvbuf, source=source)
         )
-        client = cls(pipe)
+        client = cls(pipe, key, features=features, client_name=client_name)
         client._reader = asyncio.create_task(client._read_loop())
         if handshake:
             await client.flush()
@@ -195,8 +220,10 @@ class TestClient:
         try:
             while data := await self.pipe.read():
                 if self.pipe.framed:
+                    self.transport_messages += len(self._frames.feed(data))
                     self.conn.receive_data(data)
                 else:
+                    self.transport_messages += 1
                     self.conn.receive_message(data)
                 for event in self.conn.events_received():
                     self._on_event(event)
@@ -222,6 +249,10 @@ class TestClient:
             raise AssertionError(f"the node sent an invalid message: {event.rejection}")
         elif isinstance(event, ConnectionFailed):
             self.failure = event.reason
+
+    def fingerprint_of_key(self) -> str:
+        """This client's device id (§14.3): the fingerprint of its static key."""
+        return fingerprint(public_key_bytes(self.key))
 
     # ---------------------------------------------------------------- requests
 

@@ -8,8 +8,6 @@ backend must keep every one of them the same way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,30 +21,8 @@ from aronanet.server.store.base import (
     UserRow,
     dm_conversation,
 )
-from aronanet.server.store.postgres import PostgresStore
-from aronanet.server.store.sqlite import SqliteStore
 
-from .services import fresh_schema
-
-StoreFactory = Callable[[], Store]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """Builds unopened stores on ONE database, so a test can close and reopen it."""
-    if request.param == "sqlite":
-        yield lambda: SqliteStore(tmp_path / "node.sqlite3")
-        return
-    with fresh_schema() as url:
-        yield lambda: PostgresStore(url)
-
-
-@pytest.fixture
-async def store(make_store: StoreFactory) -> AsyncIterator[Store]:
-    opened = make_store()
-    await opened.open()
-    yield opened
-    await opened.close()
+from .conftest import StoreFactory
 
 
 def message(conversation: str, content: str, *, sender: str = "alice") -> NewMessage:

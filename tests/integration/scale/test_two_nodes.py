@@ -8,8 +8,7 @@ nothing it acknowledged (§3), because the other node reads the same store.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from node.driver import TestClient
@@ -27,17 +26,9 @@ from aronanet.proto.messages import (
     Topic,
 )
 
-from .cluster import ClusterNode, start_cluster
+from .cluster import ClusterNode
 
 Connect = Callable[[ClusterNode, str], "asyncio.Future[TestClient]"]
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str, redis_prefix: str) -> Iterator[list[ClusterNode]]:
-    nodes = start_cluster(tmp_path, postgres_url, redis_prefix)
-    yield nodes
-    for node in nodes:
-        node.stop()
 
 
 @pytest.fixture

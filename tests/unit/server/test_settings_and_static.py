@@ -42,6 +42,17 @@ def test_unknown_or_ill_typed_keys_are_refused_with_their_name():
         from_mapping({"limits": {"max_content": "lots"}})
 
 
+@pytest.mark.parametrize(
+    ("key", "refused", "edge"),
+    [("max_devices", 0, 1), ("conversations_page", 0, 1), ("conversations_page", 100_001, 100_000)],
+)
+def test_sync_limits_are_refused_past_their_bounds(key, refused, edge):
+    # ArTP/1.1 §14.3/§14.5: an account keeps at least one device, a page lists at least one.
+    with pytest.raises(SettingsError, match=key):
+        from_mapping({"limits": {key: refused}})
+    assert getattr(from_mapping({"limits": {key: edge}}).limits, key) == edge
+
+
 def test_registration_and_origins_flags(tmp_path):
     settings = parse(
         tmp_path,

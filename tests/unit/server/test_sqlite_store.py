@@ -9,6 +9,7 @@ import pytest
 
 from aronanet.server.store.base import (
     ChannelRow,
+    ConversationQuery,
     DuplicateUserError,
     HistoryQuery,
     NewMessage,
@@ -113,3 +114,16 @@ def test_migrations_run_once_and_components_can_add_tables(tmp_path):
 
         schema._REGISTRY.pop("testcomponent")
         conn.close()
+
+
+async def test_a_long_conversations_read_never_holds_back_a_commit(store):
+    # §14.5 CONVERSATIONS may count thousands of unread messages per conversation; it reads
+    # on a connection of its own, so messages keep committing meanwhile.
+    await store.create_user(UserRow("ann", "h", 1))
+    await store.join_channel(ChannelRow("#a", "", 1), "ann")
+    with store._reader_lock:  # a read in progress: CONVERSATIONS now waits for it
+        listing = asyncio.ensure_future(store.conversations(ConversationQuery("ann", 10)))
+        stored = await asyncio.wait_for(store.append_message(message("#a", "still")), 5)
+        assert not listing.done()
+    [conversation] = await listing
+    assert conversation.last_id == stored.id

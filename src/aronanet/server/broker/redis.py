@@ -38,7 +38,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from aronanet.server.broker.base import Broker, Delivery, DeliveryHandler
+from aronanet.server.broker.base import Broker, CloseSessions, Delivery, DeliveryHandler
 from aronanet.server.logs import log_event
 from aronanet.server.store.base import BackendUnavailableError
 
@@ -56,10 +56,23 @@ ResyncHandler = Callable[[], Awaitable[None]]
 ChangeHandler = Callable[[bytes], None]
 
 
+class RemoteClose(msgspec.Struct, frozen=True, array_like=True):
+    """``CloseSessions`` on the wire (§14.3 revocation reaches every node)."""
+
+    devices: tuple[str, ...] | None
+    spare_device: str | None
+    reason: str
+
+
 class RemoteDelivery(msgspec.Struct, frozen=True, array_like=True, tag="d"):
+    """A ``Delivery``; the ArTP/1.1 fields trail with defaults, so nodes of the previous
+    version still decode it (and ignore them) during a rolling upgrade."""
+
     origin: str
     recipients: tuple[str, ...]
     payload: bytes
+    feature: str | None = None
+    close: RemoteClose | None = None
 
 
 class RemoteChange(msgspec.Struct, frozen=True, array_like=True, tag="c"):
@@ -130,9 +143,15 @@ class RedisBroker(Broker):
         """This node's sessions now; the other nodes' through Redis (never awaits)."""
         for handler in self._handlers:
             handler(delivery)
-        self._enqueue(
-            _encoder.encode(RemoteDelivery(self.node_id, delivery.recipients, delivery.payload))
+        close = delivery.close
+        remote = RemoteDelivery(
+            self.node_id,
+            delivery.recipients,
+            delivery.payload,
+            delivery.feature,
+            None if close is None else RemoteClose(close.devices, close.spare_device, close.reason),
         )
+        self._enqueue(_encoder.encode(remote))
 
     async def start(self) -> None:
         """Connect and subscribe; ``BackendUnavailableError`` if Redis cannot be reached."""
@@ -309,6 +328,14 @@ class RedisBroker(Broker):
             for on_change in self._change_handlers:
                 on_change(message.change)
             return
-        delivery = Delivery(message.recipients, message.payload)
+        close = message.close
+        delivery = Delivery(
+            message.recipients,
+            message.payload,
+            feature=message.feature,
+            close=None
+            if close is None
+            else CloseSessions(close.devices, close.spare_device, close.reason),
+        )
         for handler in self._handlers:
             handler(delivery)

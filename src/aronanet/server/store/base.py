@@ -15,6 +15,7 @@ per user, and not only loaded once at start-up.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -64,9 +65,16 @@ class NewMessage:
     content: str
     timestamp: int
     attachment: str | None = None  # JSON text, e.g. an image attachment (§4)
+    #: §14.4: the sender's client id; a second message with the same (sender, cid) is not
+    #: stored: ``append_message`` returns the first, marked ``duplicate``.
+    cid: str | None = None
+    #: §14.5: user keys of the recipients this message mentions (recorded for counting).
+    mentioned: tuple[str, ...] = ()
 
     #: The column list of ``values()``, in that order, for INSERT statements.
-    COLUMNS: ClassVar[str] = "conversation, sender, dest_type, dest, content, timestamp, attachment"
+    COLUMNS: ClassVar[str] = (
+        "conversation, sender, dest_type, dest, content, timestamp, attachment, cid"
+    )
 
     def values(self) -> tuple[str | int | None, ...]:
         """The row's values in ``COLUMNS`` order: one source for every backend's INSERT."""
@@ -78,6 +86,7 @@ class NewMessage:
             self.content,
             self.timestamp,
             self.attachment,
+            self.cid,
         )
 
     def stored_as(self, message_id: int) -> MessageRow:
@@ -97,6 +106,68 @@ class MessageRow:
     content: str
     timestamp: int
     attachment: str | None
+    cid: str | None = None
+    #: True when ``append_message`` found this row already stored under the new message's
+    #: (sender, cid): nothing was stored, and the caller must not route it again (§14.4).
+    duplicate: bool = False
+
+
+#: The columns of a ``MessageRow`` (``duplicate`` aside), for SELECT statements.
+MESSAGE_COLUMNS = f"id, {NewMessage.COLUMNS}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """§14.3: a device (client static key) that signed in to an account with its password."""
+
+    device: str  # the key's fingerprint, SHA256:...
+    name: str
+    first_seen: int
+    last_seen: int
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSighting:
+    """A password login of a ``sync`` session: record (or refresh) its device.
+
+    ``name`` replaces the stored name only when ``named`` (the client sent ``device_name``);
+    otherwise it is the name of a device seen for the first time.
+    """
+
+    user: str
+    device: str
+    name: str
+    named: bool
+    seen: int
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationQuery:
+    """§14.5: the conversations of ``user`` after ``after`` (dest_type, sort key), in order."""
+
+    user: str
+    limit: int
+    after: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """One conversation of a user: a joined channel or a DM peer, with its counts."""
+
+    dest_type: str
+    dest: str
+    sort_key: str  # what ``ConversationQuery.after`` compares: the channel, the peer's key
+    last_id: int | None
+    last_timestamp: int | None
+    read: int | None
+    unread: int
+    mentions: int
+
+
+#: §14.5: unread and mention counts stop here.
+UNREAD_CAP = 9999
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +255,50 @@ class Store(ABC):
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         """Messages of one conversation per ``query``, oldest first."""
 
+    # ------------------------------------------------------------ ArTP/1.1 sync (§14)
+
+    @abstractmethod
+    async def set_password_hash(self, user: str, password_hash: str) -> None:
+        """Replace the password hash of ``user`` (§14.3 PASSWORD)."""
+
+    @abstractmethod
+    async def record_device(self, sighting: DeviceSighting, max_devices: int) -> None:
+        """Record or refresh a device; keep at most ``max_devices`` per account by
+        forgetting the least recently seen ones."""
+
+    @abstractmethod
+    async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
+        """If ``device`` is a recorded device of ``user``, note this sign-in and return True."""
+
+    @abstractmethod
+    async def is_device(self, user: str, device: str) -> bool:
+        """Whether ``device`` is a recorded device of ``user`` (the login throttle trusts it)."""
+
+    @abstractmethod
+    async def devices_of(self, user: str) -> list[DeviceRow]:
+        """The devices of ``user``, the most recently seen first."""
+
+    @abstractmethod
+    async def rename_device(self, user: str, device: str, name: str) -> bool:
+        """Rename a device of ``user``; False if it is not one."""
+
+    @abstractmethod
+    async def revoke_device(self, user: str, device: str) -> bool:
+        """Forget a device of ``user``; False if it is not one."""
+
+    @abstractmethod
+    async def revoke_devices_except(self, user: str, device: str | None) -> None:
+        """Forget every device of ``user`` but ``device``."""
+
+    @abstractmethod
+    async def conversations(self, query: ConversationQuery) -> list[ConversationRow]:
+        """§14.5: joined channels and DM peers of ``query.user``, with counts, in order."""
+
+    @abstractmethod
+    async def mark_read(self, user: str, conversation: str, up_to: int) -> tuple[int, bool]:
+        """Move the read marker forward to ``up_to`` (never back); return the marker now
+        and whether it moved."""
+
     @abstractmethod
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         """The attachment JSON of a message carrying ``image`` that ``user`` may read.
@@ -197,6 +312,63 @@ class Store(ABC):
         """Bytes of the distinct images ``sender`` (as registered) has posted: the quota."""
 
 
+def conversations_statement(param: Callable[[str], str], collate: str = "") -> str:
+    """§14.5 CONVERSATIONS as ONE statement for both backends; ``param(name)`` is a named
+    parameter marker (``:name``, ``%(name)s``), ``collate`` makes names compare bytewise
+    (PostgreSQL: ``COLLATE "C"``; SQLite does by default), the same order on both backends.
+    Parameters: ``conversations_parameters``.
+
+    Every count is a range of an index (``messages_by_conversation``, the ``mentions``
+    primary key) capped at ``UNREAD_CAP`` rows, so a huge backlog costs no more than that.
+    """
+    user, name = param("user"), param("name")
+    after_type, after_key, limit = param("after_type"), param("after_key"), param("limit")
+    unread_since = "m.id > COALESCE(r.message_id, 0)"
+    return f"""
+    WITH convs AS (
+        SELECT 'channel' AS dest_type, channel AS dest, channel AS sort_key,
+               channel AS conversation
+          FROM memberships WHERE user_key = {user}
+        UNION ALL
+        SELECT 'user', peer, peer_key, conversation FROM dm_peers WHERE user_key = {user}
+    ), page AS (
+        SELECT * FROM convs
+         WHERE dest_type > {after_type}
+            OR (dest_type = {after_type} AND sort_key{collate} > {after_key})
+         ORDER BY dest_type, sort_key{collate} LIMIT {limit}
+    ), latest AS (
+        SELECT page.*, (SELECT MAX(id) FROM messages m
+                         WHERE m.conversation = page.conversation) AS last_id
+          FROM page
+    )
+    SELECT c.dest_type, c.dest, c.sort_key, c.last_id,
+           (SELECT timestamp FROM messages m WHERE m.id = c.last_id) AS last_timestamp,
+           r.message_id,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+              WHERE m.conversation = c.conversation AND {unread_since} AND m.sender <> {name}
+              LIMIT {UNREAD_CAP}) AS capped),
+           (SELECT COUNT(*) FROM (SELECT 1 FROM mentions m
+              WHERE m.user_key = {user} AND m.conversation = c.conversation
+                AND m.message_id > COALESCE(r.message_id, 0)
+              LIMIT {UNREAD_CAP}) AS capped)
+      FROM latest c
+      LEFT JOIN read_markers r ON r.user_key = {user} AND r.conversation = c.conversation
+     ORDER BY c.dest_type, c.sort_key{collate}
+    """
+
+
+def conversations_parameters(query: ConversationQuery) -> dict[str, str | int]:
+    """The named parameters of ``conversations_statement``; ("", "") sorts before all."""
+    after_type, after_key = query.after or ("", "")
+    return {
+        "user": user_key(query.user),
+        "name": query.user,
+        "after_type": after_type,
+        "after_key": after_key,
+        "limit": query.limit,
+    }
+
+
 def history_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | int, ...], bool]:
     """§3 HISTORY as SQL for a backend whose parameter marker is ``mark`` (``?``, ``%s``).
 
@@ -204,10 +376,7 @@ def history_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | 
     caller then reverses them): "always oldest first", but the ``limit`` rows next to the
     anchor, or the latest ``limit`` without one.
     """
-    base = (
-        "SELECT id, conversation, sender, dest_type, dest, content, timestamp, attachment"
-        f" FROM messages WHERE conversation = {mark}"
-    )
+    base = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = {mark}"
     if query.after is not None:
         sql = f"{base} AND id > {mark} ORDER BY id ASC LIMIT {mark}"
         return sql, (query.conversation, query.after, query.limit), False

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -34,19 +35,27 @@ import psycopg
 from psycopg import errors
 
 from aronanet.server.logs import log_event
+from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     BackendUnavailableError,
     ChannelMembers,
     ChannelRow,
+    ConversationQuery,
+    ConversationRow,
+    DeviceRow,
+    DeviceSighting,
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
     NewMessage,
     Store,
     UserRow,
+    conversations_parameters,
+    conversations_statement,
     history_statement,
     user_key,
 )
+from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[Any]
@@ -61,51 +70,7 @@ MAX_BATCH = 512
 READERS = 2
 #: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
 WRITE_LOCK = 0x41524F4E4101
-MIGRATION_LOCK = 0x41524F4E4102
 RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
-
-MIGRATIONS: dict[str, tuple[str, ...]] = {
-    "core": (
-        """
-        CREATE TABLE users (
-            name_key      TEXT PRIMARY KEY,
-            name          TEXT NOT NULL,
-            password_hash TEXT NOT NULL,
-            created       BIGINT NOT NULL
-        );
-        CREATE TABLE channels (
-            name    TEXT PRIMARY KEY,
-            topic   TEXT NOT NULL DEFAULT '',
-            created BIGINT NOT NULL
-        );
-        CREATE TABLE memberships (
-            channel  TEXT NOT NULL REFERENCES channels(name),
-            user_key TEXT NOT NULL REFERENCES users(name_key),
-            PRIMARY KEY (channel, user_key)
-        );
-        CREATE INDEX memberships_by_user ON memberships (user_key);
-        CREATE TABLE messages (
-            id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            conversation TEXT NOT NULL,
-            sender       TEXT NOT NULL,
-            dest_type    TEXT NOT NULL,
-            dest         TEXT NOT NULL,
-            content      TEXT NOT NULL,
-            timestamp    BIGINT NOT NULL,
-            attachment   TEXT
-        );
-        CREATE INDEX messages_by_conversation ON messages (conversation, id);
-        """,
-    ),
-    "images": (
-        """
-        CREATE INDEX messages_by_image ON messages (((attachment::jsonb) ->> 'image'))
-            WHERE attachment IS NOT NULL;
-        CREATE INDEX messages_images_by_sender ON messages (sender)
-            WHERE attachment IS NOT NULL;
-        """,
-    ),
-}
 
 #: The attachment is stored as the exact JSON text it was given (a ``jsonb`` column would
 #: reformat it); queries read it through ``::jsonb``.
@@ -149,35 +114,6 @@ async def connect(dsn: str) -> Connection:
         raise BackendUnavailableError(
             f"cannot connect to PostgreSQL at {describe(dsn)}: {reason}"
         ) from None
-
-
-async def migrate(conn: Connection) -> dict[str, int]:
-    """Run every migration not yet applied, each in its own transaction; return versions."""
-    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
-    try:
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
-        versions: dict[str, int] = {}
-        for component, scripts in MIGRATIONS.items():
-            cursor = await conn.execute(
-                "SELECT version FROM schema_migrations WHERE component = %s", (component,)
-            )
-            row = await cursor.fetchone()
-            current = row[0] if row else 0
-            for number, script in enumerate(scripts[current:], start=current + 1):
-                async with conn.transaction():
-                    await conn.execute(script)  # several statements: allowed without parameters
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (component, version) VALUES (%s, %s) "
-                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                        (component, number),
-                    )
-            versions[component] = len(scripts)
-        return versions
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 class GroupCommitWriter:
@@ -453,17 +389,9 @@ class PostgresStore(Store):
         await self._write(update)
 
     async def append_message(self, message: NewMessage) -> MessageRow:
-        async def insert(conn: Connection) -> MessageRow:
-            cursor = await conn.execute(
-                f"INSERT INTO messages ({NewMessage.COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                message.values(),
-            )
-            row = await cursor.fetchone()
-            assert row is not None
-            return message.stored_as(row[0])
-
-        return await self._write(insert)
+        # Every node's write batches hold WRITE_LOCK, so "look up the cid, else insert"
+        # cannot race, even between nodes: one message per (sender, cid) (§14.4).
+        return await self._write(lambda conn: insert_message(conn, message))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         sql, args, newest_first = history_statement(query, "%s")
@@ -471,6 +399,66 @@ class PostgresStore(Store):
         if newest_first:
             rows.reverse()
         return rows
+
+    # ------------------------------------------------------------ ArTP/1.1 sync (§14)
+
+    async def set_password_hash(self, user: str, password_hash: str) -> None:
+        row = sql.device_key(user, None, password_hash=password_hash)
+        await self._changed(_pg.SET_PASSWORD_HASH, row)
+
+    async def record_device(self, sighting: DeviceSighting, max_devices: int) -> None:
+        row = sql.sighting_row(sighting, max_devices)
+
+        async def upsert(conn: Connection) -> None:
+            await conn.execute(_pg.UPSERT_DEVICE, row)
+            await conn.execute(_pg.EVICT_DEVICES, row)
+
+        await self._write(upsert)
+
+    async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
+        row = sql.device_key(user, device, seen=seen, address=address)
+        return await self._changed(_pg.SIGN_IN_DEVICE, row)
+
+    async def is_device(self, user: str, device: str) -> bool:
+        row = await self._readers.fetchone(_pg.IS_DEVICE, sql.device_key(user, device))
+        return row is not None
+
+    async def devices_of(self, user: str) -> list[DeviceRow]:
+        rows = await self._readers.fetchall(_pg.SELECT_DEVICES, sql.device_key(user, None))
+        return [DeviceRow(*fields) for fields in rows]
+
+    async def rename_device(self, user: str, device: str, name: str) -> bool:
+        return await self._changed(_pg.RENAME_DEVICE, sql.device_key(user, device, name=name))
+
+    async def revoke_device(self, user: str, device: str) -> bool:
+        return await self._changed(_pg.REVOKE_DEVICE, sql.device_key(user, device))
+
+    async def revoke_devices_except(self, user: str, device: str | None) -> None:
+        await self._changed(_pg.REVOKE_OTHER_DEVICES, sql.device_key(user, device))
+
+    async def conversations(self, query: ConversationQuery) -> list[ConversationRow]:
+        rows = await self._readers.fetchall(_CONVERSATIONS, conversations_parameters(query))
+        return [ConversationRow(*fields) for fields in rows]
+
+    async def mark_read(self, user: str, conversation: str, up_to: int) -> tuple[int, bool]:
+        row = sql.marker_key(user, conversation, up_to)
+
+        async def upsert(conn: Connection) -> tuple[int, bool]:
+            moved = (await conn.execute(_pg.MARK_READ, row)).rowcount > 0
+            cursor = await conn.execute(_pg.SELECT_READ_MARKER, row)
+            marker = await cursor.fetchone()
+            assert marker is not None
+            return int(marker[0]), moved
+
+        return await self._write(upsert)
+
+    async def _changed(self, statement: str, row: dict[str, Any]) -> bool:
+        """Run one write in the next group commit; whether it changed a row."""
+
+        async def execute(conn: Connection) -> bool:
+            return (await conn.execute(statement, row)).rowcount > 0
+
+        return await self._write(execute)
 
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         row = await self._readers.fetchone(
@@ -481,3 +469,31 @@ class PostgresStore(Store):
     async def uploaded_image_bytes(self, sender: str) -> int:
         row = await self._readers.fetchone(_UPLOADED_BYTES, (sender,))
         return int(row[0]) if row else 0
+
+
+_CONVERSATIONS = conversations_statement(lambda name: f"%({name})s", ' COLLATE "C"')
+_pg = sql.PostgresStatements()
+
+
+async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
+    """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
+    then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
+    if message.cid is not None:
+        known = await (await conn.execute(_pg.SELECT_BY_CID, sql.cid_key(message))).fetchone()
+        if known is not None:
+            return dataclasses.replace(MessageRow(*known), duplicate=True)
+    cursor = await conn.execute(
+        f"INSERT INTO messages ({NewMessage.COLUMNS}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        message.values(),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    async with conn.cursor() as extra:
+        for statement, rows in (
+            (_pg.INSERT_MENTION, sql.mention_rows(message, row[0])),
+            (_pg.INSERT_DM_PEER, sql.dm_peer_rows(message)),
+        ):
+            if rows:
+                await extra.executemany(statement, rows)
+    return message.stored_as(row[0])

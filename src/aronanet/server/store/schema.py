@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from aronanet.server.store.sync_sql import sync_migration
+
 CORE_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE users (
@@ -53,9 +55,13 @@ IMAGE_INDEX_MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+#: ArTP/1.1 sync (§14.3-14.6): client ids, devices, DM peers, mentions and read markers.
+SYNC_MIGRATIONS: tuple[str, ...] = (sync_migration(" WITHOUT ROWID"),)
+
 _REGISTRY: dict[str, tuple[str, ...]] = {
     "core": CORE_MIGRATIONS,
     "images": IMAGE_INDEX_MIGRATIONS,
+    "sync": SYNC_MIGRATIONS,
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import queue
 import sqlite3
@@ -21,15 +22,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aronanet.server.logs import log_event
+from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     ChannelMembers,
     ChannelRow,
+    ConversationQuery,
+    ConversationRow,
+    DeviceRow,
+    DeviceSighting,
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
     NewMessage,
     Store,
     UserRow,
+    conversations_parameters,
+    conversations_statement,
     history_statement,
     user_key,
 )
@@ -170,10 +178,13 @@ class SqliteStore(Store):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: GroupCommitWriter | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
+        self._reader = await asyncio.to_thread(connect, self.path)
         self._writer = GroupCommitWriter(conn, asyncio.get_running_loop())
         self._writer.start()
 
@@ -187,6 +198,30 @@ class SqliteStore(Store):
         if self._writer is not None:
             writer, self._writer = self._writer, None
             await asyncio.to_thread(writer.stop)
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await asyncio.to_thread(self._close_reader, reader)
+
+    def _close_reader(self, reader: sqlite3.Connection) -> None:
+        with self._reader_lock:
+            reader.close()
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a long read-only ``fn(conn)`` on a connection of its own, off the writer.
+
+        WAL lets it read beside the writer's transactions, so a heavy query (a user's every
+        conversation with its counts) never holds other users' messages back from their
+        group commit. It sees everything already committed, so everything acknowledged.
+        """
+        reader = self._reader
+        if reader is None:
+            raise RuntimeError("the store is not open")
+
+        def locked() -> T:
+            with self._reader_lock:
+                return fn(reader)
+
+        return await asyncio.to_thread(locked)
 
     @property
     def commits(self) -> int:
@@ -315,18 +350,67 @@ class SqliteStore(Store):
         )
 
     async def append_message(self, message: NewMessage) -> MessageRow:
-        def insert(conn: sqlite3.Connection) -> MessageRow:
-            cursor = conn.execute(
-                f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?)",
-                message.values(),
-            )
-            assert cursor.lastrowid is not None
-            return message.stored_as(cursor.lastrowid)
-
-        return await self.run(insert)
+        # One writer thread runs jobs one after another, so "look up the cid, else insert"
+        # cannot race: two sessions sending the same cid at once get one message (§14.4).
+        return await self.run(lambda conn: insert_message(conn, message))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.run(lambda conn: select_history(conn, query))
+
+    # ------------------------------------------------------------ ArTP/1.1 sync (§14)
+
+    async def set_password_hash(self, user: str, password_hash: str) -> None:
+        row = sql.device_key(user, None, password_hash=password_hash)
+        await self.run(lambda conn: conn.execute(sql.SET_PASSWORD_HASH, row))
+
+    async def record_device(self, sighting: DeviceSighting, max_devices: int) -> None:
+        row = sql.sighting_row(sighting, max_devices)
+
+        def upsert(conn: sqlite3.Connection) -> None:
+            conn.execute(sql.UPSERT_DEVICE, row)
+            conn.execute(sql.EVICT_DEVICES, row)
+
+        await self.run(upsert)
+
+    async def device_signed_in(self, user: str, device: str, seen: int, address: str) -> bool:
+        row = sql.device_key(user, device, seen=seen, address=address)
+        return await self._changed(sql.SIGN_IN_DEVICE, row)
+
+    async def is_device(self, user: str, device: str) -> bool:
+        row = sql.device_key(user, device)
+        return await self.run(lambda conn: conn.execute(sql.IS_DEVICE, row).fetchone() is not None)
+
+    async def devices_of(self, user: str) -> list[DeviceRow]:
+        row = sql.device_key(user, None)
+        rows = await self.run(lambda conn: conn.execute(sql.SELECT_DEVICES, row).fetchall())
+        return [DeviceRow(*fields) for fields in rows]
+
+    async def rename_device(self, user: str, device: str, name: str) -> bool:
+        return await self._changed(sql.RENAME_DEVICE, sql.device_key(user, device, name=name))
+
+    async def revoke_device(self, user: str, device: str) -> bool:
+        return await self._changed(sql.REVOKE_DEVICE, sql.device_key(user, device))
+
+    async def revoke_devices_except(self, user: str, device: str | None) -> None:
+        await self._changed(sql.REVOKE_OTHER_DEVICES, sql.device_key(user, device))
+
+    async def conversations(self, query: ConversationQuery) -> list[ConversationRow]:
+        parameters = conversations_parameters(query)
+        rows = await self.read(lambda conn: conn.execute(_CONVERSATIONS, parameters).fetchall())
+        return [ConversationRow(*fields) for fields in rows]
+
+    async def mark_read(self, user: str, conversation: str, up_to: int) -> tuple[int, bool]:
+        row = sql.marker_key(user, conversation, up_to)
+
+        def upsert(conn: sqlite3.Connection) -> tuple[int, bool]:
+            moved = conn.execute(sql.MARK_READ, row).rowcount > 0
+            return int(conn.execute(sql.SELECT_READ_MARKER, row).fetchone()[0]), moved
+
+        return await self.run(upsert)
+
+    async def _changed(self, statement: str, row: dict[str, Any]) -> bool:
+        """Run one write; whether it changed a row."""
+        return await self.run(lambda conn: conn.execute(statement, row).rowcount > 0)
 
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         def select(conn: sqlite3.Connection) -> str | None:
@@ -338,6 +422,27 @@ class SqliteStore(Store):
     async def uploaded_image_bytes(self, sender: str) -> int:
         row = await self.run(lambda conn: conn.execute(_UPLOADED_BYTES, (sender,)).fetchone())
         return int(row[0])
+
+
+_CONVERSATIONS = conversations_statement(lambda name: f":{name}")
+
+
+def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
+    """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
+    then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
+    if message.cid is not None:
+        known = conn.execute(sql.SELECT_BY_CID, sql.cid_key(message)).fetchone()
+        if known is not None:
+            return dataclasses.replace(MessageRow(*known), duplicate=True)
+    cursor = conn.execute(
+        f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", message.values()
+    )
+    assert cursor.lastrowid is not None
+    if message.mentioned:
+        conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
+    if message.dest_type == "user":
+        conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
+    return message.stored_as(cursor.lastrowid)
 
 
 def select_history(conn: sqlite3.Connection, query: HistoryQuery) -> list[MessageRow]:

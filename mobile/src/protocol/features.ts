@@ -1,0 +1,25 @@
+/**
+ * ArTP/1.1 feature negotiation (PROTOCOL.md §14.1). The client names the features it wants in
+ * the clear payload of handshake message 1; HELLO answers with those the node enabled (asked AND
+ * supported). A node that sends no `features` is an ArTP/1.0 node: nothing is enabled.
+ */
+import { utf8 } from './bytes';
+
+export type Feature = 'sync' | 'batch';
+
+/** What this client asks for, in one place: it reads node messages that are JSON arrays (§14.2). */
+export const CLIENT_FEATURES: readonly Feature[] = ['batch', 'sync'];
+
+/** §14.1: handshake message 1's payload, `{"client": "<name/version>", "features": [...]}`. */
+export function greetingPayload(clientName: string | undefined, features: readonly string[]): Uint8Array {
+  if (!clientName && features.length === 0) return new Uint8Array(0);
+  const greeting: { client?: string; features?: readonly string[] } = {};
+  if (clientName) greeting.client = clientName;
+  if (features.length > 0) greeting.features = features;
+  return utf8(JSON.stringify(greeting));
+}
+
+/** The features enabled on a session, from HELLO (§14.1: absent on a 1.0 node means none). */
+export function enabledFeatures(hello: { readonly features?: readonly string[] }): ReadonlySet<string> {
+  return new Set(hello.features ?? []);
+}

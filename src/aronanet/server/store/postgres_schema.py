@@ -1,0 +1,93 @@
+"""PostgreSQL schema as numbered migrations per component, recorded in ``schema_migrations``.
+
+The same components as SQLite's (``schema.py``), so a node upgraded from an older version
+upgrades a shared database in place. Migrations run under a session advisory lock, so nodes
+starting together do not race; each script runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from aronanet.server.store.sync_sql import sync_migration
+
+Connection = psycopg.AsyncConnection[Any]
+
+#: Advisory lock key ("ARONA" + 2), shared by every node on the database.
+MIGRATION_LOCK = 0x41524F4E4102
+
+MIGRATIONS: dict[str, tuple[str, ...]] = {
+    "core": (
+        """
+        CREATE TABLE users (
+            name_key      TEXT PRIMARY KEY,
+            name          TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created       BIGINT NOT NULL
+        );
+        CREATE TABLE channels (
+            name    TEXT PRIMARY KEY,
+            topic   TEXT NOT NULL DEFAULT '',
+            created BIGINT NOT NULL
+        );
+        CREATE TABLE memberships (
+            channel  TEXT NOT NULL REFERENCES channels(name),
+            user_key TEXT NOT NULL REFERENCES users(name_key),
+            PRIMARY KEY (channel, user_key)
+        );
+        CREATE INDEX memberships_by_user ON memberships (user_key);
+        CREATE TABLE messages (
+            id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            conversation TEXT NOT NULL,
+            sender       TEXT NOT NULL,
+            dest_type    TEXT NOT NULL,
+            dest         TEXT NOT NULL,
+            content      TEXT NOT NULL,
+            timestamp    BIGINT NOT NULL,
+            attachment   TEXT
+        );
+        CREATE INDEX messages_by_conversation ON messages (conversation, id);
+        """,
+    ),
+    "images": (
+        """
+        CREATE INDEX messages_by_image ON messages (((attachment::jsonb) ->> 'image'))
+            WHERE attachment IS NOT NULL;
+        CREATE INDEX messages_images_by_sender ON messages (sender)
+            WHERE attachment IS NOT NULL;
+        """,
+    ),
+    # ArTP/1.1 sync (§14.3-14.6): the same script as SQLite's.
+    "sync": (sync_migration(),),
+}
+
+
+async def migrate(conn: Connection) -> dict[str, int]:
+    """Run every migration not yet applied, each in its own transaction; return versions."""
+    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        versions: dict[str, int] = {}
+        for component, scripts in MIGRATIONS.items():
+            cursor = await conn.execute(
+                "SELECT version FROM schema_migrations WHERE component = %s", (component,)
+            )
+            row = await cursor.fetchone()
+            current = row[0] if row else 0
+            for number, script in enumerate(scripts[current:], start=current + 1):
+                async with conn.transaction():
+                    await conn.execute(script)  # several statements: allowed without parameters
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (component, version) VALUES (%s, %s) "
+                        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                        (component, number),
+                    )
+            versions[component] = len(scripts)
+        return versions
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
