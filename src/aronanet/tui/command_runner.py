@@ -91,6 +91,7 @@ class CommandRunner:
             cmd.ThemeCommand: lambda c: host.toggle_theme(c.variant),  # type: ignore[attr-defined]
             cmd.DevicesCommand: self._devices,  # type: ignore[dict-item]
             cmd.PasswordCommand: self._password,  # type: ignore[dict-item]
+            cmd.ReconnectCommand: self._reconnect,  # type: ignore[dict-item]
         }
 
     def run(self, line: str) -> None:
@@ -166,8 +167,10 @@ class CommandRunner:
                 return
             self._queue(buffer_key(command.target), command.text)
             return
-        self.host.dispatch(QueryOpened(command.target))
+        self.host.dispatch(QueryOpened(command.target, activate=False))
         self._queue(buffer_key(command.target), command.text)
+        if self.host.state.active != buffer_key(command.target):
+            self.note(f"→ {command.target}: {command.text}")
 
     def _query(self, command: cmd.QueryCommand) -> None:
         self.host.dispatch(QueryOpened(command.user))
@@ -187,6 +190,8 @@ class CommandRunner:
         async def set_topic() -> None:
             ok = await self.session.require_client().topic(channel, topic)
             self.host.dispatch(TopicChanged(channel, ok.topic or topic))
+            # §3: the node sends the TOPIC event to the others, not to this session
+            self.note(voice.topic_set(channel, ok.topic or topic), key=buffer_key(channel))
 
         self.network("setting the topic", set_topic)
 
@@ -219,14 +224,18 @@ class CommandRunner:
         else:
             self.host.dispatch(BufferClosed(buffer.key))
 
+    def _reconnect(self, command: cmd.ReconnectCommand) -> None:
+        self.note("Reconnecting now, Sensei…", key=STATUS_KEY)
+        self.network("reconnecting", self.session.reconnect_now)
+
     def _help(self, command: cmd.HelpCommand) -> None:
         for line in cmd.help_lines(command.topic):
             self.note(line)
         if command.topic is None:
             self.note(
-                "Keys: Ctrl+N/Ctrl+B next/previous buffer, Alt+1..9 jump, Tab completes, "
-                "Up/Down history, PageUp loads older messages, F2 light/dark, "
-                "Ctrl+P command palette, Ctrl+Q quit."
+                f"Keys: {voice.SWITCH_KEYS} switch buffers (numbered in the sidebar), "
+                "Tab completes, Up/Down history, PageUp loads older messages, "
+                "F2 light/dark, Ctrl+P command palette, Ctrl+Q quit. /help COMMAND explains one."
             )
 
     def _img(self, command: cmd.ImgCommand) -> None:

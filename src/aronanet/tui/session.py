@@ -127,6 +127,8 @@ class ChatSession:
         self._flush_handle: asyncio.TimerHandle | None = None
         self._closing = False
         self._online = asyncio.Event()
+        self._retry_now = asyncio.Event()  # /reconnect: cut the backoff wait short
+        self._runner: asyncio.Task[None] | None = None  # _run: pump, then reconnect
 
     @property
     def client(self) -> ArtpClient | None:
@@ -166,7 +168,7 @@ class ChatSession:
         user = ok.user or login.user
         await self._on_connected(client, user, list(ok.channels or []))
         self.sender.open(self._outbox_dir, login.address, user)
-        self._spawn(self._run(client))
+        self._runner = self._spawn(self._run(client))
         self._spawn(self.sender.run(lambda: self._closing))
         self._spawn(self._synchronise(client, catch_up=False))
 
@@ -205,10 +207,23 @@ class ChatSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
+    def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def reconnect_now(self) -> None:
+        """``/reconnect``: drop the link if it is up and connect again at once, without
+        waiting out the backoff; after the session gave up (a changed key, a refused
+        login), start trying again."""
+        if self._login is None or self._closing:
+            return
+        self._retry_now.set()
+        if self._client is not None and not self._client.closed:
+            await self._client.close()  # the pump ends and ``_run`` reconnects
+        elif self._runner is None or self._runner.done():
+            self._runner = self._spawn(self._run(None))
 
     async def _on_connected(self, client: ArtpClient, user: str, channels: list[str]) -> None:
         self._client = client
@@ -221,15 +236,18 @@ class ChatSession:
             )
         )
 
-    async def _run(self, client: ArtpClient) -> None:
-        """Pump events until the link drops, then reconnect; forever until ``close``."""
+    async def _run(self, client: ArtpClient | None) -> None:
+        """Pump events until the link drops, then reconnect; forever until ``close``.
+        (``None``: start by reconnecting.)"""
         attempt = 0
         while not self._closing:
-            await self._pump(client)
+            if client is not None:
+                await self._pump(client)
             if self._closing:
                 return
             self._client = None
             self._online.clear()
+            self._note_everywhere(voice.disconnected())
             reconnected = await self._reconnect(attempt)
             if reconnected is None:
                 return
@@ -242,7 +260,7 @@ class ChatSession:
             delay = self._backoff.delay(attempt)
             self._dispatch(LinkDown(reason, delay, self.now()))
             self._dispatch(Noted(voice.link_lost(reason, delay), self.now(), key=STATUS_KEY))
-            await asyncio.sleep(delay)
+            await self._backoff_wait(delay)
             attempt += 1
             self._dispatch(LinkConnecting(self._login.address, attempt))
             try:
@@ -264,6 +282,7 @@ class ChatSession:
                 continue
             await self._on_connected(client, ok.user or self._login.user, list(ok.channels or []))
             await self._synchronise(client, catch_up=True)
+            self._note_everywhere(voice.back_online())
             return client
         return None
 
@@ -274,6 +293,18 @@ class ChatSession:
         except BaseException:
             await client.close()
             raise
+
+    async def _backoff_wait(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less if ``/reconnect`` asks for it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._retry_now.wait(), delay)
+        self._retry_now.clear()
+
+    def _note_everywhere(self, text: str) -> None:
+        """A line in every conversation: a reader of any buffer sees where the gap is."""
+        for buffer in list(self._state().buffers.values()):
+            if buffer.kind != "status":
+                self._dispatch(Noted(text, self.now(), key=buffer.key))
 
     def _give_up(self, reason: str) -> None:
         self._dispatch(LinkDown(reason, None, self.now()))

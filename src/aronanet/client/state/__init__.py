@@ -66,8 +66,10 @@ from aronanet.client.state.selectors import (
     last_message_id,
     latest_attachment,
     mentions,
+    neighbour,
     queued_outgoing,
     unread_marker_behind,
+    sidebar_order,
 )
 
 __all__ = [
@@ -115,7 +117,9 @@ __all__ = [
     "last_message_id",
     "latest_attachment",
     "mentions",
+    "neighbour",
     "queued_outgoing",
     "reduce",
     "unread_marker_behind",
+    "sidebar_order",
 ]

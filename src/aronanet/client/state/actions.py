@@ -90,7 +90,11 @@ class Activated:
 
 @dataclass(frozen=True, slots=True)
 class QueryOpened:
+    """A private conversation with ``user`` (made if new); shown unless ``activate`` is False
+    (``/msg`` sends without leaving the current buffer, as irssi and WeeChat do)."""
+
     user: str
+    activate: bool = True
 
 
 @dataclass(frozen=True, slots=True)

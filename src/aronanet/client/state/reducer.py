@@ -193,7 +193,7 @@ def _on_activated(state: ChatState, action: Activated) -> ChatState:
 
 def _on_query(state: ChatState, action: QueryOpened) -> ChatState:
     state, buffer = ensure_buffer(state, action.user, "user")
-    return _on_activated(state, Activated(buffer.key))
+    return _on_activated(state, Activated(buffer.key)) if action.activate else state
 
 
 def _on_closed(state: ChatState, action: BufferClosed) -> ChatState:
