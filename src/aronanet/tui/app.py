@@ -32,8 +32,8 @@ from aronanet.client.state import (
     first_message_id,
     neighbour,
     reduce,
-    unread_marker_behind,
     sidebar_order,
+    unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.tui import voice

@@ -68,8 +68,8 @@ from aronanet.client.state.selectors import (
     mentions,
     neighbour,
     queued_outgoing,
-    unread_marker_behind,
     sidebar_order,
+    unread_marker_behind,
 )
 
 __all__ = [
@@ -120,6 +120,6 @@ __all__ = [
     "neighbour",
     "queued_outgoing",
     "reduce",
-    "unread_marker_behind",
     "sidebar_order",
+    "unread_marker_behind",
 ]
