@@ -31,7 +31,8 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """Build the parser, importing only the module of the subcommand being run."""
     parser = argparse.ArgumentParser(
         prog="aronanet",
-        description="AronaNET: a self-hosted, encrypted chat node and its clients (ArTP/1.0).",
+        description="AronaNET: a self-hosted chat node and its clients (ArTP/1.0), encrypted in "
+        "transit with pinned node keys (not end-to-end: the node reads every message).",
     )
     parser.add_argument("--version", action="version", version=f"aronanet {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

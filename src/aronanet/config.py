@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
 #: ArTP/1.0 §1: a frame is 1..65535 bytes, the Noise message limit including the AEAD tag.
 MAX_FRAME = 65535
@@ -26,48 +27,68 @@ PROLOGUE = b"ArTP/1.0"
 HISTORY_LIMIT_MAX = 200
 
 
-class Limits(msgspec.Struct, frozen=True, kw_only=True):
-    """Every limit a node enforces; the defaults are the contract's."""
+# The constrained types of settings. The configuration schema (server/settings.py) checks
+# every value against them, and its error lines state the range, so a limit that would make
+# the node refuse every request (``max_content = -5``) stops the start instead.
 
-    max_frame: int = MAX_FRAME
-    max_content: int = 4000
-    chunk_size: int = 32768
-    max_image: int = 10 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
-    max_history: Annotated[int, msgspec.Meta(ge=1, le=HISTORY_LIMIT_MAX)] = HISTORY_LIMIT_MAX
-    handshake_timeout: float = HANDSHAKE_TIMEOUT
-    idle_ping_after: float = 60.0
-    idle_close_after: float = 90.0
-    max_connections_per_address: int = 64
+#: A count or a size that must allow at least one of something.
+Positive = Annotated[int, Meta(ge=1)]
+#: A duration in seconds, or a rate per second.
+PositiveFloat = Annotated[float, Meta(gt=0)]
+#: A duration where 0 means "never".
+NonNegativeFloat = Annotated[float, Meta(ge=0)]
+#: A frame must hold the handshake's HELLO, so it cannot be tiny (§1: at most 65535).
+FrameSize = Annotated[int, Meta(ge=1024, le=MAX_FRAME)]
+#: An image chunk's base64 must fit one frame with its JSON envelope (§10).
+ChunkSize = Annotated[int, Meta(ge=256, le=48 * 1024)]
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every limit a node enforces; the defaults are the contract's.
+
+    Adding a limit is one line: a name, a constrained type and its default; the ``[limits]``
+    table of the configuration file accepts it and checks its range at once.
+    """
+
+    max_frame: FrameSize = MAX_FRAME
+    max_content: Annotated[int, Meta(ge=1, le=MAX_PLAINTEXT)] = 4000
+    chunk_size: ChunkSize = 32768
+    max_image: Positive = 10 * 1024 * 1024
+    max_image_pixels: Positive = 40_000_000
+    max_history: Annotated[int, Meta(ge=1, le=HISTORY_LIMIT_MAX)] = HISTORY_LIMIT_MAX
+    handshake_timeout: PositiveFloat = HANDSHAKE_TIMEOUT
+    idle_ping_after: PositiveFloat = 60.0
+    idle_close_after: PositiveFloat = 90.0
+    max_connections_per_address: Positive = 64
     #: A session's unsent output: messages (WebSocket) and bytes (both transports).
-    max_outgoing_queue: int = 4096
-    max_outgoing_bytes: int = 4 * 1024 * 1024
-    max_transfers_per_session: int = 4
-    transfer_timeout: float = 120.0
-    upload_quota_bytes: int = 512 * 1024 * 1024
+    max_outgoing_queue: Positive = 4096
+    max_outgoing_bytes: Positive = 4 * 1024 * 1024
+    max_transfers_per_session: Positive = 4
+    transfer_timeout: PositiveFloat = 120.0
+    upload_quota_bytes: Positive = 512 * 1024 * 1024
     #: Uploads in progress, and the bytes they declared (their partial files on disk).
-    max_uploads_per_user: int = 8
-    max_uploads_per_node: int = 256
-    max_upload_bytes_per_user: int = 64 * 1024 * 1024
-    max_upload_bytes_per_node: int = 1024 * 1024 * 1024
+    max_uploads_per_user: Positive = 8
+    max_uploads_per_node: Positive = 256
+    max_upload_bytes_per_user: Positive = 64 * 1024 * 1024
+    max_upload_bytes_per_node: Positive = 1024 * 1024 * 1024
     #: Memory for the outcomes of ended uploads, remembered for ``IMG_STATUS`` and late
     #: chunks: the oldest are forgotten first beyond these.
-    upload_memory_per_user: int = 64 * 1024
-    upload_memory_per_node: int = 8 * 1024 * 1024
-    rate_messages_per_second: float = 5.0
-    rate_burst: int = 20
+    upload_memory_per_user: Positive = 64 * 1024
+    upload_memory_per_node: Positive = 8 * 1024 * 1024
+    rate_messages_per_second: PositiveFloat = 5.0
+    rate_burst: Positive = 20
     rate_limit_enabled: bool = True
     #: Channels one user may be a member of, and how fast one user may create channels.
-    max_channels_per_user: int = 500
-    channel_creation_burst: int = 10
-    channel_creations_per_second: float = 1 / 60
+    max_channels_per_user: Positive = 500
+    channel_creation_burst: Positive = 10
+    channel_creations_per_second: PositiveFloat = 1 / 60
     #: Seconds a channel may stay without members before it is deleted with its history
     #: (0: never). Channels cost memory, disk and every user's ``LIST``.
-    empty_channel_ttl: float = 7 * 24 * 3600
+    empty_channel_ttl: NonNegativeFloat = 7 * 24 * 3600
     #: §14.3: devices remembered per account; past it the least recently seen is forgotten.
-    max_devices: Annotated[int, msgspec.Meta(ge=1)] = 100
+    max_devices: Positive = 100
     #: §14.5: conversations one CONVERSATIONS reply lists at most (fewer if the frame fills).
-    conversations_page: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
+    conversations_page: Annotated[int, Meta(ge=1, le=100_000)] = 256
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

@@ -35,11 +35,11 @@ def load_or_create_key(path: Path) -> X25519PrivateKey:
     the caller should show the message to the operator, who must fix or remove the file.
     """
     try:
-        return _load_key(path)
+        return load_key(path)
     except FileNotFoundError:
         pass
     _create_key_file(path)
-    return _load_key(path)
+    return load_key(path)
 
 
 def public_key_bytes(key: X25519PrivateKey) -> bytes:
@@ -56,7 +56,12 @@ def fingerprint(public_key: bytes) -> str:
     return FINGERPRINT_PREFIX + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def _load_key(path: Path) -> X25519PrivateKey:
+def load_key(path: Path) -> X25519PrivateKey:
+    """Load the existing key at ``path``; never creates one.
+
+    Raises ``FileNotFoundError`` when there is none (the caller says how to create it) and
+    ``KeyFileError`` for a file with group/other permission bits or the wrong size.
+    """
     with path.open("rb") as handle:
         loose = loose_permissions(handle.fileno())
         if loose is not None:

@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from PIL import Image, ImageDraw
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from aronanet.client.connection import ArtpClient
 from aronanet.client.state import (
@@ -114,6 +115,14 @@ def snapshot_app(theme: str, cache_dir: Path = NO_CACHE) -> AronaApp:
     )
 
 
+async def hold_still(pilot: Pilot[int]) -> None:
+    """Stop what changes with the wall clock, so that a screenshot taken late (a loaded
+    machine) equals one taken at once: each input's cursor blinks every 0.5 s."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
 def image_settled(widget: InlineImage) -> bool:
     """True once an inline image shows its picture or the reason it has none."""
     return bool(widget.query(".inline-image--picture") or widget.query(".inline-image--error"))
@@ -196,6 +205,17 @@ def lively_state() -> ChatState:
     for action in (SendStarted(failed), SendFailed(failed, "RATE_LIMITED: slow down")):
         state = reduce(state, action)
     return state
+
+
+async def open_chat(pilot: Pilot[int]) -> AronaApp:
+    """The chat screen of a snapshot app showing ``lively_state`` in #general."""
+    app = pilot.app
+    assert isinstance(app, AronaApp)
+    await app.enter_chat()
+    app.state = lively_state()
+    app.dispatch(Activated("#general"))
+    await pilot.pause()
+    return app
 
 
 def reconnecting_state() -> ChatState:

@@ -35,6 +35,7 @@ def make_app(
     *,
     viewer: list[Path] | None = None,
     gate: asyncio.Event | None = None,
+    failed_upload_linger: float = 10.0,
 ) -> AronaApp:
     """The app as ``aronanet chat --config-dir`` builds it, with half-block images, UTC, a
     fast reconnect backoff, and opened images recorded in ``viewer`` instead of launched.
@@ -56,6 +57,7 @@ def make_app(
         save_dir=config_dir / "saved",
         renderer="halfcell",
         viewer=opened.append,
+        failed_upload_linger=failed_upload_linger,
     )
 
 

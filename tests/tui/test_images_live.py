@@ -167,6 +167,28 @@ async def test_refusals_show_the_code_and_an_explanation(node: Node, tmp_path: P
         assert image_lines(app) == []
 
 
+async def test_a_refused_upload_panel_goes_by_itself_or_with_the_next_line(
+    node: Node, tmp_path: Path
+) -> None:
+    fake = tmp_path / "notes.png"
+    fake.write_bytes(b"not a picture")
+    app = make_app(node, tmp_path / "cfg", failed_upload_linger=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        await chat_in_general(pilot, app)
+        await type_line(pilot, f"/img {fake}")
+        await wait_for(pilot, lambda: any("IMAGE_INVALID" in note for note in notes(app)))
+        await wait_for(pilot, lambda: not upload_widgets(app), timeout=5)
+        app.uploads._failed_linger = 60.0  # now only the next line may clear it
+        await type_line(pilot, f"/img {fake}")
+        await wait_for(
+            pilot,
+            lambda: any(status_of(w).startswith("IMAGE_INVALID") for w in upload_widgets(app)),
+        )
+        await type_line(pilot, "and now something else")
+        await pilot.pause()
+        assert upload_widgets(app) == []
+
+
 async def test_image_from_another_user_renders_inline_and_can_be_opened_and_saved(
     node: Node, peer: ArtpClient, tmp_path: Path
 ) -> None:

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import lively_state, snapshot_app
-from textual.pilot import Pilot
+from conftest import open_chat, snapshot_app
 
-from aronanet.client.state import Activated
-from aronanet.tui.app import AronaApp
 from aronanet.tui.theme import DARK, LIGHT
 from aronanet.tui.widgets.chat_input import ChatInput, candidates_for
-
-
-async def open_chat(pilot: Pilot[int]) -> AronaApp:
-    app = pilot.app
-    assert isinstance(app, AronaApp)
-    await app.enter_chat()
-    app.state = lively_state()
-    app.dispatch(Activated("#general"))
-    await pilot.pause()
-    return app
 
 
 def test_candidates_pick_commands_channels_or_nicks_by_prefix() -> None:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import lively_state, snapshot_app, wait_for
+from conftest import lively_state, open_chat, snapshot_app, wait_for
 from PIL import Image
 from textual import events
-from textual.pilot import Pilot
 from textual.widgets import Static
 
-from aronanet.client.state import Activated
 from aronanet.client.transfers import LocalImage
 from aronanet.proto.messages import Ok
-from aronanet.tui.app import AronaApp
 from aronanet.tui.theme import LIGHT
 from aronanet.tui.uploads import own_image_event, pasted_image_path
 from aronanet.tui.widgets.chat_input import ChatInput
@@ -58,16 +55,6 @@ def test_own_image_event_is_built_from_the_ok_and_the_local_metadata(tmp_path: P
     assert event.attachment and (event.attachment.width, event.attachment.height) == (4, 3)
     dm = own_image_event(ok, image, sender="sensei", buffer=state.buffers["hoshino"], now=9)
     assert (dm.dest_type, dm.dest) == ("user", "hoshino")
-
-
-async def open_chat(pilot: Pilot[int]) -> AronaApp:
-    app = pilot.app
-    assert isinstance(app, AronaApp)
-    await app.enter_chat()
-    app.state = lively_state()
-    app.dispatch(Activated("#general"))
-    await pilot.pause()
-    return app
 
 
 async def test_pasting_an_image_path_starts_an_upload_instead_of_typing_it(tmp_path: Path) -> None:

@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    hold_still,
     lively_state,
     picture_cache,
     reconnecting_state,
     settle_images,
     snapshot_app,
+    wait_for,
 )
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from aronanet.client.state import Activated, ChatState
 from aronanet.tui.screens.login import RegisterScreen
@@ -39,6 +42,7 @@ def chat_with(state: Callable[[], ChatState]) -> Callable[[Pilot[int]], object]:
         app.dispatch(Activated("#general"))  # type: ignore[attr-defined]
         await pilot.pause()
         await settle_images(pilot, 1)  # lively_state's drawing, from the picture cache
+        await hold_still(pilot)
 
     return before
 
@@ -47,18 +51,25 @@ def chat_with(state: Callable[[], ChatState]) -> Callable[[Pilot[int]], object]:
 def test_login_screen(snap_compare: Callable[..., bool], theme: str) -> None:
     app = snapshot_app(theme)
     app.settings = app.settings.__class__(address="127.0.0.1:7777", user="sensei")
-    assert snap_compare(app, terminal_size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=hold_still)
 
 
 @THEMES
 def test_register_screen_with_a_mismatch_error(
     snap_compare: Callable[..., bool], theme: str
 ) -> None:
+    """Submitted with Enter, not a click: a clicked button stays pressed-looking for 0.2 s
+    (a timer no snapshot waits for), so a loaded machine photographed it either way."""
+
     async def before(pilot: Pilot[int]) -> None:
-        await pilot.app.push_screen(RegisterScreen("127.0.0.1:7777", "sensei"))
-        pilot.app.screen.query_one("#password").value = "password1"  # type: ignore[attr-defined]
-        pilot.app.screen.query_one("#confirm").value = "password2"  # type: ignore[attr-defined]
-        await pilot.click("#submit")
+        screen = RegisterScreen("127.0.0.1:7777", "sensei")
+        await pilot.app.push_screen(screen)
+        screen.query_one("#password", Input).value = "password1"
+        screen.query_one("#confirm", Input).value = "password2"
+        screen.query_one("#confirm", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "differ" in str(screen.query_one("#account-error").render()))
+        await hold_still(pilot)
 
     assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
 
@@ -69,6 +80,7 @@ def test_first_use_trust_prompt_shows_the_full_fingerprint(
 ) -> None:
     async def before(pilot: Pilot[int]) -> None:
         await pilot.app.push_screen(TrustScreen("127.0.0.1:7777", FINGERPRINT))
+        await hold_still(pilot)
 
     assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
 
@@ -77,6 +89,7 @@ def test_first_use_trust_prompt_shows_the_full_fingerprint(
 def test_changed_key_is_a_loud_refusal(snap_compare: Callable[..., bool], theme: str) -> None:
     async def before(pilot: Pilot[int]) -> None:
         await pilot.app.push_screen(KeyChangedScreen("127.0.0.1:7777", FINGERPRINT, OTHER))
+        await hold_still(pilot)
 
     assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     FIXED_NOW,
+    hold_still,
     lively_state,
     picture_cache,
     png_attachment,
@@ -79,6 +80,7 @@ def test_log_with_an_inline_image(
         app.dispatch(Activated("#general"))  # type: ignore[attr-defined]
         await pilot.pause()
         await settle_images(pilot, 2)  # the halo and lively_state's drawing, both cached
+        await hold_still(pilot)
 
     assert snap_compare(snapshot_app(theme, cache), terminal_size=SIZE, run_before=before)
 
@@ -96,6 +98,7 @@ def test_upload_in_progress(snap_compare: Callable[..., bool], theme: str, tmp_p
         await pilot.pause()
         upload.show_progress(size * 2 // 5, size)
         await settle_images(pilot, 1)
+        await hold_still(pilot)
 
     cache = picture_cache(tmp_path / "cache")
     assert snap_compare(snapshot_app(theme, cache), terminal_size=SIZE, run_before=before)

@@ -12,20 +12,15 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from aronanet.client.address import parse_address
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
-from aronanet.client.script import (
-    Destination,
-    SessionOptions,
-    lines_from,
-    run_send,
-    run_tail,
-)
+from aronanet.client.script import Destination, SessionOptions, lines_from, run_send
+from aronanet.client.tail import TailOptions, run_tail
 from aronanet.errors import AronaError, ClientError, KeyChangedError
 
 EXIT_OK = 0
@@ -101,8 +96,9 @@ def _register_tail(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         subparsers,
         "tail",
         "print a session's events as they arrive, one per line",
-        "Follow events until the node closes the connection (or SIGTERM). With CHANNELs, "
-        "joins them and shows only their events; without, shows everything this user gets.",
+        "Follow events until SIGTERM. With CHANNELs, joins them and shows only their events; "
+        "without, shows everything this user gets. When the node restarts, reconnects and "
+        "prints what was sent meanwhile, with no gap and no duplicate.",
     )
     _add_session_arguments(parser)
     parser.add_argument("channels", metavar="CHANNEL", nargs="*", help="'#name' or name")
@@ -110,6 +106,13 @@ def _register_tail(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         "--since", metavar="ID", help="first print the stored messages after message ID"
     )
     parser.add_argument("--json", action="store_true", help="print each event as JSON")
+    parser.add_argument(
+        "--reconnect-for",
+        type=float,
+        metavar="S",
+        help="after losing the node, keep trying to reconnect for S seconds, then exit 3 "
+        "(default: forever; 0: exit 3 at once)",
+    )
     parser.set_defaults(handler=_tail_command)
 
 
@@ -191,8 +194,8 @@ def _tail_command(args: argparse.Namespace) -> int:
     channels = [name if name.startswith("#") else f"#{name}" for name in args.channels]
 
     def flow() -> Coroutine[Any, Any, bool]:
-        options = _session_options(args)
-        return run_tail(options, channels, since=args.since, as_json=args.json, out=sys.stdout)
+        tail = TailOptions(channels, args.since, args.json, args.reconnect_for)
+        return run_tail(_session_options(args), tail, sys.stdout)
 
     return _run(args, flow)
 
@@ -288,12 +291,23 @@ def _session_options(args: argparse.Namespace) -> SessionOptions:
     return SessionOptions(
         address=address,
         user=args.user,
-        password=_read_password(args),
+        password=_password_source(args),
         register=args.register,
         config_dir=args.config_dir,
         timeout=args.timeout,
         require_known=args.require_known,
     )
+
+
+def _password_source(args: argparse.Namespace) -> Callable[[], Awaitable[str]]:
+    """The password, read only if the node does not know this device yet (ArTP/1.1
+    §14.3): the first run asks, later runs sign in with the device key alone. A terminal
+    prompt runs in a thread, so the session keeps answering the node meanwhile."""
+
+    async def read() -> str:
+        return await asyncio.to_thread(_read_password, args)
+
+    return read
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -310,7 +324,10 @@ def _read_password(args: argparse.Namespace) -> str:
         return _first_line(args.password_file)
     if sys.stdin.isatty():
         return getpass.getpass(f"password for {args.user}: ")
-    raise UsageError("no password: give --password-env VAR or --password-file FILE")
+    raise UsageError(
+        "this device is not signed in yet and there is no password: give --password-env VAR "
+        "or --password-file FILE once"
+    )
 
 
 def _first_line(path: Path) -> str:

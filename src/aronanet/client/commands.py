@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN
 from aronanet.proto.wording import rule
@@ -107,8 +107,30 @@ class SaveCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class ReconnectCommand:
+    """Connect to the node again now, without waiting for the next retry."""
+
+
+@dataclass(frozen=True, slots=True)
 class ThemeCommand:
     variant: str | None  # "light", "dark", or None to toggle
+
+
+@dataclass(frozen=True, slots=True)
+class DevicesCommand:
+    """``/devices``: list; ``rename DEVICE NAME``; ``revoke DEVICE`` (ArTP/1.1 §14.3).
+
+    ``device`` is a number from the list, or the id (``SHA256:...``) or a unique start of it.
+    """
+
+    action: Literal["list", "rename", "revoke"]
+    device: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordCommand:
+    """``/password``: change the password in a form (never typed on the command line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +158,10 @@ Command: TypeAlias = (
     | RetryCommand
     | OpenCommand
     | SaveCommand
+    | ReconnectCommand
     | ThemeCommand
+    | DevicesCommand
+    | PasswordCommand
 )
 Parser: TypeAlias = Callable[[str], Command | CommandError]
 
@@ -148,6 +173,7 @@ class CommandSpec:
     summary: str
     parse: Parser
     aliases: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()  # what ``/help NAME`` teaches beyond the usage line
 
 
 def normalise_channel(name: str) -> str | None:
@@ -266,26 +292,103 @@ def _parse_theme(args: str) -> Command | CommandError:
     return ThemeCommand(variant.lower() or None)
 
 
+def _parse_devices(args: str) -> Command | CommandError:
+    action, rest = _split(args)
+    action = action.lower()
+    if not action or action == "list":
+        return DevicesCommand("list")
+    device, name = _split(rest)
+    if action == "rename" and device and name:
+        if len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+            return CommandError("a device name is 1-64 characters, without control characters")
+        return DevicesCommand("rename", device, name)
+    if action == "revoke" and device and not name:
+        return DevicesCommand("revoke", device)
+    return _usage("devices")
+
+
 def _no_args(command: Command) -> Parser:
     return lambda _args: command
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("join", "/join #channel", "join a channel (created on first join)", _parse_join),
+    CommandSpec(
+        "join",
+        "/join #channel",
+        "join a channel (created on first join)",
+        _parse_join,
+        details=(
+            "A channel name is # and 1-32 of a-z, 0-9, _ and - (upper case is lowered).",
+            "The channel opens in the sidebar with its last messages; /part leaves it.",
+            "Example: /join #general",
+        ),
+    ),
     CommandSpec(
         "part", "/part [#channel]", "leave a channel (default: this one)", _parse_part, ("leave",)
     ),
-    CommandSpec("msg", "/msg NAME TEXT", "send TEXT to a user or channel", _parse_msg),
-    CommandSpec("query", "/query USER [TEXT]", "open a private conversation", _parse_query),
-    CommandSpec("me", "/me ACTION", "say what you are doing, in the third person", _parse_me),
-    CommandSpec("topic", "/topic [TEXT]", "show or set the channel topic", _parse_topic),
-    CommandSpec("names", "/names [#channel]", "list the channel's members", _parse_names),
+    CommandSpec(
+        "msg",
+        "/msg NAME TEXT",
+        "send TEXT to a user or channel",
+        _parse_msg,
+        details=(
+            "You stay in the buffer you are in; the conversation appears in the sidebar.",
+            "Example: /msg hoshino are you free later?",
+        ),
+    ),
+    CommandSpec(
+        "query",
+        "/query USER [TEXT]",
+        "open a private conversation",
+        _parse_query,
+        details=(
+            "Unlike /msg, it switches to the conversation (and sends TEXT there, if given).",
+            "Example: /query hoshino",
+        ),
+    ),
+    CommandSpec(
+        "me",
+        "/me ACTION",
+        "say what you are doing, in the third person",
+        _parse_me,
+        details=("Example: /me waves  shows as  * sensei waves",),
+    ),
+    CommandSpec(
+        "topic",
+        "/topic [TEXT]",
+        "show or set the channel topic",
+        _parse_topic,
+        details=(
+            "Without TEXT it shows the topic of this channel; with TEXT it sets it for everyone.",
+            "Example: /topic Budget week!",
+        ),
+    ),
+    CommandSpec(
+        "names",
+        "/names [#channel]",
+        "list the channel's members",
+        _parse_names,
+        details=("Example: /names #general",),
+    ),
     CommandSpec("list", "/list", "list the node's channels", _no_args(ListCommand())),
     CommandSpec("clear", "/clear", "clear this buffer's screen", _no_args(ClearCommand())),
     CommandSpec(
         "close", "/close", "close this buffer (a channel is also left)", _no_args(CloseCommand())
     ),
-    CommandSpec("img", "/img PATH", "send an image file (Esc cancels)", _parse_img),
+    CommandSpec(
+        "img",
+        "/img PATH",
+        "send an image file (Esc cancels)",
+        _parse_img,
+        details=(
+            "PATH is a PNG, JPEG, GIF or WebP file; ~ is your home directory.",
+            "A bar above the input shows the upload; Esc cancels it.",
+            "If the link drops, the upload waits and resumes where it stopped.",
+            "Pasting (or dropping) an image file's path into an empty input line sends it too.",
+            "/open shows the newest image of the buffer in your viewer; /save keeps a copy.",
+            "Example: /img ~/Pictures/receipts.png",
+        ),
+    ),
     CommandSpec(
         "open", "/open", "open the newest image here in your viewer", _no_args(OpenCommand())
     ),
@@ -298,7 +401,30 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "send this buffer's failed messages again (Ctrl+R)",
         _no_args(RetryCommand()),
     ),
+    CommandSpec(
+        "reconnect",
+        "/reconnect",
+        "connect to the node again now",
+        _no_args(ReconnectCommand()),
+        details=(
+            "After a dropped link I retry by myself, waiting longer each time;",
+            "/reconnect tries at once (and starts again after I gave up).",
+            "Queued messages go out as soon as the link is back.",
+        ),
+    ),
     CommandSpec("theme", "/theme [light|dark]", "switch the Arona theme", _parse_theme),
+    CommandSpec(
+        "devices",
+        "/devices [rename N NAME | revoke N]",
+        "list your signed-in devices, rename or sign out one (N: its number or id)",
+        _parse_devices,
+    ),
+    CommandSpec(
+        "password",
+        "/password",
+        "change your password (signs out your other devices)",
+        _no_args(PasswordCommand()),
+    ),
     CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),
     CommandSpec("quit", "/quit", "leave the client", _no_args(QuitCommand()), ("exit",)),
 )
@@ -335,11 +461,12 @@ def parse(line: str) -> Command | CommandError | None:
 
 
 def help_lines(topic: str | None) -> list[str]:
-    """The text of ``/help``: one line per command, or the usage of one."""
+    """The text of ``/help``: one line per command, or one command taught: its usage, what
+    it does in detail and an example."""
     if topic is None:
         return [f"{spec.usage:<24} {spec.summary}" for spec in COMMANDS]
     spec = find_command(topic)
     if spec is None:
         return [f"there is no /{topic}; /help lists every command"]
     aliases = f" (also /{', /'.join(spec.aliases)})" if spec.aliases else ""
-    return [f"{spec.usage} — {spec.summary}{aliases}"]
+    return [f"{spec.usage} — {spec.summary}{aliases}", *spec.details]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -51,6 +51,10 @@ __all__ = ["ArtpClient", "NodeAddress", "NodeError", "TrustCallback", "parse_add
 log = logging.getLogger(__name__)
 
 DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
+#: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
+#: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
+#: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
+CLIENT_FEATURES: tuple[str, ...] = ("batch", "sync")
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
@@ -82,6 +86,10 @@ class ArtpClient:
         self.hello = hello
         self.fingerprint = fingerprint
         self.user: str | None = None
+        #: ArTP/1.1 §14.1: what the node enabled on this session (empty for a 1.0 node).
+        self.features: frozenset[str] = frozenset(hello.features)
+        #: ArTP/1.1 §14.3: this device's id, from the OK of AUTH on a ``sync`` session.
+        self.device: str | None = None
         self.closed = False
         self._transport = transport
         self._connection = connection
@@ -106,6 +114,7 @@ class ArtpClient:
         trust_new: TrustCallback | None = None,
         client_name: str = DEFAULT_CLIENT_NAME,
         timeout: float = 10.0,
+        features: Sequence[str] = CLIENT_FEATURES,
     ) -> ArtpClient:
         """Connect, run the Noise XX handshake and check the node's key; return the session.
 
@@ -124,6 +133,7 @@ class ArtpClient:
             trust_new=trust_new,
             client_name=client_name,
             timeout=timeout,
+            features=features,
         )
         client = cls(
             node_address, session.transport, session.connection, session.hello, session.fingerprint
@@ -141,6 +151,12 @@ class ArtpClient:
             self._reader.cancel()
             await asyncio.wait([self._reader])
         self._finish()
+
+    def abort(self) -> None:
+        """Drop the connection abruptly (a lost link); the reader then ends the session."""
+        if self._close_reason is None:
+            self._close_reason = "the connection was dropped by this client"
+        self._transport.abort()
 
     async def wait_closed(self) -> None:
         """Return once the session has ended, for whatever reason."""
@@ -173,25 +189,45 @@ class ArtpClient:
             raise ClientError("UNEXPECTED", f"expected OK, the node answered {_type_of(reply)}")
         return reply
 
-    async def auth(self, user: str, password: str, *, register: bool = False) -> messages.Ok:
-        """Log in (or, with ``register``, create the account and log in, §3)."""
-        reply = await self.request(
-            _build(messages.Auth, user=user, password=password, register=register)
-        )
+    @property
+    def syncing(self) -> bool:
+        """True when the node enabled ArTP/1.1 ``sync`` on this session."""
+        return "sync" in self.features
+
+    async def auth(
+        self,
+        user: str,
+        password: str | None = None,
+        *,
+        register: bool = False,
+        device_name: str | None = None,
+    ) -> messages.Ok:
+        """Log in (or, with ``register``, create the account and log in, §3).
+
+        Without ``password`` it is a device sign-in (ArTP/1.1 §14.3): it succeeds only when
+        this device's key signed in to ``user`` with the password before.
+        """
+        fields: dict[str, Any] = {"user": user, "register": register}
+        if password is not None:
+            fields["password"] = password
+        if device_name is not None:
+            fields["device_name"] = device_name
+        reply = await self.request(build_request(messages.Auth, **fields))
         self.user = reply.user if isinstance(reply.user, str) else user
+        self.device = reply.device if isinstance(reply.device, str) else None
         return reply
 
     async def join(self, channel: str) -> messages.Ok:
         """Join (or create, §3: "Channels are created on first JOIN") a channel."""
-        return await self.request(_build(messages.Join, channel=channel))
+        return await self.request(build_request(messages.Join, channel=channel))
 
     async def part(self, channel: str) -> messages.Ok:
         """Leave a channel; membership otherwise persists across sessions (§3)."""
-        return await self.request(_build(messages.Part, channel=channel))
+        return await self.request(build_request(messages.Part, channel=channel))
 
     async def topic(self, channel: str, topic: str) -> messages.Ok:
         """Set a channel's topic (extension, see docs/PROTOCOL.md)."""
-        return await self.request(_build(messages.Topic, channel=channel, topic=topic))
+        return await self.request(build_request(messages.Topic, channel=channel, topic=topic))
 
     async def list_channels(self) -> list[messages.ChannelInfo]:
         """The node's channels (extension ``LIST``), every page of them: a reply holds what
@@ -199,20 +235,24 @@ class ArtpClient:
         found: list[messages.ChannelInfo] = []
         while True:
             after = {"after": found[-1].name} if found else {}
-            reply = await self.request(_build(messages.ListChannels, **after))
+            reply = await self.request(build_request(messages.ListChannels, **after))
             page = [] if reply.channel_list is UNSET else list(reply.channel_list)
             if not page:
                 return found
             found.extend(page)
 
-    async def send_message(self, dest_type: str, dest: str, content: str) -> messages.Ok:
+    async def send_message(
+        self, dest_type: str, dest: str, content: str, *, cid: str | None = None
+    ) -> messages.Ok:
         """Send to a channel or a user; the ``OK`` carries ``msg_id`` and ``timestamp``.
 
-        §3: the ``OK`` means the message "is durably stored and routed".
+        §3: the ``OK`` means the message "is durably stored and routed". With ``cid``
+        (ArTP/1.1 §14.4) a resend is answered with the original ``OK`` plus ``duplicate``.
         """
-        return await self.request(
-            _build(messages.SendMsg, dest_type=dest_type, dest=dest, content=content)
-        )
+        fields: dict[str, Any] = {"dest_type": dest_type, "dest": dest, "content": content}
+        if cid is not None:
+            fields["cid"] = cid
+        return await self.request(build_request(messages.SendMsg, **fields))
 
     async def history(
         self,
@@ -229,7 +269,7 @@ class ArtpClient:
             fields["before"] = before
         if after is not None:
             fields["after"] = after
-        reply = await self.request(_build(messages.History, **fields))
+        reply = await self.request(build_request(messages.History, **fields))
         return [] if reply.messages is UNSET else list(reply.messages)
 
     async def history_after(
@@ -407,7 +447,7 @@ class ArtpClient:
         self._closed_event.set()
 
 
-def _build(cls: type[_StructT], **fields: Any) -> _StructT:
+def build_request(cls: type[_StructT], **fields: Any) -> _StructT:
     """Construct a request, turning a local validation failure into ``ClientError INVALID``,
     the same code the node would have answered."""
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -53,12 +53,17 @@ async def open_session(
     trust_new: TrustCallback | None,
     client_name: str,
     timeout: float,
+    features: Sequence[str] = (),
 ) -> Session:
     """Connect, handshake and verify the node's key; close everything on any failure."""
     transport = await open_transport(address, timeout)
     try:
         connection = Connection(
-            Role.CLIENT, device_key, framed=transport.framed, client_name=client_name
+            Role.CLIENT,
+            device_key,
+            framed=transport.framed,
+            client_name=client_name,
+            features=features,
         )
         complete, leftover = await _handshake(transport, connection, address, timeout)
         pinned = known_nodes.check(str(address), complete.fingerprint) if known_nodes else "new"

@@ -55,6 +55,9 @@ def render_line(event: msgspec.Struct) -> str:
         case messages.TopicEvent():
             action = f"{event.from_} set the topic: {event.topic}"
             return _render_channel(event.timestamp, event.channel, action)
+        case messages.ReadEvent():
+            # ArTP/1.1 §14.6: another device of this user read up to a message.
+            return _render_channel(event.timestamp, event.dest, f"read up to {event.read}")
         case messages.Error():
             return safe_text(f"error {event.code}: {event.message}")
         case _:

@@ -1,4 +1,5 @@
-"""What ``aronanet send`` and ``aronanet tail`` do once their arguments are parsed.
+"""What ``aronanet send`` does once its arguments are parsed, and the log-in both script
+commands share (``aronanet tail`` is ``client/tail.py``).
 
 Kept apart from argument parsing (``client/cli.py``) so the flows read top to bottom: open a
 verified session with this device's key, log in, then send or follow. Both commands are made
@@ -9,8 +10,6 @@ once so a pipe sees each as it happens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -19,8 +18,9 @@ from typing import TextIO
 
 from aronanet.client.connection import ArtpClient, NodeError
 from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.outbox import new_cid
 from aronanet.client.paths import ClientPaths
-from aronanet.client.render import render_json, render_line
+from aronanet.client.sync import PasswordSource, sign_in
 from aronanet.errors import ClientError
 from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
@@ -36,7 +36,9 @@ class SessionOptions:
 
     address: str
     user: str
-    password: str
+    #: Asked only when this device cannot sign in alone (ArTP/1.1 §14.3): after the first
+    #: password run, a script runs without one.
+    password: PasswordSource | None
     register: bool = False
     config_dir: Path | None = None
     timeout: float = 10.0
@@ -65,7 +67,8 @@ class Destination:
 async def connect_and_log_in(
     options: SessionOptions, notice: TextIO
 ) -> tuple[ArtpClient, messages.Ok]:
-    """Connect with this device's key, pin or check the node's key, and log in.
+    """Connect with this device's key, pin or check the node's key, and sign in: by device
+    when the node knows it, else with the password (which records the device).
 
     A first-seen node is pinned with a notice on ``notice`` (trust on first use), or refused
     with ``ClientError("UNTRUSTED")`` under ``require_known``.
@@ -79,7 +82,7 @@ async def connect_and_log_in(
         timeout=options.timeout,
     )
     try:
-        welcome = await log_in(client, options.user, options.password, register=options.register)
+        welcome = await sign_in(client, options.user, options.password, register=options.register)
     except BaseException:
         await client.close()
         raise
@@ -96,25 +99,13 @@ def _trust_policy(require_known: bool, notice: TextIO) -> Callable[[str, str], b
     return decide
 
 
-async def log_in(client: ArtpClient, user: str, password: str, *, register: bool) -> messages.Ok:
-    """Log in; with ``register``, create the account first unless it exists (idempotent for
-    scripts that run more than once: an existing name falls back to a normal login)."""
-    if register:
-        try:
-            return await client.auth(user, password, register=True)
-        except NodeError as error:
-            if error.code != "USER_EXISTS":
-                raise
-    return await client.auth(user, password)
-
-
 async def run_send(
     options: SessionOptions, destination: Destination, contents: AsyncIterator[str], out: TextIO
 ) -> None:
     """Send each text of ``contents`` to ``destination``, printing each ``msg_id``."""
     client, welcome = await connect_and_log_in(options, sys.stderr)
     async with client:
-        if destination.dest_type == "channel" and destination.name not in _channels(welcome):
+        if destination.dest_type == "channel" and destination.name not in channels_of(welcome):
             await client.join(destination.name)  # channel messages need membership (§3)
         async for content in contents:
             reply = await _send_when_allowed(client, destination, content)
@@ -124,10 +115,14 @@ async def run_send(
 async def _send_when_allowed(
     client: ArtpClient, destination: Destination, content: str
 ) -> messages.Ok:
-    """Send once, waiting out ``RATE_LIMITED`` (§5: "the message is dropped") and resending."""
+    """Send once, waiting out ``RATE_LIMITED`` (§5: "the message is dropped") and resending,
+    with one ``cid`` for every try (ArTP/1.1 §14.4: a resend can never post twice)."""
+    cid = new_cid() if client.syncing else None
     for _ in range(RATE_LIMIT_RETRIES):
         try:
-            return await client.send_message(destination.dest_type, destination.name, content)
+            return await client.send_message(
+                destination.dest_type, destination.name, content, cid=cid
+            )
         except NodeError as error:
             delay_ms = error.reply.retry_after_ms
             if error.code != "RATE_LIMITED" or not isinstance(delay_ms, int):
@@ -145,87 +140,6 @@ async def lines_from(stream: TextIO) -> AsyncIterator[str]:
             yield text
 
 
-async def run_tail(
-    options: SessionOptions,
-    channels: list[str],
-    *,
-    since: str | None,
-    as_json: bool,
-    out: TextIO,
-) -> bool:
-    """Print events as they arrive, after replaying history since ``since``.
-
-    With ``channels``, joins them and shows only their events; without, shows everything
-    the session receives. Returns True when stopped by SIGTERM, False when the node closed
-    the connection.
-    """
-    client, welcome = await connect_and_log_in(options, sys.stderr)
-    loop = asyncio.get_running_loop()
-    stopped = asyncio.Event()
-    this_task = asyncio.current_task()
-    assert this_task is not None
-
-    def stop() -> None:
-        stopped.set()
-        this_task.cancel()
-
-    # SIGTERM ends `tail` cleanly (exit 0) where the loop supports signal handlers; on
-    # Windows it does not, and Ctrl-C (KeyboardInterrupt) is the way to stop.
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGTERM, stop)
-    try:
-        async with client:
-            await _follow(client, _channels(welcome), channels, since, as_json, out)
-    except asyncio.CancelledError:
-        if not stopped.is_set():
-            raise
-    finally:
-        with contextlib.suppress(NotImplementedError):
-            loop.remove_signal_handler(signal.SIGTERM)
-    return stopped.is_set()
-
-
-async def _follow(
-    client: ArtpClient,
-    member_of: list[str],
-    channels: list[str],
-    since: str | None,
-    as_json: bool,
-    out: TextIO,
-) -> None:
-    for channel in channels:
-        if channel not in member_of:
-            await client.join(channel)
-    shown: set[str] = set()
-    if since is not None:
-        for channel in channels or member_of:
-            async for message in client.history_after("channel", channel, since):
-                shown.add(message.id)
-                _print_event(message, as_json, out)
-    # Live events were queued since login, so nothing falls between replay and follow;
-    # a message both replayed and queued is printed once.
-    wanted = set(channels)
-    async for event in client.events():
-        if _is_wanted(event, wanted) and getattr(event, "id", None) not in shown:
-            _print_event(event, as_json, out)
-
-
-def _channels(welcome: messages.Ok) -> list[str]:
+def channels_of(welcome: messages.Ok) -> list[str]:
+    """The channels the login reply says the user is a member of."""
     return list(welcome.channels) if isinstance(welcome.channels, list) else []
-
-
-def _is_wanted(event: messages.Event, channels: set[str]) -> bool:
-    """With no channel filter everything is shown; otherwise only those channels' events."""
-    if not channels:
-        return True
-    if isinstance(event, messages.MsgEvent):
-        return event.dest_type == "channel" and event.dest in channels
-    channel = getattr(event, "channel", None)
-    return channel is None or channel in channels
-
-
-def _print_event(event: messages.Event, as_json: bool, out: TextIO) -> None:
-    if isinstance(event, messages.Error) and not as_json:
-        print(render_line(event), file=sys.stderr, flush=True)
-        return
-    print(render_json(event) if as_json else render_line(event), file=out, flush=True)

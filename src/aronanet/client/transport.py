@@ -48,6 +48,10 @@ class Transport(ABC):
     async def close(self) -> None:
         """Close the connection; idempotent, never raises."""
 
+    @abstractmethod
+    def abort(self) -> None:
+        """Drop the connection at once, as a pulled cable would: no goodbye, no flush."""
+
 
 class TcpTransport(Transport):
     """ArTP over TCP: a stream of ``[u32 length][body]`` frames."""
@@ -102,6 +106,9 @@ class TcpTransport(Transport):
         with contextlib.suppress(OSError):
             await self._writer.wait_closed()
 
+    def abort(self) -> None:
+        self._writer.transport.abort()
+
 
 class WebSocketTransport(Transport):
     """ArTP over WebSocket: one binary message per ArTP message, subprotocol ``artp.1``."""
@@ -133,6 +140,9 @@ class WebSocketTransport(Transport):
     async def close(self) -> None:
         with contextlib.suppress(OSError, ConnectionClosed):
             await self._websocket.close()
+
+    def abort(self) -> None:
+        self._websocket.transport.abort()
 
 
 async def open_transport(address: NodeAddress, timeout: float) -> Transport:

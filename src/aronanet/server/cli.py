@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import os
+import shlex
+import shutil
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,8 @@ from aronanet.server.settings import (
     SettingsError,
     default_data_dir,
     from_mapping,
+    merged,
+    normalise,
     read_toml,
     redact_url,
 )
@@ -64,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fingerprint = subparsers.add_parser(
         "fingerprint",
         help="print the node's key fingerprint",
-        description="Print the node's fingerprint (SHA256:...), creating its key if there is none.",
+        description="Print the fingerprint (SHA256:...) of the node's key in its data "
+        "directory. The key is created by the first `aronanet serve`; this command never "
+        "creates one.",
     )
     fingerprint.add_argument(
         "--data-dir", type=Path, help=f"the node's state directory (default {default_data_dir()})"
@@ -264,11 +273,48 @@ def _add_publish_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> NodeSettings:
-    """Defaults, then the TOML file, then the flags that were given."""
-    settings = NodeSettings()
+    """Defaults, then the TOML file, then the flags that were given: checked as one whole.
+
+    The file is checked alone first, so that an error names the file and its key; what
+    fails after the flags are laid over it names the flag.
+    """
+    file_values: dict[str, Any] = {}
     if args.config is not None:
-        settings = from_mapping(read_toml(args.config), settings)
-    return from_mapping(_flag_values(args), settings)
+        document = read_toml(args.config)  # its errors name the file already
+        try:
+            file_values = normalise(document)
+            from_mapping(file_values)
+        except SettingsError as exc:
+            raise SettingsError(f"{args.config}: {exc}", exc.key) from None
+    flags = _flag_values(args)
+    try:
+        return from_mapping(merged(file_values, normalise(flags)))
+    except SettingsError as exc:
+        flag = _flag_for(exc.key)
+        if flag is None:
+            raise
+        shown = str(exc).split(": ", 1)[-1]
+        raise SettingsError(f"{flag} {_flag_text(args, exc.key)}: {shown}", exc.key) from None
+
+
+def _flag_for(key: tuple[str, ...]) -> str | None:
+    """The flag that sets the setting at ``key`` (a path as in the file), if there is one."""
+    destinations: dict[tuple[str, ...], str] = {
+        ("registration_open",): "registration",
+        ("use_uvloop",): "no_uvloop",
+        ("limits", "rate_limit_enabled"): "rate_limit",
+        **{("limits", limit): flag for flag, limit in _LIMIT_FLAGS.items()},
+        **{("publish", name): flag for flag, name in _PUBLISH_FLAGS.items()},
+    }
+    destination = destinations.get(key, key[0] if len(key) == 1 else None)
+    return None if destination is None else "--" + destination.replace("_", "-")
+
+
+def _flag_text(args: argparse.Namespace, key: tuple[str, ...]) -> str:
+    flag = _flag_for(key)
+    assert flag is not None
+    value = getattr(args, flag[2:].replace("-", "_"), None)
+    return "" if value is None or isinstance(value, bool) else str(value)
 
 
 def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -279,6 +325,7 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "data_dir",
         "host",
         "port",
+        "ws_port",
         "node_name",
         "web_dir",
         "tls_cert",
@@ -289,9 +336,9 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "broker_prefix",
     ):
         if key in given:
-            values[key] = given[key]
-    if "ws_port" in given:
-        values["ws_port"] = None if given["ws_port"] == "off" else _port(given["ws_port"])
+            values[key] = str(given[key]) if isinstance(given[key], Path) else given[key]
+    if "ws_port" in given and given["ws_port"].isdigit():
+        values["ws_port"] = int(given["ws_port"])
     if "registration" in given:
         values["registration"] = given["registration"] == "open"
     for key in ("ws_origins", "ws_hosts"):
@@ -314,19 +361,22 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise SettingsError(f"--ws-port takes a port number or 'off', not {text!r}") from None
-    return port
-
-
 def run_fingerprint(args: argparse.Namespace) -> int:
-    """Print ``SHA256:...`` of the node's key (creating the key if there is none)."""
+    """Print ``SHA256:...`` of the node's existing key.
+
+    Never creates a key: a fingerprint of a key no node uses would be handed out to users
+    (README "Getting started") and then refused by every client as a changed key.
+    """
     try:
         settings = settings_from_args(args)
-        key = identity.load_or_create_key(settings.key_path)
+        key = identity.load_key(settings.key_path)
+    except FileNotFoundError:
+        print(
+            f"aronanet fingerprint: no node key in {settings.data_dir}: run `aronanet serve` "
+            "once (with the same --data-dir or --config) to create it",
+            file=sys.stderr,
+        )
+        return 1
     except (SettingsError, identity.KeyFileError, OSError) as exc:
         print(f"aronanet fingerprint: {exc}", file=sys.stderr)
         return 1
@@ -336,8 +386,10 @@ def run_fingerprint(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Run the node until SIGINT/SIGTERM; exit code 0 after a clean stop."""
+    from aronanet.server.datadir import PRIVATE_UMASK
     from aronanet.server.logs import configure_logging
 
+    os.umask(PRIVATE_UMASK)  # before anything is created: database, WAL, images, keys
     try:
         settings = settings_from_args(args)
     except SettingsError as exc:
@@ -359,24 +411,63 @@ def _run_loop(main: Any, use_uvloop: bool) -> int:
 
 
 async def _serve(settings: NodeSettings) -> int:
+    from aronanet.server.datadir import DataDirError, NodeLock, make_private
+
+    lock = NodeLock(settings.data_dir)
+    try:
+        make_private(settings.data_dir)
+        lock.acquire()
+    except (DataDirError, OSError) as exc:
+        print(f"aronanet serve: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return await _run_node(settings)
+    finally:
+        lock.release()  # only once the node has stopped writing
+
+
+async def _run_node(settings: NodeSettings) -> int:
     from aronanet.discovery.errors import DiscoveryError
     from aronanet.identity import KeyFileError
     from aronanet.server.node import Node
     from aronanet.server.store.base import BackendUnavailableError
 
     node = Node(settings)
+    # Handlers first: a signal that arrives while the node starts (it may already accept on
+    # one port) must stop it cleanly once started, not interrupt the start with a traceback.
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop_requested.set)
     try:
         await node.start()
     except (KeyFileError, OSError, BackendUnavailableError, DiscoveryError) as exc:
-        print(f"aronanet serve: cannot start: {exc}", file=sys.stderr)
+        print(f"aronanet serve: cannot start: {start_failure(exc, settings)}", file=sys.stderr)
         await node.stop()
         return 1
-    loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, node.request_stop)
+    if stop_requested.is_set():
+        node.request_stop()
     print(banner(node), flush=True)
     await node.run_until_stopped()
     return 0
+
+
+def start_failure(error: Exception, settings: NodeSettings) -> str:
+    """Why the node could not start, with the flag that fixes the usual causes."""
+    if isinstance(error, socket.gaierror):
+        return (
+            f"cannot listen on host {settings.host!r} ({error.strerror}); give --host an "
+            "address of this machine, such as 127.0.0.1 or 0.0.0.0"
+        )
+    if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
+        ports = f"{settings.port}" + (f" or {settings.ws_port}" if settings.ws_port else "")
+        return (
+            f"port {ports} on {settings.host} is already in use by another program; "
+            "choose others with --port and --ws-port"
+        )
+    return str(error)
 
 
 def banner(node: Any) -> str:
@@ -384,8 +475,9 @@ def banner(node: Any) -> str:
     settings = node.settings
     host = settings.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    data = _home_short(settings.data_dir)
     lines = [
-        f"AronaNET node {settings.node_name!r} is running (data in {settings.data_dir})",
+        f"AronaNET node {settings.node_name!r} is running (data in {data})",
         f"  TCP        {host}:{node.tcp_port}",
     ]
     if node.ws_port is not None:
@@ -398,7 +490,43 @@ def banner(node: Any) -> str:
         lines.append(f"  Broker     {redact_url(settings.broker)} ({settings.broker_prefix})")
     lines += [
         f"  Fingerprint {node.fingerprint}",
-        f"open the client with: aronanet chat {shown}:{node.tcp_port}",
+        f"open the client with: {aronanet_command()} chat {shown}:{node.tcp_port}",
         "stop with Ctrl-C",
     ]
     return "\n".join(lines)
+
+
+def aronanet_command() -> str:
+    """How the operator can run ``aronanet`` from the shell that started this node.
+
+    ``./scripts/serve`` runs ``.venv/bin/aronanet``, which is not on PATH: a banner saying
+    ``aronanet chat`` would send a newcomer to "command not found". Plain ``aronanet`` only
+    when PATH finds this very program; otherwise its path (relative to the current
+    directory when it is below it), or ``python -m aronanet`` when run that way.
+    """
+    program = Path(sys.argv[0])
+    if program.name == "__main__.py":  # python -m aronanet
+        return f"{_shell_path(Path(sys.executable))} -m aronanet"
+    on_path = shutil.which(program.name)
+    if on_path is not None and Path(on_path).resolve() == program.resolve():
+        return program.name
+    return _shell_path(program)
+
+
+def _home_short(path: Path) -> str:
+    """``path`` with the home directory written ``~``, as the README shows it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(Path("~") / absolute.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def _shell_path(path: Path) -> str:
+    """``path`` as short as a shell accepts it: relative below the current directory."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(Path.cwd())
+    except ValueError:
+        return shlex.quote(str(absolute))
+    return shlex.quote(str(relative) if relative.parent != Path() else f"./{relative}")

@@ -24,26 +24,33 @@ The TOML file mirrors the flags::
     [publish]                  # discovery: see aronanet.discovery.settings
     target = "gist"
     ngrok = true
+
+One typed schema checks all of it: ``NodeSettings`` and the tables it nests are converted by
+msgspec from the merged file and flags, so a wrong type, a value out of range or an unknown
+key (at the top or inside a table) stops the start with one line that names the key and
+what it accepts. Adding a setting is one line in the class that owns it: a name, a
+constrained type (``config.Positive``...) and a default.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 import platformdirs
+from msgspec import Meta
+from msgspec import inspect as schema
 
-from aronanet.config import DEFAULT_TCP_PORT, DEFAULT_WS_PORT, Limits
+from aronanet.config import DEFAULT_TCP_PORT, DEFAULT_WS_PORT, Limits, Positive, PositiveFloat
 from aronanet.discovery.settings import PublishSettings
-
-
-class SettingsError(ValueError):
-    """The configuration file or a flag holds a value the node cannot run with."""
-
 
 #: The default backends: one process, no services (ARCHITECTURE.md "Scale-out").
 SQLITE_STORE = "sqlite"
@@ -51,21 +58,51 @@ LOCAL_BROKER = "local"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
+#: A TCP port; 0 lets the system pick a free one.
+Port = Annotated[int, Meta(ge=0, le=65535)]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+StoreUrl = Annotated[
+    str,
+    Meta(pattern=r"^(sqlite|postgres(ql)?://.+)$", description="'sqlite' or a postgresql:// URL"),
+]
+BrokerUrl = Annotated[
+    str,
+    Meta(pattern=r"^(local|(redis|rediss|unix)://.+)$", description="'local' or a redis:// URL"),
+]
+Name = Annotated[str, Meta(min_length=1, max_length=64)]
 
-@dataclass(frozen=True, kw_only=True)
-class PasswordHashing:
+
+class SettingsError(ValueError):
+    """The configuration file or a flag holds a value the node cannot run with.
+
+    ``key`` is the setting's path in the configuration file (``("limits", "max_content")``),
+    when the error concerns one setting, so the command line can name the flag instead.
+    """
+
+    def __init__(self, message: str, key: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class PasswordHashing(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Argon2id cost parameters (RFC 9106 low-memory profile by default).
 
     Tests lower them to keep registration fast; production keeps the defaults.
     """
 
-    time_cost: int = 3
-    memory_kib: int = 64 * 1024
-    parallelism: int = 4
+    time_cost: Positive = 3
+    #: Argon2 needs at least 8 KiB per lane.
+    memory_kib: Annotated[int, Meta(ge=8)] = 64 * 1024
+    parallelism: Annotated[int, Meta(ge=1, le=64)] = 4
+
+    def __post_init__(self) -> None:
+        if self.memory_kib < 8 * self.parallelism:
+            raise ValueError(
+                f"memory_kib must be at least 8 x parallelism = {8 * self.parallelism}"
+            )
 
 
-@dataclass(frozen=True, kw_only=True)
-class LoginThrottle:
+class LoginThrottle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The login throttle's budgets (§6 AUTH): token buckets of ``burst`` that regain
     ``refill_per_second``, and how many password hashes may run at once.
 
@@ -77,31 +114,19 @@ class LoginThrottle:
     that registers a few accounts can still log in.
     """
 
-    burst: int = 10
-    refill_per_second: float = 0.2
-    address_burst: int = 30
-    address_refill_per_second: float = 0.5
-    account_burst: int = 100
-    account_refill_per_second: float = 0.2
-    register_burst: int = 5
-    register_refill_per_second: float = 5 / 3600
+    burst: Positive = 10
+    refill_per_second: PositiveFloat = 0.2
+    address_burst: Positive = 30
+    address_refill_per_second: PositiveFloat = 0.5
+    account_burst: Positive = 100
+    account_refill_per_second: PositiveFloat = 0.2
+    register_burst: Positive = 5
+    register_refill_per_second: PositiveFloat = 5 / 3600
     #: Password hashes running at once for one address, for one account, and on the node:
     #: a guesser waits behind their own hashes instead of delaying everyone else's login.
-    hashes_per_address: int = 1
-    hashes_per_account: int = 1
-    hash_slots: int = 2
-
-    def __post_init__(self) -> None:
-        for name in ("burst", "address_burst", "account_burst", "register_burst"):
-            if getattr(self, name) < 1:
-                raise SettingsError(f"[login_throttle] {name} must be at least 1")
-        for name in ("hashes_per_address", "hashes_per_account", "hash_slots"):
-            if getattr(self, name) < 1:
-                raise SettingsError(f"[login_throttle] {name} must be at least 1")
-        rates = ("refill_per_second", "address_refill_per_second")
-        for name in (*rates, "account_refill_per_second", "register_refill_per_second"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"[login_throttle] {name} must be above 0")
+    hashes_per_address: Positive = 1
+    hashes_per_account: Positive = 1
+    hash_slots: Positive = 2
 
 
 def default_data_dir() -> Path:
@@ -117,14 +142,16 @@ def default_web_dir() -> Path | None:
 
 @dataclass(frozen=True, kw_only=True)
 class NodeSettings:
-    """Everything a node needs to run; built by ``load_settings``."""
+    """Everything a node needs to run; built by ``from_mapping`` (which checks the types
+    and ranges written here) or directly by tests and embedders (which are trusted)."""
 
     data_dir: Path = field(default_factory=default_data_dir)
     #: 127.0.0.1 by default so that a fresh node is not exposed until its owner says so.
     host: str = "127.0.0.1"
-    port: int = DEFAULT_TCP_PORT
-    ws_port: int | None = DEFAULT_WS_PORT
-    node_name: str = "aronanet"
+    port: Port = DEFAULT_TCP_PORT
+    #: None: no WebSocket listener ("off" in the file and on the command line).
+    ws_port: Port | None = DEFAULT_WS_PORT
+    node_name: Name = "aronanet"
     registration_open: bool = True
     #: Browser origins allowed on the WebSocket besides the node's own page ("*": any).
     ws_origins: tuple[str, ...] | None = None
@@ -137,13 +164,13 @@ class NodeSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     use_uvloop: bool = True
-    log_level: str = "WARNING"
+    log_level: LogLevel = "WARNING"
     #: "sqlite" (the file under data_dir), or a postgresql:// URL shared by several nodes.
-    store: str = SQLITE_STORE
+    store: StoreUrl = SQLITE_STORE
     #: "local" (in-process), or a redis:// URL through which several nodes fan out.
-    broker: str = LOCAL_BROKER
+    broker: BrokerUrl = LOCAL_BROKER
     #: Prefix of the Redis channel; every node of one community must use the same one.
-    broker_prefix: str = "aronanet"
+    broker_prefix: Name = "aronanet"
     limits: Limits = field(default_factory=Limits)
     hashing: PasswordHashing = field(default_factory=PasswordHashing)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -168,9 +195,11 @@ class NodeSettings:
         return self.broker.startswith(_REDIS_SCHEMES)
 
 
-#: TOML top-level key -> NodeSettings field, for the keys whose names differ.
-_TOML_RENAMES = {"registration": "registration_open", "uvloop": "use_uvloop"}
-_PATH_FIELDS = {"data_dir", "web_dir", "tls_cert", "tls_key"}
+#: Configuration-file name -> NodeSettings field, for the keys whose names differ.
+_TOML_RENAMES = {"registration": "registration_open", "uvloop": "use_uvloop", "accounts": "hashing"}
+_FILE_NAMES = {field_name: key for key, field_name in _TOML_RENAMES.items()}
+#: Settings where "off" (TOML has no null) means None.
+_OFF_MEANS_NONE = {"ws_port"}
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -182,60 +211,185 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"configuration file {path} does not exist") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"configuration file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(f"cannot read configuration file {path}: {exc.strerror}") from exc
 
 
-def _section(cls: type[Any], values: dict[str, Any], base: Any, name: str) -> Any:
-    """Overlay one TOML table on a nested settings object, refusing unknown keys."""
-    if not isinstance(values, dict):
-        raise SettingsError(f"[{name}] must be a table")
-    try:
-        if isinstance(base, msgspec.Struct):  # Limits, PublishSettings
-            merged = msgspec.structs.asdict(base) | values
-            return msgspec.convert(merged, cls)
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise SettingsError(f"unknown key(s) in [{name}]: {', '.join(sorted(unknown))}")
-        return replace(base, **values)
-    except (msgspec.ValidationError, TypeError) as exc:
-        raise SettingsError(f"[{name}]: {exc}") from exc
-
-
-def from_mapping(values: dict[str, Any], base: NodeSettings | None = None) -> NodeSettings:
-    """Overlay a parsed TOML document (or any mapping) on ``base``."""
-    settings = base or NodeSettings()
-    changes: dict[str, Any] = {}
+def normalise(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A configuration mapping with field names (``registration`` -> ``registration_open``)
+    and TOML's spellings of "nothing" turned into None; unknown top-level keys are refused."""
     known = {f.name for f in fields(NodeSettings)}
-    nested = {
-        "limits": Limits,
-        "hashing": PasswordHashing,
-        "login_throttle": LoginThrottle,
-        "publish": PublishSettings,
-    }
-    aliases = {"accounts": "hashing"}
+    result: dict[str, Any] = {}
     for key, value in values.items():
-        target = aliases.get(key, _TOML_RENAMES.get(key, key))
-        if target in nested:
-            changes[target] = _section(nested[target], value, getattr(settings, target), key)
-        elif target in known:
-            changes[target] = _coerce(target, value)
-        else:
-            raise SettingsError(f"unknown configuration key {key!r}")
-    return replace(settings, **changes)
+        name = _TOML_RENAMES.get(key, key)
+        if name not in known:
+            names = (known - set(_FILE_NAMES)) | set(_TOML_RENAMES)
+            raise SettingsError(_unknown(key, names, table=""), (key,))
+        result[name] = _plain(name, value)
+    return result
 
 
-def _coerce(name: str, value: Any) -> Any:
-    if name == "store" and not (value == SQLITE_STORE or str(value).startswith(_POSTGRES_SCHEMES)):
-        raise SettingsError(f"store must be 'sqlite' or a postgresql:// URL, not {_redact(value)}")
-    if name == "broker" and not (value == LOCAL_BROKER or str(value).startswith(_REDIS_SCHEMES)):
-        raise SettingsError(f"broker must be 'local' or a redis:// URL, not {_redact(value)}")
-    if name in _PATH_FIELDS:
-        return None if value in (None, "") else Path(value).expanduser()
-    if name == "ws_origins":
-        return None if value is None else tuple(value)
-    if name == "ws_hosts":
-        return tuple(value)
+def _plain(name: str, value: Any) -> Any:
+    if name in _OFF_MEANS_NONE and value == "off":
+        return None
+    if name == "web_dir" and value == "":
+        return None
+    if name == "log_level" and isinstance(value, str):
+        return value.upper()
     return value
+
+
+def merged(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``overlay`` on ``base``, table by table (a flag sets one key of ``[limits]``, not all)."""
+    result = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def from_mapping(values: Mapping[str, Any]) -> NodeSettings:
+    """Check a parsed configuration (file names or field names) against the schema.
+
+    Raises ``SettingsError`` whose text names the key, the value and what is accepted:
+    ``[limits] max_content = -5: must be an integer from 1 to 65519``.
+    """
+    plain = normalise(values)
+    try:
+        return msgspec.convert(plain, NodeSettings, dec_hook=_decode_path)
+    except msgspec.ValidationError as exc:
+        raise explain(exc, plain) from None
+
+
+def _decode_path(kind: type, value: Any) -> Any:
+    if kind is not Path:
+        raise NotImplementedError
+    if not isinstance(value, str):
+        raise TypeError("Expected a path")  # explain() words it from the schema
+    return Path(value).expanduser()
+
+
+# ------------------------------------------------------------------ error lines
+
+_LOCATED = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>[^`]*)`$")
+
+
+def explain(error: msgspec.ValidationError, values: Mapping[str, Any]) -> SettingsError:
+    """Turn msgspec's ``Expected `int` >= 1 - at `$.limits.max_content``` into a line an
+    operator can act on: the key as written in the file, its value, and what it accepts."""
+    found = _LOCATED.match(str(error))
+    assert found is not None  # the pattern matches any text
+    problem, path = found["problem"], _split_path(found["path"] or "")
+    unknown = _UNKNOWN.match(problem)
+    if unknown is not None:
+        table = _type_at(path)
+        names = {f.encode_name for f in getattr(table, "fields", ())}
+        key = (*path, unknown["key"])
+        return SettingsError(_unknown(unknown["key"], names, table=display_key(path)), key)
+    kind = _type_at(path)
+    if problem.startswith(("Expected", "Invalid enum value")) and kind is not None:
+        problem = f"must be {describe(kind, path)}"
+    if not path:
+        return SettingsError(problem)
+    value = _value_at(values, path)
+    if isinstance(value, Mapping):  # a check across the table's keys
+        return SettingsError(f"{display_key(path)}: {problem}", path)
+    return SettingsError(f"{display_key(path)} = {toml_value(value)}: {problem}", path)
+
+
+def _unknown(key: str, known: set[str], *, table: str) -> str:
+    where = f" in {table}" if table else ""
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(sorted(known))}"
+    return f"unknown configuration key {key!r}{where} ({hint})"
+
+
+def _split_path(text: str) -> tuple[str, ...]:
+    """``.limits.max_content`` -> ``("limits", "max_content")``; an item of a list is
+    reported as the list (``.ws_origins[0]`` -> ``("ws_origins",)``)."""
+    path = text.split("[", 1)[0]
+    return tuple(part for part in path.split(".") if part)
+
+
+def display_key(path: tuple[str, ...]) -> str:
+    """``("limits", "max_content")`` -> ``[limits] max_content``, as the file spells it."""
+    names = [_FILE_NAMES.get(part, part) for part in path]
+    if len(names) <= 1:
+        return f"[{names[0]}]" if names and _is_table(path) else "".join(names)
+    return f"[{names[0]}] {'.'.join(names[1:])}"
+
+
+def _is_table(path: tuple[str, ...]) -> bool:
+    return isinstance(_type_at(path), schema.StructType | schema.DataclassType)
+
+
+def _type_at(path: tuple[str, ...]) -> schema.Type | None:
+    """The schema type of the setting at ``path`` (None past a list or an unknown key)."""
+    kind: schema.Type = schema.type_info(NodeSettings)
+    for part in path:
+        if isinstance(kind, schema.Metadata):
+            kind = kind.type
+        by_name = {f.encode_name: f.type for f in getattr(kind, "fields", ())}
+        if part not in by_name:
+            return None
+        kind = by_name[part]
+    return kind
+
+
+def _value_at(values: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = values
+    for part in path:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def describe(kind: schema.Type, path: tuple[str, ...] = ()) -> str:
+    """What a setting of this type accepts, in words: "an integer from 0 to 65535"."""
+    if isinstance(kind, schema.Metadata):
+        described = (kind.extra_json_schema or {}).get("description")
+        return str(described) if described else describe(kind.type, path)
+    if isinstance(kind, schema.UnionType):
+        off = ['"off"'] if path and path[-1] in _OFF_MEANS_NONE else []
+        parts = [describe(t, path) for t in kind.types if not isinstance(t, schema.NoneType)]
+        return " or ".join(dict.fromkeys(parts + off))
+    if isinstance(kind, schema.IntType | schema.FloatType):
+        noun = "an integer" if isinstance(kind, schema.IntType) else "a number"
+        return noun + _range(kind)
+    if isinstance(kind, schema.StrType) and kind.max_length is not None:
+        return f"a string of {kind.min_length or 0} to {kind.max_length} characters"
+    if isinstance(kind, schema.LiteralType):
+        return "one of " + ", ".join(json.dumps(value) for value in kind.values)
+    return _SIMPLE.get(type(kind), "a value of another type")
+
+
+def _range(kind: schema.IntType | schema.FloatType) -> str:
+    if kind.ge is not None and kind.le is not None:
+        return f" from {kind.ge} to {kind.le}"
+    bounds = [(">", kind.gt), (">=", kind.ge), ("<", kind.lt), ("<=", kind.le)]
+    return "".join(f" {sign} {bound}" for sign, bound in bounds if bound is not None)
+
+
+_SIMPLE: dict[type, str] = {
+    schema.BoolType: "true or false",
+    schema.StrType: "a string",
+    schema.CustomType: "a path",
+    schema.VarTupleType: "a list of strings",
+    schema.ListType: "a list of strings",
+    schema.StructType: "a table",
+    schema.DataclassType: "a table",
+}
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it (never showing a URL's password)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(redact_url(value))
+    return json.dumps(value, default=str)
 
 
 def redact_url(url: str) -> str:
@@ -246,7 +400,3 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc.rsplit("@", 1)[-1]
     user = f"{parts.username}:***@" if parts.username else ":***@"
     return urlunsplit(parts._replace(netloc=user + netloc))
-
-
-def _redact(value: Any) -> str:
-    return repr(redact_url(value)) if isinstance(value, str) else repr(value)

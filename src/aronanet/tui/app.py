@@ -12,6 +12,7 @@ Images: ``ImageLoader`` fills the log's ``InlineImage`` widgets as they come int
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -29,23 +30,30 @@ from aronanet.client.state import (
     Noted,
     OlderRequested,
     first_message_id,
+    neighbour,
     reduce,
+    sidebar_order,
+    unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.tui import voice
 from aronanet.tui.collector import CollectorPacer
 from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
+from aronanet.tui.keys import read_escape_digit_as_alt
 from aronanet.tui.screens.chat import ChatScreen
 from aronanet.tui.screens.login import Credentials, CredentialsSubmitted, LoginScreen
+from aronanet.tui.screens.password import PasswordScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
 from aronanet.tui.settings import ChatSettings, save_settings
 from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
-from aronanet.tui.uploads import ImageUploads
+from aronanet.tui.uploads import FAILED_LINGER, ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+
+log = logging.getLogger(__name__)
 
 #: How often the app asks the collector pacer whether a full collection is due.
 COLLECTOR_TICK_SECONDS = 0.5
@@ -71,8 +79,10 @@ class AronaApp(App[int]):
         save_dir: Path | None = None,
         renderer: Renderer = "auto",
         viewer: Callable[[Path], None] = open_in_viewer,
+        failed_upload_linger: float = FAILED_LINGER,
     ) -> None:
         super().__init__()
+        read_escape_digit_as_alt()
         self.settings = settings or ChatSettings()
         self.state = ChatState()
         self._config_dir = config_dir
@@ -81,6 +91,7 @@ class AronaApp(App[int]):
         self._tz = tz
         self._initial_theme = theme_name or self.settings.theme or LIGHT
         self._render_scheduled = False
+        self._reads_in_flight: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.session = ChatSession(
             connector,
@@ -89,6 +100,7 @@ class AronaApp(App[int]):
             clock,
             backoff=backoff,
             on_key_changed=self._key_changed_later,
+            outbox_dir=config_dir,
         )
         self.save_dir = save_dir or default_save_dir()
         self._renderer = renderer
@@ -96,7 +108,12 @@ class AronaApp(App[int]):
         self.images = ImageLoader(
             cache_dir or image_cache_dir(config_dir), lambda: self.session.client
         )
-        self.uploads = ImageUploads(self, self.session, on_uploaded=self.images.adopt)
+        self.uploads = ImageUploads(
+            self,
+            self.session,
+            on_uploaded=self.images.adopt,
+            failed_linger=failed_upload_linger,
+        )
         self.runner = CommandRunner(self, self.session, self.images, self.uploads)
         self.collector = CollectorPacer(time.monotonic)
 
@@ -114,6 +131,35 @@ class AronaApp(App[int]):
         screen = self._chat_screen()
         if screen is not None:
             screen.show(self.state)
+            if screen.showing_newest():
+                self._mark_read(self.state.active)
+
+    def _mark_read(self, key: str) -> None:
+        """ArTP/1.1 §14.6: a buffer on screen at its newest message is read; tell the node
+        (once per marker: the reply's ``READ`` moves ``buffer.read`` and stops the next)."""
+        buffer = self.state.buffers.get(key)
+        client = self.session.client
+        if buffer is None or client is None or not client.syncing:
+            return
+        up_to = unread_marker_behind(buffer)
+        if up_to is None or self._reads_in_flight.get(key) == up_to:
+            return
+        self._reads_in_flight[key] = up_to
+
+        async def send() -> None:
+            try:
+                await self.session.mark_read(key)
+            except ClientError as error:
+                log.info("READ for a buffer failed: %s", error.code)
+            finally:
+                if self._reads_in_flight.get(key) == up_to:
+                    del self._reads_in_flight[key]
+
+        self.spawn(send())
+
+    def on_message_log_reached_newest(self, message: MessageLog.ReachedNewest) -> None:
+        if message.key == self.state.active:
+            self._mark_read(message.key)
 
     def _chat_screen(self) -> ChatScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
@@ -178,7 +224,7 @@ class AronaApp(App[int]):
             self._show_login_error(voice.failure("logging in", error))
             return
         self._remember(address=credentials.address, user=credentials.user)
-        await self.enter_chat()
+        await self.enter_chat(first_time=credentials.register)
 
     def _show_login_error(self, text: str) -> None:
         screen = self.screen
@@ -203,19 +249,26 @@ class AronaApp(App[int]):
 
         self.spawn(ask())
 
+    async def ask_new_password(self) -> tuple[str, str] | None:
+        """``/password``: the old and new password from a masked form, or None."""
+        answer: asyncio.Future[tuple[str, str] | None] = asyncio.get_running_loop().create_future()
+        self.push_screen(PasswordScreen(), callback=answer.set_result)
+        return await answer
+
     async def _ask(self, screen: TrustScreen | KeyChangedScreen) -> bool:
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.push_screen(screen, callback=lambda result: answer.set_result(bool(result)))
         return await answer
 
-    async def enter_chat(self) -> None:
+    async def enter_chat(self, *, first_time: bool = False) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(ChatScreen(self._vocabulary, tz=self._tz, renderer=self._renderer))
         if not self.collector.running:
             self.collector.start()
             self.set_interval(COLLECTOR_TICK_SECONDS, self.collector.tick)
-        self.dispatch(Noted(voice.logged_in(self.state.me or ""), self.now()))
+        welcome = voice.logged_in(self.state.me or "", first_time=first_time)
+        self.dispatch(Noted(welcome, self.now()))
 
     def _remember(self, **changes: str) -> None:
         if self._config_dir is None:
@@ -226,11 +279,29 @@ class AronaApp(App[int]):
 
     # ---------------------------------------------------------------- chat
 
+    def on_chat_input_entered(self, message: ChatInput.Entered) -> None:
+        """A line from the input: it comes up the same path as the buffer switches typed
+        around it, so it reaches this handler in typing order (and runs in the buffer
+        active then). A typed line also clears the panels of finished uploads."""
+        self.uploads.dismiss_finished()
+        self.runner.run(message.line)
+
     def on_chat_screen_line_entered(self, message: ChatScreen.LineEntered) -> None:
         self.runner.run(message.line)
 
     def on_chat_screen_switch_to(self, message: ChatScreen.SwitchTo) -> None:
         self.dispatch(Activated(message.key))
+
+    def on_chat_input_jump(self, message: ChatInput.Jump) -> None:
+        buffers = sidebar_order(self.state)
+        if 1 <= message.number <= len(buffers):
+            self.dispatch(Activated(buffers[message.number - 1].key))
+
+    def on_chat_input_cycle(self, message: ChatInput.Cycle) -> None:
+        self.dispatch(Activated(neighbour(self.state, message.step)))
+
+    def on_chat_input_lines_pasted(self, message: ChatInput.LinesPasted) -> None:
+        self.runner.note(voice.lines_pasted(message.count))
 
     def on_message_log_need_older(self, message: MessageLog.NeedOlder) -> None:
         buffer = self.state.buffers.get(message.key)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from aronanet.client import commands as cmd
+from aronanet.client import sync
 from aronanet.client.state import (
     STATUS_KEY,
     Action,
@@ -20,7 +21,6 @@ from aronanet.client.state import (
     ChatState,
     Cleared,
     LinkStatus,
-    MessageQueued,
     Noted,
     QueryOpened,
     RetryRequested,
@@ -32,6 +32,7 @@ from aronanet.client.state import (
 from aronanet.errors import ClientError
 from aronanet.proto.messages import Attachment
 from aronanet.tui import voice
+from aronanet.tui.devices import run_devices
 from aronanet.tui.images import ImageLoader
 from aronanet.tui.session import ChatSession
 from aronanet.tui.uploads import ImageUploads
@@ -48,6 +49,7 @@ class Host(Protocol):
     def dispatch(self, action: Action) -> None: ...
     def now(self) -> int: ...
     def toggle_theme(self, variant: str | None) -> None: ...
+    async def ask_new_password(self) -> tuple[str, str] | None: ...
     def quit(self) -> None: ...
     def spawn(self, work: Awaitable[None]) -> None: ...
 
@@ -87,6 +89,9 @@ class CommandRunner:
             cmd.OpenCommand: self._open,  # type: ignore[dict-item]
             cmd.SaveCommand: self._save,  # type: ignore[dict-item]
             cmd.ThemeCommand: lambda c: host.toggle_theme(c.variant),  # type: ignore[attr-defined]
+            cmd.DevicesCommand: self._devices,  # type: ignore[dict-item]
+            cmd.PasswordCommand: self._password,  # type: ignore[dict-item]
+            cmd.ReconnectCommand: self._reconnect,  # type: ignore[dict-item]
         }
 
     def run(self, line: str) -> None:
@@ -115,10 +120,10 @@ class CommandRunner:
         self.host.spawn(guarded())
 
     def _queue(self, key: str, content: str) -> None:
-        self.host.dispatch(MessageQueued(key, content, self.host.now()))
-        if self.host.state.link.status is not LinkStatus.ONLINE:
+        if self.session.queue(key, content) and self.host.state.link.status is not (
+            LinkStatus.ONLINE
+        ):
             self.note(voice.offline_queued(), key=key)
-        self.session.wake_sender()
 
     def _current_channel(self, command: str) -> str | None:
         buffer = self.host.state.current
@@ -162,8 +167,10 @@ class CommandRunner:
                 return
             self._queue(buffer_key(command.target), command.text)
             return
-        self.host.dispatch(QueryOpened(command.target))
+        self.host.dispatch(QueryOpened(command.target, activate=False))
         self._queue(buffer_key(command.target), command.text)
+        if self.host.state.active != buffer_key(command.target):
+            self.note(f"→ {command.target}: {command.text}")
 
     def _query(self, command: cmd.QueryCommand) -> None:
         self.host.dispatch(QueryOpened(command.user))
@@ -183,6 +190,8 @@ class CommandRunner:
         async def set_topic() -> None:
             ok = await self.session.require_client().topic(channel, topic)
             self.host.dispatch(TopicChanged(channel, ok.topic or topic))
+            # §3: the node sends the TOPIC event to the others, not to this session
+            self.note(voice.topic_set(channel, ok.topic or topic), key=buffer_key(channel))
 
         self.network("setting the topic", set_topic)
 
@@ -215,14 +224,18 @@ class CommandRunner:
         else:
             self.host.dispatch(BufferClosed(buffer.key))
 
+    def _reconnect(self, command: cmd.ReconnectCommand) -> None:
+        self.note("Reconnecting now, Sensei…", key=STATUS_KEY)
+        self.network("reconnecting", self.session.reconnect_now)
+
     def _help(self, command: cmd.HelpCommand) -> None:
         for line in cmd.help_lines(command.topic):
             self.note(line)
         if command.topic is None:
             self.note(
-                "Keys: Ctrl+N/Ctrl+B next/previous buffer, Alt+1..9 jump, Tab completes, "
-                "Up/Down history, PageUp loads older messages, F2 light/dark, "
-                "Ctrl+P command palette, Ctrl+Q quit."
+                f"Keys: {voice.SWITCH_KEYS} switch buffers (numbered in the sidebar), "
+                "Tab completes, Up/Down history, PageUp loads older messages, "
+                "F2 light/dark, Ctrl+P command palette, Ctrl+Q quit. /help COMMAND explains one."
             )
 
     def _img(self, command: cmd.ImgCommand) -> None:
@@ -250,6 +263,24 @@ class CommandRunner:
         if self.host.state.link.status is not LinkStatus.ONLINE:
             self.note(voice.offline_queued(), key=buffer.key)
         self.session.wake_sender()
+
+    def _devices(self, command: cmd.DevicesCommand) -> None:
+        async def devices() -> None:
+            for line in await run_devices(self.session.require_sync_client(), command):
+                self.note(line)
+
+        self.network(f"/devices {command.action}", devices)
+
+    def _password(self, command: cmd.PasswordCommand) -> None:
+        async def change() -> None:
+            client = self.session.require_sync_client()
+            answer = await self.host.ask_new_password()
+            if answer is None:
+                return
+            await sync.change_password(client, *answer)
+            self.note(voice.password_changed())
+
+        self.network("changing the password", change)
 
     def _latest_image(self) -> Attachment | None:
         attachment = latest_attachment(self.host.state.current)

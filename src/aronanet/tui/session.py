@@ -8,17 +8,26 @@ Reconnect (the issue): on a lost link, retry with exponential backoff; after log
 again, fetch ``HISTORY after`` the last message id of every buffer until an empty page (a
 short page is not the end: the node trims pages to fit a frame), so nothing is missed or
 duplicated (the reducer dedups by id), then send what was queued.
+
+ArTP/1.1 ``sync`` (§14.3-14.7): sign-in tries this device first and uses the password only
+when the node does not know the device; every conversation of ``CONVERSATIONS`` gets a
+buffer, with the node's unread and mention counts; what the user types goes to the durable
+``Outbox`` first (with its ``cid``) and leaves it only on its ``OK``, so a line typed offline
+survives a restart, shows as pending meanwhile, and is posted exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from aronanet.client import sync
 from aronanet.client.connection import ArtpClient, TrustCallback
 from aronanet.client.state import (
     STATUS_KEY,
@@ -26,6 +35,7 @@ from aronanet.client.state import (
     Buffer,
     ChannelJoined,
     ChatState,
+    ConversationsListed,
     EventsReceived,
     HistoryLoaded,
     LinkConnecting,
@@ -33,15 +43,22 @@ from aronanet.client.state import (
     LinkUp,
     LoggedIn,
     Noted,
-    SendConfirmed,
-    SendFailed,
-    SendStarted,
+    ReadMarked,
     last_message_id,
-    queued_outgoing,
+    unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
-from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
+from aronanet.proto.messages import (
+    ConversationInfo,
+    JoinEvent,
+    MsgEvent,
+    PartEvent,
+    ReadEvent,
+    TopicEvent,
+)
+from aronanet.proto.messages import Ok as MsgOk
 from aronanet.tui import voice
+from aronanet.tui.sender import OutboxSender
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +89,14 @@ class Backoff:
 class Login:
     address: str
     user: str
-    password: str  # kept in memory to log in again after a reconnect; never logged
+    #: Kept in memory to log in again after a reconnect if the device cannot; never logged.
+    #: Empty: sign in with this device only (ArTP/1.1 §14.3).
+    password: str
+
+    def password_source(self) -> sync.PasswordSource | None:
+        """What ``sign_in`` asks when the device is not enough: the typed password, if any."""
+        password = self.password
+        return (lambda: password) if password else None
 
 
 class ChatSession:
@@ -85,8 +109,12 @@ class ChatSession:
         *,
         backoff: Backoff | None = None,
         on_key_changed: Callable[[KeyChangedError], None] | None = None,
+        outbox_dir: Path | None = None,
     ) -> None:
+        """``outbox_dir``: the config directory the outbox file lives in (None: memory)."""
         self._connector = connector
+        self._outbox_dir = outbox_dir
+        self.sender = OutboxSender(dispatch, get_state, lambda: self.client, self.now)
         self._dispatch = dispatch
         self._state = get_state
         self._clock = clock
@@ -95,11 +123,12 @@ class ChatSession:
         self._client: ArtpClient | None = None
         self._login: Login | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._send_wakeup = asyncio.Event()
         self._pending_events: list[MsgEvent | JoinEvent | PartEvent | TopicEvent] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._closing = False
         self._online = asyncio.Event()
+        self._retry_now = asyncio.Event()  # /reconnect: cut the backoff wait short
+        self._runner: asyncio.Task[None] | None = None  # _run: pump, then reconnect
 
     @property
     def client(self) -> ArtpClient | None:
@@ -128,15 +157,44 @@ class ChatSession:
         self._dispatch(LinkConnecting(login.address, 0))
         client = await self._connector(login.address, trust_new)
         try:
-            ok = await client.auth(login.user, login.password, register=register)
+            ok = await sync.sign_in(client, login.user, login.password_source(), register=register)
         except BaseException:
             await client.close()
             raise
-        self._login = login
-        await self._on_connected(client, ok.user or login.user, list(ok.channels or []))
-        self._spawn(self._run(client))
-        self._spawn(self._sender())
-        self._spawn(self.sync_channels())
+        # ArTP/1.1 §14.3: once the device is recorded, reconnects sign in with it alone and
+        # the password leaves memory. A device revoked elsewhere then stays signed out
+        # instead of being recorded again by a remembered password.
+        self._login = dataclasses.replace(login, password="") if client.syncing else login
+        user = ok.user or login.user
+        await self._on_connected(client, user, list(ok.channels or []))
+        self.sender.open(self._outbox_dir, login.address, user)
+        self._runner = self._spawn(self._run(client))
+        self._spawn(self.sender.run(lambda: self._closing))
+        self._spawn(self._synchronise(client, catch_up=False))
+
+    async def _synchronise(self, client: ArtpClient, *, catch_up: bool) -> None:
+        """After a sign-in: every conversation (§14.5), channel details and latest pages,
+        catch-up, then the node's unread counts, and the queued lines go out."""
+        listed = await self._list_conversations(client)
+        await self.sync_channels()
+        if catch_up:
+            await self._catch_up(client)
+        if listed:
+            self._dispatch(ConversationsListed(listed, counts=True))
+        self.sender.wake()
+
+    async def _list_conversations(self, client: ArtpClient) -> tuple[ConversationInfo, ...]:
+        if not client.syncing:
+            return ()
+        try:
+            listed = tuple(await sync.conversations(client))
+        except ClientError as error:
+            self._dispatch(
+                Noted(voice.failure("listing conversations", error), self.now(), error=True)
+            )
+            return ()
+        self._dispatch(ConversationsListed(listed))
+        return listed
 
     async def close(self) -> None:
         self._closing = True
@@ -149,10 +207,23 @@ class ChatSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
+    def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def reconnect_now(self) -> None:
+        """``/reconnect``: drop the link if it is up and connect again at once, without
+        waiting out the backoff; after the session gave up (a changed key, a refused
+        login), start trying again."""
+        if self._login is None or self._closing:
+            return
+        self._retry_now.set()
+        if self._client is not None and not self._client.closed:
+            await self._client.close()  # the pump ends and ``_run`` reconnects
+        elif self._runner is None or self._runner.done():
+            self._runner = self._spawn(self._run(None))
 
     async def _on_connected(self, client: ArtpClient, user: str, channels: list[str]) -> None:
         self._client = client
@@ -165,15 +236,18 @@ class ChatSession:
             )
         )
 
-    async def _run(self, client: ArtpClient) -> None:
-        """Pump events until the link drops, then reconnect; forever until ``close``."""
+    async def _run(self, client: ArtpClient | None) -> None:
+        """Pump events until the link drops, then reconnect; forever until ``close``.
+        (``None``: start by reconnecting.)"""
         attempt = 0
         while not self._closing:
-            await self._pump(client)
+            if client is not None:
+                await self._pump(client)
             if self._closing:
                 return
             self._client = None
             self._online.clear()
+            self._note_everywhere(voice.disconnected())
             reconnected = await self._reconnect(attempt)
             if reconnected is None:
                 return
@@ -186,12 +260,12 @@ class ChatSession:
             delay = self._backoff.delay(attempt)
             self._dispatch(LinkDown(reason, delay, self.now()))
             self._dispatch(Noted(voice.link_lost(reason, delay), self.now(), key=STATUS_KEY))
-            await asyncio.sleep(delay)
+            await self._backoff_wait(delay)
             attempt += 1
             self._dispatch(LinkConnecting(self._login.address, attempt))
             try:
                 client = await self._connector(self._login.address, None)
-                ok = await client.auth(self._login.user, self._login.password)
+                ok = await self._sign_in_again(client)
             except KeyChangedError as error:
                 self._give_up(f"the node's key changed ({error.presented})")
                 if self._on_key_changed is not None:
@@ -207,11 +281,30 @@ class ChatSession:
                 reason = str(error) or type(error).__name__
                 continue
             await self._on_connected(client, ok.user or self._login.user, list(ok.channels or []))
-            await self.sync_channels()
-            await self._catch_up(client)
-            self._send_wakeup.set()
+            await self._synchronise(client, catch_up=True)
+            self._note_everywhere(voice.back_online())
             return client
         return None
+
+    async def _sign_in_again(self, client: ArtpClient) -> MsgOk:
+        assert self._login is not None
+        try:
+            return await sync.sign_in(client, self._login.user, self._login.password_source())
+        except BaseException:
+            await client.close()
+            raise
+
+    async def _backoff_wait(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less if ``/reconnect`` asks for it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._retry_now.wait(), delay)
+        self._retry_now.clear()
+
+    def _note_everywhere(self, text: str) -> None:
+        """A line in every conversation: a reader of any buffer sees where the gap is."""
+        for buffer in list(self._state().buffers.values()):
+            if buffer.kind != "status":
+                self._dispatch(Noted(text, self.now(), key=buffer.key))
 
     def _give_up(self, reason: str) -> None:
         self._dispatch(LinkDown(reason, None, self.now()))
@@ -226,6 +319,10 @@ class ChatSession:
             async for event in client.events():
                 if isinstance(event, _LIVE_EVENTS):
                     self._queue_event(event)
+                elif isinstance(event, ReadEvent):
+                    # §14.6: another device read this; events before it land first.
+                    self._flush_events()
+                    self._dispatch(ReadMarked(event.dest_type, event.dest, event.read))
         except ClientError as error:
             log.info("event stream ended: %s", error.code)
         self._flush_events()
@@ -309,6 +406,13 @@ class ChatSession:
         page = await client.history(buffer.kind, buffer.name, before=before, limit=HISTORY_PAGE)
         self._dispatch(HistoryLoaded(buffer.key, tuple(page), before=before))
 
+    def require_sync_client(self) -> ArtpClient:
+        """The live client, if its node speaks ArTP/1.1 ``sync`` (devices, passwords)."""
+        client = self.require_client()
+        if not client.syncing:
+            raise ClientError("UNSUPPORTED", "this node does not offer devices (ArTP/1.0)")
+        return client
+
     def require_client(self) -> ArtpClient:
         client = self.client
         if client is None:
@@ -318,35 +422,21 @@ class ChatSession:
     # -------------------------------------------------------------------- send
 
     def wake_sender(self) -> None:
-        self._send_wakeup.set()
+        self.sender.wake()
 
-    async def _sender(self) -> None:
-        """Send queued lines in order, one at a time, whenever the link is up."""
-        while not self._closing:
-            await self._send_wakeup.wait()
-            self._send_wakeup.clear()
-            while (client := self.client) is not None:
-                queued = queued_outgoing(self._state())
-                if not queued:
-                    break
-                buffer, line = queued[0]
-                await self._send_one(client, buffer, line.id, _wire_content(line.kind, line.text))
+    def queue(self, key: str, content: str) -> bool:
+        """A typed line for ``key``: see ``OutboxSender.queue``."""
+        return self.sender.queue(key, content)
 
-    async def _send_one(
-        self, client: ArtpClient, buffer: Buffer, line_id: str, content: str
-    ) -> None:
-        self._dispatch(SendStarted(line_id))
-        try:
-            ok = await client.send_message(buffer.kind, buffer.name, content)
-        except ClientError as error:
-            if error.code == "DISCONNECTED":
-                return  # LinkDown marks in-flight lines failed; the pump reconnects
-            self._dispatch(SendFailed(line_id, f"{error.code}: {error.message}"))
+    async def mark_read(self, key: str) -> None:
+        """§14.6: the buffer is on screen at its newest message: move the marker there."""
+        buffer = self._state().buffers.get(key)
+        client = self.client
+        up_to = unread_marker_behind(buffer) if buffer is not None else None
+        if buffer is None or up_to is None or client is None or not client.syncing:
             return
-        except (ValueError, OSError) as error:  # refused locally (e.g. an invalid dest)
-            self._dispatch(SendFailed(line_id, f"{type(error).__name__}: {error}"))
-            return
-        self._dispatch(SendConfirmed(line_id, ok.msg_id or line_id, ok.timestamp or self.now()))
+        ok = await sync.mark_read(client, buffer.kind, buffer.name, up_to)
+        self._dispatch(ReadMarked(buffer.kind, buffer.name, ok.read or up_to))
 
     async def join(self, channel: str) -> None:
         client = self.require_client()
@@ -381,7 +471,3 @@ class ChatSession:
         client = self.require_client()
         ok = await client.join(channel)
         self._dispatch(ChannelJoined(channel, ok.topic or "", tuple(ok.members or ()), self.now()))
-
-
-def _wire_content(kind: str, text: str) -> str:
-    return f"/me {text}" if kind == "action" else text

@@ -45,6 +45,9 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 LINK_LOST = frozenset({"DISCONNECTED", "OFFLINE"})
 #: Seconds a finished upload's bar stays, full and saying "sent", before it goes away.
 SENT_LINGER = 1.5
+#: Seconds a refused or cancelled upload's panel keeps its reason on screen (the reason is
+#: also a line in the buffer); the next line typed, the next upload or Escape clear it sooner.
+FAILED_LINGER = 10.0
 
 
 class UploadHost(Protocol):
@@ -130,8 +133,10 @@ class ImageUploads:
         session: ChatSession,
         *,
         on_uploaded: Callable[[Path, str], Awaitable[None]] | None = None,
+        failed_linger: float = FAILED_LINGER,
     ) -> None:
         self._host = host
+        self._failed_linger = failed_linger
         self._session = session
         self._on_uploaded = on_uploaded
         self._uploads: list[_Upload] = []
@@ -170,13 +175,14 @@ class ImageUploads:
         return sum(not upload.done for upload in self._uploads)
 
     async def _run(self, upload: _Upload) -> None:
-        """One upload to its end: posted (widget gone), cancelled or refused (widget kept
-        with the reason until the next upload or Escape)."""
+        """One upload to its end: posted, cancelled or refused; its panel then stays a
+        moment (``SENT_LINGER``, ``failed_linger``) and goes by itself."""
         try:
             ok, image = await self._attempts(upload)
         except UploadCancelled:
             upload.done = True
             self._note(f"Upload of {upload.path.name} cancelled, Sensei.", key=upload.buffer.key)
+            await self._linger(upload, self._failed_linger)
             return
         except ClientError as error:
             upload.done = True
@@ -189,13 +195,19 @@ class ImageUploads:
                 key=upload.buffer.key,
                 error=True,
             )
+            await self._linger(upload, self._failed_linger)
             return
         upload.done = True
         await self._posted(upload, ok, image)
         if upload.widget.is_attached:
             upload.widget.show_done()
-        await asyncio.sleep(SENT_LINGER)
-        if upload in self._uploads:  # not dismissed meanwhile by Escape or a new upload
+        await self._linger(upload, SENT_LINGER)
+
+    async def _linger(self, upload: _Upload, seconds: float) -> None:
+        """Keep a finished upload's panel ``seconds``, then remove it (unless Escape, a new
+        upload or a typed line removed it meanwhile)."""
+        await asyncio.sleep(seconds)
+        if upload in self._uploads:
             upload.widget.remove()
             self._uploads.remove(upload)
 

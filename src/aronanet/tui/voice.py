@@ -15,8 +15,17 @@ def connected(node: str, address: str) -> str:
     return f"Sensei, you are connected to {node} ({address})!"
 
 
-def logged_in(user: str) -> str:
+def logged_in(user: str, *, first_time: bool = False) -> str:
+    if first_time:
+        return (
+            f"Welcome, Sensei {user}! I'm Arona. /join #channel to start talking, "
+            "/help whenever you need me."
+        )
     return f"Welcome back, Sensei {user}! Type /help whenever you need me."
+
+
+def topic_set(channel: str, topic: str) -> str:
+    return f"You set the topic of {channel}: {topic}"
 
 
 def joined(channel: str, members: int) -> str:
@@ -32,6 +41,14 @@ def link_lost(reason: str, retry_in: float) -> str:
     return f"Sensei, the link dropped ({reason}). Trying again in {retry_in:.0f}s…"
 
 
+def disconnected() -> str:
+    return "Disconnected, Sensei: I'm reconnecting (/reconnect tries at once)."
+
+
+def back_online() -> str:
+    return "Reconnected, Sensei! I caught up on anything you missed."
+
+
 def reconnected(missed: int) -> str:
     if missed:
         return f"We're back, Sensei! I caught up on {missed} message(s) you missed."
@@ -45,8 +62,20 @@ def failure(action: str, error: BaseException) -> str:
     return f"Sorry Sensei, {action} failed — {type(error).__name__}: {error}"
 
 
+#: How the buffer keys read in Arona's lines (the bindings are ``chat_input``'s; Ctrl+P is
+#: Textual's command palette, so it is never the previous buffer).
+SWITCH_KEYS = "Alt+1..9, Ctrl+N / Ctrl+B"
+
+
 def no_channel_here(command: str) -> str:
-    return f"Sensei, /{command} works in a channel; switch to one first (Ctrl+N / Ctrl+P)."
+    return f"Sensei, /{command} works in a channel; switch to one first ({SWITCH_KEYS})."
+
+
+def lines_pasted(count: int) -> str:
+    return (
+        f"Sensei, you pasted {count} lines: ↵ marks each line break, and Enter sends them "
+        "together as one message."
+    )
 
 
 def offline_queued() -> str:
@@ -55,3 +84,23 @@ def offline_queued() -> str:
 
 def scrollback_start(name: str) -> str:
     return f"That's the very beginning of {name}, Sensei."
+
+
+def outbox_restored(count: int) -> str:
+    return f"Sensei, {count} message(s) from last time are still waiting; I'll send them now."
+
+
+def devices_listed(count: int) -> str:
+    return f"Sensei, your account is signed in on {count} device(s):"
+
+
+def device_renamed(device: str, name: str) -> str:
+    return f"Device {device} is now called {name!r}, Sensei."
+
+
+def device_revoked(device: str) -> str:
+    return f"Device {device} is signed out, Sensei; it needs the password to come back."
+
+
+def password_changed() -> str:
+    return "Your password is changed, Sensei. Every other device was signed out."

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -31,7 +33,7 @@ class Cli:
         command: str,
         address: str,
         *,
-        password: tuple[str, str] = ("--password-env", PASSWORD_VAR),
+        password: tuple[str, ...] = ("--password-env", PASSWORD_VAR),
         register: bool = True,
     ) -> list[str]:
         return [
@@ -134,12 +136,52 @@ def test_send_reads_one_message_per_stdin_line_and_tail_since_replays_them(
     assert f"{channel} <{cli.user}> second line" in lines[1]
 
 
-def test_a_wrong_password_exits_4_and_suggests_register(node: NodeProcess, cli: Cli) -> None:
+def test_a_wrong_password_exits_4_and_suggests_register(
+    node: NodeProcess, cli: Cli, tmp_path: Path
+) -> None:
     assert cli.send(node.tcp_address, "#x", "hi").returncode == EXIT_OK
-    cli.env[PASSWORD_VAR] = "a different password"
-    result = cli.run([*cli.session_args("send", node.tcp_address, register=False), "#x", "hi"])
+    other_device = Cli(tmp_path / "other-device", cli.user)  # a device never signed in
+    other_device.env[PASSWORD_VAR] = "a different password"
+    result = other_device.run(
+        [*other_device.session_args("send", node.tcp_address, register=False), "#x", "hi"]
+    )
     assert result.returncode == EXIT_AUTH
     assert "--register" in result.stderr
+
+
+def test_send_and_tail_need_no_password_after_the_first_run(
+    node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
+) -> None:
+    """ArTP/1.1 §14.3: the first run records this device; later runs sign in with its key."""
+    channel = f"#{unique_name('c')}"
+    first = cli.send(node.tcp_address, channel, "with a password")
+    assert first.returncode == EXIT_OK, first.stderr
+    del cli.env[PASSWORD_VAR]  # no password anywhere now, and stdin is not a terminal
+    args = cli.session_args("send", node.tcp_address, password=(), register=False)
+    second = cli.run([*args, channel, "by device"])
+    assert second.returncode == EXIT_OK, second.stderr
+    tail_args = cli.session_args("tail", node.tcp_address, password=(), register=False)
+    tail = subprocess.Popen(
+        [*tail_args, channel, "--since", first.stdout.strip()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli.env,
+    )
+    tail_processes.append(tail)
+    assert "by device" in read_line(tail)
+
+
+def test_a_device_never_signed_in_still_needs_the_password(
+    node: NodeProcess, cli: Cli, tmp_path: Path
+) -> None:
+    assert cli.send(node.tcp_address, "#x", "hi").returncode == EXIT_OK
+    other_device = Cli(tmp_path / "other-device", cli.user)
+    del other_device.env[PASSWORD_VAR]
+    args = other_device.session_args("send", node.tcp_address, password=(), register=False)
+    result = other_device.run([*args, "#x", "hi"])
+    assert result.returncode == EXIT_USAGE
+    assert "not signed in yet" in result.stderr
 
 
 def test_an_unreachable_node_exits_3(cli: Cli) -> None:
@@ -163,19 +205,114 @@ def test_the_password_may_come_from_a_file(node: NodeProcess, cli: Cli, tmp_path
     assert result.returncode == EXIT_OK, result.stderr
 
 
-def test_tail_exits_3_when_the_node_goes_away(
+def tail_until_the_node_stops(node: NodeProcess, cli: Cli, reconnect_for: str) -> str:
+    """Start ``tail --reconnect-for``, check it follows, stop the node for good; returns
+    what tail wrote on stderr once it exited, which it must do with status 3."""
+    channel = f"#{unique_name('c')}"
+    marker = cli.send(node.tcp_address, channel, "marker").stdout.strip()
+    tail = cli.tail(node.tcp_address, channel, "--since", marker, "--reconnect-for", reconnect_for)
+    try:
+        assert cli.send(node.tcp_address, channel, "are you there").returncode == EXIT_OK
+        assert "are you there" in read_line(tail)  # tail is connected and following
+        node.stop()
+        assert tail.wait(timeout=20) == EXIT_CONNECTION
+        assert tail.stderr is not None
+        return tail.stderr.read()
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+
+
+def test_tail_exits_3_when_the_node_goes_away_and_reconnecting_is_off(
+    fresh_node: NodeProcess, cli: Cli
+) -> None:
+    assert "closed the connection" in tail_until_the_node_stops(fresh_node, cli, "0")
+
+
+def test_tail_gives_up_after_reconnect_for_seconds_with_one_line(
+    fresh_node: NodeProcess, cli: Cli
+) -> None:
+    assert tail_until_the_node_stops(fresh_node, cli, "2").splitlines()[-1] == (
+        f"aronanet tail: lost the connection to {fresh_node.tcp_address} and could not "
+        "reconnect within 2 s"
+    )
+
+
+class Gate:
+    """A TCP forwarder to the node that the test can shut. While shut it accepts and drops
+    every connection (to the client, a node that is not there yet), so the test decides
+    when ``tail`` may come back, and knows what was sent while it was away."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.open = threading.Event()
+        self.open.set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if not self.open.is_set():
+                downstream.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                downstream.close()
+                continue
+            for source, sink in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    for end in (source, sink):
+        with contextlib.suppress(OSError):
+            end.shutdown(socket.SHUT_RDWR)
+
+
+def test_tail_follows_a_node_restart_with_no_gap_and_no_duplicate(
     fresh_node: NodeProcess, cli: Cli, tail_processes: list[subprocess.Popen[str]]
 ) -> None:
+    """The node is killed (SIGKILL) mid-tail and restarted; messages are sent while tail
+    cannot reach it, then more once it is back: each is printed once, in order."""
+    address = fresh_node.tcp_address
     channel = f"#{unique_name('c')}"
-    marker = cli.send(fresh_node.tcp_address, channel, "marker").stdout.strip()
-    tail = cli.tail(fresh_node.tcp_address, channel, "--since", marker)
-    tail_processes.append(tail)
-    assert cli.send(fresh_node.tcp_address, channel, "are you there").returncode == EXIT_OK
-    assert "are you there" in read_line(tail)  # tail is connected and following
-    fresh_node.stop()
-    assert tail.wait(timeout=20) == EXIT_CONNECTION
-    assert tail.stderr is not None
-    assert "closed the connection" in tail.stderr.read()
+    marker = cli.send(address, channel, "before tail").stdout.strip()  # not to be printed
+    gate = Gate(fresh_node.port)
+    try:
+        tail = cli.tail(gate.address, channel, "--json", "--since", marker)
+        tail_processes.append(tail)
+        sent = [cli.send(address, channel, "first").stdout.strip()]
+        printed = [json.loads(read_line(tail))["id"]]
+        gate.open.clear()
+        fresh_node.kill()
+        fresh_node.start()  # the same ports and data: what a restart looks like to clients
+        for text in ("while away 1", "while away 2", "while away 3"):
+            sent.append(cli.send(address, channel, text).stdout.strip())
+        gate.open.set()
+        printed += [json.loads(read_line(tail, timeout=30))["id"] for _ in range(3)]
+        sent.append(cli.send(address, channel, "after").stdout.strip())
+        printed.append(json.loads(read_line(tail))["id"])
+    finally:
+        gate.close()
+    tail.send_signal(signal.SIGTERM)
+    assert tail.wait(timeout=10) == EXIT_OK
+    assert tail.stdout is not None and tail.stderr is not None
+    assert tail.stdout.read() == ""  # nothing printed twice
+    assert printed == sent
+    assert f"aronanet tail: reconnected to {gate.address}" in tail.stderr.read()
 
 
 def test_a_changed_node_key_exits_5_until_the_user_forgets_the_pin(

@@ -12,6 +12,7 @@ from aronanet.proto.messages import Join, MsgEvent, Ok, SendMsg
 from aronanet.server.node import Node
 
 from .driver import TestClient
+from .test_hostile_input import flood_a_reader_that_stopped
 
 Connect = Callable[..., Awaitable[TestClient]]
 BURST = 60
@@ -88,21 +89,17 @@ async def test_replies_inside_arrays_keep_request_order_between_events(
     assert received == [f"m{number}" for number in range(BURST)]
 
 
+@pytest.mark.parametrize("ws", [False, True], ids=["tcp", "websocket"])
 async def test_a_batch_client_that_stops_reading_is_still_dropped(
-    start_node: Callable[..., Awaitable[Node]], connect: Connect
+    start_node: Callable[..., Awaitable[Node]], connect: Connect, ws: bool
 ) -> None:
-    node = await start_node(rate_limit_enabled=False, max_outgoing_queue=16, max_frame=8192)
-    slow = await connect(node, features=["batch"], rcvbuf=4096)
-    await slow.login("sloth")
-    await slow.ok(Join(channel="#burst"))
-    slow.stop_reading()
-    speaker = await _seat(connect, node, "loud", ws=False, batch=False)
-    content, count = "z" * 4000, 2500  # 10 MB: more than the kernel buffers can hide
-    for _ in range(count):
-        speaker.conn.send(SendMsg(dest_type="channel", dest="#burst", content=content))
-    await speaker.pipe.write(speaker.conn.data_to_send())
-    received = 0
-    while data := await asyncio.wait_for(slow.pipe.read(), 10):
-        received += len(data)
-    assert received < count * 4000  # dropped instead of buffering everything
-    await speaker.ok(SendMsg(dest_type="channel", dest="#burst", content="still serving"))
+    """Batching changes how many transport messages hold the output, not the byte bound."""
+    received = await flood_a_reader_that_stopped(
+        start_node,
+        connect,
+        ws=ws,
+        features=["batch"],
+        max_outgoing_queue=100_000,
+        max_outgoing_bytes=512 * 1024,
+    )
+    assert received < 2000 * 4000  # dropped instead of buffering everything

@@ -204,13 +204,14 @@ async def test_a_reader_that_stops_reading_is_dropped_not_waited_for(start_node,
 
 
 async def flood_a_reader_that_stopped(
-    start_node, connect, *, ws: bool, count: int = 2000, **limits
+    start_node, connect, *, ws: bool, count: int = 2000, features=(), **limits
 ) -> int:
-    """A reader on ``ws`` (or TCP) stops reading while ``count`` messages of 4,000
-    characters go to its channel; returns what it gets once it reads again until closed."""
+    """A reader on ``ws`` (or TCP), asking for ``features``, stops reading while ``count``
+    messages of 4,000 characters go to its channel; returns what it gets once it reads
+    again until closed."""
     node = await start_node(rate_limit_enabled=False, **limits)
     bystanders = await seat_bystanders(node, connect)
-    slow = await connect(node, ws=ws, rcvbuf=4096)
+    slow = await connect(node, ws=ws, rcvbuf=4096, features=features)
     await slow.login("sloth")
     await slow.ok(Join(channel="#lobby"))
     slow.stop_reading()

@@ -12,9 +12,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
+
 from aronanet.errors import ErrorCode
 from aronanet.proto.messages import Auth, Ok
-from aronanet.server.settings import LoginThrottle
 
 from .conftest import TEST_THROTTLE, node_settings
 from .driver import PASSWORD
@@ -24,7 +25,9 @@ WRONG = "not the password"
 
 async def throttled_node(tmp_path: Path, start_node, **throttle: float):
     settings = node_settings(tmp_path / "throttled", rate_limit_enabled=False)
-    return await start_node(replace(settings, login_throttle=replace(TEST_THROTTLE, **throttle)))
+    return await start_node(
+        replace(settings, login_throttle=msgspec.structs.replace(TEST_THROTTLE, **throttle))
+    )
 
 
 async def register(node, connect, name: str, source: str = "127.0.0.9") -> None:
@@ -118,9 +121,9 @@ async def test_registrations_have_their_own_budget_that_spares_logins(
 def test_the_throttle_refuses_budgets_below_one() -> None:
     import pytest
 
-    from aronanet.server.settings import SettingsError
+    from aronanet.server.settings import SettingsError, from_mapping
 
-    with pytest.raises(SettingsError, match="register_burst"):
-        LoginThrottle(register_burst=0)
-    with pytest.raises(SettingsError, match="hash_slots"):
-        LoginThrottle(hash_slots=0)
+    with pytest.raises(SettingsError, match=r"\[login_throttle\] register_burst = 0: must be"):
+        from_mapping({"login_throttle": {"register_burst": 0}})
+    with pytest.raises(SettingsError, match=r"\[login_throttle\] hash_slots = 0: must be"):
+        from_mapping({"login_throttle": {"hash_slots": 0}})

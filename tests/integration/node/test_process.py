@@ -95,13 +95,18 @@ async def test_sigint_stops_the_node_with_exit_code_zero(node_process):
     assert code == 0
 
 
-def test_fingerprint_command_prints_the_key_the_node_presents(tmp_path):
+def test_fingerprint_without_a_key_says_how_to_make_one_and_creates_none(tmp_path):
+    """An operator who runs it before the first start must not hand out the fingerprint of
+    a key that the node would then replace (issue 10)."""
     data_dir = tmp_path / "fp"
     run = [sys.executable, "-m", "aronanet", "fingerprint", "--data-dir", str(data_dir)]
-    first = subprocess.run(run, capture_output=True, text=True, timeout=30, check=True)
-    second = subprocess.run(run, capture_output=True, text=True, timeout=30, check=True)
-    assert first.stdout.startswith("SHA256:") and first.stdout == second.stdout
-    assert (data_dir / "node.key").stat().st_mode & 0o077 == 0
+    result = subprocess.run(run, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"aronanet fingerprint: no node key in {data_dir}: run `aronanet serve` once "
+        "(with the same --data-dir or --config) to create it\n"
+    )
+    assert not data_dir.exists()
 
 
 async def test_the_node_presents_the_fingerprint_the_command_prints(node_process):

@@ -76,3 +76,8 @@ def test_json_output_is_the_wire_form_with_from() -> None:
 def test_an_error_event_shows_its_code_and_message() -> None:
     error = messages.Error(code="RATE_LIMITED", message="slow down")
     assert render_line(error) == "error RATE_LIMITED: slow down"
+
+
+def test_a_read_marker_from_another_device_names_the_conversation_and_the_message() -> None:
+    read = messages.ReadEvent(id="r", dest_type="user", dest="plana", read="42", timestamp=T)
+    assert render_line(read) == f"{format_time(T)} plana * read up to 42"

@@ -108,3 +108,12 @@ def test_help_lists_every_command_and_explains_one() -> None:
         "/part [#channel] — leave a channel (default: this one) (also /leave)"
     ]
     assert "no /nope" in help_lines("nope")[0]
+
+
+def test_help_on_one_command_teaches_it_beyond_the_summary() -> None:
+    summary = next(line for line in help_lines(None) if line.startswith("/img"))
+    taught = help_lines("img")
+    assert len(taught) > 3
+    assert summary not in taught
+    assert any(line.startswith("Example: /img ") for line in taught)
+    assert any("Esc" in line for line in taught)

@@ -28,8 +28,10 @@ from aronanet.client.state import (
     first_message_id,
     last_message_id,
     mentions,
+    neighbour,
     queued_outgoing,
     reduce,
+    sidebar_order,
 )
 from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
 
@@ -92,9 +94,13 @@ def test_mention_of_my_name_counts_as_highlight_and_marks_the_line() -> None:
     assert state.buffers["#general"].lines[0].highlight
 
 
-def test_mention_must_be_a_whole_word() -> None:
-    assert mentions("hi sensei!", "sensei")
-    assert not mentions("hi senseis", "sensei")
+def test_mentions_follow_the_node_rule() -> None:
+    # ArTP/1.1 §14.5: the node's rule, so live highlights agree with CONVERSATIONS counts.
+    assert mentions("hi @Sensei!", "sensei")
+    assert mentions("sensei: hi", "sensei")
+    assert mentions("SENSEI, hi", "sensei")
+    assert not mentions("hi sensei!", "sensei")
+    assert not mentions("hi @senseis", "sensei")
     assert not mentions("x_sensei", "sensei")
     assert not mentions("anything", None)
 
@@ -330,3 +336,33 @@ def test_a_busy_channel_keeps_every_message_once_in_order() -> None:
     lines = state.buffers["#general"].lines
     assert len(lines) == 10_000
     assert lines[0].id == "m0" and lines[-1].id == "m9999"
+
+
+def test_queued_lines_go_out_in_typing_order_across_buffers() -> None:
+    state = run(
+        logged_in("#general", "#lounge"),
+        MessageQueued("#lounge", "one", 1000),
+        MessageQueued("#general", "two", 1000),
+        MessageQueued("#lounge", "three", 1000),
+    )
+    assert [(b.key, line.text) for b, line in queued_outgoing(state)] == [
+        ("#lounge", "one"),
+        ("#general", "two"),
+        ("#lounge", "three"),
+    ]
+
+
+def test_a_query_opened_by_msg_stays_in_the_background() -> None:
+    state = run(logged_in(), Activated("#general"), QueryOpened("hoshino", activate=False))
+    assert state.active == "#general"
+    assert "hoshino" in state.buffers
+    assert run(state, QueryOpened("hoshino")).active == "hoshino"
+
+
+def test_the_sidebar_order_groups_buffers_and_ctrl_n_walks_it() -> None:
+    state = run(logged_in("#general"), QueryOpened("hoshino"), ChannelJoined("#lounge", "", (), 1))
+    assert [b.key for b in sidebar_order(state)] == [STATUS_KEY, "#general", "#lounge", "hoshino"]
+    state = run(state, Activated("#lounge"))
+    assert neighbour(state, 1) == "hoshino"
+    assert neighbour(state, 2) == STATUS_KEY
+    assert neighbour(state, -1) == "#general"

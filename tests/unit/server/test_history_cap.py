@@ -10,7 +10,7 @@ import pytest
 
 from aronanet.config import HISTORY_LIMIT_MAX
 from aronanet.server.node import build_hello
-from aronanet.server.settings import NodeSettings, SettingsError, from_mapping
+from aronanet.server.settings import SettingsError, from_mapping
 
 
 def test_max_history_over_the_contracts_limit_is_refused_with_its_name() -> None:
@@ -22,5 +22,5 @@ def test_max_history_over_the_contracts_limit_is_refused_with_its_name() -> None
 
 def test_hello_advertises_the_configured_max_history_at_its_edges() -> None:
     for value in (1, HISTORY_LIMIT_MAX):
-        settings = from_mapping({"limits": {"max_history": value}}, NodeSettings())
+        settings = from_mapping({"limits": {"max_history": value}})
         assert build_hello(settings).limits.max_history == value

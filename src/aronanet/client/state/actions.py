@@ -7,9 +7,9 @@ hand it to ``reduce``; none of them carries behaviour.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
-from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
+from aronanet.proto.messages import ConversationInfo, JoinEvent, MsgEvent, PartEvent, TopicEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,11 @@ class Activated:
 
 @dataclass(frozen=True, slots=True)
 class QueryOpened:
+    """A private conversation with ``user`` (made if new); shown unless ``activate`` is False
+    (``/msg`` sends without leaving the current buffer, as irssi and WeeChat do)."""
+
     user: str
+    activate: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,46 @@ class MessageQueued:
     key: str
     content: str
     timestamp: int
+    #: ArTP/1.1 §14.4: the outbox entry's client message id ("" without an outbox).
+    cid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """An outbox entry found at start: typed before a restart, not yet confirmed."""
+
+    dest_type: Literal["channel", "user"]
+    dest: str
+    content: str
+    timestamp: int
+    cid: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRestored:
+    """The outbox's entries, shown as pending lines in their buffers (typed order)."""
+
+    messages: tuple[PendingMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationsListed:
+    """ArTP/1.1 §14.5: every conversation of the user; a buffer for each, with its marker.
+
+    ``counts`` also takes the node's unread and mention counts (after the catch-up, so the
+    catch-up's messages are not counted twice)."""
+
+    conversations: tuple[ConversationInfo, ...]
+    counts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMarked:
+    """§14.6: the read marker of a conversation is now ``read`` (ours or another device's)."""
+
+    dest_type: str
+    dest: str
+    read: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,4 +217,7 @@ Action: TypeAlias = (
     | RetryRequested
     | Noted
     | TopicChanged
+    | OutboxRestored
+    | ConversationsListed
+    | ReadMarked
 )

@@ -76,6 +76,7 @@ def _message_line(event: MsgEvent, me: str | None) -> Line:
         text=text,
         highlight=not ours and mentions(event.content, me),
         attachment=None if event.attachment is UNSET else event.attachment,
+        cid=event.cid if isinstance(event.cid, str) else "",
     )
 
 
@@ -88,21 +89,43 @@ def _message_buffer_name(event: MsgEvent, me: str | None) -> tuple[str, BufferKi
 
 
 def _reconcile_own(buffer: Buffer, line: Line) -> Buffer | None:
-    """Replace our unconfirmed line carrying the same text with the node's copy, if any.
+    """Replace our unconfirmed line with the node's copy of it, if we hold one.
 
     The node's copy can arrive before our ``OK`` (catch-up after a reconnect that cut the
     reply), and must then take the place of the pending line rather than duplicate it.
+    ArTP/1.1 §14.4: with a ``cid`` the match is exact (two "ok"s stay two); a 1.0 node sends
+    none, and only then is the text compared.
     """
     for index, own in enumerate(buffer.lines):
-        if (
-            own.delivery is not Delivery.SENT
-            and own.kind == line.kind
-            and own.text == line.text
-            and own.sender.casefold() == line.sender.casefold()
-        ):
+        if own.delivery is not Delivery.SENT and _same_message(own, line):
             lines = (*buffer.lines[:index], line, *buffer.lines[index + 1 :])
             return dataclasses.replace(buffer, lines=lines, ids=buffer.ids | {line.id})
     return None
+
+
+def _same_message(own: Line, line: Line) -> bool:
+    if own.cid and line.cid:
+        return own.cid == line.cid
+    return (
+        own.kind == line.kind
+        and own.text == line.text
+        and own.sender.casefold() == line.sender.casefold()
+    )
+
+
+def own_line(state: ChatState, content: str, timestamp: int, cid: str) -> tuple[ChatState, Line]:
+    """Our message as typed, waiting for the node: ``local:<cid>`` (or ``local:<seq>``)."""
+    is_action = content.startswith(ACTION_PREFIX)
+    line = Line(
+        id=f"local:{cid or state.seq}",
+        kind="action" if is_action else "message",
+        timestamp=timestamp,
+        sender=state.me or "",
+        text=content[len(ACTION_PREFIX) :] if is_action else content,
+        delivery=Delivery.QUEUED,
+        cid=cid,
+    )
+    return dataclasses.replace(state, seq=state.seq + 1), line
 
 
 def merge_messages(

@@ -66,6 +66,8 @@ class Line:
     delivery: Delivery = Delivery.SENT
     attachment: Attachment | None = None
     failure: str = ""
+    #: ArTP/1.1 §14.4: the client message id; it matches our optimistic copy to the node's.
+    cid: str = ""
 
     @property
     def is_server_message(self) -> bool:
@@ -85,6 +87,8 @@ class Buffer:
     topic: str = ""
     members: tuple[str, ...] = ()
     older: OlderState = "idle"
+    #: ArTP/1.1 §14.6: the user's read marker here, as the node last said it.
+    read: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

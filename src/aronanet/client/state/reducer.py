@@ -40,13 +40,13 @@ from aronanet.client.state.edits import (
     ensure_buffer,
     insert_after_anchor,
     merge_messages,
+    own_line,
     prepend_lines,
     set_members,
     update_line,
     with_buffer,
 )
 from aronanet.client.state.model import (
-    ACTION_PREFIX,
     STATUS_KEY,
     ChatState,
     Delivery,
@@ -55,6 +55,7 @@ from aronanet.client.state.model import (
     LinkStatus,
     buffer_key,
 )
+from aronanet.client.state.sync import SYNC_HANDLERS
 from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
 
 
@@ -79,16 +80,17 @@ def _on_link_down(state: ChatState, action: LinkDown) -> ChatState:
     for buffer in list(state.buffers.values()):
         for line in buffer.lines:
             if line.delivery is Delivery.SENDING:
-                state = update_line(
-                    state,
-                    line.id,
-                    lambda old: dataclasses.replace(
-                        old,
-                        delivery=Delivery.FAILED,
-                        failure="the link dropped before the node confirmed it",
-                    ),
-                )
+                state = update_line(state, line.id, _unconfirmed)
     return state
+
+
+def _unconfirmed(line: Line) -> Line:
+    """ArTP/1.1 §14.4: a line with a ``cid`` is resent safely (the node answers a repeat
+    with the original OK), so it waits in the queue; without one, the user decides."""
+    if line.cid:
+        return dataclasses.replace(line, delivery=Delivery.QUEUED)
+    failure = "the link dropped before the node confirmed it"
+    return dataclasses.replace(line, delivery=Delivery.FAILED, failure=failure)
 
 
 def _on_logged_in(state: ChatState, action: LoggedIn) -> ChatState:
@@ -191,7 +193,7 @@ def _on_activated(state: ChatState, action: Activated) -> ChatState:
 
 def _on_query(state: ChatState, action: QueryOpened) -> ChatState:
     state, buffer = ensure_buffer(state, action.user, "user")
-    return _on_activated(state, Activated(buffer.key))
+    return _on_activated(state, Activated(buffer.key)) if action.activate else state
 
 
 def _on_closed(state: ChatState, action: BufferClosed) -> ChatState:
@@ -216,18 +218,8 @@ def _on_cleared(state: ChatState, action: Cleared) -> ChatState:
 
 
 def _on_queued(state: ChatState, action: MessageQueued) -> ChatState:
-    buffer = state.buffers[action.key]
-    is_action = action.content.startswith(ACTION_PREFIX)
-    line = Line(
-        id=f"local:{state.seq}",
-        kind="action" if is_action else "message",
-        timestamp=action.timestamp,
-        sender=state.me or "",
-        text=action.content[len(ACTION_PREFIX) :] if is_action else action.content,
-        delivery=Delivery.QUEUED,
-    )
-    state = dataclasses.replace(state, seq=state.seq + 1)
-    return with_buffer(state, append_lines(buffer, [line]))
+    state, line = own_line(state, action.content, action.timestamp, action.cid)
+    return with_buffer(state, append_lines(state.buffers[action.key], [line]))
 
 
 def _on_send_started(state: ChatState, action: SendStarted) -> ChatState:
@@ -312,6 +304,7 @@ _HANDLERS: dict[type, Callable[[ChatState, object], ChatState]] = {
     RetryRequested: _on_retry,  # type: ignore[dict-item]
     Noted: _on_noted,  # type: ignore[dict-item]
     TopicChanged: _on_topic,  # type: ignore[dict-item]
+    **SYNC_HANDLERS,
 }
 
 

@@ -1,38 +1,52 @@
 """The main screen: sidebar, topic, log, members, input. It renders state, nothing more.
 
-Key presses become messages to the app (``LineEntered``) or actions on the reducer
-(switching buffers); the app calls ``show(state)`` after every state change.
+The input line turns key presses into messages (a line, a buffer switch) that reach the app
+in the order the keys were typed; the app calls ``show(state)`` after every state change.
 """
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 
 from aronanet.client.state import ChatState
 from aronanet.tui.widgets.bars import HaloHeader, StatusLine, TopicBar
 from aronanet.tui.widgets.buffer_list import BufferList
-from aronanet.tui.widgets.chat_input import ChatInput, Vocabulary
+from aronanet.tui.widgets.chat_input import (
+    JUMP_KEYS,
+    NEXT_BUFFER_KEY,
+    PREVIOUS_BUFFER_KEY,
+    ChatInput,
+    Vocabulary,
+)
 from aronanet.tui.widgets.inline_image import ImageUpload, Renderer
 from aronanet.tui.widgets.member_list import MemberList
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
 
+#: Below this many columns the member list folds away, below the second the sidebar too:
+#: at 60 columns they left 18 for the text. The status line still counts unread elsewhere
+#: and Alt+N still switches.
+MEMBERS_MIN_COLUMNS, SIDEBAR_MIN_COLUMNS = 100, 80
+
 
 class ChatScreen(Screen[None]):
     BINDINGS = [  # noqa: RUF012 - Textual's own convention
-        Binding("ctrl+n", "cycle(1)", "Next buffer"),
-        Binding("ctrl+b", "cycle(-1)", "Prev buffer"),
+        # the input line binds these keys itself (in order with typing); these serve when
+        # the focus is elsewhere (the log, the sidebar)
+        Binding(NEXT_BUFFER_KEY, "cycle(1)", "Next buffer", show=False),
+        Binding(PREVIOUS_BUFFER_KEY, "cycle(-1)", "Prev buffer", show=False),
+        *JUMP_KEYS,
         Binding("pageup", "page(-1)", "Older", show=False),
         Binding("pagedown", "page(1)", "Newer", show=False),
         Binding("f2", "app.toggle_theme", "Light/dark"),
         Binding("ctrl+r", "command('/retry')", "Retry failed"),
         Binding("ctrl+o", "command('/open')", "Open image"),
         Binding("escape", "cancel_upload", "Cancel upload", show=False),
-        *(Binding(f"alt+{n}", f"jump({n - 1})", show=False) for n in range(1, 10)),
     ]
 
     class LineEntered(Message):
@@ -55,8 +69,6 @@ class ChatScreen(Screen[None]):
         self._vocabulary = vocabulary
         self._tz = tz
         self._renderer = renderer
-        self._keys: list[str] = []
-        self._active = ""
         self._mounted = False
         self._waiting: ChatState | None = None  # state that arrived before the widgets
 
@@ -73,7 +85,16 @@ class ChatScreen(Screen[None]):
         yield StatusLine(id="status")
         yield Footer()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_width(event.size.width)
+
+    def fit_width(self, columns: int) -> None:
+        """Fold the side panels away on a narrow terminal, so the text keeps the room."""
+        self.query_one(MemberList).fold(columns < MEMBERS_MIN_COLUMNS)
+        self.set_class(columns < SIDEBAR_MIN_COLUMNS, "-no-sidebar")
+
     def on_mount(self) -> None:
+        self.fit_width(self.app.size.width)
         self._mounted = True
         self.query_one(ChatInput).focus()
         if self._waiting is not None:
@@ -84,7 +105,6 @@ class ChatScreen(Screen[None]):
         if not self._mounted:
             self._waiting = state
             return
-        self._keys, self._active = list(state.buffers), state.active
         buffer = state.current
         self.query_one(HaloHeader).show(state)
         self.query_one(BufferList).show(state)
@@ -93,16 +113,13 @@ class ChatScreen(Screen[None]):
         self.query_one(MemberList).show(buffer)
         self.query_one(StatusLine).show(state)
 
+    def showing_newest(self) -> bool:
+        """True when the active buffer's newest line is on screen (ArTP/1.1 §14.6: read)."""
+        return self._mounted and self.query_one(MessageLog).at_end
+
     def show_upload(self, widget: ImageUpload) -> None:
         """Put an upload's progress bar above the input line."""
         self.query_one("#uploads", Vertical).mount(widget)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        chat_input = self.query_one(ChatInput)
-        chat_input.remember(event.value)
-        chat_input.value = ""
-        self.post_message(self.LineEntered(event.value))
 
     def on_buffer_list_selected(self, event: BufferList.Selected) -> None:
         self.post_message(self.SwitchTo(event.key))
@@ -116,13 +133,10 @@ class ChatScreen(Screen[None]):
         self.post_message(self.CancelUpload())
 
     def action_cycle(self, step: int) -> None:
-        if self._keys:
-            index = self._keys.index(self._active) if self._active in self._keys else 0
-            self.post_message(self.SwitchTo(self._keys[(index + step) % len(self._keys)]))
+        self.post_message(ChatInput.Cycle(step))
 
-    def action_jump(self, index: int) -> None:
-        if index < len(self._keys):
-            self.post_message(self.SwitchTo(self._keys[index]))
+    def action_jump(self, number: int) -> None:
+        self.post_message(ChatInput.Jump(number))
 
     def action_page(self, direction: int) -> None:
         log = self.query_one(MessageLog)

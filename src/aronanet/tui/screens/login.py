@@ -1,14 +1,23 @@
-"""The login and registration screens: where to connect, and who you are."""
+"""The login and registration screens: where to connect, and who you are.
+
+Password managers type the whole form in one burst (``bob`` Tab ``secret`` Enter): Tab is a
+priority binding here (the App moves the focus before it forwards the next key) and the
+fields are ``OrderedInput``; submitting waits until every field has typed what it was sent.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
+
+from aronanet.tui.widgets.ordered_input import FOCUS_KEYS, OrderedInput, settled
 
 ARONA_ART = r"""
       ˚  ✧  ◯  ✧  ˚
@@ -40,6 +49,7 @@ class _AccountScreen(Screen[None]):
     TITLE_TEXT = ""
     SUBMIT_LABEL = ""
     REGISTER = False
+    BINDINGS: ClassVar[list[BindingType]] = [*FOCUS_KEYS]
 
     def __init__(self, address: str = "", user: str = "") -> None:
         super().__init__()
@@ -48,16 +58,19 @@ class _AccountScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="account-card"):
             yield Static(ARONA_ART, id="arona-art")
-            yield Label(self.TITLE_TEXT, id="account-title")
-            yield Input(self._address, placeholder="node address (host:port)", id="address")
-            yield Input(self._user, placeholder="user name", id="user")
-            yield Input(placeholder="password (8+ characters)", password=True, id="password")
+            yield Label(self.title_text(), id="account-title")
+            yield OrderedInput(self._address, placeholder="node address (host:port)", id="address")
+            yield OrderedInput(self._user, placeholder="user name", id="user")
+            yield OrderedInput(placeholder="password (8+ characters)", password=True, id="password")
             yield from self.extra_fields()
             yield Label("", id="account-error")
             with Horizontal(id="account-buttons"):
                 yield Button(self.SUBMIT_LABEL, variant="primary", id="submit")
                 yield from self.extra_buttons()
         yield Footer()
+
+    def title_text(self) -> str:
+        return self.TITLE_TEXT
 
     def extra_fields(self) -> ComposeResult:
         yield from ()
@@ -77,18 +90,22 @@ class _AccountScreen(Screen[None]):
             return "Sensei, which node? Type its address, like 127.0.0.1:7777."
         if not self.value("user").strip():
             return "Sensei, I need your user name."
-        if len(self.value("password")) < 8:
+        password = self.value("password")
+        # ArTP/1.1 §14.3: no password signs in with this device, if it signed in before.
+        if (password or self.REGISTER) and len(password) < 8:
             return "Passwords have at least 8 characters, Sensei."
         return None
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.submit()
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        await self.submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":
-            self.submit()
+            await self.submit()
 
-    def submit(self) -> None:
+    async def submit(self) -> None:
+        for field in self.query(Input):
+            await settled(field)  # the keys typed before Enter, in every field
         problem = self.validate()
         if problem:
             self.show_error(problem)
@@ -112,17 +129,22 @@ class _AccountScreen(Screen[None]):
 
 class LoginScreen(_AccountScreen):
     TITLE_TEXT = "Welcome back, Sensei!"
+    FIRST_TITLE_TEXT = "Welcome, Sensei! New here? Ctrl+R creates your account."
     SUBMIT_LABEL = "Log in"
-    BINDINGS = [("ctrl+r", "register", "Create an account")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [("ctrl+r", "register", "Create an account")]
+
+    def title_text(self) -> str:
+        """ "Welcome back" only for someone who has logged in from here before."""
+        return self.TITLE_TEXT if self._user else self.FIRST_TITLE_TEXT
 
     def extra_buttons(self) -> ComposeResult:
         yield Button("Create an account", id="to-register")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "to-register":
             self.action_register()
         else:
-            super().on_button_pressed(event)
+            await super().on_button_pressed(event)
 
     def action_register(self) -> None:
         self.app.push_screen(RegisterScreen(self.value("address"), self.value("user")))
@@ -132,10 +154,10 @@ class RegisterScreen(_AccountScreen):
     TITLE_TEXT = "Nice to meet you, Sensei! Choose a name."
     SUBMIT_LABEL = "Create account"
     REGISTER = True
-    BINDINGS = [("escape", "back", "Back to login")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "back", "Back to login")]
 
     def extra_fields(self) -> ComposeResult:
-        yield Input(placeholder="password again", password=True, id="confirm")
+        yield OrderedInput(placeholder="password again", password=True, id="confirm")
 
     def validate(self) -> str | None:
         if self.value("password") != self.value("confirm"):

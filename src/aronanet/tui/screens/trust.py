@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from aronanet.tui.widgets.ordered_input import OrderedInput
+
 ACCEPT_WORD = "ACCEPT"
 
 
@@ -68,7 +70,7 @@ class KeyChangedScreen(ModalScreen[bool]):
                 f"If it matches, type {ACCEPT_WORD} and press Enter to pin the new key\n"
                 "(or remove the address's line from the known_nodes file).",
             )
-            yield Input(placeholder=f"type {ACCEPT_WORD} to trust the new key", id="accept")
+            yield OrderedInput(placeholder=f"type {ACCEPT_WORD} to trust the new key", id="accept")
             with Horizontal(classes="card-buttons"):
                 yield Button("Refuse", variant="error", id="refuse")
 

@@ -1,4 +1,8 @@
-"""The sidebar: every channel and private conversation with unread and highlight marks."""
+"""The sidebar: every channel and private conversation with unread and highlight marks.
+
+Buffers are numbered as in WeeChat, in the order shown (``sidebar_order``): Alt+N jumps to
+the one numbered N, and Ctrl+N / Ctrl+B walk the same order.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from textual import events
 from textual.message import Message
 from textual.widget import Widget
 
-from aronanet.client.state import Buffer, ChatState
+from aronanet.client.state import Buffer, ChatState, sidebar_order
 
 
 class BufferList(Widget):
-    """Renders ``ChatState.buffers`` in order; a click posts ``BufferList.Selected``."""
+    """Renders the buffers in sidebar order, numbered; a click posts ``BufferList.Selected``."""
 
     COMPONENT_CLASSES = {  # noqa: RUF012 - Textual's own convention
         "buffer-list--active",
@@ -41,26 +45,28 @@ class BufferList(Widget):
         A busy channel replaces its ``Buffer`` with every batch of messages; comparing the
         buffers themselves would repaint all 50 entries 30 times a second for nothing.
         """
-        view = (state.active, *(_shown(buffer) for buffer in state.buffers.values()))
+        buffers = sidebar_order(state)
+        view = (state.active, *(_shown(buffer) for buffer in buffers))
         if view == self._view:
             return
-        self._view, self._buffers, self._active = view, list(state.buffers.values()), state.active
+        self._view, self._buffers, self._active = view, buffers, state.active
         self.refresh()  # a fixed-size panel: its content never changes the layout
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         self._rows = []
-        sections = (("status", ""), ("channel", "Channels"), ("user", "Private"))
-        for kind, heading in sections:
-            members = [buffer for buffer in self._buffers if buffer.kind == kind]
-            if heading and members:
+        headings = {"channel": "Channels", "user": "Private"}
+        previous_kind = ""
+        for number, buffer in enumerate(self._buffers, 1):
+            heading = headings.get(buffer.kind)
+            if heading and buffer.kind != previous_kind:
                 self._line(text, f"{heading}\n", self._style("section"), None)
-            for buffer in members:
-                self._line(text, *self._entry(buffer))
+            previous_kind = buffer.kind
+            self._line(text, *self._entry(number, buffer))
         text.rstrip()
         return text
 
-    def _entry(self, buffer: Buffer) -> tuple[str, Style, str]:
+    def _entry(self, number: int, buffer: Buffer) -> tuple[str, Style, str]:
         label = "✧ Arona" if buffer.kind == "status" else buffer.name
         marks = ""
         style = Style()
@@ -70,7 +76,7 @@ class BufferList(Widget):
             marks, style = f" ({buffer.unread})", self._style("unread")
         if buffer.key == self._active:
             style = style + self._style("active")
-        return f" {label}{marks}\n", style, buffer.key
+        return f"{number:>2} {label}{marks}\n", style, buffer.key
 
     def _line(self, text: Text, label: str, style: Style, key: str | None) -> None:
         text.append(label, style=style)

@@ -1,7 +1,15 @@
 """The input line: history on up/down and tab completion of nicks, channels and commands.
 
+Every key the line binds runs in the line's own queue, in order with the characters typed
+around it (``OrderedInput``): Enter takes the text and empties the line at once, so a burst
+of ``k Enter thx Enter`` sends "k" and then "thx", never a merged or repeated line. The keys
+that switch buffers live here too, so that a switch and a line keep their order on the way
+to the app (both bubble up the same path).
+
 Pasting the path of an image file (what terminals paste when a file is dropped on them)
-posts ``ImagePasted`` instead of inserting the text, so that the app sends the image.
+posts ``ImagePasted`` instead of inserting the text, so that the app sends the image. A
+pasted text of several lines is kept whole: each line break shows as ``LINE_BREAK`` and
+Enter sends the text as one message of several lines.
 """
 
 from __future__ import annotations
@@ -13,11 +21,21 @@ from pathlib import Path
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input
+
+from aronanet.tui.widgets.ordered_input import OrderedInput
 
 #: Returns the words tab may complete to: (nicks, channels, commands).
 Vocabulary = Callable[[], tuple[list[str], list[str], list[str]]]
 HISTORY_SIZE = 500
+#: How a line break of a pasted text shows in the one-line input; Enter sends a real one.
+LINE_BREAK = "↵"
+#: Alt+1 .. Alt+9 jump to the buffer numbered so in the sidebar, Alt+0 to the tenth.
+JUMP_KEYS = [
+    *(Binding(f"alt+{n}", f"jump({n})", show=False) for n in range(1, 10)),
+    Binding("alt+0", "jump(10)", show=False),
+]
+#: The buffer keys of the footer and ``/help`` (Ctrl+P is Textual's command palette).
+NEXT_BUFFER_KEY, PREVIOUS_BUFFER_KEY = "ctrl+n", "ctrl+b"
 
 
 @dataclass
@@ -44,7 +62,40 @@ def candidates_for(word: str, at_start: bool, vocabulary: tuple[list[str], ...])
     return sorted((c for c in pool if c.casefold().startswith(folded)), key=str.casefold)
 
 
-class ChatInput(Input):
+def pasted_lines(text: str) -> list[str]:
+    """The lines of a pasted text, any line ending, without the final empty one."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
+
+
+class ChatInput(OrderedInput):
+    class Entered(Message):
+        """Enter: send ``line`` (already taken out of the input line)."""
+
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
+    class Jump(Message):
+        """Alt+N: show the buffer numbered ``number`` in the sidebar (1 is the first)."""
+
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
+    class Cycle(Message):
+        """Ctrl+N / Ctrl+B: the next (+1) or previous (-1) buffer in sidebar order."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    class LinesPasted(Message):
+        """A paste of ``count`` lines is in the input line, to be sent as one message."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
     class ImagePasted(Message):
         """The user pasted the path of an image file: send it (``/img``)."""
 
@@ -53,9 +104,13 @@ class ChatInput(Input):
             self.path = path
 
     BINDINGS = [  # noqa: RUF012 - Textual's own convention
-        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("tab", "complete", "Complete", show=False),
         Binding("up", "history(-1)", "Previous line", show=False),
         Binding("down", "history(1)", "Next line", show=False),
+        Binding("ctrl+j", "submit", "Send", show=False),  # a line feed: Enter to a terminal
+        Binding(NEXT_BUFFER_KEY, "cycle(1)", "Next buffer"),
+        Binding(PREVIOUS_BUFFER_KEY, "cycle(-1)", "Prev buffer"),
+        *JUMP_KEYS,
     ]
 
     def __init__(self, vocabulary: Vocabulary, *, id: str | None = None) -> None:
@@ -70,11 +125,31 @@ class ChatInput(Input):
         from aronanet.tui.uploads import pasted_image_path  # the input stays import-light
 
         path = pasted_image_path(event.text) if not self.value.strip() else None
-        if path is None:
+        lines = pasted_lines(event.text)
+        if path is None and len(lines) == 1:
             return  # Textual runs Input's own handler next: the text is typed
         event.stop()
-        event.prevent_default()  # and Input's handler is skipped
-        self.post_message(self.ImagePasted(path))
+        event.prevent_default()  # and Input's handler (which keeps the first line) is skipped
+        if path is not None:
+            self.post_message(self.ImagePasted(path))
+            return
+        start, end = sorted(self.selection)
+        self.replace(LINE_BREAK.join(lines), start, end)
+        self.post_message(self.LinesPasted(len(lines)))
+
+    async def action_submit(self) -> None:
+        """Take the line and empty the input now, before the next key (already queued)."""
+        line = self.value
+        self.value = ""
+        self.remember(line)
+        self._completion = None
+        self.post_message(self.Entered(line.replace(LINE_BREAK, "\n")))
+
+    def action_jump(self, number: int) -> None:
+        self.post_message(self.Jump(number))
+
+    def action_cycle(self, step: int) -> None:
+        self.post_message(self.Cycle(step))
 
     def remember(self, line: str) -> None:
         """Add a submitted line to the history (no immediate duplicates)."""

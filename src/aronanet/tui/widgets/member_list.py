@@ -10,13 +10,24 @@ from aronanet.tui.theme import nick_colour
 
 
 class MemberList(Widget):
+    """Shown for a channel unless ``folded`` (a narrow terminal). ``display`` is set here,
+    at once, not through a style class: the log's width then changes in the same layout as
+    its content, and a log that follows its newest line never passes through the top."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._members: tuple[str, ...] = ()
+        self._channel = False
+        self._folded = False
+
+    def fold(self, folded: bool) -> None:
+        self._folded = folded
+        self.display = self._channel and not folded
 
     def show(self, buffer: Buffer) -> None:
         members = buffer.members if buffer.kind == "channel" else ()
-        self.display = buffer.kind == "channel"
+        self._channel = buffer.kind == "channel"
+        self.display = self._channel and not self._folded
         if members != self._members:
             self._members = members
             self.refresh()  # a fixed-size panel: its content never changes the layout

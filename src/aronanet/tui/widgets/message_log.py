@@ -33,7 +33,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from aronanet.client.state import Buffer, Delivery, Line
-from aronanet.tui.attachments import describe_attachment
 from aronanet.tui.theme import nick_colour
 from aronanet.tui.widgets.inline_image import InlineImage, Renderer
 
@@ -57,8 +56,15 @@ IMAGE_ROWS = 10
 #: Images this many rows above or below the screen are mounted too, so scrolling shows them
 #: already drawn.
 IMAGE_MARGIN = IMAGE_ROWS
-#: Cells left of an image: it lines up under the sender, after the time column.
-IMAGE_INDENT = 6
+#: The last row of a log scrolled up: there is more under the screen.
+MORE_BELOW = " ↓ more below · PageDown "
+#: Below this many cells for the text, wrapped rows start at the left edge instead.
+MIN_TEXT_COLUMNS = 16
+#: Cells of the time column ("09:30 "); an image lines up with the text, after the nicks.
+TIME_COLUMN = 6
+#: The nick column (right-aligned, as in WeeChat) is as wide as the longest name in the
+#: buffer, within these bounds; a longer name is cut with an ellipsis.
+NICK_COLUMN_MIN, NICK_COLUMN_MAX = 6, 16
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -94,6 +100,13 @@ class MessageLog(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class ReachedNewest(Message):
+        """The user scrolled down to the newest line: the buffer is read (ArTP/1.1 §14.6)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(
         self, *, tz: TimeZone = None, renderer: Renderer = "auto", id: str | None = None
     ) -> None:
@@ -107,8 +120,9 @@ class MessageLog(ScrollView, can_focus=True):
         self._lines: tuple[Line, ...] = ()
         self._rows: list[Row] = []
         self._offsets: list[int] = [0]  # _offsets[i] = first y of row i; last = total
-        self._blocks: LRUCache[tuple[str, str, int, int], list[Strip]] = LRUCache(2048)
-        self._heights: dict[tuple[str, str, int], int] = {}
+        self._blocks: LRUCache[tuple[str, str, int, int, int], list[Strip]] = LRUCache(2048)
+        self._heights: dict[tuple[str, str, int, int], int] = {}
+        self._nick_width = NICK_COLUMN_MIN
         self._style_cache: Style | None = None
         self._laid_out_width = 0  # the width the row index was computed for
         self._at_end = True  # showing the newest line: new lines and resizes keep it so
@@ -123,8 +137,13 @@ class MessageLog(ScrollView, can_focus=True):
         old_lines, old_total = self._lines, self._offsets[-1]
         same_buffer = buffer.key == self._key
         self.me = me
-        if same_buffer and _only_appended(old_lines, buffer.lines):
-            self._extend_rows(buffer.lines[len(old_lines) :])
+        appended = same_buffer and _only_appended(old_lines, buffer.lines)
+        fresh = buffer.lines[len(old_lines) :] if appended else buffer.lines
+        width = nick_column(fresh, buffer.members, self._nick_width if appended else 0)
+        if width != self._nick_width:
+            self._nick_width, appended = width, False  # every row re-renders at the new width
+        if appended:
+            self._extend_rows(fresh)
         else:
             self._key, self._rows, self._offsets = buffer.key, [], [0]
             self._extend_rows(buffer.lines)
@@ -179,10 +198,11 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _height(self, line: Line, width: int) -> int:
         """Rows ``line`` takes at ``width``; renders only when it may wrap, remembers it."""
-        key = (line.id, line.delivery.value, width)
+        key = (line.id, line.delivery.value, width, self._nick_width)
         height = self._heights.get(key)
         if height is None:
-            if cell_len(self.format_line(line).plain) <= width:
+            plain = self.format_line(line).plain
+            if "\n" not in plain and cell_len(plain) <= width:
                 height = 1 + _image_rows(line)
             else:
                 height = len(self._render_block(line, width))
@@ -221,9 +241,16 @@ class MessageLog(ScrollView, can_focus=True):
         self._blocks.clear()
         self._style_cache = None
 
+    @property
+    def at_end(self) -> bool:
+        """True while the newest line is on screen."""
+        return self._at_end
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        self._at_end = new >= self.max_scroll_y
+        was_at_end, self._at_end = self._at_end, new >= self.max_scroll_y
+        if self._at_end and not was_at_end and self._key is not None:
+            self.post_message(self.ReachedNewest(self._key))
         self._sync_images()
         if self._images:
             self._refresh_scroll()  # lay the image widgets out at the new scroll offset
@@ -286,7 +313,7 @@ class MessageLog(ScrollView, can_focus=True):
                 widget.styles.height = IMAGE_ROWS
                 self._images[line_id] = widget
                 fresh.append(widget)
-            widget.styles.offset = (IMAGE_INDENT, image_top)
+            widget.styles.offset = (TIME_COLUMN + self._nick_width + 2, image_top)
         if fresh:
             self.call_later(self._mount_images, fresh)
 
@@ -305,6 +332,8 @@ class MessageLog(ScrollView, can_focus=True):
         width, in the log's base style) and a line is formatted once per width.
         """
         absolute = y + int(self.scroll_y)
+        if y == self.size.height - 1 and self.more_below:
+            return self._more_below_strip()
         if absolute >= self._offsets[-1]:
             return Strip.blank(self.size.width, self._base_style())
         index = bisect.bisect_right(self._offsets, absolute) - 1
@@ -313,6 +342,19 @@ class MessageLog(ScrollView, can_focus=True):
         if offset < len(block):
             return block[offset]
         return Strip.blank(self.size.width, self._base_style())
+
+    @property
+    def more_below(self) -> bool:
+        """Scrolled up, with lines under the screen: the last row says so."""
+        return not self._at_end and self._offsets[-1] > int(self.scroll_y) + self.size.height
+
+    def _more_below_strip(self) -> Strip:
+        label = Text(
+            MORE_BELOW.center(self._width(), "─"), style=self._style("event"), no_wrap=True
+        )
+        segments = list(label.render(self.app.console))
+        base = self._base_style()
+        return Strip(Segment.apply_style(segments, base)).crop_extend(0, self.size.width, base)
 
     def _base_style(self) -> Style:
         """The log's own style, resolved once per theme: ``rich_style`` walks every ancestor."""
@@ -323,17 +365,19 @@ class MessageLog(ScrollView, can_focus=True):
     def _render_block(self, row: Row, width: int) -> list[Strip]:
         """The final strips of ``row`` at ``width``: cached per line id, delivery and width."""
         visible = self.size.width  # the strips fill it; lines wrap at ``width``
-        key = (row.id, row.delivery.value if isinstance(row, Line) else "", width, visible)
+        delivery = row.delivery.value if isinstance(row, Line) else ""
+        key = (row.id, delivery, width, visible, self._nick_width)
         cached = self._blocks.get(key)
         if cached is not None:
             return cached
-        text = (
-            self._format_day(row, width) if isinstance(row, DaySeparator) else self.format_line(row)
-        )
         base = self._base_style()
-        console = self.app.console
-        options = console.options.update_width(width)
-        lines = console.render_lines(text, options, style=base, pad=False)
+        if isinstance(row, DaySeparator):
+            console = self.app.console
+            options = console.options.update_width(width)
+            day = self._format_day(row, width)
+            lines = console.render_lines(day, options, style=base, pad=False)
+        else:
+            lines = self._hanging(self.format_line(row), width, base)
         block = [
             Strip(Segment.simplify(segments)).crop_extend(0, visible, base) for segments in lines
         ] or [Strip.blank(visible, base)]
@@ -342,6 +386,22 @@ class MessageLog(ScrollView, can_focus=True):
             block += [Strip.blank(visible, base)] * _image_rows(row)
         self._blocks[key] = block
         return block
+
+    def _hanging(self, text: Text, width: int, base: Style) -> list[list[Segment]]:
+        """``text`` wrapped at ``width`` with its continuation rows (wrapped or after a line
+        break) starting under the text column, not under the time, as in WeeChat."""
+        console = self.app.console
+        indent = TIME_COLUMN + self._nick_width + 2
+        if width - indent < MIN_TEXT_COLUMNS:  # too narrow to indent: wrap at the edge
+            options = console.options.update_width(width)
+            return console.render_lines(text, options, style=base, pad=False)
+        head, body = text.divide([indent])
+        head.end = ""
+        options = console.options.update_width(width - indent)
+        rows = console.render_lines(body, options, style=base, pad=False) or [[]]
+        margin = Segment(" " * indent, base)
+        first = list(Segment.apply_style(head.render(console), base))
+        return [first + rows[0], *([margin, *row] for row in rows[1:])]
 
     def _format_day(self, row: DaySeparator, width: int) -> Text:
         label = f" {row.day.strftime('%A %d %B %Y')} "
@@ -364,8 +424,9 @@ class MessageLog(ScrollView, can_focus=True):
         text = Text(end="")
         text.append(f"{moment} ", style=self._style("time"))
         _FORMATTERS[line.kind](self, text, line)
-        if line.attachment is not None:
-            text.append(f" {describe_attachment(line.attachment)}", style=self._style("info"))
+        if line.attachment is not None and not line.text:
+            # the InlineImage laid under this line shows the name, size and dimensions
+            text.append("sent an image", style=self._style("info"))
         if line.delivery in (Delivery.QUEUED, Delivery.SENDING):
             text.stylize(self._style("pending"), len(moment) + 1)
             text.append("  ⋯ pending", style=self._style("pending"))
@@ -378,23 +439,40 @@ class MessageLog(ScrollView, can_focus=True):
     def _nick(self, name: str) -> Style:
         return Style(color=nick_colour(name, dark=self.app.current_theme.dark), bold=True)
 
+    def _prefix(self, text: Text, label: str, style: Style) -> None:
+        """The nick column: ``label`` right-aligned, so every line's text starts together."""
+        width = self._nick_width
+        fitted = label if len(label) <= width else label[: width - 1] + "…"
+        text.append(fitted.rjust(width), style=style)
+        text.append("  ")
+
     def _message(self, text: Text, line: Line) -> None:
-        text.append(line.sender, style=self._nick(line.sender))
-        text.append(f"  {line.text}")
+        self._prefix(text, line.sender, self._nick(line.sender))
+        text.append(line.text)
 
     def _action(self, text: Text, line: Line) -> None:
-        text.append("* ", style=self._style("event"))
+        self._prefix(text, "*", self._style("event"))
         text.append(line.sender, style=self._nick(line.sender))
         text.append(f" {line.text}", style=Style(italic=True))
 
     def _note(self, text: Text, line: Line) -> None:
         style = self._style("error" if line.kind == "error" else "info")
-        text.append(f"✦ {line.text}", style=style)
+        self._prefix(text, "✦", style)
+        text.append(line.text, style=style)
+
+
+def nick_column(lines: tuple[Line, ...], members: tuple[str, ...], at_least: int) -> int:
+    """The nick column's width for ``lines`` and ``members``: never below ``at_least`` (a
+    column only grows while lines are appended), within the column's bounds."""
+    longest = max(
+        (len(name) for name in (*members, *(line.sender for line in lines)) if name), default=0
+    )
+    return max(NICK_COLUMN_MIN, at_least, min(NICK_COLUMN_MAX, longest))
 
 
 def _event_formatter(arrow: str, verb: str) -> Callable[[MessageLog, Text, Line], None]:
     def append(log: MessageLog, text: Text, line: Line) -> None:
-        text.append(f"{arrow} ", style=log._style("event"))
+        log._prefix(text, arrow, log._style("event"))
         text.append(line.sender, style=log._nick(line.sender))
         text.append(f" {verb}", style=log._style("event"))
         if line.kind == "topic":

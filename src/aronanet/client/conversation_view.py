@@ -1,0 +1,103 @@
+"""What a client knows of its conversations: messages in the node's order, read markers.
+
+ArTP/1.0 §5: clients never order ids, "the order of messages is the order of HISTORY". So a
+``HISTORY after`` page is authoritative for the stretch it covers: merging it puts its
+messages right after their anchor, in page order, and whatever the view held after the anchor
+that the page did not name (newer live events) follows. Live events are appended. Every id
+appears at most once, whatever order pages and events arrive in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aronanet.proto.messages import MsgEvent
+
+#: A conversation's key: ``("channel", "#name")`` or ``("user", "peer")``, names case-folded.
+ConversationKey = tuple[str, str]
+
+
+def conversation_key(dest_type: str, dest: str) -> ConversationKey:
+    """§3: channel names are lower case, user names unique ignoring case."""
+    return (dest_type, dest.casefold())
+
+
+def name_of(message: MsgEvent, me: str) -> str:
+    """The conversation's name from ``me``'s side: the channel, or a DM's other party
+    (§3: a DM has ``dest`` = recipient and ``from`` = sender for both parties)."""
+    if message.dest_type == "channel":
+        return message.dest
+    return message.dest if message.from_.casefold() == me.casefold() else message.from_
+
+
+def key_of(message: MsgEvent, me: str) -> ConversationKey:
+    """The conversation a message belongs to, from ``me``'s side: a DM's key is the peer."""
+    return conversation_key(message.dest_type, name_of(message, me))
+
+
+@dataclass
+class ConversationView:
+    """One conversation as this client holds it."""
+
+    dest_type: str
+    dest: str
+    ids: list[str] = field(default_factory=list)
+    messages: dict[str, MsgEvent] = field(default_factory=dict)
+    read: str | None = None
+    unread: int = 0
+    mentions: int = 0
+
+    @property
+    def last_id(self) -> str | None:
+        """The newest message held: the anchor of the next catch-up."""
+        return self.ids[-1] if self.ids else None
+
+    @property
+    def first_id(self) -> str | None:
+        return self.ids[0] if self.ids else None
+
+    def append(self, message: MsgEvent) -> bool:
+        """A live event: appended unless already held. True when it was new."""
+        if message.id in self.messages:
+            return False
+        self.messages[message.id] = message
+        self.ids.append(message.id)
+        return True
+
+    def merge_after(self, anchor: str | None, page: Iterable[MsgEvent]) -> int:
+        """A ``HISTORY after anchor`` page (or, with no anchor, the latest page): placed
+        right after ``anchor`` in page order, in place of any copies held elsewhere.
+        Returns how many messages were new."""
+        page = list(page)
+        named = {message.id for message in page}
+        new = sum(1 for message in page if message.id not in self.messages)
+        # No anchor: a latest page, newer than all held (a later ``after`` page fixes the
+        # place of a live event that overtook it). An anchor not held: at the end.
+        cut = self.ids.index(anchor) + 1 if anchor in self.messages else len(self.ids)
+        head = [i for i in self.ids[:cut] if i not in named]
+        tail = [i for i in self.ids[cut:] if i not in named]
+        for message in page:
+            self.messages[message.id] = message
+        self.ids = head + [message.id for message in page] + tail
+        return new
+
+    def merge_before(self, page: Iterable[MsgEvent]) -> int:
+        """A ``HISTORY before`` page (scrollback): placed before everything held."""
+        page = [message for message in page if message.id not in self.messages]
+        for message in page:
+            self.messages[message.id] = message
+        self.ids = [message.id for message in page] + self.ids
+        return len(page)
+
+    def mark_read(self, marker: str, me: str) -> None:
+        """§14.6: the marker moved; unread is what follows it and is not ours (mentions are
+        the node's to count: they are cleared here and recounted by the next catch-up)."""
+        self.read = marker
+        after = self.ids[self.ids.index(marker) + 1 :] if marker in self.messages else []
+        self.unread = sum(1 for i in after if self.messages[i].from_.casefold() != me.casefold())
+        self.mentions = 0
+
+    def cids(self) -> set[str]:
+        """The client message ids of the messages held (ArTP/1.1 §14.4)."""
+        return {m.cid for m in self.messages.values() if isinstance(m.cid, str)}

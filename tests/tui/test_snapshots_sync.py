@@ -1,0 +1,28 @@
+"""The screens ArTP/1.1 sync adds to the terminal client, in both Arona themes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conftest import snapshot_app
+from textual.pilot import Pilot
+
+from aronanet.tui.screens.password import PasswordScreen
+from aronanet.tui.theme import DARK, LIGHT
+
+SIZE = (110, 32)
+THEMES = pytest.mark.parametrize("theme", [LIGHT, DARK])
+
+
+@THEMES
+def test_password_screen_with_a_mismatch_error(
+    snap_compare: Callable[..., bool], theme: str
+) -> None:
+    async def before(pilot: Pilot[int]) -> None:
+        await pilot.app.push_screen(PasswordScreen())
+        for field, value in (("old", "old password"), ("new", "new one 1"), ("again", "new 2")):
+            pilot.app.screen.query_one(f"#{field}").value = value  # type: ignore[attr-defined]
+        await pilot.click("#change")
+
+    assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
