@@ -147,21 +147,43 @@ function ConversationRow({ conversation, active, onPress }: { conversation: Conv
         </View>
         <View style={{ alignItems: 'flex-end', gap: 4 }}>
           {last ? <Text style={{ color: colors.muted, fontSize: 12 }}>{timeLabel(last.timestamp)}</Text> : null}
-          {conversation.unread > 0 ? <UnreadBadge testID={`unread-${conversation.key}`} count={conversation.unread} /> : null}
+          <View style={{ flexDirection: 'row', gap: 4 }}>
+            {conversation.mentions > 0 ? <MentionBadge testID={`mentions-${conversation.key}`} count={conversation.mentions} /> : null}
+            {conversation.unread > 0 ? <UnreadBadge testID={`unread-${conversation.key}`} count={conversation.unread} /> : null}
+          </View>
         </View>
       </Pressable>
     </View>
   );
 }
 
+const BADGE = { borderRadius: 12, minWidth: 22, paddingHorizontal: 7, paddingVertical: 1, alignItems: 'center' } as const;
+
 /** The number of unread messages; a screen reader hears "3 unread", not a bare "3". */
 export function UnreadBadge({ count, testID }: { count: number; testID?: string }) {
   const { palette: colors } = useTheme();
   return (
-    <View testID={testID} style={{ backgroundColor: colors.badge, borderRadius: 12, minWidth: 22, paddingHorizontal: 7, paddingVertical: 1, alignItems: 'center' }}>
+    <View testID={testID} style={[BADGE, { backgroundColor: colors.badge }]}>
       <Text style={{ color: colors.onBadge, fontWeight: '700', fontSize: 13 }}>
         {count}
         <ScreenReaderText> unread</ScreenReaderText>
+      </Text>
+    </View>
+  );
+}
+
+/**
+ * How many unread messages mention the user (§14.5), shown "@2" in its own colour; a screen
+ * reader hears "2 mentions" (the "@" is hidden from it).
+ */
+export function MentionBadge({ count, testID }: { count: number; testID?: string }) {
+  const { palette: colors } = useTheme();
+  return (
+    <View testID={testID} style={[BADGE, { backgroundColor: colors.mention }]}>
+      <Text style={{ color: colors.onMention, fontWeight: '700', fontSize: 13 }}>
+        <Text aria-hidden>@</Text>
+        {count}
+        <ScreenReaderText>{count === 1 ? ' mention' : ' mentions'}</ScreenReaderText>
       </Text>
     </View>
   );

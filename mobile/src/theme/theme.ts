@@ -26,6 +26,9 @@ export interface Palette {
   /** The unread badge and its number (at least 4.5:1). */
   readonly badge: string;
   readonly onBadge: string;
+  /** The mentions badge ("@2"), distinct from the unread one (at least 4.5:1). */
+  readonly mention: string;
+  readonly onMention: string;
   /** Input and control borders (WCAG 1.4.11: at least 3:1 against surface and background). */
   readonly border: string;
   /** Behind the messages, and the two bubble fills: incoming ones stand out from the canvas. */
@@ -58,6 +61,8 @@ export const ARONA_LIGHT: Palette = {
   link: '#1a5f99',
   badge: '#c2185b',
   onBadge: '#ffffff',
+  mention: '#5b3cc4',
+  onMention: '#ffffff',
   border: '#6b8aa6',
   canvas: '#e9f2fa',
   incoming: '#ffffff',
@@ -86,6 +91,8 @@ export const ARONA_DARK: Palette = {
   link: '#6cc4ff',
   badge: '#ff9cc2',
   onBadge: '#0f1b2a',
+  mention: '#c3b1ff',
+  onMention: '#0f1b2a',
   border: '#6a93b8',
   canvas: '#0b1522',
   incoming: '#1d3452',

@@ -14,6 +14,7 @@ const PAIRS: [Key, Key, number, string][] = [
   ['link', 'surface', 4.5, 'a quiet button in a card'],
   ['link', 'info', 4.5, 'a button in an information notice'],
   ['onBadge', 'badge', 4.5, 'the unread badge'],
+  ['onMention', 'mention', 4.5, 'the mentions badge'],
   ['border', 'surface', 3, 'an input border against the input'],
   ['border', 'background', 3, 'an input border against the page'],
   ['foreground', 'incoming', 4.5, 'text in an incoming bubble'],

@@ -141,6 +141,22 @@ describe('ConversationsScreen', () => {
     expect(opened).toEqual(['#general']);
   });
 
+  it('shows the mentions count apart from the unread count, read out as "2 mentions"', () => {
+    const list = (mentions: number) => (
+      <ConversationsScreen user="sensei" link="online" conversations={[conversation({ unread: 3, mentions })]} onOpen={() => undefined} onStart={async () => undefined} />
+    );
+    const { rerender } = render(list(0));
+    expect(screen.queryByTestId('mentions-#general')).toBeNull();
+    rerender(list(2));
+    const badge = screen.getByTestId('mentions-#general');
+    expect(badge).toHaveTextContent('@2 mentions');
+    expect(screen.queryByText('@')).toBeNull(); // hidden from a screen reader: heard as "2 mentions"
+    expect(screen.getByText('@', { includeHiddenElements: true })).toBeTruthy();
+    expect(screen.getByTestId('unread-#general')).toHaveTextContent('3 unread');
+    rerender(list(1));
+    expect(screen.getByTestId('mentions-#general')).toHaveTextContent('@1 mention');
+  });
+
   it('previews an action and a membership line in the conversation list', () => {
     const action = conversation({ messages: [{ key: 'm1', id: 'm1', from: 'arona', content: '/me hums', timestamp: 2, status: 'sent' }] });
     const joined = conversation({
