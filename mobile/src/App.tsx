@@ -10,6 +10,7 @@ import { AppState, SafeAreaView, StatusBar, useWindowDimensions, View } from 're
 import { Switcher } from './components/Switcher';
 import { Button, Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
+import { conversationStore } from './platform/conversationStore';
 import { defaultAddress } from './platform/defaultAddress';
 import { type DeviceKey, loadDeviceKey } from './platform/deviceKey';
 import { deviceName } from './platform/deviceName';
@@ -24,7 +25,7 @@ import { ConversationsScreen } from './screens/ConversationsScreen';
 import { LoginScreen } from './screens/LoginScreen';
 import { SettingsScreen } from './screens/SettingsScreen';
 import { AccountMemory } from './state/account';
-import { type ChatState, type Conversation, chatReducer, initialChatState, newestMessageId, sortedConversations } from './state/chat';
+import { type ChatState, type Conversation, chatReducer, initialChatState, sortedConversations } from './state/chat';
 import { KnownNodes } from './state/knownNodes';
 import { ChatSession, type ConnectResult } from './state/session';
 import { ThemeProvider, useTheme } from './theme/ThemeContext';
@@ -84,6 +85,7 @@ function ChatApp() {
         getState: () => stateRef.current,
         accounts: new AccountMemory(plainStore),
         outboxStore: outboxStore(),
+        conversationStore: conversationStore(),
         deviceName: deviceName(),
       });
       return { session };
@@ -105,12 +107,8 @@ function ChatApp() {
     );
   }, [session]);
 
-  // §14.6: a conversation on screen at its newest message is read, on every device.
-  const active = state.active ? state.conversations[state.active] : undefined;
-  const newest = active ? newestMessageId(active) : undefined;
-  useEffect(() => {
-    if (session && active && state.link === 'online') void session.markRead(active.key);
-  }, [session, active?.key, newest, state.link]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The conversations are kept on the device, for opening with the node down (issue 12).
+  useEffect(() => session?.stateChanged(state), [session, state]);
 
   useEffect(() => {
     if (!session) return undefined;
@@ -309,6 +307,7 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       onLoadOlder={() => session.loadOlder(active.key)}
       onLeave={() => session.leave(active.key)}
       onRetryLink={retryLink}
+      onAtNewest={(atNewest) => session.viewing(active.key, atNewest)}
       loadImage={(image) => session.imageUri(image)}
       pickImage={pickImage}
     />

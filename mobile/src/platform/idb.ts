@@ -1,12 +1,14 @@
 /**
  * The app's IndexedDB database, in raw IndexedDB (no library): `keys` holds the device key (a
  * non-extractable CryptoKey, stored by structured clone), `outbox` the messages waiting to be
- * sent, by their `seq`.
+ * sent, by their `seq`, `conversations` what the device keeps of the conversations (one
+ * record, `snapshot`; version 2).
  */
 export const DATABASE = 'aronanet';
-const VERSION = 1;
+const VERSION = 2;
 export const KEYS = 'keys';
 export const OUTBOX = 'outbox';
+export const CONVERSATIONS = 'conversations';
 
 let opening: Promise<IDBDatabase> | null = null;
 
@@ -22,6 +24,7 @@ export function openDatabase(): Promise<IDBDatabase> {
       const db = request.result;
       if (!db.objectStoreNames.contains(KEYS)) db.createObjectStore(KEYS);
       if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX, { keyPath: 'seq' });
+      if (!db.objectStoreNames.contains(CONVERSATIONS)) db.createObjectStore(CONVERSATIONS);
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error ?? new Error('IndexedDB would not open'));

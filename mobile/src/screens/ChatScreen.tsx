@@ -57,6 +57,11 @@ export interface ChatScreenProps {
   readonly onLoadOlder: () => Promise<void>;
   readonly onLeave?: () => Promise<void>;
   readonly onRetryLink?: () => void;
+  /**
+   * Whether the conversation is on screen scrolled to its newest message: said when that
+   * changes, and again (true) when a new message arrives while it is (the session reads it).
+   */
+  readonly onAtNewest?: (atNewest: boolean) => void;
   readonly loadImage: (image: string) => Promise<string>;
   readonly pickImage: () => Promise<ImagePick | null>;
 }
@@ -178,7 +183,7 @@ export function ChatScreen(props: ChatScreenProps) {
 
 /** The scroll behaviour of the message list: open at the newest or first unread, stay pinned, pill when away. */
 function useTimeline(props: ChatScreenProps, report: (action: string) => (caught: unknown) => void) {
-  const { conversation, me, onLoadOlder } = props;
+  const { conversation, me, onLoadOlder, onAtNewest } = props;
   const scrollRef = useRef<ScrollView>(null);
   const [unreadFrom] = useState(() => firstUnreadKey(conversation.messages, props.unreadAtOpen ?? 0, me));
   const rows = timelineRows(conversation.messages, unreadFrom);
@@ -192,6 +197,19 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
 
   const toEnd = useCallback((animated: boolean) => scrollRef.current?.scrollToEnd({ animated }), []);
 
+  /** Tell the session where the user is; `atNewest` false while opening at the unread line. */
+  const atNewestRef = useRef(onAtNewest);
+  atNewestRef.current = onAtNewest;
+  const reported = useRef<boolean | null>(null);
+  /** Say it again even if unchanged (`always`: a new message arrived while at the newest). */
+  const reportPinned = useCallback((always = false) => {
+    const atNewest = pinned.current && opening.current !== 'unread';
+    if (atNewest === reported.current && !(always && atNewest)) return;
+    reported.current = atNewest;
+    atNewestRef.current?.(atNewest);
+  }, []);
+  useEffect(() => () => atNewestRef.current?.(false), []); // leaving the screen
+
   // New messages at the bottom: follow them when pinned, else raise the pill (not for my own).
   const newest = conversation.messages.at(-1);
   // My own message (new, or its tick changing) is followed while I have not scrolled away:
@@ -204,10 +222,11 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
       pinned.current = true;
       toEnd(false);
     }
+    if (pinned.current) reportPinned(true);
     if (newest.key === lastKey.current) return;
     lastKey.current = newest.key;
     if (!pinned.current && !mine && !newest.system) setPill(true);
-  }, [newest, me, toEnd]);
+  }, [newest, me, toEnd, reportPinned]);
 
   const onContentSizeChange = useCallback(() => {
     if (opening.current === 'unread' || conversation.messages.length === 0) return; // not yet
@@ -236,11 +255,12 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
       const { contentOffset, contentSize, layoutMeasurement } = event.nativeEvent;
       const fromBottom = contentSize.height - (contentOffset.y + layoutMeasurement.height);
       pinned.current = fromBottom < PINNED_SLACK;
+      reportPinned();
       if (fromBottom > FOLLOW_MINE_UNTIL) followMine.current = false; // scrolled well away
       if (pinned.current) setPill(false);
       if (opening.current === 'done' && contentOffset.y < LOAD_OLDER_AT) loadOlder();
     },
-    [loadOlder],
+    [loadOlder, reportPinned],
   );
 
   return {

@@ -105,6 +105,8 @@ export type ChatAction =
    * goes right after the message `after` (catching up), or last when there is no anchor.
    */
   | { type: 'historyLoaded'; key: string; messages: readonly MsgEvent[]; older: boolean; after?: string }
+  /** What the device kept of the conversations (state/cache), shown until the node answers. */
+  | { type: 'cacheRestored'; conversations: readonly Conversation[] }
   /** §14.5 CONVERSATIONS: every conversation of the user with its counts and read marker. */
   | { type: 'conversationsListed'; conversations: readonly ConversationInfo[] }
   /** §14.6: the read marker of a conversation now (our READ's OK, or a READ event from another device). */
@@ -290,6 +292,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const reachedStart = conversation.reachedStart || (action.older && action.messages.length === 0);
       return withConversation(state, { ...conversation, messages, reachedStart });
     }
+    case 'cacheRestored':
+      return action.conversations.reduce(applyCached, state);
     case 'conversationsListed':
       return action.conversations.reduce(applyConversationInfo, state);
     case 'readMarked':
@@ -343,6 +347,13 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'loggedOut':
       return initialChatState;
   }
+}
+
+/** A cached conversation: added, or its messages merged (by id) before what is already here. */
+function applyCached(state: ChatState, cached: Conversation): ChatState {
+  const present = state.conversations[cached.key];
+  if (!present) return withConversation(state, cached);
+  return withConversation(state, { ...cached, ...present, messages: merge(present.messages, cached.messages, { older: true }) });
 }
 
 /** A CONVERSATIONS entry: the conversation listed (made if new) with the node's counts and marker. */

@@ -22,6 +22,7 @@ import { checkImageLimits, ImageDownload } from '../protocol/transfers';
 import type { Transport } from '../protocol/link';
 import { AccountMemory, changePassword, listDevices, renameDevice, revokeDevice } from './account';
 import { Backoff } from './backoff';
+import { type CacheLimits, cachedFor, CacheWriter, type ConversationStore, memoryConversationStore } from './cache';
 import { CATCH_UP_PAGE, catchUpConversation, history, HISTORY_PAGE, listConversations } from './catchUp';
 import {
   type ChatAction,
@@ -53,6 +54,11 @@ export interface SessionDeps {
   readonly accounts: AccountMemory;
   /** The persistent outbox; in memory by default. */
   readonly outboxStore?: OutboxStore;
+  /** What the device keeps of the conversations for opening offline; in memory by default. */
+  readonly conversationStore?: ConversationStore;
+  readonly cacheLimits?: CacheLimits;
+  /** How long after a change the conversation cache is written (ms). */
+  readonly cacheDelayMs?: number;
   readonly clientName?: string;
   /** §14.3 `device_name`: what the devices list calls this device. */
   readonly deviceName?: string;
@@ -92,6 +98,9 @@ export class ChatSession {
   private limits: NodeLimits | null = null;
   /** The read marker last sent per conversation, so viewing sends READ once per new message. */
   private readonly readSent = new Map<string, string>();
+  /** The conversation on screen scrolled to its newest message, if any: the only one READ moves. */
+  private atNewest: string | null = null;
+  private readonly cache: CacheWriter;
   private readonly backoff: Backoff;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** True from a reconnect's first byte until its outbox is flushed. */
@@ -103,6 +112,7 @@ export class ChatSession {
   constructor(private readonly deps: SessionDeps) {
     this.backoff = deps.backoff ?? new Backoff();
     this.outbox = new Outbox(deps.outboxStore ?? memoryOutboxStore(), deps.random);
+    this.cache = new CacheWriter(deps.conversationStore ?? memoryConversationStore(), deps.cacheLimits, deps.cacheDelayMs);
     this.sending = new Sending({
       outbox: this.outbox,
       dispatch: deps.dispatch,
@@ -136,8 +146,8 @@ export class ChatSession {
     await this.authenticate(client, user, password, register);
     const signedIn = this.account?.user ?? user;
     const previous = await this.deps.accounts.load();
-    // What another account left unsent is not this one's to send.
-    if (previous && !sameName(previous.user, signedIn)) await this.outbox.clear();
+    // What another account left unsent (or kept) is not this one's to send (or show).
+    if (previous && !sameName(previous.user, signedIn)) await Promise.all([this.outbox.clear(), this.cache.clear()]);
     await this.deps.accounts.save({ address: this.address ?? '', user: signedIn });
     await this.sending.restore();
     await this.afterSignIn(client);
@@ -155,6 +165,8 @@ export class ChatSession {
     this.address = saved.address;
     this.account = { user: saved.user };
     this.deps.dispatch({ type: 'loggedIn', user: saved.user, channels: [] });
+    const cached = cachedFor(await this.cache.load(), saved.user);
+    if (cached.length > 0) this.deps.dispatch({ type: 'cacheRestored', conversations: cached });
     await this.sending.restore();
     this.recovering = true; // what is typed meanwhile waits until the outbox went out
     try {
@@ -205,9 +217,10 @@ export class ChatSession {
     this.deviceId = null;
     this.gaveUp = false;
     this.readSent.clear();
+    this.atNewest = null;
     this.images.clear();
     this.downloads.clear();
-    await Promise.all([this.deps.accounts.forget(), this.outbox.clear()]);
+    await Promise.all([this.deps.accounts.forget(), this.outbox.clear(), this.cache.clear()]);
     this.deps.dispatch({ type: 'loggedOut' });
   }
 
@@ -255,11 +268,13 @@ export class ChatSession {
   async open(destType: DestType, dest: string): Promise<void> {
     const key = conversationKey(destType, dest);
     const known = this.deps.getState().conversations[key];
-    if (destType === 'channel' && !known?.members) {
+    const held = known !== undefined && messageIds(known).length > 0;
+    // Offline, a conversation the device kept opens read-only, members or not.
+    if (destType === 'channel' && !known?.members && (this.client !== null || !held)) {
       const ok = await this.requireClient().request({ type: 'JOIN', channel: dest });
       this.deps.dispatch({ type: 'channelJoined', channel: dest, topic: ok.topic ?? '', members: ok.members ?? [] });
     }
-    if (known && messageIds(known).length > 0) {
+    if (held) {
       this.deps.dispatch({ type: 'conversationOpened', destType, dest });
       return;
     }
@@ -281,7 +296,26 @@ export class ChatSession {
 
   /** Back to the conversation list. */
   closeConversation(): void {
+    this.atNewest = null;
     this.deps.dispatch({ type: 'conversationClosed' });
+  }
+
+  /**
+   * The chat screen says whether conversation `key` is on screen scrolled to its newest
+   * message (§14.6): only then is it read, now and whenever a new message arrives there.
+   */
+  viewing(key: string, atNewest: boolean): void {
+    if (atNewest) {
+      this.atNewest = key;
+      void this.markRead(key);
+    } else if (this.atNewest === key) {
+      this.atNewest = null;
+    }
+  }
+
+  /** The chat state changed: keep the conversations on the device (a moment later, bounded). */
+  stateChanged(state: ChatState): void {
+    if (state.user && this.account) this.cache.changed(state);
   }
 
   /**
@@ -391,6 +425,7 @@ export class ChatSession {
   close(): void {
     this.stopped = true;
     this.cancelRetry();
+    void this.cache.flush();
     this.client?.close();
     this.client = null;
     this.images.clear();
@@ -447,7 +482,7 @@ export class ChatSession {
       this.recovering = false;
     }
     const active = this.deps.getState().active;
-    if (active) void this.markRead(active);
+    if (active && active === this.atNewest) void this.markRead(active);
   }
 
   // ---------------------------------------------------------------------- reconnecting

@@ -205,6 +205,81 @@ describe('conversations and read markers (§14.5, §14.6)', () => {
   });
 });
 
+describe('the conversations kept on the device (issue 12)', () => {
+  const LIMITS = { messagesPerConversation: 5, totalChars: 1_000_000 };
+
+  it('opens with the node down showing the list, counts and latest messages; after it, nothing twice', async () => {
+    const device = testDevice();
+    const first = sessionHarness({ reconnectDelaysMs: QUICKLY, device, cacheLimits: LIMITS });
+    suite.track(first.session);
+    await first.connectAndTrust(suite.node.wsAddress);
+    const user = uniqueUser('cache');
+    await first.session.login(user, PASSWORD, true);
+    const channel = uniqueChannel();
+    await first.session.open('channel', channel);
+    first.session.closeConversation();
+    const [kei] = await registeredClient(suite.node, 'kei');
+    suite.track(kei);
+    await kei.request({ type: 'JOIN', channel });
+    const lines = Array.from({ length: 7 }, (_, n) => (n === 5 ? `@${user} line ${n + 1}` : `line ${n + 1}`));
+    for (const content of lines) await kei.request({ type: 'MSG', dest_type: 'channel', dest: channel, content });
+    await until('all 7 to arrive', () => first.said(channel).length === 7);
+    while ((await cachedContents(device, channel)).length !== 5) await new Promise((resolve) => setTimeout(resolve, 25)); // jest's timeout bounds it
+    first.session.close();
+    for (const content of ['line 8', 'line 9']) await kei.request({ type: 'MSG', dest_type: 'channel', dest: channel, content });
+    await suite.node.halt();
+
+    const reloaded = sessionHarness({ reconnectDelaysMs: QUICKLY, device, cacheLimits: LIMITS });
+    suite.track(reloaded.session);
+    expect(await reloaded.session.resume()).toEqual({ kind: 'offline' });
+    expect(reloaded.state().conversations[channel]).toMatchObject({ unread: 7, mentions: 1, reachedStart: false });
+    expect(reloaded.said(channel).map((m) => m.content)).toEqual(lines.slice(2)); // the newest 5
+    await reloaded.session.open('channel', channel); // offline: read-only, from the device
+    expect(reloaded.state().active).toBe(channel);
+    await reloaded.session.sendText(channel, 'typed offline');
+
+    await suite.node.resume();
+    await until('the catch-up and the outbox', () => reloaded.said(channel).at(-1)?.status === 'sent', 30_000);
+    const stored = (await (await python(user)).request({ type: 'HISTORY', dest_type: 'channel', dest: channel })).messages ?? [];
+    expect(reloaded.said(channel).map((m) => m.id)).toEqual(stored.slice(2).map((m) => m.id)); // each once, in order
+    expect(reloaded.said(channel).map((m) => m.content)).toEqual([...lines.slice(2), 'line 8', 'line 9', 'typed offline']);
+
+    await reloaded.session.logout();
+    expect(await device.conversations.load()).toBeNull(); // forgotten on logout
+  });
+
+  it('reads a conversation only while it is on screen at its newest message', async () => {
+    const me = await registered(testDevice());
+    const channel = uniqueChannel();
+    await me.session.open('channel', channel);
+    const [kei] = await registeredClient(suite.node, 'kei');
+    suite.track(kei);
+    await kei.request({ type: 'JOIN', channel });
+    const unreadOnNode = async () =>
+      ((await (await python(me.user)).request({ type: 'CONVERSATIONS' })).conversations ?? []).find((c) => c.dest === channel)?.unread;
+
+    me.session.viewing(channel, false); // scrolled up
+    await kei.request({ type: 'MSG', dest_type: 'channel', dest: channel, content: 'while you read above' });
+    await until('it to arrive', () => me.said(channel).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await unreadOnNode()).toBe(1); // no READ
+
+    me.session.viewing(channel, true); // scrolled to the bottom
+    await until('the READ', () => me.state().conversations[channel]?.read === me.said(channel)[0]?.id);
+    expect(await unreadOnNode()).toBe(0);
+    await kei.request({ type: 'MSG', dest_type: 'channel', dest: channel, content: 'seen as it arrives' });
+    await until('it to arrive', () => me.said(channel).length === 2);
+    me.session.viewing(channel, true); // the screen says so again for a new message at the bottom
+    await until('the second READ', () => me.state().conversations[channel]?.read === me.said(channel)[1]?.id);
+  });
+});
+
+/** The contents of the messages the device keeps for `key` (written a moment after a change). */
+async function cachedContents(device: TestDevice, key: string): Promise<string[]> {
+  const cached = await device.conversations.load();
+  return cached?.conversations.find((c) => c.key === key)?.messages.map((m) => m.content) ?? [];
+}
+
 describe('opening a conversation', () => {
   it('refuses a DM to a user who does not exist and leaves no blank conversation behind', async () => {
     const me = await registered(testDevice());

@@ -7,6 +7,7 @@ import type { KeyValueStore } from '../../src/platform/keyValue';
 import { generateKeyPair, type KeyPair } from '../../src/protocol/noise';
 import type { StaticKey } from '../../src/protocol/staticKey';
 import { Backoff } from '../../src/state/backoff';
+import { type CacheLimits, type ConversationStore, memoryConversationStore } from '../../src/state/cache';
 import { type ChatAction, type ChatMessage, type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
 import { AccountMemory } from '../../src/state/account';
 import { KnownNodes } from '../../src/state/knownNodes';
@@ -69,16 +70,19 @@ export interface TestDevice {
   readonly accounts: KeyValueStore;
   readonly outbox: OutboxStore;
   readonly pins: KeyValueStore;
+  /** What it keeps of the conversations (state/cache). */
+  readonly conversations: ConversationStore;
 }
 
 export function testDevice(key: KeyPair | StaticKey = generateKeyPair(randomBytes)): TestDevice {
-  return { key, accounts: memoryStore(), outbox: memoryOutboxStore(), pins: memoryStore() };
+  return { key, accounts: memoryStore(), outbox: memoryOutboxStore(), pins: memoryStore(), conversations: memoryConversationStore() };
 }
 
 export interface HarnessOptions {
   readonly reconnectDelaysMs: readonly number[];
   readonly catchUpPage?: number;
   readonly device?: TestDevice;
+  readonly cacheLimits?: CacheLimits;
 }
 
 export function sessionHarness(options: HarnessOptions): SessionHarness {
@@ -93,6 +97,9 @@ export function sessionHarness(options: HarnessOptions): SessionHarness {
     knownNodes,
     accounts: new AccountMemory(device.accounts),
     outboxStore: device.outbox,
+    conversationStore: device.conversations,
+    cacheLimits: options.cacheLimits,
+    cacheDelayMs: 20,
     deviceName: 'session test device',
     openTransport: async (address) => {
       current = new CuttableTransport(await openWebSocket(artpUrl(address), NodeWebSocket));
@@ -100,6 +107,7 @@ export function sessionHarness(options: HarnessOptions): SessionHarness {
     },
     dispatch: (action) => {
       state = chatReducer(state, action);
+      session.stateChanged(state); // as the app does
     },
     getState: () => state,
     clientName: 'aronanet-mobile-session-tests/0.1',
@@ -117,6 +125,7 @@ export function sessionHarness(options: HarnessOptions): SessionHarness {
     said: (key) => (state.conversations[key]?.messages ?? []).filter((m) => !m.system),
     dispatch: (action) => {
       state = chatReducer(state, action);
+      session.stateChanged(state); // as the app does
     },
     connectAndTrust: async (address) => {
       const result = await session.connect(address);
