@@ -143,7 +143,19 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     expect(await page.getByTestId('composer').inputValue()).toBe('');
   });
 
-  it('shows a "new messages" pill when scrolled up, and jumps down when pressed', async () => {
+  /** The unread count of `key` on the node, as another device of the same user sees it (§14.5). */
+  async function unreadElsewhere(key: string): Promise<number | undefined> {
+    const other = await connectClient(node);
+    try {
+      await other.request({ type: 'AUTH', user, password: PASSWORD });
+      const ok = await other.request({ type: 'CONVERSATIONS' });
+      return ok.conversations?.find((c) => c.dest === key)?.unread;
+    } finally {
+      other.close();
+    }
+  }
+
+  it('shows a "new messages" pill when scrolled up, and jumps down when pressed; reads only at the bottom', async () => {
     await page.getByTestId('messages').evaluate((e) => e.scrollTo({ top: e.scrollHeight / 2 }));
     let last = -1;
     await waitFor('the scroll to land and stop', async () => {
@@ -154,14 +166,19 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     });
     const before = await listScroll(page);
     await send(kei, channel, 'while you were reading');
+    await send(kei, channel, 'and another');
+    await page.getByTestId('messages').getByText('and another').waitFor({ state: 'attached' });
     await page.getByTestId('new-messages').waitFor();
     const after = await listScroll(page);
     expect(after.fromBottom).toBeGreaterThan(150); // not dragged down: the text being read stays put
     expect(Math.abs(after.top - before.top)).toBeLessThan(4);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // time enough for a READ, were one sent
+    expect(await unreadElsewhere(channel)).toBe(2); // scrolled up: not read
     await screenshot(page, size, '3-pill');
     await page.getByTestId('new-messages').click();
     await waitFor('the jump to the bottom', async () => (await listScroll(page)).fromBottom < 4);
     await page.getByTestId('new-messages').waitFor({ state: 'detached' });
+    await waitFor('the READ at the bottom', async () => (await unreadElsewhere(channel)) === 0);
   });
 
   it('groups a sender\'s messages, with times, a day separator and ticks instead of words', async () => {
@@ -178,8 +195,11 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
   it('opens at the first unread message under an "unread" line', async () => {
     await openConversation(quiet);
     if (!wide) await page.getByTestId('back').click(); // the list, where the badge shows
-    for (let n = 1; n <= 40; n += 1) await send(kei, channel, `unread line ${n}`);
+    for (let n = 1; n <= 40; n += 1) await send(kei, channel, n === 7 ? `@${user} unread line ${n}` : `unread line ${n}`);
     await page.getByTestId(`unread-${channel}`).filter({ hasText: '40 unread' }).waitFor();
+    // The mentions apart, "@1" to the eye, "1 mention" to a screen reader (the "@" is aria-hidden).
+    expect(await page.getByTestId(`mentions-${channel}`).textContent()).toBe('@1 mention');
+    expect(await page.getByTestId(`mentions-${channel}`).locator('[aria-hidden="true"]').textContent()).toBe('@');
     await expectAccessible(page);
     await screenshot(page, size, '4-list-unread');
     await openConversation(channel);
@@ -327,20 +347,33 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     await waitFor('another conversation', async () => JSON.stringify(await titles()) !== JSON.stringify(before));
   });
 
-  it('is installable, and opens its shell with the node down', async () => {
+  it('is installable, and opens with the node down: the shell, the conversations and their latest messages', async () => {
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
     const cdp = await browser.context.newCDPSession(page);
     const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
     expect(installabilityErrors).toEqual([]);
     await node.halt();
     await page.reload();
-    // The shell from the service worker, the account from the device: signed in, offline,
-    // with the reconnect banner, not the browser's error page. (The conversations' messages
-    // are not kept on the device: only the outbox is.)
+    // The shell from the service worker, the account, the conversations and their newest
+    // messages from the device (IndexedDB): signed in, offline, with the reconnect banner.
     await page.getByTestId('header-title').filter({ hasText: 'Conversations' }).waitFor();
     await page.getByTestId('retry-now').waitFor();
+    await page.getByTestId(`conversation-@${keiName.toLowerCase()}`).waitFor();
+    await page.getByTestId(`conversation-${channel}`).click();
+    const mention = page.getByTestId('messages').getByText(`${user}: look at this`);
+    await mention.waitFor();
     await screenshot(page, size, '8-offline-shell');
+    await page.getByTestId('composer').fill('typed with the node down'); // to the outbox
+    await page.getByTestId('composer').press('Enter');
+    await page.locator('[data-testid="message-status"][aria-label="sending…"]').last().waitFor();
     await node.resume();
+    await page.getByTestId('retry-now').click();
+    await page.getByTestId('link-status').waitFor({ state: 'detached', timeout: 20_000 });
+    await page.locator('[data-testid="message-status"][aria-label="sending…"]').waitFor({ state: 'detached' });
+    // Reconciled with the node: each message once.
+    expect(await page.getByTestId('messages').getByText('typed with the node down').count()).toBe(1);
+    expect(await mention.count()).toBe(1);
+    expect(await page.getByTestId('messages').getByText('nothing for anyone', { exact: true }).count()).toBe(1);
     expect(browser.cspViolations).toEqual([]); // the service worker and manifest included
   });
 });
