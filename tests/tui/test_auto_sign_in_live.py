@@ -1,0 +1,144 @@
+"""Signing in once per device in the real terminal client against a real node (issue 11):
+the first start asks for the password, later starts with the same config directory sign in
+by themselves (ArTP/1.1 §14.3), and a revoked device is sent back to the login screen with
+the name filled in and the reason. Trust on first use and the changed-key refusal still run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import PASSWORD, Node, wait_for
+from live_app import SIZE, make_app
+from test_sync_live import device, log_in
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from aronanet.client import sync
+from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.paths import ClientPaths
+from aronanet.tui.app import AronaApp
+from aronanet.tui.screens.login import LoginScreen
+from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
+from aronanet.tui.settings import load_settings
+from aronanet.tui.widgets.chat_input import ChatInput
+
+OTHER_FINGERPRINT = "SHA256:" + "A" * 43
+
+
+def error_text(app: AronaApp) -> str:
+    labels = app.screen.query("#account-error")
+    return str(labels.first().render()) if labels else ""
+
+
+async def reach(pilot: Pilot[int], kind: type[Screen[object]], seen: list[str]) -> None:
+    """Run until ``kind`` is on top, noting every screen on top meanwhile in ``seen``."""
+
+    def on_top() -> bool:
+        seen.append(type(pilot.app.screen).__name__)
+        return isinstance(pilot.app.screen, kind)
+
+    await wait_for(pilot, on_top)
+
+
+async def in_chat(pilot: Pilot[int], seen: list[str]) -> None:
+    def chatting() -> bool:
+        seen.append(type(pilot.app.screen).__name__)
+        return isinstance(pilot.app.focused, ChatInput)
+
+    await wait_for(pilot, chatting)
+
+
+async def signed_in_once(node: Node, config: Path) -> None:
+    """The first start on this device: the login screen, the password, trust."""
+    await (await device(node, "sensei", register=True)).close()
+    app = make_app(node, config)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, LoginScreen)
+        await log_in(pilot)
+    assert load_settings(config).devices == {node.address: "sensei"}
+
+
+async def test_the_second_start_signs_in_with_the_device_without_the_login_screen(
+    node: Node, tmp_path: Path
+) -> None:
+    config = tmp_path / "cfg"
+    await signed_in_once(node, config)
+    assert PASSWORD not in (config / "chat.json").read_text(encoding="utf-8")
+    again = make_app(node, config)
+    seen: list[str] = []
+    async with again.run_test(size=SIZE) as pilot:
+        await in_chat(pilot, seen)
+        assert again.state.me == "sensei"
+        assert "LoginScreen" not in seen and "TrustScreen" not in seen
+        assert seen[0] == "SigningInScreen"
+
+
+async def test_a_revoked_device_gets_the_login_screen_with_the_name_and_the_reason(
+    node: Node, tmp_path: Path
+) -> None:
+    config = tmp_path / "cfg"
+    await signed_in_once(node, config)
+    other = await device(node, "sensei")
+    for signed_in in await sync.devices(other):  # the terminal's device among them
+        if signed_in.id != other.device:
+            await sync.revoke_device(other, signed_in.id)
+    await other.close()
+    again = make_app(node, config)
+    seen: list[str] = []
+    async with again.run_test(size=SIZE) as pilot:
+        await reach(pilot, LoginScreen, seen)
+        await wait_for(pilot, lambda: "could not sign you in as sensei" in error_text(again))
+        assert "AUTH_FAILED" in error_text(again)
+        assert again.screen.query_one("#user").value == "sensei"  # type: ignore[attr-defined]
+        await log_in(pilot, trust=False)  # the password records the device again
+        assert again.state.me == "sensei"
+    assert load_settings(config).devices == {node.address: "sensei"}
+
+
+async def test_login_flag_shows_the_login_screen_to_sign_in_as_someone_else(
+    node: Node, tmp_path: Path
+) -> None:
+    config = tmp_path / "cfg"
+    await signed_in_once(node, config)
+    await (await device(node, "hoshino", register=True)).close()
+    again = make_app(node, config, user="hoshino", sign_in_by_device=False)
+    async with again.run_test(size=SIZE) as pilot:
+        assert isinstance(again.screen, LoginScreen)
+        assert again.screen.query_one("#user").value == "hoshino"  # type: ignore[attr-defined]
+        await log_in(pilot, trust=False)
+        assert again.state.me == "hoshino"
+    assert load_settings(config).devices == {node.address: "hoshino"}
+
+
+async def test_an_unknown_node_key_still_asks_before_the_device_signs_in(
+    node: Node, tmp_path: Path
+) -> None:
+    config = tmp_path / "cfg"
+    await signed_in_once(node, config)
+    KnownNodes(ClientPaths.at(config).known_nodes).forget(node.address)
+    again = make_app(node, config)
+    seen: list[str] = []
+    async with again.run_test(size=SIZE) as pilot:
+        await reach(pilot, TrustScreen, seen)
+        await pilot.press("y")
+        await in_chat(pilot, seen)
+        assert "LoginScreen" not in seen
+
+
+async def test_a_changed_node_key_is_refused_before_the_device_signs_in(
+    node: Node, tmp_path: Path
+) -> None:
+    config = tmp_path / "cfg"
+    await signed_in_once(node, config)
+    known = KnownNodes(ClientPaths.at(config).known_nodes)
+    known.forget(node.address)
+    known.pin(node.address, OTHER_FINGERPRINT)
+    again = make_app(node, config)
+    seen: list[str] = []
+    async with again.run_test(size=SIZE) as pilot:
+        await reach(pilot, KeyChangedScreen, seen)
+        await pilot.press("escape")
+        await reach(pilot, LoginScreen, seen)
+        assert "KEY_CHANGED" in error_text(again)
+        assert again.state.me is None
+    assert known.lookup(node.address) == OTHER_FINGERPRINT
