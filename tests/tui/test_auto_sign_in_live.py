@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import PASSWORD, Node, wait_for
-from live_app import SIZE, make_app
+from live_app import SIZE, make_app, type_line
 from test_sync_live import device, log_in
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -70,7 +70,6 @@ async def test_the_second_start_signs_in_with_the_device_without_the_login_scree
         await in_chat(pilot, seen)
         assert again.state.me == "sensei"
         assert "LoginScreen" not in seen and "TrustScreen" not in seen
-        assert seen[0] == "SigningInScreen"
 
 
 async def test_a_revoked_device_gets_the_login_screen_with_the_name_and_the_reason(
@@ -142,3 +141,22 @@ async def test_a_changed_node_key_is_refused_before_the_device_signs_in(
         assert "KEY_CHANGED" in error_text(again)
         assert again.state.me is None
     assert known.lookup(node.address) == OTHER_FINGERPRINT
+
+
+async def test_logout_signs_the_device_out_so_the_next_start_asks_for_the_password(
+    node: Node, tmp_path: Path
+) -> None:
+    config = tmp_path / "cfg"
+    await signed_in_once(node, config)
+    again = make_app(node, config)
+    async with again.run_test(size=SIZE) as pilot:
+        await in_chat(pilot, [])
+        await type_line(pilot, "/logout")
+        await wait_for(pilot, lambda: again.return_code == 0)
+    assert load_settings(config).devices == {}
+    third = make_app(node, config)
+    async with third.run_test(size=SIZE) as pilot:
+        assert isinstance(third.screen, LoginScreen)
+        third.screen.query_one("#password").focus()
+        await pilot.press("enter")  # an empty password: the device alone is refused now
+        await wait_for(pilot, lambda: "AUTH_FAILED" in error_text(third))

@@ -273,6 +273,10 @@ class AronaApp(App[int]):
         devices = {a: u for a, u in self.settings.devices.items() if a != address}
         self._remember(devices=devices)
 
+    def forget_sign_in(self) -> None:
+        """``/logout``: the next start shows the login screen for this node."""
+        self._forget_device_user(self.settings.address)
+
     def _show_login_error(self, text: str) -> None:
         screen = self.screen
         if hasattr(screen, "show_error"):
