@@ -5,8 +5,10 @@ the name filled in and the reason. Trust on first use and the changed-key refusa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import PASSWORD, Node, wait_for
 from live_app import SIZE, make_app, type_line
 from test_sync_live import device, log_in
@@ -30,22 +32,30 @@ def error_text(app: AronaApp) -> str:
     return str(labels.first().render()) if labels else ""
 
 
-async def reach(pilot: Pilot[int], kind: type[Screen[object]], seen: list[str]) -> None:
-    """Run until ``kind`` is on top, noting every screen on top meanwhile in ``seen``."""
+async def watching(pilot: Pilot[int], condition: Callable[[], bool], seen: list[str]) -> None:
+    """Run until ``condition()``, noting every screen on top meanwhile in ``seen``."""
 
-    def on_top() -> bool:
+    def check() -> bool:
         seen.append(type(pilot.app.screen).__name__)
-        return isinstance(pilot.app.screen, kind)
+        return condition()
 
-    await wait_for(pilot, on_top)
+    await wait_for(pilot, check)
+
+
+async def reach(pilot: Pilot[int], kind: type[Screen[object]], seen: list[str]) -> None:
+    await watching(pilot, lambda: isinstance(pilot.app.screen, kind), seen)
 
 
 async def in_chat(pilot: Pilot[int], seen: list[str]) -> None:
-    def chatting() -> bool:
-        seen.append(type(pilot.app.screen).__name__)
-        return isinstance(pilot.app.focused, ChatInput)
+    await watching(pilot, lambda: isinstance(pilot.app.focused, ChatInput), seen)
 
-    await wait_for(pilot, chatting)
+
+async def password_login(pilot: Pilot[int], app: AronaApp, user: str) -> None:
+    """On the login screen, filled in with ``user``: the password signs in (and records the
+    device), the node's key being known already."""
+    assert app.screen.query_one("#user").value == user  # type: ignore[attr-defined]
+    await log_in(pilot, trust=False)
+    assert app.state.me == user
 
 
 async def signed_in_once(node: Node, config: Path) -> None:
@@ -58,11 +68,17 @@ async def signed_in_once(node: Node, config: Path) -> None:
     assert load_settings(config).devices == {node.address: "sensei"}
 
 
+@pytest.fixture
+async def config(node: Node, tmp_path: Path) -> Path:
+    """A config directory whose device signed in as sensei, with the password, once."""
+    directory = tmp_path / "cfg"
+    await signed_in_once(node, directory)
+    return directory
+
+
 async def test_the_second_start_signs_in_with_the_device_without_the_login_screen(
-    node: Node, tmp_path: Path
+    node: Node, config: Path
 ) -> None:
-    config = tmp_path / "cfg"
-    await signed_in_once(node, config)
     assert PASSWORD not in (config / "chat.json").read_text(encoding="utf-8")
     again = make_app(node, config)
     seen: list[str] = []
@@ -73,10 +89,8 @@ async def test_the_second_start_signs_in_with_the_device_without_the_login_scree
 
 
 async def test_a_revoked_device_gets_the_login_screen_with_the_name_and_the_reason(
-    node: Node, tmp_path: Path
+    node: Node, config: Path
 ) -> None:
-    config = tmp_path / "cfg"
-    await signed_in_once(node, config)
     other = await device(node, "sensei")
     for signed_in in await sync.devices(other):  # the terminal's device among them
         if signed_in.id != other.device:
@@ -88,32 +102,24 @@ async def test_a_revoked_device_gets_the_login_screen_with_the_name_and_the_reas
         await reach(pilot, LoginScreen, seen)
         await wait_for(pilot, lambda: "could not sign you in as sensei" in error_text(again))
         assert "AUTH_FAILED" in error_text(again)
-        assert again.screen.query_one("#user").value == "sensei"  # type: ignore[attr-defined]
-        await log_in(pilot, trust=False)  # the password records the device again
-        assert again.state.me == "sensei"
+        await password_login(pilot, again, "sensei")
     assert load_settings(config).devices == {node.address: "sensei"}
 
 
 async def test_login_flag_shows_the_login_screen_to_sign_in_as_someone_else(
-    node: Node, tmp_path: Path
+    node: Node, config: Path
 ) -> None:
-    config = tmp_path / "cfg"
-    await signed_in_once(node, config)
     await (await device(node, "hoshino", register=True)).close()
     again = make_app(node, config, user="hoshino", sign_in_by_device=False)
     async with again.run_test(size=SIZE) as pilot:
         assert isinstance(again.screen, LoginScreen)
-        assert again.screen.query_one("#user").value == "hoshino"  # type: ignore[attr-defined]
-        await log_in(pilot, trust=False)
-        assert again.state.me == "hoshino"
+        await password_login(pilot, again, "hoshino")
     assert load_settings(config).devices == {node.address: "hoshino"}
 
 
 async def test_an_unknown_node_key_still_asks_before_the_device_signs_in(
-    node: Node, tmp_path: Path
+    node: Node, config: Path
 ) -> None:
-    config = tmp_path / "cfg"
-    await signed_in_once(node, config)
     KnownNodes(ClientPaths.at(config).known_nodes).forget(node.address)
     again = make_app(node, config)
     seen: list[str] = []
@@ -125,10 +131,8 @@ async def test_an_unknown_node_key_still_asks_before_the_device_signs_in(
 
 
 async def test_a_changed_node_key_is_refused_before_the_device_signs_in(
-    node: Node, tmp_path: Path
+    node: Node, config: Path
 ) -> None:
-    config = tmp_path / "cfg"
-    await signed_in_once(node, config)
     known = KnownNodes(ClientPaths.at(config).known_nodes)
     known.forget(node.address)
     known.pin(node.address, OTHER_FINGERPRINT)
@@ -144,10 +148,8 @@ async def test_a_changed_node_key_is_refused_before_the_device_signs_in(
 
 
 async def test_logout_signs_the_device_out_so_the_next_start_asks_for_the_password(
-    node: Node, tmp_path: Path
+    node: Node, config: Path
 ) -> None:
-    config = tmp_path / "cfg"
-    await signed_in_once(node, config)
     again = make_app(node, config)
     async with again.run_test(size=SIZE) as pilot:
         await in_chat(pilot, [])

@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the terminal chat client",
         description="Chat on an AronaNET node from the terminal (Arona will guide you). "
         "After one password login on a node that offers ArTP/1.1 sync, later starts sign in "
-        "with this device by themselves; --login or --user NAME shows the login screen.",
+        "with this device by themselves; --login or --user NAME shows the login screen, and "
+        "/logout in the chat signs this device out.",
     )
     parser.add_argument(
         "address",
