@@ -5,5 +5,6 @@ module.exports = {
   testMatch: ['<rootDir>/tests/e2e/**/*.e2e.test.ts'],
   transform: { '\\.[jt]sx?$': 'babel-jest' },
   transformIgnorePatterns: ['node_modules/(?!(@noble)/)'],
+  globalSetup: '<rootDir>/tests/e2e/globalSetup.ts',
   testTimeout: 180000,
 };

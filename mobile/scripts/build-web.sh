@@ -27,6 +27,11 @@ cd "$mobile"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx expo export --platform web --output-dir "$staging/web" >&2
 
+# Precompress the text files once, here, so the node never compresses on the fly: it serves
+# NAME.gz to browsers that accept gzip (-n: no name or time inside, so builds are reproducible).
+find "$staging/web" -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.json' \
+  -o -name '*.svg' -o -name '*.webmanifest' -o -name '*.map' \) -size +1k -exec gzip -9 -k -n {} +
+
 rm -rf "$dest"
 mkdir -p "$(dirname "$dest")"
 cp -R "$staging/web" "$dest"

@@ -1,11 +1,14 @@
 /**
  * The composition root of the app: platform services in, one ChatSession, and a small screen
- * state machine (connect -> login -> conversations <-> chat). No navigation library needed.
+ * state machine (connect -> login -> conversations <-> chat, settings). No navigation library
+ * needed. From 900 px wide the conversation list and the open chat sit side by side;
+ * narrower, one screen at a time, as on a phone.
  */
-import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { SafeAreaView, StatusBar } from 'react-native';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { AppState, SafeAreaView, StatusBar, useWindowDimensions, View } from 'react-native';
 
-import { Button, Notice } from './components/ui';
+import { Switcher } from './components/Switcher';
+import { Button, Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
 import { defaultAddress } from './platform/defaultAddress';
 import { type DeviceKey, loadDeviceKey } from './platform/deviceKey';
@@ -21,14 +24,21 @@ import { ConversationsScreen } from './screens/ConversationsScreen';
 import { LoginScreen } from './screens/LoginScreen';
 import { SettingsScreen } from './screens/SettingsScreen';
 import { AccountMemory } from './state/account';
-import { type ChatState, chatReducer, initialChatState, newestMessageId, sortedConversations } from './state/chat';
+import { type ChatState, type Conversation, chatReducer, initialChatState, newestMessageId, sortedConversations } from './state/chat';
 import { KnownNodes } from './state/knownNodes';
 import { ChatSession, type ConnectResult } from './state/session';
 import { ThemeProvider, useTheme } from './theme/ThemeContext';
 import { voice } from './theme/voice';
 import { artpUrl, openWebSocket } from './transport/websocket';
+import { pageIsHttps, pageIsInsecure, registerServiceWorker } from './web/browser';
+import { watchShortcuts } from './web/keyboard';
+import { askNotificationPermission, notificationPermission, notifyArrivals } from './web/notifications';
 
 const knownNodes = new KnownNodes(plainStore);
+
+/** From this width the list and the chat are shown side by side. */
+export const TWO_PANE_WIDTH = 900;
+const LIST_PANE_WIDTH = 340;
 
 export default function App() {
   return (
@@ -50,8 +60,14 @@ function ChatApp() {
   const [resumed, setResumed] = useState(false);
   const [settings, setSettings] = useState(false);
 
+  // Plain HTTP from another machine: say so above everything (the browser also withholds
+  // WebCrypto there, so the app cannot even start).
+  const [insecurePage] = useState(pageIsInsecure);
+  const previous = useRef(state);
+
   useEffect(() => {
     loadDeviceKey(randomBytes).then(setDeviceKey, (error) => setStartupError(voice.failure('starting', error)));
+    registerServiceWorker();
   }, []);
 
   // Made once per device key; a browser without WebCrypto (plain HTTP) cannot have a session.
@@ -63,7 +79,7 @@ function ChatApp() {
         random: randomBytes,
         deviceKey: deviceKey.key,
         knownNodes,
-        openTransport: (address) => openWebSocket(artpUrl(address)),
+        openTransport: (address) => openWebSocket(artpUrl(address, pageIsHttps())),
         dispatch,
         getState: () => stateRef.current,
         accounts: new AccountMemory(plainStore),
@@ -99,16 +115,25 @@ function ChatApp() {
   useEffect(() => {
     if (!session) return undefined;
     const unwatch = watchNetwork({ online: () => session.networkAvailable(), offline: () => session.networkLost() });
+    // Back in front (a tab made visible, an app brought back): try at once, not when the timer says.
+    const visible = AppState.addEventListener('change', (next) => next === 'active' && session.retryNow());
     return () => {
       unwatch();
+      visible.remove();
       session.close();
     };
   }, [session]);
 
+  useEffect(() => {
+    notifyArrivals(previous.current, state, (conversation) => void session?.open(conversation.destType, conversation.dest));
+    previous.current = state;
+  }, [state, session]);
+
   return (
     <SafeAreaView style={{ flex: 1, backgroundColor: palette.background }}>
       <StatusBar barStyle={scheme === 'dark' ? 'light-content' : 'dark-content'} />
-      {problem ? <Notice tone="error" text={problem} testID="startup-error" /> : null}
+      {insecurePage ? <Notice tone="error" text={voice.insecurePage} testID="insecure-page" /> : null}
+      {problem && !insecurePage ? <Notice tone="error" text={problem} testID="startup-error" /> : null}
       {session && state.user && state.linkProblem?.kind === 'signInRefused' ? (
         // §14.3: this device was revoked (or the password changed elsewhere): the password, once.
         <Button
@@ -137,6 +162,7 @@ function ChatApp() {
   );
 }
 
+
 interface ScreensProps {
   readonly session: ChatSession;
   readonly state: ChatState;
@@ -148,7 +174,6 @@ interface ScreensProps {
 }
 
 function Screens({ session, state, node, setNode, deviceKey, settings, setSettings }: ScreensProps) {
-  const linkProblem = state.linkProblem ? voice.linkProblem(state.linkProblem) : null;
   if (state.user && settings) {
     return (
       <SettingsScreen
@@ -174,43 +199,135 @@ function Screens({ session, state, node, setNode, deviceKey, settings, setSettin
         initialAddress={defaultAddress()}
         onConnect={(address) => session.connect(address)}
         onTrustNewKey={(address, fingerprint) => knownNodes.accept(address, fingerprint)}
+        onRefuse={() => session.disconnect()}
         onConnected={(result, address) => setNode({ result, address })}
       />
     );
   }
   if (!state.user && node) {
-    return <LoginScreen address={node.address} node={node.result} onLogin={(u, p, r) => session.login(u, p, r)} />;
+    const back = () => {
+      session.disconnect();
+      setNode(null);
+    };
+    return <LoginScreen address={node.address} node={node.result} onLogin={(u, p, r) => session.login(u, p, r)} onBack={back} />;
   }
   if (!state.user) return null;
+  const logout = () => {
+    setNode(null);
+    void session.logout().catch(() => undefined);
+  };
+  return <SignedIn session={session} state={state} user={state.user} onLogout={logout} onSettings={() => setSettings(true)} />;
+}
+
+/** The conversation list and the open chat: side by side on a wide screen, one at a time on a phone. */
+interface SignedInProps {
+  readonly session: ChatSession;
+  readonly state: ChatState;
+  readonly user: string;
+  readonly onLogout: () => void;
+  readonly onSettings: () => void;
+}
+
+function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps) {
+  const { width } = useWindowDimensions();
+  const { palette } = useTheme();
+  const wide = width >= TWO_PANE_WIDTH;
+  const conversations = sortedConversations(state);
+  const [unreadAtOpen, setUnreadAtOpen] = useState<Record<string, number>>({});
+  const [switcher, setSwitcher] = useState(false);
+  const [permission, setPermission] = useState(notificationPermission());
+
+  const open = useCallback(
+    (conversation: Conversation) => {
+      setUnreadAtOpen((counts) => ({ ...counts, [conversation.key]: conversation.unread }));
+      setSwitcher(false);
+      void session.open(conversation.destType, conversation.dest).catch(() => undefined);
+    },
+    [session],
+  );
+
+  const listRef = useRef(conversations);
+  listRef.current = conversations;
+  const activeRef = useRef(state.active);
+  activeRef.current = state.active;
+  useEffect(
+    () =>
+      watchShortcuts({
+        switcher: () => setSwitcher(true),
+        move: (step) => {
+          const list = listRef.current;
+          const at = list.findIndex((c) => c.key === activeRef.current);
+          const next = list[at < 0 ? (step > 0 ? 0 : list.length - 1) : (at + step + list.length) % list.length];
+          if (next) open(next);
+        },
+      }),
+    [open],
+  );
+
   const active = state.active ? state.conversations[state.active] : undefined;
-  if (active) {
-    return (
-      <ChatScreen
-        me={state.user}
-        link={state.link}
-        linkProblem={linkProblem}
-        conversation={active}
-        onBack={() => session.closeConversation()}
-        onSend={(content) => session.sendText(active.key, content)}
-        onSendImage={(image) => session.sendImage(active.key, image)}
-        onRetry={(localKey) => void session.retry(active.key, localKey).catch(() => undefined)}
-        onLoadOlder={() => session.loadOlder(active.key)}
-        loadImage={(image) => session.imageUri(image)}
-        pickImage={pickImage}
+  const linkProblem = state.linkProblem ? voice.linkProblem(state.linkProblem) : null;
+  const retryLink = () => session.retryNow();
+  const bell =
+    permission === 'default' ? (
+      <SmallButton
+        label="Notify me"
+        testID="notifications"
+        onPress={() => void askNotificationPermission().then(setPermission)}
       />
-    );
-  }
-  return (
+    ) : null;
+
+  const list = (
     <ConversationsScreen
-      user={state.user}
+      user={user}
       link={state.link}
       linkProblem={linkProblem}
-      onSettings={() => setSettings(true)}
-      conversations={sortedConversations(state)}
-      onOpen={(conversation) => void session.open(conversation.destType, conversation.dest)}
+      conversations={conversations}
+      activeKey={wide ? state.active : null}
+      showLink={!(wide && active)}
+      onOpen={open}
+      onLogout={onLogout}
+      onSettings={onSettings}
+      onRetryLink={retryLink}
+      actions={bell}
       onStart={(target) =>
         target.startsWith('#') ? session.open('channel', target.toLowerCase()) : session.open('user', target.replace(/^@/, ''))
       }
     />
+  );
+  const chat = active ? (
+    <ChatScreen
+      key={active.key}
+      me={user}
+      link={state.link}
+      linkProblem={linkProblem}
+      conversation={active}
+      unreadAtOpen={unreadAtOpen[active.key] ?? 0}
+      onBack={wide ? undefined : () => session.closeConversation()}
+      onSend={(content) => session.sendText(active.key, content)}
+      onSendImage={(image) => session.sendImage(active.key, image)}
+      onRetry={(localKey) => void session.retry(active.key, localKey).catch(() => undefined)}
+      onLoadOlder={() => session.loadOlder(active.key)}
+      onLeave={() => session.leave(active.key)}
+      onRetryLink={retryLink}
+      loadImage={(image) => session.imageUri(image)}
+      pickImage={pickImage}
+    />
+  ) : null;
+  const switcherOverlay = <Switcher visible={switcher} conversations={conversations} onPick={open} onClose={() => setSwitcher(false)} />;
+
+  if (!wide) {
+    return (
+      <>
+        {chat ?? list}
+        {switcherOverlay}
+      </>
+    );
+  }
+  return (
+    <View style={{ flex: 1, flexDirection: 'row' }}>
+      <View style={{ width: LIST_PANE_WIDTH, borderRightWidth: 1, borderRightColor: palette.secondary }}>{list}</View>
+      <View style={{ flex: 1 }}>{chat ?? <Notice testID="no-conversation" text={voice.pickConversation} />}</View>
+      {switcherOverlay}
+    </View>
   );
 }

@@ -1,22 +1,46 @@
 /** Small themed building blocks shared by every screen; colours come from the theme context. */
-import { type ReactNode, useMemo } from 'react';
-import { Pressable, StyleSheet, Text, TextInput, type TextInputProps, View } from 'react-native';
+import { type ReactNode, type Ref, useMemo } from 'react';
+import { Platform, Pressable, StyleSheet, Text, TextInput, type TextInputProps, View } from 'react-native';
 
 import { useTheme } from '../theme/ThemeContext';
 import type { Palette } from '../theme/theme';
 import { HALO } from '../theme/voice';
 
-export function Header({ title, subtitle, right }: { title: string; subtitle?: string; right?: ReactNode }) {
+/** The widest a column of text or a form gets: long lines are hard to read (about 75 characters). */
+export const READABLE_WIDTH = 760;
+export const FORM_WIDTH = 480;
+
+export interface HeaderProps {
+  readonly title: string;
+  readonly subtitle?: string;
+  /** A back chevron on the left (phone layout: back to the conversation list). */
+  readonly onBack?: () => void;
+  /** Icon buttons on the right, before the theme toggle. */
+  readonly actions?: ReactNode;
+  /** Anything else at the far right, after the theme toggle. */
+  readonly right?: ReactNode;
+}
+
+export function Header({ title, subtitle, onBack, actions, right }: HeaderProps) {
   const styles = useStyles();
   return (
     <View style={styles.header} testID="header">
-      <View style={{ flex: 1 }}>
-        <Text style={styles.halo}>{HALO}</Text>
-        <Text style={styles.title} accessibilityRole="header">
+      {onBack ? <IconButton icon="‹" label="Back to conversations" testID="back" onPress={onBack} large /> : null}
+      <View style={{ flex: 1, minWidth: 0 }}>
+        {/* Decoration only: a screen reader would read "ring above, sparkle, circle..." on every screen. */}
+        <Text style={styles.halo} aria-hidden accessibilityElementsHidden importantForAccessibility="no-hide-descendants">
+          {HALO}
+        </Text>
+        <Text style={styles.title} role="heading" aria-level={1} numberOfLines={1} testID="header-title">
           {title}
         </Text>
-        {subtitle ? <Text style={styles.subtitle}>{subtitle}</Text> : null}
+        {subtitle ? (
+          <Text style={styles.subtitle} numberOfLines={1} testID="header-subtitle">
+            {subtitle}
+          </Text>
+        ) : null}
       </View>
+      {actions}
       <ThemeToggle />
       {right}
     </View>
@@ -27,7 +51,7 @@ export function Header({ title, subtitle, right }: { title: string; subtitle?: s
 export function ThemeToggle() {
   const { scheme, toggle } = useTheme();
   const label = scheme === 'dark' ? 'Light theme' : 'Dark theme';
-  return <Button label={scheme === 'dark' ? '☀' : '☾'} accessibilityLabel={label} kind="quiet" testID="theme-toggle" onPress={toggle} />;
+  return <IconButton icon={scheme === 'dark' ? '☀' : '☾'} label={label} testID="theme-toggle" onPress={toggle} />;
 }
 
 export interface ButtonProps {
@@ -35,36 +59,80 @@ export interface ButtonProps {
   readonly onPress: () => void;
   readonly testID?: string;
   readonly disabled?: boolean;
-  readonly kind?: 'primary' | 'quiet';
+  readonly kind?: 'primary' | 'quiet' | 'danger';
   readonly accessibilityLabel?: string;
+}
+
+/** What every pressable control shares: the button role, its name, its disabled state. */
+function pressableProps(props: { label?: string; testID?: string; disabled?: boolean; onPress: () => void }) {
+  return { role: 'button' as const, 'aria-label': props.label, testID: props.testID, disabled: props.disabled, 'aria-disabled': props.disabled, onPress: props.onPress };
 }
 
 export function Button(props: ButtonProps) {
   const styles = useStyles();
   const quiet = props.kind === 'quiet';
+  const danger = props.kind === 'danger';
   return (
     <Pressable
-      accessibilityRole="button"
-      accessibilityLabel={props.accessibilityLabel}
-      testID={props.testID}
-      disabled={props.disabled}
-      onPress={props.onPress}
-      style={[styles.button, quiet && styles.quietButton, props.disabled && styles.disabled]}
+      {...pressableProps({ ...props, label: props.accessibilityLabel })}
+      style={[styles.button, quiet && styles.quietButton, danger && styles.dangerButton, props.disabled && styles.disabled]}
     >
-      <Text style={[styles.buttonText, quiet && styles.quietText]}>{props.label}</Text>
+      <Text style={[styles.buttonText, (quiet || danger) && styles.quietText, danger && styles.dangerText]}>{props.label}</Text>
     </Pressable>
   );
 }
 
-export function Field(props: TextInputProps & { label: string }) {
+/** A small quiet text button for headers (Log out, Leave). */
+export function SmallButton(props: Omit<ButtonProps, 'kind'>) {
+  const styles = useStyles();
+  return (
+    <Pressable {...pressableProps({ ...props, label: props.accessibilityLabel })} style={styles.smallButton}>
+      <Text style={styles.quietText}>{props.label}</Text>
+    </Pressable>
+  );
+}
+
+export interface IconButtonProps {
+  readonly icon: string;
+  /** What a screen reader says, and the tooltip on the web. */
+  readonly label: string;
+  readonly onPress: () => void;
+  readonly testID?: string;
+  readonly disabled?: boolean;
+  /** Filled with the action colour (the send button). */
+  readonly filled?: boolean;
+  readonly large?: boolean;
+}
+
+/** A round icon button: the icon is hidden from screen readers, the label speaks for it. */
+export function IconButton(props: IconButtonProps) {
+  const styles = useStyles();
+  return (
+    <Pressable
+      {...pressableProps(props)}
+      {...(Platform.OS === 'web' ? { title: props.label } : {})}
+      style={[styles.iconButton, props.filled && styles.iconButtonFilled, props.disabled && styles.disabled]}
+    >
+      <Text aria-hidden style={[styles.iconText, props.large && styles.iconTextLarge, props.filled && styles.iconTextFilled]}>
+        {props.icon}
+      </Text>
+    </Pressable>
+  );
+}
+
+export function Field(props: TextInputProps & { label: string; hideLabel?: boolean; ref?: Ref<TextInput> }) {
   const styles = useStyles();
   const { palette } = useTheme();
-  const { label, style, ...input } = props;
+  const { label, hideLabel, style, ...input } = props;
   return (
     <View style={styles.field}>
-      <Text style={styles.label}>{label}</Text>
+      {hideLabel ? null : (
+        <Text style={styles.label} aria-hidden>
+          {label}
+        </Text>
+      )}
       <TextInput
-        accessibilityLabel={label}
+        aria-label={label}
         autoCapitalize="none"
         autoCorrect={false}
         placeholderTextColor={palette.muted}
@@ -75,47 +143,90 @@ export function Field(props: TextInputProps & { label: string }) {
   );
 }
 
-/** Arona speaking: notices, warnings and errors in her voice. */
-export function Notice({ text, tone = 'info', testID }: { text: string; tone?: 'info' | 'warning' | 'error'; testID?: string }) {
+/** Text a screen reader reads but nobody sees (the "unread" after a badge's number). */
+export function ScreenReaderText({ children }: { children: string }) {
+  return <Text style={srOnly}>{children}</Text>;
+}
+
+const srOnly = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', opacity: 0 } as const;
+
+export type NoticeTone = 'info' | 'warning' | 'error';
+
+/**
+ * Arona speaking: notices, warnings and errors in her voice, coloured by kind. Only an error
+ * interrupts a screen reader (role=alert); a warning is a polite status; information is text.
+ */
+export function Notice({ text, tone = 'info', testID, children }: { text: string; tone?: NoticeTone; testID?: string; children?: ReactNode }) {
   const styles = useStyles();
   const { palette } = useTheme();
   const tint = tone === 'error' ? palette.error : tone === 'warning' ? palette.warning : palette.primary;
+  const fill = tone === 'error' ? palette.highlight : palette.info;
+  const role = tone === 'error' ? 'alert' : tone === 'warning' ? 'status' : undefined;
   return (
-    <View testID={testID} accessibilityRole="alert" style={[styles.notice, { borderLeftColor: tint }]}>
+    <View testID={testID} role={role} style={[styles.notice, { borderLeftColor: tint, backgroundColor: fill }]}>
       <Text style={styles.noticeText}>{text}</Text>
+      {children}
     </View>
+  );
+}
+
+/** `SHA256:abcd…` as groups of four, so two people can read it to each other without getting lost. */
+export function groupFingerprint(fingerprint: string): string {
+  const [prefix, digest] = fingerprint.includes(':') ? (fingerprint.split(':', 2) as [string, string]) : ['', fingerprint];
+  const groups = digest.match(/.{1,4}/g) ?? [];
+  return `${prefix ? `${prefix}: ` : ''}${groups.join(' ')}`;
+}
+
+/** A fingerprint in a monospace block, grouped; it never wraps mid-group. */
+export function Fingerprint({ value, testID }: { value: string; testID?: string }) {
+  const styles = useStyles();
+  return (
+    <Text testID={testID} selectable style={styles.fingerprint} aria-label={`Fingerprint ${value}`}>
+      {groupFingerprint(value)}
+    </Text>
   );
 }
 
 export type Styles = ReturnType<typeof makeStyles>;
 
+const MONOSPACE = Platform.select({ ios: 'Menlo', android: 'monospace', default: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace' });
+
 /** The shared styles in one palette. */
 export function makeStyles(colors: Palette) {
   return StyleSheet.create({
     screen: { flex: 1, backgroundColor: colors.background },
-    body: { padding: 16, gap: 12 },
+    body: { padding: 16, gap: 12, width: '100%', maxWidth: FORM_WIDTH, alignSelf: 'center' },
     header: {
       flexDirection: 'row',
       alignItems: 'center',
-      gap: 8,
-      paddingHorizontal: 16,
-      paddingVertical: 12,
+      gap: 6,
+      paddingHorizontal: 12,
+      paddingVertical: 8,
+      minHeight: 60,
       backgroundColor: colors.panel,
       borderBottomColor: colors.secondary,
       borderBottomWidth: 1,
     },
-    halo: { color: colors.halo, fontSize: 12 },
-    title: { color: colors.foreground, fontSize: 20, fontWeight: '700' },
+    halo: { color: colors.halo, fontSize: 10 },
+    title: { color: colors.foreground, fontSize: 18, fontWeight: '700' },
     subtitle: { color: colors.muted, fontSize: 13 },
-    button: { backgroundColor: colors.primary, borderRadius: 20, paddingVertical: 10, paddingHorizontal: 18, alignItems: 'center' },
-    quietButton: { backgroundColor: 'transparent', borderColor: colors.primary, borderWidth: 1 },
-    disabled: { opacity: 0.5 },
-    buttonText: { color: colors.dark ? colors.background : '#ffffff', fontWeight: '700' },
-    quietText: { color: colors.primary },
+    button: { backgroundColor: colors.action, borderRadius: 20, paddingVertical: 10, paddingHorizontal: 18, alignItems: 'center' },
+    quietButton: { backgroundColor: 'transparent', borderColor: colors.link, borderWidth: 1 },
+    dangerButton: { backgroundColor: 'transparent', borderColor: colors.errorText, borderWidth: 1 },
+    disabled: { opacity: 0.55 },
+    buttonText: { color: colors.onAction, fontWeight: '700' },
+    quietText: { color: colors.link },
+    dangerText: { color: colors.errorText },
+    smallButton: { borderColor: colors.link, borderWidth: 1, borderRadius: 14, paddingHorizontal: 10, paddingVertical: 4 },
+    iconButton: { width: 40, height: 40, borderRadius: 20, alignItems: 'center', justifyContent: 'center' },
+    iconButtonFilled: { backgroundColor: colors.action },
+    iconText: { color: colors.link, fontSize: 20, fontWeight: '700' },
+    iconTextLarge: { fontSize: 30, lineHeight: 32 },
+    iconTextFilled: { color: colors.onAction },
     field: { gap: 4 },
     label: { color: colors.muted, fontSize: 13 },
     input: {
-      borderColor: colors.secondary,
+      borderColor: colors.border,
       borderWidth: 1,
       borderRadius: 10,
       paddingHorizontal: 12,
@@ -123,8 +234,19 @@ export function makeStyles(colors: Palette) {
       color: colors.foreground,
       backgroundColor: colors.surface,
     },
-    notice: { backgroundColor: colors.highlight, borderLeftWidth: 4, padding: 10, borderRadius: 6 },
+    notice: { borderLeftWidth: 4, padding: 10, borderRadius: 6, gap: 8 },
     noticeText: { color: colors.foreground },
+    fingerprint: {
+      fontFamily: MONOSPACE,
+      color: colors.foreground,
+      backgroundColor: colors.surface,
+      borderColor: colors.border,
+      borderWidth: 1,
+      borderRadius: 6,
+      padding: 8,
+      fontSize: 14,
+      lineHeight: 22,
+    },
   });
 }
 
@@ -132,4 +254,12 @@ export function makeStyles(colors: Palette) {
 export function useStyles(): Styles {
   const { palette } = useTheme();
   return useMemo(() => makeStyles(palette), [palette]);
+}
+
+/**
+ * The accessible name of a Modal: react-native-web renders it as role=dialog and passes
+ * other props through, but React Native's Modal type does not list aria-label.
+ */
+export function dialogName(name: string): object {
+  return { 'aria-label': name };
 }

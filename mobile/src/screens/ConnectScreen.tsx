@@ -1,8 +1,12 @@
-/** Connect: a node address; the fingerprint is shown on first use and a changed key refused. */
+/**
+ * Connect: a node address. On first use the node's fingerprint is shown and the user is asked
+ * before it is pinned (§2, as the terminal client's TrustScreen does); a changed key is refused
+ * loudly unless the user accepts it.
+ */
 import { useState } from 'react';
 import { View } from 'react-native';
 
-import { Button, Field, Header, Notice, useStyles } from '../components/ui';
+import { Button, Field, Fingerprint, Header, Notice, useStyles } from '../components/ui';
 import { KeyChangedError } from '../protocol/errors';
 import type { ConnectResult } from '../state/session';
 import { voice } from '../theme/voice';
@@ -10,8 +14,10 @@ import { voice } from '../theme/voice';
 export interface ConnectScreenProps {
   readonly initialAddress: string;
   readonly onConnect: (address: string) => Promise<ConnectResult>;
-  /** The user accepted a changed key for `address`. */
+  /** The user accepted the key shown for `address` (first use, or a changed key): pin it. */
   readonly onTrustNewKey: (address: string, fingerprint: string) => Promise<void>;
+  /** The user refused a first-use key: drop the connection. */
+  readonly onRefuse?: () => void;
   readonly onConnected: (result: ConnectResult, address: string) => void;
 }
 
@@ -21,13 +27,19 @@ export function ConnectScreen(props: ConnectScreenProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [changed, setChanged] = useState<KeyChangedError | null>(null);
+  const [asking, setAsking] = useState<{ result: ConnectResult; address: string } | null>(null);
 
   const connect = async () => {
+    const target = address.trim();
+    if (!target || busy) return;
     setBusy(true);
     setError(null);
     setChanged(null);
+    setAsking(null);
     try {
-      props.onConnected(await props.onConnect(address.trim()), address.trim());
+      const result = await props.onConnect(target);
+      if (result.pin === 'first-use') setAsking({ result, address: target });
+      else props.onConnected(result, target);
     } catch (caught) {
       if (caught instanceof KeyChangedError) setChanged(caught);
       else setError(voice.failure('connecting', caught));
@@ -36,24 +48,52 @@ export function ConnectScreen(props: ConnectScreenProps) {
     }
   };
 
-  const trust = async () => {
+  const trustChanged = async () => {
     if (!changed) return;
     await props.onTrustNewKey(changed.address, changed.presented);
     await connect();
+  };
+
+  const trustFirstUse = async () => {
+    if (!asking) return;
+    await props.onTrustNewKey(asking.address, asking.result.fingerprint);
+    setAsking(null);
+    props.onConnected({ ...asking.result, pin: 'match' }, asking.address);
+  };
+
+  const refuse = () => {
+    setAsking(null);
+    props.onRefuse?.();
   };
 
   return (
     <View style={styles.screen}>
       <Header title="AronaNET" subtitle={voice.welcome} />
       <View style={styles.body}>
-        <Field label="Node address" testID="address" value={address} onChangeText={setAddress} placeholder="host:7778" />
+        <Field
+          label="Node address"
+          testID="address"
+          value={address}
+          onChangeText={setAddress}
+          onSubmitEditing={() => void connect()}
+          returnKeyType="go"
+          placeholder="host:7778"
+        />
         <Button label={busy ? 'Connecting…' : 'Connect'} testID="connect" onPress={connect} disabled={busy || !address.trim()} />
         {error ? <Notice tone="error" text={error} testID="connect-error" /> : null}
+        {asking ? (
+          <Notice testID="first-use" text={voice.firstSight(asking.address)}>
+            <Fingerprint value={asking.result.fingerprint} testID="first-use-fingerprint" />
+            <Button label="Trust this node" testID="trust-node" onPress={trustFirstUse} />
+            <Button label="Refuse" kind="danger" testID="refuse-node" onPress={refuse} />
+          </Notice>
+        ) : null}
         {changed ? (
-          <>
-            <Notice tone="error" testID="key-changed" text={voice.keyChanged(changed.address, changed.pinned, changed.presented)} />
-            <Button label="I know why: trust the new key" kind="quiet" testID="trust-new-key" onPress={trust} />
-          </>
+          <Notice tone="error" testID="key-changed" text={voice.keyChangedBrief(changed.address)}>
+            <Fingerprint value={changed.pinned} testID="pinned-fingerprint" />
+            <Fingerprint value={changed.presented} testID="presented-fingerprint" />
+            <Button label="I know why: trust the new key" kind="danger" testID="trust-new-key" onPress={trustChanged} />
+          </Notice>
         ) : null}
       </View>
     </View>

@@ -1,10 +1,15 @@
-/** The conversation list with unread counts, and a box to join a channel or write to someone. */
-import { useState } from 'react';
-import { FlatList, Pressable, Text, View } from 'react-native';
+/**
+ * The conversation list with times and unread counts, a box to join a channel or write to
+ * someone, and the account's actions (log out, notifications). On a wide screen it is the left
+ * pane, with the open conversation highlighted.
+ */
+import { type ReactNode, useState } from 'react';
+import { Pressable, ScrollView, Text, View } from 'react-native';
 
 import { LinkBanner } from '../components/LinkBanner';
 import { previewText } from '../components/lineText';
-import { Button, Field, Header, Notice, useStyles } from '../components/ui';
+import { timeLabel } from '../components/timeline';
+import { Button, Field, Header, IconButton, Notice, ScreenReaderText, SmallButton, useStyles } from '../components/ui';
 import type { Conversation, LinkStatus } from '../state/chat';
 import { conversationTitle } from '../state/names';
 import { useTheme } from '../theme/ThemeContext';
@@ -16,75 +21,148 @@ export interface ConversationsScreenProps {
   /** Why reconnecting stopped, if it did. */
   readonly linkProblem?: string | null;
   readonly conversations: readonly Conversation[];
+  /** The conversation open beside the list (two panes), highlighted. */
+  readonly activeKey?: string | null;
   readonly onOpen: (conversation: Conversation) => void;
   /** `#channel` joins a channel; a user name opens a direct conversation. */
   readonly onStart: (target: string) => Promise<void>;
+  readonly onLogout?: () => void;
   /** Open the settings (devices, password, logout). */
   readonly onSettings?: () => void;
+  readonly onRetryLink?: () => void;
+  /** Show the link banner here (not when the chat beside the list shows it already). */
+  readonly showLink?: boolean;
+  /** More header buttons (turning notifications on). */
+  readonly actions?: ReactNode;
+}
+
+function linkWord(link: LinkStatus): string {
+  return link === 'online' ? 'online' : link === 'connecting' ? 'reconnecting…' : 'offline';
 }
 
 export function ConversationsScreen(props: ConversationsScreenProps) {
   const styles = useStyles();
   const [target, setTarget] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
   const start = async () => {
+    const wanted = target.trim();
+    if (!wanted || busy) return;
     setError(null);
+    setBusy(true);
     try {
-      await props.onStart(target.trim());
+      await props.onStart(wanted);
       setTarget('');
     } catch (caught) {
-      setError(voice.failure(`opening ${target.trim()}`, caught));
+      setError(voice.failure(`opening ${wanted}`, caught));
+    } finally {
+      setBusy(false);
     }
   };
 
   return (
     <View style={styles.screen}>
-      <Header title={`Sensei ${props.user}`} subtitle={props.link === 'online' ? 'online' : props.link === 'connecting' ? 'reconnecting…' : 'offline'}
-        right={props.onSettings ? <Button label="⚙" accessibilityLabel="Settings" kind="quiet" testID="open-settings" onPress={props.onSettings} /> : null}
+      <Header
+        title="Conversations"
+        subtitle={`${props.user} · ${linkWord(props.link)}`}
+        actions={
+          <>
+            {props.actions}
+            {props.onSettings ? <IconButton icon="⚙" label="Settings" testID="open-settings" onPress={props.onSettings} /> : null}
+            {props.onLogout ? <SmallButton label="Log out" testID="logout" onPress={props.onLogout} /> : null}
+          </>
+        }
       />
-      <LinkBanner link={props.link} problem={props.linkProblem ?? null} />
-      <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end' }]}>
+      {props.showLink === false ? null : <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} />}
+      <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end', maxWidth: undefined }]}>
         <View style={{ flex: 1 }}>
-          <Field label="Join #channel or message a user" testID="start-target" value={target} onChangeText={setTarget} onSubmitEditing={start} />
+          <Field
+            label="Join #channel or message a user"
+            testID="start-target"
+            value={target}
+            onChangeText={setTarget}
+            onSubmitEditing={() => void start()}
+            returnKeyType="go"
+            placeholder="#channel or name"
+          />
         </View>
-        <Button label="Go" testID="start" onPress={start} disabled={!target.trim()} />
+        <Button label="Go" testID="start" onPress={start} disabled={busy || !target.trim()} />
       </View>
-      {error ? <Notice tone="error" text={error} testID="start-error" /> : null}
-      <FlatList
-        data={props.conversations}
-        keyExtractor={(item) => item.key}
-        ListEmptyComponent={<Notice text={voice.noConversations} />}
-        renderItem={({ item }) => <ConversationRow conversation={item} onPress={() => props.onOpen(item)} />}
-      />
+      {error ? (
+        <View style={{ paddingHorizontal: 16, paddingBottom: 8 }}>
+          <Notice tone="error" text={error} testID="start-error" />
+        </View>
+      ) : null}
+      <ScrollView style={{ flex: 1 }}>
+        {props.conversations.length === 0 ? (
+          <View style={{ padding: 16 }}>
+            <Notice text={voice.noConversations} />
+          </View>
+        ) : (
+          <View role="list" aria-label="Conversations">
+            {props.conversations.map((item) => (
+              <ConversationRow key={item.key} conversation={item} active={item.key === props.activeKey} onPress={() => props.onOpen(item)} />
+            ))}
+          </View>
+        )}
+      </ScrollView>
     </View>
   );
 }
 
-function ConversationRow({ conversation, onPress }: { conversation: Conversation; onPress: () => void }) {
+function ConversationRow({ conversation, active, onPress }: { conversation: Conversation; active: boolean; onPress: () => void }) {
   const { palette: colors } = useTheme();
   const last = conversation.messages.at(-1);
   const title = conversationTitle(conversation);
   return (
-    <Pressable
-      accessibilityRole="button"
-      testID={`conversation-${conversation.key}`}
-      onPress={onPress}
-      style={{ flexDirection: 'row', padding: 14, borderBottomWidth: 1, borderBottomColor: colors.panel, alignItems: 'center' }}
-    >
-      <View style={{ flex: 1 }}>
-        <Text style={{ color: colors.foreground, fontWeight: '700' }}>{title}</Text>
-        {last ? (
-          <Text numberOfLines={1} style={{ color: colors.muted }}>
-            {previewText(last)}
+    <View role="listitem">
+      <Pressable
+        role="button"
+        aria-current={active ? 'page' : undefined}
+        testID={`conversation-${conversation.key}`}
+        onPress={onPress}
+        style={{
+          flexDirection: 'row',
+          gap: 8,
+          paddingHorizontal: 16,
+          paddingVertical: 12,
+          borderBottomWidth: 1,
+          borderBottomColor: colors.panel,
+          alignItems: 'center',
+          backgroundColor: active ? colors.panel : 'transparent',
+          borderLeftWidth: 4,
+          borderLeftColor: active ? colors.action : 'transparent',
+        }}
+      >
+        <View style={{ flex: 1, minWidth: 0 }}>
+          <Text style={{ color: colors.foreground, fontWeight: '700' }} numberOfLines={1}>
+            {title}
           </Text>
-        ) : null}
-      </View>
-      {conversation.unread > 0 ? (
-        <View testID={`unread-${conversation.key}`} style={{ backgroundColor: colors.accent, borderRadius: 12, paddingHorizontal: 8, paddingVertical: 2 }}>
-          <Text style={{ color: '#ffffff', fontWeight: '700' }}>{conversation.unread}</Text>
+          {last ? (
+            <Text numberOfLines={1} style={{ color: colors.muted }}>
+              {previewText(last)}
+            </Text>
+          ) : null}
         </View>
-      ) : null}
-    </Pressable>
+        <View style={{ alignItems: 'flex-end', gap: 4 }}>
+          {last ? <Text style={{ color: colors.muted, fontSize: 12 }}>{timeLabel(last.timestamp)}</Text> : null}
+          {conversation.unread > 0 ? <UnreadBadge testID={`unread-${conversation.key}`} count={conversation.unread} /> : null}
+        </View>
+      </Pressable>
+    </View>
+  );
+}
+
+/** The number of unread messages; a screen reader hears "3 unread", not a bare "3". */
+export function UnreadBadge({ count, testID }: { count: number; testID?: string }) {
+  const { palette: colors } = useTheme();
+  return (
+    <View testID={testID} style={{ backgroundColor: colors.badge, borderRadius: 12, minWidth: 22, paddingHorizontal: 7, paddingVertical: 1, alignItems: 'center' }}>
+      <Text style={{ color: colors.onBadge, fontWeight: '700', fontSize: 13 }}>
+        {count}
+        <ScreenReaderText> unread</ScreenReaderText>
+      </Text>
+    </View>
   );
 }

@@ -1,6 +1,6 @@
-/** Log in or register on the node just connected to; shows its fingerprint on first use. */
-import { useState } from 'react';
-import { View } from 'react-native';
+/** Log in or register on the node just connected to. Enter in either field logs in. */
+import { useRef, useState } from 'react';
+import { type TextInput, View } from 'react-native';
 
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import type { ConnectResult } from '../state/session';
@@ -10,16 +10,21 @@ export interface LoginScreenProps {
   readonly address: string;
   readonly node: ConnectResult;
   readonly onLogin: (user: string, password: string, register: boolean) => Promise<void>;
+  /** Back to choosing a node. */
+  readonly onBack?: () => void;
 }
 
-export function LoginScreen({ address, node, onLogin }: LoginScreenProps) {
+export function LoginScreen({ address, node, onLogin, onBack }: LoginScreenProps) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
   const styles = useStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const passwordField = useRef<TextInput>(null);
+  const ready = !busy && user.trim() !== '' && password !== '';
 
   const submit = async (register: boolean) => {
+    if (!ready) return;
     setBusy(true);
     setError(null);
     try {
@@ -32,13 +37,30 @@ export function LoginScreen({ address, node, onLogin }: LoginScreenProps) {
 
   return (
     <View style={styles.screen}>
-      <Header title={node.node} subtitle={voice.connected(node.node, address)} />
+      <Header title={node.node} subtitle={voice.connected(node.node, address)} onBack={onBack} />
       <View style={styles.body}>
-        {node.pin === 'first-use' ? <Notice testID="first-use" text={voice.firstSight(node.fingerprint)} /> : null}
-        <Field label="User name" testID="user" value={user} onChangeText={setUser} />
-        <Field label="Password" testID="password" value={password} onChangeText={setPassword} secureTextEntry />
-        <Button label="Log in" testID="login" onPress={() => submit(false)} disabled={busy || !user || !password} />
-        <Button label="Register" kind="quiet" testID="register" onPress={() => submit(true)} disabled={busy || !user || !password} />
+        <Field
+          label="User name"
+          testID="user"
+          value={user}
+          onChangeText={setUser}
+          autoComplete="username"
+          returnKeyType="next"
+          onSubmitEditing={() => (password ? void submit(false) : passwordField.current?.focus())}
+        />
+        <Field
+          ref={passwordField}
+          label="Password"
+          testID="password"
+          value={password}
+          onChangeText={setPassword}
+          secureTextEntry
+          autoComplete="current-password"
+          returnKeyType="go"
+          onSubmitEditing={() => void submit(false)}
+        />
+        <Button label="Log in" testID="login" onPress={() => submit(false)} disabled={!ready} />
+        <Button label="Register" kind="quiet" testID="register" onPress={() => submit(true)} disabled={!ready} />
         {error ? <Notice tone="error" text={error} testID="login-error" /> : null}
       </View>
     </View>

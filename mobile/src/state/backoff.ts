@@ -2,7 +2,11 @@
  * How long to wait before the next reconnect attempt: growing delays with jitter, so that a
  * node restarting in front of many phones is not hit by all of them in the same instant.
  */
-export const RECONNECT_DELAYS_MS: readonly number[] = [500, 1000, 2000, 5000, 10000, 30000];
+/**
+ * Capped at 8 s: a restarted node is back within seconds and a person is looking at the
+ * "reconnecting" banner meanwhile; the jitter still spreads the reconnects of many clients.
+ */
+export const RECONNECT_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000];
 const JITTER = 0.2;
 
 export class Backoff {

@@ -11,12 +11,20 @@ export const HALO = '˚ ✧ ◯ ✧ ˚';
 
 export const voice = {
   welcome: 'Hello, Sensei! Which node shall we visit today?',
-  firstSight: (fingerprint: string) =>
-    `Sensei, this is the first time we meet this node. Its fingerprint is ${fingerprint}. I'll remember it!`,
+  firstSight: (address: string) =>
+    `First visit to ${address}, Sensei! Compare this fingerprint with the one the node's owner gave you ` +
+    "(`aronanet fingerprint` on the node). If you trust it, I will remember it and warn you loudly if it ever changes.",
+  keyChangedBrief: (address: string) =>
+    `Sensei, careful! The key of ${address} changed: I remembered the first fingerprint, it now shows the second. ` +
+    'That can mean someone is in the middle. Only trust it if you know why.',
+  insecurePage:
+    'Sensei, this page came over plain HTTP from another machine: anyone on the way could have changed it, ' +
+    "including the code that checks the node's key. Ask the node's owner for its https:// address.",
   keyChanged: (address: string, pinned: string, presented: string) =>
     `Sensei, careful! The key of ${address} changed: I remembered ${pinned}, it now shows ${presented}. ` +
     'That can mean someone is in the middle. Only trust it if you know why.',
   connected: (node: string, address: string) => `Sensei, you are connected to ${node} (${address})!`,
+  pickConversation: 'Pick a conversation on the left, Sensei, or press Ctrl+K to find one.',
   noConversations: 'No conversations yet, Sensei. Join a channel or write to someone!',
   link: {
     connecting: 'Reconnecting to the node, Sensei… I will catch up on everything we missed!',

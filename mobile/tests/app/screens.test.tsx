@@ -22,8 +22,32 @@ describe('ConnectScreen', () => {
       />,
     );
     fireEvent.changeText(screen.getByTestId('address'), 'kivotos.example:7778');
-    fireEvent.press(screen.getByTestId('connect'));
+    fireEvent(screen.getByTestId('address'), 'submitEditing'); // Enter connects
+    await screen.findByTestId('first-use');
+    expect(connected).toEqual([]);
+    fireEvent.press(screen.getByTestId('trust-node'));
     await waitFor(() => expect(connected).toEqual(['kivotos.example:7778']));
+  });
+
+  it('asks before pinning a first-use key, showing it grouped, and pins nothing when refused', async () => {
+    const trusted: string[] = [];
+    let refused = 0;
+    const fingerprint = 'SHA256:q7Xk3hAPrM0u4Y1Zp9cVbN2wT6sLd8fGe5jKr1HoIa0';
+    render(
+      <ConnectScreen
+        initialAddress="kivotos:7778"
+        onConnect={async () => ({ node: 'kivotos', fingerprint, pin: 'first-use' })}
+        onTrustNewKey={async (_address, shown) => void trusted.push(shown)}
+        onRefuse={() => (refused += 1)}
+        onConnected={() => undefined}
+      />,
+    );
+    fireEvent.press(screen.getByTestId('connect'));
+    expect(await screen.findByTestId('first-use-fingerprint')).toHaveTextContent('SHA256: q7Xk 3hAP rM0u 4Y1Z p9cV bN2w T6sL d8fG e5jK r1Ho Ia0');
+    fireEvent.press(screen.getByTestId('refuse-node'));
+    expect(screen.queryByTestId('first-use')).toBeNull();
+    expect(refused).toBe(1);
+    expect(trusted).toEqual([]);
   });
 
   it('warns loudly about a changed key and reconnects only after the user trusts it', async () => {
@@ -42,7 +66,7 @@ describe('ConnectScreen', () => {
       />,
     );
     fireEvent.press(screen.getByTestId('connect'));
-    expect(await screen.findByTestId('key-changed')).toHaveTextContent(/SHA256:old.*SHA256:new/);
+    expect(await screen.findByTestId('key-changed')).toHaveTextContent(/SHA256: old.*SHA256: new/);
     fireEvent.press(screen.getByTestId('trust-new-key'));
     await waitFor(() => expect(attempts).toBe(2));
     expect(trusted).toEqual(['SHA256:new']);
@@ -65,14 +89,22 @@ describe('ConnectScreen', () => {
 });
 
 describe('LoginScreen', () => {
-  it('shows the fingerprint on first use and registers with what was typed', async () => {
+  it('registers with what was typed', async () => {
     const calls: unknown[] = [];
     render(<LoginScreen address="kivotos:7778" node={node} onLogin={async (...args) => void calls.push(args)} />);
-    expect(screen.getByTestId('first-use')).toHaveTextContent(/SHA256:abc/);
     fireEvent.changeText(screen.getByTestId('user'), 'sensei');
     fireEvent.changeText(screen.getByTestId('password'), 'correct horse');
     fireEvent.press(screen.getByTestId('register'));
     await waitFor(() => expect(calls).toEqual([['sensei', 'correct horse', true]]));
+  });
+
+  it('logs in when Enter is pressed in the password field', async () => {
+    const calls: unknown[] = [];
+    render(<LoginScreen address="kivotos:7778" node={node} onLogin={async (...args) => void calls.push(args)} />);
+    fireEvent.changeText(screen.getByTestId('user'), 'sensei');
+    fireEvent.changeText(screen.getByTestId('password'), 'correct horse');
+    fireEvent(screen.getByTestId('password'), 'submitEditing');
+    await waitFor(() => expect(calls).toEqual([['sensei', 'correct horse', false]]));
   });
 });
 
@@ -104,7 +136,7 @@ describe('ConversationsScreen', () => {
         onStart={async () => undefined}
       />,
     );
-    expect(screen.getByTestId('unread-#general')).toHaveTextContent('3');
+    expect(screen.getByTestId('unread-#general')).toHaveTextContent('3 unread');
     fireEvent.press(screen.getByTestId('conversation-#general'));
     expect(opened).toEqual(['#general']);
   });
@@ -145,14 +177,16 @@ describe('ChatScreen', () => {
   it('shows the sending state of my messages', () => {
     render(<ChatScreen {...props()} />);
     expect(screen.getByText('Good morning, Sensei!')).toBeTruthy();
-    expect(screen.getByText('sending…')).toBeTruthy();
-    expect(screen.getByText('failed, tap to retry')).toBeTruthy();
+    const ticks = screen.getAllByTestId('message-status');
+    expect(ticks.map((tick) => tick.props['aria-label'])).toEqual(['sending…', 'failed, tap to retry']);
+    expect(ticks.map((tick) => tick.props.children)).toEqual(['◷', '⚠ Retry']);
+    expect(screen.queryByText('sent')).toBeNull();
   });
 
   it('retries a failed message when its status is tapped', () => {
     const retried: string[] = [];
     render(<ChatScreen {...props({ onRetry: (key) => retried.push(key) })} />);
-    fireEvent.press(screen.getByText('failed, tap to retry'));
+    fireEvent.press(screen.getByTestId('message-retry'));
     expect(retried).toEqual(['local:2']);
   });
 
@@ -160,7 +194,8 @@ describe('ChatScreen', () => {
     const retried: string[] = [];
     const refused = { key: 'local:4', from: 'sensei', content: 'psst', timestamp: 4, status: 'failed' as const, error: { code: 'NO_SUCH_USER', message: 'no user ghost' } };
     render(<ChatScreen {...props({ onRetry: (key) => retried.push(key), conversation: conversation({ messages: [refused] }) })} />);
-    fireEvent.press(screen.getByText('failed: NO_SUCH_USER, tap to retry'));
+    expect(screen.getByTestId('message-status')).toHaveTextContent('⚠ NO_SUCH_USER · Retry');
+    fireEvent.press(screen.getByTestId('message-retry'));
     expect(retried).toEqual(['local:4']);
   });
 
@@ -235,10 +270,10 @@ describe('ChatScreen', () => {
     });
     const messages = [line('e1', 'join', 'kei'), line('e2', 'topic', 'kei', 'exams on friday'), line('e3', 'part', 'Arona'), line('e4', 'topic', 'kei')];
     render(<ChatScreen {...props({ conversation: conversation({ messages, topic: 'exams on friday', members: ['kei', 'sensei'] }) })} />);
-    expect(screen.getByTestId('system-e1')).toHaveTextContent('→ kei joined');
-    expect(screen.getByTestId('system-e2')).toHaveTextContent('✎ kei set the topic: exams on friday');
-    expect(screen.getByTestId('system-e3')).toHaveTextContent('← Arona left');
-    expect(screen.getByTestId('system-e4')).toHaveTextContent('✎ kei cleared the topic');
+    expect(screen.getByTestId('system-e1')).toHaveTextContent(/^→ kei joined · /);
+    expect(screen.getByTestId('system-e2')).toHaveTextContent(/^✎ kei set the topic: exams on friday · /);
+    expect(screen.getByTestId('system-e3')).toHaveTextContent(/^← Arona left · /);
+    expect(screen.getByTestId('system-e4')).toHaveTextContent(/^✎ kei cleared the topic · /);
     expect(screen.getByTestId('channel-topic')).toHaveTextContent('exams on friday');
     expect(screen.getByTestId('channel-members')).toHaveTextContent('2 members: kei, sensei');
   });

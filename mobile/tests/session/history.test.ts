@@ -7,7 +7,7 @@
 import type { ArtpClient } from '../../src/protocol/client';
 import { messageIds } from '../../src/state/chat';
 import { connectClient, registeredClient } from '../support/client';
-import { PASSWORD, channelNamer, realNodeSuite } from '../support/suite';
+import { channelNamer, realNodeSuite } from '../support/suite';
 import { type SessionHarness, until } from '../support/session';
 
 const LONG_MESSAGES = 60;

@@ -17,7 +17,7 @@ const suite = realNodeSuite({ settings: `[limits]\nmax_image_pixels = ${MAX_PIXE
 async function phoneWithFriend(): Promise<[SessionHarness, ArtpClient, string]> {
   const harness = sessionHarness({ reconnectDelaysMs: [600_000] });
   suite.track(harness.session);
-  await harness.session.connect(suite.node.wsAddress);
+  await harness.connectAndTrust(suite.node.wsAddress);
   await harness.session.login(uniqueUser('phone'), 'correct horse battery', true);
   const [friend, name] = await registeredClient(suite.node, 'kei');
   suite.track(friend);

@@ -127,8 +127,12 @@ describe('failed sends', () => {
   it('marks a message the node refuses as failed with its code, and sends it when retried', async () => {
     const me = await phone({ reconnectDelaysMs: QUICKLY });
     const ghost = uniqueUser('ghost');
-    await me.session.open('user', ghost).catch(() => undefined); // its HISTORY may be refused too
     const key = `@${ghost.toLowerCase()}`;
+    // Opening a DM to nobody is refused and leaves no conversation behind (issue 12)...
+    await expect(me.session.open('user', ghost)).rejects.toMatchObject({ code: 'NO_SUCH_USER' });
+    expect(me.state().conversations[key]).toBeUndefined();
+    // ...but a conversation whose user is gone (or not yet there) refuses each message.
+    me.dispatch({ type: 'conversationOpened', destType: 'user', dest: ghost });
     await me.session.sendText(key, 'are you there?');
     const failed = me.messages(key).at(-1);
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'NO_SUCH_USER' } });

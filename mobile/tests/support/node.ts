@@ -85,6 +85,10 @@ export interface StartOptions {
   readonly webDir?: string;
   /** More TOML for the node's settings file, e.g. `[limits]` overrides. */
   readonly settings?: string;
+  /** Serve the WebSocket port over TLS with this PEM certificate and key (https://, wss://). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Listen on this address instead of 127.0.0.1 (the URLs still say 127.0.0.1). */
+  readonly host?: string;
 }
 
 interface NodeProcess {
@@ -128,7 +132,9 @@ export async function startNode(options: StartOptions = {}): Promise<RunningNode
   const [tcpPort, wsPort] = [await freePort(), await freePort()];
   const config = path.join(dataDir, 'test-node.toml');
   fs.writeFileSync(config, `${TEST_SETTINGS}\n${options.settings ?? ''}`);
-  const args = ['-m', 'aronanet', 'serve', '--data-dir', dataDir, '--config', config, '--host', '127.0.0.1'];
+  const args = ['-m', 'aronanet', 'serve', '--data-dir', dataDir, '--config', config, '--host', options.host ?? '127.0.0.1'];
+  if (options.tls) args.push('--tls-cert', options.tls.cert, '--tls-key', options.tls.key);
+  const secure = options.tls ? 's' : '';
   args.push('--port', String(tcpPort), '--ws-port', String(wsPort), '--rate-limit', 'off');
   if (process.env.ARONANET_NODE_ARGS) args.push(...process.env.ARONANET_NODE_ARGS.split(' '));
   if (options.webDir) args.push('--web-dir', options.webDir);
@@ -138,8 +144,8 @@ export async function startNode(options: StartOptions = {}): Promise<RunningNode
     wsPort,
     dataDir,
     wsAddress: `127.0.0.1:${wsPort}`,
-    wsUrl: `ws://127.0.0.1:${wsPort}/artp`,
-    httpUrl: `http://127.0.0.1:${wsPort}/`,
+    wsUrl: `ws${secure}://127.0.0.1:${wsPort}/artp`,
+    httpUrl: `http${secure}://127.0.0.1:${wsPort}/`,
     fingerprint: () =>
       execFileSync(PYTHON, ['-m', 'aronanet', 'fingerprint', '--data-dir', dataDir], { encoding: 'utf8' }).trim(),
     halt: async () => {

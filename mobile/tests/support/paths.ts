@@ -9,3 +9,6 @@ export const NOISE_VECTORS_DIR = path.join(PROJECT_ROOT, 'tests', 'vectors', 'no
 
 /** The Python that runs the node: env ARONANET_PYTHON, else the project's virtualenv. */
 export const PYTHON = process.env.ARONANET_PYTHON ?? path.resolve(MOBILE_ROOT, '..', '.venv', 'bin', 'python');
+
+/** Where the browser tests build the web export (or ARONANET_WEB_DIST, one built already). */
+export const DIST = process.env.ARONANET_WEB_DIST ?? path.join(MOBILE_ROOT, 'dist');

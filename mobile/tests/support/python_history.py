@@ -19,7 +19,10 @@ from aronanet.client.script import Destination, SessionOptions, connect_and_log_
 async def main(address: str, user: str, dest: str) -> None:
     with tempfile.TemporaryDirectory() as home:
         options = SessionOptions(
-            address=address, user=user, password=os.environ["ARONA_PW"], config_dir=Path(home)
+            address=address,
+            user=user,
+            password=lambda: os.environ["ARONA_PW"],  # asked only if the node wants it
+            config_dir=Path(home),
         )
         client, _ = await connect_and_log_in(options, sys.stderr)
         async with client:

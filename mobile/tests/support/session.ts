@@ -7,7 +7,7 @@ import type { KeyValueStore } from '../../src/platform/keyValue';
 import { generateKeyPair, type KeyPair } from '../../src/protocol/noise';
 import type { StaticKey } from '../../src/protocol/staticKey';
 import { Backoff } from '../../src/state/backoff';
-import { type ChatMessage, type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
+import { type ChatAction, type ChatMessage, type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
 import { AccountMemory } from '../../src/state/account';
 import { KnownNodes } from '../../src/state/knownNodes';
 import { memoryOutboxStore, type OutboxStore } from '../../src/state/outbox';
@@ -54,6 +54,10 @@ export interface SessionHarness {
   messages(key: string): readonly ChatMessage[];
   /** Only the messages of a conversation: its lines without the join, part and topic lines. */
   said(key: string): readonly ChatMessage[];
+  /** Connect and, on first use, accept the node's key as the user does (§11: pinned on accept). */
+  connectAndTrust(address: string): Promise<void>;
+  /** Dispatch as the app would (a conversation the UI opened before its user vanished). */
+  dispatch(action: ChatAction): void;
 }
 
 /**
@@ -81,11 +85,12 @@ export function sessionHarness(options: HarnessOptions): SessionHarness {
   const device = options.device ?? testDevice();
   let state = initialChatState;
   let current: CuttableTransport | null = null;
+  const knownNodes = new KnownNodes(device.pins);
   const session = new ChatSession({
     aead: nodeAead,
     random: randomBytes,
     deviceKey: device.key,
-    knownNodes: new KnownNodes(device.pins),
+    knownNodes,
     accounts: new AccountMemory(device.accounts),
     outboxStore: device.outbox,
     deviceName: 'session test device',
@@ -110,6 +115,13 @@ export function sessionHarness(options: HarnessOptions): SessionHarness {
     },
     messages: (key) => state.conversations[key]?.messages ?? [],
     said: (key) => (state.conversations[key]?.messages ?? []).filter((m) => !m.system),
+    dispatch: (action) => {
+      state = chatReducer(state, action);
+    },
+    connectAndTrust: async (address) => {
+      const result = await session.connect(address);
+      if (result.pin === 'first-use') await knownNodes.accept(address, result.fingerprint);
+    },
   };
 }
 

@@ -45,7 +45,7 @@ export function realNodeSuite(options: StartOptions = {}): NodeSuite {
     async phone(sessionOptions) {
       const harness = sessionHarness(sessionOptions);
       suite.track(harness.session);
-      await harness.session.connect(suite.node.wsAddress);
+      await harness.connectAndTrust(suite.node.wsAddress);
       const user = uniqueUser('phone');
       await harness.session.login(user, PASSWORD, true);
       return { ...harness, user };

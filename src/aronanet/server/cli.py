@@ -150,6 +150,14 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the bundled client, if any)",
     )
     add(
+        "--tls-cert",
+        type=Path,
+        metavar="PEM",
+        help="serve the web client and the WebSocket over TLS (https://, wss://) with this "
+        "certificate chain",
+    )
+    add("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert")
+    add(
         "--rate-limit",
         choices=("on", "off"),
         help="per-session rate limits (default on; 'off' for benchmarks)",
@@ -320,6 +328,8 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "ws_port",
         "node_name",
         "web_dir",
+        "tls_cert",
+        "tls_key",
         "log_level",
         "store",
         "broker",
@@ -471,9 +481,10 @@ def banner(node: Any) -> str:
         f"  TCP        {host}:{node.tcp_port}",
     ]
     if node.ws_port is not None:
-        lines.append(f"  WebSocket  ws://{shown}:{node.ws_port}{WS_PATH}")
+        secure = "s" if settings.tls_cert is not None else ""
+        lines.append(f"  WebSocket  ws{secure}://{shown}:{node.ws_port}{WS_PATH}")
         if settings.web_dir is not None:
-            lines.append(f"  Web client http://{shown}:{node.ws_port}/")
+            lines.append(f"  Web client http{secure}://{shown}:{node.ws_port}/")
     if settings.uses_postgres or settings.uses_redis:
         lines.append(f"  Store      {redact_url(settings.store)}")
         lines.append(f"  Broker     {redact_url(settings.broker)} ({settings.broker_prefix})")

@@ -47,7 +47,7 @@ from aronanet.server.store.base import Store
 from aronanet.server.store.sqlite import SqliteStore
 from aronanet.transport.base import Stream
 from aronanet.transport.tcp import serve_tcp
-from aronanet.transport.ws import WebSocketEndpoint
+from aronanet.transport.ws import WebSocketEndpoint, tls_context
 
 if TYPE_CHECKING:
     from aronanet.discovery.publisher import Listening, Publisher
@@ -215,7 +215,12 @@ class Node:
                 web_root=settings.web_dir,
                 hosts=(settings.host, *_machine_names(), *settings.ws_hosts),
             )
-            ws = await endpoint.serve(settings.host, settings.ws_port)
+            tls = (
+                None
+                if settings.tls_cert is None
+                else tls_context(settings.tls_cert, settings.tls_key)
+            )
+            ws = await endpoint.serve(settings.host, settings.ws_port, tls)
             self._servers.append(ws)  # type: ignore[arg-type]  # same close/wait_closed
             self.ws_port = next(iter(ws.sockets)).getsockname()[1]
 

@@ -159,6 +159,10 @@ class NodeSettings:
     #: the machine's name (a page's Host must be one: DNS rebinding).
     ws_hosts: tuple[str, ...] = ()
     web_dir: Path | None = field(default_factory=default_web_dir)
+    #: A PEM certificate (chain) and its key: the WebSocket port then speaks TLS only, so the
+    #: page, its code and the WebSocket come over https:// and wss://. No key: it is in the cert.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     use_uvloop: bool = True
     log_level: LogLevel = "WARNING"
     #: "sqlite" (the file under data_dir), or a postgresql:// URL shared by several nodes.

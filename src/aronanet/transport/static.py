@@ -3,10 +3,17 @@
 Only files under the web root are served: the URL path is decoded, normalised and resolved,
 and anything that lands outside the root (``..``, symlinks out, encoded slashes) is a 404,
 the same answer as for a file that does not exist.
+
+Delivery: files under ``_expo/static/`` carry a hash of their content in their name (the
+bundler names them so), so they are cached for a year as ``immutable``; every other file
+(``index.html``, the service worker, the manifest) is revalidated with its ETag on each load.
+A ``NAME.gz`` beside a file (``scripts/build-web.sh`` writes them at build time) is its gzip
+form, served to browsers that accept it: the node never compresses on the fly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +34,35 @@ _CONTENT_TYPES = {
 }
 #: Files larger than this are not served from memory (a web bundle is far smaller).
 MAX_STATIC_FILE = 32 * 1024 * 1024
+#: Where the bundler puts content-hashed files: a new version has a new name.
+HASHED_PREFIX = "_expo/static/"
+#: How long a content-hashed file may be kept without asking again: a year, the HTTP maximum.
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+#: Everything else: keep a copy, but ask (If-None-Match) before using it.
+REVALIDATE_CACHE = "no-cache"
 
 
 @dataclass(frozen=True, slots=True)
 class StaticFile:
     body: bytes
     content_type: str
+    #: A strong validator of ``body``: a quoted prefix of its SHA-256.
+    etag: str = ""
+    #: The file's name is content-hashed: cache it for good.
+    immutable: bool = False
+    #: The precompressed gzip form, when the build wrote one.
+    gzip: bytes | None = None
+
+    @property
+    def cache_control(self) -> str:
+        return IMMUTABLE_CACHE if self.immutable else REVALIDATE_CACHE
+
+    def matches(self, if_none_match: str | None) -> bool:
+        """RFC 9110 §13.1.2: does an ``If-None-Match`` list name this version (``*`` does)?"""
+        if not if_none_match:
+            return False
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or self.etag in tags
 
 
 def resolve(web_root: Path, url_path: str) -> Path | None:
@@ -62,4 +92,31 @@ def load(web_root: Path, url_path: str) -> StaticFile | None:
     path = resolve(web_root, url_path)
     if path is None or path.stat().st_size > MAX_STATIC_FILE:
         return None
-    return StaticFile(path.read_bytes(), content_type(path))
+    body = path.read_bytes()
+    compressed = path.with_name(path.name + ".gz")
+    gzip = compressed.read_bytes() if compressed.is_file() else None
+    relative = path.relative_to(web_root.resolve()).as_posix()
+    return StaticFile(
+        body,
+        content_type(path),
+        etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        immutable=relative.startswith(HASHED_PREFIX),
+        gzip=gzip,
+    )
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Does an ``Accept-Encoding`` header allow gzip (and not with ``q=0``)?"""
+    for item in (accept_encoding or "").split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            q = (
+                params.strip().removeprefix("q=").strip()
+                if params.strip().startswith("q=")
+                else "1"
+            )
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False

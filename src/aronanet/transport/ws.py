@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -146,8 +147,8 @@ class WebSocketEndpoint:
         self._policy = http_policy.HttpPolicy(origins=origins or (), hosts=hosts)
         self._web_root = web_root
 
-    async def serve(self, host: str, port: int) -> Server:
-        """Listen on ``host:port`` (0 picks a free port)."""
+    async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
+        """Listen on ``host:port`` (0 picks a free port); TLS only when ``tls`` is given."""
         return await serve(
             self._handle,
             host,
@@ -160,6 +161,7 @@ class WebSocketEndpoint:
             max_size=self._max_frame,
             server_header=None,
             reuse_address=True,
+            ssl=tls,
         )
 
     async def _handle(self, ws: ServerConnection) -> None:
@@ -185,8 +187,7 @@ class WebSocketEndpoint:
             return _refused(refusal)
         if path == WS_PATH:
             return None  # the upgrade: websockets checks the rest (400, 426)
-        hosts = request.headers.get_all("Host")
-        return await self._static(path, hosts[0] if hosts else None, request.method == "HEAD")
+        return await self._static(path, request)
 
     @staticmethod
     def _process_response(ws: ServerConnection, request: Request, response: Response) -> None:
@@ -196,16 +197,29 @@ class WebSocketEndpoint:
             if name not in response.headers:
                 response.headers[name] = value
 
-    async def _static(self, path: str, host: str | None, head: bool) -> Response:
-        """A file of the web client; HEAD gets the same headers without the body."""
+    async def _static(self, path: str, request: Request) -> Response:
+        """A file of the web client: gzip when the build made one and the browser takes it,
+        304 when the browser's copy is current; HEAD gets the same headers without the body."""
         if self._web_root is None:
             return _plain(404, "Not Found", "this node serves no web client")
         found = await asyncio.to_thread(static.load, self._web_root, path)
         if found is None:
             return _plain(404, "Not Found", "not found")
-        response = _response(200, "OK", found.body, found.content_type)
+        if found.matches(request.headers.get("If-None-Match")):
+            response = _response(304, "Not Modified", b"", found.content_type)
+            del response.headers["Content-Length"]
+        elif found.gzip is not None and static.accepts_gzip(request.headers.get("Accept-Encoding")):
+            response = _response(200, "OK", found.gzip, found.content_type)
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = _response(200, "OK", found.body, found.content_type)
+        _cache_headers(response, found)
         if found.content_type.startswith("text/html"):  # its CSP allows its inline elements
-            response.headers.update(http_policy.security_headers(host, found.body))
+            hosts = request.headers.get_all("Host")
+            response.headers.update(
+                http_policy.security_headers(hosts[0] if hosts else None, found.body)
+            )
+        head = request.method == "HEAD" or response.status_code == 304
         return dataclasses.replace(response, body=b"") if head else response
 
 
@@ -227,6 +241,15 @@ class _HttpOnlyConnection(ServerConnection):
                 self.transport.close()
                 return
         super().data_received(data)
+
+
+def _cache_headers(response: Response, found: static.StaticFile) -> None:
+    """Hashed files: a year, immutable; the rest: revalidated by ETag. Vary when gzip exists."""
+    del response.headers["Cache-Control"]
+    response.headers["Cache-Control"] = found.cache_control
+    response.headers["ETag"] = found.etag
+    if found.gzip is not None:
+        response.headers["Vary"] = "Accept-Encoding"
 
 
 def _refused(refusal: http_policy.Refusal) -> Response:
@@ -256,3 +279,16 @@ def _not_http_answer() -> bytes:
     response = _plain(400, "Bad Request", text)
     response.headers.update(http_policy.security_headers(None))
     return response.serialize()
+
+
+def tls_context(cert: Path, key: Path | None) -> ssl.SSLContext:
+    """A server TLS context from PEM files; a file that cannot be used is an ``OSError``
+    naming it (the node refuses to start rather than serve the page in clear)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        shown = f"{cert}" if key is None else f"{cert} and {key}"
+        raise OSError(f"cannot use the TLS certificate {shown}: {exc}") from None
+    return context
