@@ -17,11 +17,10 @@ from aronanet.client.connection import ArtpClient, TrustCallback
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.tui.app import AronaApp
-from aronanet.tui.cli import make_connector
+from aronanet.tui.cli import make_connector, startup_settings
 from aronanet.tui.images import image_cache_dir
 from aronanet.tui.screens.trust import TrustScreen
 from aronanet.tui.session import Connector
-from aronanet.tui.settings import ChatSettings
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.message_log import MessageLog
 
@@ -36,19 +35,22 @@ def make_app(
     viewer: list[Path] | None = None,
     gate: asyncio.Event | None = None,
     failed_upload_linger: float = 10.0,
+    sign_in_by_device: bool = True,
 ) -> AronaApp:
     """The app as ``aronanet chat --config-dir`` builds it, with half-block images, UTC, a
     fast reconnect backoff, and opened images recorded in ``viewer`` instead of launched.
 
     With ``gate``, every connection waits until the event is set: a test clears it to hold
     the app offline while it changes things on the node, then sets it to let it reconnect.
+    The settings come from ``config_dir`` as on the command line: a second app with the same
+    directory signs in with the device by itself.
     """
     paths = ClientPaths.at(config_dir)
     opened = viewer if viewer is not None else []
     connector = make_connector(paths)
     return AronaApp(
         connector if gate is None else _gated(connector, gate),
-        settings=ChatSettings(address=node.address, user=user),
+        settings=startup_settings(config_dir, node.address, user),
         config_dir=config_dir,
         forget_key=KnownNodes(paths.known_nodes).forget,
         tz=dt.UTC,
@@ -58,6 +60,7 @@ def make_app(
         renderer="halfcell",
         viewer=opened.append,
         failed_upload_linger=failed_upload_linger,
+        sign_in_by_device=sign_in_by_device,
     )
 
 

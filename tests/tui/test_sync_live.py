@@ -149,7 +149,8 @@ async def test_a_line_typed_offline_survives_a_restart_and_is_sent_once(
     node.start()
     again = make_app(node, config)
     async with again.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "", trust=False)  # by device: no password this time
+        # by device, by itself: no login screen and no password this time
+        await wait_for(pilot, lambda: isinstance(pilot.app.focused, ChatInput))
         await wait_for(pilot, lambda: "#general" in again.state.buffers)
         await wait_for(
             pilot,

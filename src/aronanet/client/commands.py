@@ -134,6 +134,11 @@ class PasswordCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class LogoutCommand:
+    """``/logout``: sign this device out (§14.3 revoke) so the next start asks again."""
+
+
+@dataclass(frozen=True, slots=True)
 class CommandError:
     """What went wrong, in words for the user, with the usage line when it helps."""
 
@@ -162,6 +167,7 @@ Command: TypeAlias = (
     | ThemeCommand
     | DevicesCommand
     | PasswordCommand
+    | LogoutCommand
 )
 Parser: TypeAlias = Callable[[str], Command | CommandError]
 
@@ -424,6 +430,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/password",
         "change your password (signs out your other devices)",
         _no_args(PasswordCommand()),
+    ),
+    CommandSpec(
+        "logout",
+        "/logout",
+        "sign this device out and leave: the next start asks for the password",
+        _no_args(LogoutCommand()),
     ),
     CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),
     CommandSpec("quit", "/quit", "leave the client", _no_args(QuitCommand()), ("exit",)),

@@ -42,7 +42,12 @@ from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
 from aronanet.tui.keys import read_escape_digit_as_alt
 from aronanet.tui.screens.chat import ChatScreen
-from aronanet.tui.screens.login import Credentials, CredentialsSubmitted, LoginScreen
+from aronanet.tui.screens.login import (
+    Credentials,
+    CredentialsSubmitted,
+    LoginScreen,
+    SigningInScreen,
+)
 from aronanet.tui.screens.password import PasswordScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
@@ -80,7 +85,11 @@ class AronaApp(App[int]):
         renderer: Renderer = "auto",
         viewer: Callable[[Path], None] = open_in_viewer,
         failed_upload_linger: float = FAILED_LINGER,
+        sign_in_by_device: bool = True,
     ) -> None:
+        """``sign_in_by_device``: on start, sign in as the user this device last signed in
+        as at the address (``settings.devices``) without the login screen; False (``--login``,
+        ``--user``) always shows it."""
         super().__init__()
         read_escape_digit_as_alt()
         self.settings = settings or ChatSettings()
@@ -90,6 +99,7 @@ class AronaApp(App[int]):
         self._clock = clock
         self._tz = tz
         self._initial_theme = theme_name or self.settings.theme or LIGHT
+        self._sign_in_by_device = sign_in_by_device
         self._render_scheduled = False
         self._reads_in_flight: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -185,7 +195,13 @@ class AronaApp(App[int]):
         for theme in THEMES.values():
             self.register_theme(theme)
         self.theme = self._initial_theme if self._initial_theme in THEMES else LIGHT
-        self.push_screen(LoginScreen(self.settings.address, self.settings.user))
+        address = self.settings.address
+        user = self.settings.device_user(address) if self._sign_in_by_device else ""
+        if address and user:
+            self.push_screen(SigningInScreen(address, user))
+            self.spawn(self._sign_in_by_device_as(Credentials(address, user, "", register=False)))
+        else:
+            self.push_screen(LoginScreen(address, self.settings.user))
 
     def toggle_theme(self, variant: str | None = None) -> None:
         target = {"light": LIGHT, "dark": DARK}.get(variant or "", other_variant(self.theme))
@@ -210,21 +226,56 @@ class AronaApp(App[int]):
         self.spawn(self._log_in(message.credentials))
 
     async def _log_in(self, credentials: Credentials) -> None:
-        login = Login(credentials.address, credentials.user, credentials.password)
         try:
-            await self.session.start(
-                login, register=credentials.register, trust_new=self._ask_trust
-            )
+            await self._start(credentials)
         except KeyChangedError as error:
-            self._show_login_error("KEY_CHANGED: refused, the node's key is not the pinned one")
-            if await self._confirm_key_change(error):
-                await self._log_in(credentials)
-            return
+            await self._refuse_changed_key(error, credentials)
         except ClientError as error:
             self._show_login_error(voice.failure("logging in", error))
-            return
-        self._remember(address=credentials.address, user=credentials.user)
+
+    async def _sign_in_by_device_as(self, credentials: Credentials) -> None:
+        """On start (§14.3): this device signed in as ``credentials.user`` here before, so
+        try it without a password; the login screen, name filled in, only if that fails."""
+        try:
+            await self._start(credentials)
+        except KeyChangedError as error:
+            await self._show_login_screen(credentials)
+            await self._refuse_changed_key(error, credentials)
+        except ClientError as error:
+            await self._show_login_screen(credentials)
+            if error.code == "AUTH_FAILED":  # revoked, unknown, or no ``sync``: ask once more
+                self._forget_device_user(credentials.address)
+                self._show_login_error(voice.device_sign_in_failed(credentials.user, error))
+            else:
+                self._show_login_error(voice.failure("signing in", error))
+
+    async def _start(self, credentials: Credentials) -> None:
+        """Connect (trust on first use) and sign in; raises for the caller to show why not."""
+        login = Login(credentials.address, credentials.user, credentials.password)
+        await self.session.start(login, register=credentials.register, trust_new=self._ask_trust)
+        client = self.session.client
+        devices = dict(self.settings.devices)
+        if client is not None and client.syncing:
+            devices[credentials.address] = self.state.me or credentials.user
+        self._remember(address=credentials.address, user=credentials.user, devices=devices)
         await self.enter_chat(first_time=credentials.register)
+
+    async def _refuse_changed_key(self, error: KeyChangedError, credentials: Credentials) -> None:
+        self._show_login_error("KEY_CHANGED: refused, the node's key is not the pinned one")
+        if await self._confirm_key_change(error):
+            await self._log_in(credentials)
+
+    async def _show_login_screen(self, credentials: Credentials) -> None:
+        """Replace the signing-in screen with the login form, filled in."""
+        await self.switch_screen(LoginScreen(credentials.address, credentials.user))
+
+    def _forget_device_user(self, address: str) -> None:
+        devices = {a: u for a, u in self.settings.devices.items() if a != address}
+        self._remember(devices=devices)
+
+    def forget_sign_in(self) -> None:
+        """``/logout``: the next start shows the login screen for this node."""
+        self._forget_device_user(self.settings.address)
 
     def _show_login_error(self, text: str) -> None:
         screen = self.screen
@@ -270,7 +321,7 @@ class AronaApp(App[int]):
         welcome = voice.logged_in(self.state.me or "", first_time=first_time)
         self.dispatch(Noted(welcome, self.now()))
 
-    def _remember(self, **changes: str) -> None:
+    def _remember(self, **changes: str | dict[str, str]) -> None:
         if self._config_dir is None:
             return
         current = self.settings.__dict__ | changes

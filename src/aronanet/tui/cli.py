@@ -10,13 +10,17 @@ from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.identity import load_or_create_key
 from aronanet.tui.session import Connector
+from aronanet.tui.settings import ChatSettings, load_settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "chat",
         help="the terminal chat client",
-        description="Chat on an AronaNET node from the terminal (Arona will guide you).",
+        description="Chat on an AronaNET node from the terminal (Arona will guide you). "
+        "After one password login on a node that offers ArTP/1.1 sync, later starts sign in "
+        "with this device by themselves; --login or --user NAME shows the login screen, and "
+        "/logout in the chat signs this device out.",
     )
     parser.add_argument(
         "address",
@@ -29,7 +33,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="where the device key, known nodes, settings and the image cache live",
     )
-    parser.add_argument("--user", default=None, help="the user name to prefill")
+    parser.add_argument(
+        "--user",
+        default=None,
+        help="sign in as this user: shows the login screen with the name filled in",
+    )
+    parser.add_argument(
+        "--login",
+        action="store_true",
+        help="show the login screen even if this device signed in here before "
+        "(to sign in as someone else)",
+    )
     parser.add_argument("--theme", choices=("light", "dark"), default=None)
     parser.set_defaults(handler=run)
 
@@ -47,29 +61,34 @@ def make_connector(paths: ClientPaths) -> Connector:
     return connect
 
 
+def startup_settings(config_dir: Path, address: str | None, user: str | None) -> ChatSettings:
+    """The saved settings, with the address and user of the command line over them."""
+    saved = load_settings(config_dir)
+    return ChatSettings(
+        address=address or saved.address,
+        user=user or saved.user,
+        theme=saved.theme,
+        devices=saved.devices,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from aronanet.tui.app import AronaApp
     from aronanet.tui.images import image_cache_dir
-    from aronanet.tui.settings import ChatSettings, load_settings
     from aronanet.tui.theme import DARK, LIGHT
     from aronanet.tui.widgets.inline_image import prepare_terminal_graphics
 
     paths = ClientPaths.at(args.config_dir)
     paths.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    saved = load_settings(paths.config_dir)
-    settings = ChatSettings(
-        address=args.address or saved.address,
-        user=args.user or saved.user,
-        theme=saved.theme,
-    )
     theme = {"light": LIGHT, "dark": DARK}.get(args.theme or "")
     app = AronaApp(
         make_connector(paths),
-        settings=settings,
+        settings=startup_settings(paths.config_dir, args.address, args.user),
         config_dir=paths.config_dir,
         forget_key=KnownNodes(paths.known_nodes).forget,
         theme_name=theme,
         cache_dir=image_cache_dir(args.config_dir and paths.config_dir),
+        sign_in_by_device=not (args.login or args.user),
     )
     # textual-image must ask the terminal about Kitty/Sixel support before Textual owns it
     prepare_terminal_graphics()

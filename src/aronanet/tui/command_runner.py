@@ -51,6 +51,7 @@ class Host(Protocol):
     def toggle_theme(self, variant: str | None) -> None: ...
     async def ask_new_password(self) -> tuple[str, str] | None: ...
     def quit(self) -> None: ...
+    def forget_sign_in(self) -> None: ...
     def spawn(self, work: Awaitable[None]) -> None: ...
 
 
@@ -92,6 +93,7 @@ class CommandRunner:
             cmd.DevicesCommand: self._devices,  # type: ignore[dict-item]
             cmd.PasswordCommand: self._password,  # type: ignore[dict-item]
             cmd.ReconnectCommand: self._reconnect,  # type: ignore[dict-item]
+            cmd.LogoutCommand: self._logout,  # type: ignore[dict-item]
         }
 
     def run(self, line: str) -> None:
@@ -270,6 +272,19 @@ class CommandRunner:
                 self.note(line)
 
         self.network(f"/devices {command.action}", devices)
+
+    def _logout(self, command: cmd.LogoutCommand) -> None:
+        """Revoke this device on the node (online only: else it could still sign in), forget
+        whom it signed in as, and leave. A node without ``sync`` keeps no device to revoke."""
+
+        async def logout() -> None:
+            client = self.session.require_client()
+            if client.syncing and client.device is not None:
+                await sync.revoke_device(client, client.device)
+            self.host.forget_sign_in()
+            self.host.quit()
+
+        self.network("signing out", logout)
 
     def _password(self, command: cmd.PasswordCommand) -> None:
         async def change() -> None:

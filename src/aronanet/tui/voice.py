@@ -24,6 +24,18 @@ def logged_in(user: str, *, first_time: bool = False) -> str:
     return f"Welcome back, Sensei {user}! Type /help whenever you need me."
 
 
+def signing_in(user: str, address: str) -> str:
+    return f"Signing you in as {user} on {address} with this device, Sensei…"
+
+
+def device_sign_in_failed(user: str, error: ClientError) -> str:
+    """Why the login screen is back although this device signed in before (§14.3)."""
+    return (
+        f"Sensei, this device could not sign you in as {user} ({error.code}: {error.message}). "
+        "Your password once more, please!"
+    )
+
+
 def topic_set(channel: str, topic: str) -> str:
     return f"You set the topic of {channel}: {topic}"
 

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from aronanet.tui import voice
 from aronanet.tui.widgets.ordered_input import FOCUS_KEYS, OrderedInput, settled
 
 ARONA_ART = r"""
@@ -166,3 +167,17 @@ class RegisterScreen(_AccountScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class SigningInScreen(Screen[None]):
+    """While this device signs in by itself on start (no form: nothing to type)."""
+
+    def __init__(self, address: str, user: str) -> None:
+        super().__init__()
+        self._address, self._user = address, user
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="account-card"):
+            yield Static(ARONA_ART, id="arona-art")
+            yield Label(voice.signing_in(self._user, self._address), id="account-title")
+        yield Footer()
