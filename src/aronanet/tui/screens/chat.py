@@ -100,10 +100,17 @@ class ChatScreen(Screen[None]):
         if self._waiting is not None:
             self.show(self._waiting)
 
+    def on_unmount(self) -> None:
+        # The app may still render a state while it tears the screen down (a reconnect
+        # finishing during shutdown): from here on there are no widgets to show it in.
+        self._mounted = False
+
     def show(self, state: ChatState) -> None:
         """Push ``state`` into the widgets; each one skips work when its part is unchanged."""
         if not self._mounted:
             self._waiting = state
+            return
+        if not self.query(HaloHeader):  # being torn down: the widgets are already gone
             return
         buffer = state.current
         self.query_one(HaloHeader).show(state)
