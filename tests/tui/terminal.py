@@ -20,7 +20,9 @@ def chat_command(address: str, config_dir: Path) -> list[str]:
 
 
 class Terminal:
-    """One detached tmux session: send keys, paste, read the screen."""
+    """One detached tmux session on a tmux server of its own (``-L``): a test never meets a
+    shared server that is just exiting after another test's last session closed ("server
+    exited unexpectedly"), nor anybody's own tmux sessions."""
 
     def __init__(self, command: list[str], *, width: int = 120, height: int = 36) -> None:
         self.name = f"arona-{uuid.uuid4().hex[:8]}"
@@ -29,10 +31,13 @@ class Terminal:
             "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), shell_command
         )
 
-    @staticmethod
-    def _tmux(*args: str, stdin: str | None = None) -> str:
+    def _tmux(self, *args: str, stdin: str | None = None) -> str:
         result = subprocess.run(
-            ["tmux", *args], check=True, capture_output=True, text=True, input=stdin
+            ["tmux", "-L", self.name, *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            input=stdin,
         )
         return result.stdout
 
@@ -65,4 +70,4 @@ class Terminal:
             time.sleep(0.05)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
+        subprocess.run(["tmux", "-L", self.name, "kill-server"], check=False, capture_output=True)
