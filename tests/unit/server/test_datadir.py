@@ -31,7 +31,7 @@ def test_a_directory_that_cannot_be_made_private_is_refused_with_the_command(
     tmp_path: Path,
 ) -> None:
     """Someone else's directory: chmod fails with EPERM (simulated: the tests run as root)."""
-    data_dir = tmp_path / "shared"
+    data_dir = tmp_path / "someone-elses"
     data_dir.mkdir(mode=0o755)
     data_dir.chmod(0o755)
 
