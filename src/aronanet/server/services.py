@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from aronanet.config import Limits
 from aronanet.server.accounts import Accounts
 from aronanet.server.channels import Channels
+from aronanet.server.moderation_state import ModerationState
 from aronanet.server.ratelimit import BucketMap, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.lifecycle import LifecycleStore
+from aronanet.server.store.moderation import ModerationStore
 
 
 @dataclass(slots=True)
@@ -38,7 +39,7 @@ class EventIds:
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: NodeSettings
-    store: LifecycleStore
+    store: ModerationStore
     accounts: Accounts
     channels: Channels
     router: Router
@@ -47,6 +48,8 @@ class Services:
     monotonic: Clock
     #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
     channel_creations: BucketMap
+    #: §14.16-14.20: channel modes, roles and mutes (cached), and the node admins.
+    moderation: ModerationState
 
     @property
     def limits(self) -> Limits:

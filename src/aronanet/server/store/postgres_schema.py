@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.moderation_sql import moderation_migration
 from aronanet.server.store.sync_sql import sync_migration
 
 Connection = psycopg.AsyncConnection[Any]
@@ -64,6 +65,8 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     "sync": (sync_migration(),),
     # ArTP/1.1 lifecycle (§14.9-14.14): the same tables as SQLite's, a sequence for revs.
     "lifecycle": (lifecycle_migration(postgres=True),),
+    # ArTP/1.1 moderation (§14.16-14.21): the same tables as SQLite's.
+    "moderation": (moderation_migration(postgres=True),),
 }
 
 
