@@ -55,6 +55,7 @@ from aronanet.client.state.model import (
     LinkStatus,
     buffer_key,
 )
+from aronanet.client.state.lifecycle import LIFECYCLE_HANDLERS, stopped_typing, typing_key
 from aronanet.client.state.sync import SYNC_HANDLERS
 from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
 
@@ -114,6 +115,14 @@ def _on_left(state: ChatState, action: ChannelLeft) -> ChatState:
 
 
 def _on_events(state: ChatState, action: EventsReceived) -> ChatState:
+    state = stopped_typing(
+        state,
+        (
+            (typing_key(state, e.dest_type, e.dest, e.from_), e.from_)
+            for e in action.events
+            if isinstance(e, MsgEvent)
+        ),
+    )
     messages: list[MsgEvent] = []
     for event in action.events:
         if isinstance(event, MsgEvent):
@@ -164,6 +173,10 @@ def _on_history(state: ChatState, action: HistoryLoaded) -> ChatState:
     if action.after is not None:
         return merge_messages(
             state, action.messages, count_unread=True, place=insert_after_anchor(action.after)
+        )
+    if action.around is not None:  # a jump: in time order among what is held
+        return merge_messages(
+            state, action.messages, count_unread=False, place=insert_after_anchor(None)
         )
     scrollback = action.before is not None
     place = prepend_lines if scrollback else insert_after_anchor(None)
@@ -218,7 +231,7 @@ def _on_cleared(state: ChatState, action: Cleared) -> ChatState:
 
 
 def _on_queued(state: ChatState, action: MessageQueued) -> ChatState:
-    state, line = own_line(state, action.content, action.timestamp, action.cid)
+    state, line = own_line(state, action.content, action.timestamp, action.cid, action.reply)
     return with_buffer(state, append_lines(state.buffers[action.key], [line]))
 
 
@@ -305,6 +318,7 @@ _HANDLERS: dict[type, Callable[[ChatState, object], ChatState]] = {
     Noted: _on_noted,  # type: ignore[dict-item]
     TopicChanged: _on_topic,  # type: ignore[dict-item]
     **SYNC_HANDLERS,
+    **LIFECYCLE_HANDLERS,
 }
 
 
