@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from aronanet.client.connection import ArtpClient
+from aronanet.client.connection import ArtpClient, build_request
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.state import (
     ACTION_PREFIX,
@@ -25,12 +25,14 @@ from aronanet.client.state import (
     Noted,
     OutboxRestored,
     PendingMessage,
+    Quote,
     SendConfirmed,
     SendFailed,
     SendStarted,
     queued_outgoing,
 )
 from aronanet.errors import ClientError
+from aronanet.proto.messages import Ok, SendMsg
 from aronanet.tui import voice
 
 
@@ -56,7 +58,7 @@ class OutboxSender:
         directory) and show what it still holds as pending lines."""
         self.outbox = Outbox(outbox_path(directory, address, user) if directory else None)
         pending = tuple(
-            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid)  # type: ignore[arg-type]
+            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid, e.reply_to)  # type: ignore[arg-type]
             for e in self.outbox.pending()
         )
         if pending:
@@ -67,17 +69,21 @@ class OutboxSender:
         """Something may be sendable now (the link is back, a line was queued or retried)."""
         self._wakeup.set()
 
-    def queue(self, key: str, content: str) -> bool:
-        """What the user typed for buffer ``key``: into the outbox (on disk), shown pending,
-        sent when the link allows. False when it could not be saved (the user is told)."""
+    def queue(self, key: str, content: str, reply: Quote | None = None) -> bool:
+        """What the user typed for buffer ``key`` (a reply to ``reply``): into the outbox (on
+        disk), shown pending, sent when the link allows. False when it could not be saved
+        (the user is told)."""
         buffer = self._state().buffers[key]
+        reply_to = reply.id if reply is not None else ""
         try:
-            entry = self.outbox.add(buffer.kind, buffer.name, content, self._now())
+            entry = self.outbox.add(
+                buffer.kind, buffer.name, content, self._now(), reply_to=reply_to
+            )
         except OSError as error:
             text = voice.failure("saving the message to the outbox", error)
             self._dispatch(Noted(text, self._now(), key=key, error=True))
             return False
-        self._dispatch(MessageQueued(key, content, entry.queued_at, cid=entry.cid))
+        self._dispatch(MessageQueued(key, content, entry.queued_at, cid=entry.cid, reply=reply))
         self.wake()
         return True
 
@@ -97,16 +103,22 @@ class OutboxSender:
         for buffer, line in queued_outgoing(self._state()):
             if line.cid and line.cid not in self.outbox:
                 content = f"{ACTION_PREFIX}{line.text}" if line.kind == "action" else line.text
-                self.outbox.add(buffer.kind, buffer.name, content, line.timestamp, cid=line.cid)
+                reply_to = line.reply.id if line.reply is not None else ""
+                self.outbox.add(
+                    buffer.kind,
+                    buffer.name,
+                    content,
+                    line.timestamp,
+                    cid=line.cid,
+                    reply_to=reply_to,
+                )
 
     async def _send(self, client: ArtpClient, entry: OutboxEntry) -> bool:
         """Send one entry; False when the link is gone (it stays in the outbox)."""
         line_id = f"local:{entry.cid}"
         self._dispatch(SendStarted(line_id))
         try:
-            ok = await client.send_message(
-                entry.dest_type, entry.dest, entry.content, cid=entry.cid
-            )
+            ok = await self._post(client, entry)
         except ClientError as error:
             if error.code == "TIMEOUT":
                 client.abort()  # the OK may still come: resend with the same cid instead
@@ -121,6 +133,23 @@ class OutboxSender:
         self.outbox.done(entry.cid)
         self._dispatch(SendConfirmed(line_id, ok.msg_id or line_id, ok.timestamp or self._now()))
         return True
+
+    @staticmethod
+    async def _post(client: ArtpClient, entry: OutboxEntry) -> Ok:
+        """The ``MSG`` of ``entry``; a reply carries ``reply_to`` (§14.9)."""
+        if not entry.reply_to:
+            return await client.send_message(
+                entry.dest_type, entry.dest, entry.content, cid=entry.cid
+            )
+        request = build_request(
+            SendMsg,
+            dest_type=entry.dest_type,
+            dest=entry.dest,
+            content=entry.content,
+            cid=entry.cid,
+            reply_to=entry.reply_to,
+        )
+        return await client.request(request)
 
     def _refuse(self, entry: OutboxEntry, line_id: str, reason: str) -> None:
         """Refused for good: out of the outbox, marked failed (``/retry`` queues it again)."""

@@ -43,6 +43,7 @@ from aronanet.client.state import (
     LinkUp,
     LoggedIn,
     Noted,
+    Quote,
     ReadMarked,
     last_message_id,
     unread_marker_behind,
@@ -58,6 +59,7 @@ from aronanet.proto.messages import (
 )
 from aronanet.proto.messages import Ok as MsgOk
 from aronanet.tui import voice
+from aronanet.tui.lifecycle import LIFECYCLE_EVENTS, LifecycleOps, lifecycle_action
 from aronanet.tui.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ class ChatSession:
         self._connector = connector
         self._outbox_dir = outbox_dir
         self.sender = OutboxSender(dispatch, get_state, lambda: self.client, self.now)
+        self.lifecycle = LifecycleOps(self.require_client, dispatch, get_state)
         self._dispatch = dispatch
         self._state = get_state
         self._clock = clock
@@ -319,6 +322,10 @@ class ChatSession:
             async for event in client.events():
                 if isinstance(event, _LIVE_EVENTS):
                     self._queue_event(event)
+                elif isinstance(event, LIFECYCLE_EVENTS):
+                    # §14.10-14.13: after the messages they may change, which land first.
+                    self._flush_events()
+                    self._dispatch(lifecycle_action(event, self._clock()))
                 elif isinstance(event, ReadEvent):
                     # §14.6: another device read this; events before it land first.
                     self._flush_events()
@@ -424,9 +431,9 @@ class ChatSession:
     def wake_sender(self) -> None:
         self.sender.wake()
 
-    def queue(self, key: str, content: str) -> bool:
-        """A typed line for ``key``: see ``OutboxSender.queue``."""
-        return self.sender.queue(key, content)
+    def queue(self, key: str, content: str, reply: Quote | None = None) -> bool:
+        """A typed line for ``key`` (a reply to ``reply``): see ``OutboxSender.queue``."""
+        return self.sender.queue(key, content, reply)
 
     async def mark_read(self, key: str) -> None:
         """§14.6: the buffer is on screen at its newest message: move the marker there."""

@@ -48,7 +48,7 @@ from aronanet.client.state.actions import (
     TopicChanged,
     TypingChanged,
 )
-from aronanet.client.state.lifecycle import QUOTE_LENGTH, quote_line, typists
+from aronanet.client.state.lifecycle import quote_line, typists
 from aronanet.client.state.model import (
     ACTION_PREFIX,
     MAX_LINES,
@@ -75,10 +75,12 @@ from aronanet.client.state.selectors import (
     latest_attachment,
     mentions,
     neighbour,
+    newest_message,
     queued_outgoing,
     sidebar_order,
     unread_marker_behind,
 )
+from aronanet.proto.lifecycle import QUOTE_LENGTH
 
 __all__ = [
     "ACTION_PREFIX",
@@ -134,6 +136,7 @@ __all__ = [
     "latest_attachment",
     "mentions",
     "neighbour",
+    "newest_message",
     "queued_outgoing",
     "quote_line",
     "reduce",

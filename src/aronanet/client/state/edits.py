@@ -70,7 +70,7 @@ def _message_line(event: MsgEvent, me: str | None) -> Line:
     is_action = event.content.startswith(ACTION_PREFIX)
     text = event.content[len(ACTION_PREFIX) :] if is_action else event.content
     ours = me is not None and event.from_.casefold() == me.casefold()
-    deleted = stamp_of(event, "deleted")
+    deleted = stamp_of(event.deleted)
     return Line(
         id=event.id,
         kind="action" if is_action else "message",
@@ -81,7 +81,7 @@ def _message_line(event: MsgEvent, me: str | None) -> Line:
         attachment=None if event.attachment is UNSET or deleted else event.attachment,
         cid=event.cid if isinstance(event.cid, str) else "",
         reply=quote_of(event),
-        edited=stamp_of(event, "edited"),
+        edited=stamp_of(event.edited),
         deleted=deleted,
         reactions=reactions_of(event),
     )

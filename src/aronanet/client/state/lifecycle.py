@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from aronanet.client.state.actions import (
     MessageDeleted,
@@ -30,42 +30,31 @@ from aronanet.client.state.model import (
     Reaction,
     buffer_key,
 )
+from aronanet.proto.lifecycle import QUOTE_LENGTH
 from aronanet.proto.messages import MsgEvent
-
-#: §14.9: a reply's quote is cut to this many code points (the node cuts it the same way).
-QUOTE_LENGTH = 140
-
 
 # ------------------------------------------------------------------- stored messages
 
 
 def quote_of(event: MsgEvent) -> Quote | None:
     """The quoted message of a reply (``reply``), or a bare id when only ``reply_to`` came."""
-    reply = getattr(event, "reply", UNSET)
-    if reply is not UNSET and reply is not None:
-        return Quote(
-            id=str(reply.id),
-            sender=str(getattr(reply, "from_", "")),
-            text=str(reply.content),
-            deleted=bool(getattr(reply, "deleted", False)),
-        )
-    reply_to = getattr(event, "reply_to", UNSET)
-    if isinstance(reply_to, str):
-        return Quote(id=reply_to, sender="", text="")
+    if event.reply is not UNSET:
+        reply = event.reply
+        return Quote(reply.id, reply.from_, reply.content, deleted=reply.deleted is True)
+    if event.reply_to is not UNSET:
+        return Quote(id=event.reply_to, sender="", text="")
     return None
 
 
 def reactions_of(event: MsgEvent) -> tuple[Reaction, ...]:
-    reactions = getattr(event, "reactions", UNSET)
-    if reactions is UNSET or not reactions:
+    if event.reactions is UNSET:
         return ()
-    return tuple(Reaction(r.emoji, r.count, tuple(r.users or ())) for r in reactions)
+    return tuple(Reaction(r.emoji, r.count, tuple(r.users)) for r in event.reactions)
 
 
-def stamp_of(event: MsgEvent, name: str) -> int:
+def stamp_of(value: int | UnsetType) -> int:
     """``edited`` / ``deleted`` of a stored message: Unix seconds, 0 when absent."""
-    value = getattr(event, name, UNSET)
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+    return 0 if value is UNSET else int(value)
 
 
 def quote_line(line: Line) -> Quote:
@@ -165,8 +154,7 @@ def typing_key(state: ChatState, dest_type: str, dest: str, user: str) -> str:
 def _on_typing(state: ChatState, action: TypingChanged) -> ChatState:
     key = typing_key(state, action.dest_type, action.dest, action.user)
     typing = {
-        k: {u: t for u, t in users.items() if t > action.now}
-        for k, users in state.typing.items()
+        k: {u: t for u, t in users.items() if t > action.now} for k, users in state.typing.items()
     }
     here = typing.setdefault(key, {})
     here.pop(action.user, None)

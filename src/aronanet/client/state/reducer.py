@@ -46,6 +46,7 @@ from aronanet.client.state.edits import (
     update_line,
     with_buffer,
 )
+from aronanet.client.state.lifecycle import LIFECYCLE_HANDLERS, stopped_typing, typing_key
 from aronanet.client.state.model import (
     STATUS_KEY,
     ChatState,
@@ -55,7 +56,6 @@ from aronanet.client.state.model import (
     LinkStatus,
     buffer_key,
 )
-from aronanet.client.state.lifecycle import LIFECYCLE_HANDLERS, stopped_typing, typing_key
 from aronanet.client.state.sync import SYNC_HANDLERS
 from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
 

@@ -97,3 +97,11 @@ def last_own_message(buffer: Buffer, me: str | None) -> Line | None:
         ),
         None,
     )
+
+
+def newest_message(buffer: Buffer) -> Line | None:
+    """The newest stored, not deleted message here (anyone's): what ``/react`` acts on."""
+    return next(
+        (line for line in reversed(buffer.lines) if line.is_server_message and not line.deleted),
+        None,
+    )

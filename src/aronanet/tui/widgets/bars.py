@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.widget import Widget
-
-from collections.abc import Callable
 
 from aronanet.client.state import Buffer, ChatState, Link, LinkStatus, typists
 from aronanet.tui import voice

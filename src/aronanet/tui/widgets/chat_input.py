@@ -189,7 +189,7 @@ class ChatInput(OrderedInput):
         super().__init__(placeholder="Talk to Arona… (/help lists commands)", id=id)
         self._vocabulary = vocabulary
         self.picker = picker
-        self.compose: Compose | None = None
+        self.composing: Compose | None = None
         self.selecting = False
         self._history: list[str] = []
         self._position = 0  # len(_history) means the draft line
@@ -215,7 +215,7 @@ class ChatInput(OrderedInput):
     async def action_submit(self) -> None:
         """Take the line and empty the input now, before the next key (already queued)."""
         line = self.value
-        compose = self.compose
+        compose = self.composing
         self.value = ""
         if compose is None or compose.kind == "reply":
             self.remember(line)
@@ -228,7 +228,7 @@ class ChatInput(OrderedInput):
     def set_compose(self, compose: Compose | None, text: str | None = None) -> None:
         """Enter now replies / edits / reacts / confirms (None: plain); ``text`` fills the
         line (an edit starts from the message's text)."""
-        self.compose = compose
+        self.composing = compose
         self.border_title = compose.label if compose is not None else None
         self.set_class(compose is not None, "-composing")
         if text is not None:
@@ -289,7 +289,7 @@ class ChatInput(OrderedInput):
     def _compose_key(self, key: str, character: str | None) -> bool:
         """Keys with a meaning of their own while composing: Escape drops the compose; a
         delete is confirmed with y (or Enter) and kept with anything else."""
-        compose = self.compose
+        compose = self.composing
         assert compose is not None
         if key == "escape":
             self.set_compose(None, "" if compose.kind in ("edit", "react") else None)
@@ -313,7 +313,7 @@ class ChatInput(OrderedInput):
         assert self.picker is not None
         if self.selecting and self._selection_key(event.key, event.character):
             return True
-        if self.compose is not None and self._compose_key(event.key, event.character):
+        if self.composing is not None and self._compose_key(event.key, event.character):
             return True
         if event.key in SELECT_KEYS:
             self.selecting = True
@@ -321,7 +321,7 @@ class ChatInput(OrderedInput):
             if self.picker.move(SELECT_KEYS[event.key]) is None:
                 self._leave_selection()
             return True
-        if event.key == "up" and not self.value and self.compose is None:
+        if event.key == "up" and not self.value and self.composing is None:
             own = self.picker.last_own()
             if own is not None:
                 self._start("edit", own)
