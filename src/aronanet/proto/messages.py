@@ -20,7 +20,7 @@ requests, the ``TOPIC`` event, ``PONG`` from client to server answering a server
 ArTP/1.1 (§14): the ``features`` of ``HELLO``; ``AUTH`` without ``password`` (device
 sign-in) and with ``device_name``; ``cid`` on ``MSG``; the ``DEVICES``, ``DEVICE_RENAME``,
 ``DEVICE_REVOKE``, ``PASSWORD``, ``CONVERSATIONS`` and ``READ`` requests with their ``OK``
-fields, and the ``READ`` event.
+fields, and the ``READ`` event; ``SEARCH`` and its results (§14.15).
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ Content = Annotated[str, Meta(min_length=1)]
 MessageId = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)]
 Sha256Hex = Annotated[str, Meta(pattern=SHA256_PATTERN)]
 HistoryLimit = Annotated[int, Meta(ge=1, le=HISTORY_LIMIT_MAX)]
+#: §14.15: a SEARCH answers at most 50 results, 20 unless asked.
+SEARCH_LIMIT_MAX: Final = 50
+SEARCH_LIMIT_DEFAULT: Final = 20
 ChunkIndex = Annotated[int, Meta(ge=0)]
 ChunkTotal = Annotated[int, Meta(ge=1)]
 NonNegative = Annotated[int, Meta(ge=0)]
@@ -246,6 +249,30 @@ class MarkRead(_Base, frozen=True, tag="READ"):
         _check_dest(self.dest_type, self.dest)
 
 
+class Search(_Base, frozen=True, tag="SEARCH"):
+    """§14.15: messages of readable conversations matching ``query``, newest first.
+
+    ``query`` is checked by the node (``proto.search_query``), so that its refusal can say
+    what was wrong with it; ``dest_type``/``dest`` come together or not at all.
+    """
+
+    query: str
+    dest_type: DestType | UnsetType = UNSET
+    dest: str | UnsetType = UNSET
+    before: MessageId | UnsetType = UNSET
+    limit: int = SEARCH_LIMIT_DEFAULT
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if (self.dest_type is UNSET) != (self.dest is UNSET):
+            raise ValueError("SEARCH takes `dest_type` and `dest` together, or neither")
+        if self.dest_type is not UNSET:
+            assert isinstance(self.dest, str)
+            _check_dest(self.dest_type, self.dest)
+        if not 1 <= self.limit <= SEARCH_LIMIT_MAX:
+            raise ValueError(f"invalid limit: {rule('search_limit')}")
+
+
 Request = (
     Auth
     | Join
@@ -265,6 +292,7 @@ Request = (
     | ChangePassword
     | Conversations
     | MarkRead
+    | Search
 )
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
@@ -317,6 +345,13 @@ class MsgEvent(_Base, frozen=True, tag="MSG"):
     attachment: Attachment | UnsetType = UNSET
     #: §14.4: the sender's client id, when the message was sent with one (ungated).
     cid: str | UnsetType = UNSET
+
+
+class SearchHit(MsgEvent, frozen=True, tag="MSG"):
+    """§14.15: one result of ``SEARCH``: the message as ``HISTORY`` has it now, and the
+    ``[start, length]`` (code points of ``content``) of every word the query matched."""
+
+    marks: list[list[int]] = msgspec.field(default_factory=list)
 
 
 class JoinEvent(_Base, frozen=True, tag="JOIN"):
@@ -417,6 +452,7 @@ class Ok(_Base, frozen=True, tag="OK"):
     dest_type: DestType | UnsetType = UNSET
     dest: str | UnsetType = UNSET
     read: str | UnsetType = UNSET
+    results: list[SearchHit] | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):
