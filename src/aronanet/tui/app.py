@@ -31,6 +31,7 @@ from aronanet.client.state import (
     Line,
     Noted,
     OlderRequested,
+    QueryOpened,
     first_message_id,
     neighbour,
     reduce,
@@ -53,6 +54,7 @@ from aronanet.tui.screens.login import (
     SigningInScreen,
 )
 from aronanet.tui.screens.password import PasswordScreen
+from aronanet.tui.screens.search import Found, SearchPage, SearchScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
 from aronanet.tui.settings import ChatSettings, save_settings
@@ -421,7 +423,23 @@ class AronaApp(App[int]):
                 chat_input.ask_delete(line)
 
     def open_search(self, query: str) -> None:
-        self.runner.note("Sensei, searching needs a node that offers SEARCH.", error=True)
+        """``/search``: the results in a screen of their own; Enter on one jumps there."""
+
+        def search(before: str | None) -> Awaitable[SearchPage]:
+            return self.session.lifecycle.search(query, before)
+
+        screen = SearchScreen(query, search, self.state.me or "", tz=self._tz)
+        self.push_screen(screen, callback=self._show_found)
+
+    def _show_found(self, found: Found | None) -> None:
+        if found is None:
+            return
+        if found.kind == "user":
+            self.dispatch(QueryOpened(found.name, activate=False))
+        if found.key not in self.state.buffers:
+            self.runner.note(f"Sensei, /join {found.name} first to see it there.", error=True)
+            return
+        self.jump_to(found.key, found.msg_id)
 
     def on_chat_screen_line_entered(self, message: ChatScreen.LineEntered) -> None:
         self.runner.run(message.line)

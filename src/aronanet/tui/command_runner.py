@@ -366,8 +366,11 @@ class CommandRunner:
         if command.topic is None:
             self.note(
                 f"Keys: {voice.SWITCH_KEYS} switch buffers (numbered in the sidebar), "
-                "Tab completes, Up/Down history, PageUp loads older messages, "
-                "F2 light/dark, Ctrl+P command palette, Ctrl+Q quit. /help COMMAND explains one."
+                "Tab completes, Up/Down history (Up on an empty line edits your last message), "
+                "Alt+Up/Down (or Ctrl+Up/Down) selects a message: r reply, e edit, d delete, "
+                "+ react, Enter jumps to what a reply quotes, Esc stops; "
+                "PageUp loads older messages, F2 light/dark, Ctrl+P command palette, "
+                "Ctrl+Q quit. /help COMMAND explains one."
             )
 
     def _img(self, command: cmd.ImgCommand) -> None:

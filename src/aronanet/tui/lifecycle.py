@@ -41,7 +41,8 @@ from aronanet.proto.lifecycle import (
     TypingEvent,
     Unreact,
 )
-from aronanet.proto.messages import History
+from aronanet.proto.messages import History, Search
+from aronanet.tui.screens.search import SearchPage
 
 LIFECYCLE_EVENTS = (EditEvent, DeleteEvent, ReactionEvent, TypingEvent)
 #: §14.13: send ``typing: true`` at most this often while the line keeps changing.
@@ -144,6 +145,16 @@ class LifecycleOps:
         )
         page = tuple(ok.messages) if isinstance(ok.messages, list) else ()
         self._dispatch(HistoryLoaded(buffer.key, page, around=msg_id))
+
+    async def search(self, query: str, before: str | None) -> SearchPage:
+        """§14.15 ``SEARCH`` over every readable conversation; ``before``: the next page."""
+        fields: dict[str, object] = {"query": query}
+        if before is not None:
+            fields["before"] = before
+        ok = await self._client().request(build_request(Search, **fields))
+        results = tuple(ok.results) if isinstance(ok.results, list) else ()
+        cursor = ok.next if isinstance(ok.next, str) else None
+        return SearchPage(results, cursor)
 
 
 class TypingNotifier:

@@ -53,6 +53,9 @@ SELECT_KEYS = {"alt+up": -1, "ctrl+up": -1, "alt+down": 1, "ctrl+down": 1}
 #: In the selection: what each key does to the selected message.
 SELECTION_GESTURES = {"r": "reply", "e": "edit", "d": "delete", "plus": "react", "+": "react"}
 
+#: The input line's border while a message is selected: what the keys do.
+SELECTING_LABEL = "r reply · e edit · d delete · + react · ⏎ quoted · Esc"
+
 ComposeKind = Literal["reply", "edit", "react", "delete"]
 
 
@@ -236,8 +239,10 @@ class ChatInput(OrderedInput):
             self.cursor_position = len(text)
 
     def _leave_selection(self) -> None:
-        self.selecting = False
-        self.set_class(False, "-selecting")
+        if self.selecting:
+            self.selecting = False
+            self.set_class(False, "-selecting")
+            self.border_title = None
         if self.picker is not None:
             self.picker.clear()
 
@@ -318,6 +323,7 @@ class ChatInput(OrderedInput):
         if event.key in SELECT_KEYS:
             self.selecting = True
             self.set_class(True, "-selecting")
+            self.border_title = SELECTING_LABEL
             if self.picker.move(SELECT_KEYS[event.key]) is None:
                 self._leave_selection()
             return True
