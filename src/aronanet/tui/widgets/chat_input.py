@@ -54,7 +54,7 @@ SELECT_KEYS = {"alt+up": -1, "ctrl+up": -1, "alt+down": 1, "ctrl+down": 1}
 SELECTION_GESTURES = {"r": "reply", "e": "edit", "d": "delete", "plus": "react", "+": "react"}
 
 #: The input line's border while a message is selected: what the keys do.
-SELECTING_LABEL = "r reply · e edit · d delete · + react · ⏎ quoted · Esc"
+SELECTING_LABEL = "r reply · e edit · d delete · + react · ⏎ quote"
 
 ComposeKind = Literal["reply", "edit", "react", "delete"]
 
