@@ -7,8 +7,8 @@ no event for its own change (§14.10-14.12), so the ``OK`` is what updates this 
 Textual-free, like ``ChatSession``; every failure is raised as the node's ``ClientError``
 for the command runner to say in Arona's words.
 
-(TUI glue: the Python client library gains no methods for these here; the requests are
-built with ``build_request`` from the proto layer's types.)
+The requests themselves are ``ArtpClient``'s (``edit``, ``delete``, ``react``, ``typing``,
+``history(around=)``); ``SEARCH`` is built here from the proto layer's type.
 """
 
 from __future__ import annotations
@@ -30,18 +30,8 @@ from aronanet.client.state import (
 )
 from aronanet.errors import ClientError
 from aronanet.proto.features import LIFECYCLE
-from aronanet.proto.lifecycle import (
-    Delete,
-    DeleteEvent,
-    Edit,
-    EditEvent,
-    React,
-    ReactionEvent,
-    Typing,
-    TypingEvent,
-    Unreact,
-)
-from aronanet.proto.messages import History, Search
+from aronanet.proto.lifecycle import DeleteEvent, EditEvent, ReactionEvent, TypingEvent
+from aronanet.proto.messages import Search
 from aronanet.tui.screens.search import SearchPage
 
 LIFECYCLE_EVENTS = (EditEvent, DeleteEvent, ReactionEvent, TypingEvent)
@@ -105,45 +95,31 @@ class LifecycleOps:
         return require_lifecycle(self._client())
 
     async def edit(self, msg_id: str, content: str) -> None:
-        ok = await self._lifecycle_client().request(
-            build_request(Edit, msg_id=msg_id, content=content)
-        )
+        ok = await self._lifecycle_client().edit(msg_id, content)
         edited = ok.edited if isinstance(ok.edited, int) else int(time.time())
         self._dispatch(MessageEdited(msg_id, content, edited))
 
     async def delete(self, msg_id: str) -> None:
-        await self._lifecycle_client().request(build_request(Delete, msg_id=msg_id))
+        await self._lifecycle_client().delete(msg_id)
         self._dispatch(MessageDeleted(msg_id, int(time.time())))
 
     async def toggle_reaction(self, line: Line, emoji: str) -> bool:
         """Add ``emoji`` to ``line``, or take it back if the user gave it; True if added."""
         me = self._state().me or ""
         remove = reacted(line, emoji, me)
-        kind = Unreact if remove else React
-        ok = await self._lifecycle_client().request(
-            build_request(kind, msg_id=line.id, emoji=emoji)
-        )
+        ok = await self._lifecycle_client().react(line.id, emoji, add=not remove)
         count = ok.count if isinstance(ok.count, int) else 0
         self._dispatch(ReactionChanged(line.id, emoji, me, not remove, count))
         return not remove
 
     async def typing(self, buffer: Buffer, typing: bool) -> None:
-        await self._lifecycle_client().request(
-            build_request(Typing, dest_type=buffer.kind, dest=buffer.name, typing=typing)
-        )
+        await self._lifecycle_client().typing(buffer.kind, buffer.name, typing)
 
     async def load_around(self, buffer: Buffer, msg_id: str) -> None:
         """§14.9 ``HISTORY around``: the messages around ``msg_id`` into ``buffer``."""
-        ok = await self._client().request(
-            build_request(
-                History,
-                dest_type=buffer.kind,
-                dest=buffer.name,
-                around=msg_id,
-                limit=AROUND_PAGE,
-            )
+        page = tuple(
+            await self._client().history(buffer.kind, buffer.name, around=msg_id, limit=AROUND_PAGE)
         )
-        page = tuple(ok.messages) if isinstance(ok.messages, list) else ()
         self._dispatch(HistoryLoaded(buffer.key, page, around=msg_id))
 
     async def search(self, query: str, before: str | None) -> SearchPage:

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from aronanet.client.connection import ArtpClient, build_request
+from aronanet.client.connection import ArtpClient
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.state import (
     ACTION_PREFIX,
@@ -32,7 +32,6 @@ from aronanet.client.state import (
     queued_outgoing,
 )
 from aronanet.errors import ClientError
-from aronanet.proto.messages import Ok, SendMsg
 from aronanet.tui import voice
 
 
@@ -58,7 +57,7 @@ class OutboxSender:
         directory) and show what it still holds as pending lines."""
         self.outbox = Outbox(outbox_path(directory, address, user) if directory else None)
         pending = tuple(
-            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid, e.reply_to)  # type: ignore[arg-type]
+            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid, e.reply_to or "")  # type: ignore[arg-type]
             for e in self.outbox.pending()
         )
         if pending:
@@ -74,7 +73,7 @@ class OutboxSender:
         disk), shown pending, sent when the link allows. False when it could not be saved
         (the user is told)."""
         buffer = self._state().buffers[key]
-        reply_to = reply.id if reply is not None else ""
+        reply_to = reply.id if reply is not None else None
         try:
             entry = self.outbox.add(
                 buffer.kind, buffer.name, content, self._now(), reply_to=reply_to
@@ -103,7 +102,7 @@ class OutboxSender:
         for buffer, line in queued_outgoing(self._state()):
             if line.cid and line.cid not in self.outbox:
                 content = f"{ACTION_PREFIX}{line.text}" if line.kind == "action" else line.text
-                reply_to = line.reply.id if line.reply is not None else ""
+                reply_to = line.reply.id if line.reply is not None else None
                 self.outbox.add(
                     buffer.kind,
                     buffer.name,
@@ -118,7 +117,9 @@ class OutboxSender:
         line_id = f"local:{entry.cid}"
         self._dispatch(SendStarted(line_id))
         try:
-            ok = await self._post(client, entry)
+            ok = await client.send_message(
+                entry.dest_type, entry.dest, entry.content, cid=entry.cid, reply_to=entry.reply_to
+            )
         except ClientError as error:
             if error.code == "TIMEOUT":
                 client.abort()  # the OK may still come: resend with the same cid instead
@@ -133,23 +134,6 @@ class OutboxSender:
         self.outbox.done(entry.cid)
         self._dispatch(SendConfirmed(line_id, ok.msg_id or line_id, ok.timestamp or self._now()))
         return True
-
-    @staticmethod
-    async def _post(client: ArtpClient, entry: OutboxEntry) -> Ok:
-        """The ``MSG`` of ``entry``; a reply carries ``reply_to`` (§14.9)."""
-        if not entry.reply_to:
-            return await client.send_message(
-                entry.dest_type, entry.dest, entry.content, cid=entry.cid
-            )
-        request = build_request(
-            SendMsg,
-            dest_type=entry.dest_type,
-            dest=entry.dest,
-            content=entry.content,
-            cid=entry.cid,
-            reply_to=entry.reply_to,
-        )
-        return await client.request(request)
 
     def _refuse(self, entry: OutboxEntry, line_id: str, reason: str) -> None:
         """Refused for good: out of the outbox, marked failed (``/retry`` queues it again)."""
