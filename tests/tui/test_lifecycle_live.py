@@ -15,7 +15,7 @@ from msgspec import UNSET
 from textual.pilot import Pilot
 
 from aronanet.client.connection import ArtpClient, build_request
-from aronanet.client.state import Delivery
+from aronanet.client.state import Delivery, LinkStatus
 from aronanet.proto.lifecycle import Edit, React, Typing, TypingEvent
 from aronanet.proto.messages import Event, MsgEvent, SendMsg
 from aronanet.tui.app import AronaApp
@@ -244,3 +244,35 @@ async def test_mentions_are_counted_apart_from_unread_in_the_sidebar(
         await pilot.pause()
         mention = next(x for x in app.state.current.lines if x.text == "@sensei snacks!")
         assert mention.highlight
+
+
+async def test_changes_made_while_offline_show_after_the_reconnect(
+    node: Node, peer: ArtpClient, tmp_path: Path
+) -> None:
+    online = asyncio.Event()
+    online.set()
+    app = make_app(node, tmp_path / "cfg", gate=online)
+    async with app.run_test(size=SIZE) as pilot:
+        await _in_general(pilot, app, peer)
+        typo = await peer.send_message("channel", "#general", "meeting at 3")
+        gone = await peer.send_message("channel", "#general", "ignore this")
+        await wait_for(pilot, lambda: app.state.current.lines[-1].text == "ignore this")
+        online.clear()
+        await app.session.require_client().close()
+        await wait_for(pilot, lambda: app.state.link.status is not LinkStatus.ONLINE)
+        assert typo.msg_id and gone.msg_id
+        await peer.edit(typo.msg_id, "meeting at 4")
+        await peer.delete(gone.msg_id)
+        await peer.react(typo.msg_id, "👀")
+        online.set()
+        await wait_for(pilot, lambda: app.state.link.status is LinkStatus.ONLINE)
+
+        def deleted() -> bool:
+            return any(x.id == gone.msg_id and x.deleted for x in app.state.current.lines)
+
+        await wait_for(pilot, deleted)
+        lines = {x.id: x for x in app.state.buffers["#general"].lines}
+        assert (lines[typo.msg_id].text, lines[typo.msg_id].edited > 0) == ("meeting at 4", True)
+        assert [(r.emoji, r.count) for r in lines[typo.msg_id].reactions] == [("👀", 1)]
+        await pilot.pause()
+        assert "meeting at 4 (edited)" in rendered_text(app)

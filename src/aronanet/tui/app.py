@@ -352,7 +352,10 @@ class AronaApp(App[int]):
     def on_input_changed(self, message: Input.Changed) -> None:
         """§14.13: the input line changed: maybe tell the others we are typing."""
         chat_input = message.input
-        if isinstance(chat_input, ChatInput) and chat_input.composing is None:
+        if not isinstance(chat_input, ChatInput):
+            return
+        composing = chat_input.composing
+        if composing is None or composing.kind == "reply":  # a new message, not an edit
             self.typing.changed(self.state.active, message.value)
 
     def _send_typing(self, key: str, typing: bool) -> None:

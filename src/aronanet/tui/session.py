@@ -42,6 +42,7 @@ from aronanet.client.state import (
     LinkDown,
     LinkUp,
     LoggedIn,
+    MessagesChanged,
     Noted,
     Quote,
     ReadMarked,
@@ -49,6 +50,7 @@ from aronanet.client.state import (
     unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
+from aronanet.proto.features import LIFECYCLE
 from aronanet.proto.messages import (
     ConversationInfo,
     JoinEvent,
@@ -359,6 +361,7 @@ class ChatSession:
             anchor = last_message_id(buffer)
             try:
                 missed += await self._catch_up_buffer(client, buffer, anchor)
+                await self._catch_up_changes(client, buffer)
             except ClientError as error:
                 self._dispatch(
                     Noted(
@@ -390,6 +393,21 @@ class ChatSession:
         if batch:
             self._dispatch(HistoryLoaded(buffer.key, tuple(batch), after=anchor))
         return total + len(batch)
+
+    async def _catch_up_changes(self, client: ArtpClient, buffer: Buffer) -> None:
+        """§14.14: what was edited, deleted or reacted to while the link was down, page by
+        page of ``CHANGES`` after the newest rev this buffer has seen (none seen: nothing
+        held can be stale, since every page loaded brought its current state)."""
+        since = buffer.rev
+        if since is None or LIFECYCLE not in client.features:
+            return
+        more = True
+        while more:
+            changed, since, more = await client.changes(
+                buffer.kind, buffer.name, since, limit=CATCH_UP_PAGE
+            )
+            if changed:
+                self._dispatch(MessagesChanged(tuple(changed)))
 
     async def fetch_new(self, key: str) -> None:
         """HISTORY after our newest message: shows what this session sent without an echo

@@ -231,6 +231,13 @@ class ReactionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class MessagesChanged:
+    """§14.14: a ``CHANGES`` page: the current state of messages changed since a rev."""
+
+    messages: tuple[MsgEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TypingChanged:
     """§14.13: ``user`` is typing (until ``expires_at``, Unix seconds) or stopped, in the
     conversation of a ``TYPING`` event (``dest`` is the recipient, as for a DM ``MSG``).
@@ -273,4 +280,5 @@ Action: TypeAlias = (
     | MessageDeleted
     | ReactionChanged
     | TypingChanged
+    | MessagesChanged
 )

@@ -145,12 +145,16 @@ def merge_messages(
     count_unread: bool,
     place: Callable[[Buffer, list[Line]], Buffer] | None = None,
 ) -> ChatState:
-    """Add messages to their buffers, skipping ids already held (dedup)."""
+    """Add messages to their buffers, skipping ids already held (dedup); a held one takes
+    the state the node sent (its text may have been edited since)."""
     grouped: dict[str, list[Line]] = {}
     batch_ids: set[tuple[str, str]] = set()
+    revs: dict[str, int] = {}
     for event in events:
         name, kind = _message_buffer_name(event, state.me)
         state, buffer = ensure_buffer(state, name, kind)
+        if isinstance(event.rev, str) and event.rev.isdigit():
+            revs[buffer.key] = max(revs.get(buffer.key, 0), int(event.rev))
         line = _message_line(event, state.me)
         if line.id in buffer.ids:
             state = _refresh_held(state, buffer, line)
@@ -174,7 +178,32 @@ def merge_messages(
     for key, lines in grouped.items():
         buffer = state.buffers[key]
         state = with_buffer(state, place(buffer, lines) if place else append_lines(buffer, lines))
+    return _seen_revs(state, revs)
+
+
+def _seen_revs(state: ChatState, revs: dict[str, int]) -> ChatState:
+    """§14.14: remember the newest change number seen per buffer (CHANGES asks after it)."""
+    for key, rev in revs.items():
+        buffer = state.buffers[key]
+        if buffer.rev is None or int(buffer.rev) < rev:
+            state = with_buffer(state, dataclasses.replace(buffer, rev=str(rev)))
     return state
+
+
+def refresh_held(state: ChatState, events: Iterable[MsgEvent]) -> ChatState:
+    """§14.14 ``CHANGES``: the held messages take their current state; messages not held
+    are left out (an old message edited is no reason to load it), revs are remembered."""
+    revs: dict[str, int] = {}
+    for event in events:
+        name, _ = _message_buffer_name(event, state.me)
+        buffer = state.buffers.get(buffer_key(name))
+        if buffer is None:
+            continue
+        if isinstance(event.rev, str) and event.rev.isdigit():
+            revs[buffer.key] = max(revs.get(buffer.key, 0), int(event.rev))
+        if event.id in buffer.ids:
+            state = _refresh_held(state, buffer, _message_line(event, state.me))
+    return _seen_revs(state, revs)
 
 
 def _refresh_held(state: ChatState, buffer: Buffer, fresh: Line) -> ChatState:

@@ -114,6 +114,8 @@ class Buffer:
     older: OlderState = "idle"
     #: ArTP/1.1 §14.6: the user's read marker here, as the node last said it.
     read: str | None = None
+    #: §14.14: the newest change number seen here: a catch-up asks ``CHANGES`` after it.
+    rev: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from aronanet.client.state.actions import (
     LinkUp,
     LoggedIn,
     MessageQueued,
+    MessagesChanged,
     Noted,
     OlderRequested,
     QueryOpened,
@@ -42,6 +43,7 @@ from aronanet.client.state.edits import (
     merge_messages,
     own_line,
     prepend_lines,
+    refresh_held,
     set_members,
     update_line,
     with_buffer,
@@ -283,6 +285,10 @@ def _on_retry(state: ChatState, action: RetryRequested) -> ChatState:
     return state
 
 
+def _on_changes(state: ChatState, action: MessagesChanged) -> ChatState:
+    return refresh_held(state, action.messages)
+
+
 def _on_noted(state: ChatState, action: Noted) -> ChatState:
     key = action.key if action.key is not None and action.key in state.buffers else state.active
     return add_note(state, key, action.text, action.timestamp, action.error)
@@ -316,6 +322,7 @@ _HANDLERS: dict[type, Callable[[ChatState, object], ChatState]] = {
     SendFailed: _on_send_failed,  # type: ignore[dict-item]
     RetryRequested: _on_retry,  # type: ignore[dict-item]
     Noted: _on_noted,  # type: ignore[dict-item]
+    MessagesChanged: _on_changes,  # type: ignore[dict-item]
     TopicChanged: _on_topic,  # type: ignore[dict-item]
     **SYNC_HANDLERS,
     **LIFECYCLE_HANDLERS,

@@ -612,10 +612,14 @@ def _image_rows(line: Line) -> int:
 
 
 def _only_appended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
-    """True when ``new`` is ``old`` plus lines at the end (identity checks, O(1))."""
-    if not old:
+    """True when ``new`` is ``old`` plus lines at the end.
+
+    Every old line is compared, not just the ends: an edit, a reaction or a delete
+    (§14.10-14.12) replaces a line in the middle in the same batch as lines appended.
+    Tuple comparison tries identity first, in C: 20,000 lines cost about 0.1 ms."""
+    if not old or len(new) <= len(old):
         return False
-    return len(new) > len(old) and new[0] is old[0] and new[len(old) - 1] is old[-1]
+    return new[0] is old[0] and new[len(old) - 1] is old[-1] and new[: len(old)] == old
 
 
 def _only_prepended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
