@@ -78,9 +78,7 @@ async def test_a_selection_moves_over_messages_and_r_replies_in_one_burst() -> N
         assert rows[quote + 1].endswith("sensei  see you  ⋯ pending")
 
 
-async def test_edit_is_refused_on_someone_elses_message_and_deleted_ones_show_a_tombstone() -> (
-    None
-):
+async def test_edit_is_refused_on_someone_elses_message_and_deleted_ones_show_a_tombstone() -> None:
     async with snapshot_app(LIGHT).run_test(size=(110, 32)) as pilot:
         app = await open_chat(pilot)
         await _with_talk(app)
