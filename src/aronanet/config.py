@@ -89,6 +89,10 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_devices: Positive = 100
     #: §14.5: conversations one CONVERSATIONS reply lists at most (fewer if the frame fills).
     conversations_page: Annotated[int, Meta(ge=1, le=100_000)] = 256
+    #: §14.15: searches per session: a burst, then one per 1 / ``searches_per_second``
+    #: seconds (5 per 10 s). Off with ``rate_limit_enabled``, like the session's rate.
+    search_burst: Positive = 5
+    searches_per_second: PositiveFloat = 0.5
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

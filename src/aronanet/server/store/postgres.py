@@ -34,9 +34,12 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 
+from aronanet.proto.search_query import tsquery, tsvector
 from aronanet.server.logs import log_event
+from aronanet.server.store import search_sql
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
+    READABLE_CONVERSATIONS,
     BackendUnavailableError,
     ChannelMembers,
     ChannelRow,
@@ -45,7 +48,6 @@ from aronanet.server.store.base import (
     DeviceRow,
     DeviceSighting,
     DuplicateUserError,
-    READABLE_CONVERSATIONS,
     HistoryQuery,
     MessageRow,
     MessageSearch,
@@ -57,8 +59,6 @@ from aronanet.server.store.base import (
     history_statement,
     user_key,
 )
-from aronanet.proto.search_query import tsquery, tsvector
-from aronanet.server.store import search_sql
 from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")

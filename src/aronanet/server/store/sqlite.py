@@ -21,9 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.logs import log_event
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
+    READABLE_CONVERSATIONS,
     ChannelMembers,
     ChannelRow,
     ConversationQuery,
@@ -31,7 +33,6 @@ from aronanet.server.store.base import (
     DeviceRow,
     DeviceSighting,
     DuplicateUserError,
-    READABLE_CONVERSATIONS,
     HistoryQuery,
     MessageRow,
     MessageSearch,
@@ -43,7 +44,6 @@ from aronanet.server.store.base import (
     history_statement,
     user_key,
 )
-from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.store.schema import migrate
 from aronanet.server.store.search_sql import SQLITE_SEARCH, scope_word
 
