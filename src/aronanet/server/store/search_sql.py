@@ -3,7 +3,8 @@
 SQLite: ``messages_fts``, an FTS5 index over the messages table (external content: it holds
 no copy of the text), kept in step with ``messages`` by triggers, so any change of
 ``content`` (an edit, a delete's tombstone ``""``, a channel's history deleted) reaches the
-index in the same transaction, whoever writes it. Its second column, ``scope``, holds one
+index in the same transaction, whoever writes it. (An update is ONE trigger: the old words
+must leave the index before the new ones enter, and the order of two triggers is undefined.) Its second column, ``scope``, holds one
 word per message naming its conversation (``x`` and the conversation key in hex), so
 "in the conversations this user can read" is part of the FTS query: FTS5 intersects the
 word's and the conversations' lists of rows, newest first, and stops at ``limit``, however
@@ -54,14 +55,12 @@ SQLITE_SEARCH_MIGRATIONS: Final[tuple[str, ...]] = (
         INSERT INTO messages_fts (messages_fts, rowid, content, scope)
             VALUES ('delete', {_fts_row("old")});
     END;
-    CREATE TRIGGER messages_fts_unindex AFTER UPDATE OF content, conversation ON messages
-        WHEN old.content <> '' BEGIN
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, conversation ON messages
+    BEGIN
         INSERT INTO messages_fts (messages_fts, rowid, content, scope)
-            VALUES ('delete', {_fts_row("old")});
-    END;
-    CREATE TRIGGER messages_fts_reindex AFTER UPDATE OF content, conversation ON messages
-        WHEN new.content <> '' BEGIN
-        INSERT INTO messages_fts (rowid, content, scope) VALUES ({_fts_row("new")});
+            SELECT 'delete', {_fts_row("old")} WHERE old.content <> '';
+        INSERT INTO messages_fts (rowid, content, scope)
+            SELECT {_fts_row("new")} WHERE new.content <> '';
     END;
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
     """,
