@@ -30,11 +30,49 @@ from aronanet.server.store.sqlite import SqliteStore
 
 from .conftest import StoreFactory
 
-VOCABULARY = (
-    "café Café CAFÉ cafe cafeteria résumé resume Resumes naïve naive über uber Uber hello help "
-    "helmet HELL new york New-York zebra zéro zero straße łódź Łódź e\u0301cole école ecole "
-    "don't it's 42 4th x2 日本語 한국어 ελληνικά OR NOT NEAR AND"
-).split()
+VOCABULARY = [
+    "café",
+    "Café",
+    "CAFÉ",
+    "cafe",
+    "cafeteria",
+    "résumé",
+    "resume",
+    "Resumes",
+    "naïve",
+    "naive",
+    "über",
+    "uber",
+    "Uber",
+    "hello",
+    "help",
+    "helmet",
+    "HELL",
+    "new",
+    "york",
+    "New-York",
+    "zebra",
+    "zéro",
+    "zero",
+    "straße",
+    "łódź",
+    "Łódź",
+    "école",
+    "école",
+    "ecole",
+    "don't",
+    "it's",
+    "42",
+    "4th",
+    "x2",
+    "日本語",
+    "한국어",
+    "ελληνικά",
+    "OR",
+    "NOT",
+    "NEAR",
+    "AND",
+]
 GLUE = (" ", " ", " ", ", ", "-", "! ", "🙂", " 🙏 ", "'", "... ", ":", "/")
 ME = "Me"
 READABLE_CHANNELS = ("#c0", "#c1", "#c2", "#c3")

@@ -4,9 +4,9 @@ SQLite: ``messages_fts``, an FTS5 index over the messages table (external conten
 no copy of the text), kept in step with ``messages`` by triggers, so any change of
 ``content`` (an edit, a delete's tombstone ``""``, a channel's history deleted) reaches the
 index in the same transaction, whoever writes it. (An update is ONE trigger: the old words
-must leave the index before the new ones enter, and the order of two triggers is undefined.) Its second column, ``scope``, holds one
-word per message naming its conversation (``x`` and the conversation key in hex), so
-"in the conversations this user can read" is part of the FTS query: FTS5 intersects the
+must leave the index before the new ones enter, and the order of two triggers is undefined.)
+Its second column, ``scope``, holds one word per message naming its conversation (``x``
+and the conversation key in hex), so "in the conversations this user can read" is part of the FTS query: FTS5 intersects the
 word's and the conversations' lists of rows, newest first, and stops at ``limit``, however
 many messages of other conversations match. Tombstones are not indexed.
 
