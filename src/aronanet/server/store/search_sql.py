@@ -8,7 +8,8 @@ must leave the index before the new ones enter, and the order of two triggers is
 Its second column, ``scope``, holds one word per message naming its conversation (``x``
 and the conversation key in hex), so "in the conversations this user can read" is part of
 the FTS query: FTS5 intersects the word's and the conversations' lists of rows, newest
-first, and stops at ``limit``, however many messages of other conversations match. Tombstones are not indexed.
+first, and stops at ``limit``, however many messages of other conversations match.
+Tombstones are not indexed.
 
 PostgreSQL: a ``search_vector tsvector`` column with a GIN index, built by the node from
 ``proto.search_query.tsvector`` (the same words as SQLite's tokenizer finds), and queried
