@@ -15,11 +15,11 @@ import msgspec
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
-from aronanet.proto.messages import Ok, Search, SearchHit
+from aronanet.proto.messages import MsgEvent, Ok, Search, SearchHit
 from aronanet.proto.search_query import QueryError, SearchQuery, marks, parse_query
 from aronanet.server.handlers import HandlerTable, RequestContext, fitting_count
-from aronanet.server.messaging import message_event, message_id, resolve_destination
-from aronanet.server.store.base import MessageRow, MessageSearch
+from aronanet.server.messaging import decorated_events, message_id, resolve_destination
+from aronanet.server.store.base import MessageSearch
 
 #: No cursor is longer than a message id (at most 19 digits; 20 for safety).
 _LONGEST_NEXT = "9" * 20
@@ -51,7 +51,8 @@ async def handle_search(ctx: RequestContext, request: Search) -> Ok:
             before=message_id(request.before, "before"),
         )
     )
-    hits = [_hit(row, query) for row in rows[: request.limit]]
+    events = await decorated_events(ctx, rows[: request.limit])
+    hits = [_hit(event, query) for event in events]
     envelope = len(codec.encode(ctx.ok(results=[], next=_LONGEST_NEXT)))
     kept = fitting_count(hits, ctx.session.conn.max_plaintext - envelope)
     more = kept < len(rows)
@@ -65,10 +66,9 @@ def _parsed(text: str) -> SearchQuery:
         raise RequestError(ErrorCode.INVALID, f"invalid query: {error}") from None
 
 
-def _hit(row: MessageRow, query: SearchQuery) -> SearchHit:
+def _hit(event: MsgEvent, query: SearchQuery) -> SearchHit:
     """The result for one message: its ``MSG`` object as HISTORY has it, with ``marks``."""
-    event = message_event(row)
-    return SearchHit(**msgspec.structs.asdict(event), marks=marks(query, row.content))
+    return SearchHit(**msgspec.structs.asdict(event), marks=marks(query, event.content))
 
 
 def register_search_handlers(table: HandlerTable) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Final
 
 from aronanet.proto.search_query import SQLITE_TOKENIZE
+from aronanet.server.store.base import MESSAGE_COLUMNS
 
 #: The scope word of a conversation key, in SQL (SQLite's ``hex`` of its UTF-8 bytes).
 _SCOPE_SQL = "'x' || hex({row}.conversation)"
@@ -68,12 +69,11 @@ SQLITE_SEARCH_MIGRATIONS: Final[tuple[str, ...]] = (
 )
 
 #: The newest matches first; the FTS5 index reads its row lists backwards and stops early.
-SQLITE_SEARCH = """
-    SELECT m.id, m.conversation, m.sender, m.dest_type, m.dest, m.content, m.timestamp,
-           m.attachment, m.cid
-    FROM messages_fts f JOIN messages m ON m.id = f.rowid
-    WHERE messages_fts MATCH ? AND f.rowid < ?
-    ORDER BY f.rowid DESC LIMIT ?
+SQLITE_SEARCH = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN (
+        SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ?
+        ORDER BY rowid DESC LIMIT ?)
+    ORDER BY id DESC
 """
 
 POSTGRES_SEARCH_MIGRATIONS: Final[tuple[str, ...]] = (
@@ -105,10 +105,9 @@ POSTGRES_SET_VECTOR = """
     WHERE id = %s AND content = %s
 """
 
-POSTGRES_SEARCH = """
-    SELECT id, conversation, sender, dest_type, dest, content, timestamp, attachment, cid
-    FROM messages
+POSTGRES_SEARCH = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages
     WHERE search_vector @@ %(query)s::tsquery AND id < %(before)s AND content <> ''
-      AND conversation IN ({conversations})
+      AND conversation IN ({{conversations}})
     ORDER BY id DESC LIMIT %(limit)s
 """
