@@ -21,7 +21,8 @@ ArTP/1.1 (§14): the ``features`` of ``HELLO``; ``AUTH`` without ``password`` (d
 sign-in) and with ``device_name``; ``cid`` on ``MSG``; the ``DEVICES``, ``DEVICE_RENAME``,
 ``DEVICE_REVOKE``, ``PASSWORD``, ``CONVERSATIONS`` and ``READ`` requests with their ``OK``
 fields, and the ``READ`` event; ``SEARCH`` and its results (§14.15). The ``lifecycle``
-requests and events are in ``lifecycle.py``, the field types shared with it in ``fields.py``.
+requests and events are in ``lifecycle.py``, the field types shared with it in
+``fields.py``.
 """
 
 from __future__ import annotations

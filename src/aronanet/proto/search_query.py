@@ -68,8 +68,7 @@ SQLITE_TOKENIZE: Final = (
 #: the other marks as word characters.
 _DIACRITICS: Final = frozenset(
     [*range(0x300, 0x305), *range(0x306, 0x30D), 0x30F, 0x311, 0x31B, *range(0x323, 0x329)]
-    + [0x32D, 0x32E, 0x330, 0x331]
-)
+).union((0x32D, 0x32E, 0x330, 0x331))
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _ASCII_SEPARATOR = re.compile(r"[^A-Za-z0-9]")
 
@@ -170,7 +169,9 @@ def has_separator(text: str) -> bool:
 
 # ---------------------------------------------------------------- queries
 
-_QUOTED_OR_BARE = re.compile(r'"([^"]*)("?)|(\S+?)(?=\s|"|\Z)')
+#: A quoted phrase (its closing quote may be missing at the end), with a ``*`` right after
+#: it; or a bare query word, up to a space or a quote.
+_QUOTED_OR_BARE = re.compile(r'"([^"]*)"?(\*?)|([^\s"]+)')
 
 
 def parse_query(text: str) -> SearchQuery:
@@ -183,8 +184,8 @@ def parse_query(text: str) -> SearchQuery:
         )
     terms: list[Term] = []
     for match in _QUOTED_OR_BARE.finditer(text):
-        phrase, bare = match.group(1), match.group(3)
-        term = _term(phrase if phrase is not None else bare)
+        phrase, star, bare = match.groups()
+        term = _term(phrase + star if phrase is not None else bare)
         if term is not None and term not in terms:
             terms.append(term)
     if not terms:

@@ -47,6 +47,8 @@ class Services:
     monotonic: Clock
     #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
     channel_creations: BucketMap
+    #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
+    searches: BucketMap
 
     @property
     def limits(self) -> Limits:

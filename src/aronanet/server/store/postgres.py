@@ -541,8 +541,8 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
     cursor = await conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}, search_vector, rev) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, nextval('message_revs')) "
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev, search_vector) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs'), %s::tsvector) "
         "RETURNING id, rev",
         (*message.values(), tsvector(message.content)),
     )

@@ -63,10 +63,10 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     ),
     # ArTP/1.1 sync (§14.3-14.6): the same script as SQLite's.
     "sync": (sync_migration(),),
-    # §14.15: a tsvector per message, filled by the node (``PostgresStore.search``).
-    "search": POSTGRES_SEARCH_MIGRATIONS,
     # ArTP/1.1 lifecycle (§14.9-14.14): the same tables as SQLite's, a sequence for revs.
     "lifecycle": (lifecycle_migration(postgres=True),),
+    # §14.15: a tsvector per message, filled by the node (``PostgresStore.search``).
+    "search": POSTGRES_SEARCH_MIGRATIONS,
 }
 
 

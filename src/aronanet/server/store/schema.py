@@ -67,9 +67,9 @@ _REGISTRY: dict[str, tuple[str, ...]] = {
     "core": CORE_MIGRATIONS,
     "images": IMAGE_INDEX_MIGRATIONS,
     "sync": SYNC_MIGRATIONS,
+    "lifecycle": LIFECYCLE_MIGRATIONS,
     # §14.15: the full-text index of messages, back-filled from the messages already stored.
     "search": SQLITE_SEARCH_MIGRATIONS,
-    "lifecycle": LIFECYCLE_MIGRATIONS,
 }
 
 

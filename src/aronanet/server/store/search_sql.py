@@ -3,11 +3,13 @@
 SQLite: ``messages_fts``, an FTS5 index over the messages table (external content: it holds
 no copy of the text), kept in step with ``messages`` by triggers, so any change of
 ``content`` (an edit, a delete's tombstone ``""``, a channel's history deleted) reaches the
-index in the same transaction, whoever writes it. Its second column, ``scope``, holds one
-word per message naming its conversation (``x`` and the conversation key in hex), so
-"in the conversations this user can read" is part of the FTS query: FTS5 intersects the
-word's and the conversations' lists of rows, newest first, and stops at ``limit``, however
-many messages of other conversations match. Tombstones are not indexed.
+index in the same transaction, whoever writes it. (An update is ONE trigger: the old words
+must leave the index before the new ones enter, and the order of two triggers is undefined.)
+Its second column, ``scope``, holds one word per message naming its conversation (``x``
+and the conversation key in hex), so "in the conversations this user can read" is part of
+the FTS query: FTS5 intersects the word's and the conversations' lists of rows, newest
+first, and stops at ``limit``, however many messages of other conversations match.
+Tombstones are not indexed.
 
 PostgreSQL: a ``search_vector tsvector`` column with a GIN index, built by the node from
 ``proto.search_query.tsvector`` (the same words as SQLite's tokenizer finds), and queried
@@ -21,6 +23,7 @@ from __future__ import annotations
 from typing import Final
 
 from aronanet.proto.search_query import SQLITE_TOKENIZE
+from aronanet.server.store.base import MESSAGE_COLUMNS
 
 #: The scope word of a conversation key, in SQL (SQLite's ``hex`` of its UTF-8 bytes).
 _SCOPE_SQL = "'x' || hex({row}.conversation)"
@@ -54,26 +57,23 @@ SQLITE_SEARCH_MIGRATIONS: Final[tuple[str, ...]] = (
         INSERT INTO messages_fts (messages_fts, rowid, content, scope)
             VALUES ('delete', {_fts_row("old")});
     END;
-    CREATE TRIGGER messages_fts_unindex AFTER UPDATE OF content, conversation ON messages
-        WHEN old.content <> '' BEGIN
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, conversation ON messages
+    BEGIN
         INSERT INTO messages_fts (messages_fts, rowid, content, scope)
-            VALUES ('delete', {_fts_row("old")});
-    END;
-    CREATE TRIGGER messages_fts_reindex AFTER UPDATE OF content, conversation ON messages
-        WHEN new.content <> '' BEGIN
-        INSERT INTO messages_fts (rowid, content, scope) VALUES ({_fts_row("new")});
+            SELECT 'delete', {_fts_row("old")} WHERE old.content <> '';
+        INSERT INTO messages_fts (rowid, content, scope)
+            SELECT {_fts_row("new")} WHERE new.content <> '';
     END;
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
     """,
 )
 
 #: The newest matches first; the FTS5 index reads its row lists backwards and stops early.
-SQLITE_SEARCH = """
-    SELECT m.id, m.conversation, m.sender, m.dest_type, m.dest, m.content, m.timestamp,
-           m.attachment, m.cid
-    FROM messages_fts f JOIN messages m ON m.id = f.rowid
-    WHERE messages_fts MATCH ? AND f.rowid < ?
-    ORDER BY f.rowid DESC LIMIT ?
+SQLITE_SEARCH = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN (
+        SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ?
+        ORDER BY rowid DESC LIMIT ?)
+    ORDER BY id DESC
 """
 
 POSTGRES_SEARCH_MIGRATIONS: Final[tuple[str, ...]] = (
@@ -105,10 +105,9 @@ POSTGRES_SET_VECTOR = """
     WHERE id = %s AND content = %s
 """
 
-POSTGRES_SEARCH = """
-    SELECT id, conversation, sender, dest_type, dest, content, timestamp, attachment, cid
-    FROM messages
+POSTGRES_SEARCH = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages
     WHERE search_vector @@ %(query)s::tsquery AND id < %(before)s AND content <> ''
-      AND conversation IN ({conversations})
+      AND conversation IN ({{conversations}})
     ORDER BY id DESC LIMIT %(limit)s
 """
