@@ -12,13 +12,16 @@ import pytest
 from conftest import Node, wait_for
 from live_app import SIZE, join, make_app, notes, register, rendered_text, type_line
 from msgspec import UNSET
+from rich.text import Text
 from textual.pilot import Pilot
+from textual.widgets import OptionList, Static
 
 from aronanet.client.connection import ArtpClient, build_request
 from aronanet.client.state import Delivery, LinkStatus
 from aronanet.proto.lifecycle import Edit, React, Typing, TypingEvent
 from aronanet.proto.messages import Event, MsgEvent, SendMsg
 from aronanet.tui.app import AronaApp
+from aronanet.tui.screens.search import SearchScreen
 from aronanet.tui.widgets.bars import TypingLine
 from aronanet.tui.widgets.buffer_list import BufferList
 from aronanet.tui.widgets.chat_input import ChatInput
@@ -276,3 +279,42 @@ async def test_changes_made_while_offline_show_after_the_reconnect(
         assert [(r.emoji, r.count) for r in lines[typo.msg_id].reactions] == [("👀", 1)]
         await pilot.pause()
         assert "meeting at 4 (edited)" in rendered_text(app)
+
+
+async def test_search_lists_marked_results_and_enter_shows_one_in_context(
+    node: Node, peer: ArtpClient, tmp_path: Path
+) -> None:
+    await peer.join("#general")
+    wanted_text = "the Budget report is in the blue folder"
+    wanted = await peer.send_message("channel", "#general", wanted_text)
+    for number in range(150):
+        await peer.send_message("channel", "#general", f"filler {number}")
+    await peer.send_message("channel", "#general", "budget meeting moved")
+    app = make_app(node, tmp_path / "cfg")
+    async with app.run_test(size=SIZE) as pilot:
+        await register(pilot)
+        await join(pilot, app, "#general")
+        assert wanted.msg_id not in app.state.current.ids
+        await type_line(pilot, "/search budget")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        results = app.screen.query_one(OptionList)
+        await wait_for(pilot, lambda: results.option_count == 2)
+        newest, oldest = (results.get_option_at_index(i).prompt for i in range(2))
+        assert isinstance(newest, Text) and "budget meeting moved" in newest.plain
+        for row, word in ((newest, "budget"), (oldest, "Budget")):
+            assert isinstance(row, Text)
+            assert word in [row.plain[span.start : span.end] for span in row.spans]
+        status = app.screen.query_one("#search-status", Static)
+        assert "2 result(s)" in str(status.render())
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        log = app.screen.query_one(MessageLog)
+        await wait_for(pilot, lambda: log.selected == wanted.msg_id)
+        assert app.state.active == "#general"
+        assert wanted_text in rendered_text(app)
+        await type_line(pilot, '/search "no such words here"')
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        status = app.screen.query_one("#search-status", Static)
+        await wait_for(pilot, lambda: "found nothing" in str(status.render()))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from aronanet.client.commands import command_names
+from aronanet.client.search import SearchPage, search
 from aronanet.client.state import (
     Action,
     Activated,
@@ -54,7 +55,7 @@ from aronanet.tui.screens.login import (
     SigningInScreen,
 )
 from aronanet.tui.screens.password import PasswordScreen
-from aronanet.tui.screens.search import Found, SearchPage, SearchScreen
+from aronanet.tui.screens.search import Found, SearchScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
 from aronanet.tui.settings import ChatSettings, save_settings
@@ -428,10 +429,10 @@ class AronaApp(App[int]):
     def open_search(self, query: str) -> None:
         """``/search``: the results in a screen of their own; Enter on one jumps there."""
 
-        def search(before: str | None) -> Awaitable[SearchPage]:
-            return self.session.lifecycle.search(query, before)
+        def search_page(before: str | None) -> Awaitable[SearchPage]:
+            return search(self.session.require_client(), query, before=before)
 
-        screen = SearchScreen(query, search, self.state.me or "", tz=self._tz)
+        screen = SearchScreen(query, search_page, self.state.me or "", tz=self._tz)
         self.push_screen(screen, callback=self._show_found)
 
     def _show_found(self, found: Found | None) -> None:

@@ -8,7 +8,7 @@ Textual-free, like ``ChatSession``; every failure is raised as the node's ``Clie
 for the command runner to say in Arona's words.
 
 The requests themselves are ``ArtpClient``'s (``edit``, ``delete``, ``react``, ``typing``,
-``history(around=)``); ``SEARCH`` is built here from the proto layer's type.
+``history(around=)``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from aronanet.client.connection import ArtpClient, build_request
+from aronanet.client.connection import ArtpClient
 from aronanet.client.state import (
     Action,
     Buffer,
@@ -31,8 +31,6 @@ from aronanet.client.state import (
 from aronanet.errors import ClientError
 from aronanet.proto.features import LIFECYCLE
 from aronanet.proto.lifecycle import DeleteEvent, EditEvent, ReactionEvent, TypingEvent
-from aronanet.proto.messages import Search
-from aronanet.tui.screens.search import SearchPage
 
 LIFECYCLE_EVENTS = (EditEvent, DeleteEvent, ReactionEvent, TypingEvent)
 #: §14.13: send ``typing: true`` at most this often while the line keeps changing.
@@ -121,16 +119,6 @@ class LifecycleOps:
             await self._client().history(buffer.kind, buffer.name, around=msg_id, limit=AROUND_PAGE)
         )
         self._dispatch(HistoryLoaded(buffer.key, page, around=msg_id))
-
-    async def search(self, query: str, before: str | None) -> SearchPage:
-        """§14.15 ``SEARCH`` over every readable conversation; ``before``: the next page."""
-        fields: dict[str, object] = {"query": query}
-        if before is not None:
-            fields["before"] = before
-        ok = await self._client().request(build_request(Search, **fields))
-        results = tuple(ok.results) if isinstance(ok.results, list) else ()
-        cursor = ok.next if isinstance(ok.next, str) else None
-        return SearchPage(results, cursor)
 
 
 class TypingNotifier:

@@ -8,7 +8,7 @@ closes the screen with the chosen result so that the app shows it in its convers
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -20,18 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from aronanet.client.search import SearchPage, marked_spans
 from aronanet.client.state import buffer_key
 from aronanet.proto.messages import SearchHit
 
-#: Cells of a result's text shown in its row (the row ends in an ellipsis beyond).
-SNIPPET_CELLS = 200
 MORE_ID = "more"
-
-
-@dataclass(frozen=True, slots=True)
-class SearchPage:
-    results: tuple[SearchHit, ...]
-    next: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +48,12 @@ def conversation_of(hit: SearchHit, me: str) -> tuple[str, str]:
     return (hit.dest if ours else hit.from_), "user"
 
 
-def marked(content: str, marks: Sequence[Sequence[int]], style: Style) -> Text:
-    """``content`` with each ``[start, length]`` (code points) in ``style``; one row."""
-    text = Text(content.replace("\n", " ⏎ "), no_wrap=True, overflow="ellipsis", end="")
-    shift = _line_break_shifts(content)
-    for start, length in marks:
-        if start >= 0 and length > 0 and start + length <= len(content):
-            text.stylize(style, start + shift(start), start + length + shift(start + length))
+def marked(hit: SearchHit, style: Style) -> Text:
+    """The result's text on one row, the matched words in ``style`` (``marked_spans``)."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    for piece, is_mark in marked_spans(hit):
+        text.append(piece.replace("\n", " ⏎ "), style=style if is_mark else "")
     return text
-
-
-def _line_break_shifts(content: str) -> Callable[[int], int]:
-    """How far a code point moves when each line break becomes `` ⏎ `` (two more)."""
-    breaks = [i for i, c in enumerate(content) if c == "\n"]
-    return lambda index: 2 * sum(1 for b in breaks if b < index)
 
 
 class SearchScreen(Screen[Found | None]):
@@ -94,9 +79,9 @@ class SearchScreen(Screen[Found | None]):
             yield OptionList(id="search-results")
         yield Footer()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        await self._load(None)
+        self.run_worker(self._load(None), exclusive=True)
 
     async def _load(self, before: str | None) -> None:
         status = self.query_one("#search-status", Static)
@@ -137,13 +122,13 @@ class SearchScreen(Screen[Found | None]):
         row.append(f"{hit.from_}: ", style="bold")
         accent = self.app.current_theme.accent or "magenta"
         mark = Style(bold=True, underline=True, color=accent)
-        row.append_text(marked(hit.content[:SNIPPET_CELLS], hit.marks, mark))
+        row.append_text(marked(hit, mark))
         return Option(row, id=hit.id)
 
     async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         option_id = event.option.id
         if option_id == MORE_ID:
-            await self._load(self._next)
+            self.run_worker(self._load(self._next), exclusive=True)
             return
         hit = self._hits.get(option_id or "")
         if hit is None:
