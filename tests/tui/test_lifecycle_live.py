@@ -106,6 +106,13 @@ async def test_a_selected_message_gets_a_reply_with_its_quote_and_enter_jumps_ba
         await pilot.press("alt+up", "enter")  # the reply is the newest: jump to its quote
         log = app.screen.query_one(MessageLog)
         await wait_for(pilot, lambda: log.selected == asked.msg_id)
+        await pilot.press("escape")
+        # /reply N answers the N-th newest message: 2 is "my treat"
+        await type_line(pilot, "/reply 2 thank you!")
+        await wait_for(pilot, lambda: app.state.current.lines[-1].text == "thank you!")
+        await wait_for(pilot, lambda: app.state.current.lines[-1].delivery is Delivery.SENT)
+        treat = await _peer_sees(peer, app.state.current.lines[-1].id)
+        assert treat.reply is not UNSET and treat.reply.content == "my treat"
 
 
 async def test_a_jump_loads_the_quoted_message_around_it_when_it_is_not_held(
