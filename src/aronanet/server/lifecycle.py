@@ -62,9 +62,6 @@ logger = logging.getLogger(__name__)
 
 #: Room kept in a CHANGES reply for the OK envelope around the messages.
 _ENVELOPE_BYTES = 512
-#: §14.13: TYPING requests a session may send (its own budget, not MSG's tokens).
-TYPING_RATE = 2.0
-TYPING_BURST = 10
 #: Conversations whose last relayed ``typing: true`` the node remembers at most.
 TYPING_MEMORY = 65536
 
@@ -238,7 +235,10 @@ class TypingRelay:
 
     def budget(self, services: Services) -> BucketMap:
         if self._budgets is None:
-            self._budgets = BucketMap(TYPING_RATE, TYPING_BURST, services.monotonic)
+            limits = services.limits
+            self._budgets = BucketMap(
+                limits.typing_per_second, limits.typing_burst, services.monotonic
+            )
         return self._budgets
 
     def should_relay(self, key: tuple[str, str], typing: bool, now: float, interval: float) -> bool:

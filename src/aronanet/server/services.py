@@ -50,6 +50,8 @@ class Services:
     channel_creations: BucketMap
     #: §14.16-14.20: channel modes, roles and mutes (cached), and the node admins.
     moderation: ModerationState
+    #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
+    searches: BucketMap
 
     @property
     def limits(self) -> Limits:

@@ -12,6 +12,7 @@ import sqlite3
 
 from aronanet.server.store.lifecycle_sql import lifecycle_migration
 from aronanet.server.store.moderation_sql import moderation_migration
+from aronanet.server.store.search_sql import SQLITE_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
 CORE_MIGRATIONS: tuple[str, ...] = (
@@ -72,6 +73,8 @@ _REGISTRY: dict[str, tuple[str, ...]] = {
     "sync": SYNC_MIGRATIONS,
     "lifecycle": LIFECYCLE_MIGRATIONS,
     "moderation": MODERATION_MIGRATIONS,
+    # §14.15: the full-text index of messages, back-filled from the messages already stored.
+    "search": SQLITE_SEARCH_MIGRATIONS,
 }
 
 

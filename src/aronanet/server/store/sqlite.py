@@ -21,9 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.logs import log_event
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
+    READABLE_CONVERSATIONS,
     ChannelMembers,
     ChannelRow,
     ConversationQuery,
@@ -33,6 +35,7 @@ from aronanet.server.store.base import (
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
+    MessageSearch,
     NewMessage,
     UserRow,
     around_statement,
@@ -46,6 +49,7 @@ from aronanet.server.store.lifecycle import ScriptFactory
 from aronanet.server.store.lifecycle_sql import SQLITE, run_sync
 from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.schema import migrate
+from aronanet.server.store.search_sql import SQLITE_SEARCH, scope_word
 
 T = TypeVar("T")
 Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
@@ -433,8 +437,32 @@ class SqliteStore(ModerationStore):
         row = await self.run(lambda conn: conn.execute(_UPLOADED_BYTES, (sender,)).fetchone())
         return int(row[0])
 
+    async def search(self, search: MessageSearch) -> list[MessageRow]:
+        return await self.read(lambda conn: select_search(conn, search))
+
 
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
+_READABLE = READABLE_CONVERSATIONS.format(user="?1")
+_MAX_ROWID = 2**63 - 1
+
+
+def select_search(conn: sqlite3.Connection, search: MessageSearch) -> list[MessageRow]:
+    """§14.15 on SQLite: one FTS5 query for the words AND the readable conversations."""
+    if search.conversation is not None:
+        conversations = [search.conversation]
+    else:
+        rows = conn.execute(_READABLE, (user_key(search.user),))
+        conversations = [conversation for (conversation,) in rows]
+    if not conversations:
+        return []
+    expression = (
+        fts5_expression(search.query, "content")
+        + " AND "
+        + fts5_any([scope_word(conversation) for conversation in conversations], "scope")
+    )
+    before = _MAX_ROWID if search.before is None else search.before
+    rows = conn.execute(SQLITE_SEARCH, (expression, before, search.limit))
+    return [MessageRow(*row) for row in rows]
 
 
 def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
