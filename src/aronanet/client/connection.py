@@ -54,7 +54,7 @@ DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
 #: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
 #: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
 #: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
-CLIENT_FEATURES: tuple[str, ...] = ("batch", "sync")
+CLIENT_FEATURES: tuple[str, ...] = ("batch", "lifecycle", "sync")
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)

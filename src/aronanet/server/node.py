@@ -27,7 +27,7 @@ from msgspec import UNSET
 
 from aronanet import identity
 from aronanet.proto.connection import Connection, Role
-from aronanet.proto.features import BATCH, SYNC
+from aronanet.proto.features import BATCH, LIFECYCLE, SYNC
 from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
 from aronanet.server.broker.base import Broker
@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
 #: §14.1: the ArTP/1.1 features this node supports (a session gets those it asks for).
-SUPPORTED_FEATURES = frozenset({BATCH, SYNC})
+SUPPORTED_FEATURES = frozenset({BATCH, SYNC, LIFECYCLE})
 LoopExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 #: ``accept`` failures that mean the process is out of descriptors or memory.
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
