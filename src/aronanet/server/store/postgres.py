@@ -48,13 +48,16 @@ from aronanet.server.store.base import (
     HistoryQuery,
     MessageRow,
     NewMessage,
-    Store,
     UserRow,
+    around_statement,
+    centre,
     conversations_parameters,
     conversations_statement,
     history_statement,
     user_key,
 )
+from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle_sql import POSTGRES, run_async
 from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")
@@ -253,7 +256,7 @@ class ReaderPool:
             return await cursor.fetchone()
 
 
-class PostgresStore(Store):
+class PostgresStore(LifecycleStore):
     """``Store`` on PostgreSQL; see the module docstring for the commit discipline."""
 
     def __init__(self, dsn: str, *, readers: int = READERS) -> None:
@@ -374,10 +377,8 @@ class PostgresStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            await conn.execute(
-                "DELETE FROM messages WHERE conversation = %s AND dest_type = 'channel'",
-                (channel,),
-            )
+            for statement in sql.DELETE_CHANNEL_HISTORY:
+                await conn.execute(sql.for_postgres(statement), {"channel": channel})
             return True
 
         return await self._write(delete)
@@ -396,6 +397,12 @@ class PostgresStore(Store):
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         sql, args, newest_first = history_statement(query, "%s")
         rows = [MessageRow(*row) for row in await self._readers.fetchall(sql, args)]
+        if query.around is not None:
+            older_sql, older_args = around_statement(query, "%s")
+            older = [
+                MessageRow(*row) for row in await self._readers.fetchall(older_sql, older_args)
+            ]
+            return centre(older, rows, query.limit)
         if newest_first:
             rows.reverse()
         return rows
@@ -460,6 +467,13 @@ class PostgresStore(Store):
 
         return await self._write(execute)
 
+    async def write_script(self, build: ScriptFactory) -> Any:
+        return await self._write(lambda conn: run_async(conn, build(POSTGRES)))
+
+    async def read_script(self, build: ScriptFactory) -> Any:
+        async with self._readers.connection() as conn:
+            return await run_async(conn, build(POSTGRES))
+
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         row = await self._readers.fetchone(
             _READABLE_ATTACHMENT, {"image": image, "user": user_key(user)}
@@ -483,8 +497,8 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
     cursor = await conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs')) RETURNING id, rev",
         message.values(),
     )
     row = await cursor.fetchone()
@@ -496,4 +510,4 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         ):
             if rows:
                 await extra.executemany(statement, rows)
-    return message.stored_as(row[0])
+    return message.stored_as(row[0], row[1])

@@ -34,13 +34,16 @@ from aronanet.server.store.base import (
     HistoryQuery,
     MessageRow,
     NewMessage,
-    Store,
     UserRow,
+    around_statement,
+    centre,
     conversations_parameters,
     conversations_statement,
     history_statement,
     user_key,
 )
+from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle_sql import SQLITE, run_sync
 from aronanet.server.store.schema import migrate
 
 T = TypeVar("T")
@@ -172,7 +175,7 @@ def _resolve(outcomes: list[Outcome]) -> None:
             future.set_exception(error)
 
 
-class SqliteStore(Store):
+class SqliteStore(LifecycleStore):
     """``Store`` on a SQLite file; see the module docstring for the commit discipline."""
 
     def __init__(self, path: Path) -> None:
@@ -334,10 +337,8 @@ class SqliteStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            conn.execute(
-                "DELETE FROM messages WHERE conversation = ? AND dest_type = 'channel'",
-                (channel,),
-            )
+            for statement in sql.DELETE_CHANNEL_HISTORY:
+                conn.execute(statement, {"channel": channel})
             return True
 
         return await self.run(delete)
@@ -412,6 +413,14 @@ class SqliteStore(Store):
         """Run one write; whether it changed a row."""
         return await self.run(lambda conn: conn.execute(statement, row).rowcount > 0)
 
+    # ------------------------------------------------------------ lifecycle (§14.9-14.14)
+
+    async def write_script(self, build: ScriptFactory) -> Any:
+        return await self.run(lambda conn: run_sync(conn, build(SQLITE)))
+
+    async def read_script(self, build: ScriptFactory) -> Any:
+        return await self.read(lambda conn: run_sync(conn, build(SQLITE)))
+
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         def select(conn: sqlite3.Connection) -> str | None:
             row = conn.execute(_READABLE_ATTACHMENT, (image, user_key(user))).fetchone()
@@ -434,21 +443,27 @@ def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
         known = conn.execute(sql.SELECT_BY_CID, sql.cid_key(message)).fetchone()
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
+    rev = int(conn.execute(SQLITE.next_rev).fetchone()[0])
     cursor = conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", message.values()
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (*message.values(), rev),
     )
     assert cursor.lastrowid is not None
     if message.mentioned:
         conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
     if message.dest_type == "user":
         conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
-    return message.stored_as(cursor.lastrowid)
+    return message.stored_as(cursor.lastrowid, rev)
 
 
 def select_history(conn: sqlite3.Connection, query: HistoryQuery) -> list[MessageRow]:
     """§3 HISTORY: latest ``limit``; or right after/before an id; always oldest first."""
     sql, args, newest_first = history_statement(query, "?")
     rows = [MessageRow(*row) for row in conn.execute(sql, args)]
+    if query.around is not None:
+        older_sql, older_args = around_statement(query, "?")
+        older = [MessageRow(*row) for row in conn.execute(older_sql, older_args)]
+        return centre(older, rows, query.limit)
     if newest_first:
         rows.reverse()
     return rows
