@@ -9,7 +9,7 @@ import { Modal, Pressable, Text, View } from 'react-native';
 
 import type { ChatMessage } from '../state/chat';
 import { useTheme } from '../theme/ThemeContext';
-import { Button, dialogName, FORM_WIDTH } from './ui';
+import { Button, dialogName, FORM_WIDTH, pressedState } from './ui';
 
 /** The quick reactions, first row of the menu. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🎉'] as const;
@@ -116,7 +116,7 @@ function EmojiRow({ emoji, mine, onPick, extra }: { emoji: readonly string[]; mi
             key={e}
             role="button"
             aria-label={pressed ? `Remove your ${e}` : `React with ${e}`}
-            aria-pressed={pressed}
+            {...pressedState(pressed)}
             testID={`react-${e}`}
             onPress={() => onPick(e)}
             style={{

@@ -20,7 +20,7 @@ import { type ChatMessage, reactedBy } from '../state/chat';
 import { useTheme } from '../theme/ThemeContext';
 import { nickColour } from '../theme/theme';
 import { actionLineText, systemLineText } from './lineText';
-import { ScreenReaderText } from './ui';
+import { pressedState, ScreenReaderText } from './ui';
 import { timeLabel } from './timeline';
 
 export interface MessageBubbleProps {
@@ -209,7 +209,7 @@ function ReactionChip({ reaction, mine, onToggle, onShowWho }: { reaction: React
     <Pressable
       role="button"
       aria-label={label}
-      aria-pressed={mine}
+      {...pressedState(mine)}
       testID={`reaction-${reaction.emoji}`}
       onPress={onToggle}
       onLongPress={onShowWho}
