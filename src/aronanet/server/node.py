@@ -36,6 +36,7 @@ from aronanet.server.channels import ChangeFeed, Channels
 from aronanet.server.conversations import register_conversation_handlers
 from aronanet.server.devices import register_device_handlers
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
+from aronanet.server.lifecycle import register_lifecycle_handlers
 from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
 from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
@@ -43,7 +44,7 @@ from aronanet.server.router import Router
 from aronanet.server.services import EventIds, Services
 from aronanet.server.session import Session
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.base import Store
+from aronanet.server.store.lifecycle import LifecycleStore
 from aronanet.server.store.sqlite import SqliteStore
 from aronanet.transport.base import Stream
 from aronanet.transport.tcp import serve_tcp
@@ -72,7 +73,7 @@ class Node:
         self,
         settings: NodeSettings,
         *,
-        store: Store | None = None,
+        store: LifecycleStore | None = None,
         broker: Broker | None = None,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Clock = time.monotonic,
@@ -354,7 +355,7 @@ def _machine_names() -> tuple[str, str]:
     return name, f"{name.split('.', 1)[0]}.local"
 
 
-def build_store(settings: NodeSettings) -> Store:
+def build_store(settings: NodeSettings) -> LifecycleStore:
     """The store the settings name: the SQLite file under ``data_dir``, or PostgreSQL."""
     if settings.uses_postgres:
         from aronanet.server.store.postgres import PostgresStore
@@ -379,6 +380,7 @@ def build_handler_table() -> HandlerTable:
     register_device_handlers(table)
     register_messaging_handlers(table)
     register_conversation_handlers(table)
+    register_lifecycle_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)
@@ -404,5 +406,6 @@ def build_hello(settings: NodeSettings) -> Hello:
             if limits.rate_limit_enabled
             else UNSET,
             rate_burst=limits.rate_burst if limits.rate_limit_enabled else UNSET,
+            max_reactions=limits.max_reactions,
         ),
     )

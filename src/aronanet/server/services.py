@@ -17,7 +17,7 @@ from aronanet.server.channels import Channels
 from aronanet.server.ratelimit import BucketMap, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.base import Store
+from aronanet.server.store.lifecycle import LifecycleStore
 
 
 @dataclass(slots=True)
@@ -38,7 +38,7 @@ class EventIds:
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: NodeSettings
-    store: Store
+    store: LifecycleStore
     accounts: Accounts
     channels: Channels
     router: Router
