@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { AppState, SafeAreaView, StatusBar, useWindowDimensions, View } from 'react-native';
 
 import { Switcher } from './components/Switcher';
-import { Button, Notice, SmallButton } from './components/ui';
+import { Button, IconButton, Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
 import { conversationStore } from './platform/conversationStore';
 import { defaultAddress } from './platform/defaultAddress';
@@ -23,6 +23,7 @@ import { ChatScreen } from './screens/ChatScreen';
 import { ConnectScreen } from './screens/ConnectScreen';
 import { ConversationsScreen } from './screens/ConversationsScreen';
 import { LoginScreen } from './screens/LoginScreen';
+import { SearchScreen } from './screens/SearchScreen';
 import { SettingsScreen } from './screens/SettingsScreen';
 import { AccountMemory } from './state/account';
 import { type ChatState, type Conversation, chatReducer, initialChatState, sortedConversations } from './state/chat';
@@ -40,6 +41,8 @@ const knownNodes = new KnownNodes(plainStore);
 /** From this width the list and the chat are shown side by side. */
 export const TWO_PANE_WIDTH = 900;
 const LIST_PANE_WIDTH = 340;
+/** Search results read better a little wider than the list. */
+const SEARCH_PANE_WIDTH = 420;
 
 export default function App() {
   return (
@@ -234,6 +237,9 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
   const [unreadAtOpen, setUnreadAtOpen] = useState<Record<string, number>>({});
   const [switcher, setSwitcher] = useState(false);
   const [permission, setPermission] = useState(notificationPermission());
+  const [searching, setSearching] = useState(false);
+  /** A message to show in its conversation (a search result), `seq` telling one request from the next. */
+  const [jump, setJump] = useState<{ key: string; id: string; seq: number } | null>(null);
 
   const open = useCallback(
     (conversation: Conversation) => {
@@ -252,6 +258,7 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
     () =>
       watchShortcuts({
         switcher: () => setSwitcher(true),
+        search: () => setSearching(true),
         move: (step) => {
           const list = listRef.current;
           const at = list.findIndex((c) => c.key === activeRef.current);
@@ -265,14 +272,14 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
   const active = state.active ? state.conversations[state.active] : undefined;
   const linkProblem = state.linkProblem ? voice.linkProblem(state.linkProblem) : null;
   const retryLink = () => session.retryNow();
-  const bell =
-    permission === 'default' ? (
-      <SmallButton
-        label="Notify me"
-        testID="notifications"
-        onPress={() => void askNotificationPermission().then(setPermission)}
-      />
-    ) : null;
+  const bell = (
+    <>
+      <IconButton icon="⌕" label="Search messages" testID="open-search" onPress={() => setSearching(true)} />
+      {permission === 'default' ? (
+        <SmallButton label="Notify me" testID="notifications" onPress={() => void askNotificationPermission().then(setPermission)} />
+      ) : null}
+    </>
+  );
 
   const list = (
     <ConversationsScreen
@@ -301,7 +308,15 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       conversation={active}
       unreadAtOpen={unreadAtOpen[active.key] ?? 0}
       onBack={wide ? undefined : () => session.closeConversation()}
-      onSend={(content) => session.sendText(active.key, content)}
+      onSend={(content, replyTo) => session.sendText(active.key, content, replyTo)}
+      onEdit={(id, content) => session.editMessage(active.key, id, content)}
+      onDelete={(id) => session.deleteMessage(active.key, id)}
+      onToggleReaction={(id, emoji) => session.toggleReaction(active.key, id, emoji)}
+      onDraftChanged={(draft) => session.draftChanged(active.key, draft)}
+      typists={(state.typing[active.key] ?? []).map((typist) => typist.name)}
+      onJump={(id) => session.bringIntoView(active.key, id)}
+      jumpTo={jump?.key === active.key ? jump : null}
+      onSearch={() => setSearching(true)}
       onSendImage={(image) => session.sendImage(active.key, image)}
       onRetry={(localKey) => void session.retry(active.key, localKey).catch(() => undefined)}
       onLoadOlder={() => session.loadOlder(active.key)}
@@ -312,19 +327,35 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       pickImage={pickImage}
     />
   ) : null;
+  const search = searching ? (
+    <SearchScreen
+      me={user}
+      here={active ? { destType: active.destType, dest: active.dest, title: active.destType === 'channel' ? active.dest : `@${active.dest}` } : null}
+      onSearch={(query, scope, before) => session.search(query, scope, before)}
+      onBack={() => setSearching(false)}
+      onPick={(key, destType, dest, id) => {
+        if (!wide) setSearching(false);
+        setUnreadAtOpen((counts) => ({ ...counts, [key]: 0 }));
+        void session.open(destType, dest).then(
+          () => setJump((previous) => ({ key, id, seq: (previous?.seq ?? 0) + 1 })),
+          () => undefined,
+        );
+      }}
+    />
+  ) : null;
   const switcherOverlay = <Switcher visible={switcher} conversations={conversations} onPick={open} onClose={() => setSwitcher(false)} />;
 
   if (!wide) {
     return (
       <>
-        {chat ?? list}
+        {search ?? chat ?? list}
         {switcherOverlay}
       </>
     );
   }
   return (
     <View style={{ flex: 1, flexDirection: 'row' }}>
-      <View style={{ width: LIST_PANE_WIDTH, borderRightWidth: 1, borderRightColor: palette.secondary }}>{list}</View>
+      <View style={{ width: search ? SEARCH_PANE_WIDTH : LIST_PANE_WIDTH, borderRightWidth: 1, borderRightColor: palette.secondary }}>{search ?? list}</View>
       <View style={{ flex: 1 }}>{chat ?? <Notice testID="no-conversation" text={voice.pickConversation} />}</View>
       {switcherOverlay}
     </View>

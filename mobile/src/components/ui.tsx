@@ -263,3 +263,11 @@ export function useStyles(): Styles {
 export function dialogName(name: string): object {
   return { 'aria-label': name };
 }
+
+/**
+ * A toggle button's state: `aria-pressed` on the web; React Native has no such prop, so a phone's
+ * screen reader hears it as "selected".
+ */
+export function pressedState(pressed: boolean): object {
+  return Platform.OS === 'web' ? { 'aria-pressed': pressed } : { accessibilityState: { selected: pressed } };
+}

@@ -5,7 +5,7 @@
  * sent in clear text. Request errors are `ArtpError`s carrying the contract's error code.
  */
 
-/** The error codes of ArTP/1.0 §3, as spelled on the wire. */
+/** The error codes of ArTP/1.0 §3 and ArTP/1.1 §8, as spelled on the wire. */
 export const ErrorCode = {
   INVALID: 'INVALID',
   UNKNOWN_TYPE: 'UNKNOWN_TYPE',
@@ -19,6 +19,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   TOO_LARGE: 'TOO_LARGE',
   IMAGE_INVALID: 'IMAGE_INVALID',
+  /** §14.10-11: an EDIT or DELETE of a message the user did not send. */
+  NOT_AUTHOR: 'NOT_AUTHOR',
   INTERNAL: 'INTERNAL',
 } as const;
 

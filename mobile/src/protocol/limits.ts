@@ -27,6 +27,16 @@ export const MAX_PASSWORD = 1024;
 export const MAX_DEVICE_NAME = 64;
 /** §14.4: a client message id is 1..64 characters of `[A-Za-z0-9_-]`. */
 export const MAX_CID = 64;
+/** §14.9: a reply's quote is cut to 140 code points. */
+export const MAX_QUOTE = 140;
+/** §14.12: at most 20 distinct emoji on a message, unless HELLO says otherwise. */
+export const MAX_REACTIONS = 20;
+/** §14.15: a search query is 1..256 characters; 1..50 results a page (20 unless asked). */
+export const MAX_SEARCH_QUERY = 256;
+export const MAX_SEARCH_LIMIT = 50;
+/** §14.13: how long a TYPING lasts unless the event says, and the least time between two. */
+export const TYPING_EXPIRES_MS = 6000;
+export const TYPING_EVERY_MS = 3000;
 /** §14.5: unread counts are capped at 9999. */
 export const MAX_UNREAD = 9999;
 

@@ -15,6 +15,7 @@ import {
   object,
   optional,
   str,
+  ValidationError,
 } from './validate';
 import {
   MAX_CID,
@@ -23,8 +24,11 @@ import {
   MAX_HISTORY_LIMIT,
   MAX_PASSWORD,
   MAX_TOPIC,
+  MAX_SEARCH_LIMIT,
+  MAX_SEARCH_QUERY,
   MIN_PASSWORD,
 } from './limits';
+import { INVALID_EMOJI, isReactionEmoji } from './emoji';
 
 export const VERSION = '1.0';
 
@@ -51,6 +55,8 @@ const sha256Hex = str({ pattern: SHA256_HEX });
 
 const limits = object({
   max_frame: optional(int(1)),
+  /** §14.12: the most distinct emoji on one message. */
+  max_reactions: optional(int(1)),
   max_content: optional(int(1)),
   chunk_size: optional(int(1)),
   max_image: optional(int(1)),
@@ -71,7 +77,31 @@ const attachment = object({
   height: int(0),
 });
 
-const msgEvent = object({
+/**
+ * §14.14: a change number. The design spells it as a decimal string; a number is read as its
+ * decimal spelling too, so a node that sends one is not rejected message by message.
+ */
+const rev: Check<string> = (value, path) => {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  return str({ pattern: /^[0-9]{1,20}$/ })(value, path);
+};
+
+/** §14.9: the message a reply quotes, as it reads now (cut to 140 code points; "" once deleted). */
+const replyQuote = object({
+  id: str({ minLength: 1 }),
+  from: str(),
+  content: str(),
+  deleted: optional(bool),
+});
+
+/** §14.12: one emoji on a message, how many users put it there, and up to ten of their names. */
+const reaction = object({
+  emoji: str({ minLength: 1 }),
+  count: int(0),
+  users: optional(list(str())),
+});
+
+const msgShape = {
   version,
   type: literal('MSG'),
   id: str({ minLength: 1 }),
@@ -83,7 +113,30 @@ const msgEvent = object({
   attachment: optional(attachment),
   /** §14.4: the sender's client id, when the message had one. */
   cid: optional(str()),
-});
+  /** §14.9: the id of the message this one answers, and that message as it reads now. */
+  reply_to: optional(str({ minLength: 1 })),
+  reply: optional(replyQuote),
+  /** §14.10: when it was last edited (Unix seconds). */
+  edited: optional(int()),
+  /** §14.11: when it was deleted: a tombstone, its content "". */
+  deleted: optional(int()),
+  /** §14.12: the reactions on it, in the order they were first made. */
+  reactions: optional(list(reaction)),
+  /** §14.14: its change number (HISTORY, CHANGES). */
+  rev: optional(rev),
+} as const;
+
+const msgEvent = object(msgShape);
+
+/** A code point range `[start, length]` of a search result's content (§14.15). */
+const mark: Check<[number, number]> = (value, path) => {
+  const pair = list(int(0))(value, path);
+  if (pair.length !== 2) throw new ValidationError(`${path}: expected [start, length]`);
+  return [pair[0] as number, pair[1] as number];
+};
+
+/** §14.15: a SEARCH result, a MSG with the matched words marked. */
+const searchResult = object({ ...msgShape, marks: optional(list(mark)) });
 
 /** §14.3 DEVICES: one of the user's devices (a client static key). */
 const device = object({
@@ -104,7 +157,12 @@ const conversationInfo = object({
   unread: int(0),
   mentions: int(0),
   read: optional(str()),
+  /** §14.14: the newest change number in the conversation. */
+  rev: optional(rev),
 });
+
+/** `next`: a cursor string (CONVERSATIONS, SEARCH) or `true` (CHANGES: ask again with `since: rev`). */
+const cursorOrMore: Check<string | true> = (value, path) => (value === true ? true : str()(value, path));
 
 const channelInfo = object({ name: str(), topic: str(), members: int(0) });
 
@@ -144,11 +202,20 @@ const EVENT_CHECKS = {
     duplicate: optional(bool),
     /** §14.5: one page of conversations, and the cursor of the next when the page was trimmed. */
     conversations: optional(list(conversationInfo)),
-    next: optional(str()),
+    next: optional(cursorOrMore),
     /** §14.6: the read marker of `dest` now. */
     dest_type: optional(destType),
     dest: optional(str()),
     read: optional(str()),
+    /** §14.10 EDIT: when the edit was made. */
+    edited: optional(int()),
+    /** §14.12 REACT/UNREACT: the emoji and how many users have it on the message now. */
+    emoji: optional(str()),
+    count: optional(int(0)),
+    /** §14.14 CHANGES: the newest change number returned (or `since`); `next` may be `true`. */
+    rev: optional(rev),
+    /** §14.15 SEARCH: the matching messages, newest first. */
+    results: optional(list(searchResult)),
   }),
   ERROR: object({
     version,
@@ -179,6 +246,56 @@ const EVENT_CHECKS = {
     dest: str(),
     read: str(),
     id: optional(str()),
+    timestamp: optional(int()),
+  }),
+  /** §14.10: a message was edited (its author's other sessions and the conversation's readers). */
+  EDIT: object({
+    version,
+    type: literal('EDIT'),
+    id: optional(str()),
+    msg_id: str({ minLength: 1 }),
+    from: str(),
+    dest_type: destType,
+    dest: str(),
+    content: str(),
+    edited: int(),
+    timestamp: optional(int()),
+  }),
+  /** §14.11: a message was deleted; `from` is who deleted it. */
+  DELETE: object({
+    version,
+    type: literal('DELETE'),
+    id: optional(str()),
+    msg_id: str({ minLength: 1 }),
+    from: str(),
+    dest_type: destType,
+    dest: str(),
+    timestamp: optional(int()),
+  }),
+  /** §14.12: `from` added (or removed) `emoji`; `count` users have it now. */
+  REACTION: object({
+    version,
+    type: literal('REACTION'),
+    id: optional(str()),
+    msg_id: str({ minLength: 1 }),
+    from: str(),
+    emoji: str({ minLength: 1 }),
+    added: bool,
+    count: int(0),
+    dest_type: destType,
+    dest: str(),
+    timestamp: optional(int()),
+  }),
+  /** §14.13: `from` is typing (or stopped) in `dest`; shown until `expires_ms` passes. */
+  TYPING: object({
+    version,
+    type: literal('TYPING'),
+    id: optional(str()),
+    from: str(),
+    dest_type: destType,
+    dest: str(),
+    typing: bool,
+    expires_ms: optional(int(0)),
     timestamp: optional(int()),
   }),
   PING: object({ version, type: literal('PING'), id: str() }),
@@ -216,6 +333,13 @@ export type TopicEvent = Checked<EventChecks['TOPIC']>;
 export type PingEvent = Checked<EventChecks['PING']>;
 export type PongReply = Checked<EventChecks['PONG']>;
 export type ReadEvent = Checked<EventChecks['READ']>;
+export type EditEvent = Checked<EventChecks['EDIT']>;
+export type DeleteEvent = Checked<EventChecks['DELETE']>;
+export type ReactionEvent = Checked<EventChecks['REACTION']>;
+export type TypingEvent = Checked<EventChecks['TYPING']>;
+export type Reaction = Checked<typeof reaction>;
+export type ReplyQuote = Checked<typeof replyQuote>;
+export type SearchResult = Checked<typeof searchResult>;
 export type ImgData = Checked<EventChecks['IMG_CHUNK']>;
 export type ServerMessage = { [K in keyof EventChecks]: Checked<EventChecks[K]> }[keyof EventChecks];
 export type EventType = keyof EventChecks;
@@ -232,6 +356,11 @@ const content = str({ minLength: 1, maxLength: MAX_CONTENT });
 const password = str({ minLength: MIN_PASSWORD, maxLength: MAX_PASSWORD });
 const deviceId = str({ minLength: 1, maxLength: 128 });
 const messageId = str({ minLength: 1, maxLength: 64 });
+/** §14.12: one emoji grapheme, checked as the node checks it (`protocol/emoji`). */
+const reactionEmoji: Check<string> = (value, path) => {
+  if (typeof value !== 'string' || !isReactionEmoji(value)) throw new ValidationError(`${path}: ${INVALID_EMOJI}`);
+  return value;
+};
 
 const REQUEST_CHECKS = {
   AUTH: object({
@@ -251,6 +380,8 @@ const REQUEST_CHECKS = {
     dest: str(),
     content,
     cid: optional(str({ minLength: 1, maxLength: MAX_CID, pattern: CID_PATTERN })),
+    /** §14.9: the message this one answers (same conversation). */
+    reply_to: optional(messageId),
     id: requestId,
   }),
   HISTORY: object({
@@ -259,6 +390,8 @@ const REQUEST_CHECKS = {
     dest: str(),
     before: optional(messageId),
     after: optional(messageId),
+    /** §14.9: a page centred on this message (not with before/after). */
+    around: optional(messageId),
     limit: optional(int(1, MAX_HISTORY_LIMIT)),
     id: requestId,
   }),
@@ -292,6 +425,28 @@ const REQUEST_CHECKS = {
   PASSWORD: object({ type: literal('PASSWORD'), old: password, new: password, id: requestId }),
   CONVERSATIONS: object({ type: literal('CONVERSATIONS'), cursor: optional(str({ minLength: 1 })), id: requestId }),
   READ: object({ type: literal('READ'), dest_type: destType, dest: str(), up_to: messageId, id: requestId }),
+  EDIT: object({ type: literal('EDIT'), msg_id: messageId, content, id: requestId }),
+  DELETE: object({ type: literal('DELETE'), msg_id: messageId, id: requestId }),
+  REACT: object({ type: literal('REACT'), msg_id: messageId, emoji: reactionEmoji, id: requestId }),
+  UNREACT: object({ type: literal('UNREACT'), msg_id: messageId, emoji: reactionEmoji, id: requestId }),
+  TYPING: object({ type: literal('TYPING'), dest_type: destType, dest: str(), typing: bool, id: requestId }),
+  CHANGES: object({
+    type: literal('CHANGES'),
+    dest_type: destType,
+    dest: str(),
+    since: str({ pattern: /^[0-9]{1,20}$/ }),
+    limit: optional(int(1, MAX_HISTORY_LIMIT)),
+    id: requestId,
+  }),
+  SEARCH: object({
+    type: literal('SEARCH'),
+    query: str({ minLength: 1, maxLength: MAX_SEARCH_QUERY }),
+    dest_type: optional(destType),
+    dest: optional(str()),
+    before: optional(messageId),
+    limit: optional(int(1, MAX_SEARCH_LIMIT)),
+    id: requestId,
+  }),
   PING: object({ type: literal('PING'), id: requestId }),
   PONG: object({ type: literal('PONG'), re: optional(str()) }),
 } as const;
@@ -301,6 +456,7 @@ export type AuthRequest = Checked<RequestChecks['AUTH']>;
 export type SendMsgRequest = Checked<RequestChecks['MSG']>;
 export type ReadRequest = Checked<RequestChecks['READ']>;
 export type HistoryRequest = Checked<RequestChecks['HISTORY']>;
+export type SearchRequest = Checked<RequestChecks['SEARCH']>;
 export type ImgChunkRequest = Checked<RequestChecks['IMG_CHUNK']>;
 export type Request = { [K in keyof RequestChecks]: Checked<RequestChecks[K]> }[keyof RequestChecks];
 

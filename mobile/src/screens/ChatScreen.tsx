@@ -5,6 +5,13 @@
  * as the user scrolls to the top. Messages are grouped by sender, with times, day separators
  * and delivery ticks. Images can be picked, sent with progress, and opened full screen. A
  * channel shows its topic and members, and can be left; `/me waves` sends an action.
+ *
+ * ArTP/1.1 lifecycle: each message has an actions menu (long-press on a phone, the ⋯ button on
+ * hover on a desktop): react, reply, edit and delete my own, copy. A swipe right replies on a
+ * phone; the composer then shows what is answered (or edited), Esc cancels, and on a desktop Up
+ * in an empty composer edits my last message. A tapped quote or search result is brought into
+ * the timeline (HISTORY around) and scrolled to, highlighted for a moment. Who is typing shows
+ * above the composer.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import {
@@ -22,15 +29,18 @@ import {
 } from 'react-native';
 
 import { LinkBanner } from '../components/LinkBanner';
+import { MessageActions } from '../components/MessageActions';
 import { MessageBubble } from '../components/MessageBubble';
+import type { Reaction } from '../protocol/messages';
 import { firstUnreadKey, type TimelineRow, timelineRows } from '../components/timeline';
 import { Button, dialogName, Header, IconButton, Notice, READABLE_WIDTH, SmallButton, useStyles } from '../components/ui';
-import type { Conversation, LinkStatus } from '../state/chat';
+import { type ChatMessage, type Conversation, type LinkStatus, reactedBy } from '../state/chat';
 import { composeText } from '../state/compose';
 import { conversationTitle, sameName } from '../state/names';
 import type { ImagePick } from '../state/session';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
+import { canHover, copyText } from '../web/browser';
 
 /** Closer than this to the bottom counts as "at the bottom" (a line and a half). */
 const PINNED_SLACK = 48;
@@ -51,7 +61,21 @@ export interface ChatScreenProps {
   readonly unreadAtOpen?: number;
   /** Back to the conversation list (phone layout only; two panes show both). */
   readonly onBack?: () => void;
-  readonly onSend: (content: string) => Promise<void>;
+  readonly onSend: (content: string, replyTo?: string) => Promise<void>;
+  /** §14.10-14.12: my edits, deletes and reactions. */
+  readonly onEdit?: (id: string, content: string) => Promise<void>;
+  readonly onDelete?: (id: string) => Promise<void>;
+  readonly onToggleReaction?: (id: string, emoji: string) => Promise<void>;
+  /** §14.13: the draft changed (the session tells the others "typing…"). */
+  readonly onDraftChanged?: (draft: string) => void;
+  /** Who else is typing here now. */
+  readonly typists?: readonly string[];
+  /** Bring message `id` into the timeline (HISTORY around); false when it cannot be. */
+  readonly onJump?: (id: string) => Promise<boolean>;
+  /** A message to jump to as the screen shows (a search result); `seq` makes each request new. */
+  readonly jumpTo?: { readonly id: string; readonly seq: number } | null;
+  /** Open the search screen. */
+  readonly onSearch?: () => void;
   readonly onSendImage: (image: ImagePick) => Promise<void>;
   readonly onRetry: (localKey: string) => void;
   readonly onLoadOlder: () => Promise<void>;
@@ -98,11 +122,81 @@ export function ChatScreen(props: ChatScreenProps) {
   };
 
   const timeline = useTimeline(props, report);
+  const [hover] = useState(canHover);
+  const [menuFor, setMenuFor] = useState<ChatMessage | null>(null);
+  const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
+  const [editing, setEditing] = useState<ChatMessage | null>(null);
+  const [reactors, setReactors] = useState<Reaction | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const { onJump, jumpTo } = props;
+
+  const jump = useCallback(
+    async (id: string) => {
+      setError(null);
+      timeline.unpin();
+      try {
+        const present = onJump ? await onJump(id) : conversation.messages.some((m) => m.id === id);
+        if (!present) {
+          setError(voice.messageGone);
+          return;
+        }
+        timeline.scrollToMessage(id);
+      } catch (caught) {
+        report('finding that message')(caught);
+      }
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the timeline's verbs are stable refs
+    [onJump, report, conversation.messages],
+  );
+  const lastJump = useRef<number | null>(null);
+  useEffect(() => {
+    if (!jumpTo || lastJump.current === jumpTo.seq) return;
+    lastJump.current = jumpTo.seq;
+    void jump(jumpTo.id);
+  }, [jumpTo, jump]);
 
   const send = (content: string) => {
     setError(null);
+    if (editing?.id !== undefined) {
+      const id = editing.id;
+      setEditing(null);
+      if (content !== editing.content) props.onEdit?.(id, content).catch(report('editing'));
+      return;
+    }
     timeline.pin();
-    props.onSend(content).catch(report('sending'));
+    const answering = replyTo?.id;
+    setReplyTo(null);
+    props.onSend(content, answering).catch(report('sending'));
+  };
+
+  const startReply = (message: ChatMessage) => {
+    setEditing(null);
+    setReplyTo(message);
+  };
+  const startEdit = (message: ChatMessage) => {
+    setReplyTo(null);
+    setEditing(message);
+  };
+  /** Up in an empty composer (desktop): edit my newest message still standing. */
+  const editLast = (): boolean => {
+    const last = [...conversation.messages].reverse().find((m) => sameName(m.from, props.me) && m.id !== undefined && !m.system && !m.deleted && !m.attachment);
+    if (!last) return false;
+    startEdit(last);
+    return true;
+  };
+  const toggleReaction = (message: ChatMessage, emoji: string) => {
+    if (message.id === undefined) return;
+    props.onToggleReaction?.(message.id, emoji).catch(report('reacting'));
+  };
+  const actions: MessageHandlers = {
+    me: props.me,
+    hover,
+    highlighted: timeline.highlighted,
+    openActions: setMenuFor,
+    reply: startReply,
+    jumpToQuote: (id) => void jump(id),
+    toggleReaction,
+    showReactors: setReactors,
   };
 
   return (
@@ -112,9 +206,12 @@ export function ChatScreen(props: ChatScreenProps) {
         subtitle={subtitleOf(conversation)}
         onBack={props.onBack}
         actions={
-          conversation.destType === 'channel' && props.onLeave ? (
-            <SmallButton label="Leave" accessibilityLabel={`Leave ${title}`} testID="leave" onPress={() => setConfirmLeave(true)} />
-          ) : null
+          <>
+            {props.onSearch ? <IconButton icon="⌕" label="Search messages" testID="chat-search" onPress={props.onSearch} /> : null}
+            {conversation.destType === 'channel' && props.onLeave ? (
+              <SmallButton label="Leave" accessibilityLabel={`Leave ${title}`} testID="leave" onPress={() => setConfirmLeave(true)} />
+            ) : null}
+          </>
         }
       />
       <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} />
@@ -142,7 +239,7 @@ export function ChatScreen(props: ChatScreenProps) {
           {conversation.reachedStart ? <Text style={{ color: colors.muted, textAlign: 'center', padding: 8 }}>{voice.beginning(title)}</Text> : null}
           <View role="list" aria-label={`Messages in ${title}`} aria-live="polite" aria-relevant="additions" onLayout={timeline.onListLayout}>
             {timeline.rows.map((row) => (
-              <TimelineItem key={row.key} row={row} props={props} onViewImage={setViewing} onUnreadLayout={timeline.onUnreadLayout} />
+              <TimelineItem key={row.key} row={row} props={props} handlers={actions} onViewImage={setViewing} onUnreadLayout={timeline.onUnreadLayout} />
             ))}
           </View>
         </ScrollView>
@@ -166,7 +263,48 @@ export function ChatScreen(props: ChatScreenProps) {
         ) : null}
       </View>
       {error ? <Notice tone="error" text={error} testID="chat-error" /> : null}
-      <Composer onSend={send} onAttach={attach} onProblem={setError} />
+      {notice ? <Notice text={notice} testID="chat-notice" /> : null}
+      <TypingLine typists={props.typists ?? []} />
+      <Composer
+        onSend={send}
+        onAttach={attach}
+        onProblem={setError}
+        onDraftChanged={props.onDraftChanged}
+        replyTo={replyTo}
+        editing={editing}
+        onCancel={() => {
+          setReplyTo(null);
+          setEditing(null);
+        }}
+        onEditLast={hover ? editLast : undefined}
+      />
+      <MessageActions
+        message={menuFor}
+        mine={menuFor !== null && sameName(menuFor.from, props.me)}
+        myReactions={menuFor?.reactions?.filter((r) => menuFor && reactedBy(menuFor, r.emoji, props.me)).map((r) => r.emoji) ?? []}
+        onClose={() => setMenuFor(null)}
+        onReact={(emoji) => menuFor && toggleReaction(menuFor, emoji)}
+        onReply={() => menuFor && startReply(menuFor)}
+        onEdit={() => menuFor && startEdit(menuFor)}
+        onDelete={() => menuFor?.id !== undefined && props.onDelete?.(menuFor.id).catch(report('deleting'))}
+        onCopy={() => {
+          const text = menuFor?.content ?? '';
+          void copyText(text).then((copied) => {
+            setNotice(copied ? 'Copied, Sensei!' : null);
+            setTimeout(() => setNotice(null), 2000);
+          });
+        }}
+      />
+      <Modal visible={reactors !== null} transparent animationType="fade" onRequestClose={() => setReactors(null)} {...dialogName('Who reacted')}>
+        <Pressable aria-label="Close" onPress={() => setReactors(null)} style={{ flex: 1, backgroundColor: '#00000055', justifyContent: 'center', alignItems: 'center' }}>
+          <View testID="reactors" style={{ backgroundColor: colors.surface, borderRadius: 12, padding: 16, maxWidth: 320, gap: 6 }}>
+            <Text style={{ fontSize: 28, textAlign: 'center' }}>{reactors?.emoji}</Text>
+            <Text style={{ color: colors.foreground }}>
+              {reactors ? reactorsText(reactors) : ''}
+            </Text>
+          </View>
+        </Pressable>
+      </Modal>
       <Modal visible={viewing !== null} transparent animationType="fade" onRequestClose={() => setViewing(null)} {...dialogName('Image')}>
         <Pressable
           testID="image-viewer"
@@ -263,10 +401,39 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
     [loadOlder, reportPinned],
   );
 
+  const [highlighted, setHighlighted] = useState<string | null>(null);
+  const highlightTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (highlightTimer.current) clearTimeout(highlightTimer.current);
+  }, []);
+  /** Scroll message `id` to the middle of the list and mark it for a moment (it may still be rendering). */
+  const scrollToMessage = useCallback((id: string) => {
+    opening.current = 'done';
+    pinned.current = false;
+    reportPinned();
+    setHighlighted(id);
+    if (highlightTimer.current) clearTimeout(highlightTimer.current);
+    highlightTimer.current = setTimeout(() => setHighlighted(null), 2500);
+    let tries = 0;
+    const attempt = () => {
+      tries += 1;
+      if (scrollIntoView(id) || tries > 60) return;
+      setTimeout(attempt, 50);
+    };
+    attempt();
+  }, [reportPinned]);
+
   return {
     scrollRef,
     rows,
     pill,
+    highlighted,
+    scrollToMessage,
+    /** A jump is coming: new pages must not pull the list to the bottom. */
+    unpin: () => {
+      opening.current = 'done';
+      pinned.current = false;
+    },
     onScroll,
     onContentSizeChange,
     onViewportLayout: () => pinned.current && opening.current === 'done' && toEnd(false),
@@ -286,14 +453,43 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
   };
 }
 
+/** Message `id`'s bubble scrolled to the middle of the list (web: the DOM; elsewhere not yet). */
+function scrollIntoView(id: string): boolean {
+  const document = (globalThis as { document?: Document }).document;
+  const element = document?.querySelector(`[data-testid="message-${CSS.escape(id)}"]`);
+  if (!element) return false;
+  element.scrollIntoView({ block: 'center' });
+  return true;
+}
+
+/** Who reacted with an emoji, in words (the node names at most ten). */
+function reactorsText(reaction: Reaction): string {
+  const names = reaction.users ?? [];
+  const more = reaction.count - names.length;
+  return names.length === 0 ? `${reaction.count} reacted` : `${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/** What a bubble can do, from the chat screen. */
+interface MessageHandlers {
+  readonly me: string;
+  readonly hover: boolean;
+  readonly highlighted: string | null;
+  readonly openActions: (message: ChatMessage) => void;
+  readonly reply: (message: ChatMessage) => void;
+  readonly jumpToQuote: (id: string) => void;
+  readonly toggleReaction: (message: ChatMessage, emoji: string) => void;
+  readonly showReactors: (reaction: Reaction) => void;
+}
+
 interface TimelineItemProps {
   readonly row: TimelineRow;
   readonly props: ChatScreenProps;
+  readonly handlers: MessageHandlers;
   readonly onViewImage: (uri: string) => void;
   readonly onUnreadLayout: (event: LayoutChangeEvent) => void;
 }
 
-function TimelineItem({ row, props, onViewImage, onUnreadLayout }: TimelineItemProps) {
+function TimelineItem({ row, props, handlers, onViewImage, onUnreadLayout }: TimelineItemProps) {
   const { palette: colors } = useTheme();
   if (row.kind === 'day') {
     return (
@@ -324,21 +520,94 @@ function TimelineItem({ row, props, onViewImage, onUnreadLayout }: TimelineItemP
         loadImage={props.loadImage}
         onRetry={() => props.onRetry(message.key)}
         onViewImage={onViewImage}
+        me={handlers.me}
+        highlighted={handlers.highlighted !== null && handlers.highlighted === message.id}
+        onOpenActions={message.id !== undefined ? () => handlers.openActions(message) : undefined}
+        hoverActions={handlers.hover}
+        swipeEnabled={!handlers.hover}
+        onSwipeReply={() => handlers.reply(message)}
+        onJumpToQuote={handlers.jumpToQuote}
+        onToggleReaction={(emoji) => handlers.toggleReaction(message, emoji)}
+        onShowReactors={handlers.showReactors}
       />
     </View>
   );
+}
+
+/** "kei is typing…" above the composer (§14.13), read politely by a screen reader. */
+export function typingText(typists: readonly string[]): string {
+  if (typists.length === 0) return '';
+  if (typists.length === 1) return `${typists[0]} is typing…`;
+  if (typists.length === 2) return `${typists[0]} and ${typists[1]} are typing…`;
+  return 'Several people are typing…';
+}
+
+function TypingLine({ typists }: { typists: readonly string[] }) {
+  const { palette: colors } = useTheme();
+  const text = typingText(typists);
+  return (
+    <View aria-live="polite" style={{ minHeight: 18, paddingHorizontal: 16, width: '100%', maxWidth: READABLE_WIDTH, alignSelf: 'center' }}>
+      {text ? (
+        <Text testID="typing-line" style={{ color: colors.muted, fontSize: 12, fontStyle: 'italic' }}>
+          {text}
+        </Text>
+      ) : null}
+    </View>
+  );
+}
+
+interface ComposerProps {
+  readonly onSend: (content: string) => void;
+  readonly onAttach: () => void;
+  readonly onProblem: (problem: string) => void;
+  readonly onDraftChanged?: (draft: string) => void;
+  /** The message being answered, shown above the input. */
+  readonly replyTo: ChatMessage | null;
+  /** My message being edited: its text fills the input; sending saves the edit. */
+  readonly editing: ChatMessage | null;
+  /** Stop replying or editing (the ✕, or Esc). */
+  readonly onCancel: () => void;
+  /** Up in an empty input (desktop): edit my last message; true when there was one. */
+  readonly onEditLast?: () => boolean;
 }
 
 /**
  * The composer: a multi-line input without a label above it (its accessible name says what it
  * is) that grows with the text, an attach and a send icon. On the web Enter sends and
  * Shift+Enter starts a new line; on a phone the return key adds a line and the button sends.
+ * Above it, what is being answered or edited, with a ✕ (Esc does the same).
  */
-function Composer({ onSend, onAttach, onProblem }: { onSend: (content: string) => void; onAttach: () => void; onProblem: (problem: string) => void }) {
+function Composer({ onSend, onAttach, onProblem, onDraftChanged, replyTo, editing, onCancel, onEditLast }: ComposerProps) {
   const styles = useStyles();
   const { palette: colors } = useTheme();
   const [draft, setDraft] = useState('');
   const [height, setHeight] = useState(COMPOSER_MIN);
+  const input = useRef<TextInput>(null);
+  const kept = useRef('');
+
+  // Editing fills the input with the message (what was typed before comes back after);
+  // replying keeps the draft. Either way the input takes the focus.
+  const editingKey = editing?.key;
+  useEffect(() => {
+    if (editing) {
+      kept.current = draft;
+      setDraft(editing.content);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only when another message is picked
+  }, [editingKey]);
+  useEffect(() => {
+    if (editing || replyTo) input.current?.focus();
+  }, [editing, replyTo]);
+
+  const change = (text: string) => {
+    setDraft(text);
+    if (!editing) onDraftChanged?.(text);
+  };
+
+  const cancel = () => {
+    if (editing) setDraft(kept.current);
+    onCancel();
+  };
 
   const send = () => {
     const composed = composeText(draft);
@@ -347,7 +616,7 @@ function Composer({ onSend, onAttach, onProblem }: { onSend: (content: string) =
       onProblem(voice.composeProblem(composed.problem)); // the draft stays, to be finished
       return;
     }
-    setDraft('');
+    setDraft(editing ? kept.current : '');
     setHeight(COMPOSER_MIN);
     onSend(composed.content);
   };
@@ -355,28 +624,52 @@ function Composer({ onSend, onAttach, onProblem }: { onSend: (content: string) =
   const onKeyPress = (event: NativeSyntheticEvent<{ key: string }>) => {
     if (Platform.OS !== 'web') return;
     const key = event.nativeEvent as unknown as { key: string; shiftKey?: boolean; isComposing?: boolean };
-    if (key.key !== 'Enter' || key.shiftKey || key.isComposing) return;
+    if (key.isComposing) return;
+    if (key.key === 'Escape' && (editing || replyTo)) {
+      event.preventDefault();
+      cancel();
+      return;
+    }
+    if (key.key === 'ArrowUp' && draft === '' && !editing && onEditLast?.()) {
+      event.preventDefault();
+      return;
+    }
+    if (key.key !== 'Enter' || key.shiftKey) return;
     event.preventDefault();
     send();
   };
 
+  const context = editing ? { title: 'Editing your message', text: editing.content } : replyTo ? { title: `Replying to ${replyTo.from}`, text: replyTo.content || 'an image' } : null;
+
   return (
     <View style={{ backgroundColor: colors.panel, borderTopColor: colors.secondary, borderTopWidth: 1 }}>
+      {context ? (
+        <View testID={editing ? 'composer-editing' : 'composer-reply'} style={{ flexDirection: 'row', alignItems: 'center', gap: 8, paddingHorizontal: 12, paddingTop: 8, width: '100%', maxWidth: READABLE_WIDTH, alignSelf: 'center' }}>
+          <View style={{ flex: 1, minWidth: 0, borderLeftWidth: 3, borderLeftColor: colors.action, paddingLeft: 8 }}>
+            <Text style={{ color: colors.link, fontWeight: '700', fontSize: 13 }}>{context.title}</Text>
+            <Text numberOfLines={1} style={{ color: colors.muted, fontSize: 13 }}>
+              {context.text}
+            </Text>
+          </View>
+          <IconButton icon="✕" label={editing ? 'Cancel the edit' : 'Cancel the reply'} testID="composer-cancel" onPress={cancel} />
+        </View>
+      ) : null}
       <View style={{ flexDirection: 'row', alignItems: 'flex-end', gap: 6, padding: 8, width: '100%', maxWidth: READABLE_WIDTH, alignSelf: 'center' }}>
-        <IconButton icon="+" large label="Attach a photo" testID="attach" onPress={onAttach} />
+        {editing ? null : <IconButton icon="+" large label="Attach a photo" testID="attach" onPress={onAttach} />}
         <TextInput
+          ref={input}
           testID="composer"
-          aria-label="Message"
-          placeholder="Say hello to Arona…"
+          aria-label={editing ? 'Edit message' : replyTo ? `Reply to ${replyTo.from}` : 'Message'}
+          placeholder={editing ? 'Edit your message…' : 'Say hello to Arona…'}
           placeholderTextColor={colors.muted}
           value={draft}
-          onChangeText={setDraft}
+          onChangeText={change}
           multiline
           onKeyPress={onKeyPress}
           onContentSizeChange={(event) => setHeight(Math.min(COMPOSER_MAX, Math.max(COMPOSER_MIN, Math.ceil(event.nativeEvent.contentSize.height))))}
           style={[styles.input, { flex: 1, height, borderRadius: 20, paddingTop: 9, paddingBottom: 9 }]}
         />
-        <IconButton icon="➤" label="Send" testID="send" filled onPress={send} disabled={!draft.trim()} />
+        <IconButton icon={editing ? '✓' : '➤'} label={editing ? 'Save the edit' : 'Send'} testID="send" filled onPress={send} disabled={!draft.trim()} />
       </View>
     </View>
   );

@@ -22,7 +22,7 @@ export async function listConversations(client: ArtpClient): Promise<Conversatio
   do {
     const ok = await client.request({ type: 'CONVERSATIONS', ...(cursor !== undefined ? { cursor } : {}) });
     all.push(...(ok.conversations ?? []));
-    cursor = ok.next;
+    cursor = typeof ok.next === 'string' ? ok.next : undefined;
   } while (cursor !== undefined);
   return all;
 }
@@ -32,7 +32,7 @@ export async function history(
   destType: DestType,
   dest: string,
   limit: number,
-  bound: { before?: string; after?: string },
+  bound: { before?: string; after?: string; around?: string },
 ): Promise<MsgEvent[]> {
   const ok = await client.request({ type: 'HISTORY', dest_type: destType, dest, limit, ...bound });
   return [...(ok.messages ?? [])];
@@ -63,4 +63,69 @@ export async function catchUpConversation(
     missed.push(...page);
     anchor = (page.at(-1) as MsgEvent).id;
   }
+}
+
+/**
+ * §14.14: what changed in a conversation since change number `since` (edits, deletes,
+ * reactions made while this device was away), page after page while the node says `next`.
+ * Only the messages held here are updated; the new ones come in order with HISTORY `after`.
+ */
+export async function catchUpChanges(
+  client: ArtpClient,
+  conversation: Conversation,
+  since: string,
+  dispatch: (action: ChatAction) => void,
+  pageSize: number,
+): Promise<void> {
+  const { key, destType, dest } = conversation;
+  let from = since;
+  for (;;) {
+    const ok = await client.request({ type: 'CHANGES', dest_type: destType, dest, since: from, limit: pageSize });
+    const messages = ok.messages ?? [];
+    const rev = ok.rev ?? from;
+    dispatch({ type: 'changesLoaded', key, messages, rev });
+    if (ok.next === undefined || messages.length === 0 || rev === from) return;
+    from = rev;
+  }
+}
+
+/** How far back a jump pages before giving up: 10 pages of 200, 2000 messages. */
+export const JUMP_MAX_PAGES = 10;
+
+/**
+ * Bring message `id` into the conversation (a tapped reply quote or search result, §14.9):
+ * HISTORY `around` it; when that window does not touch what is held, the pages between are
+ * fetched going back (`before`), so the timeline stays one unbroken run. Resolves false when
+ * the message is further back than `JUMP_MAX_PAGES` pages.
+ */
+export async function loadAround(
+  client: ArtpClient,
+  conversation: Conversation,
+  id: string,
+  dispatch: (action: ChatAction) => void,
+): Promise<boolean> {
+  const { key, destType, dest } = conversation;
+  const held = new Set(messageIds(conversation));
+  if (held.has(id)) return true;
+  const window = await history(client, destType, dest, HISTORY_PAGE, { around: id });
+  if (!window.some((m) => m.id === id)) return false;
+  const touches = (page: readonly MsgEvent[]) => page.some((m) => held.has(m.id));
+  if (held.size === 0 || touches(window)) {
+    dispatch({ type: 'historyLoaded', key, messages: window, older: true });
+    return true;
+  }
+  const inWindow = new Set(window.map((m) => m.id));
+  let oldest = messageIds(conversation)[0] as string;
+  for (let page = 0; page < JUMP_MAX_PAGES; page += 1) {
+    const older = await history(client, destType, dest, CATCH_UP_PAGE, { before: oldest });
+    if (older.length === 0) return false;
+    const reached = older.some((m) => inWindow.has(m.id));
+    dispatch({ type: 'historyLoaded', key, messages: older, older: true });
+    if (reached) {
+      dispatch({ type: 'historyLoaded', key, messages: window, older: true });
+      return true;
+    }
+    oldest = (older[0] as MsgEvent).id;
+  }
+  return false;
 }

@@ -9,15 +9,23 @@
  * marked `system`; their ids are not message ids, so they are never a HISTORY anchor (§5).
  */
 import { mentions } from '../protocol/mentions';
+import { MAX_QUOTE } from '../protocol/limits';
 import type {
   Attachment,
   ConversationInfo,
+  DeleteEvent,
   DestType,
+  EditEvent,
   JoinEvent,
   MsgEvent,
   PartEvent,
+  Reaction,
+  ReactionEvent,
+  ReplyQuote,
   TopicEvent,
+  TypingEvent,
 } from '../protocol/messages';
+import { TYPING_EXPIRES_MS } from '../protocol/limits';
 import { compareNames, sameName } from './names';
 
 export type SendStatus = 'pending' | 'sent' | 'failed';
@@ -44,6 +52,15 @@ export interface ChatMessage {
   readonly error?: SendError;
   /** A local preview of an image being sent. */
   readonly previewUri?: string;
+  /** §14.9: the message this one answers, and how that message reads now. */
+  readonly replyTo?: string;
+  readonly reply?: ReplyQuote;
+  /** §14.10: when it was last edited (Unix seconds). */
+  readonly edited?: number;
+  /** §14.11: when it was deleted: a tombstone, "Message deleted". */
+  readonly deleted?: number;
+  /** §14.12: its reactions, in the order first made. */
+  readonly reactions?: readonly Reaction[];
 }
 
 export interface SendError {
@@ -69,6 +86,14 @@ export interface Conversation {
   readonly members?: readonly string[];
   /** A channel's topic, once known ("" for none). */
   readonly topic?: string;
+  /** §14.14: the newest change number seen here (HISTORY, CHANGES, CONVERSATIONS): CHANGES asks after it. */
+  readonly rev?: string;
+}
+
+/** §14.13: someone typing in a conversation, until `until` (ms since the epoch). */
+export interface Typist {
+  readonly name: string;
+  readonly until: number;
 }
 
 export type LinkStatus = 'online' | 'connecting' | 'offline';
@@ -86,9 +111,18 @@ export interface ChatState {
   readonly link: LinkStatus;
   /** Why the app stopped trying to reconnect (a changed node key, a refused password). */
   readonly linkProblem: LinkProblem | null;
+  /** §14.13: who is typing where (by conversation key); never cached, it is only ever "now". */
+  readonly typing: Readonly<Record<string, readonly Typist[]>>;
 }
 
-export const initialChatState: ChatState = { user: null, conversations: {}, active: null, link: 'offline', linkProblem: null };
+export const initialChatState: ChatState = {
+  user: null,
+  conversations: {},
+  active: null,
+  link: 'offline',
+  linkProblem: null,
+  typing: {},
+};
 
 export type ChatAction =
   | { type: 'loggedIn'; user: string; channels: readonly string[] }
@@ -121,12 +155,28 @@ export type ChatAction =
       content: string;
       timestamp: number;
       previewUri?: string;
+      replyTo?: string;
+      reply?: ReplyQuote;
     }
   | { type: 'sendProgress'; key: string; localKey: string; progress: number }
   | { type: 'sendSucceeded'; key: string; localKey: string; id: string; timestamp: number }
   | { type: 'sendFailed'; key: string; localKey: string; error: SendError }
   | { type: 'sendRetried'; key: string; localKey: string }
   | { type: 'linkChanged'; link: LinkStatus; problem?: LinkProblem }
+  /** §14.10-14.12 events: a message edited, deleted, or its reactions changed. */
+  | { type: 'messageEdited'; event: EditEvent }
+  | { type: 'messageDeleted'; event: DeleteEvent }
+  | { type: 'reactionChanged'; event: ReactionEvent }
+  /** Our own EDIT/DELETE/REACT answered OK: applied at once, as the event would (it goes to our other sessions only). */
+  | { type: 'ownEdit'; key: string; id: string; content: string; edited: number }
+  | { type: 'ownDelete'; key: string; id: string; deleted: number }
+  | { type: 'ownReaction'; key: string; id: string; emoji: string; added: boolean; count: number }
+  /** §14.14 CHANGES: the current state of messages changed since `rev`; only those held here are updated. */
+  | { type: 'changesLoaded'; key: string; messages: readonly MsgEvent[]; rev: string }
+  /** §14.13: a TYPING event, at `now` (ms). */
+  | { type: 'typingChanged'; event: TypingEvent; now: number }
+  /** Forget the typists whose time ran out by `now` (ms). */
+  | { type: 'typingExpired'; now: number }
   /** Logout: forget everything of the account. */
   | { type: 'loggedOut' };
 
@@ -160,7 +210,110 @@ function fromEvent(message: MsgEvent): ChatMessage {
     status: 'sent',
     attachment: message.attachment,
     cid: message.cid,
+    ...(message.reply_to !== undefined ? { replyTo: message.reply_to } : {}),
+    ...(message.reply !== undefined ? { reply: message.reply } : {}),
+    ...(message.edited !== undefined ? { edited: message.edited } : {}),
+    ...(message.deleted !== undefined ? { deleted: message.deleted, content: '', attachment: undefined } : {}),
+    ...(message.reactions !== undefined && message.reactions.length > 0 ? { reactions: message.reactions } : {}),
   };
+}
+
+/** §14.9: the first 140 code points, as the node cuts a quote. */
+export function quoteText(content: string): string {
+  const points = [...content];
+  return points.length <= MAX_QUOTE ? content : points.slice(0, MAX_QUOTE).join('');
+}
+
+/** Change the message `id` of a conversation, and every quote of it in replies there. */
+function changeMessage(
+  conversation: Conversation,
+  id: string,
+  change: (message: ChatMessage) => ChatMessage,
+  quote?: (reply: ReplyQuote) => ReplyQuote,
+): Conversation {
+  let changed = false;
+  const messages = conversation.messages.map((m) => {
+    if (m.id === id && !m.system) {
+      changed = true;
+      return change(m);
+    }
+    if (quote && m.reply?.id === id) {
+      changed = true;
+      return { ...m, reply: quote(m.reply) };
+    }
+    return m;
+  });
+  return changed ? { ...conversation, messages } : conversation;
+}
+
+const edit = (content: string, edited: number) => (m: ChatMessage): ChatMessage => ({ ...m, content, edited });
+const editQuote = (content: string) => (q: ReplyQuote): ReplyQuote => ({ ...q, content: quoteText(content) });
+const tombstone = (deleted: number) => (m: ChatMessage): ChatMessage => {
+  const { attachment: _attachment, reactions: _reactions, ...rest } = m;
+  return { ...rest, content: '', deleted };
+};
+const deletedQuote = (q: ReplyQuote): ReplyQuote => ({ ...q, content: '', deleted: true });
+
+/**
+ * A reaction added or removed: the count is the node's (exact); the names are ours to keep (the
+ * node lists at most ten), so `who` is added or removed and the chip goes when the count is 0.
+ */
+export function reactionsAfter(
+  reactions: readonly Reaction[] | undefined,
+  change: { emoji: string; who: string; added: boolean; count: number },
+): Reaction[] | undefined {
+  const list = [...(reactions ?? [])];
+  const at = list.findIndex((r) => r.emoji === change.emoji);
+  const users = (at >= 0 ? (list[at]?.users ?? []) : []).filter((name) => !sameName(name, change.who));
+  if (change.added) users.push(change.who);
+  const next: Reaction = { emoji: change.emoji, count: change.count, users };
+  if (change.count <= 0) list.splice(at, at >= 0 ? 1 : 0);
+  else if (at >= 0) list[at] = next;
+  else list.push(next);
+  return list.length > 0 ? list : undefined;
+}
+
+/** Whether `me` reacted with `emoji` on a message (as far as the names held here say). */
+export function reactedBy(message: ChatMessage, emoji: string, me: string): boolean {
+  return message.reactions?.some((r) => r.emoji === emoji && (r.users ?? []).some((name) => sameName(name, me))) ?? false;
+}
+
+/** The conversation an EDIT, DELETE, REACTION or TYPING event is about, seen from `me` (as MSG). */
+function eventConversation(
+  state: ChatState,
+  event: { from: string; dest_type: DestType; dest: string },
+  me: string,
+): Conversation | undefined {
+  if (event.dest_type === 'channel') return state.conversations[conversationKey('channel', event.dest)];
+  // A DM: the other party. An event from me (my other device) names the peer as dest; from
+  // the peer it names me. A DELETE's `from` is who deleted, which in a DM is one of the two.
+  const peer = sameName(event.from, me) ? event.dest : event.from;
+  return state.conversations[conversationKey('user', peer)];
+}
+
+/** §14.14: is change number `a` newer than `b`? Decimal strings of any length. */
+export function newerRev(a: string, b: string | undefined): boolean {
+  if (b === undefined) return true;
+  const x = a.replace(/^0+(?=.)/, '');
+  const y = b.replace(/^0+(?=.)/, '');
+  return x.length !== y.length ? x.length > y.length : x > y;
+}
+
+/** The newest of a conversation's change number and those of `messages`. */
+function newestRev(current: string | undefined, messages: readonly { rev?: string }[]): string | undefined {
+  let newest = current;
+  for (const m of messages) if (m.rev !== undefined && newerRev(m.rev, newest)) newest = m.rev;
+  return newest;
+}
+
+/** Typists still typing at `now`, without `name`. */
+function typistsWithout(typists: readonly Typist[] | undefined, name: string, now: number): Typist[] {
+  return (typists ?? []).filter((t) => t.until > now && !sameName(t.name, name));
+}
+
+function withTyping(state: ChatState, key: string, typists: readonly Typist[]): ChatState {
+  const { [key]: _old, ...rest } = state.typing;
+  return { ...state, typing: typists.length > 0 ? { ...rest, [key]: typists } : rest };
 }
 
 function fromChannelEvent(event: JoinEvent | PartEvent | TopicEvent): ChatMessage {
@@ -270,17 +423,23 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'channelEvent':
       return applyChannelEvent(state, action.event);
     case 'messageReceived': {
-      if (!state.user) return state;
-      const where = conversationOf(action.message, state.user);
+      const me = state.user;
+      if (!me) return state;
+      const where = conversationOf(action.message, me);
       const conversation = ensure(state, where.destType, where.dest);
       const messages = merge(conversation.messages, [fromEvent(action.message)], { older: false });
       if (messages.length === conversation.messages.length) return state;
-      if (conversation.key === state.active || sameName(action.message.from, state.user)) {
-        return withConversation(state, { ...conversation, messages });
+      // §14.13: a message from a typist ends their "typing…".
+      const typists = state.typing[conversation.key];
+      const next = typists?.some((t) => sameName(t.name, action.message.from))
+        ? withTyping(state, conversation.key, typists.filter((t) => !sameName(t.name, action.message.from)))
+        : state;
+      if (conversation.key === state.active || sameName(action.message.from, me)) {
+        return withConversation(next, { ...conversation, messages });
       }
-      const mentioned = mentions(action.message.content, state.user) ? 1 : 0;
+      const mentioned = mentions(action.message.content, me) ? 1 : 0;
       const unread = conversation.unread + 1;
-      return withConversation(state, { ...conversation, messages, unread, mentions: conversation.mentions + mentioned });
+      return withConversation(next, { ...conversation, messages, unread, mentions: conversation.mentions + mentioned });
     }
     case 'historyLoaded': {
       const conversation = state.conversations[action.key];
@@ -290,7 +449,57 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       // §6: a page may hold fewer than `limit` messages although more exist (the node trims it
       // to fit one frame); only an empty page going back means the beginning is reached.
       const reachedStart = conversation.reachedStart || (action.older && action.messages.length === 0);
-      return withConversation(state, { ...conversation, messages, reachedStart });
+      // A page brings the current state of what it holds (§14.10-14.12): edits made while away.
+      const current = refreshHeld(messages, action.messages);
+      return withConversation(state, { ...conversation, messages: current, reachedStart, rev: newestRev(conversation.rev, action.messages) });
+    }
+    case 'changesLoaded': {
+      const conversation = state.conversations[action.key];
+      if (!conversation) return state;
+      const messages = refreshHeld(conversation.messages, action.messages);
+      const rev = newestRev(newerRev(action.rev, conversation.rev) ? action.rev : conversation.rev, action.messages);
+      return withConversation(state, { ...conversation, messages, rev });
+    }
+    case 'messageEdited':
+    case 'messageDeleted':
+    case 'reactionChanged': {
+      const event = action.event;
+      const conversation = eventConversation(state, event, state.user ?? '');
+      const changed = conversation && applyChange(conversation, event);
+      return changed && changed !== conversation ? withConversation(state, changed) : state;
+    }
+    case 'ownEdit':
+    case 'ownDelete':
+    case 'ownReaction': {
+      const conversation = state.conversations[action.key];
+      if (!conversation) return state;
+      if (action.type === 'ownEdit') {
+        return withConversation(state, changeMessage(conversation, action.id, edit(action.content, action.edited), editQuote(action.content)));
+      }
+      if (action.type === 'ownDelete') {
+        return withConversation(state, changeMessage(conversation, action.id, tombstone(action.deleted), deletedQuote));
+      }
+      const who = state.user ?? '';
+      const change = { emoji: action.emoji, who, added: action.added, count: action.count };
+      return withConversation(state, changeMessage(conversation, action.id, (m) => ({ ...m, reactions: reactionsAfter(m.reactions, change) })));
+    }
+    case 'typingChanged': {
+      const event = action.event;
+      const me = state.user ?? '';
+      if (sameName(event.from, me)) return state; // §14.13: never our own
+      const conversation = eventConversation(state, event, me);
+      if (!conversation) return state;
+      const typists = typistsWithout(state.typing[conversation.key], event.from, action.now);
+      if (event.typing) typists.push({ name: event.from, until: action.now + (event.expires_ms ?? TYPING_EXPIRES_MS) });
+      return withTyping(state, conversation.key, typists);
+    }
+    case 'typingExpired': {
+      let next = state;
+      for (const [key, typists] of Object.entries(state.typing)) {
+        const live = typists.filter((t) => t.until > action.now);
+        if (live.length !== typists.length) next = withTyping(next, key, live);
+      }
+      return next;
     }
     case 'cacheRestored':
       return action.conversations.reduce(applyCached, state);
@@ -312,6 +521,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         status: 'pending',
         previewUri: action.previewUri,
         progress: action.previewUri ? 0 : undefined,
+        ...(action.replyTo !== undefined ? { replyTo: action.replyTo, reply: action.reply } : {}),
       };
       return withConversation(state, { ...conversation, messages: [...conversation.messages, pending] });
     }
@@ -347,6 +557,43 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'loggedOut':
       return initialChatState;
   }
+}
+
+/** An EDIT, DELETE or REACTION event applied to the message it names (and the quotes of it). */
+function applyChange(conversation: Conversation, event: EditEvent | DeleteEvent | ReactionEvent): Conversation {
+  if (event.type === 'EDIT') {
+    return changeMessage(conversation, event.msg_id, edit(event.content, event.edited), editQuote(event.content));
+  }
+  if (event.type === 'DELETE') {
+    return changeMessage(conversation, event.msg_id, tombstone(event.timestamp ?? Math.floor(Date.now() / 1000)), deletedQuote);
+  }
+  const change = { emoji: event.emoji, who: event.from, added: event.added, count: event.count };
+  return changeMessage(conversation, event.msg_id, (m) => ({ ...m, reactions: reactionsAfter(m.reactions, change) }));
+}
+
+/**
+ * The messages held, each replaced by the node's current copy when `current` has one (a
+ * HISTORY page or CHANGES): its text, edit time, tombstone, reactions and quote. What is not
+ * held is not added (CHANGES also lists new messages; HISTORY `after` brings those in order).
+ */
+function refreshHeld(held: readonly ChatMessage[], current: readonly MsgEvent[]): ChatMessage[] {
+  if (current.length === 0) return [...held];
+  const byId = new Map(current.map((m) => [m.id, m]));
+  return held.map((m) => {
+    const now = m.id !== undefined && !m.system ? byId.get(m.id) : undefined;
+    if (!now) return m;
+    const fresh = fromEvent(now);
+    return {
+      ...m,
+      content: fresh.content,
+      attachment: fresh.attachment,
+      edited: fresh.edited,
+      deleted: fresh.deleted,
+      reactions: fresh.reactions,
+      replyTo: fresh.replyTo ?? m.replyTo,
+      reply: fresh.reply ?? m.reply,
+    };
+  });
 }
 
 /** A cached conversation: added, or its messages merged (by id) before what is already here. */

@@ -11,7 +11,7 @@
  * *interrupted*; it goes out again with its `cid` after the reconnect.
  */
 import { toBase64 } from '../protocol/bytes';
-import type { DestType, MsgEvent } from '../protocol/messages';
+import type { DestType, MsgEvent, ReplyQuote } from '../protocol/messages';
 import { newTransferId } from '../protocol/transfers';
 import { sameName } from './names';
 
@@ -38,6 +38,9 @@ export interface StoredOutgoing {
   readonly image?: ImagePick;
   /** An image's transfer id: kept so the upload resumes (IMG_STATUS) instead of starting over. */
   readonly transfer?: string;
+  /** §14.9: the message this one answers, and its quote for the pending bubble. */
+  readonly replyTo?: string;
+  readonly reply?: ReplyQuote;
 }
 
 /** A persistent outbox store: IndexedDB on the web, device storage on phones, memory in tests. */
@@ -57,7 +60,7 @@ export interface OutgoingMessage extends StoredOutgoing {
   transfer?: string;
 }
 
-export type NewOutgoing = Pick<StoredOutgoing, 'key' | 'destType' | 'dest' | 'content' | 'timestamp' | 'image'>;
+export type NewOutgoing = Pick<StoredOutgoing, 'key' | 'destType' | 'dest' | 'content' | 'timestamp' | 'image' | 'replyTo' | 'reply'>;
 
 /** §14.4: 128 random bits as 22 characters of base64url, the alphabet `[A-Za-z0-9_-]`. */
 export function newCid(random: (length: number) => Uint8Array): string {

@@ -6,7 +6,7 @@
 import { toBase64 } from '../protocol/bytes';
 import type { ArtpClient } from '../protocol/client';
 import { ArtpError, LocalErrorCode } from '../protocol/errors';
-import type { MsgEvent, Ok } from '../protocol/messages';
+import type { MsgEvent, Ok, ReplyQuote } from '../protocol/messages';
 import { type ChatAction, type ChatState, destinationOf, type SendError } from './chat';
 import { findStoredCopy, type ImagePick, type Outbox, type OutgoingMessage } from './outbox';
 
@@ -40,7 +40,7 @@ export class Sending {
     for (const message of this.deps.outbox.all()) if (message.state !== 'failed') this.showPending(message);
   }
 
-  async enqueue(key: string, body: { content: string; image?: ImagePick }): Promise<void> {
+  async enqueue(key: string, body: { content: string; image?: ImagePick; replyTo?: string; reply?: ReplyQuote }): Promise<void> {
     // A conversation not shown yet (a DM typed to a name) is named by its key alone.
     const { destType, dest } = this.deps.getState().conversations[key] ?? destinationOf(key);
     const timestamp = Math.floor(Date.now() / 1000);
@@ -50,9 +50,9 @@ export class Sending {
   }
 
   private showPending(message: OutgoingMessage): void {
-    const { key, destType, dest, localKey, cid, content, timestamp, image } = message;
+    const { key, destType, dest, localKey, cid, content, timestamp, image, replyTo, reply } = message;
     const previewUri = image ? `data:${image.mime};base64,${toBase64(image.bytes)}` : undefined;
-    this.deps.dispatch({ type: 'sendStarted', key, destType, dest, localKey, cid, content, timestamp, previewUri });
+    this.deps.dispatch({ type: 'sendStarted', key, destType, dest, localKey, cid, content, timestamp, previewUri, replyTo, reply });
   }
 
   private sendIfReady(message: OutgoingMessage): Promise<void> {
@@ -81,7 +81,8 @@ export class Sending {
     const { key, localKey, destType, dest, image, cid } = message;
     if (!image) {
       const id = client.features.has(SYNC) ? { cid } : {};
-      return client.request({ type: 'MSG', dest_type: destType, dest, content: message.content, ...id });
+      const reply = message.replyTo !== undefined ? { reply_to: message.replyTo } : {};
+      return client.request({ type: 'MSG', dest_type: destType, dest, content: message.content, ...id, ...reply });
     }
     const onProgress = (progress: number) => this.deps.dispatch({ type: 'sendProgress', key, localKey, progress });
     return client.uploadImage({ ...image, destType, dest }, { transfer: message.transfer, resume: message.resume, onProgress });

@@ -15,7 +15,8 @@ import { toBase64 } from '../protocol/bytes';
 import { ArtpClient, type NodeLimits, type ServerEvent } from '../protocol/client';
 import type { Aead } from '../protocol/aead';
 import { ArtpError, KeyChangedError, LocalErrorCode } from '../protocol/errors';
-import type { DestType, DeviceInfo, MsgEvent } from '../protocol/messages';
+import type { DestType, DeviceInfo, MsgEvent, SearchResult } from '../protocol/messages';
+import { TYPING_EXPIRES_MS } from '../protocol/limits';
 import type { KeyPair } from '../protocol/noise';
 import type { StaticKey } from '../protocol/staticKey';
 import { checkImageLimits, ImageDownload } from '../protocol/transfers';
@@ -23,15 +24,27 @@ import type { Transport } from '../protocol/link';
 import { AccountMemory, changePassword, listDevices, renameDevice, revokeDevice } from './account';
 import { Backoff } from './backoff';
 import { type CacheLimits, cachedFor, CacheWriter, type ConversationStore, memoryConversationStore } from './cache';
-import { CATCH_UP_PAGE, catchUpConversation, history, HISTORY_PAGE, listConversations } from './catchUp';
+import {
+  CATCH_UP_PAGE,
+  catchUpChanges,
+  catchUpConversation,
+  history,
+  HISTORY_PAGE,
+  listConversations,
+  loadAround,
+} from './catchUp';
 import {
   type ChatAction,
   type ChatState,
   conversationKey,
   type LinkProblem,
   messageIds,
+  newerRev,
   newestMessageId,
+  quoteText,
+  reactedBy,
 } from './chat';
+import { TypingNotifier } from './typing';
 import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';
 import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
@@ -80,6 +93,16 @@ export type ResumeResult =
   | { readonly kind: 'needs-password'; readonly user: string; readonly address: string; readonly node: ConnectResult };
 
 const SYNC = 'sync';
+const LIFECYCLE = 'lifecycle';
+
+/** One page of search results (§14.15), newest first; `next` asks for the page after. */
+export interface SearchPage {
+  readonly results: readonly SearchResult[];
+  readonly next?: string;
+}
+
+/** Where a search looks: everywhere the user can read, or one conversation. */
+export type SearchScope = { readonly destType: DestType; readonly dest: string } | null;
 
 export class ChatSession {
   private client: ArtpClient | null = null;
@@ -108,8 +131,15 @@ export class ChatSession {
   /** A reconnect cannot succeed without the user (changed key, refused sign-in). */
   private gaveUp = false;
   private stopped = false;
+  private readonly typingNotifier: TypingNotifier;
+  private typingTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly deps: SessionDeps) {
+    this.typingNotifier = new TypingNotifier((destType, dest, typing) => {
+      const client = this.client;
+      if (!client?.features.has(LIFECYCLE)) return;
+      client.request({ type: 'TYPING', dest_type: destType, dest, typing }).catch(() => undefined);
+    });
     this.backoff = deps.backoff ?? new Backoff();
     this.outbox = new Outbox(deps.outboxStore ?? memoryOutboxStore(), deps.random);
     this.cache = new CacheWriter(deps.conversationStore ?? memoryConversationStore(), deps.cacheLimits, deps.cacheDelayMs);
@@ -297,6 +327,7 @@ export class ChatSession {
   /** Back to the conversation list. */
   closeConversation(): void {
     this.atNewest = null;
+    this.typingNotifier.stopped();
     this.deps.dispatch({ type: 'conversationClosed' });
   }
 
@@ -357,8 +388,57 @@ export class ChatSession {
    * else happens; without a link it goes out after the reconnect. A refusal marks it failed with
    * the node's code (never thrown).
    */
-  sendText(key: string, content: string): Promise<void> {
-    return this.sending.enqueue(key, { content });
+  sendText(key: string, content: string, replyTo?: string): Promise<void> {
+    this.typingNotifier.stopped();
+    if (replyTo === undefined) return this.sending.enqueue(key, { content });
+    const quoted = this.deps.getState().conversations[key]?.messages.find((m) => m.id === replyTo);
+    const reply = quoted ? { id: replyTo, from: quoted.from, content: quoteText(quoted.content) } : undefined;
+    return this.sending.enqueue(key, { content, replyTo, reply });
+  }
+
+  /** §14.10: change the text of my message `id`; shown at once when the node says OK. */
+  async editMessage(key: string, id: string, content: string): Promise<void> {
+    const ok = await this.requireClient().request({ type: 'EDIT', msg_id: id, content });
+    this.deps.dispatch({ type: 'ownEdit', key, id, content, edited: ok.edited ?? Math.floor(Date.now() / 1000) });
+  }
+
+  /** §14.11: delete my message `id` for everyone; it stays as a "Message deleted" line. */
+  async deleteMessage(key: string, id: string): Promise<void> {
+    await this.requireClient().request({ type: 'DELETE', msg_id: id });
+    this.deps.dispatch({ type: 'ownDelete', key, id, deleted: Math.floor(Date.now() / 1000) });
+  }
+
+  /** §14.12: add my `emoji` to message `id`, or take it back if it is there already. */
+  async toggleReaction(key: string, id: string, emoji: string): Promise<void> {
+    const state = this.deps.getState();
+    const message = state.conversations[key]?.messages.find((m) => m.id === id);
+    const added = !(message && reactedBy(message, emoji, state.user ?? ''));
+    const ok = await this.requireClient().request({ type: added ? 'REACT' : 'UNREACT', msg_id: id, emoji });
+    this.deps.dispatch({ type: 'ownReaction', key, id, emoji, added, count: ok.count ?? 0 });
+  }
+
+  /** The draft of conversation `key` changed (§14.13: the others see "typing…"). */
+  draftChanged(key: string, draft: string): void {
+    const conversation = this.deps.getState().conversations[key];
+    if (conversation) this.typingNotifier.changed(conversation.destType, conversation.dest, draft);
+  }
+
+  /** §14.15: search the messages the user can read (or one conversation), newest first. */
+  async search(query: string, scope: SearchScope = null, before?: string): Promise<SearchPage> {
+    const where = scope ? { dest_type: scope.destType, dest: scope.dest } : {};
+    const ok = await this.requireClient().request({ type: 'SEARCH', query, ...where, ...(before !== undefined ? { before } : {}) });
+    return { results: ok.results ?? [], ...(typeof ok.next === 'string' ? { next: ok.next } : {}) };
+  }
+
+  /**
+   * Make message `id` of conversation `key` present (§14.9 HISTORY `around`), for a jump to a
+   * quoted message or a search result. Resolves false when it cannot be brought in.
+   */
+  async bringIntoView(key: string, id: string): Promise<boolean> {
+    const conversation = this.deps.getState().conversations[key];
+    if (!conversation) return false;
+    if (messageIds(conversation).includes(id)) return true;
+    return loadAround(this.requireClient(), conversation, id, this.deps.dispatch);
   }
 
   /**
@@ -425,6 +505,7 @@ export class ChatSession {
   close(): void {
     this.stopped = true;
     this.cancelRetry();
+    if (this.typingTimer) clearTimeout(this.typingTimer);
     void this.cache.flush();
     this.client?.close();
     this.client = null;
@@ -463,9 +544,13 @@ export class ChatSession {
     try {
       // §14.5: the node's newest id per conversation; one that is already here needs no HISTORY.
       const newestOnNode = new Map<string, string | undefined>();
+      const revOnNode = new Map<string, string | undefined>();
       if (client.features.has(SYNC)) {
         const listed = await listConversations(client);
-        for (const info of listed) newestOnNode.set(conversationKey(info.dest_type, info.dest), info.last_id);
+        for (const info of listed) {
+          newestOnNode.set(conversationKey(info.dest_type, info.dest), info.last_id);
+          revOnNode.set(conversationKey(info.dest_type, info.dest), info.rev);
+        }
         this.deps.dispatch({ type: 'conversationsListed', conversations: listed });
       }
       const caughtUp = new Map<string, MsgEvent[]>();
@@ -475,6 +560,17 @@ export class ChatSession {
         const newest = newestMessageId(conversation);
         if (newest !== undefined && newestOnNode.has(conversation.key) && newestOnNode.get(conversation.key) === newest) continue;
         caughtUp.set(conversation.key, await catchUpConversation(client, conversation, this.deps.dispatch, pageSize));
+      }
+      // §14.14: then what changed among the messages held (edits, deletes, reactions made
+      // while away), since the newest change seen before this sign-in.
+      if (client.features.has(LIFECYCLE)) {
+        for (const current of Object.values(this.deps.getState().conversations)) {
+          const since = atSignIn[current.key]?.rev;
+          if (since === undefined || messageIds(current).length === 0) continue;
+          const onNode = revOnNode.get(current.key);
+          if (onNode !== undefined && !newerRev(onNode, since)) continue;
+          await catchUpChanges(client, current, since, this.deps.dispatch, pageSize);
+        }
       }
       this.sending.settleInterrupted(client, caughtUp);
       await this.sending.flush();
@@ -502,7 +598,28 @@ export class ChatSession {
       this.deps.dispatch({ type: 'readMarked', destType: event.dest_type, dest: event.dest, read: event.read });
     } else if (event.type === 'JOIN' || event.type === 'PART' || event.type === 'TOPIC') {
       this.deps.dispatch({ type: 'channelEvent', event });
+    } else if (event.type === 'EDIT') {
+      this.deps.dispatch({ type: 'messageEdited', event });
+    } else if (event.type === 'DELETE') {
+      this.deps.dispatch({ type: 'messageDeleted', event });
+    } else if (event.type === 'REACTION') {
+      this.deps.dispatch({ type: 'reactionChanged', event });
+    } else if (event.type === 'TYPING') {
+      this.deps.dispatch({ type: 'typingChanged', event, now: Date.now() });
+      this.expireTypingIn(event.expires_ms ?? TYPING_EXPIRES_MS);
     }
+  }
+
+  /** §14.13: "typing…" goes when its time runs out; one timer, for the soonest. */
+  private expireTypingIn(ms: number): void {
+    if (this.typingTimer) clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => {
+      this.typingTimer = null;
+      const now = Date.now();
+      this.deps.dispatch({ type: 'typingExpired', now });
+      const next = Object.values(this.deps.getState().typing).flat().map((t) => t.until - now);
+      if (next.length > 0) this.expireTypingIn(Math.max(50, Math.min(...next)));
+    }, ms + 50);
   }
 
   private linkLost(client: ArtpClient): void {

@@ -48,6 +48,8 @@ export const voice = {
           'Use a Chromium-based browser to keep it safer.',
   passwordChanged: 'Password changed, Sensei! Every other device has to sign in with the new one.',
   deviceRevoked: (name: string) => `${name} is signed out, Sensei. It needs the password to come back.`,
+  messageGone: "Sensei, I can't find that message any more: it may have been deleted, or it is too far back to fetch.",
+  noSearchResults: (query: string) => `Nothing matches “${query}”, Sensei. Try fewer or shorter words, or word* for a prefix.`,
   beginning: (name: string) => `That's the very beginning of ${name}, Sensei.`,
   insecureWeb:
     'Sensei, this browser only gives me safe encryption over HTTPS or on this computer (localhost). ' +

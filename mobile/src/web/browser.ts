@@ -45,3 +45,24 @@ export function registerServiceWorker(): void {
   if (!container || !(globalThis as { isSecureContext?: boolean }).isSecureContext) return;
   container.register('/sw.js', { scope: '/' }).catch(() => undefined); // the app works without it
 }
+
+/**
+ * Whether the main pointer can hover (a mouse): the message actions then appear on hover, and a
+ * drag does not mean "swipe to reply". A phone (and a native app) answers false.
+ */
+export function canHover(): boolean {
+  const media = (globalThis as { matchMedia?: (query: string) => MediaQueryList }).matchMedia;
+  return typeof media === 'function' && media('(hover: hover) and (pointer: fine)').matches;
+}
+
+/** Put `text` on the clipboard (a browser's; a phone without one answers false). */
+export async function copyText(text: string): Promise<boolean> {
+  const clipboard = browser.navigator?.clipboard;
+  if (!clipboard) return false;
+  try {
+    await clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * What can be done with one message (long-press on a phone, the ⋯ button on hover on a
+ * desktop): react (six quick emoji, more in a small picker), reply, copy, and for my own
+ * messages edit and delete (delete asks first: it is for everyone). A dialog, so Esc and a tap
+ * outside close it and a screen reader knows where it is.
+ */
+import { type ReactNode, useState } from 'react';
+import { Modal, Pressable, Text, View } from 'react-native';
+
+import type { ChatMessage } from '../state/chat';
+import { useTheme } from '../theme/ThemeContext';
+import { Button, dialogName, FORM_WIDTH, pressedState } from './ui';
+
+/** The quick reactions, first row of the menu. */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🎉'] as const;
+
+/** The small picker: common emoji, each one a valid reaction (protocol/emoji). */
+export const MORE_REACTIONS = [
+  '😀', '😊', '😍', '🤔', '😅', '😭', '😡', '🥳', '😎', '🙏', '👏', '🙌',
+  '👀', '💯', '🔥', '✨', '⭐', '✅', '❌', '👎', '💙', '🌸', '☕', '🍰',
+] as const;
+
+export interface MessageActionsProps {
+  readonly message: ChatMessage | null;
+  readonly mine: boolean;
+  /** Emoji I already put on it: their buttons say so (pressed). */
+  readonly myReactions: readonly string[];
+  readonly onReact: (emoji: string) => void;
+  readonly onReply: () => void;
+  readonly onEdit: () => void;
+  readonly onDelete: () => void;
+  readonly onCopy: () => void;
+  readonly onClose: () => void;
+}
+
+export function MessageActions(props: MessageActionsProps) {
+  const { palette: colors } = useTheme();
+  const [more, setMore] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const { message } = props;
+  const close = () => {
+    setMore(false);
+    setConfirming(false);
+    props.onClose();
+  };
+  const then = (action: () => void) => () => {
+    close();
+    action();
+  };
+  const live = message !== null && message.id !== undefined && !message.deleted && !message.system;
+  const canEdit = live && props.mine && !message?.attachment;
+  return (
+    <Modal visible={message !== null} transparent animationType="fade" onRequestClose={close} {...dialogName('Message actions')}>
+      <Pressable aria-label="Close the message actions" onPress={close} style={{ flex: 1, backgroundColor: '#00000055', justifyContent: 'flex-end', alignItems: 'center' }}>
+        <Pressable
+          testID="message-actions"
+          onPress={() => undefined}
+          style={{ width: '100%', maxWidth: FORM_WIDTH, backgroundColor: colors.surface, borderTopLeftRadius: 16, borderTopRightRadius: 16, padding: 12, gap: 4, marginBottom: 0 }}
+        >
+          {confirming ? (
+            <View testID="confirm-delete" style={{ gap: 12, padding: 4 }}>
+              <Text style={{ color: colors.foreground, fontSize: 16 }} role="heading" aria-level={2}>
+                Delete this message for everyone, Sensei?
+              </Text>
+              <Text style={{ color: colors.muted }}>It will read “Message deleted” on every device. This cannot be undone.</Text>
+              <View style={{ flexDirection: 'row', gap: 8 }}>
+                <Button label="Delete" kind="danger" testID="confirm-delete-yes" onPress={then(props.onDelete)} />
+                <Button label="Keep it" kind="quiet" testID="confirm-delete-no" onPress={() => setConfirming(false)} />
+              </View>
+            </View>
+          ) : (
+            <>
+              {live ? (
+                <EmojiRow
+                  emoji={more ? [...QUICK_REACTIONS, ...MORE_REACTIONS] : QUICK_REACTIONS}
+                  mine={props.myReactions}
+                  onPick={(emoji) => then(() => props.onReact(emoji))()}
+                  extra={
+                    more ? null : (
+                      <Pressable
+                        role="button"
+                        aria-label="More emoji"
+                        testID="more-reactions"
+                        onPress={() => setMore(true)}
+                        style={{ width: 44, height: 44, borderRadius: 22, alignItems: 'center', justifyContent: 'center', borderWidth: 1, borderColor: colors.border }}
+                      >
+                        <Text aria-hidden style={{ color: colors.link, fontSize: 20, fontWeight: '700' }}>
+                          +
+                        </Text>
+                      </Pressable>
+                    )
+                  }
+                />
+              ) : null}
+              {live ? <Action icon="↩" label="Reply" testID="action-reply" onPress={then(props.onReply)} /> : null}
+              {canEdit ? <Action icon="✎" label="Edit" testID="action-edit" onPress={then(props.onEdit)} /> : null}
+              {message?.content && !message.deleted ? <Action icon="⧉" label="Copy text" testID="action-copy" onPress={then(props.onCopy)} /> : null}
+              {live && props.mine ? <Action icon="🗑" label="Delete" testID="action-delete" danger onPress={() => setConfirming(true)} /> : null}
+              <Action icon="✕" label="Cancel" testID="action-cancel" onPress={close} />
+            </>
+          )}
+        </Pressable>
+      </Pressable>
+    </Modal>
+  );
+}
+
+function EmojiRow({ emoji, mine, onPick, extra }: { emoji: readonly string[]; mine: readonly string[]; onPick: (emoji: string) => void; extra: ReactNode }) {
+  const { palette: colors } = useTheme();
+  return (
+    <View role="group" aria-label="React" style={{ flexDirection: 'row', flexWrap: 'wrap', gap: 6, paddingBottom: 8, borderBottomWidth: 1, borderBottomColor: colors.panel, marginBottom: 4 }}>
+      {emoji.map((e) => {
+        const pressed = mine.includes(e);
+        return (
+          <Pressable
+            key={e}
+            role="button"
+            aria-label={pressed ? `Remove your ${e}` : `React with ${e}`}
+            {...pressedState(pressed)}
+            testID={`react-${e}`}
+            onPress={() => onPick(e)}
+            style={{
+              width: 44,
+              height: 44,
+              borderRadius: 22,
+              alignItems: 'center',
+              justifyContent: 'center',
+              backgroundColor: pressed ? colors.outgoing : colors.panel,
+              borderWidth: pressed ? 2 : 0,
+              borderColor: colors.action,
+            }}
+          >
+            <Text style={{ fontSize: 22 }}>{e}</Text>
+          </Pressable>
+        );
+      })}
+      {extra}
+    </View>
+  );
+}
+
+function Action({ icon, label, testID, danger, onPress }: { icon: string; label: string; testID: string; danger?: boolean; onPress: () => void }) {
+  const { palette: colors } = useTheme();
+  const colour = danger ? colors.errorText : colors.foreground;
+  return (
+    <Pressable role="button" aria-label={label} testID={testID} onPress={onPress} style={{ flexDirection: 'row', alignItems: 'center', gap: 12, paddingVertical: 11, paddingHorizontal: 8, borderRadius: 8 }}>
+      <Text aria-hidden style={{ color: colour, fontSize: 18, width: 24, textAlign: 'center' }}>
+        {icon}
+      </Text>
+      <Text style={{ color: colour, fontSize: 16 }}>{label}</Text>
+    </Pressable>
+  );
+}
