@@ -14,6 +14,7 @@ from conftest import FAST_BACKOFF, PASSWORD, Node, wait_for
 from textual.pilot import Pilot
 
 from aronanet.client.connection import ArtpClient, TrustCallback
+from aronanet.client.invite_link import InviteLink
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.tui.app import AronaApp
@@ -36,6 +37,7 @@ def make_app(
     gate: asyncio.Event | None = None,
     failed_upload_linger: float = 10.0,
     sign_in_by_device: bool = True,
+    invite: InviteLink | None = None,
 ) -> AronaApp:
     """The app as ``aronanet chat --config-dir`` builds it, with half-block images, UTC, a
     fast reconnect backoff, and opened images recorded in ``viewer`` instead of launched.
@@ -61,6 +63,7 @@ def make_app(
         viewer=opened.append,
         failed_upload_linger=failed_upload_linger,
         sign_in_by_device=sign_in_by_device,
+        invite=invite,
     )
 
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from aronanet.client import moderation_commands as mod
+from aronanet.client.moderation_commands import ModerationCommand
 from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN
 from aronanet.proto.wording import rule
 
@@ -209,6 +211,7 @@ Command: TypeAlias = (
     | DeleteCommand
     | ReactCommand
     | SearchCommand
+    | ModerationCommand
 )
 Parser: TypeAlias = Callable[[str], Command | CommandError]
 
@@ -384,6 +387,92 @@ def _no_args(command: Command) -> Parser:
     return lambda _args: command
 
 
+def _moderation(name: str, parse: Callable[[str], mod.Parsed]) -> Parser:
+    """A ``moderation_commands`` parser as a ``Parser``: None means show the usage."""
+
+    def parser(args: str) -> Command | CommandError:
+        found = parse(args)
+        if found is None:
+            return _usage(name)
+        return CommandError(found) if isinstance(found, str) else found
+
+    return parser
+
+
+def _role_spec(name: str, summary: str) -> CommandSpec:
+    return CommandSpec(
+        name, f"/{name} USER", summary, _moderation(name, lambda a: mod.parse_role(name, a))
+    )
+
+
+#: §14.16-14.19: what channel operators (and everyone, for /invite and /block) may do.
+MODERATION_COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "kick",
+        "/kick USER [reason]",
+        "remove someone from this channel (operators)",
+        _moderation("kick", lambda a: mod.parse_remove("kick", a)),
+        details=("They may come back with /join, unless the channel is invite-only.",),
+    ),
+    CommandSpec(
+        "ban",
+        "/ban USER [reason]",
+        "remove someone and keep them out (operators)",
+        _moderation("ban", lambda a: mod.parse_remove("ban", a)),
+        details=("/unban USER lets them back in; /mode lists the bans.",),
+    ),
+    CommandSpec(
+        "unban",
+        "/unban USER",
+        "let a banned user join again (operators)",
+        _moderation("unban", lambda a: mod.parse_remove("unban", a)),
+    ),
+    CommandSpec(
+        "mute",
+        "/mute USER DURATION [reason]",
+        "silence someone here for a while (operators)",
+        _moderation("mute", mod.parse_mute),
+        details=("DURATION like 30s, 10m, 2h, 1d (at most 30 days); /unmute USER lifts it.",),
+    ),
+    CommandSpec(
+        "unmute", "/unmute USER", "lift a mute (operators)", _moderation("unmute", mod.parse_unmute)
+    ),
+    _role_spec("op", "make someone an operator (~ owner and @ operators)"),
+    _role_spec("deop", "take someone's operator role (~ owner and @ operators)"),
+    _role_spec("voice", "let someone post in a moderated channel (operators)"),
+    _role_spec("devoice", "take someone's voice (operators)"),
+    CommandSpec(
+        "invite",
+        "/invite USER",
+        "let someone join this invite-only channel once",
+        _moderation("invite", mod.parse_invite),
+    ),
+    CommandSpec(
+        "mode",
+        "/mode [+i -m +t]",
+        "show or change this channel's modes (operators change them)",
+        _moderation("mode", mod.parse_mode),
+        details=(
+            "+i invite-only (members /invite people), +m moderated (only + voiced and "
+            "operators post), +t topic locked (only operators set it); - turns one off.",
+            "Example: /mode +i -m",
+        ),
+    ),
+    CommandSpec(
+        "block",
+        "/block [USER]",
+        "hide someone's messages and refuse their DMs (alone: list)",
+        _moderation("block", lambda a: mod.parse_block(True, a)),
+    ),
+    CommandSpec(
+        "unblock",
+        "/unblock USER",
+        "stop blocking someone",
+        _moderation("unblock", lambda a: mod.parse_block(False, a)),
+    ),
+)
+
+
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "join",
@@ -549,6 +638,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "sign this device out and leave: the next start asks for the password",
         _no_args(LogoutCommand()),
     ),
+    *MODERATION_COMMANDS,
     CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),
     CommandSpec("quit", "/quit", "leave the client", _no_args(QuitCommand()), ("exit",)),
 )

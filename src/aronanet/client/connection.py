@@ -55,7 +55,7 @@ DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
 #: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
 #: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
 #: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
-CLIENT_FEATURES: tuple[str, ...] = ("batch", "lifecycle", "sync")
+CLIENT_FEATURES: tuple[str, ...] = ("batch", "lifecycle", "moderation", "sync")
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
@@ -202,13 +202,17 @@ class ArtpClient:
         *,
         register: bool = False,
         device_name: str | None = None,
+        invite: str | None = None,
     ) -> messages.Ok:
         """Log in (or, with ``register``, create the account and log in, §3).
 
         Without ``password`` it is a device sign-in (ArTP/1.1 §14.3): it succeeds only when
-        this device's key signed in to ``user`` with the password before.
+        this device's key signed in to ``user`` with the password before. ``invite``
+        (§14.21) is the token a node with ``registration = "invite"`` wants to register.
         """
         fields: dict[str, Any] = {"user": user, "register": register}
+        if invite is not None:
+            fields["invite"] = invite
         if password is not None:
             fields["password"] = password
         if device_name is not None:

@@ -43,12 +43,14 @@ async def sign_in(
     *,
     register: bool = False,
     device_name: str | None = None,
+    invite: str | None = None,
 ) -> messages.Ok:
     """Sign in as ``user``: by device when the node offers ``sync``, else (or when the node
     does not know this device) with the password from ``password``.
 
     With ``register`` the account is created unless it exists (``USER_EXISTS`` falls back to
-    a password login), which keeps scripts idempotent. Raises ``NodeError("AUTH_FAILED")``
+    a password login), which keeps scripts idempotent; ``invite`` (§14.21) goes with the
+    registration on an invite-only node. Raises ``NodeError("AUTH_FAILED")``
     (the node's words: "this device is not signed in as ...") when the device is unknown and
     there is no ``password``.
     """
@@ -65,7 +67,9 @@ async def sign_in(
     secret = await _ask(password)
     if register:
         try:
-            return await client.auth(user, secret, register=True, device_name=device_name)
+            return await client.auth(
+                user, secret, register=True, device_name=device_name, invite=invite
+            )
         except NodeError as error:
             if error.code != "USER_EXISTS":
                 raise

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from aronanet.client.commands import command_names
+from aronanet.client.invite_link import InviteLink, pinned_by_link
 from aronanet.client.search import SearchPage, search
 from aronanet.client.state import (
     Action,
@@ -52,6 +53,7 @@ from aronanet.tui.screens.login import (
     Credentials,
     CredentialsSubmitted,
     LoginScreen,
+    RegisterScreen,
     SigningInScreen,
 )
 from aronanet.tui.screens.password import PasswordScreen
@@ -93,10 +95,12 @@ class AronaApp(App[int]):
         viewer: Callable[[Path], None] = open_in_viewer,
         failed_upload_linger: float = FAILED_LINGER,
         sign_in_by_device: bool = True,
+        invite: InviteLink | None = None,
     ) -> None:
         """``sign_in_by_device``: on start, sign in as the user this device last signed in
         as at the address (``settings.devices``) without the login screen; False (``--login``,
-        ``--user``) always shows it."""
+        ``--user``) always shows it. ``invite`` (an ``aronanet://`` link, §14.21) opens the
+        registration form for its node, whose key the link pins (no trust question)."""
         super().__init__()
         read_escape_digit_as_alt()
         self.settings = settings or ChatSettings()
@@ -107,6 +111,9 @@ class AronaApp(App[int]):
         self._tz = tz
         self._initial_theme = theme_name or self.settings.theme or LIGHT
         self._sign_in_by_device = sign_in_by_device
+        self._invite = invite
+        if invite is not None:
+            connector = pinned_by_link(connector, invite)
         self._render_scheduled = False
         self._reads_in_flight: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -205,7 +212,10 @@ class AronaApp(App[int]):
         self.theme = self._initial_theme if self._initial_theme in THEMES else LIGHT
         address = self.settings.address
         user = self.settings.device_user(address) if self._sign_in_by_device else ""
-        if address and user:
+        if self._invite is not None:
+            self.push_screen(LoginScreen(self._invite.address, ""))
+            self.push_screen(RegisterScreen(self._invite.address, invite=self._invite.token))
+        elif address and user:
             self.push_screen(SigningInScreen(address, user))
             self.spawn(self._sign_in_by_device_as(Credentials(address, user, "", register=False)))
         else:
@@ -259,7 +269,9 @@ class AronaApp(App[int]):
 
     async def _start(self, credentials: Credentials) -> None:
         """Connect (trust on first use) and sign in; raises for the caller to show why not."""
-        login = Login(credentials.address, credentials.user, credentials.password)
+        login = Login(
+            credentials.address, credentials.user, credentials.password, credentials.invite
+        )
         await self.session.start(login, register=credentials.register, trust_new=self._ask_trust)
         client = self.session.client
         devices = dict(self.settings.devices)

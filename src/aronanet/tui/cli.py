@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from aronanet.client.connection import ArtpClient, TrustCallback
+from aronanet.client.invite_link import is_invite_link, parse_invite_link
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.identity import load_or_create_key
@@ -25,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "address",
         nargs="?",
-        help="host[:port] or ws(s)://host:port/artp (default: the last node you used)",
+        help="host[:port], ws(s)://host:port/artp, or an invitation link "
+        "aronanet://HOST:PORT/?fp=SHA256:...&invite=TOKEN (default: the last node you used)",
     )
     parser.add_argument(
         "--config-dir",
@@ -78,17 +81,27 @@ def run(args: argparse.Namespace) -> int:
     from aronanet.tui.theme import DARK, LIGHT
     from aronanet.tui.widgets.inline_image import prepare_terminal_graphics
 
+    invite = None
+    if args.address and is_invite_link(args.address):
+        try:
+            invite = parse_invite_link(args.address)
+        except ValueError as error:
+            print(f"aronanet chat: {error}", file=sys.stderr)
+            return 2
     paths = ClientPaths.at(args.config_dir)
     paths.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     theme = {"light": LIGHT, "dark": DARK}.get(args.theme or "")
     app = AronaApp(
         make_connector(paths),
-        settings=startup_settings(paths.config_dir, args.address, args.user),
+        settings=startup_settings(
+            paths.config_dir, invite.address if invite else args.address, args.user
+        ),
         config_dir=paths.config_dir,
         forget_key=KnownNodes(paths.known_nodes).forget,
         theme_name=theme,
         cache_dir=image_cache_dir(args.config_dir and paths.config_dir),
         sign_in_by_device=not (args.login or args.user),
+        invite=invite,
     )
     # textual-image must ask the terminal about Kitty/Sixel support before Textual owns it
     prepare_terminal_graphics()

@@ -39,6 +39,7 @@ from aronanet.proto.messages import Attachment
 from aronanet.tui import voice
 from aronanet.tui.devices import run_devices
 from aronanet.tui.images import ImageLoader
+from aronanet.tui.moderation import command_handlers
 from aronanet.tui.session import ChatSession
 from aronanet.tui.uploads import ImageUploads
 from aronanet.tui.widgets.chat_input import Compose, ComposeKind
@@ -112,6 +113,7 @@ class CommandRunner:
             cmd.DeleteCommand: self._delete,  # type: ignore[dict-item]
             cmd.ReactCommand: self._react,  # type: ignore[dict-item]
             cmd.SearchCommand: lambda c: host.open_search(c.query),  # type: ignore[attr-defined]
+            **command_handlers(self),
         }
 
     def run(self, line: str, compose: Compose | None = None) -> None:
@@ -149,7 +151,7 @@ class CommandRunner:
         ):
             self.note(voice.offline_queued(), key=key)
 
-    def _current_channel(self, command: str) -> str | None:
+    def current_channel(self, command: str) -> str | None:
         buffer = self.host.state.current
         if buffer.kind != "channel":
             self.note(voice.no_channel_here(command), error=True)
@@ -281,7 +283,7 @@ class CommandRunner:
         self.network(f"joining {command.channel}", lambda: self.session.join(command.channel))
 
     def _part(self, command: cmd.PartCommand) -> None:
-        channel = command.channel or self._current_channel("part")
+        channel = command.channel or self.current_channel("part")
         if channel is None:
             return
 
@@ -310,7 +312,7 @@ class CommandRunner:
             self._queue(buffer_key(command.user), command.text)
 
     def _topic(self, command: cmd.TopicCommand) -> None:
-        channel = self._current_channel("topic")
+        channel = self.current_channel("topic")
         if channel is None:
             return
         if command.topic is None:
@@ -328,7 +330,7 @@ class CommandRunner:
         self.network("setting the topic", set_topic)
 
     def _names(self, command: cmd.NamesCommand) -> None:
-        channel = command.channel or self._current_channel("names")
+        channel = command.channel or self.current_channel("names")
         if channel is None:
             return
         buffer = self.host.state.buffers.get(buffer_key(channel))
@@ -372,6 +374,7 @@ class CommandRunner:
                 "PageUp loads older messages, F2 light/dark, Ctrl+P command palette, "
                 "Ctrl+Q quit. /help COMMAND explains one."
             )
+            self.note("Member list marks: ~ owner, @ operator, + voiced (as on IRC).")
 
     def _img(self, command: cmd.ImgCommand) -> None:
         buffer = self.host.state.current

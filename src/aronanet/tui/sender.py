@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aronanet.client.connection import ArtpClient
+from aronanet.client.moderation_words import explain
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.state import (
     ACTION_PREFIX,
@@ -125,7 +126,9 @@ class OutboxSender:
                 client.abort()  # the OK may still come: resend with the same cid instead
             if error.code in ("DISCONNECTED", "TIMEOUT"):
                 return False  # LinkDown puts the line back in the queue
-            self._refuse(entry, line_id, f"{error.code}: {error.message}")
+            meaning = explain(error.code)  # NOT_VOICED, MUTED, BANNED, BLOCKED (§14.18-14.19)
+            prefix = f"{meaning} — " if meaning else ""
+            self._refuse(entry, line_id, f"{prefix}{error.code}: {error.message}")
             return True
         except (ValueError, OSError) as error:  # refused locally (e.g. an invalid dest)
             self._refuse(entry, line_id, f"{type(error).__name__}: {error}")

@@ -60,8 +60,10 @@ from aronanet.proto.messages import (
     TopicEvent,
 )
 from aronanet.proto.messages import Ok as MsgOk
+from aronanet.proto.moderation import ModerationEvent
 from aronanet.tui import voice
 from aronanet.tui.lifecycle import LIFECYCLE_EVENTS, LifecycleOps, lifecycle_action
+from aronanet.tui.moderation import ModerationOps
 from aronanet.tui.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,8 @@ class Login:
     #: Kept in memory to log in again after a reconnect if the device cannot; never logged.
     #: Empty: sign in with this device only (ArTP/1.1 §14.3).
     password: str
+    #: §14.21: the invitation token that lets this registration through ("" for none).
+    invite: str = ""
 
     def password_source(self) -> sync.PasswordSource | None:
         """What ``sign_in`` asks when the device is not enough: the typed password, if any."""
@@ -120,6 +124,7 @@ class ChatSession:
         self._outbox_dir = outbox_dir
         self.sender = OutboxSender(dispatch, get_state, lambda: self.client, self.now)
         self.lifecycle = LifecycleOps(self.require_client, dispatch, get_state)
+        self.moderation = ModerationOps(self.require_client, dispatch, get_state, self.now)
         self._dispatch = dispatch
         self._state = get_state
         self._clock = clock
@@ -162,7 +167,13 @@ class ChatSession:
         self._dispatch(LinkConnecting(login.address, 0))
         client = await self._connector(login.address, trust_new)
         try:
-            ok = await sync.sign_in(client, login.user, login.password_source(), register=register)
+            ok = await sync.sign_in(
+                client,
+                login.user,
+                login.password_source(),
+                register=register,
+                invite=login.invite or None,
+            )
         except BaseException:
             await client.close()
             raise
@@ -179,7 +190,12 @@ class ChatSession:
 
     async def _synchronise(self, client: ArtpClient, *, catch_up: bool) -> None:
         """After a sign-in: every conversation (§14.5), channel details and latest pages,
-        catch-up, then the node's unread counts, and the queued lines go out."""
+        catch-up, then the node's unread counts, and the queued lines go out. Blocks come
+        first: a blocked user's channel messages are hidden as the pages land (§14.19)."""
+        try:
+            await self.moderation.load_blocks()
+        except ClientError as error:
+            self._dispatch(Noted(voice.failure("loading blocks", error), self.now(), error=True))
         listed = await self._list_conversations(client)
         await self.sync_channels()
         if catch_up:
@@ -328,6 +344,10 @@ class ChatSession:
                     # §14.10-14.13: after the messages they may change, which land first.
                     self._flush_events()
                     self._dispatch(lifecycle_action(event, self._clock()))
+                elif isinstance(event, ModerationEvent):
+                    # §14.19: after the messages and joins before it, like lifecycle events.
+                    self._flush_events()
+                    self.moderation.received(event)
                 elif isinstance(event, ReadEvent):
                     # §14.6: another device read this; events before it land first.
                     self._flush_events()
@@ -469,6 +489,7 @@ class ChatSession:
         members = tuple(ok.members or ())
         self._dispatch(ChannelJoined(channel, ok.topic or "", members, self.now(), activate=True))
         self._dispatch(Noted(voice.joined(channel, len(members)), self.now(), key=channel))
+        await self.moderation.load_roster(channel)
         buffer = self._state().buffers.get(channel)
         if buffer is not None:
             await self.load_latest(buffer)
@@ -496,3 +517,4 @@ class ChatSession:
         client = self.require_client()
         ok = await client.join(channel)
         self._dispatch(ChannelJoined(channel, ok.topic or "", tuple(ok.members or ()), self.now()))
+        await self.moderation.load_roster(channel)

@@ -6,6 +6,7 @@ is part of the line, so the words never hide what happened.
 
 from __future__ import annotations
 
+from aronanet.client.moderation_words import explain
 from aronanet.errors import ClientError
 
 HALO = "˚ ✧ ◯ ✧ ˚"
@@ -70,6 +71,9 @@ def reconnected(missed: int) -> str:
 def failure(action: str, error: BaseException) -> str:
     """An error line that always carries the real code (``CODE: message``)."""
     if isinstance(error, ClientError):
+        meaning = explain(error.code)
+        if meaning is not None:  # §14.16-14.21: say what the refusal means, code kept
+            return f"Sorry Sensei, {action} failed: {meaning} — {error.code}: {error.message}"
         return f"Sorry Sensei, {action} failed — {error.code}: {error.message}"
     return f"Sorry Sensei, {action} failed — {type(error).__name__}: {error}"
 

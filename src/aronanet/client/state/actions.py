@@ -11,6 +11,7 @@ from typing import Literal, TypeAlias
 
 from aronanet.client.state.model import Quote
 from aronanet.proto.messages import ConversationInfo, JoinEvent, MsgEvent, PartEvent, TopicEvent
+from aronanet.proto.moderation import ModerationEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +252,30 @@ class TypingChanged:
     now: float
 
 
+@dataclass(frozen=True, slots=True)
+class RosterLoaded:
+    """§14.16 ``CHANNEL_INFO`` (or JOIN's ``role``/``modes``): roles and modes of a channel."""
+
+    channel: str
+    roles: tuple[tuple[str, str], ...]
+    modes: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationReceived:
+    """§14.19: a ``MODERATION`` event, with the sentence the UI shows for it."""
+
+    event: ModerationEvent
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlocksLoaded:
+    """§14.19: the users this account blocks now (after ``BLOCKS`` or a ``BLOCK``)."""
+
+    users: tuple[str, ...]
+
+
 Action: TypeAlias = (
     LinkConnecting
     | LinkUp
@@ -281,4 +306,7 @@ Action: TypeAlias = (
     | ReactionChanged
     | TypingChanged
     | MessagesChanged
+    | RosterLoaded
+    | ModerationReceived
+    | BlocksLoaded
 )

@@ -16,6 +16,7 @@ from aronanet.client.state.lifecycle import quote_of, reactions_of, stamp_of
 from aronanet.client.state.model import (
     ACTION_PREFIX,
     MAX_LINES,
+    STATUS_KEY,
     Buffer,
     BufferKind,
     ChatState,
@@ -46,6 +47,17 @@ def _note_line(state: ChatState, text: str, timestamp: int, error: bool) -> tupl
         id=f"note:{state.seq}", kind="error" if error else "info", timestamp=timestamp, text=text
     )
     return dataclasses.replace(state, seq=state.seq + 1), line
+
+
+def close_buffer(state: ChatState, key: str) -> ChatState:
+    """Drop a buffer (never the status one); the one before it becomes active if it was."""
+    if key == STATUS_KEY or key not in state.buffers:
+        return state
+    keys = list(state.buffers)
+    position = keys.index(key)
+    buffers = {name: buffer for name, buffer in state.buffers.items() if name != key}
+    active = keys[position - 1] if state.active == key else state.active
+    return dataclasses.replace(state, buffers=buffers, active=active)
 
 
 def append_lines(buffer: Buffer, lines: Iterable[Line]) -> Buffer:
@@ -151,6 +163,8 @@ def merge_messages(
     batch_ids: set[tuple[str, str]] = set()
     revs: dict[str, int] = {}
     for event in events:
+        if event.dest_type == "channel" and event.from_.casefold() in state.blocked:
+            continue  # §14.19: a blocked user's channel messages are hidden here
         name, kind = _message_buffer_name(event, state.me)
         state, buffer = ensure_buffer(state, name, kind)
         if isinstance(event.rev, str) and event.rev.isdigit():

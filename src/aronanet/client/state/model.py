@@ -116,6 +116,9 @@ class Buffer:
     read: str | None = None
     #: §14.14: the newest change number seen here: a catch-up asks ``CHANGES`` after it.
     rev: str | None = None
+    #: §14.16-14.17 (moderation): members' roles other than ``member`` and the modes set.
+    roles: Mapping[str, str] = field(default_factory=dict)
+    modes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,8 @@ class ChatState:
     seq: int = 0  # source of local ids; increases with every local line
     #: §14.13: who is typing where: buffer key -> {user: when it expires (Unix seconds)}.
     typing: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    #: §14.19: users this account blocks (casefolded): their channel messages are hidden.
+    blocked: frozenset[str] = frozenset()
 
     @property
     def current(self) -> Buffer:

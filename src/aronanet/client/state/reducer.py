@@ -38,6 +38,7 @@ from aronanet.client.state.actions import (
 from aronanet.client.state.edits import (
     add_note,
     append_lines,
+    close_buffer,
     ensure_buffer,
     insert_after_anchor,
     merge_messages,
@@ -50,7 +51,6 @@ from aronanet.client.state.edits import (
 )
 from aronanet.client.state.lifecycle import LIFECYCLE_HANDLERS, stopped_typing, typing_key
 from aronanet.client.state.model import (
-    STATUS_KEY,
     ChatState,
     Delivery,
     Line,
@@ -58,6 +58,7 @@ from aronanet.client.state.model import (
     LinkStatus,
     buffer_key,
 )
+from aronanet.client.state.moderation import MODERATION_HANDLERS
 from aronanet.client.state.sync import SYNC_HANDLERS
 from aronanet.proto.messages import JoinEvent, MsgEvent, PartEvent, TopicEvent
 
@@ -212,15 +213,7 @@ def _on_query(state: ChatState, action: QueryOpened) -> ChatState:
 
 
 def _on_closed(state: ChatState, action: BufferClosed) -> ChatState:
-    if action.key == STATUS_KEY or action.key not in state.buffers:
-        return state
-    keys = list(state.buffers)
-    position = keys.index(action.key)
-    buffers = {key: buffer for key, buffer in state.buffers.items() if key != action.key}
-    active = state.active
-    if active == action.key:
-        active = keys[position - 1]
-    return dataclasses.replace(state, buffers=buffers, active=active)
+    return close_buffer(state, action.key)
 
 
 def _on_cleared(state: ChatState, action: Cleared) -> ChatState:
@@ -326,6 +319,7 @@ _HANDLERS: dict[type, Callable[[ChatState, object], ChatState]] = {
     TopicChanged: _on_topic,  # type: ignore[dict-item]
     **SYNC_HANDLERS,
     **LIFECYCLE_HANDLERS,
+    **MODERATION_HANDLERS,
 }
 
 

@@ -7,6 +7,7 @@ fields are ``OrderedInput``; submitting waits until every field has typed what i
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -34,6 +35,8 @@ class Credentials:
     user: str
     password: str
     register: bool
+    #: §14.21: an invitation token (from an ``aronanet://`` link) for the registration.
+    invite: str = ""
 
 
 class CredentialsSubmitted(Message):
@@ -113,13 +116,15 @@ class _AccountScreen(Screen[None]):
             return
         self.show_error("Connecting…", error=False)
         self.query_one("#submit", Button).disabled = True
-        credentials = Credentials(
+        self.post_message(CredentialsSubmitted(self.credentials()))
+
+    def credentials(self) -> Credentials:
+        return Credentials(
             self.value("address").strip(),
             self.value("user").strip(),
             self.value("password"),
             self.REGISTER,
         )
-        self.post_message(CredentialsSubmitted(credentials))
 
     def show_error(self, text: str, *, error: bool = True) -> None:
         label = self.query_one("#account-error", Label)
@@ -153,9 +158,21 @@ class LoginScreen(_AccountScreen):
 
 class RegisterScreen(_AccountScreen):
     TITLE_TEXT = "Nice to meet you, Sensei! Choose a name."
+    INVITED_TEXT = "You're invited, Sensei! Choose a name and a password."
     SUBMIT_LABEL = "Create account"
     REGISTER = True
     BINDINGS: ClassVar[list[BindingType]] = [("escape", "back", "Back to login")]
+
+    def __init__(self, address: str = "", user: str = "", *, invite: str = "") -> None:
+        """``invite``: the token of an invitation link (§14.21), sent with the AUTH."""
+        super().__init__(address, user)
+        self._invite = invite
+
+    def title_text(self) -> str:
+        return self.INVITED_TEXT if self._invite else self.TITLE_TEXT
+
+    def credentials(self) -> Credentials:
+        return dataclasses.replace(super().credentials(), invite=self._invite)
 
     def extra_fields(self) -> ComposeResult:
         yield OrderedInput(placeholder="password again", password=True, id="confirm")

@@ -1,10 +1,12 @@
-"""The member list of the active channel, each name in its stable colour."""
+"""The member list of the active channel, each name in its stable colour, with its role's
+IRC mark (``~`` owner, ``@`` operator, ``+`` voiced; §14.16), strongest roles first."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widget import Widget
 
+from aronanet.client.moderation_words import member_sort_key, role_mark
 from aronanet.client.state import Buffer
 from aronanet.tui.theme import nick_colour
 
@@ -16,7 +18,7 @@ class MemberList(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._members: tuple[str, ...] = ()
+        self._members: tuple[tuple[str, str], ...] = ()  # (mark, name), in display order
         self._channel = False
         self._folded = False
 
@@ -25,7 +27,7 @@ class MemberList(Widget):
         self.display = self._channel and not folded
 
     def show(self, buffer: Buffer) -> None:
-        members = buffer.members if buffer.kind == "channel" else ()
+        members = marked_members(buffer) if buffer.kind == "channel" else ()
         self._channel = buffer.kind == "channel"
         self.display = self._channel and not self._folded
         if members != self._members:
@@ -35,7 +37,17 @@ class MemberList(Widget):
     def render(self) -> Text:
         dark = self.app.current_theme.dark
         text = Text(f"{len(self._members)} here\n", style="bold", no_wrap=True)
-        for name in self._members:
+        for mark, name in self._members:
+            text.append(mark or " ", style="bold")
             text.append(f"{name}\n", style=nick_colour(name, dark=dark))
         text.rstrip()
         return text
+
+
+def marked_members(buffer: Buffer) -> tuple[tuple[str, str], ...]:
+    """(mark, name) of each member, owner first, then operators, voiced, everyone else."""
+    roles = {name.casefold(): role for name, role in buffer.roles.items()}
+    ordered = sorted(
+        buffer.members, key=lambda name: member_sort_key(name, roles.get(name.casefold()))
+    )
+    return tuple((role_mark(roles.get(name.casefold())), name) for name in ordered)
