@@ -7,6 +7,7 @@ the screen comes back from ``capture-pane``.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import time
@@ -29,7 +30,8 @@ class Terminal:
         # The shell tmux starts the command with may carry COLUMNS=80 and LINES=24 (seen when
         # pytest starts the tmux server), and Textual takes those over the real window size:
         # the client drew 80x24 in any window. Without them it reads the window's size.
-        shell_command = " ".join(["env", "-u", "COLUMNS", "-u", "LINES", *command])
+        # Quoted: an argument may hold what the shell reads (``&`` in an invitation link).
+        shell_command = shlex.join(["env", "-u", "COLUMNS", "-u", "LINES", *command])
         self._tmux(
             "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), shell_command
         )

@@ -1,0 +1,51 @@
+"""The real ``aronanet chat`` started with an invitation link (§14.21), in tmux, against a
+real node that registers by invitation only: no trust question (the link pins the key), the
+registration form, the account created with the link's token, then a moderation command."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, Node
+from support.invitations import invite_link, mint_invitation, node_fingerprint
+from terminal import Terminal, chat_command
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@pytest.fixture
+def invite_node(tmp_path: Path) -> Iterator[Node]:
+    with Node(tmp_path / "node", flags=("--registration", "invite")) as running:
+        yield running
+
+
+async def test_chat_with_an_invitation_link_registers_without_the_trust_question(
+    invite_node: Node, tmp_path: Path
+) -> None:
+    token = await mint_invitation(invite_node.data_dir)
+    fingerprint = await node_fingerprint(invite_node.address)
+    link = invite_link(invite_node.address, fingerprint, token)
+    terminal = Terminal(chat_command(link, tmp_path / "cfg"))
+    try:
+        terminal.wait_for("You're invited, Sensei!")
+        terminal.send("hina", literal=True)
+        terminal.send("Tab")
+        terminal.send(PASSWORD, literal=True)
+        terminal.send("Tab")
+        terminal.send(PASSWORD, literal=True)
+        terminal.send("Enter")
+        screen = terminal.wait_for("Talk to Arona")
+        assert "First visit to this node" not in screen
+        terminal.send("/join #prefects", literal=True)
+        terminal.send("Enter")
+        terminal.wait_for("Sensei, you are connected to")
+        terminal.wait_for("~hina")  # the creator owns the channel: the member list says so
+        terminal.send("/mode +i", literal=True)
+        terminal.send("Enter")
+        terminal.wait_for("hina set #prefects to invite-only")
+    finally:
+        terminal.close()
+    assert fingerprint in (tmp_path / "cfg" / "known_nodes").read_text()
