@@ -57,6 +57,7 @@ from aronanet.server.store.base import (
     Refusal,
     user_key,
 )
+from aronanet.server.store.moderation_sql import AuditRecord
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,10 @@ async def handle_delete(ctx: RequestContext, request: Delete) -> Ok:
     )
     change = await services.store.delete_message(found.id, ctx.user, now, any_author=any_author)
     row = refused(change, found.id)
+    if any_author:  # a moderator's delete is audited (§14.20)
+        await services.store.record(
+            AuditRecord(now, ctx.user, "delete", row.sender, row.dest, f"message {row.id}")
+        )
     if change.orphaned_image is not None:
         remove_image(services, change.orphaned_image)
     event = DeleteEvent(
