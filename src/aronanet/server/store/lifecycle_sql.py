@@ -81,7 +81,8 @@ POSTGRES = Dialect(
 def lifecycle_migration(*, postgres: bool) -> str:
     """The ``lifecycle`` migration: columns for replies, edits, tombstones and change
     numbers (existing messages get ``rev = id``; on PostgreSQL a row inserted without one
-    gets the next), reactions, kept edit texts, and an index to drop a deleted message's mentions."""
+    gets the next), reactions, kept edit texts, and an index to drop a deleted message's
+    mentions."""
     if postgres:
         columns = """
         ALTER TABLE messages ADD COLUMN reply_to BIGINT, ADD COLUMN edited BIGINT,
