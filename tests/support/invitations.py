@@ -1,43 +1,27 @@
-"""Invitation links for tests (§14.21): a token written into a node's store, as
-``aronanet admin invite`` does, and the ``aronanet://`` link naming the node's key."""
+"""Invitation links for tests (§14.21), made by the real ``aronanet admin invite`` on a
+(running) node's data directory, as an operator would."""
 
 from __future__ import annotations
 
-import secrets
-import time
+import subprocess
+import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
-from aronanet.client.connection import ArtpClient
-from aronanet.server.accounts import token_hash
-from aronanet.server.store.moderation_sql import AuditRecord
-from aronanet.server.store.sqlite import SqliteStore
+from aronanet.client.invite_link import InviteLink, parse_invite_link
 
 
-async def mint_invitation(data_dir: Path, *, uses: int = 1) -> str:
-    """A fresh invitation token in the SQLite store of a (running) node; the node reads
-    tokens from the store when one is used, so no restart is needed."""
-    token = secrets.token_urlsafe(24)
-    store = SqliteStore(data_dir / "aronanet.sqlite3")
-    await store.open()
-    try:
-        now = int(time.time())
-        record = AuditRecord(at=now, by="test", action="invite_token")
-        await store.add_token(token_hash(token), "invite", None, uses, now + 3600, record)
-    finally:
-        await store.close()
-    return token
+def admin_invite(data_dir: Path, address: str, *, uses: int = 1) -> str:
+    """The ``aronanet://HOST:PORT/?fp=...&invite=...`` link ``aronanet admin invite`` prints."""
+    command = [sys.executable, "-m", "aronanet.cli", "admin", "--data-dir", str(data_dir)]
+    printed = subprocess.run(
+        [*command, "invite", "--address", address, "--uses", str(uses), "--no-qr"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    return next(line for line in printed.splitlines() if line.startswith("aronanet://"))
 
 
-async def node_fingerprint(address: str) -> str:
-    """The node's key fingerprint, as a first-time visitor would see it."""
-    client = await ArtpClient.connect(address, device_key=X25519PrivateKey.generate())
-    try:
-        return client.fingerprint
-    finally:
-        await client.close()
-
-
-def invite_link(address: str, fingerprint: str, token: str) -> str:
-    return f"aronanet://{address}/?fp={fingerprint}&invite={token}"
+def admin_invite_link(data_dir: Path, address: str) -> InviteLink:
+    return parse_invite_link(admin_invite(data_dir, address))

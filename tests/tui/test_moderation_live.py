@@ -6,6 +6,7 @@ list, refusals explained, blocks hiding messages, and registration by an invitat
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,9 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from live_app import SIZE, join, make_app, notes, register, type_line
 from textual.pilot import Pilot
 
-from aronanet.client import moderation
 from aronanet.client.connection import ArtpClient
-from aronanet.client.invite_link import parse_invite_link
+from aronanet.client.moderation import channel_details
 from aronanet.client.state import Delivery
 from aronanet.errors import ClientError
 from aronanet.proto.messages import Event
@@ -26,7 +26,7 @@ from aronanet.tui.app import AronaApp
 from aronanet.tui.screens.login import RegisterScreen
 from aronanet.tui.widgets.chat_input import ChatInput
 from aronanet.tui.widgets.member_list import MemberList
-from support.invitations import invite_link, mint_invitation, node_fingerprint
+from support.invitations import admin_invite_link
 
 
 class Inbox:
@@ -63,7 +63,7 @@ async def until_note(pilot: Pilot[int], app: AronaApp, text: str) -> None:
 
 
 async def roles_on_node(peer: ArtpClient, channel: str) -> dict[str, str]:
-    details = await moderation.channel_info(peer, channel)
+    details = await channel_details(peer, channel)
     return {member.user: member.role for member in details.roster}
 
 
@@ -93,7 +93,7 @@ async def test_an_owner_moderates_with_slash_commands_and_sees_marks_and_lines(
 
         await type_line(pilot, "/mode +m +t")
         await until_note(pilot, app, "sensei set #mods to moderated")
-        details = await moderation.channel_info(peer, "#mods")
+        details = await channel_details(peer, "#mods")
         assert (details.modes.moderated, details.modes.topic_locked) == (True, True)
         with pytest.raises(ClientError) as refused:
             await peer.send_message("channel", "#mods", "can I talk?")
@@ -157,7 +157,7 @@ async def test_moderation_by_others_is_told_in_aronas_words_and_refusals_explain
         await until_note(pilot, app, "only the channel's operators (and its owner) can do that")
         assert any("NOT_OPERATOR" in line for line in notes(app))
 
-        await moderation.set_modes(peer, "#theirs", {"moderated": True})
+        await peer.set_modes("#theirs", moderated=True)
         await until_note(pilot, app, "hoshino set #theirs to moderated")
         await type_line(pilot, "may I speak?")
         await wait_for(
@@ -168,11 +168,11 @@ async def test_moderation_by_others_is_told_in_aronas_words_and_refusals_explain
             ),
         )
 
-        await moderation.set_role(peer, "#theirs", "sensei", "operator")
+        await peer.set_role("#theirs", "sensei", "operator")
         await until_note(pilot, app, "hoshino made you an operator of #theirs")
         await wait_for(pilot, lambda: "@sensei" in member_panel(app))
 
-        await moderation.kick(peer, "#theirs", "sensei", "time to go")
+        await peer.kick("#theirs", "sensei", "time to go")
         await wait_for(pilot, lambda: "#theirs" not in app.state.buffers)
         status = [line.text for line in app.state.buffers["*arona*"].lines]
         assert "you were kicked from #theirs by hoshino: time to go" in status
@@ -192,7 +192,7 @@ async def test_a_blocked_users_channel_messages_are_hidden_until_unblocked(
         await type_line(pilot, "/block hoshino")
         await until_note(pilot, app, "Blocked hoshino")
         assert not any(x.sender == "hoshino" for x in app.state.current.lines)
-        assert await moderation.blocks(await _same_user(node)) == ["hoshino"]
+        assert await (await _same_user(node)).blocks() == ["hoshino"]
         await peer.send_message("channel", "#general", "still selling")
         with pytest.raises(ClientError) as refused:
             await peer.send_message("user", "sensei", "psst")
@@ -223,9 +223,8 @@ def invite_node(tmp_path: Path) -> Iterator[Node]:
 async def test_an_invitation_link_pins_the_key_and_registers_with_its_token(
     invite_node: Node, tmp_path: Path
 ) -> None:
-    token = await mint_invitation(invite_node.data_dir)
-    fingerprint = await node_fingerprint(invite_node.address)
-    link = parse_invite_link(invite_link(invite_node.address, fingerprint, token))
+    link = admin_invite_link(invite_node.data_dir, invite_node.address)
+    fingerprint, token = link.fingerprint, link.token
     app = make_app(invite_node, tmp_path / "cfg", user="", invite=link)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, RegisterScreen))
@@ -246,9 +245,10 @@ async def test_an_invitation_link_pins_the_key_and_registers_with_its_token(
 async def test_an_invitation_link_naming_another_key_is_refused(
     invite_node: Node, tmp_path: Path
 ) -> None:
-    token = await mint_invitation(invite_node.data_dir)
+    real = admin_invite_link(invite_node.data_dir, invite_node.address)
     forged = "SHA256:" + "A" * 43
-    link = parse_invite_link(invite_link(invite_node.address, forged, token))
+    token = real.token
+    link = dataclasses.replace(real, fingerprint=forged)
     app = make_app(invite_node, tmp_path / "cfg", user="", invite=link)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, RegisterScreen))

@@ -1,6 +1,7 @@
 """The real ``aronanet chat`` started with an invitation link (§14.21), in tmux, against a
 real node that registers by invitation only: no trust question (the link pins the key), the
-registration form, the account created with the link's token, then a moderation command."""
+registration form, the account created with the token of the link ``aronanet admin invite``
+printed, then a moderation command."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, Node
-from support.invitations import invite_link, mint_invitation, node_fingerprint
 from terminal import Terminal, chat_command
+
+from aronanet.client.invite_link import parse_invite_link
+from support.invitations import admin_invite
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -22,12 +25,11 @@ def invite_node(tmp_path: Path) -> Iterator[Node]:
         yield running
 
 
-async def test_chat_with_an_invitation_link_registers_without_the_trust_question(
+def test_chat_with_an_invitation_link_registers_without_the_trust_question(
     invite_node: Node, tmp_path: Path
 ) -> None:
-    token = await mint_invitation(invite_node.data_dir)
-    fingerprint = await node_fingerprint(invite_node.address)
-    link = invite_link(invite_node.address, fingerprint, token)
+    link = admin_invite(invite_node.data_dir, invite_node.address)
+    fingerprint = parse_invite_link(link).fingerprint
     terminal = Terminal(chat_command(link, tmp_path / "cfg"))
     try:
         terminal.wait_for("You're invited, Sensei!")

@@ -4,7 +4,8 @@ Requests (accepted from every logged-in session, like every §14 request): ``CHA
 ``ROLE``, ``KICK``, ``BAN``, ``UNBAN``, ``MUTE``, ``MODE``, ``INVITE``, ``BLOCK``,
 ``BLOCKS``, and the node admins' ``ACCOUNT`` and ``AUDIT``. ``AUTH`` gains ``invite`` and
 ``reset`` (``messages.py``). One event, ``MODERATION``, sent only to sessions that
-negotiated ``moderation``; a removed member's 1.0 sessions get the 1.0 ``PART`` instead.
+negotiated ``moderation``; a member removed by KICK or BAN is then announced to everyone
+with the 1.0 ``PART`` as well.
 """
 
 from __future__ import annotations

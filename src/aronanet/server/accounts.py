@@ -169,6 +169,9 @@ class Accounts:
             log_event(logger, "reset_failed", peer=address)
             raise RequestError(ErrorCode.AUTH_FAILED, "this reset token is not valid for you")
         reservation.refund()
+        if await self._store.is_disabled(key):  # §14.20: the token stays for later
+            await self._store.refund_token(digest)
+            raise RequestError(ErrorCode.ACCOUNT_DISABLED, f"the account {user.name} is disabled")
         async with self._hash_slot(key, address):
             password_hash = await asyncio.to_thread(self._hasher.hash, password)
         await self._store.set_password_hash(user.name, password_hash)

@@ -57,6 +57,7 @@ from aronanet.server.store.base import (
     Refusal,
     user_key,
 )
+from aronanet.server.store.moderation_sql import AuditRecord
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +113,6 @@ def refused(change: Change, wanted: int) -> MessageRow:
             ErrorCode.NOT_AUTHOR,
             "only its author (or, to delete, an operator of its channel) may change a message",
         )
-    if change.refusal is Refusal.TOO_MANY:
-        raise RequestError(ErrorCode.TOO_LARGE, "this message has the most reactions it may")
     if change.refusal is not None or change.row is None:
         raise RequestError(ErrorCode.NOT_FOUND, f"no such message {wanted}")
     return change.row
@@ -170,6 +169,10 @@ async def handle_delete(ctx: RequestContext, request: Delete) -> Ok:
     )
     change = await services.store.delete_message(found.id, ctx.user, now, any_author=any_author)
     row = refused(change, found.id)
+    if any_author:  # a moderator's delete is audited (§14.20)
+        await services.store.record(
+            AuditRecord(now, ctx.user, "delete", row.sender, row.dest, f"message {row.id}")
+        )
     if change.orphaned_image is not None:
         remove_image(services, change.orphaned_image)
     event = DeleteEvent(
@@ -198,6 +201,12 @@ async def handle_react(ctx: RequestContext, request: React | Unreact) -> Ok:
     change = await services.store.react(
         ReactionRequest(found.id, ctx.user, request.emoji, adding, services.limits.max_reactions)
     )
+    if change.refusal is Refusal.TOO_MANY:
+        most = services.limits.max_reactions
+        raise RequestError(
+            ErrorCode.TOO_LARGE,
+            f"message {found.id} already has {most} different reactions, the most it may carry",
+        )
     row = refused(change, found.id)
     if change.changed:
         now = services.now()

@@ -7,9 +7,10 @@ refusal has its own code (``NOT_OPERATOR``, ``NOT_OWNER``, ``NOT_ADMIN``...). Th
 makes each change with its audit entry in one transaction; then the caches (membership in
 ``Channels``, roles/modes/mutes in ``ModerationState``) follow, on every node through the
 change feed, and the ``MODERATION`` event goes to the channel's ``moderation`` sessions
-(members and the target). A member removed by KICK or BAN is a membership change every
-1.0 client understands: its ``PART`` (``from`` = the removed user) goes to sessions without
-``moderation``.
+(members and the target). A member removed by KICK or BAN is also a membership change every
+client understands: right after the ``MODERATION`` event, everyone (the removed user too)
+gets the 1.0 ``PART`` with ``from`` = the removed user, so a client that tracks members
+needs nothing new, and one with ``moderation`` can tell why.
 
 The hot path (``MSG``) asks only the cache: ``ModerationState.of`` loads a channel's
 state once and keeps it until a change (here or on another node) drops it.
@@ -93,6 +94,13 @@ async def standing(ctx: RequestContext, name: str) -> Standing:
     if await services.moderation.is_admin(user):
         rank = ADMIN_RANK
     return Standing(channel, name, state, rank, role)
+
+
+def require_channel(found: Standing) -> Channel:
+    """The channel must exist (a node admin outranks a channel that is not there)."""
+    if found.channel is None:
+        raise RequestError(ErrorCode.NOT_IN_CHANNEL, f"there is no channel {found.name}")
+    return found.channel
 
 
 def require_operator(found: Standing) -> None:
@@ -285,6 +293,7 @@ async def _remove(ctx: RequestContext, request: Kick | Ban, ban: bool) -> Ok:
     services = ctx.services
     found = await standing(ctx, request.channel)
     require_operator(found)
+    require_channel(found)
     target = await target_user(ctx, request.user)
     if not ban:
         require_member(found, target)
@@ -303,15 +312,13 @@ async def _remove(ctx: RequestContext, request: Kick | Ban, ban: bool) -> Ok:
         target,
         event(ctx, action, request.channel, user=target, reason=request.reason),
     )
-    if was_member:
+    if was_member:  # the membership change every client understands, after the why
         channel = services.channels.removed(request.channel, target)
         keys = (*(channel.member_keys() if channel else ()), user_key(target))
         part = PartEvent(
             id=services.ids.next(), from_=target, channel=request.channel, timestamp=now
         )
-        services.router.publish(
-            Delivery(keys, codec.encode(part), ctx.session.id, unless_feature=MODERATION)
-        )
+        services.router.deliver(keys, codec.encode(part), None)  # the moderator's too
     await services.moderation.changed(request.channel)
     log_event(logger, "moderated", action=action, channel=request.channel)
     return ctx.ok(channel=request.channel, user=target)
@@ -366,8 +373,7 @@ async def handle_mode(ctx: RequestContext, request: SetMode) -> Ok:
     """§14.17 MODE: only the modes given change."""
     found = await standing(ctx, request.channel)
     require_operator(found)
-    if found.channel is None:
-        raise RequestError(ErrorCode.NOT_IN_CHANNEL, f"there is no channel {request.channel}")
+    require_channel(found)
     given = {
         name: value
         for name in ("invite_only", "moderated", "topic_locked")
@@ -389,6 +395,7 @@ async def handle_invite(ctx: RequestContext, request: Invite) -> Ok:
     found = await standing(ctx, request.channel)
     if found.rank == OUTSIDER_RANK:
         raise RequestError(ErrorCode.NOT_IN_CHANNEL, f"you are not a member of {request.channel}")
+    require_channel(found)
     target = await target_user(ctx, request.user)
     if await services.store.is_banned(request.channel, user_key(target)):
         raise RequestError(ErrorCode.BANNED, f"{target} is banned from {request.channel}")

@@ -94,11 +94,7 @@ class Router:
 
     def _deliver_here(self, delivery: Delivery) -> None:
         """The per-recipient loop of every event: locals only, one flush scheduled per event."""
-        if (
-            delivery.feature is not None
-            or delivery.close is not None
-            or delivery.unless_feature is not None
-        ):
+        if delivery.feature is not None or delivery.close is not None:
             self._deliver_selectively(delivery)
             return
         payload = delivery.payload
@@ -119,14 +115,11 @@ class Router:
     def _deliver_selectively(self, delivery: Delivery) -> None:
         """ArTP/1.1 deliveries (rare): only to sessions with ``feature``; then ``close``."""
         feature, close, payload = delivery.feature, delivery.close, delivery.payload
-        unless = delivery.unless_feature
         for key in dict.fromkeys(delivery.recipients):
             for session_id, session in list(self._sessions.get(key, {}).items()):
                 if session_id == delivery.skip_session:
                     continue
-                wanted = (feature is None or feature in session.features) and (
-                    unless is None or unless not in session.features
-                )
+                wanted = feature is None or feature in session.features
                 if payload and wanted and session.queue_encoded(payload):
                     self.mark_dirty(session)
                 if close is not None and close.matches(session.device):

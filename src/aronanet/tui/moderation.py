@@ -13,8 +13,8 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aronanet.client import moderation as requests
 from aronanet.client.connection import ArtpClient
+from aronanet.client.moderation import ChannelDetails, channel_details
 from aronanet.client.moderation_commands import (
     BlockCommand,
     InviteCommand,
@@ -52,20 +52,20 @@ class ModerationOps:
         """A ``MODERATION`` event from the node: its line, and what it changes."""
         self._dispatch(ModerationReceived(event, describe(event, me=self._state().me)))
 
-    async def load_roster(self, channel: str) -> requests.ChannelDetails | None:
+    async def load_roster(self, channel: str) -> ChannelDetails | None:
         """Roles and modes of ``channel`` (None from a node without moderation)."""
         client = self._client()
-        if not requests.is_moderating(client):
+        if not client.moderation:
             return None
-        details = await requests.channel_info(client, channel)
+        details = await channel_details(client, channel)
         roles = tuple((member.user, member.role) for member in details.roster)
         self._dispatch(RosterLoaded(channel, roles, modes_of(details.modes)))
         return details
 
     async def load_blocks(self) -> None:
         client = self._client()
-        if requests.is_moderating(client):
-            self._dispatch(BlocksLoaded(tuple(await requests.blocks(client))))
+        if client.moderation:
+            self._dispatch(BlocksLoaded(tuple(await client.blocks())))
 
     def _own(self, action: str, channel: str, **fields: Any) -> None:
         """Our own request succeeded: show it as the event the others got."""
@@ -83,37 +83,38 @@ class ModerationOps:
     async def remove(self, channel: str, command: RemoveCommand) -> None:
         client = self._client()
         if command.action == "kick":
-            await requests.kick(client, channel, command.user, command.reason)
+            await client.kick(channel, command.user, command.reason)
         elif command.action == "ban":
-            await requests.ban(client, channel, command.user, command.reason)
+            await client.ban(channel, command.user, command.reason)
         else:
-            await requests.unban(client, channel, command.user)
+            await client.unban(channel, command.user)
         self._own(command.action, channel, user=command.user, reason=command.reason)
 
     async def mute(self, channel: str, command: MuteCommand) -> None:
         client = self._client()
-        ok = await requests.mute(client, channel, command.user, command.seconds, command.reason)
+        ok = await client.mute(channel, command.user, command.seconds, command.reason)
         until = ok.until if isinstance(ok.until, int) else None
         action = "mute" if command.seconds else "unmute"
         self._own(action, channel, user=command.user, reason=command.reason, until=until)
 
     async def set_role(self, channel: str, command: RoleCommand) -> None:
-        await requests.set_role(self._client(), channel, command.user, command.role)
+        await self._client().set_role(channel, command.user, command.role)
         self._own("role", channel, user=command.user, role=command.role)
 
     async def invite(self, channel: str, command: InviteCommand) -> None:
-        await requests.invite(self._client(), channel, command.user)
+        await self._client().invite(channel, command.user)
         self._own("invite", channel, user=command.user)
 
     async def set_modes(self, channel: str, changes: dict[str, bool]) -> Modes:
-        modes = await requests.set_modes(self._client(), channel, changes)
+        ok = await self._client().set_modes(channel, **changes)
+        modes = ok.modes if isinstance(ok.modes, Modes) else Modes()
         self._own("mode", channel, modes=modes)
         return modes
 
     async def block(self, user: str, blocked: bool) -> tuple[str, ...]:
         client = self._client()
-        await requests.block(client, user, blocked)
-        users = tuple(await requests.blocks(client))
+        await client.block(user, blocked)
+        users = tuple(await client.blocks())
         self._dispatch(BlocksLoaded(users))
         return users
 

@@ -14,6 +14,7 @@ import pytest
 from aronanet.proto.lifecycle import Delete
 from aronanet.proto.messages import (
     Auth,
+    Error,
     History,
     Join,
     ListChannels,
@@ -203,7 +204,7 @@ async def test_a_ban_holds_across_reconnects_and_unban_lifts_it(node: RealNode, 
     await again.ok(Join(channel=c.channel))
 
 
-async def test_a_kicked_1_0_client_sees_part_and_moderation_clients_see_why(
+async def test_a_kicked_client_sees_part_and_moderation_clients_see_why_first(
     node: RealNode, session
 ) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
@@ -218,8 +219,11 @@ async def test_a_kicked_1_0_client_sees_part_and_moderation_clients_see_why(
         c.names["owner"],
         "calm down",
     )
-    await moderation_event(c["operator"], "kick")
-    await c["operator"].no_event(PartEvent)  # moderation sessions get MODERATION, not PART
+    await moderation_event(c["operator"], "kick")  # the why, then the membership change:
+    for client in (c["operator"], c["member"], c["owner"]):  # PART for everyone
+        while (part := await client.next_event_of(PartEvent)).from_ != c.names["member"]:
+            assert part.from_ == c.names["banned"]  # the cast's own ban came first
+        assert part.channel == c.channel
     assert await code_of(old, SendMsg(dest_type="channel", dest=c.channel, content="x")) == (
         "NOT_IN_CHANNEL"
     )
@@ -319,5 +323,43 @@ async def test_a_disabled_account_is_closed_at_once_and_cannot_log_in(
     assert actions[:2] == [("enable", c.names["member"]), ("disable", c.names["member"])]
 
 
+async def _raw(client: TestClient, request: msgspec.Struct, **changed: object) -> Error:
+    """``request`` with fields the typed Struct would refuse, as raw JSON; its ERROR."""
+    request_id = client.next_id()
+    reply = client.expect_reply(request_id)
+    body = {**msgspec.to_builtins(request), **changed, "id": request_id}
+    await client.send_plaintext(msgspec.json.encode(body))
+    error = await asyncio.wait_for(reply, 10)
+    assert isinstance(error, Error)
+    return error
+
+
 def _auth(user: str) -> Auth:
     return auth(user, PASSWORD)
+
+
+async def test_mute_and_reason_limits_at_their_edge(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+    c = await cast(node, session)
+    owner, member = c["owner"], c.names["member"]
+    longest = Mute(channel=c.channel, user=member, seconds=30 * 24 * 3600, reason="r" * 390)
+    assert await code_of(owner, longest) == "OK"
+    too_long = await _raw(owner, longest, seconds=30 * 24 * 3600 + 1)
+    assert too_long.code == "INVALID" and "seconds" in too_long.message
+    wordy = await _raw(owner, longest, reason="r" * 391)
+    assert wordy.code == "INVALID" and "reason" in wordy.message
+    control = await _raw(owner, longest, reason="bad\nreason")
+    assert control.code == "INVALID"
+    assert await code_of(owner, Kick(channel=c.channel, user=member)) == "OK"  # still serving
+
+
+async def test_an_operators_delete_is_audited(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+    c = await cast(node, session)
+    sent = await c["member"].ok(SendMsg(dest_type="channel", dest=c.channel, content="oops"))
+    await c["operator"].ok(Delete(msg_id=sent.msg_id))
+    entries = (await c["admin"].ok(Audit(limit=20))).entries
+    [entry] = [e for e in entries if e.action == "delete" and e.channel == c.channel]
+    assert (entry.by, entry.user, entry.reason) == (
+        c.names["operator"],
+        c.names["member"],
+        f"message {sent.msg_id}",
+    )

@@ -19,8 +19,7 @@ class Delivery:
     ``feature``: only sessions that enabled this ArTP/1.1 feature get it (§14.1: what is
     new on the wire is sent only to sessions that asked for it). ``close``: instead of (or
     after) the event, the matching sessions of the recipients are closed (§14.3: a revoked
-    device's sessions end at once, on whichever node they are). ``unless_feature``: the
-    opposite of ``feature``.
+    device's sessions end at once, on whichever node they are).
     """
 
     recipients: tuple[str, ...]
@@ -28,9 +27,6 @@ class Delivery:
     skip_session: str | None = None
     feature: str | None = None
     close: CloseSessions | None = None
-    #: Only sessions WITHOUT this feature get it (§14.19: a kicked member's 1.0 sessions
-    #: get ``PART`` where ``moderation`` sessions get ``MODERATION``).
-    unless_feature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,6 @@ class RemoteDelivery(msgspec.Struct, frozen=True, array_like=True, tag="d"):
     payload: bytes
     feature: str | None = None
     close: RemoteClose | None = None
-    unless_feature: str | None = None
 
 
 class RemoteChange(msgspec.Struct, frozen=True, array_like=True, tag="c"):
@@ -151,7 +150,6 @@ class RedisBroker(Broker):
             delivery.payload,
             delivery.feature,
             None if close is None else RemoteClose(close.devices, close.spare_device, close.reason),
-            delivery.unless_feature,
         )
         self._enqueue(_encoder.encode(remote))
 
@@ -338,7 +336,6 @@ class RedisBroker(Broker):
             close=None
             if close is None
             else CloseSessions(close.devices, close.spare_device, close.reason),
-            unless_feature=message.unless_feature,
         )
         for handler in self._handlers:
             handler(delivery)
