@@ -11,7 +11,7 @@ import { Switcher } from './components/Switcher';
 import { Button, IconButton, Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
 import { conversationStore } from './platform/conversationStore';
-import { defaultAddress } from './platform/defaultAddress';
+import { defaultAddress, openedInvite } from './platform/defaultAddress';
 import { type DeviceKey, loadDeviceKey } from './platform/deviceKey';
 import { deviceName } from './platform/deviceName';
 import { watchNetwork } from './platform/network';
@@ -59,7 +59,7 @@ function ChatApp() {
   stateRef.current = state;
   const [deviceKey, setDeviceKey] = useState<DeviceKey | null>(null);
   const [startupError, setStartupError] = useState<string | null>(null);
-  const [node, setNode] = useState<{ result: ConnectResult; address: string } | null>(null);
+  const [node, setNode] = useState<{ result: ConnectResult; address: string; invite?: string } | null>(null);
   /** False until the session tried to sign in again as the account this device remembers. */
   const [resumed, setResumed] = useState(false);
   const [settings, setSettings] = useState(false);
@@ -167,8 +167,8 @@ function ChatApp() {
 interface ScreensProps {
   readonly session: ChatSession;
   readonly state: ChatState;
-  readonly node: { result: ConnectResult; address: string } | null;
-  readonly setNode: (node: { result: ConnectResult; address: string } | null) => void;
+  readonly node: { result: ConnectResult; address: string; invite?: string } | null;
+  readonly setNode: (node: { result: ConnectResult; address: string; invite?: string } | null) => void;
   readonly deviceKey: DeviceKey;
   readonly settings: boolean;
   readonly setSettings: (open: boolean) => void;
@@ -198,10 +198,11 @@ function Screens({ session, state, node, setNode, deviceKey, settings, setSettin
     return (
       <ConnectScreen
         initialAddress={defaultAddress()}
-        onConnect={(address) => session.connect(address)}
+        initialInvite={openedInvite()}
+        onConnect={(address, pinned) => session.connect(address, pinned)}
         onTrustNewKey={(address, fingerprint) => knownNodes.accept(address, fingerprint)}
         onRefuse={() => session.disconnect()}
-        onConnected={(result, address) => setNode({ result, address })}
+        onConnected={(result, address, invite) => setNode({ result, address, ...(invite ? { invite } : {}) })}
       />
     );
   }
@@ -210,7 +211,10 @@ function Screens({ session, state, node, setNode, deviceKey, settings, setSettin
       session.disconnect();
       setNode(null);
     };
-    return <LoginScreen address={node.address} node={node.result} onLogin={(u, p, r) => session.login(u, p, r)} onBack={back} />;
+    const invite = node.invite;
+    return (
+      <LoginScreen address={node.address} node={node.result} invited={invite !== undefined} onLogin={(u, p, r) => session.login(u, p, r, invite)} onBack={back} />
+    );
   }
   if (!state.user) return null;
   const logout = () => {
@@ -325,6 +329,9 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       onAtNewest={(atNewest) => session.viewing(active.key, atNewest)}
       loadImage={(image) => session.imageUri(image)}
       pickImage={pickImage}
+      onModerate={(request) => session.moderate(request)}
+      onBlock={(name, blocked) => session.block(name, blocked)}
+      blocked={state.blocked ?? []}
     />
   ) : null;
   const search = searching ? (
@@ -343,11 +350,14 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       }}
     />
   ) : null;
+  // §14.18: a kick or ban closed a channel under us: say why, until another conversation opens.
+  const removed = state.removedFrom ? <Notice tone="warning" testID="removed-notice" text={`Sensei, ${state.removedFrom}.`} /> : null;
   const switcherOverlay = <Switcher visible={switcher} conversations={conversations} onPick={open} onClose={() => setSwitcher(false)} />;
 
   if (!wide) {
     return (
       <>
+        {search || chat ? null : removed}
         {search ?? chat ?? list}
         {switcherOverlay}
       </>
@@ -356,7 +366,10 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
   return (
     <View style={{ flex: 1, flexDirection: 'row' }}>
       <View style={{ width: search ? SEARCH_PANE_WIDTH : LIST_PANE_WIDTH, borderRightWidth: 1, borderRightColor: palette.secondary }}>{search ?? list}</View>
-      <View style={{ flex: 1 }}>{chat ?? <Notice testID="no-conversation" text={voice.pickConversation} />}</View>
+      <View style={{ flex: 1 }}>
+        {removed}
+        {chat ?? <Notice testID="no-conversation" text={voice.pickConversation} />}
+      </View>
       {switcherOverlay}
     </View>
   );

@@ -10,6 +10,7 @@ import { actionText } from '../state/compose';
 export function systemLineText(message: ChatMessage): string {
   if (message.system === 'join') return `→ ${message.from} joined`;
   if (message.system === 'part') return `← ${message.from} left`;
+  if (message.system === 'moderation') return `⚑ ${message.content}`;
   return message.content ? `✎ ${message.from} set the topic: ${message.content}` : `✎ ${message.from} cleared the topic`;
 }
 

@@ -5,13 +5,13 @@
  */
 import { utf8 } from './bytes';
 
-export type Feature = 'sync' | 'batch' | 'lifecycle';
+export type Feature = 'sync' | 'batch' | 'lifecycle' | 'moderation';
 
 /**
  * What this client asks for, in one place: it reads node messages that are JSON arrays (§14.2),
- * and the EDIT, DELETE, REACTION and TYPING events (§14.9-14.15).
+ * the EDIT, DELETE, REACTION and TYPING events (§14.9-14.15) and MODERATION (§14.16-14.21).
  */
-export const CLIENT_FEATURES: readonly Feature[] = ['batch', 'sync', 'lifecycle'];
+export const CLIENT_FEATURES: readonly Feature[] = ['batch', 'sync', 'lifecycle', 'moderation'];
 
 /** §14.1: handshake message 1's payload, `{"client": "<name/version>", "features": [...]}`. */
 export function greetingPayload(clientName: string | undefined, features: readonly string[]): Uint8Array {

@@ -166,6 +166,12 @@ const cursorOrMore: Check<string | true> = (value, path) => (value === true ? tr
 
 const channelInfo = object({ name: str(), topic: str(), members: int(0) });
 
+/** §14.16-14.17 (moderation): a channel's modes, a member's role, a ban. */
+const modes = object({ invite_only: optional(bool), moderated: optional(bool), topic_locked: optional(bool) });
+const memberRole = object({ user: str(), role: str(), muted_until: optional(int()) });
+const banInfo = object({ user: str(), by: str(), reason: str(), at: int() });
+const moderationAction = literal('kick', 'ban', 'unban', 'mute', 'unmute', 'role', 'mode', 'invite');
+
 const membershipEvent = <T extends 'JOIN' | 'PART'>(type: T) =>
   object({ version, type: literal(type), id: str(), from: str(), channel: str(), timestamp: int() });
 
@@ -216,6 +222,14 @@ const EVENT_CHECKS = {
     rev: optional(rev),
     /** §14.15 SEARCH: the matching messages, newest first. */
     results: optional(list(searchResult)),
+    /** §14.16-14.19 (moderation): JOIN/CHANNEL_INFO role and modes, the roster, bans, blocks. */
+    role: optional(str()),
+    modes: optional(modes),
+    roster: optional(list(memberRole)),
+    bans: optional(list(banInfo)),
+    until: optional(int()),
+    blocked: optional(bool),
+    blocks: optional(list(str())),
   }),
   ERROR: object({
     version,
@@ -298,6 +312,21 @@ const EVENT_CHECKS = {
     expires_ms: optional(int(0)),
     timestamp: optional(int()),
   }),
+  /** §14.19: what a moderator did in `channel` (only to `moderation` sessions). */
+  MODERATION: object({
+    version,
+    type: literal('MODERATION'),
+    id: str(),
+    action: moderationAction,
+    channel: str(),
+    by: str(),
+    timestamp: int(),
+    user: optional(str()),
+    reason: optional(str()),
+    role: optional(str()),
+    until: optional(int()),
+    modes: optional(modes),
+  }),
   PING: object({ version, type: literal('PING'), id: str() }),
   PONG: object({ version, type: literal('PONG'), re: optional(str()) }),
   IMG_CHUNK: object({
@@ -337,6 +366,9 @@ export type EditEvent = Checked<EventChecks['EDIT']>;
 export type DeleteEvent = Checked<EventChecks['DELETE']>;
 export type ReactionEvent = Checked<EventChecks['REACTION']>;
 export type TypingEvent = Checked<EventChecks['TYPING']>;
+export type ModerationEvent = Checked<EventChecks['MODERATION']>;
+export type Modes = Checked<typeof modes>;
+export type MemberRole = Checked<typeof memberRole>;
 export type Reaction = Checked<typeof reaction>;
 export type ReplyQuote = Checked<typeof replyQuote>;
 export type SearchResult = Checked<typeof searchResult>;
@@ -362,6 +394,14 @@ const reactionEmoji: Check<string> = (value, path) => {
   return value;
 };
 
+/** §14.18: a moderator's reason, one line of at most 390 characters. */
+// eslint-disable-next-line no-control-regex
+const reason = str({ maxLength: 390, pattern: /^[^\u0000-\u001f\u007f-\u009f]*$/ });
+/** §14.18: the longest mute (30 days). */
+export const MAX_MUTE_SECONDS = 30 * 24 * 3600;
+/** §14.21: an invitation token as `aronanet admin invite` prints it (URL-safe base64). */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
 const REQUEST_CHECKS = {
   AUTH: object({
     type: literal('AUTH'),
@@ -370,6 +410,8 @@ const REQUEST_CHECKS = {
     password: optional(password),
     register: optional(bool),
     device_name: optional(str({ minLength: 1, maxLength: MAX_DEVICE_NAME, pattern: DEVICE_NAME_PATTERN })),
+    /** §14.21: the invitation an invite-only node needs to register. */
+    invite: optional(str({ minLength: 16, maxLength: 128, pattern: TOKEN_PATTERN })),
     id: requestId,
   }),
   JOIN: object({ type: literal('JOIN'), channel: channelName, id: requestId }),
@@ -447,6 +489,30 @@ const REQUEST_CHECKS = {
     limit: optional(int(1, MAX_SEARCH_LIMIT)),
     id: requestId,
   }),
+  CHANNEL_INFO: object({ type: literal('CHANNEL_INFO'), channel: channelName, id: requestId }),
+  ROLE: object({ type: literal('ROLE'), channel: channelName, user: userName, role: literal('operator', 'voiced', 'member'), id: requestId }),
+  KICK: object({ type: literal('KICK'), channel: channelName, user: userName, reason: optional(reason), id: requestId }),
+  BAN: object({ type: literal('BAN'), channel: channelName, user: userName, reason: optional(reason), id: requestId }),
+  UNBAN: object({ type: literal('UNBAN'), channel: channelName, user: userName, id: requestId }),
+  MUTE: object({
+    type: literal('MUTE'),
+    channel: channelName,
+    user: userName,
+    seconds: int(0, MAX_MUTE_SECONDS),
+    reason: optional(reason),
+    id: requestId,
+  }),
+  MODE: object({
+    type: literal('MODE'),
+    channel: channelName,
+    invite_only: optional(bool),
+    moderated: optional(bool),
+    topic_locked: optional(bool),
+    id: requestId,
+  }),
+  INVITE: object({ type: literal('INVITE'), channel: channelName, user: userName, id: requestId }),
+  BLOCK: object({ type: literal('BLOCK'), user: userName, blocked: bool, id: requestId }),
+  BLOCKS: object({ type: literal('BLOCKS'), id: requestId }),
   PING: object({ type: literal('PING'), id: requestId }),
   PONG: object({ type: literal('PONG'), re: optional(str()) }),
 } as const;
@@ -458,6 +524,8 @@ export type ReadRequest = Checked<RequestChecks['READ']>;
 export type HistoryRequest = Checked<RequestChecks['HISTORY']>;
 export type SearchRequest = Checked<RequestChecks['SEARCH']>;
 export type ImgChunkRequest = Checked<RequestChecks['IMG_CHUNK']>;
+/** §14.16-14.18: what an operator asks of a channel (the member sheet and channel settings). */
+export type ModerationRequest = Checked<RequestChecks['KICK' | 'BAN' | 'UNBAN' | 'MUTE' | 'ROLE' | 'MODE']>;
 export type Request = { [K in keyof RequestChecks]: Checked<RequestChecks[K]> }[keyof RequestChecks];
 
 /** A request type without its `id`, for callers of `request()` (the client assigns ids). */

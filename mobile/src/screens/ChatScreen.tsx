@@ -29,9 +29,11 @@ import {
 } from 'react-native';
 
 import { LinkBanner } from '../components/LinkBanner';
+import { MemberSheet } from '../components/MemberSheet';
 import { MessageActions } from '../components/MessageActions';
 import { MessageBubble } from '../components/MessageBubble';
-import type { Reaction } from '../protocol/messages';
+import type { ModerationRequest, Reaction } from '../protocol/messages';
+import { compareByRole, roleMark } from '../protocol/moderation';
 import { firstUnreadKey, type TimelineRow, timelineRows } from '../components/timeline';
 import { Button, dialogName, Header, IconButton, Notice, READABLE_WIDTH, SmallButton, useStyles } from '../components/ui';
 import { type ChatMessage, type Conversation, type LinkStatus, reactedBy } from '../state/chat';
@@ -88,6 +90,11 @@ export interface ChatScreenProps {
   readonly onAtNewest?: (atNewest: boolean) => void;
   readonly loadImage: (image: string) => Promise<string>;
   readonly pickImage: () => Promise<ImagePick | null>;
+  /** §14.16-14.19: an operator's request from the member sheet, and blocking a member. */
+  readonly onModerate?: (request: ModerationRequest) => Promise<void>;
+  readonly onBlock?: (user: string, blocked: boolean) => Promise<void>;
+  /** Who this account blocks (the member sheet offers to unblock them). */
+  readonly blocked?: readonly string[];
 }
 
 function subtitleOf(conversation: Conversation): string {
@@ -103,6 +110,7 @@ export function ChatScreen(props: ChatScreenProps) {
   const [error, setError] = useState<string | null>(null);
   const [viewing, setViewing] = useState<string | null>(null);
   const [confirmLeave, setConfirmLeave] = useState(false);
+  const [membersOpen, setMembersOpen] = useState(false);
   const title = conversationTitle(conversation);
   const report = useCallback((action: string) => (caught: unknown) => setError(voice.failure(action, caught)), []);
 
@@ -223,7 +231,18 @@ export function ChatScreen(props: ChatScreenProps) {
           </View>
         </Notice>
       ) : null}
-      <ChannelInfo conversation={conversation} />
+      <ChannelInfo conversation={conversation} onMembers={props.onModerate ? () => setMembersOpen(true) : undefined} />
+      {props.onModerate && props.onBlock && conversation.destType === 'channel' ? (
+        <MemberSheet
+          visible={membersOpen}
+          conversation={conversation}
+          me={props.me}
+          blocked={props.blocked ?? []}
+          onModerate={props.onModerate}
+          onBlock={props.onBlock}
+          onClose={() => setMembersOpen(false)}
+        />
+      ) : null}
       <View style={{ flex: 1 }}>
         <ScrollView
           ref={timeline.scrollRef}
@@ -675,11 +694,16 @@ function Composer({ onSend, onAttach, onProblem, onDraftChanged, replyTo, editin
   );
 }
 
-/** A channel's topic and who is in it, as the node last told us (JOIN's OK, then events). */
-function ChannelInfo({ conversation }: { conversation: Conversation }) {
+/**
+ * A channel's topic and who is in it, as the node last told us (JOIN's OK, then events), each
+ * name with its role's mark (~ owner, @ operator, + voiced), strongest first; `onMembers`
+ * opens the member sheet.
+ */
+function ChannelInfo({ conversation, onMembers }: { conversation: Conversation; onMembers?: () => void }) {
   const { palette: colors } = useTheme();
   if (conversation.destType !== 'channel' || !conversation.members) return null;
-  const members = conversation.members;
+  const roles = conversation.roles ?? {};
+  const members = [...conversation.members].sort((a, b) => compareByRole(roles, a, b)).map((name) => `${roleMark(roles[name.toLowerCase()])}${name}`);
   return (
     <View style={{ paddingHorizontal: 12, paddingVertical: 4, backgroundColor: colors.surface, borderBottomColor: colors.panel, borderBottomWidth: 1 }}>
       {conversation.topic ? (
@@ -687,9 +711,12 @@ function ChannelInfo({ conversation }: { conversation: Conversation }) {
           {conversation.topic}
         </Text>
       ) : null}
-      <Text testID="channel-members" numberOfLines={1} style={{ color: colors.muted, fontSize: 12 }}>
-        {members.length === 1 ? '1 member' : `${members.length} members`}: {members.join(', ')}
-      </Text>
+      <View style={{ flexDirection: 'row', alignItems: 'center', gap: 8 }}>
+        <Text testID="channel-members" numberOfLines={1} style={{ color: colors.muted, fontSize: 12, flex: 1 }}>
+          {members.length === 1 ? '1 member' : `${members.length} members`}: {members.join(', ')}
+        </Text>
+        {onMembers ? <SmallButton label="Members" accessibilityLabel="Members and channel settings" testID="open-members" onPress={onMembers} /> : null}
+      </View>
     </View>
   );
 }

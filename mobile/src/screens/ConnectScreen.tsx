@@ -8,21 +8,35 @@ import { View } from 'react-native';
 
 import { Button, Field, Fingerprint, Header, Notice, useStyles } from '../components/ui';
 import { KeyChangedError } from '../protocol/errors';
+import { type InviteLink, parseInviteLink } from '../protocol/moderation';
 import type { ConnectResult } from '../state/session';
 import { voice } from '../theme/voice';
 
 export interface ConnectScreenProps {
   readonly initialAddress: string;
-  readonly onConnect: (address: string) => Promise<ConnectResult>;
+  /** §14.21: an invitation the web app was opened with (`#invite=…&fp=…`). */
+  readonly initialInvite?: InviteLink | null;
+  /** `pinned`: the key an invitation names; another key is refused, this one pinned unasked. */
+  readonly onConnect: (address: string, pinned?: string) => Promise<ConnectResult>;
   /** The user accepted the key shown for `address` (first use, or a changed key): pin it. */
   readonly onTrustNewKey: (address: string, fingerprint: string) => Promise<void>;
   /** The user refused a first-use key: drop the connection. */
   readonly onRefuse?: () => void;
-  readonly onConnected: (result: ConnectResult, address: string) => void;
+  readonly onConnected: (result: ConnectResult, address: string, invite?: string) => void;
+}
+
+/**
+ * Where an invitation leads: on the web the app is served by the node, so its own address
+ * (`fallback`) is the node's WebSocket; the link's `HOST:PORT` is the node's TCP port, which a
+ * browser cannot reach. Elsewhere the link's address.
+ */
+function inviteAddress(link: InviteLink, fallback: string): string {
+  return fallback || link.address;
 }
 
 export function ConnectScreen(props: ConnectScreenProps) {
   const [address, setAddress] = useState(props.initialAddress);
+  const [invite, setInvite] = useState<InviteLink | null>(props.initialInvite ?? null);
   const styles = useStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -30,16 +44,26 @@ export function ConnectScreen(props: ConnectScreenProps) {
   const [asking, setAsking] = useState<{ result: ConnectResult; address: string } | null>(null);
 
   const connect = async () => {
-    const target = address.trim();
+    const pasted = parseInviteLink(address);
+    const link = pasted ?? invite;
+    if (pasted) {
+      setInvite(pasted);
+      setAddress(inviteAddress(pasted, props.initialAddress));
+    }
+    const target = pasted ? inviteAddress(pasted, props.initialAddress) : address.trim();
     if (!target || busy) return;
+    if (address.trim().toLowerCase().startsWith('aronanet://') && !pasted) {
+      setError('Sensei, that invitation link is incomplete: it needs fp=SHA256:… and invite=…');
+      return;
+    }
     setBusy(true);
     setError(null);
     setChanged(null);
     setAsking(null);
     try {
-      const result = await props.onConnect(target);
+      const result = await props.onConnect(target, link?.fingerprint);
       if (result.pin === 'first-use') setAsking({ result, address: target });
-      else props.onConnected(result, target);
+      else props.onConnected(result, target, link?.token);
     } catch (caught) {
       if (caught instanceof KeyChangedError) setChanged(caught);
       else setError(voice.failure('connecting', caught));
@@ -77,8 +101,13 @@ export function ConnectScreen(props: ConnectScreenProps) {
           onChangeText={setAddress}
           onSubmitEditing={() => void connect()}
           returnKeyType="go"
-          placeholder="host:7778"
+          placeholder="host:7778 or an aronanet:// invitation"
         />
+        {invite ? (
+          <Notice testID="invite-notice" text={`You're invited, Sensei! I'll pin this node's key from the invitation:`}>
+            <Fingerprint value={invite.fingerprint} testID="invite-fingerprint" />
+          </Notice>
+        ) : null}
         <Button label={busy ? 'Connecting…' : 'Connect'} testID="connect" onPress={connect} disabled={busy || !address.trim()} />
         {error ? <Notice tone="error" text={error} testID="connect-error" /> : null}
         {asking ? (

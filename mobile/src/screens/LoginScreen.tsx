@@ -12,9 +12,11 @@ export interface LoginScreenProps {
   readonly onLogin: (user: string, password: string, register: boolean) => Promise<void>;
   /** Back to choosing a node. */
   readonly onBack?: () => void;
+  /** §14.21: registering with an invitation (its token goes with the AUTH). */
+  readonly invited?: boolean;
 }
 
-export function LoginScreen({ address, node, onLogin, onBack }: LoginScreenProps) {
+export function LoginScreen({ address, node, onLogin, onBack, invited }: LoginScreenProps) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
   const styles = useStyles();
@@ -39,6 +41,7 @@ export function LoginScreen({ address, node, onLogin, onBack }: LoginScreenProps
     <View style={styles.screen}>
       <Header title={node.node} subtitle={voice.connected(node.node, address)} onBack={onBack} />
       <View style={styles.body}>
+        {invited ? <Notice testID="invited" text="You're invited, Sensei! Choose a name and a password, then Register." /> : null}
         <Field
           label="User name"
           testID="user"

@@ -24,14 +24,16 @@ import type {
   ReplyQuote,
   TopicEvent,
   TypingEvent,
+  Modes,
 } from '../protocol/messages';
 import { TYPING_EXPIRES_MS } from '../protocol/limits';
 import { compareNames, sameName } from './names';
+import { isHidden, type ModerationAction, moderationReducer } from './moderation';
 
 export type SendStatus = 'pending' | 'sent' | 'failed';
 
 /** A line that is not a message: someone joined, left, or set the topic. */
-export type SystemLine = 'join' | 'part' | 'topic';
+export type SystemLine = 'join' | 'part' | 'topic' | 'moderation';
 
 export interface ChatMessage {
   /** The node's id once known, else a local id (`local:…`). */
@@ -88,6 +90,10 @@ export interface Conversation {
   readonly topic?: string;
   /** §14.14: the newest change number seen here (HISTORY, CHANGES, CONVERSATIONS): CHANGES asks after it. */
   readonly rev?: string;
+  /** §14.16: members' roles other than `member`, by lower-cased name (CHANNEL_INFO, MODERATION). */
+  readonly roles?: Readonly<Record<string, string>>;
+  /** §14.17: the channel's modes, once known. */
+  readonly modes?: Modes;
 }
 
 /** §14.13: someone typing in a conversation, until `until` (ms since the epoch). */
@@ -113,6 +119,10 @@ export interface ChatState {
   readonly linkProblem: LinkProblem | null;
   /** §14.13: who is typing where (by conversation key); never cached, it is only ever "now". */
   readonly typing: Readonly<Record<string, readonly Typist[]>>;
+  /** §14.19: the users this account blocks; their channel messages are not shown. */
+  readonly blocked?: readonly string[];
+  /** §14.18: why the last channel closed under us (a kick or ban), told once on the list. */
+  readonly removedFrom?: string;
 }
 
 export const initialChatState: ChatState = {
@@ -125,6 +135,7 @@ export const initialChatState: ChatState = {
 };
 
 export type ChatAction =
+  | ModerationAction
   | { type: 'loggedIn'; user: string; channels: readonly string[] }
   | { type: 'conversationOpened'; destType: DestType; dest: string }
   | { type: 'conversationClosed' }
@@ -396,6 +407,10 @@ function applyChannelEvent(state: ChatState, event: JoinEvent | PartEvent | Topi
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
+    case 'rosterLoaded':
+    case 'moderated':
+    case 'blocksLoaded':
+      return moderationReducer(state, action);
     case 'loggedIn': {
       // After a reconnect: a channel left on another device while we were away is gone (§6 AUTH
       // lists "the channels the user is a member of"), and catching it up would fail NOT_IN_CHANNEL.
@@ -408,7 +423,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     }
     case 'conversationOpened': {
       const conversation = ensure(state, action.destType, action.dest);
-      return { ...withConversation(state, { ...conversation, unread: 0, mentions: 0 }), active: conversation.key };
+      return { ...withConversation(state, { ...conversation, unread: 0, mentions: 0 }), active: conversation.key, removedFrom: undefined };
     }
     case 'conversationClosed':
       return { ...state, active: null };
@@ -424,7 +439,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return applyChannelEvent(state, action.event);
     case 'messageReceived': {
       const me = state.user;
-      if (!me) return state;
+      if (!me || isHidden(state, action.message)) return state;
       const where = conversationOf(action.message, me);
       const conversation = ensure(state, where.destType, where.dest);
       const messages = merge(conversation.messages, [fromEvent(action.message)], { older: false });
@@ -445,7 +460,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const conversation = state.conversations[action.key];
       if (!conversation) return state;
       const placement: Placement = action.older ? { older: true } : { older: false, after: action.after };
-      const messages = merge(conversation.messages, action.messages.map(fromEvent), placement);
+      const shown = action.messages.filter((m) => !isHidden(state, m));
+      const messages = merge(conversation.messages, shown.map(fromEvent), placement);
       // §6: a page may hold fewer than `limit` messages although more exist (the node trims it
       // to fit one frame); only an empty page going back means the beginning is reached.
       const reachedStart = conversation.reachedStart || (action.older && action.messages.length === 0);

@@ -15,7 +15,7 @@ import { toBase64 } from '../protocol/bytes';
 import { ArtpClient, type NodeLimits, type ServerEvent } from '../protocol/client';
 import type { Aead } from '../protocol/aead';
 import { ArtpError, KeyChangedError, LocalErrorCode } from '../protocol/errors';
-import type { DestType, DeviceInfo, MsgEvent, SearchResult } from '../protocol/messages';
+import type { DestType, DeviceInfo, ModerationEvent, ModerationRequest, MsgEvent, SearchResult } from '../protocol/messages';
 import { TYPING_EXPIRES_MS } from '../protocol/limits';
 import type { KeyPair } from '../protocol/noise';
 import type { StaticKey } from '../protocol/staticKey';
@@ -152,8 +152,12 @@ export class ChatSession {
     });
   }
 
-  /** Connect and handshake; the node key is pinned on first use and refused if it changed. */
-  async connect(address: string): Promise<ConnectResult> {
+  /**
+   * Connect and handshake; the node key is pinned on first use and refused if it changed.
+   * With `pinned` (an invitation link's `fp`, §14.21) a first-use key is accepted without a
+   * question only if it is that key; any other key is refused (KEY_MISMATCH).
+   */
+  async connect(address: string, pinned?: string): Promise<ConnectResult> {
     let pin: PinResult = 'match';
     const client = await ArtpClient.connect({
       transport: await this.deps.openTransport(address),
@@ -162,7 +166,14 @@ export class ChatSession {
       staticKey: this.deps.deviceKey,
       clientName: this.deps.clientName ?? 'aronanet-mobile/0.2',
       verifyNode: async (fingerprint) => {
+        if (pinned !== undefined && fingerprint !== pinned) {
+          throw new ArtpError('KEY_MISMATCH', `the node presented ${fingerprint}, but the invitation names ${pinned}: refused`);
+        }
         pin = await this.deps.knownNodes.check(address, fingerprint);
+        if (pinned !== undefined && pin === 'first-use') {
+          await this.deps.knownNodes.accept(address, fingerprint);
+          pin = 'match';
+        }
       },
     });
     this.attach(client, address);
@@ -171,9 +182,9 @@ export class ChatSession {
   }
 
   /** Password login (or registration) on the connected node; remembered for device sign-in. */
-  async login(user: string, password: string, register: boolean): Promise<void> {
+  async login(user: string, password: string, register: boolean, invite?: string): Promise<void> {
     const client = this.requireClient();
-    await this.authenticate(client, user, password, register);
+    await this.authenticate(client, user, password, register, invite);
     const signedIn = this.account?.user ?? user;
     const previous = await this.deps.accounts.load();
     // What another account left unsent (or kept) is not this one's to send (or show).
@@ -303,6 +314,7 @@ export class ChatSession {
     if (destType === 'channel' && !known?.members && (this.client !== null || !held)) {
       const ok = await this.requireClient().request({ type: 'JOIN', channel: dest });
       this.deps.dispatch({ type: 'channelJoined', channel: dest, topic: ok.topic ?? '', members: ok.members ?? [] });
+      await this.loadRoster(dest).catch(() => undefined);
     }
     if (held) {
       this.deps.dispatch({ type: 'conversationOpened', destType, dest });
@@ -313,6 +325,49 @@ export class ChatSession {
     const messages = await history(this.requireClient(), destType, dest, HISTORY_PAGE, {});
     this.deps.dispatch({ type: 'conversationOpened', destType, dest });
     this.deps.dispatch({ type: 'historyLoaded', key, messages, older: true });
+  }
+
+  // ------------------------------------------------------------------ moderation (§14.16-14.19)
+
+  /** CHANNEL_INFO: every member's role and the modes (a node without moderation: nothing). */
+  async loadRoster(channel: string): Promise<void> {
+    const client = this.requireClient();
+    if (!client.features.has('moderation')) return;
+    const ok = await client.request({ type: 'CHANNEL_INFO', channel });
+    this.deps.dispatch({ type: 'rosterLoaded', channel, roster: ok.roster ?? [], modes: ok.modes ?? {} });
+  }
+
+  /**
+   * One moderator's request. The node sends MODERATION to everyone concerned but the asking
+   * session (§14.19), so its OK is told here as that event: one way to show it, whoever did it.
+   */
+  async moderate(request: ModerationRequest): Promise<void> {
+    const ok = await this.requireClient().request(request);
+    const me = this.deps.getState().user ?? '';
+    const base = { type: 'MODERATION' as const, id: `own-moderation:${Date.now()}:${Math.random()}`, channel: request.channel, by: me, timestamp: Math.floor(Date.now() / 1000) };
+    const event: ModerationEvent =
+      request.type === 'MODE'
+        ? { ...base, action: 'mode', modes: ok.modes ?? {} }
+        : request.type === 'ROLE'
+          ? { ...base, action: 'role', user: request.user, role: request.role }
+          : request.type === 'MUTE'
+            ? { ...base, action: request.seconds > 0 ? 'mute' : 'unmute', user: request.user, ...(ok.until ? { until: ok.until } : {}), ...(request.reason ? { reason: request.reason } : {}) }
+            : { ...base, action: request.type === 'KICK' ? 'kick' : request.type === 'BAN' ? 'ban' : 'unban', user: request.user, ...('reason' in request && request.reason ? { reason: request.reason } : {}) };
+    this.deps.dispatch({ type: 'moderated', event });
+  }
+
+  /** BLOCK or unblock `user` (§14.19); their channel messages are hidden while blocked. */
+  async block(user: string, blocked: boolean): Promise<void> {
+    const client = this.requireClient();
+    await client.request({ type: 'BLOCK', user, blocked });
+    await this.loadBlocks();
+  }
+
+  async loadBlocks(): Promise<void> {
+    const client = this.requireClient();
+    if (!client.features.has('moderation')) return;
+    const ok = await client.request({ type: 'BLOCKS' });
+    this.deps.dispatch({ type: 'blocksLoaded', users: ok.blocks ?? [] });
   }
 
   /** Leave a channel (PART, §6): it leaves the list here and on the user's other devices. */
@@ -515,11 +570,12 @@ export class ChatSession {
   // ------------------------------------------------------------------------- signing in
 
   /** AUTH with the password, or (without one, §14.3) a device sign-in. */
-  private async authenticate(client: ArtpClient, user: string, password?: string, register = false): Promise<void> {
+  private async authenticate(client: ArtpClient, user: string, password?: string, register = false, invite?: string): Promise<void> {
     const sync = client.features.has(SYNC);
     const named = sync && password !== undefined && this.deps.deviceName ? { device_name: this.deps.deviceName } : {};
     const secret = password !== undefined ? { password } : {};
-    const ok = await client.request({ type: 'AUTH', user, ...secret, ...(register ? { register } : {}), ...named });
+    const invited = register && invite ? { invite } : {};
+    const ok = await client.request({ type: 'AUTH', user, ...secret, ...(register ? { register } : {}), ...named, ...invited });
     const signedIn = ok.user ?? user;
     // A node without `sync` has no device sign-in: its reconnects need the password again.
     this.account = { user: signedIn, ...(sync ? {} : { password }) };
@@ -542,6 +598,8 @@ export class ChatSession {
     // runs must not become an anchor, or what came before it would be skipped.
     const atSignIn = this.deps.getState().conversations;
     try {
+      // §14.19: blocks first, so that a blocked user's channel messages are hidden as pages land.
+      await this.loadBlocks().catch(() => undefined);
       // §14.5: the node's newest id per conversation; one that is already here needs no HISTORY.
       const newestOnNode = new Map<string, string | undefined>();
       const revOnNode = new Map<string, string | undefined>();
@@ -604,6 +662,8 @@ export class ChatSession {
       this.deps.dispatch({ type: 'messageDeleted', event });
     } else if (event.type === 'REACTION') {
       this.deps.dispatch({ type: 'reactionChanged', event });
+    } else if (event.type === 'MODERATION') {
+      this.deps.dispatch({ type: 'moderated', event });
     } else if (event.type === 'TYPING') {
       this.deps.dispatch({ type: 'typingChanged', event, now: Date.now() });
       this.expireTypingIn(event.expires_ms ?? TYPING_EXPIRES_MS);
