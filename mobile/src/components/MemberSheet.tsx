@@ -133,7 +133,7 @@ export function MemberSheet(props: MemberSheetProps) {
                     onPress={() => setChosen(open ? null : user)}
                     style={{ paddingVertical: 8, flexDirection: 'row', gap: 6 }}
                   >
-                    <Text style={{ color: colors.primary, fontWeight: '700', width: 14 }}>{mark}</Text>
+                    <Text style={{ color: colors.link, fontWeight: '700', width: 14 }}>{mark}</Text>
                     <Text style={{ color: colors.foreground }}>
                       {user}
                       {isBlocked(user) ? ' (blocked)' : ''}
@@ -160,9 +160,12 @@ export function MemberSheet(props: MemberSheetProps) {
                         {...pressedState(on)}
                         testID={`mode-${mode}`}
                         onPress={run(() => props.onModerate({ type: 'MODE', channel, [mode]: !on }))}
-                        style={{ paddingVertical: 8, paddingHorizontal: 12, borderRadius: 16, borderWidth: 1, borderColor: colors.primary, backgroundColor: on ? colors.primary : 'transparent' }}
+                        style={{ paddingVertical: 8, paddingHorizontal: 12, borderRadius: 16, borderWidth: 1, borderColor: colors.link, backgroundColor: on ? colors.action : 'transparent' }}
                       >
-                        <Text style={{ color: on ? colors.surface : colors.primary }}>{label}</Text>
+                        <Text style={{ color: on ? colors.onAction : colors.link }}>
+                          {on ? '✓ ' : ''}
+                          {label}
+                        </Text>
                       </Pressable>
                     );
                   })}

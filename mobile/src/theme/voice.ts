@@ -2,6 +2,7 @@
  * Arona's voice, as in the terminal client (src/aronanet/tui/voice.py): cheerful, short and
  * honest. Whenever something fails, its real code is part of the line.
  */
+import { explain } from '../protocol/moderation';
 import { ArtpError } from '../protocol/errors';
 import type { DeviceKeyStorage } from '../platform/deviceKeyTypes';
 import type { LinkProblem } from '../state/chat';
@@ -55,7 +56,11 @@ export const voice = {
     'Sensei, this browser only gives me safe encryption over HTTPS or on this computer (localhost). ' +
     'Please open the node through HTTPS.',
   failure: (action: string, error: unknown) => {
-    if (error instanceof ArtpError) return `Sorry Sensei, ${action} failed — ${error.message}`;
+    if (error instanceof ArtpError) {
+      // §14.16-14.21: a moderation refusal says what it means (the code stays in the message).
+      const meaning = explain(error.code);
+      return meaning ? `Sorry Sensei, ${action} failed: ${meaning} — ${error.message}` : `Sorry Sensei, ${action} failed — ${error.message}`;
+    }
     const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return `Sorry Sensei, ${action} failed — ${described}`;
   },

@@ -89,6 +89,8 @@ export interface StartOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Listen on this address instead of 127.0.0.1 (the URLs still say 127.0.0.1). */
   readonly host?: string;
+  /** More `aronanet serve` flags, e.g. `['--registration', 'invite']`. */
+  readonly args?: readonly string[];
 }
 
 interface NodeProcess {
@@ -138,6 +140,7 @@ export async function startNode(options: StartOptions = {}): Promise<RunningNode
   args.push('--port', String(tcpPort), '--ws-port', String(wsPort), '--rate-limit', 'off');
   if (process.env.ARONANET_NODE_ARGS) args.push(...process.env.ARONANET_NODE_ARGS.split(' '));
   if (options.webDir) args.push('--web-dir', options.webDir);
+  if (options.args) args.push(...options.args);
   let running: NodeProcess | null = await spawnNode(args, [tcpPort, wsPort]);
   return {
     tcpPort,
