@@ -178,7 +178,7 @@ async def test_the_admin_http_parser_is_bounded(node_process, tmp_path):
     # A request head that never ends is answered 408 once request_timeout has passed.
     started = time.monotonic()
     assert (await http(port, b"GET /metrics HTTP/1.1\r\n"))[0] == 408
-    assert REQUEST_TIMEOUT <= time.monotonic() - started
+    assert time.monotonic() - started >= REQUEST_TIMEOUT
 
     # max_connections idle connections are all the admin port holds; the next is refused.
     idle = [await asyncio.open_connection(LOOPBACK, port) for _ in range(MAX_CONNECTIONS)]
