@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 import stat
 import subprocess
+import tarfile
 from pathlib import Path
 
 from aronanet.proto.messages import History, Join, SendMsg
@@ -148,13 +149,26 @@ async def test_restore_force_moves_the_old_contents_aside(node_process, tmp_path
 
 async def test_restore_refuses_what_is_not_a_backup(tmp_path):
     bogus = tmp_path / "bogus.tar"
-    import tarfile
-
     with tarfile.open(bogus, "w") as archive:
         archive.add(__file__, arcname="../escape.py")
     status, _, err = await run_aronanet("restore", str(bogus), str(tmp_path / "d"))
     assert status == 1 and "not an AronaNET backup" in err
     assert not (tmp_path / "escape.py").exists()
+
+
+async def test_restore_refuses_a_backup_with_an_entry_outside_it_before_writing(tmp_path):
+    hostile = tmp_path / "hostile.tar"
+    manifest = tmp_path / "MANIFEST.json"
+    manifest.write_text('{"format": "aronanet-backup", "version": 1}')
+    with tarfile.open(hostile, "w") as archive:
+        archive.add(manifest, arcname="MANIFEST.json")
+        archive.add(__file__, arcname="data/node.key")
+        archive.add(__file__, arcname="data/../../escape.py")
+    target = tmp_path / "d"
+    status, _, err = await run_aronanet("restore", str(hostile), str(target))
+    assert status == 1 and "unexpected entry 'data/../../escape.py'" in err
+    assert not (tmp_path / "escape.py").exists()
+    assert not (target / "node.key").exists()
 
 
 async def test_backup_of_a_postgres_node_prints_pg_dump_guidance(tmp_path):
@@ -166,7 +180,5 @@ async def test_backup_of_a_postgres_node_prints_pg_dump_guidance(tmp_path):
     status, _, err = await run_aronanet("backup", str(data_dir), str(archive), "--store", url)
     assert status == 0, err
     assert "pg_dump --format=custom" in err and "secret" not in err
-    import tarfile
-
     with tarfile.open(archive) as written:
         assert sorted(written.getnames()) == ["MANIFEST.json", "data/node.key"]
