@@ -99,6 +99,8 @@ def create_backup(
             f"no database {database.name} in {data_dir}: is it a node's data directory "
             "(with --store sqlite)?"
         )
+    if target.resolve().is_relative_to(data_dir.resolve()):
+        raise BackupError(f"write the backup outside the data directory {data_dir}")
     if target.exists() and not overwrite:
         raise BackupError(f"{target} exists; choose another name or pass --force")
     target.parent.mkdir(parents=True, exist_ok=True)

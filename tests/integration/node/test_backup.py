@@ -134,6 +134,9 @@ async def test_restore_force_moves_the_old_contents_aside(node_process, tmp_path
     assert status == 0, err
     status, _, err = await run_aronanet("backup", str(node.data_dir), str(archive))
     assert status == 1 and "exists" in err
+    inside = node.data_dir / "self.tar"
+    status, _, err = await run_aronanet("backup", str(node.data_dir), str(inside))
+    assert status == 1 and "outside the data directory" in err and not inside.exists()
     node.stop()
     target = tmp_path / "target"
     target.mkdir()
