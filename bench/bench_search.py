@@ -49,6 +49,7 @@ from aronanet.proto.search_query import parse_query
 from aronanet.server.node import Node
 from aronanet.server.settings import NodeSettings, PasswordHashing
 from aronanet.server.store.base import MessageSearch, NewMessage, dm_conversation
+from aronanet.server.store.lifecycle_sql import RevisionCounter
 from aronanet.server.store.schema import migrate
 from aronanet.server.store.sqlite import (
     INDEX_EVERY,
@@ -273,13 +274,15 @@ def insert_cpu(count: int, indexed: bool, batch: int) -> float:
             NewMessage(conversation, sender, dest_type, dest, content, timestamp)
             for conversation, sender, dest_type, dest, content, timestamp in generate(count)
         ]
+        revisions = RevisionCounter()
         started = time.process_time()
         for first in range(0, count, batch):
             conn.execute("BEGIN IMMEDIATE")
             for message in messages[first : first + batch]:
                 conn.execute("SAVEPOINT job")
-                insert_message(conn, message)
+                insert_message(conn, message, revisions)
                 conn.execute("RELEASE job")
+            revisions.save(conn)
             conn.execute("COMMIT")
             if indexed and (first + batch) % INDEX_EVERY < batch:  # as SqliteStore does
                 conn.execute("BEGIN IMMEDIATE")

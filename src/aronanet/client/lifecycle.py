@@ -25,7 +25,7 @@ from aronanet.proto.lifecycle import (
     ReplyQuote,
     TypingEvent,
 )
-from aronanet.proto.messages import MsgEvent
+from aronanet.proto.messages import MsgEvent, Ok
 
 #: The events that change a message held by the client.
 ChangeEvent = EditEvent | DeleteEvent | ReactionEvent
@@ -82,6 +82,55 @@ def requoted(reply: MsgEvent, original: MsgEvent) -> MsgEvent:
         deleted=True if isinstance(original.deleted, int) else UNSET,
     )
     return msgspec.structs.replace(reply, reply=quote)
+
+
+# The events a session is not sent for its own requests (it gets the ``OK``), rebuilt from
+# that ``OK`` so the requesting client updates its copy exactly as its other devices do.
+
+
+def own_edit(held: MsgEvent, content: str, reply: Ok) -> EditEvent:
+    """§14.10: our EDIT of ``held``, from its ``OK`` (``edited``, ``rev``)."""
+    edited = reply.edited if isinstance(reply.edited, int) else held.timestamp
+    return EditEvent(
+        id="",
+        msg_id=held.id,
+        from_=held.from_,
+        dest_type=held.dest_type,
+        dest=held.dest,
+        content=content,
+        edited=edited,
+        timestamp=edited,
+        rev=reply.rev,
+    )
+
+
+def own_delete(held: MsgEvent, reply: Ok, now: int) -> DeleteEvent:
+    """§14.11: our DELETE of ``held``, from its ``OK`` (``now``: the local time)."""
+    return DeleteEvent(
+        id="",
+        msg_id=held.id,
+        from_=held.from_,
+        dest_type=held.dest_type,
+        dest=held.dest,
+        timestamp=now,
+        rev=reply.rev,
+    )
+
+
+def own_reaction(held: MsgEvent, reply: Ok, me: str, added: bool) -> ReactionEvent:
+    """§14.12: our REACT/UNREACT on ``held``, from its ``OK`` (``emoji``, ``count``)."""
+    return ReactionEvent(
+        id="",
+        msg_id=held.id,
+        from_=me,
+        emoji=reply.emoji if isinstance(reply.emoji, str) else "",
+        added=added,
+        count=reply.count if isinstance(reply.count, int) else 0,
+        dest_type=held.dest_type,
+        dest=held.dest,
+        timestamp=held.timestamp,
+        rev=reply.rev,
+    )
 
 
 @dataclass

@@ -42,14 +42,21 @@ from aronanet.client.conversation_view import (
     name_of,
 )
 from aronanet.client.known_nodes import KnownNodes
-from aronanet.client.lifecycle import CHANGE_EVENTS, TypingTracker
+from aronanet.client.lifecycle import (
+    CHANGE_EVENTS,
+    ChangeEvent,
+    TypingTracker,
+    own_delete,
+    own_edit,
+    own_reaction,
+)
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.paths import ClientPaths
 from aronanet.client.sync import PasswordSource, conversations, mark_read, sign_in
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
-from aronanet.proto.lifecycle import DeleteEvent, EditEvent, TypingEvent
+from aronanet.proto.lifecycle import TypingEvent
 
 log = logging.getLogger(__name__)
 
@@ -207,20 +214,36 @@ class SyncSession:
         return self.client
 
     async def edit(self, dest_type: str, dest: str, msg_id: str, content: str) -> None:
-        """§14.10: edit one's message; the view shows the new text at once."""
+        """§14.10: edit one's message; the view shows the new text at once (the node sends
+        the requesting session no event, only the ``OK``)."""
         reply = await self.online().edit(msg_id, content)
-        view = self.view(dest_type, dest)
-        held = view.messages.get(msg_id)
-        if held is not None and isinstance(reply.edited, int):
-            view.apply(_edit_event(held, content, reply))
+        self._apply_own(dest_type, dest, msg_id, lambda held: own_edit(held, content, reply))
 
     async def delete(self, dest_type: str, dest: str, msg_id: str) -> None:
         """§14.11: delete one's message; the view holds its tombstone at once."""
         reply = await self.online().delete(msg_id)
+        now = int(self._clock())
+        self._apply_own(dest_type, dest, msg_id, lambda held: own_delete(held, reply, now))
+
+    async def react(
+        self, dest_type: str, dest: str, msg_id: str, emoji: str, *, add: bool = True
+    ) -> None:
+        """§14.12: add (or take back) one's reaction; the view counts it at once."""
+        reply = await self.online().react(msg_id, emoji, add=add)
+        me = self.user
+        self._apply_own(dest_type, dest, msg_id, lambda held: own_reaction(held, reply, me, add))
+
+    def _apply_own(
+        self,
+        dest_type: str,
+        dest: str,
+        msg_id: str,
+        event_of: Callable[[messages.MsgEvent], ChangeEvent],
+    ) -> None:
         view = self.view(dest_type, dest)
         held = view.messages.get(msg_id)
         if held is not None:
-            view.apply(_delete_event(held, reply, self.user))
+            view.apply(event_of(held))
 
     @property
     def user(self) -> str:
@@ -478,32 +501,3 @@ def _is_fatal(error: BaseException) -> bool:
     if isinstance(error, KeyChangedError):
         return True
     return isinstance(error, ClientError) and error.code in FATAL_CODES
-
-
-def _edit_event(held: messages.MsgEvent, content: str, reply: messages.Ok) -> EditEvent:
-    """The EDIT event our own session is not sent (§14.10), from the ``OK``."""
-    assert isinstance(reply.edited, int)
-    return EditEvent(
-        id="",
-        msg_id=held.id,
-        from_=held.from_,
-        dest_type=held.dest_type,
-        dest=held.dest,
-        content=content,
-        edited=reply.edited,
-        timestamp=reply.edited,
-        rev=reply.rev,
-    )
-
-
-def _delete_event(held: messages.MsgEvent, reply: messages.Ok, me: str) -> DeleteEvent:
-    """The DELETE event our own session is not sent (§14.11), from the ``OK``."""
-    return DeleteEvent(
-        id="",
-        msg_id=held.id,
-        from_=me,
-        dest_type=held.dest_type,
-        dest=held.dest,
-        timestamp=int(time.time()),
-        rev=reply.rev,
-    )

@@ -91,6 +91,13 @@ async def test_a_sync_session_follows_changes_live_and_after_a_gap(
         assert session.view("channel", channel).messages[mine_id].reply.id == second.msg_id
         await session.edit("channel", channel, mine_id, "a better reply")
         assert session.view("channel", channel).messages[mine_id].content == "a better reply"
+        await session.react("channel", channel, first.msg_id, "👍")
+        [party, thumbs] = session.view("channel", channel).messages[first.msg_id].reactions
+        assert (party.emoji, thumbs.emoji, thumbs.count, thumbs.users) == ("🎉", "👍", 1, [me])
+        doomed = await other.send_message("channel", channel, "doomed")
+        await eventually(lambda: doomed.msg_id in session.view("channel", channel).messages)
+        with pytest.raises(ClientError):
+            await session.delete("channel", channel, str(doomed.msg_id))  # not ours
         # A gap: changes while offline arrive with the next catch-up (CHANGES).
         await session.close()
         await other.delete(second.msg_id)
