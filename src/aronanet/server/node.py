@@ -43,6 +43,7 @@ from aronanet.server.moderation import follow_control_feed, register_moderation_
 from aronanet.server.moderation_state import ModerationState
 from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
 from aronanet.server.router import Router
+from aronanet.server.search import register_search_handlers
 from aronanet.server.services import EventIds, Services
 from aronanet.server.session import BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
@@ -215,6 +216,11 @@ class Node:
             channel_creations=BucketMap(
                 settings.limits.channel_creations_per_second,
                 settings.limits.channel_creation_burst,
+                self._monotonic,
+            ),
+            searches=BucketMap(
+                settings.limits.searches_per_second,
+                settings.limits.search_burst,
                 self._monotonic,
             ),
             moderation=ModerationState(self.store, feed, settings.admins),
@@ -414,6 +420,7 @@ def build_handler_table() -> HandlerTable:
     register_messaging_handlers(table)
     register_conversation_handlers(table)
     register_lifecycle_handlers(table)
+    register_search_handlers(table)
     register_moderation_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:

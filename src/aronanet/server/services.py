@@ -49,6 +49,8 @@ class Services:
     monotonic: Clock
     #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
     channel_creations: BucketMap
+    #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
+    searches: BucketMap
     #: §14.16-14.20: channel modes, roles and mutes (cached), and the node admins.
     moderation: ModerationState
     #: What handlers count for ``/metrics`` (plain increments).
