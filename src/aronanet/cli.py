@@ -25,6 +25,8 @@ SUBCOMMANDS: dict[str, str] = {
     "trust": "aronanet.client.cli",
     "discover": "aronanet.discovery.cli",
     "admin": "aronanet.server.admin_cli",
+    "backup": "aronanet.server.backup_cli",
+    "restore": "aronanet.server.backup_cli",
 }
 
 

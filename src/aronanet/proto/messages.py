@@ -321,6 +321,7 @@ Request = (
     | Unreact
     | Typing
     | Changes
+    | Search
     | ChannelInfoRequest
     | SetRole
     | Kick
@@ -333,7 +334,6 @@ Request = (
     | Blocks
     | AccountRequest
     | Audit
-    | Search
 )
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
@@ -510,6 +510,7 @@ class Ok(_Base, frozen=True, tag="OK"):
     emoji: str | UnsetType = UNSET
     count: int | UnsetType = UNSET
     rev: str | UnsetType = UNSET
+    results: list[SearchHit] | UnsetType = UNSET
     # §14.16-14.21 (moderation)
     role: str | UnsetType = UNSET
     modes: Modes | UnsetType = UNSET
@@ -520,7 +521,6 @@ class Ok(_Base, frozen=True, tag="OK"):
     blocks: list[str] | UnsetType = UNSET
     disabled: bool | UnsetType = UNSET
     entries: list[AuditEntry] | UnsetType = UNSET
-    results: list[SearchHit] | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):

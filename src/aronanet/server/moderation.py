@@ -201,7 +201,7 @@ async def check_may_post(ctx: RequestContext, dest_type: str, dest: str) -> None
     voiced or above; §14.19 a DM to someone who blocked the sender: ``BLOCKED``."""
     services, key = ctx.services, user_key(ctx.user)
     if dest_type == "user":
-        if await services.store.blocked_by(user_key(dest), key):
+        if await services.moderation.blocks(user_key(dest), key):
             raise RequestError(ErrorCode.BLOCKED, f"{dest} does not accept your messages")
         return
     state = await services.moderation.of(dest)
@@ -412,6 +412,7 @@ async def handle_block(ctx: RequestContext, request: Block) -> Ok:
     await services.store.set_block(
         user_key(ctx.user), user_key(target), target, request.blocked, services.now()
     )
+    services.moderation.blocks_changed(user_key(ctx.user))
     return ctx.ok(user=target, blocked=request.blocked)
 
 

@@ -28,6 +28,11 @@ class _Changed(msgspec.Struct, frozen=True, array_like=True, tag="moderation"):
     channel: str
 
 
+#: The ``_Changed`` key of a user's blocks (channel names start with ``#``).
+_BLOCKS = "@"
+#: Users whose blocks a node remembers at most (the oldest forgotten first).
+BLOCKS_MEMORY = 65536
+
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(_Changed)
 
@@ -44,6 +49,9 @@ class ModerationState:
         #: Invite-only channels (LIST hides them from non-members without I/O).
         self.invite_only: set[str] = set()
         self.configured_admins = frozenset(user_key(name) for name in admins)
+        #: §14.19: whom each recent DM recipient blocks (user key -> blocked keys).
+        self._blocks: dict[str, frozenset[str]] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
         if feed is not None:
             feed.subscribe_changes(self._on_change, self._on_resync)
 
@@ -77,8 +85,13 @@ class ModerationState:
             decoded = _decoder.decode(change)
         except msgspec.DecodeError:
             return  # a channel change: ``Channels`` applies it
+        if decoded.channel.startswith(_BLOCKS):
+            self._blocks.pop(decoded.channel[len(_BLOCKS) :], None)
+            return
         self._cache.pop(decoded.channel, None)
-        asyncio.get_running_loop().create_task(self._refresh(decoded.channel))
+        task = asyncio.get_running_loop().create_task(self._refresh(decoded.channel))
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
 
     async def _refresh(self, channel: str) -> None:
         try:
@@ -90,7 +103,25 @@ class ModerationState:
 
     async def _on_resync(self) -> None:
         self._cache.clear()
+        self._blocks.clear()
         await self.load()
+
+    async def blocks(self, blocker: str, sender: str) -> bool:
+        """Whether ``blocker`` blocked ``sender`` (user keys): a DM's check, from memory
+        after the first DM to ``blocker``."""
+        found = self._blocks.get(blocker)
+        if found is None:
+            found = frozenset(user_key(name) for name in await self._store.blocks(blocker))
+            if len(self._blocks) >= BLOCKS_MEMORY:
+                self._blocks.pop(next(iter(self._blocks)))
+            self._blocks[blocker] = found
+        return sender in found
+
+    def blocks_changed(self, blocker: str) -> None:
+        """``blocker`` (a user key) blocked or unblocked someone, here: forget, tell others."""
+        self._blocks.pop(blocker, None)
+        if self._feed is not None:
+            self._feed.publish_change(_encoder.encode(_Changed(_BLOCKS + blocker)))
 
     async def is_admin(self, user: str) -> bool:
         key = user_key(user)

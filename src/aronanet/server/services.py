@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from aronanet.config import Limits
 from aronanet.server.accounts import Accounts
 from aronanet.server.channels import Channels
+from aronanet.server.metrics import NodeCounters
 from aronanet.server.moderation_state import ModerationState
 from aronanet.server.ratelimit import BucketMap, Clock
 from aronanet.server.router import Router
@@ -48,10 +49,12 @@ class Services:
     monotonic: Clock
     #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
     channel_creations: BucketMap
-    #: §14.16-14.20: channel modes, roles and mutes (cached), and the node admins.
-    moderation: ModerationState
     #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
     searches: BucketMap
+    #: §14.16-14.20: channel modes, roles and mutes (cached), and the node admins.
+    moderation: ModerationState
+    #: What handlers count for ``/metrics`` (plain increments).
+    counters: NodeCounters = field(default_factory=NodeCounters)
 
     @property
     def limits(self) -> Limits:

@@ -196,7 +196,7 @@ def _before_lifecycle(registry: dict[str, tuple[str, ...]]) -> dict[str, tuple[s
     return {
         name: scripts
         for name, scripts in registry.items()
-        if name not in ("lifecycle", "moderation")  # and what came after it
+        if name not in ("lifecycle", "search", "moderation")  # and what came after it
     }
 
 

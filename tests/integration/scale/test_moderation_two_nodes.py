@@ -4,6 +4,7 @@ Redis. A ban, a mute, a mode made through node A hold for sessions on node B at 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,6 +15,7 @@ from aronanet.proto.messages import History, Join, ListChannels, PartEvent
 from aronanet.proto.moderation import (
     AccountRequest,
     Ban,
+    Block,
     ModerationEvent,
     Mute,
     SetMode,
@@ -123,3 +125,25 @@ async def test_disabling_an_account_on_a_closes_its_sessions_on_b(cluster, membe
         assert await code_of(refused, auth(victim_name, PASSWORD)) == "ACCOUNT_DISABLED"
     finally:
         await refused.close()
+
+
+async def test_a_block_made_on_a_holds_for_dms_sent_through_b(cluster, member) -> None:  # type: ignore[no-untyped-def]
+    a, b = cluster
+    blocker_name, pest_name = fresh_user("blk"), fresh_user("pst")
+    blocker = await member(a, blocker_name, None)
+    pest = await member(b, pest_name, None)
+    assert await code_of(pest, say(blocker_name, "hi")) == "OK"  # b now remembers
+    await blocker.ok(Block(user=pest_name, blocked=True))
+    for _ in range(50):  # the change reaches b through Redis
+        if await code_of(pest, say(blocker_name, "hi?")) == "BLOCKED":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("b still delivers DMs from a blocked user")
+    await blocker.ok(Block(user=pest_name, blocked=False))
+    for _ in range(50):
+        if await code_of(pest, say(blocker_name, "sorry")) == "OK":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("b still refuses DMs after the unblock")

@@ -117,13 +117,6 @@ class ModerationStore(LifecycleStore):
         names: list[str] = await self.read_script(lambda d: scripts.blocks_script(d, user_key))
         return names
 
-    async def blocked_by(self, user_key: str, sender_key: str) -> bool:
-        """Whether ``user_key`` blocked ``sender_key``."""
-        blocked: bool = await self.read_script(
-            lambda d: scripts.blocked_by_script(d, user_key, sender_key)
-        )
-        return blocked
-
     async def audit(self, before: int | None, limit: int) -> list[AuditRow]:
         rows: list[AuditRow] = await self.read_script(
             lambda d: scripts.audit_script(d, before, limit)

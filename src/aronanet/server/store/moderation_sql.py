@@ -494,16 +494,6 @@ def blocks_script(dialect: Dialect, user_key: str) -> Script:
     return [str(name) for (name,) in rows]
 
 
-def blocked_by_script(dialect: Dialect, user_key: str, sender_key: str) -> Script:
-    rows = yield run(
-        dialect,
-        "SELECT 1 FROM blocks WHERE user_key = :user AND blocked_key = :sender",
-        user=user_key,
-        sender=sender_key,
-    )
-    return bool(rows)
-
-
 def audit_script(dialect: Dialect, before: int | None, limit: int) -> Script:
     rows = yield run(
         dialect,

@@ -66,10 +66,10 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     "sync": (sync_migration(),),
     # ArTP/1.1 lifecycle (§14.9-14.14): the same tables as SQLite's, a sequence for revs.
     "lifecycle": (lifecycle_migration(postgres=True),),
-    # ArTP/1.1 moderation (§14.16-14.21): the same tables as SQLite's.
-    "moderation": (moderation_migration(postgres=True),),
     # §14.15: a tsvector per message, filled by the node (``PostgresStore.search``).
     "search": POSTGRES_SEARCH_MIGRATIONS,
+    # ArTP/1.1 moderation (§14.16-14.21): the same tables as SQLite's.
+    "moderation": (moderation_migration(postgres=True),),
 }
 
 

@@ -72,9 +72,9 @@ _REGISTRY: dict[str, tuple[str, ...]] = {
     "images": IMAGE_INDEX_MIGRATIONS,
     "sync": SYNC_MIGRATIONS,
     "lifecycle": LIFECYCLE_MIGRATIONS,
-    "moderation": MODERATION_MIGRATIONS,
     # §14.15: the full-text index of messages, back-filled from the messages already stored.
     "search": SQLITE_SEARCH_MIGRATIONS,
+    "moderation": MODERATION_MIGRATIONS,
 }
 
 

@@ -17,12 +17,14 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.logs import log_event
+from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     READABLE_CONVERSATIONS,
@@ -49,16 +51,25 @@ from aronanet.server.store.lifecycle import ScriptFactory
 from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
 from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.schema import migrate
-from aronanet.server.store.search_sql import SQLITE_SEARCH, scope_word
+from aronanet.server.store.search_sql import (
+    SQLITE_ANY_PENDING,
+    SQLITE_INDEX_PENDING,
+    SQLITE_SEARCH,
+    scope_word,
+)
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+#: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
+Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", float]
 Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 logger = logging.getLogger(__name__)
 
 #: Upper bound on jobs per transaction, so one commit never holds replies back for long.
 MAX_BATCH = 512
+#: §14.15: stored messages are put in the search index together, this many at a time (and
+#: before every search): one FTS5 write per message would cost several times the insert.
+INDEX_EVERY = 256
 
 #: §4 "Only a user who can read a message carrying that image": a member of its channel
 #: (the same rule as HISTORY), or either party of its DM. Uses ``messages_by_image``.
@@ -96,6 +107,7 @@ class GroupCommitWriter:
         self,
         conn: sqlite3.Connection,
         loop: asyncio.AbstractEventLoop,
+        latency: Histogram | None = None,
         before_commit: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         self._conn = conn
@@ -104,6 +116,8 @@ class GroupCommitWriter:
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
+        #: Enqueue-to-durable time of every job committed (written by this thread only).
+        self.latency = latency or Histogram()
 
     def start(self) -> None:
         self._thread.start()
@@ -111,7 +125,7 @@ class GroupCommitWriter:
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
         future: asyncio.Future[T] = self._loop.create_future()
-        self._jobs.put((fn, future))
+        self._jobs.put((fn, future, time.perf_counter()))
         return future
 
     def stop(self) -> None:
@@ -151,8 +165,14 @@ class GroupCommitWriter:
     def _run_batch(self, jobs: list[Job]) -> list[Outcome]:
         conn = self._conn
         outcomes: list[Outcome] = []
-        conn.execute("BEGIN IMMEDIATE")
-        for fn, future in jobs:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            # Another process holds the write lock past busy_timeout: this batch fails, the
+            # writer lives on for the next one (a dead writer would hang every caller).
+            log_event(logger, "store_begin_failed", logging.ERROR, jobs=len(jobs), error=exc)
+            return [(future, None, exc) for _, future, _ in jobs]
+        for fn, future, _ in jobs:
             conn.execute("SAVEPOINT job")
             try:
                 result = fn(conn)
@@ -171,6 +191,9 @@ class GroupCommitWriter:
             conn.execute("ROLLBACK")
             return [(future, None, exc) for future, _, _ in outcomes]
         self.commits += 1
+        durable, observe = time.perf_counter(), self.latency.observe
+        for _, _, queued in jobs:
+            observe(durable - queued)
         return outcomes
 
     def _settle(self, outcomes: list[Outcome]) -> None:
@@ -196,15 +219,17 @@ class SqliteStore(ModerationStore):
         self._writer: GroupCommitWriter | None = None
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
+        self.commit_latency = Histogram()
         #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
         self.revisions = RevisionCounter()
+        self._appended = 0  # messages stored since the last indexing job was queued
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
         self._reader = await asyncio.to_thread(connect, self.path)
         self._writer = GroupCommitWriter(
-            conn, asyncio.get_running_loop(), before_commit=self.revisions.save
+            conn, asyncio.get_running_loop(), self.commit_latency, before_commit=self.revisions.save
         )
         self._writer.start()
 
@@ -247,6 +272,9 @@ class SqliteStore(ModerationStore):
     def commits(self) -> int:
         """Transactions committed so far (a batch of many jobs counts once)."""
         return self._writer.commits if self._writer else 0
+
+    async def ping(self) -> None:
+        await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
 
     def run(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``fn(conn)`` on the writer thread inside the next group commit.
@@ -370,7 +398,12 @@ class SqliteStore(ModerationStore):
     async def append_message(self, message: NewMessage) -> MessageRow:
         # One writer thread runs jobs one after another, so "look up the cid, else insert"
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
-        return await self.run(lambda conn: insert_message(conn, message, self.revisions))
+        stored = self.run(lambda conn: insert_message(conn, message, self.revisions))
+        self._appended += 1
+        if self._appended >= INDEX_EVERY:
+            self._appended = 0
+            self.run(index_pending).add_done_callback(_log_index_failure)
+        return await stored
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.run(lambda conn: select_history(conn, query))
@@ -450,12 +483,26 @@ class SqliteStore(ModerationStore):
         return int(row[0])
 
     async def search(self, search: MessageSearch) -> list[MessageRow]:
+        if await self.read(lambda conn: conn.execute(SQLITE_ANY_PENDING).fetchone()):
+            await self.run(index_pending)
         return await self.read(lambda conn: select_search(conn, search))
 
 
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
 _READABLE = READABLE_CONVERSATIONS.format(user="?1")
 _MAX_ROWID = 2**63 - 1
+
+
+def index_pending(conn: sqlite3.Connection) -> None:
+    """Put every pending message in the search index (one FTS5 write); on the writer."""
+    for statement in SQLITE_INDEX_PENDING:
+        conn.execute(statement)
+
+
+def _log_index_failure(future: asyncio.Future[None]) -> None:
+    """An indexing job that failed is retried by the next one; it only needs a log line."""
+    if not future.cancelled() and future.exception() is not None:
+        log_event(logger, "search_index_failed", logging.ERROR, error=future.exception())
 
 
 def select_search(conn: sqlite3.Connection, search: MessageSearch) -> list[MessageRow]:
