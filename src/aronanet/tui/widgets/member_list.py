@@ -37,8 +37,10 @@ class MemberList(Widget):
     def render(self) -> Text:
         dark = self.app.current_theme.dark
         text = Text(f"{len(self._members)} here\n", style="bold", no_wrap=True)
+        marked = any(mark for mark, _ in self._members)
         for mark, name in self._members:
-            text.append(mark or " ", style="bold")
+            if marked:  # a column of marks only where roles are known (a moderation node)
+                text.append(mark or " ", style="bold")
             text.append(f"{name}\n", style=nick_colour(name, dark=dark))
         text.rstrip()
         return text
