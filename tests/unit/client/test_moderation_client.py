@@ -4,6 +4,8 @@ lines, a kick of oneself, blocked users hidden)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from aronanet.client import commands as cmd
@@ -37,7 +39,7 @@ from aronanet.client.state import (
     reduce,
 )
 from aronanet.proto.messages import MsgEvent
-from aronanet.proto.moderation import ModerationEvent, Modes
+from aronanet.proto.moderation import Action, ModerationEvent, Modes
 
 FP = "SHA256:Jh4WTwNZduoQHnHxd9+2c3sI/EbzYe2ko0S+WWfk4/U"
 TOKEN = "O8nkEWyzMGZkQdSkVhT47rp2glAhA0p27dSKPOxjtg8"
@@ -104,14 +106,14 @@ def test_help_lists_the_moderation_commands() -> None:
     assert any("+i invite-only" in line for line in cmd.help_lines("mode"))
 
 
-def _event(action: str, **fields: object) -> ModerationEvent:
+def _event(action: Action, **fields: Any) -> ModerationEvent:
     return ModerationEvent(
         id=f"e-{action}",
         action=action,
         channel="#plaza",
         by="arona",
         timestamp=1,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 
