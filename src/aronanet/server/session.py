@@ -109,6 +109,14 @@ class Session:
         """The client asked for ``batch``: from now on a flush sends one array per write."""
         if self._batch is None:
             self._batch = []
+            if self.user is not None:
+                self._router.sessions_changed()
+
+    def batch_appender(self) -> Callable[[bytes], None] | None:
+        """The router's fast path (§14.2): append an encoded event to this loop turn's
+        batch. The list is this session's for its life: ``flush`` empties it in place."""
+        batch = self._batch
+        return None if batch is None else batch.append
 
     @property
     def batching(self) -> bool:
@@ -252,8 +260,10 @@ class Session:
             return
         batch = self._batch
         if batch:
-            self._batch = []
-            self.conn.send_batch(batch)
+            try:
+                self.conn.send_plaintexts(self._router.batches.join(batch))
+            finally:
+                batch.clear()  # in place: the router holds this list's append
         if not self.stream.send_pending(self.conn):
             self.abort("outgoing backlog exceeded: the peer is not reading")
 
