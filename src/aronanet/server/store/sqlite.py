@@ -6,6 +6,14 @@ them in ONE transaction (each in a savepoint, so one failing job does not spoil 
 and commits once with ``synchronous=FULL``. Only then are the callers' futures resolved,
 so a caller that acknowledges after ``await`` acknowledges only what is on disk (§3: an
 ``OK`` to ``MSG`` survives SIGKILL). One fsync thus covers a whole burst of messages.
+
+Two things keep a commit short, because every message of its group waits for it:
+
+* the jobs of a group run without a savepoint each (two statements less per job, each a
+  GIL hand-off on this thread); only when one fails is the group rolled back and run again
+  job by job, each in a savepoint, so the failure stays that caller's alone;
+* WAL checkpoints (copying the log into the database, with fsyncs of their own) run on a
+  thread and connection of their own (``Checkpointer``), never inside a group's commit.
 """
 
 from __future__ import annotations
@@ -51,6 +59,9 @@ logger = logging.getLogger(__name__)
 
 #: Upper bound on jobs per transaction, so one commit never holds replies back for long.
 MAX_BATCH = 512
+#: Commits between two nudges of the checkpointer (SQLite's own default is every 1000
+#: WAL pages; a message commit writes a handful).
+CHECKPOINT_EVERY = 100
 
 #: §4 "Only a user who can read a message carrying that image": a member of its channel
 #: (the same rule as HISTORY), or either party of its DM. Uses ``messages_by_image``.
@@ -81,17 +92,67 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+class Checkpointer:
+    """A thread with a connection of its own that checkpoints the WAL when nudged.
+
+    ``PASSIVE`` checkpoints never wait for the writer nor block it: they copy what they can
+    and leave the rest for the next nudge. The writer's connection has automatic
+    checkpoints turned off, so no group commit ever pays for one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="aronanet-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def nudge(self) -> None:
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = connect(self._path)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # the next nudge tries again
+                    log_event(logger, "store_checkpoint_failed", logging.WARNING, error=exc)
+        finally:
+            conn.close()
+
+
 class GroupCommitWriter:
     """A thread that owns one SQLite connection and commits queued jobs in batches."""
 
-    def __init__(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        loop: asyncio.AbstractEventLoop,
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
         self._conn = conn
         self._loop = loop
+        self._checkpointer = checkpointer
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
 
     def start(self) -> None:
+        if self._checkpointer is not None:
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer.start()
         self._thread.start()
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
@@ -104,6 +165,8 @@ class GroupCommitWriter:
         """Finish every queued job, commit, and close the connection (blocking)."""
         self._jobs.put(None)
         self._thread.join()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     def _run(self) -> None:
         try:
@@ -135,6 +198,19 @@ class GroupCommitWriter:
         return jobs, False
 
     def _run_batch(self, jobs: list[Job]) -> list[Outcome]:
+        """One transaction for the group: every job at once, or, when one fails, every job
+        again in a savepoint of its own (``_run_isolated``)."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            outcomes: list[Outcome] = [(future, fn(conn), None) for fn, future in jobs]
+        except Exception:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return self._run_isolated(jobs)
+        return self._commit(outcomes)
+
+    def _run_isolated(self, jobs: list[Job]) -> list[Outcome]:
         conn = self._conn
         outcomes: list[Outcome] = []
         conn.execute("BEGIN IMMEDIATE")
@@ -148,13 +224,19 @@ class GroupCommitWriter:
             else:
                 outcomes.append((future, result, None))
             conn.execute("RELEASE job")
+        return self._commit(outcomes)
+
+    def _commit(self, outcomes: list[Outcome]) -> list[Outcome]:
+        conn = self._conn
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
+            log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(outcomes), error=exc)
             conn.execute("ROLLBACK")
             return [(future, None, exc) for future, _, _ in outcomes]
         self.commits += 1
+        if self._checkpointer is not None and self.commits % CHECKPOINT_EVERY == 0:
+            self._checkpointer.nudge()
         return outcomes
 
     def _settle(self, outcomes: list[Outcome]) -> None:
@@ -185,7 +267,7 @@ class SqliteStore(Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
         self._reader = await asyncio.to_thread(connect, self.path)
-        self._writer = GroupCommitWriter(conn, asyncio.get_running_loop())
+        self._writer = GroupCommitWriter(conn, asyncio.get_running_loop(), Checkpointer(self.path))
         self._writer.start()
 
     def _connect_and_migrate(self) -> sqlite3.Connection:
@@ -232,7 +314,9 @@ class SqliteStore(Store):
         """Run ``fn(conn)`` on the writer thread inside the next group commit.
 
         The extension point for components with their own tables (see
-        ``schema.register_migrations``); ``fn`` must not commit or begin transactions.
+        ``schema.register_migrations``); ``fn`` must not commit or begin transactions, and
+        must have no effect but on the database: when another job of its group fails, the
+        group is rolled back and ``fn`` runs a second time.
         """
         if self._writer is None:
             raise RuntimeError("the store is not open")
