@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from aronanet.errors import ProtocolError
 from aronanet.proto.connection import batch_plaintexts
 from aronanet.server.broker.base import Broker, CloseSessions, Delivery
 from aronanet.server.logs import log_event
@@ -50,9 +51,11 @@ class Recipient(Protocol):
         """Encrypt and queue ``payload``; False if the session cannot take it (closing)."""
         ...
 
-    def batch_appender(self) -> Callable[[bytes], None] | None:
-        """For a ``batch`` session: the append of the list its flush sends, the same list
-        for the session's life (queueing an encoded event is then one call); else None."""
+    def fan_out_writer(self) -> Callable[[bytes], None]:
+        """What queues an encoded event for this (logged-in, open) session in one call: the
+        append of its ``batch`` list, the same list for the session's life, or the
+        encryption into its connection. Raises ``ProtocolError`` if the session cannot
+        take the event."""
         ...
 
     def flush(self) -> None:
@@ -91,11 +94,9 @@ class BatchJoiner:
 class FanOut:
     """The sessions of one recipient tuple, resolved for the per-delivery loop."""
 
-    #: (session id, append to its batch list) of every ``batch`` session
-    batched: tuple[tuple[str, Callable[[bytes], None]], ...]
-    #: (session id, session) of every other session: one encryption per delivery
-    plain: tuple[tuple[str, Recipient], ...]
-    #: the ``batch`` sessions by id: marked dirty in one ``dict.update``
+    #: (session id, its ``fan_out_writer``) of every session
+    writers: tuple[tuple[str, Callable[[bytes], None]], ...]
+    #: the same sessions by id: marked dirty in one ``dict.update``
     sessions: dict[str, Recipient]
 
 
@@ -153,8 +154,8 @@ class Router:
         self._broker.publish(delivery)
 
     def _deliver_here(self, delivery: Delivery) -> None:
-        """The per-recipient loop of every event: one append per ``batch`` session, one
-        encryption per other session, the dirty marks in one update, one flush scheduled."""
+        """The per-recipient loop of every event: one call per session (an append for a
+        ``batch`` session, an encryption for another), the dirty marks in one update."""
         if delivery.feature is not None or delivery.close is not None:
             self._deliver_selectively(delivery)
             return
@@ -163,14 +164,13 @@ class Router:
             fan_out = self._resolve(delivery.recipients)
         payload = delivery.payload
         skip = delivery.skip_session
-        for session_id, append in fan_out.batched:
+        for session_id, write in fan_out.writers:
             if session_id != skip:
-                append(payload)
+                try:
+                    write(payload)
+                except ProtocolError:  # never seen: a failing connection is closed at once
+                    log_event(logger, "delivery_refused", logging.WARNING, session=session_id)
         dirty = self._dirty
-        if fan_out.plain:
-            for session_id, session in fan_out.plain:
-                if session_id != skip and session.queue_encoded(payload):
-                    dirty[session_id] = session
         dirty.update(fan_out.sessions)
         if dirty and not self._flush_scheduled:
             self._flush_scheduled = True
@@ -179,20 +179,15 @@ class Router:
     def _resolve(self, recipients: tuple[str, ...]) -> FanOut:
         """The sessions of ``recipients`` (each user once), kept until a session comes or
         goes. A closing session detaches at once, so none in a ``FanOut`` is closed."""
-        batched: list[tuple[str, Callable[[bytes], None]]] = []
-        plain: list[tuple[str, Recipient]] = []
-        batched_sessions: dict[str, Recipient] = {}
+        writers: list[tuple[str, Callable[[bytes], None]]] = []
+        sessions: dict[str, Recipient] = {}
         for key in dict.fromkeys(recipients):
             for session_id, session in self._sessions.get(key, {}).items():
-                append = session.batch_appender()
-                if append is None:
-                    plain.append((session_id, session))
-                else:
-                    batched.append((session_id, append))
-                    batched_sessions[session_id] = session
+                writers.append((session_id, session.fan_out_writer()))
+                sessions[session_id] = session
         if len(self._fan_outs) >= MAX_FAN_OUTS:
             self._fan_outs.clear()
-        fan_out = FanOut(tuple(batched), tuple(plain), batched_sessions)
+        fan_out = FanOut(tuple(writers), sessions)
         self._fan_outs[recipients] = fan_out
         return fan_out
 

@@ -112,11 +112,12 @@ class Session:
             if self.user is not None:
                 self._router.sessions_changed()
 
-    def batch_appender(self) -> Callable[[bytes], None] | None:
-        """The router's fast path (§14.2): append an encoded event to this loop turn's
-        batch. The list is this session's for its life: ``flush`` empties it in place."""
+    def fan_out_writer(self) -> Callable[[bytes], None]:
+        """The router's fast path for an encoded event: with ``batch`` (§14.2) an append to
+        this loop turn's list (the session's for its life: ``flush`` empties it in place),
+        else the encryption into the connection (``ProtocolError`` unless it is open)."""
         batch = self._batch
-        return None if batch is None else batch.append
+        return self.conn.send_encoded if batch is None else batch.append
 
     @property
     def batching(self) -> bool:
