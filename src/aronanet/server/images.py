@@ -152,6 +152,10 @@ class ImageBlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    def remove(self, sha256: str) -> None:
+        """Delete an image no message carries any more (§14.11); gone already is fine."""
+        self.path_for(sha256).unlink(missing_ok=True)
+
     def size(self, sha256: str) -> int:
         return self.path_for(sha256).stat().st_size
 

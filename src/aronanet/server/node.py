@@ -27,7 +27,7 @@ from msgspec import UNSET
 
 from aronanet import identity
 from aronanet.proto.connection import Connection, Role
-from aronanet.proto.features import BATCH, SYNC
+from aronanet.proto.features import BATCH, LIFECYCLE, SYNC
 from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
 from aronanet.server.broker.base import Broker
@@ -36,14 +36,15 @@ from aronanet.server.channels import ChangeFeed, Channels
 from aronanet.server.conversations import register_conversation_handlers
 from aronanet.server.devices import register_device_handlers
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
+from aronanet.server.lifecycle import register_lifecycle_handlers
 from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
 from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
 from aronanet.server.router import Router
 from aronanet.server.services import EventIds, Services
-from aronanet.server.session import Session
+from aronanet.server.session import BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.base import Store
+from aronanet.server.store.lifecycle import LifecycleStore
 from aronanet.server.store.sqlite import SqliteStore
 from aronanet.transport.base import Stream
 from aronanet.transport.tcp import serve_tcp
@@ -51,13 +52,14 @@ from aronanet.transport.ws import WebSocketEndpoint, tls_context
 
 if TYPE_CHECKING:
     from aronanet.discovery.publisher import Listening, Publisher
+    from aronanet.server.admin import AdminServer
 
 logger = logging.getLogger(__name__)
 
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
 #: §14.1: the ArTP/1.1 features this node supports (a session gets those it asks for).
-SUPPORTED_FEATURES = frozenset({BATCH, SYNC})
+SUPPORTED_FEATURES = frozenset({BATCH, SYNC, LIFECYCLE})
 LoopExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 #: ``accept`` failures that mean the process is out of descriptors or memory.
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -72,7 +74,7 @@ class Node:
         self,
         settings: NodeSettings,
         *,
-        store: Store | None = None,
+        store: LifecycleStore | None = None,
         broker: Broker | None = None,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Clock = time.monotonic,
@@ -93,6 +95,8 @@ class Node:
         self._previous_exception_handler: list[LoopExceptionHandler | None] = []
         self.tcp_port: int | None = None
         self.ws_port: int | None = None
+        #: The admin listener (``/metrics``, ``/healthz``), when ``admin.listen`` is set.
+        self.admin: AdminServer | None = None
 
     # ------------------------------------------------------------------ start
 
@@ -113,6 +117,7 @@ class Node:
         self.hello = build_hello(settings)
         publisher = self._build_publisher()  # before listening: a bad token stops the start
         await self._listen()
+        await self._start_admin()
         self._tasks.append(asyncio.create_task(self._keep_alive_loop()))
         if settings.limits.empty_channel_ttl > 0:
             self._tasks.append(asyncio.create_task(self._expire_channels_loop()))
@@ -121,6 +126,21 @@ class Node:
         log_event(
             logger, "node_started", tcp=self.tcp_port, ws=self.ws_port, fingerprint=self.fingerprint
         )
+
+    async def _start_admin(self) -> None:
+        """The admin listener (docs/OPERATIONS.md), imported only when it is asked for."""
+        admin = self.settings.admin
+        if admin.listen is None:
+            return
+        from aronanet.server.admin import AdminServer, store_answers
+        from aronanet.server.metrics import exposition
+
+        self.admin = AdminServer(
+            admin,
+            metrics=lambda: exposition(self),
+            healthy=lambda: store_answers(self.store.ping, admin.health_timeout),
+        )
+        await self.admin.start()
 
     def _quiet_resource_errors(self) -> None:
         """Out of file descriptors (or memory), asyncio's accept loop reports every failed
@@ -264,6 +284,9 @@ class Node:
 
     def _session_closed(self, session: Session) -> None:
         self._sessions.pop(session.id, None)
+        counters = self.services.counters
+        counters.handshakes_of_closed_sessions += session.device is not None
+        counters.slow_readers_dropped += session.close_reason == BACKLOG_EXCEEDED
         remaining = self._per_address.get(session.peer, 1) - 1
         if remaining > 0:
             self._per_address[session.peer] = remaining
@@ -273,6 +296,10 @@ class Node:
     @property
     def session_count(self) -> int:
         return len(self._sessions)
+
+    def sessions(self) -> list[Session]:
+        """The open connections (handshaken or not), for ``/metrics``."""
+        return list(self._sessions.values())
 
     async def _keep_alive_loop(self) -> None:
         """PING idle sessions and close silent ones (§3 PING: "a client idle for 60 s")."""
@@ -317,6 +344,8 @@ class Node:
             await self._stopped.wait()
             return
         self._stopping = True
+        if self.admin is not None:
+            await self.admin.stop()
         for server in self._servers:
             server.close()
         for task in self._tasks:
@@ -354,7 +383,7 @@ def _machine_names() -> tuple[str, str]:
     return name, f"{name.split('.', 1)[0]}.local"
 
 
-def build_store(settings: NodeSettings) -> Store:
+def build_store(settings: NodeSettings) -> LifecycleStore:
     """The store the settings name: the SQLite file under ``data_dir``, or PostgreSQL."""
     if settings.uses_postgres:
         from aronanet.server.store.postgres import PostgresStore
@@ -379,6 +408,7 @@ def build_handler_table() -> HandlerTable:
     register_device_handlers(table)
     register_messaging_handlers(table)
     register_conversation_handlers(table)
+    register_lifecycle_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)
@@ -404,5 +434,6 @@ def build_hello(settings: NodeSettings) -> Hello:
             if limits.rate_limit_enabled
             else UNSET,
             rate_burst=limits.rate_burst if limits.rate_limit_enabled else UNSET,
+            max_reactions=limits.max_reactions,
         ),
     )

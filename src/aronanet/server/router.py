@@ -111,6 +111,8 @@ class Router:
         self._fan_outs: dict[tuple[str, ...], FanOut] = {}
         #: What ``batch`` sessions use to join their queued events at a flush.
         self.batches = BatchJoiner()
+        #: Events queued to a session on this node, one per session per event (``/metrics``).
+        self.deliveries = 0
         broker.subscribe(self._deliver_here)
 
     # ---------------------------------------------------------------- presence
@@ -164,12 +166,17 @@ class Router:
             fan_out = self._resolve(delivery.recipients)
         payload = delivery.payload
         skip = delivery.skip_session
+        delivered = len(fan_out.writers)
         for session_id, write in fan_out.writers:
             if session_id != skip:
                 try:
                     write(payload)
                 except ProtocolError:  # never seen: a failing connection is closed at once
+                    delivered -= 1
                     log_event(logger, "delivery_refused", logging.WARNING, session=session_id)
+            else:
+                delivered -= 1
+        self.deliveries += delivered
         dirty = self._dirty
         dirty.update(fan_out.sessions)
         if dirty and not self._flush_scheduled:
@@ -200,6 +207,7 @@ class Router:
                     continue
                 wanted = feature is None or feature in session.features
                 if payload and wanted and session.queue_encoded(payload):
+                    self.deliveries += 1
                     self.mark_dirty(session)
                 if close is not None and close.matches(session.device):
                     self._close(session, close)

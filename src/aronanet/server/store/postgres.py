@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ import psycopg
 from psycopg import errors
 
 from aronanet.server.logs import log_event
+from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     BackendUnavailableError,
@@ -48,19 +50,23 @@ from aronanet.server.store.base import (
     HistoryQuery,
     MessageRow,
     NewMessage,
-    Store,
     UserRow,
+    around_statement,
+    centre,
     conversations_parameters,
     conversations_statement,
     history_statement,
     user_key,
 )
+from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle_sql import POSTGRES, run_async
 from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[Any]
 WriteJob = Callable[[Connection], Awaitable[Any]]
-Job = tuple[WriteJob, "asyncio.Future[Any]"]
+#: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
+Job = tuple[WriteJob, "asyncio.Future[Any]", float]
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +125,11 @@ async def connect(dsn: str) -> Connection:
 class GroupCommitWriter:
     """A task that owns one connection and commits queued jobs in batches."""
 
-    def __init__(self, dsn: str, conn: Connection) -> None:
+    def __init__(self, dsn: str, conn: Connection, latency: Histogram | None = None) -> None:
         self._dsn = dsn
         self._conn = conn
+        #: Enqueue-to-commit time of every job committed.
+        self.latency = latency or Histogram()
         self._jobs: asyncio.Queue[Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
@@ -132,7 +140,7 @@ class GroupCommitWriter:
     def submit(self, fn: Callable[[Connection], Awaitable[T]]) -> asyncio.Future[T]:
         """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._jobs.put_nowait((fn, future))
+        self._jobs.put_nowait((fn, future, time.perf_counter()))
         return future
 
     async def stop(self) -> None:
@@ -168,14 +176,17 @@ class GroupCommitWriter:
             conn = await self._usable_connection()
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                for fn, future in jobs:
+                for fn, future, _ in jobs:
                     outcomes.append(await _in_savepoint(conn, fn, future))
         except (psycopg.Error, BackendUnavailableError) as exc:
             # Nothing of the batch is known to be committed: every caller learns it failed.
             log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
-            outcomes = [(future, None, exc) for _, future in jobs]
+            outcomes = [(future, None, exc) for _, future, _ in jobs]
         else:
             self.commits += 1
+            durable = time.perf_counter()
+            for _, _, queued in jobs:
+                self.latency.observe(durable - queued)
         for future, result, error in outcomes:
             if future.done():
                 continue
@@ -253,13 +264,14 @@ class ReaderPool:
             return await cursor.fetchone()
 
 
-class PostgresStore(Store):
+class PostgresStore(LifecycleStore):
     """``Store`` on PostgreSQL; see the module docstring for the commit discipline."""
 
     def __init__(self, dsn: str, *, readers: int = READERS) -> None:
         self.dsn = dsn
         self._readers = ReaderPool(dsn, readers)
         self._writer: GroupCommitWriter | None = None
+        self.commit_latency = Histogram()
 
     async def open(self) -> None:
         conn = await connect(self.dsn)
@@ -271,7 +283,7 @@ class PostgresStore(Store):
                 f"cannot prepare the schema in PostgreSQL at {describe(self.dsn)}: {exc}"
             ) from None
         await self._readers.open()
-        self._writer = GroupCommitWriter(self.dsn, conn)
+        self._writer = GroupCommitWriter(self.dsn, conn, self.commit_latency)
         self._writer.start()
         log_event(logger, "store_opened", database=describe(self.dsn), **versions)
 
@@ -285,6 +297,12 @@ class PostgresStore(Store):
     def commits(self) -> int:
         """Transactions committed so far by this node (a batch of many jobs counts once)."""
         return self._writer.commits if self._writer else 0
+
+    async def ping(self) -> None:
+        async def select(conn: Connection) -> None:
+            await conn.execute("SELECT 1")
+
+        await self._write(select)
 
     def _write(self, fn: Callable[[Connection], Awaitable[T]]) -> asyncio.Future[T]:
         if self._writer is None:
@@ -374,10 +392,8 @@ class PostgresStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            await conn.execute(
-                "DELETE FROM messages WHERE conversation = %s AND dest_type = 'channel'",
-                (channel,),
-            )
+            for statement in sql.DELETE_CHANNEL_HISTORY:
+                await conn.execute(sql.for_postgres(statement), {"channel": channel})
             return True
 
         return await self._write(delete)
@@ -396,6 +412,12 @@ class PostgresStore(Store):
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         sql, args, newest_first = history_statement(query, "%s")
         rows = [MessageRow(*row) for row in await self._readers.fetchall(sql, args)]
+        if query.around is not None:
+            older_sql, older_args = around_statement(query, "%s")
+            older = [
+                MessageRow(*row) for row in await self._readers.fetchall(older_sql, older_args)
+            ]
+            return centre(older, rows, query.limit)
         if newest_first:
             rows.reverse()
         return rows
@@ -460,6 +482,13 @@ class PostgresStore(Store):
 
         return await self._write(execute)
 
+    async def write_script(self, build: ScriptFactory) -> Any:
+        return await self._write(lambda conn: run_async(conn, build(POSTGRES)))
+
+    async def read_script(self, build: ScriptFactory) -> Any:
+        async with self._readers.connection() as conn:
+            return await run_async(conn, build(POSTGRES))
+
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         row = await self._readers.fetchone(
             _READABLE_ATTACHMENT, {"image": image, "user": user_key(user)}
@@ -483,8 +512,8 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
     cursor = await conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs')) RETURNING id, rev",
         message.values(),
     )
     row = await cursor.fetchone()
@@ -496,4 +525,4 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         ):
             if rows:
                 await extra.executemany(statement, rows)
-    return message.stored_as(row[0])
+    return message.stored_as(row[0], row[1])

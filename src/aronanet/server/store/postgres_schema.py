@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from aronanet.server.store.lifecycle_sql import lifecycle_migration
 from aronanet.server.store.sync_sql import sync_migration
 
 Connection = psycopg.AsyncConnection[Any]
@@ -61,6 +62,8 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     ),
     # ArTP/1.1 sync (§14.3-14.6): the same script as SQLite's.
     "sync": (sync_migration(),),
+    # ArTP/1.1 lifecycle (§14.9-14.14): the same tables as SQLite's, a sequence for revs.
+    "lifecycle": (lifecycle_migration(postgres=True),),
 }
 
 

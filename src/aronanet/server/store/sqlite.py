@@ -25,11 +25,13 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aronanet.server.logs import log_event
+from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     ChannelMembers,
@@ -42,17 +44,21 @@ from aronanet.server.store.base import (
     HistoryQuery,
     MessageRow,
     NewMessage,
-    Store,
     UserRow,
+    around_statement,
+    centre,
     conversations_parameters,
     conversations_statement,
     history_statement,
     user_key,
 )
+from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
 from aronanet.server.store.schema import migrate
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+#: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
+Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", float]
 Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 logger = logging.getLogger(__name__)
@@ -140,14 +146,19 @@ class GroupCommitWriter:
         self,
         conn: sqlite3.Connection,
         loop: asyncio.AbstractEventLoop,
+        latency: Histogram | None = None,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
         checkpointer: Checkpointer | None = None,
     ) -> None:
         self._conn = conn
         self._loop = loop
+        self._before_commit = before_commit
         self._checkpointer = checkpointer
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
+        #: Enqueue-to-durable time of every job committed (written by this thread only).
+        self.latency = latency or Histogram()
 
     def start(self) -> None:
         if self._checkpointer is not None:
@@ -158,7 +169,7 @@ class GroupCommitWriter:
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
         future: asyncio.Future[T] = self._loop.create_future()
-        self._jobs.put((fn, future))
+        self._jobs.put((fn, future, time.perf_counter()))
         return future
 
     def stop(self) -> None:
@@ -201,20 +212,24 @@ class GroupCommitWriter:
         """One transaction for the group: every job at once, or, when one fails, every job
         again in a savepoint of its own (``_run_isolated``)."""
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        refused = self._begin(jobs)
+        if refused is not None:
+            return refused
         try:
-            outcomes: list[Outcome] = [(future, fn(conn), None) for fn, future in jobs]
+            outcomes: list[Outcome] = [(future, fn(conn), None) for fn, future, _ in jobs]
         except Exception:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             return self._run_isolated(jobs)
-        return self._commit(outcomes)
+        return self._commit(jobs, outcomes)
 
     def _run_isolated(self, jobs: list[Job]) -> list[Outcome]:
         conn = self._conn
+        refused = self._begin(jobs)
+        if refused is not None:
+            return refused
         outcomes: list[Outcome] = []
-        conn.execute("BEGIN IMMEDIATE")
-        for fn, future in jobs:
+        for fn, future, _ in jobs:
             conn.execute("SAVEPOINT job")
             try:
                 result = fn(conn)
@@ -224,17 +239,33 @@ class GroupCommitWriter:
             else:
                 outcomes.append((future, result, None))
             conn.execute("RELEASE job")
-        return self._commit(outcomes)
+        return self._commit(jobs, outcomes)
 
-    def _commit(self, outcomes: list[Outcome]) -> list[Outcome]:
+    def _begin(self, jobs: list[Job]) -> list[Outcome] | None:
+        """Start the group's transaction; or, if that fails, every job's failed outcome."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            # Another process holds the write lock past busy_timeout: this batch fails, the
+            # writer lives on for the next one (a dead writer would hang every caller).
+            log_event(logger, "store_begin_failed", logging.ERROR, jobs=len(jobs), error=exc)
+            return [(future, None, exc) for _, future, _ in jobs]
+        return None
+
+    def _commit(self, jobs: list[Job], outcomes: list[Outcome]) -> list[Outcome]:
         conn = self._conn
         try:
+            if self._before_commit is not None:
+                self._before_commit(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(outcomes), error=exc)
+            log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
             conn.execute("ROLLBACK")
             return [(future, None, exc) for future, _, _ in outcomes]
         self.commits += 1
+        durable, observe = time.perf_counter(), self.latency.observe
+        for _, _, queued in jobs:
+            observe(durable - queued)
         if self._checkpointer is not None and self.commits % CHECKPOINT_EVERY == 0:
             self._checkpointer.nudge()
         return outcomes
@@ -254,7 +285,7 @@ def _resolve(outcomes: list[Outcome]) -> None:
             future.set_exception(error)
 
 
-class SqliteStore(Store):
+class SqliteStore(LifecycleStore):
     """``Store`` on a SQLite file; see the module docstring for the commit discipline."""
 
     def __init__(self, path: Path) -> None:
@@ -262,12 +293,21 @@ class SqliteStore(Store):
         self._writer: GroupCommitWriter | None = None
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
+        self.commit_latency = Histogram()
+        #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
+        self.revisions = RevisionCounter()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
         self._reader = await asyncio.to_thread(connect, self.path)
-        self._writer = GroupCommitWriter(conn, asyncio.get_running_loop(), Checkpointer(self.path))
+        self._writer = GroupCommitWriter(
+            conn,
+            asyncio.get_running_loop(),
+            self.commit_latency,
+            before_commit=self.revisions.save,
+            checkpointer=Checkpointer(self.path),
+        )
         self._writer.start()
 
     def _connect_and_migrate(self) -> sqlite3.Connection:
@@ -309,6 +349,9 @@ class SqliteStore(Store):
     def commits(self) -> int:
         """Transactions committed so far (a batch of many jobs counts once)."""
         return self._writer.commits if self._writer else 0
+
+    async def ping(self) -> None:
+        await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
 
     def run(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``fn(conn)`` on the writer thread inside the next group commit.
@@ -418,10 +461,8 @@ class SqliteStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            conn.execute(
-                "DELETE FROM messages WHERE conversation = ? AND dest_type = 'channel'",
-                (channel,),
-            )
+            for statement in sql.DELETE_CHANNEL_HISTORY:
+                conn.execute(statement, {"channel": channel})
             return True
 
         return await self.run(delete)
@@ -436,7 +477,7 @@ class SqliteStore(Store):
     async def append_message(self, message: NewMessage) -> MessageRow:
         # One writer thread runs jobs one after another, so "look up the cid, else insert"
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
-        return await self.run(lambda conn: insert_message(conn, message))
+        return await self.run(lambda conn: insert_message(conn, message, self.revisions))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.run(lambda conn: select_history(conn, query))
@@ -496,6 +537,14 @@ class SqliteStore(Store):
         """Run one write; whether it changed a row."""
         return await self.run(lambda conn: conn.execute(statement, row).rowcount > 0)
 
+    # ------------------------------------------------------------ lifecycle (§14.9-14.14)
+
+    async def write_script(self, build: ScriptFactory) -> Any:
+        return await self.run(lambda conn: run_sync(conn, build(SQLITE), self.revisions))
+
+    async def read_script(self, build: ScriptFactory) -> Any:
+        return await self.read(lambda conn: run_sync(conn, build(SQLITE)))
+
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         def select(conn: sqlite3.Connection) -> str | None:
             row = conn.execute(_READABLE_ATTACHMENT, (image, user_key(user))).fetchone()
@@ -511,28 +560,36 @@ class SqliteStore(Store):
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
 
 
-def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
+def insert_message(
+    conn: sqlite3.Connection, message: NewMessage, revisions: RevisionCounter
+) -> MessageRow:
     """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
     then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
     if message.cid is not None:
         known = conn.execute(sql.SELECT_BY_CID, sql.cid_key(message)).fetchone()
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
+    rev = revisions.allocate(conn)
     cursor = conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", message.values()
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (*message.values(), rev),
     )
     assert cursor.lastrowid is not None
     if message.mentioned:
         conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
     if message.dest_type == "user":
         conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
-    return message.stored_as(cursor.lastrowid)
+    return message.stored_as(cursor.lastrowid, rev)
 
 
 def select_history(conn: sqlite3.Connection, query: HistoryQuery) -> list[MessageRow]:
     """§3 HISTORY: latest ``limit``; or right after/before an id; always oldest first."""
     sql, args, newest_first = history_statement(query, "?")
     rows = [MessageRow(*row) for row in conn.execute(sql, args)]
+    if query.around is not None:
+        older_sql, older_args = around_statement(query, "?")
+        older = [MessageRow(*row) for row in conn.execute(older_sql, older_args)]
+        return centre(older, rows, query.limit)
     if newest_first:
         rows.reverse()
     return rows
