@@ -108,8 +108,6 @@ def refused(change: Change, wanted: int) -> MessageRow:
     """The changed row, or the ERROR the refusal means."""
     if change.refusal is Refusal.NOT_AUTHOR:
         raise RequestError(ErrorCode.NOT_AUTHOR, "only its author may change a message")
-    if change.refusal is Refusal.TOO_MANY:
-        raise RequestError(ErrorCode.TOO_LARGE, "this message has the most reactions it may")
     if change.refusal is not None or change.row is None:
         raise RequestError(ErrorCode.NOT_FOUND, f"no such message {wanted}")
     return change.row
@@ -190,6 +188,12 @@ async def handle_react(ctx: RequestContext, request: React | Unreact) -> Ok:
     change = await services.store.react(
         ReactionRequest(found.id, ctx.user, request.emoji, adding, services.limits.max_reactions)
     )
+    if change.refusal is Refusal.TOO_MANY:
+        most = services.limits.max_reactions
+        raise RequestError(
+            ErrorCode.TOO_LARGE,
+            f"message {found.id} already has {most} different reactions, the most it may carry",
+        )
     row = refused(change, found.id)
     if change.changed:
         now = services.now()

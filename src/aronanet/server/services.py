@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from aronanet.config import Limits
 from aronanet.server.accounts import Accounts
 from aronanet.server.channels import Channels
+from aronanet.server.metrics import NodeCounters
 from aronanet.server.ratelimit import BucketMap, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
@@ -49,6 +50,8 @@ class Services:
     channel_creations: BucketMap
     #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
     searches: BucketMap
+    #: What handlers count for ``/metrics`` (plain increments).
+    counters: NodeCounters = field(default_factory=NodeCounters)
 
     @property
     def limits(self) -> Limits:

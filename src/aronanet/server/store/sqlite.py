@@ -17,12 +17,14 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.logs import log_event
+from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     READABLE_CONVERSATIONS,
@@ -46,12 +48,13 @@ from aronanet.server.store.base import (
     user_key,
 )
 from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
-from aronanet.server.store.lifecycle_sql import SQLITE, run_sync
+from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
 from aronanet.server.store.schema import migrate
 from aronanet.server.store.search_sql import SQLITE_SEARCH, scope_word
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+#: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
+Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", float]
 Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 logger = logging.getLogger(__name__)
@@ -91,12 +94,21 @@ def connect(path: Path) -> sqlite3.Connection:
 class GroupCommitWriter:
     """A thread that owns one SQLite connection and commits queued jobs in batches."""
 
-    def __init__(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        loop: asyncio.AbstractEventLoop,
+        latency: Histogram | None = None,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
         self._conn = conn
         self._loop = loop
+        self._before_commit = before_commit
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
+        #: Enqueue-to-durable time of every job committed (written by this thread only).
+        self.latency = latency or Histogram()
 
     def start(self) -> None:
         self._thread.start()
@@ -104,7 +116,7 @@ class GroupCommitWriter:
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
         future: asyncio.Future[T] = self._loop.create_future()
-        self._jobs.put((fn, future))
+        self._jobs.put((fn, future, time.perf_counter()))
         return future
 
     def stop(self) -> None:
@@ -144,8 +156,14 @@ class GroupCommitWriter:
     def _run_batch(self, jobs: list[Job]) -> list[Outcome]:
         conn = self._conn
         outcomes: list[Outcome] = []
-        conn.execute("BEGIN IMMEDIATE")
-        for fn, future in jobs:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            # Another process holds the write lock past busy_timeout: this batch fails, the
+            # writer lives on for the next one (a dead writer would hang every caller).
+            log_event(logger, "store_begin_failed", logging.ERROR, jobs=len(jobs), error=exc)
+            return [(future, None, exc) for _, future, _ in jobs]
+        for fn, future, _ in jobs:
             conn.execute("SAVEPOINT job")
             try:
                 result = fn(conn)
@@ -156,12 +174,17 @@ class GroupCommitWriter:
                 outcomes.append((future, result, None))
             conn.execute("RELEASE job")
         try:
+            if self._before_commit is not None:
+                self._before_commit(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
             conn.execute("ROLLBACK")
             return [(future, None, exc) for future, _, _ in outcomes]
         self.commits += 1
+        durable, observe = time.perf_counter(), self.latency.observe
+        for _, _, queued in jobs:
+            observe(durable - queued)
         return outcomes
 
     def _settle(self, outcomes: list[Outcome]) -> None:
@@ -187,12 +210,17 @@ class SqliteStore(LifecycleStore):
         self._writer: GroupCommitWriter | None = None
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
+        self.commit_latency = Histogram()
+        #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
+        self.revisions = RevisionCounter()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
         self._reader = await asyncio.to_thread(connect, self.path)
-        self._writer = GroupCommitWriter(conn, asyncio.get_running_loop())
+        self._writer = GroupCommitWriter(
+            conn, asyncio.get_running_loop(), self.commit_latency, before_commit=self.revisions.save
+        )
         self._writer.start()
 
     def _connect_and_migrate(self) -> sqlite3.Connection:
@@ -234,6 +262,9 @@ class SqliteStore(LifecycleStore):
     def commits(self) -> int:
         """Transactions committed so far (a batch of many jobs counts once)."""
         return self._writer.commits if self._writer else 0
+
+    async def ping(self) -> None:
+        await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
 
     def run(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``fn(conn)`` on the writer thread inside the next group commit.
@@ -357,7 +388,7 @@ class SqliteStore(LifecycleStore):
     async def append_message(self, message: NewMessage) -> MessageRow:
         # One writer thread runs jobs one after another, so "look up the cid, else insert"
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
-        return await self.run(lambda conn: insert_message(conn, message))
+        return await self.run(lambda conn: insert_message(conn, message, self.revisions))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.run(lambda conn: select_history(conn, query))
@@ -420,7 +451,7 @@ class SqliteStore(LifecycleStore):
     # ------------------------------------------------------------ lifecycle (§14.9-14.14)
 
     async def write_script(self, build: ScriptFactory) -> Any:
-        return await self.run(lambda conn: run_sync(conn, build(SQLITE)))
+        return await self.run(lambda conn: run_sync(conn, build(SQLITE), self.revisions))
 
     async def read_script(self, build: ScriptFactory) -> Any:
         return await self.read(lambda conn: run_sync(conn, build(SQLITE)))
@@ -464,14 +495,16 @@ def select_search(conn: sqlite3.Connection, search: MessageSearch) -> list[Messa
     return [MessageRow(*row) for row in rows]
 
 
-def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
+def insert_message(
+    conn: sqlite3.Connection, message: NewMessage, revisions: RevisionCounter
+) -> MessageRow:
     """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
     then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
     if message.cid is not None:
         known = conn.execute(sql.SELECT_BY_CID, sql.cid_key(message)).fetchone()
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
-    rev = int(conn.execute(SQLITE.next_rev).fetchone()[0])
+    rev = revisions.allocate(conn)
     cursor = conn.execute(
         f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (*message.values(), rev),
