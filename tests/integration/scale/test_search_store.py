@@ -26,7 +26,7 @@ from aronanet.server.store.base import (
     dm_conversation,
 )
 from aronanet.server.store.postgres import PostgresStore
-from aronanet.server.store.sqlite import SqliteStore
+from aronanet.server.store.sqlite import SqliteStore, index_pending
 
 from .conftest import StoreFactory
 
@@ -176,6 +176,7 @@ def oracle(rows: dict[int, MessageRow], query: SearchQuery, before: int | None =
 async def index_is_sound(store: Store) -> None:
     """SQLite: FTS5's own check that the index holds exactly the messages' words."""
     if isinstance(store, SqliteStore):
+        await store.run(index_pending)
         await store.run(
             lambda conn: conn.execute(
                 "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
@@ -282,6 +283,7 @@ async def drop_search_schema(store: Store) -> None:
                 "DROP TRIGGER messages_fts_update",
                 "DROP TABLE messages_fts",
                 "DROP VIEW messages_search_source",
+                "DROP TABLE search_pending",
                 "DELETE FROM schema_migrations WHERE component = 'search'",
             ):
                 conn.execute(statement)
