@@ -223,8 +223,9 @@ def fts5_expression(query: SearchQuery, column: str) -> str:
 
 
 def fts5_any(tokens: list[str], column: str) -> str:
-    """``column`` holds any of ``tokens`` (single words, no quotes needed but quoted)."""
-    return f"{column} : ({' OR '.join(chr(34) + token + chr(34) for token in tokens)})"
+    """``column`` holds any of ``tokens`` (each one word of letters and digits)."""
+    quoted = ('"' + token.replace('"', '""') + '"' for token in tokens)
+    return f"{column} : ({' OR '.join(quoted)})"
 
 
 def tsquery(query: SearchQuery) -> str:

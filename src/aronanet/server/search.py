@@ -56,7 +56,9 @@ async def handle_search(ctx: RequestContext, request: Search) -> Ok:
     envelope = len(codec.encode(ctx.ok(results=[], next=_LONGEST_NEXT)))
     kept = fitting_count(hits, ctx.session.conn.max_plaintext - envelope)
     more = kept < len(rows)
-    return ctx.ok(results=hits[:kept], next=hits[kept - 1].id if more and kept else msgspec.UNSET)
+    # A result too large for a message alone (max_content near the frame) is skipped.
+    last = hits[kept - 1] if kept else (hits[0] if hits else None)
+    return ctx.ok(results=hits[:kept], next=last.id if more and last else msgspec.UNSET)
 
 
 def _parsed(text: str) -> SearchQuery:

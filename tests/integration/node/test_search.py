@@ -203,3 +203,18 @@ async def test_the_client_library_searches_and_highlights(search_node, session) 
         assert refused.value.code == "INVALID"
     finally:
         await client.close()
+
+
+async def test_a_result_too_large_for_a_reply_is_skipped_not_a_dead_end(tmp_path, session) -> None:
+    """With ``max_content`` near the frame one message can outgrow a reply: ``next`` then
+    steps past it, so paging still reaches the older results."""
+    with RealNode(tmp_path / "big", limits={"max_content": MAX_PLAINTEXT}) as node:
+        me, channel = fresh_user("me"), f"#{fresh_user('c')}"
+        client = await session(node, me, register=True)
+        await client.ok(Join(channel=channel))
+        small = await client.ok(say(channel, "needle small"))
+        huge = await client.ok(say(channel, "needle " + "é" * 32_700))
+        first = await client.ok(Search(query="needle"))
+        assert (ids(first), first.next) == ([], huge.msg_id)
+        rest = await client.ok(Search(query="needle", before=huge.msg_id))
+        assert ids(rest) == [small.msg_id]

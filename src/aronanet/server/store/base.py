@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
+from aronanet.proto.search_query import SearchQuery
+
 if TYPE_CHECKING:
     from aronanet.server.metrics import Histogram
-
-from aronanet.proto.search_query import SearchQuery
 
 
 class DuplicateUserError(Exception):

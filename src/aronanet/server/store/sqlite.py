@@ -218,10 +218,10 @@ class SqliteStore(LifecycleStore):
         self._writer: GroupCommitWriter | None = None
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
-        self.commit_latency = Histogram()
         #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
         self.revisions = RevisionCounter()
         self._appended = 0  # messages stored since the last indexing job was queued
+        self.commit_latency = Histogram()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
