@@ -216,6 +216,13 @@ class Channels:
         self._publish(change)
         return self._apply(change)
 
+    def removed(self, name: str, user: str) -> Channel | None:
+        """§14.18: a moderator removed ``user`` (KICK, BAN); the store already committed
+        it, so only the caches (this node's and, through the feed, the others') change."""
+        change = MemberParted(name, user)
+        self._publish(change)
+        return self._apply(change)
+
     async def set_topic(self, name: str, topic: str) -> Channel | None:
         """Extension TOPIC: replace the topic, committed first."""
         await self._store.set_topic(name, topic)

@@ -55,8 +55,9 @@ from aronanet.server.store.base import (
     history_statement,
     user_key,
 )
-from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle import ScriptFactory
 from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
+from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.schema import migrate
 from aronanet.server.store.search_sql import (
     SQLITE_ANY_PENDING,
@@ -297,7 +298,7 @@ def _resolve(outcomes: list[Outcome]) -> None:
             future.set_exception(error)
 
 
-class SqliteStore(LifecycleStore):
+class SqliteStore(ModerationStore):
     """``Store`` on a SQLite file; see the module docstring for the commit discipline."""
 
     def __init__(self, path: Path) -> None:
