@@ -18,7 +18,7 @@ from textual.widgets import OptionList, Static
 
 from aronanet.client.connection import ArtpClient, build_request
 from aronanet.client.state import Delivery, LinkStatus
-from aronanet.proto.lifecycle import Edit, React, Typing, TypingEvent
+from aronanet.proto.lifecycle import DeleteEvent, Edit, EditEvent, React, Typing, TypingEvent
 from aronanet.proto.messages import Event, MsgEvent, SendMsg
 from aronanet.tui.app import AronaApp
 from aronanet.tui.screens.search import SearchScreen
@@ -38,6 +38,10 @@ class Inbox:
     async def _collect(self, client: ArtpClient) -> None:
         async for event in client.events():
             self.events.append(event)
+
+    def changed(self, kind: type, msg_id: str) -> bool:
+        """True once an event of ``kind`` (EDIT, DELETE) about ``msg_id`` arrived."""
+        return any(isinstance(e, kind) and e.msg_id == msg_id for e in self.events)  # type: ignore[attr-defined]
 
     def typing(self) -> list[bool]:
         return [e.typing for e in self.events if isinstance(e, TypingEvent)]
@@ -156,6 +160,7 @@ async def test_up_on_an_empty_line_edits_the_last_message_for_everyone(
         await wait_for(pilot, lambda: app.state.current.lines[-1].edited > 0)
         stored = await _peer_sees(peer, msg_id)
         assert (stored.content, stored.edited is not UNSET) == ("see you at noon", True)
+        await wait_for(pilot, lambda: inbox.changed(EditEvent, msg_id))
         await pilot.pause()
         assert "see you at noon (edited)" in rendered_text(app)
         # hoshino edits too: the EDIT event changes the line on this screen
@@ -184,6 +189,7 @@ async def test_delete_asks_first_and_leaves_a_tombstone_on_both_sides(
         await wait_for(pilot, lambda: app.state.current.lines[-1].kind == "info")
         stored = await _peer_sees(peer, msg_id)
         assert (stored.content, stored.deleted is not UNSET) == ("", True)
+        await wait_for(pilot, lambda: inbox.changed(DeleteEvent, msg_id))
         await pilot.pause()
         assert "sensei  message deleted" in rendered_text(app)
         assert (

@@ -430,7 +430,14 @@ def run_serve(args: argparse.Namespace) -> int:
     return _run_loop(_serve(settings), settings.use_uvloop)
 
 
+#: How long the event loop may hold the GIL while the store's writer thread waits for it
+#: (Python's default is 5 ms). The writer needs the GIL a few times per group commit, after
+#: each SQLite call, and every message of the group waits for that commit.
+GIL_SWITCH_INTERVAL = 0.001
+
+
 def _run_loop(main: Any, use_uvloop: bool) -> int:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if use_uvloop:
         try:
             import uvloop

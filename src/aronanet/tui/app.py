@@ -467,6 +467,9 @@ class AronaApp(App[int]):
         """Show buffer ``key``; the one left stops showing us typing (§14.13)."""
         if key != self.state.active:
             self.typing.stopped(self.state.active)
+            screen = self._chat_screen()
+            if screen is not None and screen.is_mounted:
+                screen.query_one(ChatInput).drop_gesture()
         self.dispatch(Activated(key))
 
     def on_chat_input_jump(self, message: ChatInput.Jump) -> None:

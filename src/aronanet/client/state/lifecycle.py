@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from msgspec import UNSET, UnsetType
 
+from aronanet.client.lifecycle import reacted
 from aronanet.client.state.actions import (
     MessageDeleted,
     MessageEdited,
@@ -30,7 +31,8 @@ from aronanet.client.state.model import (
     Reaction,
     buffer_key,
 )
-from aronanet.proto.lifecycle import QUOTE_LENGTH
+from aronanet.proto.lifecycle import QUOTE_LENGTH, ReactionEvent
+from aronanet.proto.lifecycle import Reaction as WireReaction
 from aronanet.proto.messages import MsgEvent
 
 # ------------------------------------------------------------------- stored messages
@@ -124,23 +126,21 @@ def _on_reaction(state: ChatState, action: ReactionChanged) -> ChatState:
 
 
 def _reacted(reactions: tuple[Reaction, ...], action: ReactionChanged) -> tuple[Reaction, ...]:
-    """The reactions after ``action``: the node's count wins; the order is first reaction."""
-    folded = action.user.casefold()
-    result: list[Reaction] = []
-    seen = False
-    for reaction in reactions:
-        if reaction.emoji != action.emoji:
-            result.append(reaction)
-            continue
-        seen = True
-        users = tuple(u for u in reaction.users if u.casefold() != folded)
-        if action.added:
-            users = (*users, action.user)
-        if action.count > 0:
-            result.append(Reaction(reaction.emoji, action.count, users))
-    if not seen and action.added and action.count > 0:
-        result.append(Reaction(action.emoji, action.count, (action.user,)))
-    return tuple(result)
+    """The reactions after ``action``, by the library's rule (``client.lifecycle.reacted``:
+    the node's count wins, the order is the first reaction's, at most 10 names)."""
+    change = ReactionEvent(
+        id="",
+        msg_id=action.msg_id,
+        from_=action.user,
+        emoji=action.emoji,
+        added=action.added,
+        count=action.count,
+        dest_type="channel",
+        dest="#-",
+        timestamp=0,
+    )
+    wire = [WireReaction(emoji=r.emoji, count=r.count, users=list(r.users)) for r in reactions]
+    return tuple(Reaction(r.emoji, r.count, tuple(r.users)) for r in reacted(wire, change))
 
 
 def typing_key(state: ChatState, dest_type: str, dest: str, user: str) -> str:

@@ -259,6 +259,14 @@ class ChatInput(OrderedInput):
         text = prefix + line.text.replace("\n", LINE_BREAK) if kind == "edit" else ""
         self.set_compose(compose_for(kind, line), text)
 
+    def drop_gesture(self) -> None:
+        """Another buffer is shown: a selection or a gesture on this one's message ends
+        (an edit's or reaction's text goes with it; a reply's draft stays, as a plain line)."""
+        self._leave_selection()
+        compose = self.composing
+        if compose is not None:
+            self.set_compose(None, "" if compose.kind in ("edit", "react") else None)
+
     def ask_delete(self, line: Line) -> None:
         """``/delete``: confirm first, in the line (y / n)."""
         self._start("delete", line)
