@@ -96,6 +96,9 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     #: §14.13: a ``typing: true`` is relayed at most once per this many seconds per user and
     #: conversation; a relayed one holds for twice as long (``expires_ms``).
     typing_interval: PositiveFloat = 3.0
+    #: §14.13: TYPING requests one session may send (a budget apart from MSG's tokens).
+    typing_per_second: PositiveFloat = 2.0
+    typing_burst: Positive = 10
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

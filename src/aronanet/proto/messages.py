@@ -31,81 +31,30 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
-from aronanet.proto.fields import (
-    CHANNEL_PATTERN as CHANNEL_PATTERN,
-)
-from aronanet.proto.fields import (
-    NO_CONTROL_PATTERN as NO_CONTROL_PATTERN,
-)
-from aronanet.proto.fields import (
-    SHA256_PATTERN as SHA256_PATTERN,
-)
-from aronanet.proto.fields import (
-    USER_PATTERN as USER_PATTERN,
-)
-from aronanet.proto.fields import (
-    VERSION as VERSION,
-)
+from aronanet.proto import fields
 from aronanet.proto.fields import Base as _Base
 from aronanet.proto.fields import (
-    ChannelName as ChannelName,
+    ChannelName,
+    ChunkIndex,
+    ChunkTotal,
+    ClientId,
+    Content,
+    Cursor,
+    DeviceId,
+    DeviceName,
+    FileName,
+    HistoryLimit,
+    MessageId,
+    NonNegative,
+    OldPassword,
+    Password,
+    RequestId,
+    Sha256Hex,
+    TransferId,
+    UserName,
 )
 from aronanet.proto.fields import (
-    ChunkIndex as ChunkIndex,
-)
-from aronanet.proto.fields import (
-    ChunkTotal as ChunkTotal,
-)
-from aronanet.proto.fields import (
-    ClientId as ClientId,
-)
-from aronanet.proto.fields import (
-    Content as Content,
-)
-from aronanet.proto.fields import (
-    Cursor as Cursor,
-)
-from aronanet.proto.fields import (
-    DestType as DestType,
-)
-from aronanet.proto.fields import (
-    DeviceId as DeviceId,
-)
-from aronanet.proto.fields import (
-    DeviceName as DeviceName,
-)
-from aronanet.proto.fields import (
-    FileName as FileName,
-)
-from aronanet.proto.fields import (
-    HistoryLimit as HistoryLimit,
-)
-from aronanet.proto.fields import (
-    MessageId as MessageId,
-)
-from aronanet.proto.fields import (
-    NonNegative as NonNegative,
-)
-from aronanet.proto.fields import (
-    OldPassword as OldPassword,
-)
-from aronanet.proto.fields import (
-    Password as Password,
-)
-from aronanet.proto.fields import (
-    RequestId as RequestId,
-)
-from aronanet.proto.fields import (
-    Sha256Hex as Sha256Hex,
-)
-from aronanet.proto.fields import (
-    TransferId as TransferId,
-)
-from aronanet.proto.fields import (
-    UserName as UserName,
-)
-from aronanet.proto.fields import (
-    Version as Version,
+    DestType as DestType,  # re-exported, like the patterns below
 )
 from aronanet.proto.fields import check_dest as _check_dest
 from aronanet.proto.lifecycle import (
@@ -122,6 +71,13 @@ from aronanet.proto.lifecycle import (
     TypingEvent,
     Unreact,
 )
+
+#: Re-exported for the modules that import them from here (they predate ``fields``).
+VERSION = fields.VERSION
+USER_PATTERN = fields.USER_PATTERN
+CHANNEL_PATTERN = fields.CHANNEL_PATTERN
+SHA256_PATTERN = fields.SHA256_PATTERN
+NO_CONTROL_PATTERN = fields.NO_CONTROL_PATTERN
 
 # --------------------------------------------------------------------------- requests
 

@@ -61,9 +61,6 @@ logger = logging.getLogger(__name__)
 
 #: Room kept in a CHANGES reply for the OK envelope around the messages.
 _ENVELOPE_BYTES = 512
-#: §14.13: TYPING requests a session may send (its own budget, not MSG's tokens).
-TYPING_RATE = 2.0
-TYPING_BURST = 10
 #: Conversations whose last relayed ``typing: true`` the node remembers at most.
 TYPING_MEMORY = 65536
 
@@ -111,8 +108,6 @@ def refused(change: Change, wanted: int) -> MessageRow:
     """The changed row, or the ERROR the refusal means."""
     if change.refusal is Refusal.NOT_AUTHOR:
         raise RequestError(ErrorCode.NOT_AUTHOR, "only its author may change a message")
-    if change.refusal is Refusal.TOO_MANY:
-        raise RequestError(ErrorCode.TOO_LARGE, "this message has the most reactions it may")
     if change.refusal is not None or change.row is None:
         raise RequestError(ErrorCode.NOT_FOUND, f"no such message {wanted}")
     return change.row
@@ -193,6 +188,12 @@ async def handle_react(ctx: RequestContext, request: React | Unreact) -> Ok:
     change = await services.store.react(
         ReactionRequest(found.id, ctx.user, request.emoji, adding, services.limits.max_reactions)
     )
+    if change.refusal is Refusal.TOO_MANY:
+        most = services.limits.max_reactions
+        raise RequestError(
+            ErrorCode.TOO_LARGE,
+            f"message {found.id} already has {most} different reactions, the most it may carry",
+        )
     row = refused(change, found.id)
     if change.changed:
         now = services.now()
@@ -230,7 +231,10 @@ class TypingRelay:
 
     def budget(self, services: Services) -> BucketMap:
         if self._budgets is None:
-            self._budgets = BucketMap(TYPING_RATE, TYPING_BURST, services.monotonic)
+            limits = services.limits
+            self._budgets = BucketMap(
+                limits.typing_per_second, limits.typing_burst, services.monotonic
+            )
         return self._budgets
 
     def should_relay(self, key: tuple[str, str], typing: bool, now: float, interval: float) -> bool:

@@ -18,6 +18,8 @@ from .sync_support import fresh_user
 LIFECYCLE = ("lifecycle", "sync")
 #: ``max_reactions`` of the test node: small, so its edge is cheap to reach.
 MAX_REACTIONS = 3
+#: TYPING budget of the test node: a burst, then (practically) nothing more.
+TYPING_BURST = 8
 
 Opener = Callable[..., Awaitable[TestClient]]
 
@@ -27,6 +29,7 @@ def lifecycle_node(root: Path) -> Iterator[RealNode]:
     node = RealNode(
         root / "lifecycle-node",
         flags=("--max-reactions", str(MAX_REACTIONS), "--keep-edit-history"),
+        limits={"typing_burst": TYPING_BURST, "typing_per_second": 0.01},
     )
     with node:
         yield node

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from aronanet.proto.lifecycle import DeleteEvent, EditEvent, ReactionEvent, TypingEvent
-from aronanet.proto.messages import Join, MsgEvent, Ok, Part, SendMsg
+from aronanet.proto.messages import Conversations, Join, MsgEvent, Ok, Part, SendMsg
 from support.real_node import RealNode
 
 from .lifecycle_support import (
@@ -258,7 +258,7 @@ async def test_max_reactions_is_enforced_at_its_edge(room: Room, node) -> None: 
     for glyph in emoji[:MAX_REACTIONS]:
         await room.theirs.ok(react(msg_id, glyph))
     over = await room.theirs.error(react(msg_id, emoji[MAX_REACTIONS]))
-    assert over.code == "TOO_LARGE"
+    assert over.code == "TOO_LARGE" and f"{MAX_REACTIONS} different reactions" in over.message
     assert (await room.mine.ok(react(msg_id, emoji[0]))).count == 2  # not a new emoji
     hello = room.mine.hello
     assert hello is not None and hello.limits.max_reactions == MAX_REACTIONS
@@ -303,3 +303,18 @@ async def test_lifecycle_works_over_websocket(node: RealNode, session) -> None: 
     assert (await theirs.next_event_of(EditEvent)).content == "edited over ws"
     assert (await theirs.ok(react(sent.msg_id, "👍"))).count == 1
     assert (await mine.next_event_of(ReactionEvent)).emoji == "👍"
+
+
+async def test_a_deleted_mention_no_longer_counts_and_an_edit_adds_none(room: Room) -> None:
+    async def mentions() -> int:
+        listed = await room.theirs.ok(Conversations())
+        [entry] = [c for c in listed.conversations if c.dest == room.channel]
+        return entry.mentions
+
+    quiet = await room.post("no names here")
+    await room.mine.ok(edit(quiet, f"@{room.reader} now named"))  # counted at send time only
+    assert await mentions() == 0
+    loud = await room.post(f"@{room.reader} look")
+    assert await mentions() == 1
+    await room.mine.ok(delete(loud))
+    assert await mentions() == 0

@@ -13,6 +13,7 @@ from support.real_node import RealNode
 
 from .lifecycle_support import (
     LIFECYCLE,
+    TYPING_BURST,
     Room,
     delete,
     edit,
@@ -81,15 +82,13 @@ async def test_typing_is_never_stored(room: Room) -> None:
     assert not isinstance(entry.last_id, str)
 
 
-async def test_typing_has_its_own_budget(room: Room) -> None:
-    refused = None
-    for _ in range(40):
-        reply = await room.mine.request(room.typing(True))
-        if getattr(reply, "code", None) == "RATE_LIMITED":
-            refused = reply
-            break
-    assert refused is not None and refused.retry_after_ms > 0
-    await room.mine.ok(say(room.channel, "MSG tokens untouched"))  # rate limits are off
+async def test_typing_has_its_own_budget_tested_at_its_edge(room: Room) -> None:
+    for _ in range(TYPING_BURST):
+        await room.mine.ok(room.typing(True))
+    refused = await room.mine.error(room.typing(True))
+    assert refused.code == "RATE_LIMITED" and refused.retry_after_ms > 0
+    await room.my_other.ok(room.typing(True))  # per session
+    await room.mine.ok(say(room.channel, "MSG tokens untouched"))
 
 
 # ------------------------------------------------------------------ changes (§14.14)

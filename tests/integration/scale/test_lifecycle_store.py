@@ -242,3 +242,18 @@ async def test_a_postgres_database_before_lifecycle_upgrades(
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(OLD_MESSAGE)
         await _check_upgraded(PostgresStore(url))
+
+
+async def test_revs_keep_increasing_across_a_reopen(make_store) -> None:  # type: ignore[no-untyped-def]
+    first = make_store()
+    await first.open()
+    row = await first.append_message(said("Ann", "before"))
+    edited = await first.edit_message(EditRequest(row.id, "Ann", "edited", 2))
+    await first.close()
+    again = make_store()
+    await again.open()
+    try:
+        later = await again.append_message(said("Ann", "after"))
+        assert edited.row is not None and later.rev > edited.row.rev > row.rev
+    finally:
+        await again.close()

@@ -43,7 +43,7 @@ from aronanet.server.store.base import (
     user_key,
 )
 from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
-from aronanet.server.store.lifecycle_sql import SQLITE, run_sync
+from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
 from aronanet.server.store.schema import migrate
 
 T = TypeVar("T")
@@ -87,9 +87,15 @@ def connect(path: Path) -> sqlite3.Connection:
 class GroupCommitWriter:
     """A thread that owns one SQLite connection and commits queued jobs in batches."""
 
-    def __init__(self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        loop: asyncio.AbstractEventLoop,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
         self._conn = conn
         self._loop = loop
+        self._before_commit = before_commit
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
@@ -152,6 +158,8 @@ class GroupCommitWriter:
                 outcomes.append((future, result, None))
             conn.execute("RELEASE job")
         try:
+            if self._before_commit is not None:
+                self._before_commit(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
@@ -183,12 +191,16 @@ class SqliteStore(LifecycleStore):
         self._writer: GroupCommitWriter | None = None
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
+        #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
+        self.revisions = RevisionCounter()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
         self._reader = await asyncio.to_thread(connect, self.path)
-        self._writer = GroupCommitWriter(conn, asyncio.get_running_loop())
+        self._writer = GroupCommitWriter(
+            conn, asyncio.get_running_loop(), before_commit=self.revisions.save
+        )
         self._writer.start()
 
     def _connect_and_migrate(self) -> sqlite3.Connection:
@@ -353,7 +365,7 @@ class SqliteStore(LifecycleStore):
     async def append_message(self, message: NewMessage) -> MessageRow:
         # One writer thread runs jobs one after another, so "look up the cid, else insert"
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
-        return await self.run(lambda conn: insert_message(conn, message))
+        return await self.run(lambda conn: insert_message(conn, message, self.revisions))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.run(lambda conn: select_history(conn, query))
@@ -416,7 +428,7 @@ class SqliteStore(LifecycleStore):
     # ------------------------------------------------------------ lifecycle (§14.9-14.14)
 
     async def write_script(self, build: ScriptFactory) -> Any:
-        return await self.run(lambda conn: run_sync(conn, build(SQLITE)))
+        return await self.run(lambda conn: run_sync(conn, build(SQLITE), self.revisions))
 
     async def read_script(self, build: ScriptFactory) -> Any:
         return await self.read(lambda conn: run_sync(conn, build(SQLITE)))
@@ -436,14 +448,16 @@ class SqliteStore(LifecycleStore):
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
 
 
-def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
+def insert_message(
+    conn: sqlite3.Connection, message: NewMessage, revisions: RevisionCounter
+) -> MessageRow:
     """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
     then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
     if message.cid is not None:
         known = conn.execute(sql.SELECT_BY_CID, sql.cid_key(message)).fetchone()
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
-    rev = int(conn.execute(SQLITE.next_rev).fetchone()[0])
+    rev = revisions.allocate(conn)
     cursor = conn.execute(
         f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (*message.values(), rev),
