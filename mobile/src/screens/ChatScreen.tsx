@@ -546,7 +546,7 @@ function TimelineItem({ row, props, handlers, onViewImage, onUnreadLayout }: Tim
         onViewImage={onViewImage}
         me={handlers.me}
         highlighted={handlers.highlighted !== null && handlers.highlighted === message.id}
-        onOpenActions={message.id !== undefined ? () => handlers.openActions(message) : undefined}
+        onOpenActions={message.id !== undefined && message.deleted === undefined ? () => handlers.openActions(message) : undefined}
         hoverActions={handlers.hover}
         swipeEnabled={!handlers.hover}
         onSwipeReply={() => handlers.reply(message)}
