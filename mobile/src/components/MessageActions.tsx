@@ -107,7 +107,9 @@ export function MessageActions(props: MessageActionsProps) {
   const live = message !== null && message.id !== undefined && !message.deleted && !message.system;
   const canEdit = live && props.mine && !message?.attachment;
   return (
-    <Modal visible={message !== null} transparent animationType="fade" onRequestClose={close} {...dialogName('Message actions')}>
+    // No fade: while a Modal fades out its focus trap still holds, and would take the focus back
+    // from the composer that Reply and Edit just focused.
+    <Modal visible={message !== null} transparent animationType="none" onRequestClose={close} {...dialogName('Message actions')}>
       <Pressable
         aria-label="Close the message actions"
         onPress={close}

@@ -258,7 +258,8 @@ function Quote({ message, mine, onPress }: { message: ChatMessage; mine: boolean
       }}
     >
       <ScreenReaderText>In reply to </ScreenReaderText>
-      {from ? <Text style={{ color: nickColour(from, colors), fontWeight: '700', fontSize: 12 }}>{from}</Text> : null}
+      {/* The name in the text colour: the nick colours are tuned for a bubble, not this tint. */}
+      {from ? <Text style={{ color: colors.foreground, fontWeight: '700', fontSize: 12 }}>{from}</Text> : null}
       <Text numberOfLines={2} style={{ color: colors.muted, fontSize: 13, fontStyle: deleted ? 'italic' : 'normal' }}>
         {text}
       </Text>
