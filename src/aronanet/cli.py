@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, str] = {
     "tail": "aronanet.client.cli",
     "trust": "aronanet.client.cli",
     "discover": "aronanet.discovery.cli",
+    "backup": "aronanet.server.backup_cli",
+    "restore": "aronanet.server.backup_cli",
 }
 
 

@@ -245,6 +245,13 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="use asyncio's own event loop even if uvloop is installed",
     )
+    add(
+        "--admin-listen",
+        metavar="HOST:PORT",
+        help="serve /metrics (Prometheus) and /healthz over plain HTTP on HOST:PORT, such as "
+        "127.0.0.1:9101 (default: off). No authentication: keep it on loopback or a private "
+        "network, never public (docs/OPERATIONS.md)",
+    )
     _add_publish_arguments(parser)
     add(
         "--log-level",
@@ -319,6 +326,7 @@ def _flag_for(key: tuple[str, ...]) -> str | None:
         ("limits", "rate_limit_enabled"): "rate_limit",
         **{("limits", limit): flag for flag, limit in _LIMIT_FLAGS.items()},
         **{("publish", name): flag for flag, name in _PUBLISH_FLAGS.items()},
+        ("admin", "listen"): "admin_listen",
     }
     destination = destinations.get(key, key[0] if len(key) == 1 else None)
     return None if destination is None else "--" + destination.replace("_", "-")
@@ -372,6 +380,8 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     }
     if publish:
         values["publish"] = publish
+    if "admin_listen" in given:
+        values["admin"] = {"listen": given["admin_listen"]}
     return values
 
 
@@ -443,6 +453,7 @@ async def _serve(settings: NodeSettings) -> int:
 async def _run_node(settings: NodeSettings) -> int:
     from aronanet.discovery.errors import DiscoveryError
     from aronanet.identity import KeyFileError
+    from aronanet.server.admin import AdminListenError
     from aronanet.server.node import Node
     from aronanet.server.store.base import BackendUnavailableError
 
@@ -455,7 +466,13 @@ async def _run_node(settings: NodeSettings) -> int:
         loop.add_signal_handler(signum, stop_requested.set)
     try:
         await node.start()
-    except (KeyFileError, OSError, BackendUnavailableError, DiscoveryError) as exc:
+    except (
+        KeyFileError,
+        OSError,
+        BackendUnavailableError,
+        DiscoveryError,
+        AdminListenError,
+    ) as exc:
         print(f"aronanet serve: cannot start: {start_failure(exc, settings)}", file=sys.stderr)
         await node.stop()
         return 1
@@ -499,6 +516,12 @@ def banner(node: Any) -> str:
         lines.append(f"  WebSocket  ws{secure}://{shown}:{node.ws_port}{WS_PATH}")
         if settings.web_dir is not None:
             lines.append(f"  Web client http{secure}://{shown}:{node.ws_port}/")
+    if node.admin is not None:
+        admin_host = settings.admin.listen.rsplit(":", 1)[0]
+        lines.append(
+            f"  Admin      http://{admin_host}:{node.admin.port}/metrics and /healthz "
+            "(no authentication: keep it private)"
+        )
     if settings.uses_postgres or settings.uses_redis:
         lines.append(f"  Store      {redact_url(settings.store)}")
         lines.append(f"  Broker     {redact_url(settings.broker)} ({settings.broker_prefix})")

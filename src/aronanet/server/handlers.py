@@ -157,6 +157,7 @@ class Dispatcher:
     async def dispatch(self, session: Session, item: Inbound) -> None:
         if isinstance(item, Rejection):
             # §3: not JSON / not an object / wrong fields -> ERROR, the session stays open.
+            self._services.counters.error_sent(item.code)
             session.reply(Error(code=item.code, message=item.message, re=_re(item.re)))
             return
         request_id: str | UnsetType = getattr(item, "id", UNSET)
@@ -200,6 +201,8 @@ class Dispatcher:
 
     def _error(self, exc: Exception, item: msgspec.Struct, request_id: str | UnsetType) -> Error:
         """The one mapping from an exception to the ``ERROR`` a client sees."""
+        code = exc.code if isinstance(exc, RequestError) else ErrorCode.INTERNAL
+        self._services.counters.error_sent(code)
         if isinstance(exc, RequestError):
             extra = {k: v for k, v in exc.extra.items() if k in _ERROR_EXTRA_FIELDS}
             error = Error(code=exc.code, message=exc.message, re=request_id)

@@ -63,6 +63,7 @@ from aronanet.server.images import (
 )
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import post_message, resolve_destination
+from aronanet.server.metrics import NodeCounters
 from aronanet.server.services import Services
 from aronanet.server.session import Session
 from aronanet.server.store.base import Store
@@ -438,11 +439,17 @@ async def handle_img_get(images: LazyImageService, ctx: RequestContext, request:
             download.close()
         downloads.release(session.id)
         raise
-    downloads.start(_stream_rest(session, download, downloads, session.replies_flushed()))
+    downloads.start(
+        _stream_rest(session, download, downloads, session.replies_flushed(), ctx.services.counters)
+    )
 
 
 async def _stream_rest(
-    session: Session, download: Download, downloads: Downloads, first_sent: Awaitable[object]
+    session: Session,
+    download: Download,
+    downloads: Downloads,
+    first_sent: Awaitable[object],
+    counters: NodeCounters,
 ) -> None:
     """After the first batch is out, queue the rest batch by batch, as fast as the peer
     reads and no faster; the slot and the file are released however it ends."""
@@ -454,6 +461,7 @@ async def _stream_rest(
                 session.send(message)
     except Exception as exc:
         log_event(logger, "download_failed", logging.ERROR, error=type(exc).__name__)
+        counters.error_sent(ErrorCode.INTERNAL)
         session.send(
             Error(code=ErrorCode.INTERNAL, message="internal error", re=download.request_id)
         )

@@ -107,6 +107,7 @@ async def store_and_route(
     event = message_event(row, quoted)
     if row.duplicate:
         return event, True
+    services.counters.messages_stored += 1
     if destination.dest_type == "channel":
         # Membership may have changed while the batch committed: route to who is in now.
         channel = services.channels.get(destination.dest)

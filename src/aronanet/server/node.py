@@ -42,7 +42,7 @@ from aronanet.server.messaging import register_messaging_handlers
 from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
 from aronanet.server.router import Router
 from aronanet.server.services import EventIds, Services
-from aronanet.server.session import Session
+from aronanet.server.session import BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
 from aronanet.server.store.lifecycle import LifecycleStore
 from aronanet.server.store.sqlite import SqliteStore
@@ -52,6 +52,7 @@ from aronanet.transport.ws import WebSocketEndpoint, tls_context
 
 if TYPE_CHECKING:
     from aronanet.discovery.publisher import Listening, Publisher
+    from aronanet.server.admin import AdminServer
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class Node:
         self._previous_exception_handler: list[LoopExceptionHandler | None] = []
         self.tcp_port: int | None = None
         self.ws_port: int | None = None
+        #: The admin listener (``/metrics``, ``/healthz``), when ``admin.listen`` is set.
+        self.admin: AdminServer | None = None
 
     # ------------------------------------------------------------------ start
 
@@ -114,6 +117,7 @@ class Node:
         self.hello = build_hello(settings)
         publisher = self._build_publisher()  # before listening: a bad token stops the start
         await self._listen()
+        await self._start_admin()
         self._tasks.append(asyncio.create_task(self._keep_alive_loop()))
         if settings.limits.empty_channel_ttl > 0:
             self._tasks.append(asyncio.create_task(self._expire_channels_loop()))
@@ -122,6 +126,21 @@ class Node:
         log_event(
             logger, "node_started", tcp=self.tcp_port, ws=self.ws_port, fingerprint=self.fingerprint
         )
+
+    async def _start_admin(self) -> None:
+        """The admin listener (docs/OPERATIONS.md), imported only when it is asked for."""
+        admin = self.settings.admin
+        if admin.listen is None:
+            return
+        from aronanet.server.admin import AdminServer, store_answers
+        from aronanet.server.metrics import exposition
+
+        self.admin = AdminServer(
+            admin,
+            metrics=lambda: exposition(self),
+            healthy=lambda: store_answers(self.store.ping, admin.health_timeout),
+        )
+        await self.admin.start()
 
     def _quiet_resource_errors(self) -> None:
         """Out of file descriptors (or memory), asyncio's accept loop reports every failed
@@ -265,6 +284,9 @@ class Node:
 
     def _session_closed(self, session: Session) -> None:
         self._sessions.pop(session.id, None)
+        counters = self.services.counters
+        counters.handshakes_of_closed_sessions += session.device is not None
+        counters.slow_readers_dropped += session.close_reason == BACKLOG_EXCEEDED
         remaining = self._per_address.get(session.peer, 1) - 1
         if remaining > 0:
             self._per_address[session.peer] = remaining
@@ -274,6 +296,10 @@ class Node:
     @property
     def session_count(self) -> int:
         return len(self._sessions)
+
+    def sessions(self) -> list[Session]:
+        """The open connections (handshaken or not), for ``/metrics``."""
+        return list(self._sessions.values())
 
     async def _keep_alive_loop(self) -> None:
         """PING idle sessions and close silent ones (§3 PING: "a client idle for 60 s")."""
@@ -318,6 +344,8 @@ class Node:
             await self._stopped.wait()
             return
         self._stopping = True
+        if self.admin is not None:
+            await self.admin.stop()
         for server in self._servers:
             server.close()
         for task in self._tasks:

@@ -56,6 +56,8 @@ class Router:
         self._sessions: dict[str, dict[str, Recipient]] = {}
         self._dirty: dict[str, Recipient] = {}
         self._flush_scheduled = False
+        #: Events queued to a session on this node, one per session per event (``/metrics``).
+        self.deliveries = 0
         broker.subscribe(self._deliver_here)
 
     # ---------------------------------------------------------------- presence
@@ -101,6 +103,7 @@ class Router:
         skip = delivery.skip_session
         dirty = self._dirty
         sessions_by_user = self._sessions
+        delivered = 0
         for key in dict.fromkeys(delivery.recipients):
             sessions = sessions_by_user.get(key)
             if sessions is None:
@@ -108,6 +111,8 @@ class Router:
             for session_id, session in sessions.items():
                 if session_id != skip and session.queue_encoded(payload):
                     dirty[session_id] = session
+                    delivered += 1
+        self.deliveries += delivered
         if dirty and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush_dirty)
@@ -121,6 +126,7 @@ class Router:
                     continue
                 wanted = feature is None or feature in session.features
                 if payload and wanted and session.queue_encoded(payload):
+                    self.deliveries += 1
                     self.mark_dirty(session)
                 if close is not None and close.matches(session.device):
                     self._close(session, close)

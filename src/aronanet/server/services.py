@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from aronanet.config import Limits
 from aronanet.server.accounts import Accounts
 from aronanet.server.channels import Channels
+from aronanet.server.metrics import NodeCounters
 from aronanet.server.ratelimit import BucketMap, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
@@ -47,6 +48,8 @@ class Services:
     monotonic: Clock
     #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
     channel_creations: BucketMap
+    #: What handlers count for ``/metrics`` (plain increments).
+    counters: NodeCounters = field(default_factory=NodeCounters)
 
     @property
     def limits(self) -> Limits:

@@ -49,6 +49,8 @@ INBOX_HIGH = 256
 INBOX_LOW = 64
 #: Replies awaiting their commit before the session waits for the oldest one.
 MAX_REPLIES_IN_FLIGHT = 256
+#: Why a session whose peer does not read is dropped (counted by the node's ``/metrics``).
+BACKLOG_EXCEEDED = "outgoing backlog exceeded: the peer is not reading"
 
 
 class Session:
@@ -77,6 +79,8 @@ class Session:
         self.client_name: str | None = None
         self.rate_bucket = rate_bucket
         self.closed = False
+        #: Why the session ended, once it has (``_finish``).
+        self.close_reason: str | None = None
         self.last_heard = monotonic()
         self.ping_outstanding: str | None = None
         self._router = router
@@ -255,7 +259,7 @@ class Session:
             self._batch = []
             self.conn.send_batch(batch)
         if not self.stream.send_pending(self.conn):
-            self.abort("outgoing backlog exceeded: the peer is not reading")
+            self.abort(BACKLOG_EXCEEDED)
 
     # ------------------------------------------------------------ keep-alive and closing
 
@@ -305,6 +309,7 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        self.close_reason = reason
         if self._handshake_timer is not None:
             self._handshake_timer.cancel()
         if self.user is not None:

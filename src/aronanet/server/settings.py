@@ -21,6 +21,8 @@ The TOML file mirrors the flags::
     [accounts]
     time_cost = 3
     memory_kib = 65536
+    [admin]                    # /metrics and /healthz: plain HTTP, keep it on loopback
+    listen = "127.0.0.1:9101"
     [publish]                  # discovery: see aronanet.discovery.settings
     target = "gist"
     ngrok = true
@@ -129,6 +131,46 @@ class LoginThrottle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     hash_slots: Positive = 2
 
 
+#: ``HOST:PORT`` (an IPv6 host in brackets); the port is checked by ``AdminSettings``.
+AdminAddress = Annotated[
+    str,
+    Meta(
+        pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",
+        description="HOST:PORT, such as 127.0.0.1:9101",
+    ),
+]
+
+
+class AdminSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The admin listener (``/metrics``, ``/healthz``; docs/OPERATIONS.md).
+
+    Plain HTTP without authentication: off unless ``listen`` is set, and meant for loopback
+    (or a private network) only. It parses little and bounds all of it: the request head's
+    size, the time to send it, and how many admin connections are open at once.
+    """
+
+    listen: AdminAddress | None = None
+    max_request_bytes: Annotated[int, Meta(ge=256, le=1024 * 1024)] = 8192
+    request_timeout: PositiveFloat = 5.0
+    max_connections: Positive = 8
+    #: ``/healthz`` answers 503 when the store has not answered ``SELECT 1`` within this.
+    health_timeout: PositiveFloat = 1.0
+
+    def __post_init__(self) -> None:
+        if self.listen is not None and int(self.listen.rsplit(":", 1)[1]) > 65535:
+            raise ValueError(f"listen = {self.listen!r}: the port must be from 0 to 65535")
+
+    @property
+    def host(self) -> str:
+        assert self.listen is not None
+        return self.listen.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        assert self.listen is not None
+        return int(self.listen.rsplit(":", 1)[1])
+
+
 def default_data_dir() -> Path:
     """The per-user data directory used when ``--data-dir`` is not given."""
     return Path(platformdirs.user_data_dir("aronanet"))
@@ -176,6 +218,8 @@ class NodeSettings:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: Discovery: publish the node's record (gist or URL) and/or open an ngrok tunnel.
     publish: PublishSettings = field(default_factory=PublishSettings)
+    #: The admin listener (``/metrics``, ``/healthz``): off unless ``admin.listen`` is set.
+    admin: AdminSettings = field(default_factory=AdminSettings)
 
     @property
     def key_path(self) -> Path:

@@ -95,6 +95,22 @@ async def test_one_failing_job_does_not_spoil_its_batch(store):
     assert [row.content for row in rows] == ["kept", "kept too"]
 
 
+async def test_a_write_lock_held_elsewhere_fails_one_group_not_the_writer(store):
+    # Another process (a sqlite3 shell) holds the write lock past the busy timeout: that
+    # group fails with the lock error, and the writer goes on with the next one.
+    await store.run(lambda conn: conn.execute("PRAGMA busy_timeout=50"))
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await store.create_user(UserRow("locked", "h", 1))
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await store.create_user(UserRow("after", "h", 1))
+    assert await store.get_user("after") is not None
+
+
 def test_dm_conversation_is_the_same_from_both_sides():
     assert dm_conversation("Alice", "bob") == dm_conversation("BOB", "alice")
     assert dm_conversation("a", "b") != dm_conversation("a", "c")

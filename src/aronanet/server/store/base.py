@@ -18,7 +18,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from aronanet.server.metrics import Histogram
 
 
 class DuplicateUserError(Exception):
@@ -269,6 +272,21 @@ def dm_conversation(a: str, b: str) -> str:
 
 class Store(ABC):
     """Persistent state of a node. Implementations must be safe to call from one event loop."""
+
+    #: Seconds from each write job's enqueue to its durable commit (``/metrics``); every
+    #: implementation sets it in ``__init__`` and observes into it from its writer.
+    commit_latency: Histogram
+
+    @property
+    @abstractmethod
+    def commits(self) -> int:
+        """Transactions committed so far by this node (a batch of many jobs counts once)."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Answer a trivial query through the writer: the node's health check (``/healthz``).
+
+        It waits behind the writes already queued, so it fails when writes would."""
 
     @abstractmethod
     async def open(self) -> None:

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ import psycopg
 from psycopg import errors
 
 from aronanet.server.logs import log_event
+from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     BackendUnavailableError,
@@ -63,7 +65,8 @@ from aronanet.server.store.postgres_schema import migrate
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[Any]
 WriteJob = Callable[[Connection], Awaitable[Any]]
-Job = tuple[WriteJob, "asyncio.Future[Any]"]
+#: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
+Job = tuple[WriteJob, "asyncio.Future[Any]", float]
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +125,11 @@ async def connect(dsn: str) -> Connection:
 class GroupCommitWriter:
     """A task that owns one connection and commits queued jobs in batches."""
 
-    def __init__(self, dsn: str, conn: Connection) -> None:
+    def __init__(self, dsn: str, conn: Connection, latency: Histogram | None = None) -> None:
         self._dsn = dsn
         self._conn = conn
+        #: Enqueue-to-commit time of every job committed.
+        self.latency = latency or Histogram()
         self._jobs: asyncio.Queue[Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
@@ -135,7 +140,7 @@ class GroupCommitWriter:
     def submit(self, fn: Callable[[Connection], Awaitable[T]]) -> asyncio.Future[T]:
         """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._jobs.put_nowait((fn, future))
+        self._jobs.put_nowait((fn, future, time.perf_counter()))
         return future
 
     async def stop(self) -> None:
@@ -171,14 +176,17 @@ class GroupCommitWriter:
             conn = await self._usable_connection()
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                for fn, future in jobs:
+                for fn, future, _ in jobs:
                     outcomes.append(await _in_savepoint(conn, fn, future))
         except (psycopg.Error, BackendUnavailableError) as exc:
             # Nothing of the batch is known to be committed: every caller learns it failed.
             log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
-            outcomes = [(future, None, exc) for _, future in jobs]
+            outcomes = [(future, None, exc) for _, future, _ in jobs]
         else:
             self.commits += 1
+            durable = time.perf_counter()
+            for _, _, queued in jobs:
+                self.latency.observe(durable - queued)
         for future, result, error in outcomes:
             if future.done():
                 continue
@@ -263,6 +271,7 @@ class PostgresStore(LifecycleStore):
         self.dsn = dsn
         self._readers = ReaderPool(dsn, readers)
         self._writer: GroupCommitWriter | None = None
+        self.commit_latency = Histogram()
 
     async def open(self) -> None:
         conn = await connect(self.dsn)
@@ -274,7 +283,7 @@ class PostgresStore(LifecycleStore):
                 f"cannot prepare the schema in PostgreSQL at {describe(self.dsn)}: {exc}"
             ) from None
         await self._readers.open()
-        self._writer = GroupCommitWriter(self.dsn, conn)
+        self._writer = GroupCommitWriter(self.dsn, conn, self.commit_latency)
         self._writer.start()
         log_event(logger, "store_opened", database=describe(self.dsn), **versions)
 
@@ -288,6 +297,12 @@ class PostgresStore(LifecycleStore):
     def commits(self) -> int:
         """Transactions committed so far by this node (a batch of many jobs counts once)."""
         return self._writer.commits if self._writer else 0
+
+    async def ping(self) -> None:
+        async def select(conn: Connection) -> None:
+            await conn.execute("SELECT 1")
+
+        await self._write(select)
 
     def _write(self, fn: Callable[[Connection], Awaitable[T]]) -> asyncio.Future[T]:
         if self._writer is None:

@@ -17,11 +17,13 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aronanet.server.logs import log_event
+from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
     ChannelMembers,
@@ -47,7 +49,8 @@ from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_syn
 from aronanet.server.store.schema import migrate
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+#: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
+Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", float]
 Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 logger = logging.getLogger(__name__)
@@ -91,6 +94,7 @@ class GroupCommitWriter:
         self,
         conn: sqlite3.Connection,
         loop: asyncio.AbstractEventLoop,
+        latency: Histogram | None = None,
         before_commit: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         self._conn = conn
@@ -99,6 +103,8 @@ class GroupCommitWriter:
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
+        #: Enqueue-to-durable time of every job committed (written by this thread only).
+        self.latency = latency or Histogram()
 
     def start(self) -> None:
         self._thread.start()
@@ -106,7 +112,7 @@ class GroupCommitWriter:
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
         future: asyncio.Future[T] = self._loop.create_future()
-        self._jobs.put((fn, future))
+        self._jobs.put((fn, future, time.perf_counter()))
         return future
 
     def stop(self) -> None:
@@ -146,8 +152,14 @@ class GroupCommitWriter:
     def _run_batch(self, jobs: list[Job]) -> list[Outcome]:
         conn = self._conn
         outcomes: list[Outcome] = []
-        conn.execute("BEGIN IMMEDIATE")
-        for fn, future in jobs:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            # Another process holds the write lock past busy_timeout: this batch fails, the
+            # writer lives on for the next one (a dead writer would hang every caller).
+            log_event(logger, "store_begin_failed", logging.ERROR, jobs=len(jobs), error=exc)
+            return [(future, None, exc) for _, future, _ in jobs]
+        for fn, future, _ in jobs:
             conn.execute("SAVEPOINT job")
             try:
                 result = fn(conn)
@@ -166,6 +178,9 @@ class GroupCommitWriter:
             conn.execute("ROLLBACK")
             return [(future, None, exc) for future, _, _ in outcomes]
         self.commits += 1
+        durable, observe = time.perf_counter(), self.latency.observe
+        for _, _, queued in jobs:
+            observe(durable - queued)
         return outcomes
 
     def _settle(self, outcomes: list[Outcome]) -> None:
@@ -191,6 +206,7 @@ class SqliteStore(LifecycleStore):
         self._writer: GroupCommitWriter | None = None
         self._reader: sqlite3.Connection | None = None
         self._reader_lock = threading.Lock()
+        self.commit_latency = Histogram()
         #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
         self.revisions = RevisionCounter()
 
@@ -199,7 +215,7 @@ class SqliteStore(LifecycleStore):
         conn = await asyncio.to_thread(self._connect_and_migrate)
         self._reader = await asyncio.to_thread(connect, self.path)
         self._writer = GroupCommitWriter(
-            conn, asyncio.get_running_loop(), before_commit=self.revisions.save
+            conn, asyncio.get_running_loop(), self.commit_latency, before_commit=self.revisions.save
         )
         self._writer.start()
 
@@ -242,6 +258,9 @@ class SqliteStore(LifecycleStore):
     def commits(self) -> int:
         """Transactions committed so far (a batch of many jobs counts once)."""
         return self._writer.commits if self._writer else 0
+
+    async def ping(self) -> None:
+        await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
 
     def run(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``fn(conn)`` on the writer thread inside the next group commit.
