@@ -47,6 +47,12 @@ describe('the lifecycle in the chat screen', () => {
     expect(screen.getByText('Mentions you.')).toBeTruthy();
   });
 
+  it('says who reacted on a long press of a chip', () => {
+    render(<ChatScreen {...props()} />);
+    fireEvent(screen.getByTestId('reaction-👍'), 'longPress');
+    expect(screen.getByTestId('reactors')).toHaveTextContent(/kei, sensei/);
+  });
+
   it('toggles my reaction from its chip', async () => {
     const toggled: string[] = [];
     render(<ChatScreen {...props({ onToggleReaction: async (id, emoji) => void toggled.push(`${id}:${emoji}`) })} />);

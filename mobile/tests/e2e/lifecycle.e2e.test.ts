@@ -192,6 +192,10 @@ describe.each<ViewportName>(['phone', 'desktop'])('the lifecycle in the web clie
     // Highlighted for a moment: the accent border.
     expect(await original.evaluate((e) => getComputedStyle(e).borderTopWidth)).toBe('2px');
     await screenshot(page, size, 'l4-jumped');
+    await page.getByTestId('theme-toggle').first().click(); // the quote, chips and highlight in the dark palette
+    await expectAccessible(page);
+    await screenshot(page, size, 'l4b-dark');
+    await page.getByTestId('theme-toggle').first().click();
     await waitFor('the highlight to fade', async () => (await original.evaluate((e) => getComputedStyle(e).borderTopWidth)) === '1px', 6000);
   });
 
