@@ -99,6 +99,10 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     #: §14.13: TYPING requests one session may send (a budget apart from MSG's tokens).
     typing_per_second: PositiveFloat = 2.0
     typing_burst: Positive = 10
+    #: §14.15: searches per session: a burst, then one per 1 / ``searches_per_second``
+    #: seconds (5 per 10 s). Off with ``rate_limit_enabled``, like the session's rate.
+    search_burst: Positive = 5
+    searches_per_second: PositiveFloat = 0.5
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

@@ -52,6 +52,7 @@ from aronanet.client.lifecycle import (
 )
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.paths import ClientPaths
+from aronanet.client.search import SearchPage, search
 from aronanet.client.sync import PasswordSource, conversations, mark_read, sign_in
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.identity import load_or_create_key
@@ -232,6 +233,21 @@ class SyncSession:
         reply = await self.online().react(msg_id, emoji, add=add)
         me = self.user
         self._apply_own(dest_type, dest, msg_id, lambda held: own_reaction(held, reply, me, add))
+
+    async def search(
+        self,
+        query: str,
+        *,
+        dest_type: str | None = None,
+        dest: str | None = None,
+        before: str | None = None,
+        limit: int = messages.SEARCH_LIMIT_DEFAULT,
+    ) -> SearchPage:
+        """§14.15: one page of results (newest first); ``page.next`` is the next ``before``.
+        Raises ``NodeError`` for a refusal (``INVALID`` query, ``RATE_LIMITED``)."""
+        return await search(
+            self.online(), query, dest_type=dest_type, dest=dest, before=before, limit=limit
+        )
 
     def _apply_own(
         self,

@@ -20,13 +20,14 @@ requests, the ``TOPIC`` event, ``PONG`` from client to server answering a server
 ArTP/1.1 (§14): the ``features`` of ``HELLO``; ``AUTH`` without ``password`` (device
 sign-in) and with ``device_name``; ``cid`` on ``MSG``; the ``DEVICES``, ``DEVICE_RENAME``,
 ``DEVICE_REVOKE``, ``PASSWORD``, ``CONVERSATIONS`` and ``READ`` requests with their ``OK``
-fields, and the ``READ`` event. The ``lifecycle`` requests and events are in
-``lifecycle.py``, the field types shared with it in ``fields.py``.
+fields, and the ``READ`` event; ``SEARCH`` and its results (§14.15). The ``lifecycle``
+requests and events are in ``lifecycle.py``, the field types shared with it in
+``fields.py``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
@@ -71,6 +72,11 @@ from aronanet.proto.lifecycle import (
     TypingEvent,
     Unreact,
 )
+from aronanet.proto.wording import rule
+
+#: §14.15: a SEARCH answers at most 50 results, 20 unless asked.
+SEARCH_LIMIT_MAX: Final = 50
+SEARCH_LIMIT_DEFAULT: Final = 20
 
 #: Re-exported for the modules that import them from here (they predate ``fields``).
 VERSION = fields.VERSION
@@ -243,6 +249,30 @@ class MarkRead(_Base, frozen=True, tag="READ"):
         _check_dest(self.dest_type, self.dest)
 
 
+class Search(_Base, frozen=True, tag="SEARCH"):
+    """§14.15: messages of readable conversations matching ``query``, newest first.
+
+    ``query`` is checked by the node (``proto.search_query``), so that its refusal can say
+    what was wrong with it; ``dest_type``/``dest`` come together or not at all.
+    """
+
+    query: str
+    dest_type: DestType | UnsetType = UNSET
+    dest: str | UnsetType = UNSET
+    before: MessageId | UnsetType = UNSET
+    limit: int = SEARCH_LIMIT_DEFAULT
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if (self.dest_type is UNSET) != (self.dest is UNSET):
+            raise ValueError("SEARCH takes `dest_type` and `dest` together, or neither")
+        if self.dest_type is not UNSET:
+            assert isinstance(self.dest, str)
+            _check_dest(self.dest_type, self.dest)
+        if not 1 <= self.limit <= SEARCH_LIMIT_MAX:
+            raise ValueError(f"invalid limit: {rule('search_limit')}")
+
+
 Request = (
     Auth
     | Join
@@ -268,6 +298,7 @@ Request = (
     | Unreact
     | Typing
     | Changes
+    | Search
 )
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
@@ -329,6 +360,13 @@ class MsgEvent(_Base, frozen=True, tag="MSG"):
     deleted: int | UnsetType = UNSET
     reactions: list[Reaction] | UnsetType = UNSET
     rev: str | UnsetType = UNSET
+
+
+class SearchHit(MsgEvent, frozen=True, tag="MSG"):
+    """§14.15: one result of ``SEARCH``: the message as ``HISTORY`` has it now, and the
+    ``[start, length]`` (code points of ``content``) of every word the query matched."""
+
+    marks: list[list[int]] = msgspec.field(default_factory=list)
 
 
 class JoinEvent(_Base, frozen=True, tag="JOIN"):
@@ -437,6 +475,7 @@ class Ok(_Base, frozen=True, tag="OK"):
     emoji: str | UnsetType = UNSET
     count: int | UnsetType = UNSET
     rev: str | UnsetType = UNSET
+    results: list[SearchHit] | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):

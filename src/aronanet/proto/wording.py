@@ -28,6 +28,8 @@ FIELD_RULES: Final[dict[str, str]] = {
     "content": "content is text of at least 1 character",
     "topic": "topics are at most 390 characters",
     "limit": "limit is a whole number from 1 to 200",
+    "search_limit": "a SEARCH limit is a whole number from 1 to 50",
+    "query": "a query is text of 1-256 characters with at least one word",
     "before": f"before is a message id of {_ID_RULE}",
     "after": f"after is a message id of {_ID_RULE}",
     "id": f"a request id is a string of {_ID_RULE}",

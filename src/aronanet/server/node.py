@@ -41,6 +41,7 @@ from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
 from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
 from aronanet.server.router import Router
+from aronanet.server.search import register_search_handlers
 from aronanet.server.services import EventIds, Services
 from aronanet.server.session import BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
@@ -211,6 +212,11 @@ class Node:
             channel_creations=BucketMap(
                 settings.limits.channel_creations_per_second,
                 settings.limits.channel_creation_burst,
+                self._monotonic,
+            ),
+            searches=BucketMap(
+                settings.limits.searches_per_second,
+                settings.limits.search_burst,
                 self._monotonic,
             ),
         )
@@ -409,6 +415,7 @@ def build_handler_table() -> HandlerTable:
     register_messaging_handlers(table)
     register_conversation_handlers(table)
     register_lifecycle_handlers(table)
+    register_search_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)

@@ -48,6 +48,8 @@ class Services:
     monotonic: Clock
     #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
     channel_creations: BucketMap
+    #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
+    searches: BucketMap
     #: What handlers count for ``/metrics`` (plain increments).
     counters: NodeCounters = field(default_factory=NodeCounters)
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
+from aronanet.proto.search_query import SearchQuery
+
 if TYPE_CHECKING:
     from aronanet.server.metrics import Histogram
 
@@ -259,6 +261,22 @@ class Decorations:
         self.reactions.setdefault(message_id, {}).setdefault(emoji, []).append(user)
 
 
+@dataclass(frozen=True, slots=True)
+class MessageSearch:
+    """§14.15: messages matching ``query`` that ``user`` may read now, newest first.
+
+    ``conversation`` restricts it to one conversation (the caller checked it is readable);
+    otherwise every channel ``user`` is a member of and every DM of theirs is searched.
+    Only ids below ``before`` (when given); at most ``limit`` rows.
+    """
+
+    user: str
+    query: SearchQuery
+    limit: int
+    conversation: str | None = None
+    before: int | None = None
+
+
 def user_key(name: str) -> str:
     """Names are unique case-insensitively (§3); this is the form they are compared in."""
     return name.lower()
@@ -405,6 +423,12 @@ class Store(ABC):
     async def uploaded_image_bytes(self, sender: str) -> int:
         """Bytes of the distinct images ``sender`` (as registered) has posted: the quota."""
 
+    @abstractmethod
+    async def search(self, search: MessageSearch) -> list[MessageRow]:
+        """§14.15: the messages matching ``search``, newest first. The index follows the
+        messages table: an edited message is found by its current text only, a deleted one
+        (content ``""``) never."""
+
 
 def conversations_statement(param: Callable[[str], str], collate: str = "") -> str:
     """§14.5 CONVERSATIONS as ONE statement for both backends; ``param(name)`` is a named
@@ -462,6 +486,13 @@ def conversations_parameters(query: ConversationQuery) -> dict[str, str | int]:
         "after_key": after_key,
         "limit": query.limit,
     }
+
+
+#: §14.15: the conversations a user can read now, as one sub-query (parameter ``user``).
+READABLE_CONVERSATIONS = """
+    SELECT channel FROM memberships WHERE user_key = {user}
+    UNION ALL SELECT conversation FROM dm_peers WHERE user_key = {user}
+"""
 
 
 def history_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | int, ...], bool]:

@@ -35,10 +35,13 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 
+from aronanet.proto.search_query import tsquery, tsvector
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
+from aronanet.server.store import search_sql
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
+    READABLE_CONVERSATIONS,
     BackendUnavailableError,
     ChannelMembers,
     ChannelRow,
@@ -49,6 +52,7 @@ from aronanet.server.store.base import (
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
+    MessageSearch,
     NewMessage,
     UserRow,
     around_statement,
@@ -74,6 +78,8 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 512
 #: Connections for reads; writes have their own.
 READERS = 2
+#: Messages without a search vector indexed per write job before a search (§14.15).
+INDEX_BATCH = 500
 #: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
 WRITE_LOCK = 0x41524F4E4101
 RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
@@ -499,8 +505,46 @@ class PostgresStore(LifecycleStore):
         row = await self._readers.fetchone(_UPLOADED_BYTES, (sender,))
         return int(row[0]) if row else 0
 
+    async def search(self, search: MessageSearch) -> list[MessageRow]:
+        """§14.15 on PostgreSQL. Messages whose vector is missing (stored before the search
+        migration, or edited by a statement that did not set it) are indexed first."""
+        while await self._readers.fetchone(search_sql.POSTGRES_PENDING, (1,)) is not None:
+            await self._write(_index_pending)
+        if search.conversation is not None:
+            sql, conversations = _SEARCH_ONE, {"conversation": search.conversation}
+        else:
+            sql, conversations = _SEARCH_READABLE, {"user": user_key(search.user)}
+        rows = await self._readers.fetchall(
+            sql,
+            {
+                "query": tsquery(search.query),
+                "before": _MAX_ID if search.before is None else search.before,
+                "limit": search.limit,
+                **conversations,
+            },
+        )
+        return [MessageRow(*row) for row in rows]
+
 
 _CONVERSATIONS = conversations_statement(lambda name: f"%({name})s", ' COLLATE "C"')
+_SEARCH_ONE = search_sql.POSTGRES_SEARCH.format(conversations="%(conversation)s")
+_SEARCH_READABLE = search_sql.POSTGRES_SEARCH.format(
+    conversations=READABLE_CONVERSATIONS.format(user="%(user)s")
+)
+_MAX_ID = 2**63 - 1
+
+
+async def _index_pending(conn: Connection) -> None:
+    """Give up to ``INDEX_BATCH`` messages without a vector theirs (on the writer)."""
+    cursor = await conn.execute(search_sql.POSTGRES_PENDING, (INDEX_BATCH,))
+    rows = await cursor.fetchall()
+    async with conn.cursor() as update:
+        await update.executemany(
+            search_sql.POSTGRES_SET_VECTOR,
+            [(tsvector(content), message_id, content) for message_id, content in rows],
+        )
+
+
 _pg = sql.PostgresStatements()
 
 
@@ -512,9 +556,10 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
     cursor = await conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs')) RETURNING id, rev",
-        message.values(),
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev, search_vector) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs'), %s::tsvector) "
+        "RETURNING id, rev",
+        (*message.values(), tsvector(message.content)),
     )
     row = await cursor.fetchone()
     assert row is not None

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.search_sql import POSTGRES_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
 Connection = psycopg.AsyncConnection[Any]
@@ -64,6 +65,8 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     "sync": (sync_migration(),),
     # ArTP/1.1 lifecycle (§14.9-14.14): the same tables as SQLite's, a sequence for revs.
     "lifecycle": (lifecycle_migration(postgres=True),),
+    # §14.15: a tsvector per message, filled by the node (``PostgresStore.search``).
+    "search": POSTGRES_SEARCH_MIGRATIONS,
 }
 
 

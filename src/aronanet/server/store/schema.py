@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.search_sql import SQLITE_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
 CORE_MIGRATIONS: tuple[str, ...] = (
@@ -67,6 +68,8 @@ _REGISTRY: dict[str, tuple[str, ...]] = {
     "images": IMAGE_INDEX_MIGRATIONS,
     "sync": SYNC_MIGRATIONS,
     "lifecycle": LIFECYCLE_MIGRATIONS,
+    # §14.15: the full-text index of messages, back-filled from the messages already stored.
+    "search": SQLITE_SEARCH_MIGRATIONS,
 }
 
 

@@ -22,10 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
+    READABLE_CONVERSATIONS,
     ChannelMembers,
     ChannelRow,
     ConversationQuery,
@@ -35,6 +37,7 @@ from aronanet.server.store.base import (
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
+    MessageSearch,
     NewMessage,
     UserRow,
     around_statement,
@@ -47,6 +50,12 @@ from aronanet.server.store.base import (
 from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
 from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
 from aronanet.server.store.schema import migrate
+from aronanet.server.store.search_sql import (
+    SQLITE_ANY_PENDING,
+    SQLITE_INDEX_PENDING,
+    SQLITE_SEARCH,
+    scope_word,
+)
 
 T = TypeVar("T")
 #: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
@@ -57,6 +66,9 @@ logger = logging.getLogger(__name__)
 
 #: Upper bound on jobs per transaction, so one commit never holds replies back for long.
 MAX_BATCH = 512
+#: §14.15: stored messages are put in the search index together, this many at a time (and
+#: before every search): one FTS5 write per message would cost several times the insert.
+INDEX_EVERY = 256
 
 #: §4 "Only a user who can read a message carrying that image": a member of its channel
 #: (the same rule as HISTORY), or either party of its DM. Uses ``messages_by_image``.
@@ -209,6 +221,7 @@ class SqliteStore(LifecycleStore):
         self.commit_latency = Histogram()
         #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
         self.revisions = RevisionCounter()
+        self._appended = 0  # messages stored since the last indexing job was queued
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -384,7 +397,12 @@ class SqliteStore(LifecycleStore):
     async def append_message(self, message: NewMessage) -> MessageRow:
         # One writer thread runs jobs one after another, so "look up the cid, else insert"
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
-        return await self.run(lambda conn: insert_message(conn, message, self.revisions))
+        stored = self.run(lambda conn: insert_message(conn, message, self.revisions))
+        self._appended += 1
+        if self._appended >= INDEX_EVERY:
+            self._appended = 0
+            self.run(index_pending).add_done_callback(_log_index_failure)
+        return await stored
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.run(lambda conn: select_history(conn, query))
@@ -463,8 +481,46 @@ class SqliteStore(LifecycleStore):
         row = await self.run(lambda conn: conn.execute(_UPLOADED_BYTES, (sender,)).fetchone())
         return int(row[0])
 
+    async def search(self, search: MessageSearch) -> list[MessageRow]:
+        if await self.read(lambda conn: conn.execute(SQLITE_ANY_PENDING).fetchone()):
+            await self.run(index_pending)
+        return await self.read(lambda conn: select_search(conn, search))
+
 
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
+_READABLE = READABLE_CONVERSATIONS.format(user="?1")
+_MAX_ROWID = 2**63 - 1
+
+
+def index_pending(conn: sqlite3.Connection) -> None:
+    """Put every pending message in the search index (one FTS5 write); on the writer."""
+    for statement in SQLITE_INDEX_PENDING:
+        conn.execute(statement)
+
+
+def _log_index_failure(future: asyncio.Future[None]) -> None:
+    """An indexing job that failed is retried by the next one; it only needs a log line."""
+    if not future.cancelled() and future.exception() is not None:
+        log_event(logger, "search_index_failed", logging.ERROR, error=future.exception())
+
+
+def select_search(conn: sqlite3.Connection, search: MessageSearch) -> list[MessageRow]:
+    """§14.15 on SQLite: one FTS5 query for the words AND the readable conversations."""
+    if search.conversation is not None:
+        conversations = [search.conversation]
+    else:
+        rows = conn.execute(_READABLE, (user_key(search.user),))
+        conversations = [conversation for (conversation,) in rows]
+    if not conversations:
+        return []
+    expression = (
+        fts5_expression(search.query, "content")
+        + " AND "
+        + fts5_any([scope_word(conversation) for conversation in conversations], "scope")
+    )
+    before = _MAX_ROWID if search.before is None else search.before
+    rows = conn.execute(SQLITE_SEARCH, (expression, before, search.limit))
+    return [MessageRow(*row) for row in rows]
 
 
 def insert_message(
