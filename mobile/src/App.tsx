@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { AppState, SafeAreaView, StatusBar, useWindowDimensions, View } from 'react-native';
 
 import { Switcher } from './components/Switcher';
-import { Button, IconButton, Notice, SmallButton } from './components/ui';
+import { Button, Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
 import { conversationStore } from './platform/conversationStore';
 import { defaultAddress, openedInvite } from './platform/defaultAddress';
@@ -276,14 +276,14 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
   const active = state.active ? state.conversations[state.active] : undefined;
   const linkProblem = state.linkProblem ? voice.linkProblem(state.linkProblem) : null;
   const retryLink = () => session.retryNow();
-  const bell = (
-    <>
-      <IconButton icon="⌕" label="Search messages" testID="open-search" onPress={() => setSearching(true)} />
-      {permission === 'default' ? (
-        <SmallButton label="Notify me" testID="notifications" onPress={() => void askNotificationPermission().then(setPermission)} />
-      ) : null}
-    </>
-  );
+  const bell =
+    permission === 'default' ? (
+      <SmallButton
+        label="Notify me"
+        testID="notifications"
+        onPress={() => void askNotificationPermission().then(setPermission)}
+      />
+    ) : null;
 
   const list = (
     <ConversationsScreen
@@ -298,6 +298,7 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       onSettings={onSettings}
       onRetryLink={retryLink}
       actions={bell}
+      onSearch={() => setSearching(true)}
       onStart={(target) =>
         target.startsWith('#') ? session.open('channel', target.toLowerCase()) : session.open('user', target.replace(/^@/, ''))
       }

@@ -4,14 +4,17 @@
  * messages edit and delete (delete asks first: it is for everyone). A dialog, so Esc and a tap
  * outside close it and a screen reader knows where it is.
  */
-import { type ReactNode, useState } from 'react';
-import { Modal, Pressable, Text, View } from 'react-native';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { Modal, Pressable, Text, useWindowDimensions, View } from 'react-native';
 
 import type { ChatMessage } from '../state/chat';
 import { useTheme } from '../theme/ThemeContext';
 import { Button, dialogName, FORM_WIDTH, pressedState } from './ui';
 
 /** The quick reactions, first row of the menu. */
+/** From this width the menu is a card in the middle, not a sheet from the bottom. */
+const WIDE = 700;
+
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🎉'] as const;
 
 /** The small picker: common emoji, each one a valid reaction (protocol/emoji). */
@@ -31,31 +34,101 @@ export interface MessageActionsProps {
   readonly onDelete: () => void;
   readonly onCopy: () => void;
   readonly onClose: () => void;
+  /**
+   * Opened by a long-press: the finger is still down on the screen, and lifting it makes the
+   * browser send a click to whatever is under it now, one of this menu's buttons. Until that
+   * finger is up (and its click gone) the buttons do nothing.
+   */
+  readonly openedByTouch?: boolean;
+}
+
+/** How long after the finger is lifted its click may still arrive. */
+const GHOST_CLICK_MS = 350;
+
+/**
+ * False until the touch that opened the menu ended and its click was swallowed (or did not come
+ * within `GHOST_CLICK_MS`); true at once when the menu was not opened by a touch.
+ */
+function useArmed(open: boolean, byTouch: boolean): () => boolean {
+  const armed = useRef(true);
+  useEffect(() => {
+    const document = (globalThis as { document?: Document }).document;
+    if (!open || !byTouch || !document) {
+      armed.current = true;
+      return undefined;
+    }
+    armed.current = false;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const arm = () => {
+      armed.current = true;
+      document.removeEventListener('click', swallow, true);
+    };
+    const swallow = (event: Event) => {
+      event.stopPropagation();
+      event.preventDefault();
+      arm();
+    };
+    const lifted = () => {
+      document.addEventListener('click', swallow, { capture: true, once: true });
+      timer = setTimeout(arm, GHOST_CLICK_MS);
+    };
+    document.addEventListener('touchend', lifted, { capture: true, once: true });
+    document.addEventListener('mouseup', lifted, { capture: true, once: true });
+    return () => {
+      document.removeEventListener('touchend', lifted, true);
+      document.removeEventListener('mouseup', lifted, true);
+      document.removeEventListener('click', swallow, true);
+      if (timer) clearTimeout(timer);
+    };
+  }, [open, byTouch]);
+  return () => armed.current;
 }
 
 export function MessageActions(props: MessageActionsProps) {
   const { palette: colors } = useTheme();
+  const { width } = useWindowDimensions();
+  /** A sheet from the bottom on a phone; a card in the middle on a wide screen. */
+  const sheet = width < WIDE;
   const [more, setMore] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const { message } = props;
+  const armed = useArmed(message !== null, props.openedByTouch === true);
   const close = () => {
+    if (!armed()) return;
     setMore(false);
     setConfirming(false);
     props.onClose();
   };
   const then = (action: () => void) => () => {
+    if (!armed()) return;
     close();
     action();
   };
   const live = message !== null && message.id !== undefined && !message.deleted && !message.system;
   const canEdit = live && props.mine && !message?.attachment;
   return (
-    <Modal visible={message !== null} transparent animationType="fade" onRequestClose={close} {...dialogName('Message actions')}>
-      <Pressable aria-label="Close the message actions" onPress={close} style={{ flex: 1, backgroundColor: '#00000055', justifyContent: 'flex-end', alignItems: 'center' }}>
+    // No fade: while a Modal fades out its focus trap still holds, and would take the focus back
+    // from the composer that Reply and Edit just focused.
+    <Modal visible={message !== null} transparent animationType="none" onRequestClose={close} {...dialogName('Message actions')}>
+      <Pressable
+        aria-label="Close the message actions"
+        onPress={close}
+        style={{ flex: 1, backgroundColor: '#00000055', justifyContent: sheet ? 'flex-end' : 'center', alignItems: 'center' }}
+      >
         <Pressable
           testID="message-actions"
           onPress={() => undefined}
-          style={{ width: '100%', maxWidth: FORM_WIDTH, backgroundColor: colors.surface, borderTopLeftRadius: 16, borderTopRightRadius: 16, padding: 12, gap: 4, marginBottom: 0 }}
+          style={{
+            width: '100%',
+            maxWidth: sheet ? FORM_WIDTH : 400,
+            backgroundColor: colors.surface,
+            borderRadius: 16,
+            borderBottomLeftRadius: sheet ? 0 : 16,
+            borderBottomRightRadius: sheet ? 0 : 16,
+            padding: 12,
+            paddingBottom: sheet ? 20 : 12,
+            gap: 2,
+          }}
         >
           {confirming ? (
             <View testID="confirm-delete" style={{ gap: 12, padding: 4 }}>
@@ -81,7 +154,7 @@ export function MessageActions(props: MessageActionsProps) {
                         role="button"
                         aria-label="More emoji"
                         testID="more-reactions"
-                        onPress={() => setMore(true)}
+                        onPress={() => armed() && setMore(true)}
                         style={{ width: 44, height: 44, borderRadius: 22, alignItems: 'center', justifyContent: 'center', borderWidth: 1, borderColor: colors.border }}
                       >
                         <Text aria-hidden style={{ color: colors.link, fontSize: 20, fontWeight: '700' }}>
@@ -94,8 +167,8 @@ export function MessageActions(props: MessageActionsProps) {
               ) : null}
               {live ? <Action icon="↩" label="Reply" testID="action-reply" onPress={then(props.onReply)} /> : null}
               {canEdit ? <Action icon="✎" label="Edit" testID="action-edit" onPress={then(props.onEdit)} /> : null}
-              {message?.content && !message.deleted ? <Action icon="⧉" label="Copy text" testID="action-copy" onPress={then(props.onCopy)} /> : null}
-              {live && props.mine ? <Action icon="🗑" label="Delete" testID="action-delete" danger onPress={() => setConfirming(true)} /> : null}
+              {message?.content && !message.deleted ?  <Action icon="📋" label="Copy text" testID="action-copy" onPress={then(props.onCopy)} /> : null}
+              {live && props.mine ? <Action icon="🗑" label="Delete" testID="action-delete" danger onPress={() => armed() && setConfirming(true)} /> : null}
               <Action icon="✕" label="Cancel" testID="action-cancel" onPress={close} />
             </>
           )}

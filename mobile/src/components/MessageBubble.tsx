@@ -99,6 +99,8 @@ export function MessageBubble(props: MessageBubbleProps) {
       >
         <Pressable
           testID={`message-${message.key}`}
+          // The node's id, for jumping to it (a sent message keeps its local key as its testID).
+          {...(message.id !== undefined ? ({ dataSet: { messageId: message.id } } as object) : {})}
           onLongPress={canAct ? props.onOpenActions : undefined}
           delayLongPress={450}
           onHoverIn={() => setHovered(true)}
@@ -244,7 +246,6 @@ function Quote({ message, mine, onPress }: { message: ChatMessage; mine: boolean
     <Pressable
       role="button"
       testID="reply-quote"
-      aria-label={`Reply to ${from || 'a message'}: ${text}. Show it`}
       onPress={() => onPress?.(id)}
       style={{
         borderLeftWidth: 3,
@@ -256,7 +257,9 @@ function Quote({ message, mine, onPress }: { message: ChatMessage; mine: boolean
         marginBottom: 4,
       }}
     >
-      {from ? <Text style={{ color: nickColour(from, colors), fontWeight: '700', fontSize: 12 }}>{from}</Text> : null}
+      <ScreenReaderText>In reply to </ScreenReaderText>
+      {/* The name in the text colour: the nick colours are tuned for a bubble, not this tint. */}
+      {from ? <Text style={{ color: colors.foreground, fontWeight: '700', fontSize: 12 }}>{from}</Text> : null}
       <Text numberOfLines={2} style={{ color: colors.muted, fontSize: 13, fontStyle: deleted ? 'italic' : 'normal' }}>
         {text}
       </Text>

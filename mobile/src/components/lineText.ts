@@ -23,6 +23,7 @@ export function actionLineText(message: ChatMessage): string | null {
 /** The one-line preview of a conversation's latest line. */
 export function previewText(message: ChatMessage): string {
   if (message.system) return systemLineText(message);
+  if (message.deleted !== undefined) return `${message.from}: Message deleted`;
   if (message.attachment) return `${message.from}: 🖼 image`;
   return actionLineText(message) ?? `${message.from}: ${message.content}`;
 }

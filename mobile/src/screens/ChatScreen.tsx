@@ -51,6 +51,9 @@ const LOAD_OLDER_AT = 120;
 /** Scrolled further up than this, my next message no longer pulls the list down. */
 const FOLLOW_MINE_UNTIL = 200;
 const COMPOSER_MIN = 40;
+/** How long a jump to a message may take to fetch it, and how long it then holds the list still. */
+const JUMP_FETCH_MS = 15_000;
+const JUMP_HOLD_MS = 1500;
 const COMPOSER_MAX = 140;
 
 export interface ChatScreenProps {
@@ -145,11 +148,13 @@ export function ChatScreen(props: ChatScreenProps) {
       try {
         const present = onJump ? await onJump(id) : conversation.messages.some((m) => m.id === id);
         if (!present) {
+          timeline.jumpFailed();
           setError(voice.messageGone);
           return;
         }
         timeline.scrollToMessage(id);
       } catch (caught) {
+        timeline.jumpFailed();
         report('finding that message')(caught);
       }
     },
@@ -215,7 +220,7 @@ export function ChatScreen(props: ChatScreenProps) {
         onBack={props.onBack}
         actions={
           <>
-            {props.onSearch ? <IconButton icon="⌕" label="Search messages" testID="chat-search" onPress={props.onSearch} /> : null}
+            {props.onSearch ? <IconButton icon="🔍" label="Search messages" testID="chat-search" onPress={props.onSearch} /> : null}
             {conversation.destType === 'channel' && props.onLeave ? (
               <SmallButton label="Leave" accessibilityLabel={`Leave ${title}`} testID="leave" onPress={() => setConfirmLeave(true)} />
             ) : null}
@@ -299,6 +304,7 @@ export function ChatScreen(props: ChatScreenProps) {
       />
       <MessageActions
         message={menuFor}
+        openedByTouch={!hover}
         mine={menuFor !== null && sameName(menuFor.from, props.me)}
         myReactions={menuFor?.reactions?.filter((r) => menuFor && reactedBy(menuFor, r.emoji, props.me)).map((r) => r.emoji) ?? []}
         onClose={() => setMenuFor(null)}
@@ -353,6 +359,12 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
   const lastKey = useRef(conversation.messages.at(-1)?.key);
 
   const toEnd = useCallback((animated: boolean) => scrollRef.current?.scrollToEnd({ animated }), []);
+  /**
+   * A jump under way (the message being fetched, `id` empty) or just made: until `until` (ms),
+   * nothing pulls the list to the bottom, and growing content keeps the message in place.
+   */
+  const jumping = useRef<{ id: string; until: number } | null>(null);
+  const isJumping = () => jumping.current !== null && Date.now() < jumping.current.until;
 
   /** Tell the session where the user is; `atNewest` false while opening at the unread line. */
   const atNewestRef = useRef(onAtNewest);
@@ -386,6 +398,10 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
   }, [newest, me, toEnd, reportPinned]);
 
   const onContentSizeChange = useCallback(() => {
+    if (isJumping()) {
+      if (jumping.current?.id) scrollIntoView(jumping.current.id);
+      return;
+    }
     if (opening.current === 'unread' || conversation.messages.length === 0) return; // not yet
     if (opening.current === 'end') opening.current = 'done';
     if (pinned.current) toEnd(false);
@@ -411,7 +427,7 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
     (event: NativeSyntheticEvent<NativeScrollEvent>) => {
       const { contentOffset, contentSize, layoutMeasurement } = event.nativeEvent;
       const fromBottom = contentSize.height - (contentOffset.y + layoutMeasurement.height);
-      pinned.current = fromBottom < PINNED_SLACK;
+      pinned.current = fromBottom < PINNED_SLACK && !isJumping();
       reportPinned();
       if (fromBottom > FOLLOW_MINE_UNTIL) followMine.current = false; // scrolled well away
       if (pinned.current) setPill(false);
@@ -429,6 +445,7 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
   const scrollToMessage = useCallback((id: string) => {
     opening.current = 'done';
     pinned.current = false;
+    jumping.current = { id, until: Date.now() + JUMP_HOLD_MS };
     reportPinned();
     setHighlighted(id);
     if (highlightTimer.current) clearTimeout(highlightTimer.current);
@@ -452,19 +469,26 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
     unpin: () => {
       opening.current = 'done';
       pinned.current = false;
+      jumping.current = { id: '', until: Date.now() + JUMP_FETCH_MS };
+    },
+    /** The jump found nothing: back to normal. */
+    jumpFailed: () => {
+      jumping.current = null;
     },
     onScroll,
     onContentSizeChange,
-    onViewportLayout: () => pinned.current && opening.current === 'done' && toEnd(false),
+    onViewportLayout: () => pinned.current && opening.current === 'done' && !isJumping() && toEnd(false),
     onListLayout: (event: LayoutChangeEvent) => (listY.current = event.nativeEvent.layout.y),
     onUnreadLayout,
     /** The user sent something: show it, wherever they were. */
     pin: () => {
+      jumping.current = null;
       pinned.current = true;
       followMine.current = true;
       setPill(false);
     },
     jumpToEnd: () => {
+      jumping.current = null;
       pinned.current = true;
       setPill(false);
       toEnd(true);
@@ -475,7 +499,7 @@ function useTimeline(props: ChatScreenProps, report: (action: string) => (caught
 /** Message `id`'s bubble scrolled to the middle of the list (web: the DOM; elsewhere not yet). */
 function scrollIntoView(id: string): boolean {
   const document = (globalThis as { document?: Document }).document;
-  const element = document?.querySelector(`[data-testid="message-${CSS.escape(id)}"]`);
+  const element = document?.querySelector(`[data-message-id="${CSS.escape(id)}"]`);
   if (!element) return false;
   element.scrollIntoView({ block: 'center' });
   return true;
@@ -541,7 +565,7 @@ function TimelineItem({ row, props, handlers, onViewImage, onUnreadLayout }: Tim
         onViewImage={onViewImage}
         me={handlers.me}
         highlighted={handlers.highlighted !== null && handlers.highlighted === message.id}
-        onOpenActions={message.id !== undefined ? () => handlers.openActions(message) : undefined}
+        onOpenActions={message.id !== undefined && message.deleted === undefined ? () => handlers.openActions(message) : undefined}
         hoverActions={handlers.hover}
         swipeEnabled={!handlers.hover}
         onSwipeReply={() => handlers.reply(message)}

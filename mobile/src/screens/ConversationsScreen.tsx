@@ -34,6 +34,8 @@ export interface ConversationsScreenProps {
   readonly showLink?: boolean;
   /** More header buttons (turning notifications on). */
   readonly actions?: ReactNode;
+  /** Open the message search (§14.15). */
+  readonly onSearch?: () => void;
 }
 
 function linkWord(link: LinkStatus): string {
@@ -75,6 +77,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
         }
       />
       {props.showLink === false ? null : <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} />}
+      {props.onSearch ? <SearchBar onPress={props.onSearch} /> : null}
       <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end', maxWidth: undefined }]}>
         <View style={{ flex: 1 }}>
           <Field
@@ -107,6 +110,27 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
           </View>
         )}
       </ScrollView>
+    </View>
+  );
+}
+
+/** What opens the message search: looks like a search field, is a button (Ctrl+Shift+F too). */
+function SearchBar({ onPress }: { onPress: () => void }) {
+  const { palette: colors } = useTheme();
+  return (
+    <View style={{ paddingHorizontal: 16, paddingTop: 12 }}>
+      <Pressable
+        role="button"
+        testID="open-search"
+        aria-label="Search messages"
+        onPress={onPress}
+        style={{ flexDirection: 'row', alignItems: 'center', gap: 8, borderWidth: 1, borderColor: colors.border, borderRadius: 18, paddingHorizontal: 12, paddingVertical: 8, backgroundColor: colors.surface }}
+      >
+        <Text aria-hidden style={{ fontSize: 14 }}>
+          🔍
+        </Text>
+        <Text style={{ color: colors.muted }}>Search messages</Text>
+      </Pressable>
     </View>
   );
 }

@@ -14,7 +14,6 @@ import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import { conversationOf, conversationKey } from '../state/chat';
 import type { SearchPage, SearchScope } from '../state/session';
 import { useTheme } from '../theme/ThemeContext';
-import { nickColour } from '../theme/theme';
 import { voice } from '../theme/voice';
 
 export interface SearchScreenProps {
@@ -155,13 +154,12 @@ function ResultRow({ result, place, onPress }: { result: SearchResult; place: st
       <Pressable
         role="button"
         testID={`search-result-${result.id}`}
-        aria-label={`${result.from} in ${place}, ${when}: ${result.content}. Show in the conversation`}
         onPress={onPress}
         style={{ paddingHorizontal: 16, paddingVertical: 10, borderBottomWidth: 1, borderBottomColor: colors.panel, gap: 3 }}
       >
         <View style={{ flexDirection: 'row', gap: 8, alignItems: 'baseline' }}>
           <Text style={{ color: colors.foreground, fontWeight: '700' }}>{place}</Text>
-          <Text style={{ color: nickColour(result.from, colors), fontWeight: '700', flexShrink: 1 }} numberOfLines={1}>
+          <Text style={{ color: colors.link, fontWeight: '700', flexShrink: 1 }} numberOfLines={1}>
             {result.from}
           </Text>
           <Text style={{ color: colors.muted, fontSize: 12, marginLeft: 'auto' }}>{when}</Text>

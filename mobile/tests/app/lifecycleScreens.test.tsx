@@ -39,12 +39,18 @@ function props(overrides: Partial<ChatScreenProps> = {}): ChatScreenProps {
 describe('the lifecycle in the chat screen', () => {
   it('shows a reply quote, (edited), a tombstone, reaction chips and a mention', () => {
     render(<ChatScreen {...props()} />);
-    expect(screen.getByLabelText('Reply to kei: the plan is ready. Show it')).toBeTruthy();
+    expect(screen.getByTestId('reply-quote')).toHaveTextContent(/In reply to kei ?the plan is ready/);
     expect(screen.getAllByTestId('message-edited')).toHaveLength(1);
     expect(screen.getByTestId('message-deleted')).toHaveTextContent(/Message deleted/);
     expect(screen.getByLabelText('👍 2, reacted by kei, sensei. Tap to remove yours')).toBeTruthy();
     expect(screen.getByTestId('reaction-👍')).toBeSelected();
     expect(screen.getByText('Mentions you.')).toBeTruthy();
+  });
+
+  it('says who reacted on a long press of a chip', () => {
+    render(<ChatScreen {...props()} />);
+    fireEvent(screen.getByTestId('reaction-👍'), 'longPress');
+    expect(screen.getByTestId('reactors')).toHaveTextContent(/kei, sensei/);
   });
 
   it('toggles my reaction from its chip', async () => {

@@ -26,6 +26,12 @@ describe('shortcuts', () => {
     expect(key('k')).toBeNull();
     expect(key('ArrowUp')).toBeNull();
   });
+
+  it('knows Ctrl-Shift-F and ⌘⇧F for the message search, not a plain Ctrl-F (the browser\'s find)', () => {
+    expect(key('F', { ctrlKey: true, shiftKey: true })).toBe('search');
+    expect(key('f', { metaKey: true, shiftKey: true })).toBe('search');
+    expect(key('f', { ctrlKey: true })).toBeNull();
+  });
 });
 
 describe('notifications', () => {
