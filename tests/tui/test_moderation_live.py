@@ -88,6 +88,8 @@ async def test_an_owner_moderates_with_slash_commands_and_sees_marks_and_lines(
         assert (await roles_on_node(peer, "#mods"))["hoshino"] == "operator"
         panel = member_panel(app).splitlines()
         assert panel.index("~sensei") < panel.index("@hoshino")  # strongest first
+        await type_line(pilot, "/names")
+        await until_note(pilot, app, "#mods (2): ~sensei, @hoshino")
         await type_line(pilot, "/deop hoshino")
         await wait_for(pilot, lambda: " hoshino" in member_panel(app))
 

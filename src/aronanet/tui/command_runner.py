@@ -44,6 +44,7 @@ from aronanet.tui.session import ChatSession
 from aronanet.tui.uploads import ImageUploads
 from aronanet.tui.widgets.chat_input import Compose, ComposeKind
 from aronanet.tui.widgets.inline_image import save_copy
+from aronanet.tui.widgets.member_list import marked_members
 
 
 class Host(Protocol):
@@ -337,7 +338,8 @@ class CommandRunner:
         if buffer is None:
             self.note(f"Sensei, you are not in {channel}.", error=True)
             return
-        self.note(f"{channel} ({len(buffer.members)}): {', '.join(buffer.members)}")
+        names = ", ".join(f"{mark}{name}" for mark, name in marked_members(buffer))
+        self.note(f"{channel} ({len(buffer.members)}): {names}")
 
     def _list(self, command: cmd.ListCommand) -> None:
         async def list_channels() -> None:
