@@ -71,6 +71,9 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 512
 #: Connections for reads; writes have their own.
 READERS = 2
+#: Connections for shared image data (``image_postgres``): chunk by chunk uploads and
+#: downloads must not hold the reads of HISTORY and logins waiting.
+IMAGE_CONNECTIONS = 2
 #: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
 WRITE_LOCK = 0x41524F4E4101
 RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
@@ -267,6 +270,8 @@ class PostgresStore(Store):
     def __init__(self, dsn: str, *, readers: int = READERS) -> None:
         self.dsn = dsn
         self._readers = ReaderPool(dsn, readers)
+        #: Autocommit connections for the image blobs and shared uploads (``image_postgres``).
+        self.image_connections = ReaderPool(dsn, IMAGE_CONNECTIONS)
         self._writer: GroupCommitWriter | None = None
         self.commit_latency = Histogram()
 
@@ -280,6 +285,7 @@ class PostgresStore(Store):
                 f"cannot prepare the schema in PostgreSQL at {describe(self.dsn)}: {exc}"
             ) from None
         await self._readers.open()
+        await self.image_connections.open()
         self._writer = GroupCommitWriter(self.dsn, conn, self.commit_latency)
         self._writer.start()
         log_event(logger, "store_opened", database=describe(self.dsn), **versions)
@@ -289,6 +295,7 @@ class PostgresStore(Store):
             writer, self._writer = self._writer, None
             await writer.stop()
             await self._readers.close()
+            await self.image_connections.close()
 
     @property
     def commits(self) -> int:

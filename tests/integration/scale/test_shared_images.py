@@ -1,0 +1,126 @@
+"""Images on two node processes sharing PostgreSQL: any node serves any image, and an upload
+cut on one node resumes on the other (docs/PROTOCOL.md §10), with nothing on either disk."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from aronanet.client import ArtpClient
+from aronanet.client.transfers import download_image, upload_image
+from aronanet.errors import ClientError
+from aronanet.proto.messages import Attachment, ImgStatus
+
+from .cluster import ClusterNode
+
+# The sample images and chunk builder are shared with the unit tests (tests/unit/images).
+sys.path.append(str(Path(__file__).resolve().parents[2] / "unit" / "images"))
+import image_samples as samples
+from image_chunks import chunks_of
+
+CHUNK = 32768
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def sessions() -> AsyncIterator[Callable[..., object]]:
+    """``await open_session(node, user, register=...)``; every session closed afterwards."""
+    clients: list[ArtpClient] = []
+
+    async def open_session(node: ClusterNode, user: str, *, register: bool) -> ArtpClient:
+        client = await ArtpClient.connect(node.tcp_address, device_key=X25519PrivateKey.generate())
+        await client.auth(user, PASSWORD, register=register)
+        clients.append(client)
+        return client
+
+    yield open_session
+    for client in clients:
+        await client.close()
+
+
+def stored_files(node: ClusterNode) -> list[Path]:
+    """Image files under the node's own data directory (the spill area aside)."""
+    images = node.data_dir / "images"
+    return [p for p in images.rglob("*") if p.is_file() and p.parent.name != "tmp"]
+
+
+async def test_an_image_uploaded_on_one_node_is_served_by_the_other(
+    cluster: list[ClusterNode], sessions: Callable[..., object], tmp_path: Path, postgres_url: str
+) -> None:
+    a, b = cluster
+    poster = await sessions(a, "poster", register=True)  # type: ignore[misc]
+    reader = await sessions(b, "reader", register=True)  # type: ignore[misc]
+    outsider = await sessions(b, "outsider", register=True)  # type: ignore[misc]
+    for client in (poster, reader):
+        await client.join("#gallery")
+    data = samples.png(300, 300, seed=21)
+    path = tmp_path / "shared.png"
+    path.write_bytes(data)
+
+    ok = await upload_image(poster, path, "channel", "#gallery", content="on A")
+
+    [stored] = [m for m in await reader.history("channel", "#gallery") if m.id == ok.msg_id]
+    assert isinstance(stored.attachment, Attachment)
+    fetched = await download_image(reader, stored.attachment, tmp_path / "reader-cache")
+    assert fetched.read_bytes() == data
+    with pytest.raises(ClientError) as refused:
+        await download_image(outsider, stored.attachment, tmp_path / "outsider-cache")
+    assert refused.value.code == "NOT_FOUND"
+    assert stored_files(a) == [] and stored_files(b) == []  # in PostgreSQL, not on a disk
+    with psycopg.connect(postgres_url) as db:
+        size, rows = db.execute(  # type: ignore[misc]
+            "SELECT b.size, count(c.idx) FROM image_blobs b JOIN image_blob_chunks c "
+            "USING (sha256) WHERE sha256 = %s GROUP BY b.size",
+            (hashlib.sha256(data).hexdigest(),),
+        ).fetchone()
+    assert size == len(data) and rows >= 1
+
+
+async def test_an_upload_cut_on_one_node_resumes_on_the_other(
+    cluster: list[ClusterNode], sessions: Callable[..., object], tmp_path: Path
+) -> None:
+    a, b = cluster
+    sender = await sessions(a, "sender", register=True)  # type: ignore[misc]
+    reader = await sessions(b, "watcher", register=True)  # type: ignore[misc]
+    for client in (sender, reader):
+        await client.join("#relay")
+    data = samples.png(400, 400, seed=22)
+    path = tmp_path / "resumed.png"
+    path.write_bytes(data)
+    chunks = chunks_of(data, transfer="cut-1", chunk_size=CHUNK, dest="#relay")
+    assert len(chunks) > 8
+    for chunk in chunks[:5]:
+        await sender.send_nowait(chunk)
+    status = await sender.request(ImgStatus(transfer="cut-1"))
+    assert status.received == [0, 1, 2, 3, 4]
+    await sender.close()  # the connection to node A drops mid-upload
+
+    again = await sessions(b, "sender", register=False)  # type: ignore[misc]
+    status = await again.request(ImgStatus(transfer="cut-1"))
+    assert status.received == [0, 1, 2, 3, 4]  # node B knows what node A received
+    progress: list[int] = []
+    ok = await upload_image(
+        again,
+        path,
+        "channel",
+        "#relay",
+        transfer_id="cut-1",
+        progress=lambda done, _total: progress.append(done),
+    )
+    assert progress[0] == 5 * CHUNK  # resumed: chunks 0-4 were not sent again
+    assert ok.image == hashlib.sha256(data).hexdigest()
+    [stored] = [m for m in await reader.history("channel", "#relay") if m.id == ok.msg_id]
+    assert isinstance(stored.attachment, Attachment)
+    fetched = await download_image(reader, stored.attachment, tmp_path / "cache")
+    assert fetched.read_bytes() == data
+
+    # Asked on node A afterwards, the finished upload answers with its outcome.
+    on_a = await sessions(a, "sender", register=False)  # type: ignore[misc]
+    done = await on_a.request(ImgStatus(transfer="cut-1"))
+    assert done.msg_id == ok.msg_id and done.received == list(range(len(chunks)))
