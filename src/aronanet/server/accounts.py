@@ -13,7 +13,9 @@
   and per account, with a much higher ceiling per account, so a stranger guessing from one
   address cannot lock the owner out from another. A device that may skip the throttle (one
   that has signed in before, once the node knows devices) is recognised by an injected
-  ``DeviceTrust`` predicate. Registrations have their own budget per address.
+  ``DeviceTrust`` predicate. Registrations have their own budget per address. The budgets
+  are ``Buckets``: this node's own by default, Redis's in scale-out mode, so that attempts
+  spread over several nodes count together.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.server.logs import log_event
-from aronanet.server.ratelimit import BucketMap, Clock, KeyedSlots
+from aronanet.server.ratelimit import Buckets, Budget, Charge, Clock, KeyedSlots, LocalBuckets
 from aronanet.server.settings import LoginThrottle, PasswordHashing
 from aronanet.server.store.base import DuplicateUserError, Store, UserRow, user_key
 
@@ -57,6 +59,7 @@ class Accounts:
         wall_clock: Callable[[], float],
         monotonic: Clock,
         device_trust: DeviceTrust = no_trusted_devices,
+        buckets: Buckets | None = None,
     ) -> None:
         self._store = store
         self._hasher = PasswordHasher(
@@ -69,10 +72,11 @@ class Accounts:
         self._wall_clock = wall_clock
         self._device_trust = device_trust
         t = throttle
-        self._by_pair = BucketMap(t.refill_per_second, t.burst, monotonic)
-        self._by_address = BucketMap(t.address_refill_per_second, t.address_burst, monotonic)
-        self._by_account = BucketMap(t.account_refill_per_second, t.account_burst, monotonic)
-        self._registrations = BucketMap(t.register_refill_per_second, t.register_burst, monotonic)
+        self._buckets = buckets if buckets is not None else LocalBuckets(monotonic)
+        self._by_pair = Budget("login-pair", t.refill_per_second, t.burst)
+        self._by_address = Budget("login-address", t.address_refill_per_second, t.address_burst)
+        self._by_account = Budget("login-account", t.account_refill_per_second, t.account_burst)
+        self._registrations = Budget("register", t.register_refill_per_second, t.register_burst)
         self._address_hashes = KeyedSlots(t.hashes_per_address)
         self._account_hashes = KeyedSlots(t.hashes_per_account)
         self._slots = asyncio.Semaphore(t.hash_slots)
@@ -97,7 +101,8 @@ class Accounts:
                 ErrorCode.REGISTRATION_CLOSED, "this node does not accept new accounts"
             )
         # A budget of its own, spent by every attempt (taken names too), before any work.
-        _refuse_if_waiting(self._registrations.spend(address), "too many registrations")
+        wait = await self._buckets.take([(self._registrations, address)])
+        _refuse_if_waiting(wait, "too many registrations")
         if await self._store.get_user(name) is not None:
             raise RequestError(ErrorCode.USER_EXISTS, f"the name {name} is taken")
         async with self._hash_slot(user_key(name), address):
@@ -118,13 +123,13 @@ class Accounts:
         """
         key = user_key(name)
         trusted = device is not None and await self._device_trust(key, device)
-        reservation = self._reserve(key, address, trusted)
+        reservation = await self._reserve(key, address, trusted)
         user = await self._store.get_user(name)
         stored_hash = user.password_hash if user else await self._decoy()
         async with self._hash_slot(key, address):
             verified = await asyncio.to_thread(self._verify, stored_hash, password)
         if verified and user is not None:
-            reservation.refund()
+            await reservation.refund()
             return user.name
         log_event(logger, "login_failed", peer=address)
         raise RequestError(ErrorCode.AUTH_FAILED, "wrong user name or password")
@@ -140,10 +145,11 @@ class Accounts:
         await self._store.set_password_hash(name, password_hash)
         log_event(logger, "password_changed", user=name)
 
-    def _reserve(self, key: str, address: str, trusted: bool) -> _Reservation:
-        """Spend one failure from each budget now, before any ``await``; ``RATE_LIMITED``
-        if one is empty. The caller refunds it when the login succeeds."""
-        buckets = (
+    async def _reserve(self, key: str, address: str, trusted: bool) -> _Reservation:
+        """Spend one failure from each budget now, all at once (locally without yielding, in
+        Redis in one script); ``RATE_LIMITED`` if one is empty. The caller refunds it when
+        the login succeeds."""
+        charges: tuple[Charge, ...] = (
             ()
             if trusted
             else (
@@ -152,11 +158,8 @@ class Accounts:
                 (self._by_account, key),
             )
         )
-        wait = max((bucket.retry_after_ms(k) for bucket, k in buckets), default=0)
-        _refuse_if_waiting(wait, "too many failed attempts")
-        for bucket, k in buckets:
-            bucket.spend(k)
-        return _Reservation(buckets)
+        _refuse_if_waiting(await self._buckets.take(charges), "too many failed attempts")
+        return _Reservation(self._buckets, charges)
 
     @contextlib.asynccontextmanager
     async def _hash_slot(self, key: str, address: str) -> AsyncIterator[None]:
@@ -186,13 +189,13 @@ class Accounts:
 class _Reservation:
     """The failure budget one login attempt holds while its password is checked."""
 
-    def __init__(self, buckets: tuple[tuple[BucketMap, str], ...]) -> None:
+    def __init__(self, buckets: Buckets, charges: tuple[Charge, ...]) -> None:
         self._buckets = buckets
+        self._charges = charges
 
-    def refund(self) -> None:
+    async def refund(self) -> None:
         """The attempt succeeded: it was not a failure, give its tokens back."""
-        for bucket, key in self._buckets:
-            bucket.refund(key)
+        await self._buckets.refund(self._charges)
 
 
 def _refuse_if_waiting(wait: int, reason: str) -> None:
