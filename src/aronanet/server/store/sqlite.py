@@ -6,6 +6,10 @@ them in ONE transaction (each in a savepoint, so one failing job does not spoil 
 and commits once with ``synchronous=FULL``. Only then are the callers' futures resolved,
 so a caller that acknowledges after ``await`` acknowledges only what is on disk (§3: an
 ``OK`` to ``MSG`` survives SIGKILL). One fsync thus covers a whole burst of messages.
+
+Long or frequent reads (HISTORY, CONVERSATIONS) do not queue behind the writer: they run on
+``READERS`` read connections of their own, which WAL lets read beside a write transaction,
+and see everything committed, so everything acknowledged.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 #: Upper bound on jobs per transaction, so one commit never holds replies back for long.
 MAX_BATCH = 512
+#: Read connections beside the writer's: a slow CONVERSATIONS does not hold HISTORY back.
+READERS = 2
 
 #: §4 "Only a user who can read a message carrying that image": a member of its channel
 #: (the same rule as HISTORY), or either party of its DM. Uses ``messages_by_image``.
@@ -197,14 +203,16 @@ class SqliteStore(Store):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: GroupCommitWriter | None = None
-        self._reader: sqlite3.Connection | None = None
-        self._reader_lock = threading.Lock()
+        #: The idle read connections (each used by one worker thread at a time).
+        self._readers: queue.SimpleQueue[sqlite3.Connection] | None = None
         self.commit_latency = Histogram()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
-        self._reader = await asyncio.to_thread(connect, self.path)
+        self._readers = queue.SimpleQueue()
+        for _ in range(READERS):
+            self._readers.put(await asyncio.to_thread(connect, self.path))
         self._writer = GroupCommitWriter(conn, asyncio.get_running_loop(), self.commit_latency)
         self._writer.start()
 
@@ -218,30 +226,31 @@ class SqliteStore(Store):
         if self._writer is not None:
             writer, self._writer = self._writer, None
             await asyncio.to_thread(writer.stop)
-        if self._reader is not None:
-            reader, self._reader = self._reader, None
-            await asyncio.to_thread(self._close_reader, reader)
-
-    def _close_reader(self, reader: sqlite3.Connection) -> None:
-        with self._reader_lock:
-            reader.close()
+        if self._readers is not None:
+            readers, self._readers = self._readers, None
+            await asyncio.to_thread(_close_readers, readers)
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a long read-only ``fn(conn)`` on a connection of its own, off the writer.
+        """Run a read-only ``fn(conn)`` on a read connection, off the writer.
 
         WAL lets it read beside the writer's transactions, so a heavy query (a user's every
         conversation with its counts) never holds other users' messages back from their
-        group commit. It sees everything already committed, so everything acknowledged.
+        group commit, and a HISTORY is answered while the writer is busy (a slow batch, or
+        a write lock held by another process). It sees everything already committed, so
+        everything acknowledged.
         """
-        reader = self._reader
-        if reader is None:
+        readers = self._readers
+        if readers is None:
             raise RuntimeError("the store is not open")
 
-        def locked() -> T:
-            with self._reader_lock:
-                return fn(reader)
+        def on_a_reader() -> T:
+            conn = readers.get()  # waits (in this worker thread) while every reader is busy
+            try:
+                return fn(conn)
+            finally:
+                readers.put(conn)
 
-        return await asyncio.to_thread(locked)
+        return await asyncio.to_thread(on_a_reader)
 
     @property
     def commits(self) -> int:
@@ -378,7 +387,7 @@ class SqliteStore(Store):
         return await self.run(lambda conn: insert_message(conn, message))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
-        return await self.run(lambda conn: select_history(conn, query))
+        return await self.read(lambda conn: select_history(conn, query))
 
     # ------------------------------------------------------------ ArTP/1.1 sync (§14)
 
@@ -448,6 +457,12 @@ class SqliteStore(Store):
 
 
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
+
+
+def _close_readers(readers: queue.SimpleQueue[sqlite3.Connection]) -> None:
+    """Close every read connection, each once its read (if any) has returned it."""
+    for _ in range(READERS):
+        readers.get().close()
 
 
 def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
