@@ -89,6 +89,20 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_devices: Positive = 100
     #: §14.5: conversations one CONVERSATIONS reply lists at most (fewer if the frame fills).
     conversations_page: Annotated[int, Meta(ge=1, le=100_000)] = 256
+    #: §14.12: distinct emoji one message may carry (advertised in HELLO).
+    max_reactions: Annotated[int, Meta(ge=1, le=1000)] = 20
+    #: §14.10: keep the texts an edit replaced, for operators (no protocol access).
+    keep_edit_history: bool = False
+    #: §14.13: a ``typing: true`` is relayed at most once per this many seconds per user and
+    #: conversation; a relayed one holds for twice as long (``expires_ms``).
+    typing_interval: PositiveFloat = 3.0
+    #: §14.13: TYPING requests one session may send (a budget apart from MSG's tokens).
+    typing_per_second: PositiveFloat = 2.0
+    typing_burst: Positive = 10
+    #: §14.15: searches per session: a burst, then one per 1 / ``searches_per_second``
+    #: seconds (5 per 10 s). Off with ``rate_limit_enabled``, like the session's rate.
+    search_burst: Positive = 5
+    searches_per_second: PositiveFloat = 0.5
 
     def __post_init__(self) -> None:
         # A reply of one full frame must fit the backlog with room for events around it.

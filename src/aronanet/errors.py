@@ -32,6 +32,8 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "TOO_LARGE"
     IMAGE_INVALID = "IMAGE_INVALID"
     INTERNAL = "INTERNAL"
+    #: ArTP/1.1 §14.10-14.11: EDIT or DELETE of a message the user did not send.
+    NOT_AUTHOR = "NOT_AUTHOR"
 
 
 class AronaError(Exception):

@@ -44,6 +44,7 @@ from aronanet.proto.connection import (
     MessageRejected,
     State,
 )
+from aronanet.proto.lifecycle import Changes, Delete, Edit, React, Typing, Unreact
 from aronanet.proto.messages import Event
 
 __all__ = ["ArtpClient", "NodeAddress", "NodeError", "TrustCallback", "parse_address"]
@@ -54,7 +55,7 @@ DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
 #: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
 #: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
 #: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
-CLIENT_FEATURES: tuple[str, ...] = ("batch", "sync")
+CLIENT_FEATURES: tuple[str, ...] = ("batch", "lifecycle", "sync")
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
@@ -242,16 +243,25 @@ class ArtpClient:
             found.extend(page)
 
     async def send_message(
-        self, dest_type: str, dest: str, content: str, *, cid: str | None = None
+        self,
+        dest_type: str,
+        dest: str,
+        content: str,
+        *,
+        cid: str | None = None,
+        reply_to: str | None = None,
     ) -> messages.Ok:
         """Send to a channel or a user; the ``OK`` carries ``msg_id`` and ``timestamp``.
 
         §3: the ``OK`` means the message "is durably stored and routed". With ``cid``
-        (ArTP/1.1 §14.4) a resend is answered with the original ``OK`` plus ``duplicate``.
+        (ArTP/1.1 §14.4) a resend is answered with the original ``OK`` plus ``duplicate``;
+        with ``reply_to`` (§14.9) it answers that message of the same conversation.
         """
         fields: dict[str, Any] = {"dest_type": dest_type, "dest": dest, "content": content}
         if cid is not None:
             fields["cid"] = cid
+        if reply_to is not None:
+            fields["reply_to"] = reply_to
         return await self.request(build_request(messages.SendMsg, **fields))
 
     async def history(
@@ -261,14 +271,15 @@ class ArtpClient:
         *,
         before: str | None = None,
         after: str | None = None,
+        around: str | None = None,
         limit: int = 50,
     ) -> list[messages.MsgEvent]:
-        """Stored messages of a conversation, oldest first (§3 ``HISTORY``)."""
+        """Stored messages of a conversation, oldest first (§3 ``HISTORY``); ``around``
+        (§14.9): about half before that message, the rest from it on (jump to a reply)."""
         fields: dict[str, Any] = {"dest_type": dest_type, "dest": dest, "limit": limit}
-        if before is not None:
-            fields["before"] = before
-        if after is not None:
-            fields["after"] = after
+        for name, value in (("before", before), ("after", after), ("around", around)):
+            if value is not None:
+                fields[name] = value
         reply = await self.request(build_request(messages.History, **fields))
         return [] if reply.messages is UNSET else list(reply.messages)
 
@@ -289,6 +300,43 @@ class ArtpClient:
             for message in page:
                 yield message
             cursor = page[-1].id
+
+    # ------------------------------------------------------------------ lifecycle (§14.10-14.14)
+
+    @property
+    def lifecycle(self) -> bool:
+        """True when the node enabled ArTP/1.1 ``lifecycle`` (EDIT/DELETE/REACTION/TYPING
+        events reach this session); the requests work on any 1.1 node either way."""
+        return "lifecycle" in self.features
+
+    async def edit(self, msg_id: str, content: str) -> messages.Ok:
+        """§14.10: replace the text of one's own message; ``OK`` with ``edited``."""
+        return await self.request(build_request(Edit, msg_id=msg_id, content=content))
+
+    async def delete(self, msg_id: str) -> messages.Ok:
+        """§14.11: delete one's own message (a tombstone stays in HISTORY)."""
+        return await self.request(build_request(Delete, msg_id=msg_id))
+
+    async def react(self, msg_id: str, emoji: str, *, add: bool = True) -> messages.Ok:
+        """§14.12: add (or with ``add=False`` remove) one's reaction; ``OK`` with ``count``."""
+        kind = React if add else Unreact
+        return await self.request(build_request(kind, msg_id=msg_id, emoji=emoji))
+
+    async def typing(self, dest_type: str, dest: str, typing: bool = True) -> None:
+        """§14.13: tell the conversation one is (or stopped) typing; never stored."""
+        await self.request(build_request(Typing, dest_type=dest_type, dest=dest, typing=typing))
+
+    async def changes(
+        self, dest_type: str, dest: str, since: str, *, limit: int = 50
+    ) -> tuple[list[messages.MsgEvent], str, bool]:
+        """§14.14: one page of the messages changed (or new) after rev ``since``, in rev
+        order: (messages, the rev to ask from next, whether more follow)."""
+        reply = await self.request(
+            build_request(Changes, dest_type=dest_type, dest=dest, since=since, limit=limit)
+        )
+        found = [] if reply.messages is UNSET else list(reply.messages)
+        rev = reply.rev if isinstance(reply.rev, str) else since
+        return found, rev, reply.next is True
 
     async def ping(self, *, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> float:
         """Round-trip time to the node in seconds (``PING`` -> ``PONG``)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from aronanet.client.lifecycle import ChangeEvent, applied, requoted
 from aronanet.proto.messages import MsgEvent
 
 #: A conversation's key: ``("channel", "#name")`` or ``("user", "peer")``, names case-folded.
@@ -34,6 +35,14 @@ def name_of(message: MsgEvent, me: str) -> str:
 def key_of(message: MsgEvent, me: str) -> ConversationKey:
     """The conversation a message belongs to, from ``me``'s side: a DM's key is the peer."""
     return conversation_key(message.dest_type, name_of(message, me))
+
+
+def event_key(dest_type: str, dest: str, sender: str, me: str) -> ConversationKey:
+    """The conversation of an event addressed like a ``MSG`` (``TYPING``: ``dest`` is the
+    recipient, so a DM is named by whichever party is not ``me``)."""
+    if dest_type == "channel":
+        return conversation_key(dest_type, dest)
+    return conversation_key(dest_type, dest if sender.casefold() == me.casefold() else sender)
 
 
 @dataclass
@@ -97,6 +106,37 @@ class ConversationView:
         after = self.ids[self.ids.index(marker) + 1 :] if marker in self.messages else []
         self.unread = sum(1 for i in after if self.messages[i].from_.casefold() != me.casefold())
         self.mentions = 0
+
+    @property
+    def rev(self) -> str | None:
+        """§14.14: the newest change number held: ask ``CHANGES`` since it after a gap."""
+        revs = [int(m.rev) for m in self.messages.values() if isinstance(m.rev, str)]
+        return str(max(revs)) if revs else None
+
+    def apply(self, event: ChangeEvent) -> bool:
+        """§14.10-14.12: an EDIT, DELETE or REACTION of a held message; replies held that
+        quote it follow. False when the message is not held (HISTORY will show it)."""
+        held = self.messages.get(event.msg_id)
+        if held is None:
+            return False
+        self._replace(applied(held, event))
+        return True
+
+    def merge_changes(self, page: Iterable[MsgEvent]) -> int:
+        """§14.14: a ``CHANGES`` page: held messages take their current state (new ones
+        are left to ``HISTORY after``, which places them). Returns how many changed."""
+        changed = 0
+        for message in page:
+            if message.id in self.messages and self.messages[message.id] != message:
+                self._replace(message)
+                changed += 1
+        return changed
+
+    def _replace(self, message: MsgEvent) -> None:
+        self.messages[message.id] = message
+        for other_id, other in self.messages.items():
+            if other.reply_to == message.id:
+                self.messages[other_id] = requoted(other, message)
 
     def cids(self) -> set[str]:
         """The client message ids of the messages held (ArTP/1.1 §14.4)."""

@@ -59,6 +59,8 @@ class OutboxEntry:
     dest: str
     content: str
     queued_at: int
+    #: ArTP/1.1 §14.9: the message this one replies to, if any.
+    reply_to: str | None = None
 
 
 def outbox_path(config_dir: Path, address: str, user: str) -> Path:
@@ -110,9 +112,10 @@ class Outbox:
         queued_at: int,
         *,
         cid: str | None = None,
+        reply_to: str | None = None,
     ) -> OutboxEntry:
         """Record a message about to be sent; durable when this returns."""
-        entry = OutboxEntry(cid or new_cid(), dest_type, dest, content, queued_at)
+        entry = OutboxEntry(cid or new_cid(), dest_type, dest, content, queued_at, reply_to)
         if entry.cid in self._pending:
             return self._pending[entry.cid]
         self._append({"op": "add", **asdict(entry)})
@@ -190,6 +193,7 @@ class Outbox:
                 dest=str(record["dest"]),
                 content=str(record["content"]),
                 queued_at=int(record["queued_at"]),
+                reply_to=_optional_text(record.get("reply_to")),
             )
         except (ValueError, KeyError, TypeError):
             # A torn last line is a write a crash interrupted; anything else is damage.
@@ -197,6 +201,10 @@ class Outbox:
                 log.warning("outbox %s: skipping unreadable line %d", self.path, number)
             return
         self._pending.setdefault(entry.cid, entry)
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _line(record: dict[str, Any]) -> str:

@@ -11,7 +11,9 @@ It owns one user's presence on one node across any number of connections:
   written to the node and leaves the outbox only when its ``OK`` arrives, ``duplicate`` or
   not (§14.4), so a message is posted exactly once whatever drops or crashes in between;
   the outbox is drained in the order typed, one message at a time;
-* follow live ``MSG`` and ``READ`` events.
+* follow live ``MSG`` and ``READ`` events, and with ``lifecycle`` (§14.9-14.14) the
+  ``EDIT``/``DELETE``/``REACTION`` events that change held messages and ``TYPING``; after a
+  gap, ``CHANGES`` since the newest rev held brings held messages up to date.
 
 The node sends a sender's own session no ``MSG`` event for its message (§3), and ids are
 opaque (never ordered by the client, §5), so after sending the session fetches ``HISTORY
@@ -35,16 +37,27 @@ from aronanet.client.conversation_view import (
     ConversationKey,
     ConversationView,
     conversation_key,
+    event_key,
     key_of,
     name_of,
 )
 from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.lifecycle import (
+    CHANGE_EVENTS,
+    ChangeEvent,
+    TypingTracker,
+    own_delete,
+    own_edit,
+    own_reaction,
+)
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.paths import ClientPaths
+from aronanet.client.search import SearchPage, search
 from aronanet.client.sync import PasswordSource, conversations, mark_read, sign_in
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
+from aronanet.proto.lifecycle import TypingEvent
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +115,8 @@ class SyncSession:
         self.sign_ins = 0
         #: OKs with ``duplicate: true``: resends the node recognised (§14.4).
         self.duplicates = 0
+        #: §14.13: who is typing where (``typing.who(conversation_key(...))``).
+        self.typing = TypingTracker(time.monotonic)
         self._connector = connector or self._connect
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
@@ -136,9 +151,12 @@ class SyncSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def send(self, dest_type: str, dest: str, content: str) -> OutboxEntry:
-        """Queue a message: on disk when this returns, sent when the link allows."""
-        entry = self.outbox.add(dest_type, dest, content, int(self._clock()))
+    def send(
+        self, dest_type: str, dest: str, content: str, *, reply_to: str | None = None
+    ) -> OutboxEntry:
+        """Queue a message (a reply to ``reply_to``, §14.9): on disk when this returns,
+        sent when the link allows."""
+        entry = self.outbox.add(dest_type, dest, content, int(self._clock()), reply_to=reply_to)
         self._idle.clear()
         self._wakeup.set()
         return entry
@@ -188,6 +206,60 @@ class SyncSession:
             return
         reply = await mark_read(self.client, dest_type, view.dest, view.last_id)
         view.mark_read(reply.read if isinstance(reply.read, str) else view.last_id, self.user)
+
+    def online(self) -> ArtpClient:
+        """The signed-in connection, for requests that are not queued (EDIT, DELETE,
+        REACT, TYPING: they mean nothing later); ``ClientError("DISCONNECTED")`` if none."""
+        if self.client is None or self.client.closed:
+            raise ClientError("DISCONNECTED", "not connected to the node")
+        return self.client
+
+    async def edit(self, dest_type: str, dest: str, msg_id: str, content: str) -> None:
+        """§14.10: edit one's message; the view shows the new text at once (the node sends
+        the requesting session no event, only the ``OK``)."""
+        reply = await self.online().edit(msg_id, content)
+        self._apply_own(dest_type, dest, msg_id, lambda held: own_edit(held, content, reply))
+
+    async def delete(self, dest_type: str, dest: str, msg_id: str) -> None:
+        """§14.11: delete one's message; the view holds its tombstone at once."""
+        reply = await self.online().delete(msg_id)
+        now = int(self._clock())
+        self._apply_own(dest_type, dest, msg_id, lambda held: own_delete(held, reply, now))
+
+    async def react(
+        self, dest_type: str, dest: str, msg_id: str, emoji: str, *, add: bool = True
+    ) -> None:
+        """§14.12: add (or take back) one's reaction; the view counts it at once."""
+        reply = await self.online().react(msg_id, emoji, add=add)
+        me = self.user
+        self._apply_own(dest_type, dest, msg_id, lambda held: own_reaction(held, reply, me, add))
+
+    async def search(
+        self,
+        query: str,
+        *,
+        dest_type: str | None = None,
+        dest: str | None = None,
+        before: str | None = None,
+        limit: int = messages.SEARCH_LIMIT_DEFAULT,
+    ) -> SearchPage:
+        """§14.15: one page of results (newest first); ``page.next`` is the next ``before``.
+        Raises ``NodeError`` for a refusal (``INVALID`` query, ``RATE_LIMITED``)."""
+        return await search(
+            self.online(), query, dest_type=dest_type, dest=dest, before=before, limit=limit
+        )
+
+    def _apply_own(
+        self,
+        dest_type: str,
+        dest: str,
+        msg_id: str,
+        event_of: Callable[[messages.MsgEvent], ChangeEvent],
+    ) -> None:
+        view = self.view(dest_type, dest)
+        held = view.messages.get(msg_id)
+        if held is not None:
+            view.apply(event_of(held))
 
     @property
     def user(self) -> str:
@@ -293,6 +365,7 @@ class SyncSession:
         anchor = self._refetch.get(key, view.last_id)
         try:
             await self._fetch_after(client, view, anchor)
+            await self._fetch_changes(client, view)
         except NodeError as error:
             # Refused, not lost (a user that does not exist, a channel left): nothing to
             # fetch there, and retrying would only be refused again.
@@ -316,6 +389,18 @@ class SyncSession:
                 return
             view.merge_after(anchor, page)
             anchor = page[-1].id
+
+    async def _fetch_changes(self, client: ArtpClient, view: ConversationView) -> None:
+        """§14.14: what changed in held messages (edits, deletes, reactions) while away."""
+        since = view.rev
+        if since is None or "lifecycle" not in client.features:
+            return
+        more = True
+        while more:
+            page, since, more = await client.changes(
+                view.dest_type, view.dest, since, limit=self.options.page_size
+            )
+            view.merge_changes(page)
 
     async def _history(
         self,
@@ -368,7 +453,11 @@ class SyncSession:
         for _ in range(RATE_LIMIT_RETRIES):
             try:
                 reply = await client.send_message(
-                    entry.dest_type, entry.dest, entry.content, cid=entry.cid
+                    entry.dest_type,
+                    entry.dest,
+                    entry.content,
+                    cid=entry.cid,
+                    reply_to=entry.reply_to,
                 )
             except NodeError as error:
                 wait_ms = error.reply.retry_after_ms
@@ -400,11 +489,21 @@ class SyncSession:
         me = client.user or self.options.user
         async for event in client.events():
             if isinstance(event, messages.MsgEvent):
-                view = self._view(key_of(event, me), event.dest_type, name_of(event, me))
+                key = key_of(event, me)
+                view = self._view(key, event.dest_type, name_of(event, me))
                 if view.append(event) and event.from_.casefold() != me.casefold():
                     view.unread += 1
+                self.typing.message_sent(key, event.from_)
             elif isinstance(event, messages.ReadEvent):
                 self.view(event.dest_type, event.dest).mark_read(event.read, me)
+            elif isinstance(event, CHANGE_EVENTS):
+                # Message ids are unique on the node: the one view holding it applies it.
+                for view in self.views.values():
+                    if view.apply(event):
+                        break
+            elif isinstance(event, TypingEvent):
+                key = event_key(event.dest_type, event.dest, event.from_, me)
+                self.typing.typing(key, event)
 
     def _view(self, key: ConversationKey, dest_type: str = "", dest: str = "") -> ConversationView:
         view = self.views.get(key)

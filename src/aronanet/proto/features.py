@@ -19,8 +19,10 @@ import msgspec
 BATCH: Final = "batch"
 #: §14.3-14.6: devices, exactly-once sending, conversations, read markers.
 SYNC: Final = "sync"
-#: Every feature name of ArTP/1.1 (more are reserved: ``lifecycle``, ``moderation``).
-KNOWN_FEATURES: Final = frozenset({BATCH, SYNC})
+#: §14.9-14.14: replies, edits, deletes, reactions, typing, changes (their events).
+LIFECYCLE: Final = "lifecycle"
+#: Every feature name of ArTP/1.1 (more are reserved: ``moderation``).
+KNOWN_FEATURES: Final = frozenset({BATCH, SYNC, LIFECYCLE})
 
 _decoder = msgspec.json.Decoder()
 _DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)

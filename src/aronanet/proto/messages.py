@@ -20,73 +20,70 @@ requests, the ``TOPIC`` event, ``PONG`` from client to server answering a server
 ArTP/1.1 (§14): the ``features`` of ``HELLO``; ``AUTH`` without ``password`` (device
 sign-in) and with ``device_name``; ``cid`` on ``MSG``; the ``DEVICES``, ``DEVICE_RENAME``,
 ``DEVICE_REVOKE``, ``PASSWORD``, ``CONVERSATIONS`` and ``READ`` requests with their ``OK``
-fields, and the ``READ`` event.
+fields, and the ``READ`` event; ``SEARCH`` and its results (§14.15). The ``lifecycle``
+requests and events are in ``lifecycle.py``, the field types shared with it in
+``fields.py``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Final, Literal, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
-from aronanet.config import HISTORY_LIMIT_MAX
+from aronanet.proto import fields
+from aronanet.proto.fields import Base as _Base
+from aronanet.proto.fields import (
+    ChannelName,
+    ChunkIndex,
+    ChunkTotal,
+    ClientId,
+    Content,
+    Cursor,
+    DeviceId,
+    DeviceName,
+    FileName,
+    HistoryLimit,
+    MessageId,
+    NonNegative,
+    OldPassword,
+    Password,
+    RequestId,
+    Sha256Hex,
+    TransferId,
+    UserName,
+)
+from aronanet.proto.fields import (
+    DestType as DestType,  # re-exported, like the patterns below
+)
+from aronanet.proto.fields import check_dest as _check_dest
+from aronanet.proto.lifecycle import (
+    Changes,
+    Delete,
+    DeleteEvent,
+    Edit,
+    EditEvent,
+    React,
+    Reaction,
+    ReactionEvent,
+    ReplyQuote,
+    Typing,
+    TypingEvent,
+    Unreact,
+)
 from aronanet.proto.wording import rule
 
-VERSION: Final = "1.0"
+#: §14.15: a SEARCH answers at most 50 results, 20 unless asked.
+SEARCH_LIMIT_MAX: Final = 50
+SEARCH_LIMIT_DEFAULT: Final = 20
 
-#: Patterns are anchored with ``\A`` and ``\Z``, never ``^``/``$``: msgspec (like ``re.search``)
-#: lets ``$`` match before a trailing newline, which made ``"name\n"`` a second valid name.
-USER_PATTERN = r"\A[A-Za-z0-9_-]{1,32}\Z"
-CHANNEL_PATTERN = r"\A#[a-z0-9_-]{1,32}\Z"
-SHA256_PATTERN = r"\A[0-9a-f]{64}\Z"
-#: Identifiers a node stores, logs or shows (transfer ids, message ids; file names are checked
-#: by the image layer) hold no control character (C0, DEL, C1). Request ids are only echoed
-#: back as ``re``, so they stay any 1-64 characters, as the contract has them.
-NO_CONTROL_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f]*\Z"
-
-UserName = Annotated[str, Meta(pattern=USER_PATTERN)]
-ChannelName = Annotated[str, Meta(pattern=CHANNEL_PATTERN)]
-RequestId = Annotated[str, Meta(min_length=1, max_length=64)]
-TransferId = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)]
-Password = Annotated[str, Meta(min_length=8, max_length=1024)]
-#: The contract caps content at 4000 code points; a node may configure a lower cap, which
-#: the node enforces (``TOO_LARGE``). Here only the hard bounds of the wire are checked.
-Content = Annotated[str, Meta(min_length=1)]
-MessageId = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)]
-Sha256Hex = Annotated[str, Meta(pattern=SHA256_PATTERN)]
-HistoryLimit = Annotated[int, Meta(ge=1, le=HISTORY_LIMIT_MAX)]
-ChunkIndex = Annotated[int, Meta(ge=0)]
-ChunkTotal = Annotated[int, Meta(ge=1)]
-NonNegative = Annotated[int, Meta(ge=0)]
-#: An upload's metadata (``dest``, ``name``) is checked by the node's image layer, so that a
-#: refusal names its ``transfer`` and fails the upload (§10), rather than here.
-FileName = Annotated[str, Meta(min_length=1, max_length=255)]
-DestType = Literal["channel", "user"]
-Version = Literal["1.0"]
-
-#: §14.4: a client-chosen message id, unique per user.
-ClientId = Annotated[str, Meta(pattern=r"\A[A-Za-z0-9_-]{1,64}\Z")]
-#: §14.3: 1-64 characters, none of them a control character (C0, DEL, C1).
-DeviceName = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL_PATTERN)]
-#: §14.3: a device id is its key's fingerprint (§11), ``SHA256:`` and base64.
-DeviceId = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROL_PATTERN)]
-#: §14.3 PASSWORD ``old``: any non-empty text; a wrong one is ``AUTH_FAILED``, not ``INVALID``.
-OldPassword = Annotated[str, Meta(min_length=1, max_length=1024)]
-Cursor = Annotated[str, Meta(min_length=1, max_length=128, pattern=NO_CONTROL_PATTERN)]
-
-
-class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    version: Version = VERSION
-
-
-def _check_dest(dest_type: str, dest: str) -> None:
-    """§3: ``dest`` is a channel name for ``channel`` and a user name for ``user``."""
-    pattern = CHANNEL_PATTERN if dest_type == "channel" else USER_PATTERN
-    if re.fullmatch(pattern, dest) is None:
-        raise ValueError(f"invalid dest: {rule(dest_type)}")
-
+#: Re-exported for the modules that import them from here (they predate ``fields``).
+VERSION = fields.VERSION
+USER_PATTERN = fields.USER_PATTERN
+CHANNEL_PATTERN = fields.CHANNEL_PATTERN
+SHA256_PATTERN = fields.SHA256_PATTERN
+NO_CONTROL_PATTERN = fields.NO_CONTROL_PATTERN
 
 # --------------------------------------------------------------------------- requests
 
@@ -118,6 +115,8 @@ class SendMsg(_Base, frozen=True, tag="MSG"):
     dest: str
     content: Content
     cid: ClientId | UnsetType = UNSET
+    #: §14.9: the message this one answers (same conversation, readable, not deleted).
+    reply_to: MessageId | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
     def __post_init__(self) -> None:
@@ -129,6 +128,8 @@ class History(_Base, frozen=True, tag="HISTORY"):
     dest: str
     before: MessageId | UnsetType = UNSET
     after: MessageId | UnsetType = UNSET
+    #: §14.9: the messages around this id (about half older, half newer).
+    around: MessageId | UnsetType = UNSET
     limit: HistoryLimit = 50
     id: RequestId | UnsetType = UNSET
 
@@ -136,6 +137,8 @@ class History(_Base, frozen=True, tag="HISTORY"):
         _check_dest(self.dest_type, self.dest)
         if self.before is not UNSET and self.after is not UNSET:
             raise ValueError("HISTORY takes `before` or `after`, not both")
+        if self.around is not UNSET and (self.before is not UNSET or self.after is not UNSET):
+            raise ValueError("HISTORY takes `around` alone, without `before` or `after`")
 
 
 class Topic(_Base, frozen=True, tag="TOPIC"):
@@ -246,6 +249,30 @@ class MarkRead(_Base, frozen=True, tag="READ"):
         _check_dest(self.dest_type, self.dest)
 
 
+class Search(_Base, frozen=True, tag="SEARCH"):
+    """§14.15: messages of readable conversations matching ``query``, newest first.
+
+    ``query`` is checked by the node (``proto.search_query``), so that its refusal can say
+    what was wrong with it; ``dest_type``/``dest`` come together or not at all.
+    """
+
+    query: str
+    dest_type: DestType | UnsetType = UNSET
+    dest: str | UnsetType = UNSET
+    before: MessageId | UnsetType = UNSET
+    limit: int = SEARCH_LIMIT_DEFAULT
+    id: RequestId | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if (self.dest_type is UNSET) != (self.dest is UNSET):
+            raise ValueError("SEARCH takes `dest_type` and `dest` together, or neither")
+        if self.dest_type is not UNSET:
+            assert isinstance(self.dest, str)
+            _check_dest(self.dest_type, self.dest)
+        if not 1 <= self.limit <= SEARCH_LIMIT_MAX:
+            raise ValueError(f"invalid limit: {rule('search_limit')}")
+
+
 Request = (
     Auth
     | Join
@@ -265,6 +292,13 @@ Request = (
     | ChangePassword
     | Conversations
     | MarkRead
+    | Edit
+    | Delete
+    | React
+    | Unreact
+    | Typing
+    | Changes
+    | Search
 )
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
@@ -285,6 +319,8 @@ class HelloLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_history: int | UnsetType = UNSET
     rate_messages_per_second: float | UnsetType = UNSET
     rate_burst: int | UnsetType = UNSET
+    #: §14.12: distinct emoji one message may carry.
+    max_reactions: int | UnsetType = UNSET
 
 
 class Hello(_Base, frozen=True, tag="HELLO"):
@@ -317,6 +353,20 @@ class MsgEvent(_Base, frozen=True, tag="MSG"):
     attachment: Attachment | UnsetType = UNSET
     #: §14.4: the sender's client id, when the message was sent with one (ungated).
     cid: str | UnsetType = UNSET
+    # §14.9-14.14 (lifecycle; sent to every session, 1.0 clients ignore them)
+    reply_to: str | UnsetType = UNSET
+    reply: ReplyQuote | UnsetType = UNSET
+    edited: int | UnsetType = UNSET
+    deleted: int | UnsetType = UNSET
+    reactions: list[Reaction] | UnsetType = UNSET
+    rev: str | UnsetType = UNSET
+
+
+class SearchHit(MsgEvent, frozen=True, tag="MSG"):
+    """§14.15: one result of ``SEARCH``: the message as ``HISTORY`` has it now, and the
+    ``[start, length]`` (code points of ``content``) of every word the query matched."""
+
+    marks: list[list[int]] = msgspec.field(default_factory=list)
 
 
 class JoinEvent(_Base, frozen=True, tag="JOIN"):
@@ -380,6 +430,8 @@ class ConversationInfo(msgspec.Struct, frozen=True, kw_only=True):
     unread: int
     mentions: int
     read: str | UnsetType = UNSET
+    #: §14.14: the newest change number in the conversation.
+    rev: str | UnsetType = UNSET
 
 
 class ChannelInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -413,10 +465,17 @@ class Ok(_Base, frozen=True, tag="OK"):
     devices: list[DeviceInfo] | UnsetType = UNSET
     duplicate: bool | UnsetType = UNSET
     conversations: list[ConversationInfo] | UnsetType = UNSET
-    next: str | UnsetType = UNSET
+    #: A cursor (CONVERSATIONS) or, for CHANGES, ``true`` when more changes follow.
+    next: str | bool | UnsetType = UNSET
     dest_type: DestType | UnsetType = UNSET
     dest: str | UnsetType = UNSET
     read: str | UnsetType = UNSET
+    # §14.9-14.14 (lifecycle)
+    edited: int | UnsetType = UNSET
+    emoji: str | UnsetType = UNSET
+    count: int | UnsetType = UNSET
+    rev: str | UnsetType = UNSET
+    results: list[SearchHit] | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):
@@ -459,6 +518,10 @@ Event = (
     | PongReply
     | ImgData
     | ReadEvent
+    | EditEvent
+    | DeleteEvent
+    | ReactionEvent
+    | TypingEvent
 )
 
 #: Every message type name a request may carry, for telling ``UNKNOWN_TYPE`` from ``INVALID``.

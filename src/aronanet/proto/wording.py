@@ -28,6 +28,8 @@ FIELD_RULES: Final[dict[str, str]] = {
     "content": "content is text of at least 1 character",
     "topic": "topics are at most 390 characters",
     "limit": "limit is a whole number from 1 to 200",
+    "search_limit": "a SEARCH limit is a whole number from 1 to 50",
+    "query": "a query is text of 1-256 characters with at least one word",
     "before": f"before is a message id of {_ID_RULE}",
     "after": f"after is a message id of {_ID_RULE}",
     "id": f"a request id is a string of {_ID_RULE}",
@@ -52,6 +54,13 @@ FIELD_RULES: Final[dict[str, str]] = {
     "cursor": "a cursor is the `next` of an earlier CONVERSATIONS reply",
     "up_to": f"up_to is a message id of {_ID_RULE}",
     "type": "type is a string",
+    # ArTP/1.1 lifecycle (§14.9-14.14)
+    "msg_id": f"msg_id is a message id of {_ID_RULE}",
+    "reply_to": f"reply_to is a message id of {_ID_RULE}",
+    "around": f"around is a message id of {_ID_RULE}",
+    "emoji": "emoji is one emoji",
+    "typing": "typing is true or false",
+    "since": "since is a rev: the decimal `rev` of an earlier reply",
 }
 
 _AT_FIELD = re.compile(r" - at `\$(?:\.(?P<path>[^`]*))?`\Z")

@@ -44,6 +44,8 @@ _LIMIT_FLAGS = {
     "max_outgoing_bytes": "max_outgoing_bytes",
     "rate": "rate_messages_per_second",
     "rate_burst": "rate_burst",
+    "max_reactions": "max_reactions",
+    "keep_edit_history": "keep_edit_history",
 }
 
 
@@ -224,6 +226,18 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="BYTES",
         help="bytes queued for a slow reader before it is dropped (default 4194304)",
+    )
+    add(
+        "--max-reactions",
+        type=int,
+        metavar="N",
+        help="distinct emoji one message may carry (default 20)",
+    )
+    add(
+        "--keep-edit-history",
+        action="store_true",
+        default=None,
+        help="keep the texts that edits replace, for the operator (default: not kept)",
     )
     add(
         "--no-uvloop",

@@ -54,6 +54,7 @@ def _info(row: ConversationRow) -> ConversationInfo:
         unread=row.unread,
         mentions=row.mentions,
         read=UNSET if row.read is None else str(row.read),
+        rev=UNSET if row.rev is None else str(row.rev),
     )
 
 

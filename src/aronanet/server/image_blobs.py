@@ -22,7 +22,10 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from aronanet.server.services import Services
 
 
 def chunk_count(size: int, chunk_size: int) -> int:
@@ -55,6 +58,22 @@ class BlobStore(Protocol):
     async def open_reader(self, sha256: str, offset: int) -> BlobReader:
         """A stored image opened at byte ``offset``; the caller closes it."""
         ...
+
+    async def delete(self, sha256: str) -> None:
+        """Delete an image no message carries any more (§14.11); gone already is fine."""
+        ...
+
+
+def blob_store_for(services: Services) -> BlobStore:
+    """The node's image store: PostgreSQL on a PostgreSQL store (scale-out: every node
+    serves every image), else the files under ``DATA_DIR/images``."""
+    if services.settings.uses_postgres:
+        from aronanet.server.image_postgres import PostgresBlobStore
+        from aronanet.server.store.postgres import PostgresStore
+
+        assert isinstance(services.store, PostgresStore)
+        return PostgresBlobStore(services.store.image_connections)
+    return LocalBlobStore(Path(services.settings.data_dir) / "images")
 
 
 class _FileReader:
@@ -95,6 +114,10 @@ class LocalBlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
+
+    def remove(self, sha256: str) -> None:
+        """Delete an image no message carries any more (§14.11); gone already is fine."""
+        self.path_for(sha256).unlink(missing_ok=True)
 
     def size(self, sha256: str) -> int:
         return self.path_for(sha256).stat().st_size
@@ -149,6 +172,9 @@ class LocalBlobStore:
 
     async def put(self, spill: Path, sha256: str, *, synced: bool = False) -> None:
         await asyncio.to_thread(self.commit, spill, sha256, synced=synced)
+
+    async def delete(self, sha256: str) -> None:
+        self.remove(sha256)
 
     async def open_reader(self, sha256: str, offset: int) -> BlobReader:
         handle = open(self.path_for(sha256), "rb")  # noqa: SIM115 - owned by the reader

@@ -50,7 +50,13 @@ from aronanet.proto.messages import (
     Ok,
 )
 from aronanet.server.handlers import HandlerTable, Later, Reply, RequestContext
-from aronanet.server.image_blobs import BlobReader, BlobStore, LocalBlobStore, chunk_count
+from aronanet.server.image_blobs import (
+    BlobReader,
+    BlobStore,
+    LocalBlobStore,
+    blob_store_for,
+    chunk_count,
+)
 from aronanet.server.image_transfers import (
     CompletedUpload,
     TransferRegistry,
@@ -137,11 +143,11 @@ class ImageService:
         blobs: BlobStore = spills
         shared = None
         if services.settings.uses_postgres:
-            from aronanet.server.image_postgres import PostgresBlobStore, SharedUploads
+            from aronanet.server.image_postgres import SharedUploads
             from aronanet.server.store.postgres import PostgresStore
 
             assert isinstance(services.store, PostgresStore)
-            blobs = PostgresBlobStore(services.store.image_connections)
+            blobs = blob_store_for(services)
             shared = SharedUploads(services.store.image_connections)
         service = cls(services, blobs, spills, registry, index, downloads, shared=shared)
         service._schedule_expiry()

@@ -66,6 +66,12 @@ class PostgresBlobStore:
                 )
         spill.unlink(missing_ok=True)
 
+    async def delete(self, sha256: str) -> None:
+        """Rows first name-less: the ``image_blobs`` row goes in the same commit."""
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("DELETE FROM image_blobs WHERE sha256 = %s", (sha256,))
+            await conn.execute("DELETE FROM image_blob_chunks WHERE sha256 = %s", (sha256,))
+
     async def open_reader(self, sha256: str, offset: int) -> BlobReader:
         row = await self._pool.fetchone(
             "SELECT size, chunk_size FROM image_blobs WHERE sha256 = %s", (sha256,)

@@ -15,6 +15,7 @@ import msgspec
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
+from aronanet.proto.lifecycle import QUOTE_LENGTH, REACTION_USERS, Reaction, ReplyQuote
 from aronanet.proto.mentions import mentioned_names
 from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
 from aronanet.server.handlers import (
@@ -25,6 +26,7 @@ from aronanet.server.handlers import (
     member_channel,
 )
 from aronanet.server.store.base import (
+    Decorations,
     HistoryQuery,
     MessageRow,
     NewMessage,
@@ -81,10 +83,11 @@ async def store_and_route(
     content: str,
     attachment: Attachment | None = None,
     cid: str | None = None,
+    replied: MessageRow | None = None,
 ) -> tuple[MsgEvent, bool]:
     """Store a message, then route it. Returns its event and whether it was a duplicate
     (§14.4: its (sender, cid) was already stored; then it is the first one's event, and
-    nothing is routed again)."""
+    nothing is routed again). ``replied``: the message it answers (§14.9)."""
     services = ctx.services
     row = await services.store.append_message(
         NewMessage(
@@ -97,9 +100,11 @@ async def store_and_route(
             attachment=None if attachment is None else codec.encode(attachment).decode(),
             cid=cid,
             mentioned=mentioned_recipients(content, destination.recipients),
+            reply_to=None if replied is None else replied.id,
         )
     )
-    event = message_event(row)
+    quoted = Decorations(quoted={replied.id: replied}) if replied is not None else None
+    event = message_event(row, quoted)
     if row.duplicate:
         return event, True
     services.counters.messages_stored += 1
@@ -130,13 +135,32 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
         )
     destination = await resolve_destination(ctx, request.dest_type, request.dest)
     cid = None if request.cid is msgspec.UNSET else request.cid
-    return Later(_acknowledge(ctx, destination, request.content, cid))
+    replied = await replied_message(ctx, destination, request.reply_to)
+    return Later(_acknowledge(ctx, destination, request.content, cid, replied))
+
+
+async def replied_message(
+    ctx: RequestContext, destination: Destination, reply_to: str | msgspec.UnsetType
+) -> MessageRow | None:
+    """§14.9: the message ``reply_to`` names: a live one of the same conversation, else
+    ``NOT_FOUND`` (the same answer whether it is elsewhere, deleted or missing)."""
+    wanted = message_id(reply_to, "reply_to")
+    if wanted is None:
+        return None
+    row = await ctx.services.store.message(wanted)
+    if row is None or row.conversation != destination.conversation or row.deleted is not None:
+        raise RequestError(ErrorCode.NOT_FOUND, f"no such message {wanted} to reply to here")
+    return row
 
 
 async def _acknowledge(
-    ctx: RequestContext, destination: Destination, content: str, cid: str | None
+    ctx: RequestContext,
+    destination: Destination,
+    content: str,
+    cid: str | None,
+    replied: MessageRow | None,
 ) -> Ok:
-    event, duplicate = await store_and_route(ctx, destination, content, cid=cid)
+    event, duplicate = await store_and_route(ctx, destination, content, cid=cid, replied=replied)
     # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK";
     # §14.4: a known cid answers the original's, with "duplicate": true.
     return ctx.ok(
@@ -145,23 +169,39 @@ async def _acknowledge(
 
 
 async def handle_history(ctx: RequestContext, request: History) -> Ok:
-    """§3 HISTORY: latest ``limit``, or ``limit`` right before/after an id; oldest first."""
+    """§3 HISTORY: latest ``limit``, or ``limit`` right before/after an id; oldest first.
+    §14.9: or about half before and half from ``around``."""
     destination = await resolve_destination(ctx, request.dest_type, request.dest)
     query = HistoryQuery(
         conversation=destination.conversation,
         limit=min(request.limit, ctx.services.limits.max_history),
         before=message_id(request.before, "before"),
         after=message_id(request.after, "after"),
+        around=message_id(request.around, "around"),
     )
     rows = await ctx.services.store.history(query)
-    events = [message_event(row) for row in rows]
+    events = await decorated_events(ctx, rows)
     budget = ctx.session.conn.max_plaintext - _ENVELOPE_BYTES
+    if query.around is not None:
+        anchor = next((i for i, row in enumerate(rows) if row.id >= query.around), len(rows))
+        return ctx.ok(messages=fit_around(events, anchor, budget))
     # Paging forward (after) keeps the oldest; otherwise the newest, next to the anchor.
     return ctx.ok(messages=fit(events, budget, keep_newest=query.after is None))
 
 
-def message_event(row: MessageRow) -> MsgEvent:
-    """A stored message as the ``MSG`` event every reader gets (live and in HISTORY)."""
+async def decorated_events(ctx: RequestContext, rows: list[MessageRow]) -> list[MsgEvent]:
+    """Stored messages as ``MSG`` events with their reactions and reply quotes (§14.9)."""
+    decorations = await ctx.services.store.decorations(rows)
+    return [message_event(row, decorations) for row in rows]
+
+
+def message_event(row: MessageRow, decorations: Decorations | None = None) -> MsgEvent:
+    """A stored message as the ``MSG`` event every reader gets (live and in HISTORY), with
+    the §14.9-14.14 fields it has: its reply quote and reactions (from ``decorations``),
+    when it was edited or deleted, and its change number."""
+    found = decorations or _NO_DECORATIONS
+    quoted = found.quoted.get(row.reply_to) if row.reply_to is not None else None
+    reactions = found.reactions.get(row.id)
     return MsgEvent(
         id=str(row.id),
         from_=row.sender,
@@ -171,7 +211,56 @@ def message_event(row: MessageRow) -> MsgEvent:
         timestamp=row.timestamp,
         attachment=_attachment_decoder.decode(row.attachment) if row.attachment else msgspec.UNSET,
         cid=msgspec.UNSET if row.cid is None else row.cid,
+        reply_to=msgspec.UNSET if row.reply_to is None else str(row.reply_to),
+        reply=msgspec.UNSET if quoted is None else reply_quote(quoted),
+        edited=msgspec.UNSET if row.edited is None else row.edited,
+        deleted=msgspec.UNSET if row.deleted is None else row.deleted,
+        reactions=msgspec.UNSET if not reactions else reaction_list(reactions),
+        rev=str(row.rev) if row.rev else msgspec.UNSET,
     )
+
+
+_NO_DECORATIONS = Decorations()
+
+
+def reply_quote(row: MessageRow) -> ReplyQuote:
+    """§14.9: the replied message as it is now, cut to ``QUOTE_LENGTH`` code points."""
+    return ReplyQuote(
+        id=str(row.id),
+        from_=row.sender,
+        content=row.content[:QUOTE_LENGTH],
+        deleted=True if row.deleted is not None else msgspec.UNSET,
+    )
+
+
+def reaction_list(reactions: dict[str, list[str]]) -> list[Reaction]:
+    """§14.12: emoji in order of first reaction, each with its exact count and first users."""
+    return [
+        Reaction(emoji=emoji, count=len(users), users=users[:REACTION_USERS])
+        for emoji, users in reactions.items()
+    ]
+
+
+def fit_around(events: list[MsgEvent], anchor: int, budget: int) -> list[MsgEvent]:
+    """§14.9: the run of ``events`` around index ``anchor`` that fits ``budget`` bytes,
+    growing outwards from the anchor one message a side at a time."""
+    low, high, used = anchor, anchor, 0
+    older = False  # the anchor itself first
+    while low > 0 or high < len(events):
+        take_older = (older and low > 0) or high >= len(events)
+        index = low - 1 if take_older else high
+        used += len(_json.encode(events[index])) + 1
+        if used > budget:
+            break
+        if take_older:
+            low -= 1
+        else:
+            high += 1
+        older = not older
+    return events[low:high]
+
+
+_json = msgspec.json.Encoder()
 
 
 def fit(events: list[MsgEvent], budget: int, *, keep_newest: bool) -> list[MsgEvent]:

@@ -27,7 +27,7 @@ from msgspec import UNSET
 
 from aronanet import identity
 from aronanet.proto.connection import Connection, Role
-from aronanet.proto.features import BATCH, SYNC
+from aronanet.proto.features import BATCH, LIFECYCLE, SYNC
 from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
 from aronanet.server.broker.base import Broker
@@ -36,14 +36,16 @@ from aronanet.server.channels import ChangeFeed, Channels
 from aronanet.server.conversations import register_conversation_handlers
 from aronanet.server.devices import register_device_handlers
 from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_handlers
+from aronanet.server.lifecycle import register_lifecycle_handlers
 from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
 from aronanet.server.ratelimit import BucketMap, Clock, LocalBuckets, TokenBucket
 from aronanet.server.router import Router
+from aronanet.server.search import register_search_handlers
 from aronanet.server.services import EventIds, Services
 from aronanet.server.session import BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.base import Store
+from aronanet.server.store.lifecycle import LifecycleStore
 from aronanet.server.store.sqlite import SqliteStore
 from aronanet.transport.base import Stream
 from aronanet.transport.tcp import serve_tcp
@@ -59,7 +61,7 @@ logger = logging.getLogger(__name__)
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
 #: §14.1: the ArTP/1.1 features this node supports (a session gets those it asks for).
-SUPPORTED_FEATURES = frozenset({BATCH, SYNC})
+SUPPORTED_FEATURES = frozenset({BATCH, SYNC, LIFECYCLE})
 LoopExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 #: ``accept`` failures that mean the process is out of descriptors or memory.
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -74,7 +76,7 @@ class Node:
         self,
         settings: NodeSettings,
         *,
-        store: Store | None = None,
+        store: LifecycleStore | None = None,
         broker: Broker | None = None,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Clock = time.monotonic,
@@ -218,6 +220,11 @@ class Node:
                 self._monotonic,
             ),
             shared_buckets=self._shared_buckets,
+            searches=BucketMap(
+                settings.limits.searches_per_second,
+                settings.limits.search_burst,
+                self._monotonic,
+            ),
         )
 
     async def _listen(self) -> None:
@@ -390,7 +397,7 @@ def _machine_names() -> tuple[str, str]:
     return name, f"{name.split('.', 1)[0]}.local"
 
 
-def build_store(settings: NodeSettings) -> Store:
+def build_store(settings: NodeSettings) -> LifecycleStore:
     """The store the settings name: the SQLite file under ``data_dir``, or PostgreSQL."""
     if settings.uses_postgres:
         from aronanet.server.store.postgres import PostgresStore
@@ -429,6 +436,8 @@ def build_handler_table() -> HandlerTable:
     register_device_handlers(table)
     register_messaging_handlers(table)
     register_conversation_handlers(table)
+    register_lifecycle_handlers(table)
+    register_search_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)
@@ -454,5 +463,6 @@ def build_hello(settings: NodeSettings) -> Hello:
             if limits.rate_limit_enabled
             else UNSET,
             rate_burst=limits.rate_burst if limits.rate_limit_enabled else UNSET,
+            max_reactions=limits.max_reactions,
         ),
     )

@@ -18,7 +18,7 @@ from aronanet.server.metrics import NodeCounters
 from aronanet.server.ratelimit import BucketMap, Buckets, Budget, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.base import Store
+from aronanet.server.store.lifecycle import LifecycleStore
 
 
 @dataclass(slots=True)
@@ -39,7 +39,7 @@ class EventIds:
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: NodeSettings
-    store: Store
+    store: LifecycleStore
     accounts: Accounts
     channels: Channels
     router: Router
@@ -48,6 +48,8 @@ class Services:
     monotonic: Clock
     #: Channels created per user (``channel_creation_burst``, ``channel_creations_per_second``).
     channel_creations: BucketMap
+    #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
+    searches: BucketMap
     #: What handlers count for ``/metrics`` (plain increments).
     counters: NodeCounters = field(default_factory=NodeCounters)
     #: Scale-out mode: buckets every node spends from (Redis), for the budgets that must

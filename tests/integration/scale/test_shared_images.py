@@ -124,3 +124,24 @@ async def test_an_upload_cut_on_one_node_resumes_on_the_other(
     on_a = await sessions(a, "sender", register=False)  # type: ignore[misc]
     done = await on_a.request(ImgStatus(transfer="cut-1"))
     assert done.msg_id == ok.msg_id and done.received == list(range(len(chunks)))
+
+
+async def test_deleting_the_last_message_carrying_an_image_removes_it_from_postgres(
+    cluster: list[ClusterNode], sessions: Callable[..., object], tmp_path: Path, postgres_url: str
+) -> None:
+    a, b = cluster
+    poster = await sessions(a, "remover", register=True)  # type: ignore[misc]
+    await poster.join("#gone")
+    data = samples.png(120, 90, seed=23)
+    path = tmp_path / "gone.png"
+    path.write_bytes(data)
+    ok = await upload_image(poster, path, "channel", "#gone")
+    sha = hashlib.sha256(data).hexdigest()
+
+    on_b = await sessions(b, "remover", register=False)  # type: ignore[misc]
+    await on_b.delete(ok.msg_id)  # §14.11, through the other node
+
+    with psycopg.connect(postgres_url) as db:
+        blobs = db.execute("SELECT count(*) FROM image_blobs WHERE sha256 = %s", (sha,))
+        chunks = db.execute("SELECT count(*) FROM image_blob_chunks WHERE sha256 = %s", (sha,))
+        assert blobs.fetchone() == (0,) and chunks.fetchone() == (0,)

@@ -53,6 +53,16 @@ def test_sync_limits_are_refused_past_their_bounds(key, refused, edge):
     assert getattr(from_mapping({"limits": {key: edge}}).limits, key) == edge
 
 
+@pytest.mark.parametrize(
+    ("key", "refused", "edge"), [("search_burst", 0, 1), ("searches_per_second", 0, 0.001)]
+)
+def test_search_rate_is_refused_past_its_bounds(key, refused, edge):
+    # §14.15: a session may always search once, and the bucket refills.
+    with pytest.raises(SettingsError, match=key):
+        from_mapping({"limits": {key: refused}})
+    assert getattr(from_mapping({"limits": {key: edge}}).limits, key) == edge
+
+
 def test_registration_and_origins_flags(tmp_path):
     settings = parse(
         tmp_path,

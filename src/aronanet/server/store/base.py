@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
+
+from aronanet.proto.search_query import SearchQuery
 
 if TYPE_CHECKING:
     from aronanet.server.metrics import Histogram
@@ -73,10 +76,12 @@ class NewMessage:
     cid: str | None = None
     #: §14.5: user keys of the recipients this message mentions (recorded for counting).
     mentioned: tuple[str, ...] = ()
+    #: §14.9: the id of the message this one replies to.
+    reply_to: int | None = None
 
     #: The column list of ``values()``, in that order, for INSERT statements.
     COLUMNS: ClassVar[str] = (
-        "conversation, sender, dest_type, dest, content, timestamp, attachment, cid"
+        "conversation, sender, dest_type, dest, content, timestamp, attachment, cid, reply_to"
     )
 
     def values(self) -> tuple[str | int | None, ...]:
@@ -90,11 +95,12 @@ class NewMessage:
             self.timestamp,
             self.attachment,
             self.cid,
+            self.reply_to,
         )
 
-    def stored_as(self, message_id: int) -> MessageRow:
+    def stored_as(self, message_id: int, rev: int) -> MessageRow:
         """This message as the row the store now holds under ``message_id``."""
-        return MessageRow(message_id, *self.values())  # type: ignore[arg-type]
+        return MessageRow(message_id, *self.values(), rev=rev)  # type: ignore[arg-type,misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +116,19 @@ class MessageRow:
     timestamp: int
     attachment: str | None
     cid: str | None = None
+    #: §14.9-14.14: what it replies to, when it was last edited / deleted (Unix seconds),
+    #: and its change number (node-wide, increasing; bumped by each edit, delete, reaction).
+    reply_to: int | None = None
+    edited: int | None = None
+    deleted: int | None = None
+    rev: int = 0
     #: True when ``append_message`` found this row already stored under the new message's
     #: (sender, cid): nothing was stored, and the caller must not route it again (§14.4).
     duplicate: bool = False
 
 
 #: The columns of a ``MessageRow`` (``duplicate`` aside), for SELECT statements.
-MESSAGE_COLUMNS = f"id, {NewMessage.COLUMNS}"
+MESSAGE_COLUMNS = f"id, {NewMessage.COLUMNS}, edited, deleted, rev"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +179,7 @@ class ConversationRow:
     read: int | None
     unread: int
     mentions: int
+    rev: int | None = None  # §14.14: the newest change number of the conversation
 
 
 #: §14.5: unread and mention counts stop here.
@@ -181,6 +194,87 @@ class HistoryQuery:
     limit: int
     before: int | None = None
     after: int | None = None
+    #: §14.9: about ``limit // 2`` messages older than this id, the rest from it on.
+    around: int | None = None
+
+
+# ---------------------------------------------------------------- lifecycle (§14.9-14.14)
+
+
+class Refusal(StrEnum):
+    """Why the store did not change a message (the node words it as an ERROR)."""
+
+    MISSING = "missing"  # no such message, or deleted
+    NOT_AUTHOR = "not_author"
+    TOO_MANY = "too_many"  # a new emoji past ``max_reactions``
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An edit, delete or reaction: the message as it is now, or why nothing changed."""
+
+    row: MessageRow | None
+    refusal: Refusal | None = None
+    #: DELETE: the image of the deleted attachment, when no message carries it any more.
+    orphaned_image: str | None = None
+    #: REACT/UNREACT: users with that emoji on the message now, and whether this changed it.
+    count: int = 0
+    changed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EditRequest:
+    message_id: int
+    author: str
+    content: str
+    at: int
+    keep_history: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRequest:
+    message_id: int
+    user: str  # as registered
+    emoji: str
+    add: bool
+    max_reactions: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesQuery:
+    """§14.14 CHANGES: a conversation's messages with ``rev > since``, in rev order."""
+
+    conversation: str
+    since: int
+    limit: int
+
+
+@dataclass(slots=True)
+class Decorations:
+    """What HISTORY shows beside stored rows: reactions (emoji -> users, by first
+    reaction) per message id, and the rows that replies quote, by id."""
+
+    reactions: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    quoted: dict[int, MessageRow] = field(default_factory=dict)
+
+    def add_reaction(self, message_id: int, emoji: str, user: str) -> None:
+        self.reactions.setdefault(message_id, {}).setdefault(emoji, []).append(user)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSearch:
+    """§14.15: messages matching ``query`` that ``user`` may read now, newest first.
+
+    ``conversation`` restricts it to one conversation (the caller checked it is readable);
+    otherwise every channel ``user`` is a member of and every DM of theirs is searched.
+    Only ids below ``before`` (when given); at most ``limit`` rows.
+    """
+
+    user: str
+    query: SearchQuery
+    limit: int
+    conversation: str | None = None
+    before: int | None = None
 
 
 def user_key(name: str) -> str:
@@ -329,6 +423,12 @@ class Store(ABC):
     async def uploaded_image_bytes(self, sender: str) -> int:
         """Bytes of the distinct images ``sender`` (as registered) has posted: the quota."""
 
+    @abstractmethod
+    async def search(self, search: MessageSearch) -> list[MessageRow]:
+        """§14.15: the messages matching ``search``, newest first. The index follows the
+        messages table: an edited message is found by its current text only, a deleted one
+        (content ``""``) never."""
+
 
 def conversations_statement(param: Callable[[str], str], collate: str = "") -> str:
     """§14.5 CONVERSATIONS as ONE statement for both backends; ``param(name)`` is a named
@@ -368,7 +468,8 @@ def conversations_statement(param: Callable[[str], str], collate: str = "") -> s
            (SELECT COUNT(*) FROM (SELECT 1 FROM mentions m
               WHERE m.user_key = {user} AND m.conversation = c.conversation
                 AND m.message_id > COALESCE(r.message_id, 0)
-              LIMIT {UNREAD_CAP}) AS capped)
+              LIMIT {UNREAD_CAP}) AS capped),
+           (SELECT MAX(rev) FROM messages m WHERE m.conversation = c.conversation)
       FROM latest c
       LEFT JOIN read_markers r ON r.user_key = {user} AND r.conversation = c.conversation
      ORDER BY c.dest_type, c.sort_key{collate}
@@ -387,6 +488,13 @@ def conversations_parameters(query: ConversationQuery) -> dict[str, str | int]:
     }
 
 
+#: §14.15: the conversations a user can read now, as one sub-query (parameter ``user``).
+READABLE_CONVERSATIONS = """
+    SELECT channel FROM memberships WHERE user_key = {user}
+    UNION ALL SELECT conversation FROM dm_peers WHERE user_key = {user}
+"""
+
+
 def history_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | int, ...], bool]:
     """§3 HISTORY as SQL for a backend whose parameter marker is ``mark`` (``?``, ``%s``).
 
@@ -395,6 +503,9 @@ def history_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | 
     anchor, or the latest ``limit`` without one.
     """
     base = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = {mark}"
+    if query.around is not None:  # the newer half; ``around_statement`` gives the older
+        sql = f"{base} AND id >= {mark} ORDER BY id ASC LIMIT {mark}"
+        return sql, (query.conversation, query.around, query.limit), False
     if query.after is not None:
         sql = f"{base} AND id > {mark} ORDER BY id ASC LIMIT {mark}"
         return sql, (query.conversation, query.after, query.limit), False
@@ -403,3 +514,27 @@ def history_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | 
         return sql, (query.conversation, query.before, query.limit), True
     sql = f"{base} ORDER BY id DESC LIMIT {mark}"
     return sql, (query.conversation, query.limit), True
+
+
+def around_statement(query: HistoryQuery, mark: str) -> tuple[str, tuple[str | int, ...]]:
+    """§14.9 HISTORY ``around``: the older side (newest first); the newer side (the anchor
+    and after) is ``history_statement``'s. ``centre`` picks from both."""
+    assert query.around is not None
+    sql = (
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = {mark} "
+        f"AND id < {mark} ORDER BY id DESC LIMIT {mark}"
+    )
+    return sql, (query.conversation, query.around, query.limit)
+
+
+def centre(older: list[MessageRow], newer: list[MessageRow], limit: int) -> list[MessageRow]:
+    """At most ``limit`` rows around an anchor, oldest first: ``limit // 2`` of the
+    ``older`` (newest first) and the rest of the ``newer`` (oldest first, from the anchor),
+    a short side's share going to the other."""
+    want_older = limit // 2
+    want_newer = limit - want_older
+    if len(newer) < want_newer:
+        want_older += want_newer - len(newer)
+    if len(older) < want_older:
+        want_newer += want_older - len(older)
+    return older[:want_older][::-1] + newer[:want_newer]

@@ -35,10 +35,13 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 
+from aronanet.proto.search_query import tsquery, tsvector
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
+from aronanet.server.store import search_sql
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
+    READABLE_CONVERSATIONS,
     BackendUnavailableError,
     ChannelMembers,
     ChannelRow,
@@ -49,14 +52,18 @@ from aronanet.server.store.base import (
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
+    MessageSearch,
     NewMessage,
-    Store,
     UserRow,
+    around_statement,
+    centre,
     conversations_parameters,
     conversations_statement,
     history_statement,
     user_key,
 )
+from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle_sql import POSTGRES, run_async
 from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")
@@ -74,6 +81,8 @@ READERS = 2
 #: Connections for shared image data (``image_postgres``): chunk by chunk uploads and
 #: downloads must not hold the reads of HISTORY and logins waiting.
 IMAGE_CONNECTIONS = 2
+#: Messages without a search vector indexed per write job before a search (§14.15).
+INDEX_BATCH = 500
 #: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
 WRITE_LOCK = 0x41524F4E4101
 RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
@@ -264,7 +273,7 @@ class ReaderPool:
             return await cursor.fetchone()
 
 
-class PostgresStore(Store):
+class PostgresStore(LifecycleStore):
     """``Store`` on PostgreSQL; see the module docstring for the commit discipline."""
 
     def __init__(self, dsn: str, *, readers: int = READERS) -> None:
@@ -396,10 +405,8 @@ class PostgresStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            await conn.execute(
-                "DELETE FROM messages WHERE conversation = %s AND dest_type = 'channel'",
-                (channel,),
-            )
+            for statement in sql.DELETE_CHANNEL_HISTORY:
+                await conn.execute(sql.for_postgres(statement), {"channel": channel})
             return True
 
         return await self._write(delete)
@@ -418,6 +425,12 @@ class PostgresStore(Store):
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         sql, args, newest_first = history_statement(query, "%s")
         rows = [MessageRow(*row) for row in await self._readers.fetchall(sql, args)]
+        if query.around is not None:
+            older_sql, older_args = around_statement(query, "%s")
+            older = [
+                MessageRow(*row) for row in await self._readers.fetchall(older_sql, older_args)
+            ]
+            return centre(older, rows, query.limit)
         if newest_first:
             rows.reverse()
         return rows
@@ -482,6 +495,13 @@ class PostgresStore(Store):
 
         return await self._write(execute)
 
+    async def write_script(self, build: ScriptFactory) -> Any:
+        return await self._write(lambda conn: run_async(conn, build(POSTGRES)))
+
+    async def read_script(self, build: ScriptFactory) -> Any:
+        async with self._readers.connection() as conn:
+            return await run_async(conn, build(POSTGRES))
+
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         row = await self._readers.fetchone(
             _READABLE_ATTACHMENT, {"image": image, "user": user_key(user)}
@@ -492,8 +512,46 @@ class PostgresStore(Store):
         row = await self._readers.fetchone(_UPLOADED_BYTES, (sender,))
         return int(row[0]) if row else 0
 
+    async def search(self, search: MessageSearch) -> list[MessageRow]:
+        """§14.15 on PostgreSQL. Messages whose vector is missing (stored before the search
+        migration, or edited by a statement that did not set it) are indexed first."""
+        while await self._readers.fetchone(search_sql.POSTGRES_PENDING, (1,)) is not None:
+            await self._write(_index_pending)
+        if search.conversation is not None:
+            sql, conversations = _SEARCH_ONE, {"conversation": search.conversation}
+        else:
+            sql, conversations = _SEARCH_READABLE, {"user": user_key(search.user)}
+        rows = await self._readers.fetchall(
+            sql,
+            {
+                "query": tsquery(search.query),
+                "before": _MAX_ID if search.before is None else search.before,
+                "limit": search.limit,
+                **conversations,
+            },
+        )
+        return [MessageRow(*row) for row in rows]
+
 
 _CONVERSATIONS = conversations_statement(lambda name: f"%({name})s", ' COLLATE "C"')
+_SEARCH_ONE = search_sql.POSTGRES_SEARCH.format(conversations="%(conversation)s")
+_SEARCH_READABLE = search_sql.POSTGRES_SEARCH.format(
+    conversations=READABLE_CONVERSATIONS.format(user="%(user)s")
+)
+_MAX_ID = 2**63 - 1
+
+
+async def _index_pending(conn: Connection) -> None:
+    """Give up to ``INDEX_BATCH`` messages without a vector theirs (on the writer)."""
+    cursor = await conn.execute(search_sql.POSTGRES_PENDING, (INDEX_BATCH,))
+    rows = await cursor.fetchall()
+    async with conn.cursor() as update:
+        await update.executemany(
+            search_sql.POSTGRES_SET_VECTOR,
+            [(tsvector(content), message_id, content) for message_id, content in rows],
+        )
+
+
 _pg = sql.PostgresStatements()
 
 
@@ -505,9 +563,10 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
     cursor = await conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        message.values(),
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev, search_vector) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs'), %s::tsvector) "
+        "RETURNING id, rev",
+        (*message.values(), tsvector(message.content)),
     )
     row = await cursor.fetchone()
     assert row is not None
@@ -518,4 +577,4 @@ async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
         ):
             if rows:
                 await extra.executemany(statement, rows)
-    return message.stored_as(row[0])
+    return message.stored_as(row[0], row[1])

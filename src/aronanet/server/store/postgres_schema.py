@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 
+from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.search_sql import POSTGRES_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
 Connection = psycopg.AsyncConnection[Any]
@@ -61,6 +63,10 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     ),
     # ArTP/1.1 sync (§14.3-14.6): the same script as SQLite's.
     "sync": (sync_migration(),),
+    # ArTP/1.1 lifecycle (§14.9-14.14): the same tables as SQLite's, a sequence for revs.
+    "lifecycle": (lifecycle_migration(postgres=True),),
+    # §14.15: a tsvector per message, filled by the node (``PostgresStore.search``).
+    "search": POSTGRES_SEARCH_MIGRATIONS,
     # Scale-out images (image_postgres): blobs in chunk rows, and the uploads in progress
     # shared by every node, so any node serves any image and resumes any upload.
     "image_blobs": (

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.search_sql import SQLITE_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
 CORE_MIGRATIONS: tuple[str, ...] = (
@@ -58,10 +60,16 @@ IMAGE_INDEX_MIGRATIONS: tuple[str, ...] = (
 #: ArTP/1.1 sync (§14.3-14.6): client ids, devices, DM peers, mentions and read markers.
 SYNC_MIGRATIONS: tuple[str, ...] = (sync_migration(" WITHOUT ROWID"),)
 
+#: ArTP/1.1 lifecycle (§14.9-14.14): replies, edits, tombstones, reactions, change numbers.
+LIFECYCLE_MIGRATIONS: tuple[str, ...] = (lifecycle_migration(postgres=False),)
+
 _REGISTRY: dict[str, tuple[str, ...]] = {
     "core": CORE_MIGRATIONS,
     "images": IMAGE_INDEX_MIGRATIONS,
     "sync": SYNC_MIGRATIONS,
+    "lifecycle": LIFECYCLE_MIGRATIONS,
+    # §14.15: the full-text index of messages, back-filled from the messages already stored.
+    "search": SQLITE_SEARCH_MIGRATIONS,
 }
 
 

@@ -26,10 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
 from aronanet.server.store.base import (
+    READABLE_CONVERSATIONS,
     ChannelMembers,
     ChannelRow,
     ConversationQuery,
@@ -39,15 +41,25 @@ from aronanet.server.store.base import (
     DuplicateUserError,
     HistoryQuery,
     MessageRow,
+    MessageSearch,
     NewMessage,
-    Store,
     UserRow,
+    around_statement,
+    centre,
     conversations_parameters,
     conversations_statement,
     history_statement,
     user_key,
 )
+from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
 from aronanet.server.store.schema import migrate
+from aronanet.server.store.search_sql import (
+    SQLITE_ANY_PENDING,
+    SQLITE_INDEX_PENDING,
+    SQLITE_SEARCH,
+    scope_word,
+)
 
 T = TypeVar("T")
 #: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
@@ -60,6 +72,9 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 512
 #: Read connections beside the writer's: a slow CONVERSATIONS does not hold HISTORY back.
 READERS = 2
+#: §14.15: stored messages are put in the search index together, this many at a time (and
+#: before every search): one FTS5 write per message would cost several times the insert.
+INDEX_EVERY = 256
 
 #: §4 "Only a user who can read a message carrying that image": a member of its channel
 #: (the same rule as HISTORY), or either party of its DM. Uses ``messages_by_image``.
@@ -98,9 +113,11 @@ class GroupCommitWriter:
         conn: sqlite3.Connection,
         loop: asyncio.AbstractEventLoop,
         latency: Histogram | None = None,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         self._conn = conn
         self._loop = loop
+        self._before_commit = before_commit
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
@@ -171,6 +188,8 @@ class GroupCommitWriter:
                 outcomes.append((future, result, None))
             conn.execute("RELEASE job")
         try:
+            if self._before_commit is not None:
+                self._before_commit(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
@@ -197,7 +216,7 @@ def _resolve(outcomes: list[Outcome]) -> None:
             future.set_exception(error)
 
 
-class SqliteStore(Store):
+class SqliteStore(LifecycleStore):
     """``Store`` on a SQLite file; see the module docstring for the commit discipline."""
 
     def __init__(self, path: Path) -> None:
@@ -206,6 +225,9 @@ class SqliteStore(Store):
         #: The idle read connections (each used by one worker thread at a time).
         self._readers: queue.SimpleQueue[sqlite3.Connection] | None = None
         self.commit_latency = Histogram()
+        #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
+        self.revisions = RevisionCounter()
+        self._appended = 0  # messages stored since the last indexing job was queued
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +235,9 @@ class SqliteStore(Store):
         self._readers = queue.SimpleQueue()
         for _ in range(READERS):
             self._readers.put(await asyncio.to_thread(connect, self.path))
-        self._writer = GroupCommitWriter(conn, asyncio.get_running_loop(), self.commit_latency)
+        self._writer = GroupCommitWriter(
+            conn, asyncio.get_running_loop(), self.commit_latency, before_commit=self.revisions.save
+        )
         self._writer.start()
 
     def _connect_and_migrate(self) -> sqlite3.Connection:
@@ -366,10 +390,8 @@ class SqliteStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            conn.execute(
-                "DELETE FROM messages WHERE conversation = ? AND dest_type = 'channel'",
-                (channel,),
-            )
+            for statement in sql.DELETE_CHANNEL_HISTORY:
+                conn.execute(statement, {"channel": channel})
             return True
 
         return await self.run(delete)
@@ -384,7 +406,12 @@ class SqliteStore(Store):
     async def append_message(self, message: NewMessage) -> MessageRow:
         # One writer thread runs jobs one after another, so "look up the cid, else insert"
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
-        return await self.run(lambda conn: insert_message(conn, message))
+        stored = self.run(lambda conn: insert_message(conn, message, self.revisions))
+        self._appended += 1
+        if self._appended >= INDEX_EVERY:
+            self._appended = 0
+            self.run(index_pending).add_done_callback(_log_index_failure)
+        return await stored
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         return await self.read(lambda conn: select_history(conn, query))
@@ -444,6 +471,14 @@ class SqliteStore(Store):
         """Run one write; whether it changed a row."""
         return await self.run(lambda conn: conn.execute(statement, row).rowcount > 0)
 
+    # ------------------------------------------------------------ lifecycle (§14.9-14.14)
+
+    async def write_script(self, build: ScriptFactory) -> Any:
+        return await self.run(lambda conn: run_sync(conn, build(SQLITE), self.revisions))
+
+    async def read_script(self, build: ScriptFactory) -> Any:
+        return await self.read(lambda conn: run_sync(conn, build(SQLITE)))
+
     async def readable_image_attachment(self, user: str, image: str) -> str | None:
         def select(conn: sqlite3.Connection) -> str | None:
             row = conn.execute(_READABLE_ATTACHMENT, (image, user_key(user))).fetchone()
@@ -455,8 +490,15 @@ class SqliteStore(Store):
         row = await self.run(lambda conn: conn.execute(_UPLOADED_BYTES, (sender,)).fetchone())
         return int(row[0])
 
+    async def search(self, search: MessageSearch) -> list[MessageRow]:
+        if await self.read(lambda conn: conn.execute(SQLITE_ANY_PENDING).fetchone()):
+            await self.run(index_pending)
+        return await self.read(lambda conn: select_search(conn, search))
+
 
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
+_READABLE = READABLE_CONVERSATIONS.format(user="?1")
+_MAX_ROWID = 2**63 - 1
 
 
 def _close_readers(readers: queue.SimpleQueue[sqlite3.Connection]) -> None:
@@ -465,28 +507,67 @@ def _close_readers(readers: queue.SimpleQueue[sqlite3.Connection]) -> None:
         readers.get().close()
 
 
-def insert_message(conn: sqlite3.Connection, message: NewMessage) -> MessageRow:
+def index_pending(conn: sqlite3.Connection) -> None:
+    """Put every pending message in the search index (one FTS5 write); on the writer."""
+    for statement in SQLITE_INDEX_PENDING:
+        conn.execute(statement)
+
+
+def _log_index_failure(future: asyncio.Future[None]) -> None:
+    """An indexing job that failed is retried by the next one; it only needs a log line."""
+    if not future.cancelled() and future.exception() is not None:
+        log_event(logger, "search_index_failed", logging.ERROR, error=future.exception())
+
+
+def select_search(conn: sqlite3.Connection, search: MessageSearch) -> list[MessageRow]:
+    """§14.15 on SQLite: one FTS5 query for the words AND the readable conversations."""
+    if search.conversation is not None:
+        conversations = [search.conversation]
+    else:
+        rows = conn.execute(_READABLE, (user_key(search.user),))
+        conversations = [conversation for (conversation,) in rows]
+    if not conversations:
+        return []
+    expression = (
+        fts5_expression(search.query, "content")
+        + " AND "
+        + fts5_any([scope_word(conversation) for conversation in conversations], "scope")
+    )
+    before = _MAX_ROWID if search.before is None else search.before
+    rows = conn.execute(SQLITE_SEARCH, (expression, before, search.limit))
+    return [MessageRow(*row) for row in rows]
+
+
+def insert_message(
+    conn: sqlite3.Connection, message: NewMessage, revisions: RevisionCounter
+) -> MessageRow:
     """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
     then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
     if message.cid is not None:
         known = conn.execute(sql.SELECT_BY_CID, sql.cid_key(message)).fetchone()
         if known is not None:
             return dataclasses.replace(MessageRow(*known), duplicate=True)
+    rev = revisions.allocate(conn)
     cursor = conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", message.values()
+        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (*message.values(), rev),
     )
     assert cursor.lastrowid is not None
     if message.mentioned:
         conn.executemany(sql.INSERT_MENTION, sql.mention_rows(message, cursor.lastrowid))
     if message.dest_type == "user":
         conn.executemany(sql.INSERT_DM_PEER, sql.dm_peer_rows(message))
-    return message.stored_as(cursor.lastrowid)
+    return message.stored_as(cursor.lastrowid, rev)
 
 
 def select_history(conn: sqlite3.Connection, query: HistoryQuery) -> list[MessageRow]:
     """§3 HISTORY: latest ``limit``; or right after/before an id; always oldest first."""
     sql, args, newest_first = history_statement(query, "?")
     rows = [MessageRow(*row) for row in conn.execute(sql, args)]
+    if query.around is not None:
+        older_sql, older_args = around_statement(query, "?")
+        older = [MessageRow(*row) for row in conn.execute(older_sql, older_args)]
+        return centre(older, rows, query.limit)
     if newest_first:
         rows.reverse()
     return rows

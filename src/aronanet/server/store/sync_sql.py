@@ -138,6 +138,16 @@ def dm_peer_rows(message: NewMessage) -> list[Row]:
     ]
 
 
+#: An expired channel's history goes with what hangs on its messages (§9, §14.10-14.12).
+DELETE_CHANNEL_HISTORY = (
+    *(
+        f"DELETE FROM {table} WHERE message_id IN (SELECT id FROM messages "
+        "WHERE conversation = :channel AND dest_type = 'channel')"
+        for table in ("reactions", "edit_history")
+    ),
+    "DELETE FROM messages WHERE conversation = :channel AND dest_type = 'channel'",
+)
+
 # ---------------------------------------------------------------- devices (§14.3)
 
 UPSERT_DEVICE = """
