@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "tail": "aronanet.client.cli",
     "trust": "aronanet.client.cli",
     "discover": "aronanet.discovery.cli",
+    "admin": "aronanet.server.admin_cli",
     "backup": "aronanet.server.backup_cli",
     "restore": "aronanet.server.backup_cli",
 }

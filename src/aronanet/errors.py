@@ -34,6 +34,16 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
     #: ArTP/1.1 §14.10-14.11: EDIT or DELETE of a message the user did not send.
     NOT_AUTHOR = "NOT_AUTHOR"
+    #: ArTP/1.1 §14.16-14.21 (moderation): one code per missing permission or refusal.
+    NOT_OPERATOR = "NOT_OPERATOR"
+    NOT_OWNER = "NOT_OWNER"
+    NOT_ADMIN = "NOT_ADMIN"
+    NOT_VOICED = "NOT_VOICED"
+    BANNED = "BANNED"
+    MUTED = "MUTED"
+    INVITE_ONLY = "INVITE_ONLY"
+    BLOCKED = "BLOCKED"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
 
 
 class AronaError(Exception):

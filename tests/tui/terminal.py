@@ -26,7 +26,10 @@ class Terminal:
 
     def __init__(self, command: list[str], *, width: int = 120, height: int = 36) -> None:
         self.name = f"arona-{uuid.uuid4().hex[:8]}"
-        shell_command = " ".join(command)
+        # The shell tmux starts the command with may carry COLUMNS=80 and LINES=24 (seen when
+        # pytest starts the tmux server), and Textual takes those over the real window size:
+        # the client drew 80x24 in any window. Without them it reads the window's size.
+        shell_command = " ".join(["env", "-u", "COLUMNS", "-u", "LINES", *command])
         self._tmux(
             "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), shell_command
         )

@@ -59,7 +59,7 @@ async def test_messages_elsewhere_count_as_unread_until_the_buffer_is_opened(
         await wait_for(pilot, lambda: app.state.buffers["#lounge"].unread == 2)
         assert app.state.buffers["#lounge"].highlights == 1
         await pilot.pause()
-        assert "#lounge (1!)" in app.screen.query_one(BufferList).render().plain
+        assert "#lounge (2) @1" in app.screen.query_one(BufferList).render().plain
         await pilot.press("ctrl+b")
         await wait_for(pilot, lambda: app.state.active == "#lounge")
         assert app.state.buffers["#lounge"].unread == 0

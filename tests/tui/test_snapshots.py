@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    FIXED_NOW,
     hold_still,
     lively_state,
     picture_cache,
@@ -23,7 +24,9 @@ from conftest import (
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from aronanet.client.state import Activated, ChatState
+from aronanet.client.state import Activated, ChatState, EventsReceived, TypingChanged, reduce
+from aronanet.proto.lifecycle import Reaction, ReplyQuote
+from aronanet.proto.messages import MsgEvent
 from aronanet.tui.screens.login import RegisterScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.theme import DARK, LIGHT
@@ -107,3 +110,72 @@ def test_chat_screen_while_reconnecting(
     """Offline, the drawing still shows: it comes from the cache, which needs no link."""
     app = snapshot_app(theme, picture_cache(tmp_path / "cache"))
     assert snap_compare(app, terminal_size=SIZE, run_before=chat_with(reconnecting_state))
+
+
+def lifecycle_state() -> ChatState:
+    """lively_state, then a reply with its quote and reactions, a tombstone, an edited
+    message that mentions sensei, and two people typing (ArTP/1.1 §14.9-14.13)."""
+    state = lively_state()
+    moment = FIXED_NOW - 100
+    talk = (
+        MsgEvent(
+            id="m20",
+            from_="yuuka",
+            dest_type="channel",
+            dest="#general",
+            content="lunch at noon, sensei?",
+            timestamp=moment,
+        ),
+        MsgEvent(
+            id="m21",
+            from_="hoshino",
+            dest_type="channel",
+            dest="#general",
+            content="yes please, I'm starving",
+            timestamp=moment + 5,
+            reply_to="m20",
+            reply=ReplyQuote(id="m20", from_="yuuka", content="lunch at noon, sensei?"),
+            reactions=[
+                Reaction(emoji="👍", count=2, users=["yuuka", "sensei"]),
+                Reaction(emoji="🎉", count=1, users=["yuuka"]),
+            ],
+        ),
+        MsgEvent(
+            id="m22",
+            from_="yuuka",
+            dest_type="channel",
+            dest="#general",
+            content="",
+            timestamp=moment + 6,
+            deleted=moment + 7,
+        ),
+        MsgEvent(
+            id="m23",
+            from_="hoshino",
+            dest_type="channel",
+            dest="#general",
+            content="@sensei the budget is fixed",
+            timestamp=moment + 8,
+            edited=moment + 9,
+        ),
+    )
+    for action in (
+        EventsReceived(talk),
+        TypingChanged("channel", "#general", "yuuka", True, FIXED_NOW + 6, FIXED_NOW),
+        TypingChanged("channel", "#general", "hoshino", True, FIXED_NOW + 6, FIXED_NOW),
+    ):
+        state = reduce(state, action)
+    return state
+
+
+@THEMES
+def test_chat_screen_with_replies_reactions_and_a_selection(
+    snap_compare: Callable[..., bool], theme: str, tmp_path: Path
+) -> None:
+    async def before(pilot: Pilot[int]) -> None:
+        await chat_with(lifecycle_state)(pilot)
+        await pilot.press("alt+up", "alt+up", "alt+up")  # the reply is selected
+        await hold_still(pilot)
+
+    app = snapshot_app(theme, picture_cache(tmp_path / "cache"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)

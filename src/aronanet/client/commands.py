@@ -139,6 +139,42 @@ class LogoutCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyCommand:
+    """``/reply [N] TEXT``: answer the N-th newest message (1: the newest), or the selected
+    one, or the newest (ArTP/1.1 §14.9)."""
+
+    back: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EditCommand:
+    """``/edit [TEXT]``: change the selected or last own message (§14.10); without TEXT the
+    input line takes its text to change."""
+
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCommand:
+    """``/delete``: delete the selected or last own message, after a confirmation (§14.11)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReactCommand:
+    """``/react EMOJI``: add (or take back) a reaction on the selected or newest message."""
+
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCommand:
+    """``/search QUERY``: find messages in every conversation the user can read (§14.15)."""
+
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
 class CommandError:
     """What went wrong, in words for the user, with the usage line when it helps."""
 
@@ -168,6 +204,11 @@ Command: TypeAlias = (
     | DevicesCommand
     | PasswordCommand
     | LogoutCommand
+    | ReplyCommand
+    | EditCommand
+    | DeleteCommand
+    | ReactCommand
+    | SearchCommand
 )
 Parser: TypeAlias = Callable[[str], Command | CommandError]
 
@@ -313,6 +354,32 @@ def _parse_devices(args: str) -> Command | CommandError:
     return _usage("devices")
 
 
+def _parse_reply(args: str) -> Command | CommandError:
+    head, rest = _split(args)
+    if head.isdigit() and int(head) > 0:
+        return ReplyCommand(int(head), rest) if rest else _usage("reply")
+    text = args.strip()
+    return ReplyCommand(None, text) if text else _usage("reply")
+
+
+def _parse_edit(args: str) -> Command | CommandError:
+    return EditCommand(args.strip() or None)
+
+
+def _parse_react(args: str) -> Command | CommandError:
+    emoji = args.strip()
+    return ReactCommand(emoji) if emoji else _usage("react")
+
+
+def _parse_search(args: str) -> Command | CommandError:
+    query = args.strip()
+    if not query:
+        return _usage("search")
+    if len(query) > 256:
+        return CommandError("a search is at most 256 characters; try fewer words")
+    return SearchCommand(query)
+
+
 def _no_args(command: Command) -> Parser:
     return lambda _args: command
 
@@ -416,6 +483,51 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "After a dropped link I retry by myself, waiting longer each time;",
             "/reconnect tries at once (and starts again after I gave up).",
             "Queued messages go out as soon as the link is back.",
+        ),
+    ),
+    CommandSpec(
+        "reply",
+        "/reply [N] TEXT",
+        "answer a message (N: the N-th newest; default: the selected one)",
+        _parse_reply,
+        details=(
+            "Alt+Up (or Ctrl+Up) selects a message, r replies to it; the quote shows above.",
+            "On a selected reply, Enter jumps to the message it answers.",
+            "Example: /reply 2 yes, at noon!",
+        ),
+    ),
+    CommandSpec(
+        "edit",
+        "/edit [TEXT]",
+        "change your selected or last message",
+        _parse_edit,
+        details=(
+            "Up on an empty line does the same: the line takes the text, Enter saves it,",
+            "Esc cancels. Everyone sees the new text marked (edited).",
+        ),
+    ),
+    CommandSpec(
+        "delete",
+        "/delete",
+        "delete your selected or last message (asks first)",
+        _no_args(DeleteCommand()),
+        details=("y deletes, n or Esc keeps it; others see 'message deleted'.",),
+    ),
+    CommandSpec(
+        "react",
+        "/react EMOJI",
+        "react to the selected or newest message (again: take it back)",
+        _parse_react,
+        details=("Alt+Up selects a message, + starts a reaction on it.", "Example: /react 👍"),
+    ),
+    CommandSpec(
+        "search",
+        "/search QUERY",
+        "find messages in all your conversations",
+        _parse_search,
+        details=(
+            'Every word must match; "a phrase" matches in order; word* matches the start.',
+            "Enter on a result shows it in its conversation, Esc goes back.",
         ),
     ),
     CommandSpec("theme", "/theme [light|dark]", "switch the Arona theme", _parse_theme),

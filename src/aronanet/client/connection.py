@@ -36,6 +36,7 @@ from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.transport import Transport
 from aronanet.errors import ClientError, ProtocolError
 from aronanet.proto import messages
+from aronanet.proto import moderation as moderation_messages
 from aronanet.proto.connection import (
     Connection,
     ConnectionEvent,
@@ -55,7 +56,7 @@ DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
 #: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
 #: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
 #: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
-CLIENT_FEATURES: tuple[str, ...] = ("batch", "lifecycle", "sync")
+CLIENT_FEATURES: tuple[str, ...] = ("batch", "lifecycle", "moderation", "sync")
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
@@ -202,17 +203,25 @@ class ArtpClient:
         *,
         register: bool = False,
         device_name: str | None = None,
+        invite: str | None = None,
+        reset: str | None = None,
     ) -> messages.Ok:
         """Log in (or, with ``register``, create the account and log in, §3).
 
         Without ``password`` it is a device sign-in (ArTP/1.1 §14.3): it succeeds only when
-        this device's key signed in to ``user`` with the password before.
+        this device's key signed in to ``user`` with the password before. ``invite``
+        (§14.21): the invitation an invite-only node needs to register; ``reset``: a reset
+        token, ``password`` then being the new password.
         """
         fields: dict[str, Any] = {"user": user, "register": register}
-        if password is not None:
-            fields["password"] = password
-        if device_name is not None:
-            fields["device_name"] = device_name
+        for name, value in (
+            ("password", password),
+            ("device_name", device_name),
+            ("invite", invite),
+            ("reset", reset),
+        ):
+            if value is not None:
+                fields[name] = value
         reply = await self.request(build_request(messages.Auth, **fields))
         self.user = reply.user if isinstance(reply.user, str) else user
         self.device = reply.device if isinstance(reply.device, str) else None
@@ -337,6 +346,78 @@ class ArtpClient:
         found = [] if reply.messages is UNSET else list(reply.messages)
         rev = reply.rev if isinstance(reply.rev, str) else since
         return found, rev, reply.next is True
+
+    # ------------------------------------------------------------------ moderation (§14.16-14.20)
+
+    @property
+    def moderation(self) -> bool:
+        """True when the node enabled ArTP/1.1 ``moderation`` (MODERATION events reach
+        this session); the requests work on any node that knows them either way."""
+        return "moderation" in self.features
+
+    async def moderate(self, kind: type[msgspec.Struct], **fields: Any) -> messages.Ok:
+        """One moderation request (§14.16-14.20), e.g. ``moderate(Ban, channel="#c",
+        user="kei", reason="spam")``; refusals raise ``ClientError`` with their code
+        (``NOT_OPERATOR``, ``NOT_OWNER``...)."""
+        return await self.request(build_request(kind, **fields))
+
+    async def channel_info(self, channel: str) -> messages.Ok:
+        """§14.16: topic, modes, members with roles (``roster``), bans for operators."""
+        return await self.moderate(moderation_messages.ChannelInfoRequest, channel=channel)
+
+    async def kick(self, channel: str, user: str, reason: str = "") -> messages.Ok:
+        return await self.moderate(
+            moderation_messages.Kick, channel=channel, user=user, reason=reason
+        )
+
+    async def ban(self, channel: str, user: str, reason: str = "") -> messages.Ok:
+        return await self.moderate(
+            moderation_messages.Ban, channel=channel, user=user, reason=reason
+        )
+
+    async def unban(self, channel: str, user: str) -> messages.Ok:
+        return await self.moderate(moderation_messages.Unban, channel=channel, user=user)
+
+    async def mute(self, channel: str, user: str, seconds: int, reason: str = "") -> messages.Ok:
+        """§14.18: ``seconds`` 0 lifts the mute."""
+        return await self.moderate(
+            moderation_messages.Mute, channel=channel, user=user, seconds=seconds, reason=reason
+        )
+
+    async def set_role(self, channel: str, user: str, role: str) -> messages.Ok:
+        return await self.moderate(
+            moderation_messages.SetRole, channel=channel, user=user, role=role
+        )
+
+    async def set_modes(self, channel: str, **modes: bool) -> messages.Ok:
+        """§14.17: ``invite_only``, ``moderated``, ``topic_locked``; only those given change."""
+        return await self.moderate(moderation_messages.SetMode, channel=channel, **modes)
+
+    async def invite(self, channel: str, user: str) -> messages.Ok:
+        return await self.moderate(moderation_messages.Invite, channel=channel, user=user)
+
+    async def block(self, user: str, blocked: bool = True) -> messages.Ok:
+        return await self.moderate(moderation_messages.Block, user=user, blocked=blocked)
+
+    async def blocks(self) -> list[str]:
+        reply = await self.moderate(moderation_messages.Blocks)
+        return [] if reply.blocks is UNSET else list(reply.blocks)
+
+    async def set_account_disabled(self, user: str, disabled: bool) -> messages.Ok:
+        """§14.20 (node admins): disable (sessions closed at once) or enable an account."""
+        return await self.moderate(moderation_messages.AccountRequest, user=user, disabled=disabled)
+
+    async def audit(
+        self, *, before: str | None = None, limit: int = 50
+    ) -> tuple[list[moderation_messages.AuditEntry], str | None]:
+        """§14.20 (node admins): one page of the audit log, newest first, and the cursor
+        of the next (older) page."""
+        fields: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            fields["before"] = before
+        reply = await self.moderate(moderation_messages.Audit, **fields)
+        entries = [] if reply.entries is UNSET else list(reply.entries)
+        return entries, reply.next if isinstance(reply.next, str) else None
 
     async def ping(self, *, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> float:
         """Round-trip time to the node in seconds (``PING`` -> ``PONG``)."""

@@ -241,34 +241,16 @@ class Connection:
         outgoing.append(body)
 
     def send_batch(self, plaintexts: Sequence[bytes]) -> None:
-        """ArTP/1.1 ``batch`` (§14.2): send already-encoded messages as few JSON arrays.
+        """ArTP/1.1 ``batch`` (§14.2): send already-encoded messages as few JSON arrays
+        (``batch_plaintexts``). Only for a peer that enabled ``batch``; raises as
+        ``send_encoded`` does."""
+        self.send_plaintexts(batch_plaintexts(plaintexts))
 
-        The node joins the messages queued for a session in one loop turn, so a burst costs
-        the session one AEAD call and one write instead of one per message. Each array's
-        plaintext stays within ``max_plaintext`` (the 65519-byte limit holds for the whole
-        array); a group of one is sent as the bare object. Only for a peer that enabled
-        ``batch``; raises as ``send_encoded`` does.
-        """
-        cipher = self._send_cipher
-        if cipher is None:
-            raise ProtocolError(f"cannot send on a connection in state {self._state.name}")
-        group: list[bytes] = []
-        size = 1  # the opening "["; each element adds its length plus one "," or "]"
+    def send_plaintexts(self, plaintexts: Iterable[bytes]) -> None:
+        """``send_encoded`` each of ``plaintexts``: the arrays ``batch_plaintexts`` made
+        once for every session that queued the same messages."""
         for plaintext in plaintexts:
-            grown = size + len(plaintext) + 1
-            if group and grown > MAX_PLAINTEXT:
-                self._send_group(group)
-                group, grown = [], 2 + len(plaintext)
-            group.append(plaintext)
-            size = grown
-        if group:
-            self._send_group(group)
-
-    def _send_group(self, group: list[bytes]) -> None:
-        if len(group) == 1:
-            self.send_encoded(group[0])
-        else:
-            self.send_encoded(b"[" + b",".join(group) + b"]")
+            self.send_encoded(plaintext)
 
     def data_to_send(self) -> bytes:
         """Drain the queued output as one length-prefixed byte string (``framed=True``)."""
@@ -376,6 +358,39 @@ class Connection:
         self._receive_cipher = None
         self._outgoing.clear()
         self._events.append(ConnectionFailed(reason))
+
+
+def batch_plaintexts(plaintexts: Sequence[bytes]) -> list[bytes]:
+    """ArTP/1.1 ``batch`` (§14.2): already-encoded messages joined into as few JSON arrays
+    as the size limit allows, in order.
+
+    The node joins the messages queued for a session in one loop turn, so a burst costs
+    the session one AEAD call and one write instead of one per message. Each array's
+    plaintext stays within ``MAX_PLAINTEXT`` (the 65519-byte limit holds for the whole
+    array); a group of one is the bare object.
+    """
+    if len(plaintexts) <= 1:
+        return list(plaintexts)
+    # "[" + the elements + one "," or "]" after each: the common case, one array.
+    if sum(map(len, plaintexts)) + len(plaintexts) + 1 <= MAX_PLAINTEXT:
+        return [b"[" + b",".join(plaintexts) + b"]"]
+    arrays: list[bytes] = []
+    group: list[bytes] = []
+    size = 1  # the opening "["; each element adds its length plus one "," or "]"
+    for plaintext in plaintexts:
+        grown = size + len(plaintext) + 1
+        if group and grown > MAX_PLAINTEXT:
+            arrays.append(_array(group))
+            group, grown = [], 2 + len(plaintext)
+        group.append(plaintext)
+        size = grown
+    if group:
+        arrays.append(_array(group))
+    return arrays
+
+
+def _array(group: list[bytes]) -> bytes:
+    return group[0] if len(group) == 1 else b"[" + b",".join(group) + b"]"
 
 
 def _received(result: Request | Event | Rejection) -> ConnectionEvent:

@@ -21,8 +21,11 @@ BATCH: Final = "batch"
 SYNC: Final = "sync"
 #: §14.9-14.14: replies, edits, deletes, reactions, typing, changes (their events).
 LIFECYCLE: Final = "lifecycle"
-#: Every feature name of ArTP/1.1 (more are reserved: ``moderation``).
-KNOWN_FEATURES: Final = frozenset({BATCH, SYNC, LIFECYCLE})
+#: §14.16-14.21: channel roles, kicks, bans, mutes, modes, invitations, blocks, admins
+#: (what it gates: the ``MODERATION`` event).
+MODERATION: Final = "moderation"
+#: Every feature name of ArTP/1.1.
+KNOWN_FEATURES: Final = frozenset({BATCH, SYNC, LIFECYCLE, MODERATION})
 
 _decoder = msgspec.json.Decoder()
 _DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)

@@ -62,8 +62,12 @@ class Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     version: Version = VERSION
 
 
+_DEST_PATTERNS = {"channel": re.compile(CHANNEL_PATTERN), "user": re.compile(USER_PATTERN)}
+
+
 def check_dest(dest_type: str, dest: str) -> None:
-    """§3: ``dest`` is a channel name for ``channel`` and a user name for ``user``."""
-    pattern = CHANNEL_PATTERN if dest_type == "channel" else USER_PATTERN
-    if re.fullmatch(pattern, dest) is None:
+    """§3: ``dest`` is a channel name for ``channel`` and a user name for ``user``.
+    Runs for every ``MSG``: the patterns are compiled once, not looked up in ``re``'s cache."""
+    pattern = _DEST_PATTERNS["channel" if dest_type == "channel" else "user"]
+    if pattern.fullmatch(dest) is None:
         raise ValueError(f"invalid dest: {rule(dest_type)}")

@@ -72,6 +72,26 @@ from aronanet.proto.lifecycle import (
     TypingEvent,
     Unreact,
 )
+from aronanet.proto.moderation import (
+    AccountRequest,
+    Audit,
+    AuditEntry,
+    Ban,
+    BanInfo,
+    Block,
+    Blocks,
+    ChannelInfoRequest,
+    Invite,
+    Kick,
+    MemberRole,
+    ModerationEvent,
+    Modes,
+    Mute,
+    SetMode,
+    SetRole,
+    Token,
+    Unban,
+)
 from aronanet.proto.wording import rule
 
 #: §14.15: a SEARCH answers at most 50 results, 20 unless asked.
@@ -95,6 +115,9 @@ class Auth(_Base, frozen=True, tag="AUTH"):
     password: Password | UnsetType = UNSET
     register: bool = False
     device_name: DeviceName | UnsetType = UNSET
+    #: §14.21 (moderation): a registration invitation, or a password reset token.
+    invite: Token | UnsetType = UNSET
+    reset: Token | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
 
@@ -299,6 +322,18 @@ Request = (
     | Typing
     | Changes
     | Search
+    | ChannelInfoRequest
+    | SetRole
+    | Kick
+    | Ban
+    | Unban
+    | Mute
+    | SetMode
+    | Invite
+    | Block
+    | Blocks
+    | AccountRequest
+    | Audit
 )
 
 #: Request types a session may send before a successful ``AUTH`` (§3).
@@ -476,6 +511,16 @@ class Ok(_Base, frozen=True, tag="OK"):
     count: int | UnsetType = UNSET
     rev: str | UnsetType = UNSET
     results: list[SearchHit] | UnsetType = UNSET
+    # §14.16-14.21 (moderation)
+    role: str | UnsetType = UNSET
+    modes: Modes | UnsetType = UNSET
+    roster: list[MemberRole] | UnsetType = UNSET
+    bans: list[BanInfo] | UnsetType = UNSET
+    until: int | UnsetType = UNSET
+    blocked: bool | UnsetType = UNSET
+    blocks: list[str] | UnsetType = UNSET
+    disabled: bool | UnsetType = UNSET
+    entries: list[AuditEntry] | UnsetType = UNSET
 
 
 class Error(_Base, frozen=True, tag="ERROR"):
@@ -522,6 +567,7 @@ Event = (
     | DeleteEvent
     | ReactionEvent
     | TypingEvent
+    | ModerationEvent
 )
 
 #: Every message type name a request may carry, for telling ``UNKNOWN_TYPE`` from ``INVALID``.

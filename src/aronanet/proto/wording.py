@@ -61,6 +61,17 @@ FIELD_RULES: Final[dict[str, str]] = {
     "emoji": "emoji is one emoji",
     "typing": "typing is true or false",
     "since": "since is a rev: the decimal `rev` of an earlier reply",
+    # ArTP/1.1 moderation (§14.16-14.21)
+    "role": 'role is "operator", "voiced" or "member"',
+    "reason": "a reason is at most 390 characters, without control characters",
+    "seconds": "seconds is a whole number from 0 to 2592000 (30 days)",
+    "invite_only": "invite_only is true or false",
+    "moderated": "moderated is true or false",
+    "topic_locked": "topic_locked is true or false",
+    "blocked": "blocked is true or false",
+    "disabled": "disabled is true or false",
+    "invite": "an invitation is the 16-128 letter token the node's admin gave you",
+    "reset": "a reset token is the 16-128 letter token the node's admin gave you",
 }
 
 _AT_FIELD = re.compile(r" - at `\$(?:\.(?P<path>[^`]*))?`\Z")

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Literal
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,7 +34,8 @@ from aronanet.errors import ErrorCode, RequestError
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Buckets, Budget, Charge, Clock, KeyedSlots, LocalBuckets
 from aronanet.server.settings import LoginThrottle, PasswordHashing
-from aronanet.server.store.base import DuplicateUserError, Store, UserRow, user_key
+from aronanet.server.store.base import DuplicateUserError, UserRow, user_key
+from aronanet.server.store.moderation import ModerationStore
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +54,11 @@ class Accounts:
 
     def __init__(
         self,
-        store: Store,
+        store: ModerationStore,
         *,
         hashing: PasswordHashing,
         throttle: LoginThrottle,
-        registration_open: bool,
+        registration_open: bool | Literal["invite"],
         wall_clock: Callable[[], float],
         monotonic: Clock,
         device_trust: DeviceTrust = no_trusted_devices,
@@ -94,8 +97,13 @@ class Accounts:
             known = self._names[key] = user.name
         return known
 
-    async def register(self, name: str, password: str, address: str) -> str:
-        """Create the account and return its name; §3 ``USER_EXISTS``/``REGISTRATION_CLOSED``."""
+    async def register(
+        self, name: str, password: str, address: str, invite: str | None = None
+    ) -> str:
+        """Create the account and return its name; §3 ``USER_EXISTS``/``REGISTRATION_CLOSED``.
+
+        §14.21: with ``registration = "invite"`` only an ``invite`` token (one use of it,
+        spent here and given back if the name is taken) lets a new account in."""
         if not self._registration_open:
             raise RequestError(
                 ErrorCode.REGISTRATION_CLOSED, "this node does not accept new accounts"
@@ -105,11 +113,14 @@ class Accounts:
         _refuse_if_waiting(wait, "too many registrations")
         if await self._store.get_user(name) is not None:
             raise RequestError(ErrorCode.USER_EXISTS, f"the name {name} is taken")
+        spent = await self._spend_invitation(invite)
         async with self._hash_slot(user_key(name), address):
             password_hash = await asyncio.to_thread(self._hasher.hash, password)
         try:
             await self._store.create_user(UserRow(name, password_hash, int(self._wall_clock())))
         except DuplicateUserError:
+            if spent is not None:
+                await self._store.refund_token(spent)
             raise RequestError(ErrorCode.USER_EXISTS, f"the name {name} is taken") from None
         self._names[user_key(name)] = name
         log_event(logger, "account_created", user=name)
@@ -133,6 +144,44 @@ class Accounts:
             return user.name
         log_event(logger, "login_failed", peer=address)
         raise RequestError(ErrorCode.AUTH_FAILED, "wrong user name or password")
+
+    async def _spend_invitation(self, invite: str | None) -> str | None:
+        """On an invite-only node: spend a use of ``invite`` (its hash is returned), or
+        ``REGISTRATION_CLOSED``. Elsewhere no invitation is needed (None)."""
+        if self._registration_open != "invite":
+            return None
+        digest = token_hash(invite) if invite else None
+        now = int(self._wall_clock())
+        if digest is None or await self._store.use_token(digest, "invite", now) is None:
+            raise RequestError(
+                ErrorCode.REGISTRATION_CLOSED,
+                "this node accepts new accounts by invitation only: "
+                "this invitation is unknown, used up or expired",
+            )
+        return digest
+
+    async def reset_password(self, name: str, token: str, password: str, address: str) -> str:
+        """§14.21 AUTH ``reset``: a live reset token made for ``name`` sets a new password;
+        anything else is ``AUTH_FAILED`` (throttled like a login). Returns the name."""
+        key = user_key(name)
+        reservation = await self._reserve(key, address, trusted=False)
+        user = await self._store.get_user(name)
+        digest = token_hash(token)
+        owner = await self._store.use_token(digest, "reset", int(self._wall_clock()))
+        if user is None or owner != key:
+            if owner is not None:
+                await self._store.refund_token(digest)
+            log_event(logger, "reset_failed", peer=address)
+            raise RequestError(ErrorCode.AUTH_FAILED, "this reset token is not valid for you")
+        await reservation.refund()
+        if await self._store.is_disabled(key):  # §14.20: the token stays for later
+            await self._store.refund_token(digest)
+            raise RequestError(ErrorCode.ACCOUNT_DISABLED, f"the account {user.name} is disabled")
+        async with self._hash_slot(key, address):
+            password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        await self._store.set_password_hash(user.name, password_hash)
+        log_event(logger, "password_reset", user=user.name)
+        return user.name
 
     async def change_password(self, name: str, old: str, new: str, address: str) -> None:
         """§14.3 PASSWORD: ``old`` is checked like a login from an unknown device (a wrong
@@ -184,6 +233,12 @@ class Accounts:
             async with self._slots:
                 self._decoy_hash = await asyncio.to_thread(self._hasher.hash, "no such user")
         return self._decoy_hash
+
+
+def token_hash(token: str) -> str:
+    """§14.21: tokens are kept only as their SHA-256 (hex): a stolen database lets
+    nobody in."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class _Reservation:

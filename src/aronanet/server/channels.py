@@ -35,14 +35,28 @@ class Channel:
     name: str
     topic: str
     created: int
-    #: user key -> the user's name as registered
+    #: user key -> the user's name as registered; change it through ``add``/``remove``
     members: dict[str, str] = field(default_factory=dict)
+    _keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     def has_member(self, user: str) -> bool:
         return user_key(user) in self.members
 
     def member_keys(self) -> tuple[str, ...]:
-        return tuple(self.members)
+        """The members' keys, the SAME tuple until the membership changes: every message
+        to the channel uses it twice, and the router keys its resolved sessions by it."""
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = tuple(self.members)
+        return keys
+
+    def add(self, key: str, name: str) -> None:
+        self.members[key] = name
+        self._keys = None
+
+    def remove(self, key: str) -> None:
+        self.members.pop(key, None)
+        self._keys = None
 
     def member_names(self) -> list[str]:
         return sorted(self.members.values(), key=str.lower)
@@ -202,6 +216,13 @@ class Channels:
         self._publish(change)
         return self._apply(change)
 
+    def removed(self, name: str, user: str) -> Channel | None:
+        """§14.18: a moderator removed ``user`` (KICK, BAN); the store already committed
+        it, so only the caches (this node's and, through the feed, the others') change."""
+        change = MemberParted(name, user)
+        self._publish(change)
+        return self._apply(change)
+
     async def set_topic(self, name: str, topic: str) -> Channel | None:
         """Extension TOPIC: replace the topic, committed first."""
         await self._store.set_topic(name, topic)
@@ -248,7 +269,7 @@ class Channels:
             return None
         if isinstance(change, MemberParted):
             key = user_key(change.user)
-            channel.members.pop(key, None)
+            channel.remove(key)
             self._by_user.get(key, set()).discard(change.channel)
             if not channel.members:
                 self._empty_since.setdefault(channel.name, self._clock())
@@ -294,6 +315,6 @@ class Channels:
 
     def _add(self, channel: Channel, user: str) -> None:
         key = user_key(user)
-        channel.members[key] = user
+        channel.add(key, user)
         self._by_user.setdefault(key, set()).add(channel.name)
         self._empty_since.pop(channel.name, None)

@@ -129,8 +129,14 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--registration",
-        choices=("open", "closed"),
-        help="whether new accounts may register (default open)",
+        choices=("open", "closed", "invite"),
+        help="whether new accounts may register: open (default), closed, or invite (only "
+        "with a token from `aronanet admin invite`)",
+    )
+    add(
+        "--admins",
+        metavar="LIST",
+        help="comma-separated user names of the node's admins (besides `aronanet admin grant`)",
     )
     add(
         "--ws-origins",
@@ -362,8 +368,9 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     if "ws_port" in given and given["ws_port"].isdigit():
         values["ws_port"] = int(given["ws_port"])
     if "registration" in given:
-        values["registration"] = given["registration"] == "open"
-    for key in ("ws_origins", "ws_hosts"):
+        chosen = given["registration"]
+        values["registration"] = "invite" if chosen == "invite" else chosen == "open"
+    for key in ("ws_origins", "ws_hosts", "admins"):
         if key in given:
             values[key] = [item.strip() for item in given[key].split(",") if item.strip()]
     if given.get("no_uvloop"):
@@ -423,7 +430,14 @@ def run_serve(args: argparse.Namespace) -> int:
     return _run_loop(_serve(settings), settings.use_uvloop)
 
 
+#: How long the event loop may hold the GIL while the store's writer thread waits for it
+#: (Python's default is 5 ms). The writer needs the GIL a few times per group commit, after
+#: each SQLite call, and every message of the group waits for that commit.
+GIL_SWITCH_INTERVAL = 0.001
+
+
 def _run_loop(main: Any, use_uvloop: bool) -> int:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if use_uvloop:
         try:
             import uvloop

@@ -51,6 +51,8 @@ async def handle_auth(ctx: RequestContext, request: Auth) -> Ok:
         name = await _sign_in_device(ctx, request)
     else:
         name = await _log_in(ctx, request, request.password)
+    if await ctx.services.store.is_disabled(user_key(name)):  # §14.20
+        raise RequestError(ErrorCode.ACCOUNT_DISABLED, f"the account {name} is disabled")
     session.authenticate(name)
     log_event(logger, "logged_in", session=session.id, user=name, registered=request.register)
     synced = SYNC in session.features
@@ -68,8 +70,14 @@ async def _log_in(ctx: RequestContext, request: Auth, password: str) -> str:
     """A password login or registration; with ``sync``, the device is recorded (§14.3)."""
     services, session = ctx.services, ctx.session
     accounts = services.accounts
-    if request.register:
-        name = await accounts.register(request.user, password, session.peer)
+    if isinstance(request.reset, str):  # §14.21: a reset token and the new password
+        name = await accounts.reset_password(request.user, request.reset, password, session.peer)
+        await services.store.revoke_devices_except(name, None)
+        close = CloseSessions(spare_device=None, reason="password reset")
+        services.router.publish(Delivery((user_key(name),), b"", session.id, close=close))
+    elif request.register:
+        invite = request.invite if isinstance(request.invite, str) else None
+        name = await accounts.register(request.user, password, session.peer, invite)
     else:
         name = await accounts.login(request.user, password, session.peer, session.device)
     if SYNC in session.features and session.device is not None:

@@ -50,6 +50,7 @@ from aronanet.proto.messages import (
     Topic,
     TopicEvent,
 )
+from aronanet.server import moderation
 from aronanet.server.channels import Channel
 from aronanet.server.logs import log_event
 from aronanet.server.services import Services
@@ -256,13 +257,24 @@ async def handle_join(ctx: RequestContext, request: Join) -> Ok:
     services, user, now = ctx.services, ctx.user, ctx.services.now()
     if services.channels.cached_member_channel(request.channel, user) is None:
         await _check_room_to_join(services, request.channel, user)
+        await moderation.admit(ctx, request.channel)  # §14.17: BANNED, INVITE_ONLY
     channel, added = await services.channels.join(request.channel, user, now)
+    role, modes = await moderation.joined(ctx, channel.name) if added else (None, None)
     if added:
         event = JoinEvent(id=services.ids.next(), from_=user, channel=channel.name, timestamp=now)
         ctx.broadcast(channel.member_keys(), event)  # §3 JOIN event: "the channel's members"
+    elif services.channels.cached_member_channel(channel.name, user) is not None:
+        state = await services.moderation.of(channel.name)
+        role, modes = state.role_of(user_key(user)), moderation.modes_of(state)
     members = channel.member_names()
     return ctx.ok_fitting(
-        "members", members, channel=channel.name, topic=channel.topic, member_count=len(members)
+        "members",
+        members,
+        channel=channel.name,
+        topic=channel.topic,
+        member_count=len(members),
+        role=role if role is not None else UNSET,
+        modes=modes if modes is not None else UNSET,
     )
 
 
@@ -308,6 +320,7 @@ async def handle_topic(ctx: RequestContext, request: Topic) -> Ok:
     """Extension TOPIC: a member sets the topic; the TOPIC event goes to the members."""
     services, user = ctx.services, ctx.user
     channel = await member_channel(services, request.channel, user)
+    await moderation.check_may_set_topic(ctx, channel.name)  # §14.17 topic_locked
     channel = await services.channels.set_topic(channel.name, request.topic) or channel
     event = TopicEvent(
         id=services.ids.next(),
@@ -324,10 +337,12 @@ async def handle_list(ctx: RequestContext, request: ListChannels) -> Ok:
     """Extension LIST: the channels after ``after`` with their topic and member count, as
     many as fit one reply; a client pages on with the last name until an empty list."""
     after = request.after if isinstance(request.after, str) else ""
+    hidden = ctx.services.moderation.invite_only  # §14.17: seen by their members only
+    me = user_key(ctx.user)
     infos = (
         ChannelInfo(name=c.name, topic=c.topic, members=len(c.members))
         for c in ctx.services.channels.all()
-        if c.name > after
+        if c.name > after and (c.name not in hidden or me in c.members)
     )
     budget = ctx.session.conn.max_plaintext - len(codec.encode(ctx.ok(channel_list=[])))
     page = list(itertools.islice(infos, _LIST_PAGE_MAX))
@@ -360,6 +375,8 @@ async def member_channel(services: Services, name: str, user: str) -> Channel:
     if channel is None and channels.shared:
         channel = await channels.confirm_member_channel(name, user)
     if channel is None:
+        if await services.store.is_banned(name, user_key(user)):  # §14.18
+            raise RequestError(ErrorCode.BANNED, f"you are banned from {name}")
         raise RequestError(ErrorCode.NOT_IN_CHANNEL, f"you are not a member of {name}")
     return channel
 

@@ -68,6 +68,7 @@ from aronanet.server.image_validation import ImageInfo, validate_image
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import post_message, resolve_destination
 from aronanet.server.metrics import NodeCounters
+from aronanet.server.moderation import check_may_post
 from aronanet.server.services import Services
 from aronanet.server.session import Session
 from aronanet.server.store.base import Store
@@ -275,7 +276,8 @@ async def handle_img_chunk(
     try:
         if chunk.index == 0:
             header = UploadHeader.from_chunk(chunk, ctx.services.limits)
-            await resolve_destination(ctx, header.dest_type, header.dest)
+            destination = await resolve_destination(ctx, header.dest_type, header.dest)
+            await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
             await service.check_quota(user, header.size)
         else:
             await service.adopt(user, ctx.session.id, chunk.transfer, chunk.index)
@@ -311,6 +313,7 @@ async def _complete(service: ImageService, ctx: RequestContext, transfer: Upload
         attachment = await service.validate(transfer)
         # Checked again: the sender may have left the channel during the upload.
         destination = await resolve_destination(ctx, header.dest_type, header.dest)
+        await check_may_post(ctx, destination.dest_type, destination.dest)  # muted meanwhile?
         await service.store_file(transfer)
     except (RequestError, OSError) as failure:
         transfer.discard()

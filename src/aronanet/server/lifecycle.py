@@ -44,6 +44,7 @@ from aronanet.server.handlers import HandlerTable, RequestContext
 from aronanet.server.image_blobs import blob_store_for
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import decorated_events, fit, message_id, resolve_destination
+from aronanet.server.moderation import may_delete_any
 from aronanet.server.ratelimit import BucketMap
 from aronanet.server.services import Services
 from aronanet.server.store.base import (
@@ -55,6 +56,7 @@ from aronanet.server.store.base import (
     Refusal,
     user_key,
 )
+from aronanet.server.store.moderation_sql import AuditRecord
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,10 @@ def publish(ctx: RequestContext, recipients: tuple[str, ...], event: msgspec.Str
 def refused(change: Change, wanted: int) -> MessageRow:
     """The changed row, or the ERROR the refusal means."""
     if change.refusal is Refusal.NOT_AUTHOR:
-        raise RequestError(ErrorCode.NOT_AUTHOR, "only its author may change a message")
+        raise RequestError(
+            ErrorCode.NOT_AUTHOR,
+            "only its author (or, to delete, an operator of its channel) may change a message",
+        )
     if change.refusal is not None or change.row is None:
         raise RequestError(ErrorCode.NOT_FOUND, f"no such message {wanted}")
     return change.row
@@ -158,8 +163,16 @@ async def handle_delete(ctx: RequestContext, request: Delete) -> Ok:
     services = ctx.services
     found = await readable_message(ctx, request.msg_id)
     now = services.now()
-    change = await services.store.delete_message(found.id, ctx.user, now)
+    # §14.18: a channel's operators and the node's admins delete anyone's message in it.
+    any_author = user_key(found.sender) != user_key(ctx.user) and await may_delete_any(
+        ctx, found.dest_type, found.dest
+    )
+    change = await services.store.delete_message(found.id, ctx.user, now, any_author=any_author)
     row = refused(change, found.id)
+    if any_author:  # a moderator's delete is audited (§14.20)
+        await services.store.record(
+            AuditRecord(now, ctx.user, "delete", row.sender, row.dest, f"message {row.id}")
+        )
     if change.orphaned_image is not None:
         await remove_image(services, change.orphaned_image)
     event = DeleteEvent(

@@ -25,6 +25,7 @@ from aronanet.server.handlers import (
     fitting_count,
     member_channel,
 )
+from aronanet.server.moderation import check_may_post
 from aronanet.server.store.base import (
     Decorations,
     HistoryQuery,
@@ -134,6 +135,7 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
             f"content of {len(request.content)} characters exceeds limit of {limit}",
         )
     destination = await resolve_destination(ctx, request.dest_type, request.dest)
+    await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
     cid = None if request.cid is msgspec.UNSET else request.cid
     replied = await replied_message(ctx, destination, request.reply_to)
     return Later(_acknowledge(ctx, destination, request.content, cid, replied))

@@ -27,7 +27,7 @@ from msgspec import UNSET
 
 from aronanet import identity
 from aronanet.proto.connection import Connection, Role
-from aronanet.proto.features import BATCH, LIFECYCLE, SYNC
+from aronanet.proto.features import BATCH, LIFECYCLE, MODERATION, SYNC
 from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
 from aronanet.server.broker.base import Broker
@@ -39,13 +39,15 @@ from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_han
 from aronanet.server.lifecycle import register_lifecycle_handlers
 from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
+from aronanet.server.moderation import follow_control_feed, register_moderation_handlers
+from aronanet.server.moderation_state import ModerationState
 from aronanet.server.ratelimit import BucketMap, Clock, LocalBuckets, TokenBucket
 from aronanet.server.router import Router
 from aronanet.server.search import register_search_handlers
 from aronanet.server.services import EventIds, Services
 from aronanet.server.session import BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.lifecycle import LifecycleStore
+from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.sqlite import SqliteStore
 from aronanet.transport.base import Stream
 from aronanet.transport.tcp import serve_tcp
@@ -61,7 +63,7 @@ logger = logging.getLogger(__name__)
 #: Modules that extend the handler table with ``register_handlers(table)``, if installed.
 EXTENSIONS = ("aronanet.server.image_handlers",)
 #: §14.1: the ArTP/1.1 features this node supports (a session gets those it asks for).
-SUPPORTED_FEATURES = frozenset({BATCH, SYNC, LIFECYCLE})
+SUPPORTED_FEATURES = frozenset({BATCH, SYNC, LIFECYCLE, MODERATION})
 LoopExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 #: ``accept`` failures that mean the process is out of descriptors or memory.
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -76,7 +78,7 @@ class Node:
         self,
         settings: NodeSettings,
         *,
-        store: LifecycleStore | None = None,
+        store: ModerationStore | None = None,
         broker: Broker | None = None,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Clock = time.monotonic,
@@ -115,6 +117,7 @@ class Node:
         self.services = self._build_services()  # subscribes to the broker before it starts
         await self.broker.start()
         await self.services.channels.load()
+        await self.services.moderation.load()
         #: The request table in use; extensions and tests may register more handlers.
         self.handlers = build_handler_table()
         self._dispatcher = Dispatcher(self.handlers, self.services)
@@ -123,6 +126,10 @@ class Node:
         await self._listen()
         await self._start_admin()
         self._tasks.append(asyncio.create_task(self._keep_alive_loop()))
+        # §14.20: what ``aronanet admin`` does to a running node (disable closes sessions).
+        self._tasks.append(
+            asyncio.create_task(follow_control_feed(self.store, self.services.router))
+        )
         if settings.limits.empty_channel_ttl > 0:
             self._tasks.append(asyncio.create_task(self._expire_channels_loop()))
         if publisher is not None:  # in the background: publishing never delays readiness
@@ -200,16 +207,13 @@ class Node:
             device_trust=self.store.is_device,
             buckets=self._shared_buckets,
         )
+        feed = self.broker if isinstance(self.broker, ChangeFeed) else None
         return Services(
             settings=settings,
             store=self.store,
             accounts=accounts,
             # With a broker that links nodes, channel changes are shared through it.
-            channels=Channels(
-                self.store,
-                self.broker if isinstance(self.broker, ChangeFeed) else None,
-                self._monotonic,
-            ),
+            channels=Channels(self.store, feed, self._monotonic),
             router=Router(self.broker),
             ids=EventIds(),
             wall_clock=self._wall_clock,
@@ -225,6 +229,7 @@ class Node:
                 settings.limits.search_burst,
                 self._monotonic,
             ),
+            moderation=ModerationState(self.store, feed, settings.admins),
         )
 
     async def _listen(self) -> None:
@@ -397,7 +402,7 @@ def _machine_names() -> tuple[str, str]:
     return name, f"{name.split('.', 1)[0]}.local"
 
 
-def build_store(settings: NodeSettings) -> LifecycleStore:
+def build_store(settings: NodeSettings) -> ModerationStore:
     """The store the settings name: the SQLite file under ``data_dir``, or PostgreSQL."""
     if settings.uses_postgres:
         from aronanet.server.store.postgres import PostgresStore
@@ -438,6 +443,7 @@ def build_handler_table() -> HandlerTable:
     register_conversation_handlers(table)
     register_lifecycle_handlers(table)
     register_search_handlers(table)
+    register_moderation_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)

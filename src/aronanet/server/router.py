@@ -1,22 +1,34 @@
 """Fan-out: an encoded event to every session of its recipients, never awaiting a socket.
 
 The hot path (ARCHITECTURE.md): the event is encoded once by the caller; here it is
-encrypted once per recipient session (``send_encoded``) and the session is marked dirty.
-All dirty sessions are flushed in ONE ``loop.call_soon`` callback, so a burst of messages
-costs each recipient one transport write per loop iteration, not one per message.
+queued once per recipient session and the session is marked dirty. All dirty sessions are
+flushed in ONE ``loop.call_soon`` callback, so a burst of messages costs each recipient one
+transport write per loop iteration, not one per message.
+
+Who the sessions of a recipient tuple are is worked out once and kept (``FanOut``) until
+any session logs in or out: a channel's members are the same tuple message after message
+(``Channel.member_keys``), so a delivery to a ``batch`` session (§14.2) is one list append,
+and the sessions are marked dirty with one dict update.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
+from aronanet.errors import ProtocolError
+from aronanet.proto.connection import batch_plaintexts
 from aronanet.server.broker.base import Broker, CloseSessions, Delivery
 from aronanet.server.logs import log_event
 from aronanet.server.store.base import user_key
 
 logger = logging.getLogger(__name__)
+
+#: Recipient tuples whose sessions are kept resolved; past this the cache starts over.
+MAX_FAN_OUTS = 4096
 
 
 class Recipient(Protocol):
@@ -39,6 +51,13 @@ class Recipient(Protocol):
         """Encrypt and queue ``payload``; False if the session cannot take it (closing)."""
         ...
 
+    def fan_out_writer(self) -> Callable[[bytes], None]:
+        """What queues an encoded event for this (logged-in, open) session in one call: the
+        append of its ``batch`` list, the same list for the session's life, or the
+        encryption into its connection. Raises ``ProtocolError`` if the session cannot
+        take the event."""
+        ...
+
     def flush(self) -> None:
         """Write everything queued in one transport write (dropping a lagging peer)."""
         ...
@@ -46,6 +65,39 @@ class Recipient(Protocol):
     def close(self, reason: str) -> None:
         """Write what is queued, then close the connection."""
         ...
+
+
+class BatchJoiner:
+    """``batch_plaintexts`` with a memory of one: the members of a channel queue the same
+    events in a loop turn and are flushed one after another, so the arrays are joined once
+    per flush of the channel, not once per member (each is still encrypted per session)."""
+
+    __slots__ = ("_arrays", "_last")
+
+    def __init__(self) -> None:
+        self._last: list[bytes] = []
+        self._arrays: list[bytes] = []
+
+    def join(self, plaintexts: list[bytes]) -> list[bytes]:
+        # Lists of the same bytes objects compare by identity, element by element, in C.
+        if plaintexts != self._last:
+            self._last = plaintexts.copy()
+            self._arrays = batch_plaintexts(plaintexts)
+        return self._arrays
+
+    def forget(self) -> None:
+        """Drop the memory (the end of a flush: nothing to hold on to between turns)."""
+        self._last, self._arrays = [], []
+
+
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """The sessions of one recipient tuple, resolved for the per-delivery loop."""
+
+    #: (session id, its ``fan_out_writer``) of every session
+    writers: tuple[tuple[str, Callable[[bytes], None]], ...]
+    #: the same sessions by id: marked dirty in one ``dict.update``
+    sessions: dict[str, Recipient]
 
 
 class Router:
@@ -56,6 +108,9 @@ class Router:
         self._sessions: dict[str, dict[str, Recipient]] = {}
         self._dirty: dict[str, Recipient] = {}
         self._flush_scheduled = False
+        self._fan_outs: dict[tuple[str, ...], FanOut] = {}
+        #: What ``batch`` sessions use to join their queued events at a flush.
+        self.batches = BatchJoiner()
         #: Events queued to a session on this node, one per session per event (``/metrics``).
         self.deliveries = 0
         broker.subscribe(self._deliver_here)
@@ -65,6 +120,11 @@ class Router:
     def attach(self, user: str, session: Recipient) -> None:
         """``session`` is now logged in as ``user`` and receives its events (§3: all sessions)."""
         self._sessions.setdefault(user_key(user), {})[session.id] = session
+        self._fan_outs.clear()
+
+    def sessions_changed(self) -> None:
+        """A session attached earlier changed how it is written to (it enabled ``batch``)."""
+        self._fan_outs.clear()
 
     def detach(self, user: str, session: Recipient) -> None:
         key = user_key(user)
@@ -74,6 +134,7 @@ class Router:
             if not sessions:
                 del self._sessions[key]
         self._dirty.pop(session.id, None)
+        self._fan_outs.clear()
 
     def is_online(self, user: str) -> bool:
         return user_key(user) in self._sessions
@@ -95,27 +156,47 @@ class Router:
         self._broker.publish(delivery)
 
     def _deliver_here(self, delivery: Delivery) -> None:
-        """The per-recipient loop of every event: locals only, one flush scheduled per event."""
+        """The per-recipient loop of every event: one call per session (an append for a
+        ``batch`` session, an encryption for another), the dirty marks in one update."""
         if delivery.feature is not None or delivery.close is not None:
             self._deliver_selectively(delivery)
             return
+        fan_out = self._fan_outs.get(delivery.recipients)
+        if fan_out is None:
+            fan_out = self._resolve(delivery.recipients)
         payload = delivery.payload
         skip = delivery.skip_session
-        dirty = self._dirty
-        sessions_by_user = self._sessions
-        delivered = 0
-        for key in dict.fromkeys(delivery.recipients):
-            sessions = sessions_by_user.get(key)
-            if sessions is None:
-                continue
-            for session_id, session in sessions.items():
-                if session_id != skip and session.queue_encoded(payload):
-                    dirty[session_id] = session
-                    delivered += 1
+        delivered = len(fan_out.writers)
+        for session_id, write in fan_out.writers:
+            if session_id != skip:
+                try:
+                    write(payload)
+                except ProtocolError:  # never seen: a failing connection is closed at once
+                    delivered -= 1
+                    log_event(logger, "delivery_refused", logging.WARNING, session=session_id)
+            else:
+                delivered -= 1
         self.deliveries += delivered
+        dirty = self._dirty
+        dirty.update(fan_out.sessions)
         if dirty and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush_dirty)
+
+    def _resolve(self, recipients: tuple[str, ...]) -> FanOut:
+        """The sessions of ``recipients`` (each user once), kept until a session comes or
+        goes. A closing session detaches at once, so none in a ``FanOut`` is closed."""
+        writers: list[tuple[str, Callable[[bytes], None]]] = []
+        sessions: dict[str, Recipient] = {}
+        for key in dict.fromkeys(recipients):
+            for session_id, session in self._sessions.get(key, {}).items():
+                writers.append((session_id, session.fan_out_writer()))
+                sessions[session_id] = session
+        if len(self._fan_outs) >= MAX_FAN_OUTS:
+            self._fan_outs.clear()
+        fan_out = FanOut(tuple(writers), sessions)
+        self._fan_outs[recipients] = fan_out
+        return fan_out
 
     def _deliver_selectively(self, delivery: Delivery) -> None:
         """ArTP/1.1 deliveries (rare): only to sessions with ``feature``; then ``close``."""
@@ -150,3 +231,4 @@ class Router:
                 session.flush()
             except Exception:  # one broken session must not starve the rest
                 log_event(logger, "flush_failed", logging.ERROR, session=session.id)
+        self.batches.forget()

@@ -15,10 +15,11 @@ from aronanet.config import Limits
 from aronanet.server.accounts import Accounts
 from aronanet.server.channels import Channels
 from aronanet.server.metrics import NodeCounters
+from aronanet.server.moderation_state import ModerationState
 from aronanet.server.ratelimit import BucketMap, Buckets, Budget, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
-from aronanet.server.store.lifecycle import LifecycleStore
+from aronanet.server.store.moderation import ModerationStore
 
 
 @dataclass(slots=True)
@@ -39,7 +40,7 @@ class EventIds:
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: NodeSettings
-    store: LifecycleStore
+    store: ModerationStore
     accounts: Accounts
     channels: Channels
     router: Router
@@ -50,6 +51,8 @@ class Services:
     channel_creations: BucketMap
     #: §14.15: searches per session (``search_burst``, ``searches_per_second``).
     searches: BucketMap
+    #: §14.16-14.20: channel modes, roles and mutes (cached), and the node admins.
+    moderation: ModerationState
     #: What handlers count for ``/metrics`` (plain increments).
     counters: NodeCounters = field(default_factory=NodeCounters)
     #: Scale-out mode: buckets every node spends from (Redis), for the budgets that must

@@ -113,6 +113,15 @@ class Session:
         """The client asked for ``batch``: from now on a flush sends one array per write."""
         if self._batch is None:
             self._batch = []
+            if self.user is not None:
+                self._router.sessions_changed()
+
+    def fan_out_writer(self) -> Callable[[bytes], None]:
+        """The router's fast path for an encoded event: with ``batch`` (§14.2) an append to
+        this loop turn's list (the session's for its life: ``flush`` empties it in place),
+        else the encryption into the connection (``ProtocolError`` unless it is open)."""
+        batch = self._batch
+        return self.conn.send_encoded if batch is None else batch.append
 
     @property
     def batching(self) -> bool:
@@ -256,8 +265,10 @@ class Session:
             return
         batch = self._batch
         if batch:
-            self._batch = []
-            self.conn.send_batch(batch)
+            try:
+                self.conn.send_plaintexts(self._router.batches.join(batch))
+            finally:
+                batch.clear()  # in place: the router holds this list's append
         if not self.stream.send_pending(self.conn):
             self.abort(BACKLOG_EXCEEDED)
 

@@ -72,6 +72,9 @@ BrokerUrl = Annotated[
     Meta(pattern=r"^(local|(redis|rediss|unix)://.+)$", description="'local' or a redis:// URL"),
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=64)]
+UserNameSetting = Annotated[
+    str, Meta(pattern=r"\A[A-Za-z0-9_-]{1,32}\Z", description="a user name")
+]
 
 
 class SettingsError(ValueError):
@@ -194,7 +197,11 @@ class NodeSettings:
     #: None: no WebSocket listener ("off" in the file and on the command line).
     ws_port: Port | None = DEFAULT_WS_PORT
     node_name: Name = "aronanet"
-    registration_open: bool = True
+    #: True (anyone may register), False (nobody), or "invite": only with a token from
+    #: ``aronanet admin invite`` (§14.21).
+    registration_open: bool | Literal["invite"] = True
+    #: §14.20: node admins named in the configuration (besides ``aronanet admin grant``).
+    admins: tuple[UserNameSetting, ...] = ()
     #: Browser origins allowed on the WebSocket besides the node's own page ("*": any).
     ws_origins: tuple[str, ...] | None = None
     #: Names browsers reach the node by, besides loopback names, IP addresses, ``host`` and

@@ -20,15 +20,19 @@ from pathlib import Path
 from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.widgets import Input
 
 from aronanet.client.commands import command_names
+from aronanet.client.search import SearchPage, search
 from aronanet.client.state import (
     Action,
     Activated,
     ChatState,
     HistoryFailed,
+    Line,
     Noted,
     OlderRequested,
+    QueryOpened,
     first_message_id,
     neighbour,
     reduce,
@@ -36,11 +40,13 @@ from aronanet.client.state import (
     unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
+from aronanet.proto.features import LIFECYCLE
 from aronanet.tui import voice
 from aronanet.tui.collector import CollectorPacer
 from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
 from aronanet.tui.keys import read_escape_digit_as_alt
+from aronanet.tui.lifecycle import TypingNotifier
 from aronanet.tui.screens.chat import ChatScreen
 from aronanet.tui.screens.login import (
     Credentials,
@@ -49,12 +55,13 @@ from aronanet.tui.screens.login import (
     SigningInScreen,
 )
 from aronanet.tui.screens.password import PasswordScreen
+from aronanet.tui.screens.search import Found, SearchScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import Backoff, ChatSession, Connector, Login
 from aronanet.tui.settings import ChatSettings, save_settings
 from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
 from aronanet.tui.uploads import FAILED_LINGER, ImageUploads
-from aronanet.tui.widgets.chat_input import ChatInput
+from aronanet.tui.widgets.chat_input import ChatInput, ComposeKind
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
 from aronanet.tui.widgets.message_log import MessageLog, TimeZone
 
@@ -126,6 +133,7 @@ class AronaApp(App[int]):
         )
         self.runner = CommandRunner(self, self.session, self.images, self.uploads)
         self.collector = CollectorPacer(time.monotonic)
+        self.typing = TypingNotifier(self._send_typing)
 
     # ---------------------------------------------------------------- state
 
@@ -314,7 +322,9 @@ class AronaApp(App[int]):
     async def enter_chat(self, *, first_time: bool = False) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        await self.push_screen(ChatScreen(self._vocabulary, tz=self._tz, renderer=self._renderer))
+        await self.push_screen(
+            ChatScreen(self._vocabulary, tz=self._tz, renderer=self._renderer, clock=self._clock)
+        )
         if not self.collector.running:
             self.collector.start()
             self.set_interval(COLLECTOR_TICK_SECONDS, self.collector.tick)
@@ -335,21 +345,128 @@ class AronaApp(App[int]):
         around it, so it reaches this handler in typing order (and runs in the buffer
         active then). A typed line also clears the panels of finished uploads."""
         self.uploads.dismiss_finished()
-        self.runner.run(message.line)
+        self.typing.stopped(self.state.active)
+        self.runner.run(message.line, message.compose)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        """§14.13: the input line changed: maybe tell the others we are typing."""
+        chat_input = message.input
+        if not isinstance(chat_input, ChatInput):
+            return
+        composing = chat_input.composing
+        if composing is None or composing.kind == "reply":  # a new message, not an edit
+            self.typing.changed(self.state.active, message.value)
+
+    def _send_typing(self, key: str, typing: bool) -> None:
+        buffer = self.state.buffers.get(key)
+        client = self.session.client
+        if buffer is None or buffer.kind == "status" or client is None:
+            return
+        if LIFECYCLE not in client.features:
+            return
+
+        async def send() -> None:
+            try:
+                await self.session.lifecycle.typing(buffer, typing)
+            except ClientError as error:  # never worth a line in the log
+                log.info("TYPING failed: %s", error.code)
+
+        self.spawn(send())
+
+    def on_chat_input_refused(self, message: ChatInput.Refused) -> None:
+        self.runner.note(message.text, error=True)
+
+    def on_chat_input_jump_to_quote(self, message: ChatInput.JumpToQuote) -> None:
+        self.jump_to(self.state.active, message.msg_id)
+
+    def jump_to(self, key: str, msg_id: str) -> None:
+        """Show message ``msg_id`` of buffer ``key`` selected, loading the messages around
+        it first (§14.9 ``HISTORY around``) when they are not held."""
+        buffer = self.state.buffers.get(key)
+        if buffer is None:
+            return
+        self.dispatch(Activated(key))
+
+        async def jump() -> None:
+            if msg_id not in buffer.ids:
+                await self.session.lifecycle.load_around(buffer, msg_id)
+            if msg_id not in self.state.buffers[key].ids:
+                self.runner.note(voice.jump_missing(), error=True)
+                return
+            await self._select_after_render(msg_id)
+
+        self.runner.lifecycle("jump to", jump)
+
+    async def _select_after_render(self, msg_id: str) -> None:
+        """Select ``msg_id`` once the log shows the state holding it."""
+        self._render_state()
+        screen = self._chat_screen()
+        if screen is not None:
+            await asyncio.sleep(0)
+            screen.select(msg_id)
+
+    def take_selection(self) -> Line | None:
+        """The selected message (the selection ends: the command acts on it)."""
+        screen = self._chat_screen()
+        if screen is None:
+            return None
+        chosen = screen.query_one(MessageLog).selected_line
+        screen.select(None)
+        return chosen
+
+    def start_gesture(self, kind: ComposeKind, line: Line) -> None:
+        """``/edit``, ``/delete``: the input line edits, or asks to confirm."""
+        screen = self._chat_screen()
+        if screen is not None:
+            chat_input = screen.query_one(ChatInput)
+            if kind == "edit":
+                chat_input.start_edit(line)
+            else:
+                chat_input.ask_delete(line)
+
+    def open_search(self, query: str) -> None:
+        """``/search``: the results in a screen of their own; Enter on one jumps there."""
+
+        def search_page(before: str | None) -> Awaitable[SearchPage]:
+            return search(self.session.require_client(), query, before=before)
+
+        screen = SearchScreen(query, search_page, self.state.me or "", tz=self._tz)
+        self.push_screen(screen, callback=self._show_found)
+
+    def _show_found(self, found: Found | None) -> None:
+        if found is None:
+            return
+        if found.kind == "user":
+            self.dispatch(QueryOpened(found.name, activate=False))
+        if found.key not in self.state.buffers:
+            self.runner.note(f"Sensei, /join {found.name} first to see it there.", error=True)
+            return
+        self.jump_to(found.key, found.msg_id)
 
     def on_chat_screen_line_entered(self, message: ChatScreen.LineEntered) -> None:
         self.runner.run(message.line)
 
     def on_chat_screen_switch_to(self, message: ChatScreen.SwitchTo) -> None:
-        self.dispatch(Activated(message.key))
+        self.activate(message.key)
+
+    def activate(self, key: str) -> None:
+        """Show buffer ``key``; the one left stops showing us typing (§14.13)."""
+        if key != self.state.active:
+            self.typing.stopped(self.state.active)
+            screen = self._chat_screen()
+            if screen is not None and screen.is_mounted:
+                screen.query_one(ChatInput).drop_gesture()
+        self.dispatch(Activated(key))
 
     def on_chat_input_jump(self, message: ChatInput.Jump) -> None:
         buffers = sidebar_order(self.state)
         if 1 <= message.number <= len(buffers):
-            self.dispatch(Activated(buffers[message.number - 1].key))
+            self.activate(buffers[message.number - 1].key)
 
     def on_chat_input_cycle(self, message: ChatInput.Cycle) -> None:
-        self.dispatch(Activated(neighbour(self.state, message.step)))
+        self.activate(neighbour(self.state, message.step))
 
     def on_chat_input_lines_pasted(self, message: ChatInput.LinesPasted) -> None:
         self.runner.note(voice.lines_pasted(message.count))

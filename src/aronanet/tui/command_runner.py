@@ -20,14 +20,19 @@ from aronanet.client.state import (
     ChannelLeft,
     ChatState,
     Cleared,
+    Line,
     LinkStatus,
     Noted,
     QueryOpened,
+    Quote,
     RetryRequested,
     TopicChanged,
     buffer_key,
     failed_lines,
+    last_own_message,
     latest_attachment,
+    newest_message,
+    quote_line,
 )
 from aronanet.errors import ClientError
 from aronanet.proto.messages import Attachment
@@ -36,6 +41,7 @@ from aronanet.tui.devices import run_devices
 from aronanet.tui.images import ImageLoader
 from aronanet.tui.session import ChatSession
 from aronanet.tui.uploads import ImageUploads
+from aronanet.tui.widgets.chat_input import Compose, ComposeKind
 from aronanet.tui.widgets.inline_image import save_copy
 
 
@@ -53,6 +59,13 @@ class Host(Protocol):
     def quit(self) -> None: ...
     def forget_sign_in(self) -> None: ...
     def spawn(self, work: Awaitable[None]) -> None: ...
+    def take_selection(self) -> Line | None: ...
+    def start_gesture(self, kind: ComposeKind, line: Line) -> None: ...
+    def open_search(self, query: str) -> None: ...
+
+
+def _is_command(line: str) -> bool:
+    return line.startswith("/") and not line.startswith("//")
 
 
 def save_to(source: Path, target: Path, name: str) -> Path:
@@ -94,9 +107,18 @@ class CommandRunner:
             cmd.PasswordCommand: self._password,  # type: ignore[dict-item]
             cmd.ReconnectCommand: self._reconnect,  # type: ignore[dict-item]
             cmd.LogoutCommand: self._logout,  # type: ignore[dict-item]
+            cmd.ReplyCommand: self._reply,  # type: ignore[dict-item]
+            cmd.EditCommand: self._edit,  # type: ignore[dict-item]
+            cmd.DeleteCommand: self._delete,  # type: ignore[dict-item]
+            cmd.ReactCommand: self._react,  # type: ignore[dict-item]
+            cmd.SearchCommand: lambda c: host.open_search(c.query),  # type: ignore[attr-defined]
         }
 
-    def run(self, line: str) -> None:
+    def run(self, line: str, compose: Compose | None = None) -> None:
+        """A line from the input; with ``compose`` it replies, edits, reacts or deletes."""
+        if compose is not None and not (compose.kind == "reply" and _is_command(line)):
+            self._composed(line, compose)
+            return
         parsed = cmd.parse(line)
         if parsed is None:
             return
@@ -121,8 +143,8 @@ class CommandRunner:
 
         self.host.spawn(guarded())
 
-    def _queue(self, key: str, content: str) -> None:
-        if self.session.queue(key, content) and self.host.state.link.status is not (
+    def _queue(self, key: str, content: str, reply: Quote | None = None) -> None:
+        if self.session.queue(key, content, reply) and self.host.state.link.status is not (
             LinkStatus.ONLINE
         ):
             self.note(voice.offline_queued(), key=key)
@@ -133,6 +155,114 @@ class CommandRunner:
             self.note(voice.no_channel_here(command), error=True)
             return None
         return buffer.name
+
+    def lifecycle(self, action: str, work: Callable[[], Awaitable[None]]) -> None:
+        """``network`` for edits, deletes and reactions: refusals in Arona's words."""
+
+        async def guarded() -> None:
+            try:
+                await work()
+            except (ClientError, OSError) as error:
+                self.note(voice.lifecycle_failure(action, error), error=True)
+
+        self.host.spawn(guarded())
+
+    # ------------------------------------------------------------- lifecycle
+
+    def _line(self, line_id: str) -> Line | None:
+        return next((x for x in self.host.state.current.lines if x.id == line_id), None)
+
+    def _target(self, action: str, *, own: bool) -> Line | None:
+        """The message a command acts on: the selected one, else our last (``own``) or the
+        newest; None (and Arona says so) when there is none."""
+        buffer = self.host.state.current
+        line = self.host.take_selection()
+        if line is None:
+            me = self.host.state.me
+            line = last_own_message(buffer, me) if own else newest_message(buffer)
+        if line is None or line.deleted:
+            self.note(voice.nothing_to(action), error=True)
+            return None
+        return line
+
+    def _composed(self, line: str, compose: Compose) -> None:
+        target = self._line(compose.msg_id)
+        if target is None:
+            self.note(voice.jump_missing(), error=True)
+            return
+        if compose.kind == "reply":
+            self._send_reply(target, line)
+        elif compose.kind == "edit":
+            self._save_edit(target, line)
+        elif compose.kind == "react":
+            self._toggle(target, line.strip())
+        else:
+            self.lifecycle("delete", lambda: self._delete_now(target))
+
+    def _send_reply(self, target: Line, text: str) -> None:
+        if not text.strip():
+            return
+        self._queue(self.host.state.active, text, quote_line(target))
+
+    def _save_edit(self, target: Line, text: str) -> None:
+        current = f"/me {target.text}" if target.kind == "action" else target.text
+        if not text.strip() or text == current:
+            self.note(voice.edit_unchanged())
+            return
+        self.lifecycle("edit", lambda: self.session.lifecycle.edit(target.id, text))
+
+    async def _delete_now(self, target: Line) -> None:
+        await self.session.lifecycle.delete(target.id)
+        self.note(voice.deleted_message())
+
+    def _toggle(self, target: Line, emoji: str) -> None:
+        if not emoji:
+            return
+
+        async def toggle() -> None:
+            await self.session.lifecycle.toggle_reaction(target, emoji)
+
+        self.lifecycle("react to", toggle)
+
+    def _reply(self, command: cmd.ReplyCommand) -> None:
+        buffer = self.host.state.current
+        if command.back is not None:
+            messages = [x for x in buffer.lines if x.is_server_message and not x.deleted]
+            if command.back > len(messages):
+                self.note(voice.nothing_to("reply to"), error=True)
+                return
+            self.host.take_selection()
+            self._send_reply(messages[-command.back], command.text)
+            return
+        target = self._target("reply to", own=False)
+        if target is not None:
+            self._send_reply(target, command.text)
+
+    def _edit(self, command: cmd.EditCommand) -> None:
+        target = self._target("edit", own=True)
+        if target is None:
+            return
+        me = (self.host.state.me or "").casefold()
+        if target.sender.casefold() != me:
+            self.note("Sensei, only your own messages can be edited.", error=True)
+        elif command.text is None:
+            self.host.start_gesture("edit", target)
+        else:
+            self._save_edit(target, command.text)
+
+    def _delete(self, command: cmd.DeleteCommand) -> None:
+        target = self._target("delete", own=True)
+        if target is None:
+            return
+        if target.sender.casefold() != (self.host.state.me or "").casefold():
+            self.note("Sensei, only your own messages can be deleted.", error=True)
+            return
+        self.host.start_gesture("delete", target)
+
+    def _react(self, command: cmd.ReactCommand) -> None:
+        target = self._target("react to", own=False)
+        if target is not None:
+            self._toggle(target, command.emoji)
 
     # --------------------------------------------------------------- commands
 
@@ -236,8 +366,11 @@ class CommandRunner:
         if command.topic is None:
             self.note(
                 f"Keys: {voice.SWITCH_KEYS} switch buffers (numbered in the sidebar), "
-                "Tab completes, Up/Down history, PageUp loads older messages, "
-                "F2 light/dark, Ctrl+P command palette, Ctrl+Q quit. /help COMMAND explains one."
+                "Tab completes, Up/Down history (Up on an empty line edits your last message), "
+                "Alt+Up/Down (or Ctrl+Up/Down) selects a message: r reply, e edit, d delete, "
+                "+ react, Enter jumps to what a reply quotes, Esc stops; "
+                "PageUp loads older messages, F2 light/dark, Ctrl+P command palette, "
+                "Ctrl+Q quit. /help COMMAND explains one."
             )
 
     def _img(self, command: cmd.ImgCommand) -> None:

@@ -25,6 +25,7 @@ from aronanet.client.state import (
     Noted,
     OutboxRestored,
     PendingMessage,
+    Quote,
     SendConfirmed,
     SendFailed,
     SendStarted,
@@ -56,7 +57,7 @@ class OutboxSender:
         directory) and show what it still holds as pending lines."""
         self.outbox = Outbox(outbox_path(directory, address, user) if directory else None)
         pending = tuple(
-            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid)  # type: ignore[arg-type]
+            PendingMessage(e.dest_type, e.dest, e.content, e.queued_at, e.cid, e.reply_to or "")  # type: ignore[arg-type]
             for e in self.outbox.pending()
         )
         if pending:
@@ -67,17 +68,21 @@ class OutboxSender:
         """Something may be sendable now (the link is back, a line was queued or retried)."""
         self._wakeup.set()
 
-    def queue(self, key: str, content: str) -> bool:
-        """What the user typed for buffer ``key``: into the outbox (on disk), shown pending,
-        sent when the link allows. False when it could not be saved (the user is told)."""
+    def queue(self, key: str, content: str, reply: Quote | None = None) -> bool:
+        """What the user typed for buffer ``key`` (a reply to ``reply``): into the outbox (on
+        disk), shown pending, sent when the link allows. False when it could not be saved
+        (the user is told)."""
         buffer = self._state().buffers[key]
+        reply_to = reply.id if reply is not None else None
         try:
-            entry = self.outbox.add(buffer.kind, buffer.name, content, self._now())
+            entry = self.outbox.add(
+                buffer.kind, buffer.name, content, self._now(), reply_to=reply_to
+            )
         except OSError as error:
             text = voice.failure("saving the message to the outbox", error)
             self._dispatch(Noted(text, self._now(), key=key, error=True))
             return False
-        self._dispatch(MessageQueued(key, content, entry.queued_at, cid=entry.cid))
+        self._dispatch(MessageQueued(key, content, entry.queued_at, cid=entry.cid, reply=reply))
         self.wake()
         return True
 
@@ -97,7 +102,15 @@ class OutboxSender:
         for buffer, line in queued_outgoing(self._state()):
             if line.cid and line.cid not in self.outbox:
                 content = f"{ACTION_PREFIX}{line.text}" if line.kind == "action" else line.text
-                self.outbox.add(buffer.kind, buffer.name, content, line.timestamp, cid=line.cid)
+                reply_to = line.reply.id if line.reply is not None else None
+                self.outbox.add(
+                    buffer.kind,
+                    buffer.name,
+                    content,
+                    line.timestamp,
+                    cid=line.cid,
+                    reply_to=reply_to,
+                )
 
     async def _send(self, client: ArtpClient, entry: OutboxEntry) -> bool:
         """Send one entry; False when the link is gone (it stays in the outbox)."""
@@ -105,7 +118,7 @@ class OutboxSender:
         self._dispatch(SendStarted(line_id))
         try:
             ok = await client.send_message(
-                entry.dest_type, entry.dest, entry.content, cid=entry.cid
+                entry.dest_type, entry.dest, entry.content, cid=entry.cid, reply_to=entry.reply_to
             )
         except ClientError as error:
             if error.code == "TIMEOUT":

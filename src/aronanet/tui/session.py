@@ -42,12 +42,15 @@ from aronanet.client.state import (
     LinkDown,
     LinkUp,
     LoggedIn,
+    MessagesChanged,
     Noted,
+    Quote,
     ReadMarked,
     last_message_id,
     unread_marker_behind,
 )
 from aronanet.errors import ClientError, KeyChangedError
+from aronanet.proto.features import LIFECYCLE
 from aronanet.proto.messages import (
     ConversationInfo,
     JoinEvent,
@@ -58,6 +61,7 @@ from aronanet.proto.messages import (
 )
 from aronanet.proto.messages import Ok as MsgOk
 from aronanet.tui import voice
+from aronanet.tui.lifecycle import LIFECYCLE_EVENTS, LifecycleOps, lifecycle_action
 from aronanet.tui.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -115,6 +119,7 @@ class ChatSession:
         self._connector = connector
         self._outbox_dir = outbox_dir
         self.sender = OutboxSender(dispatch, get_state, lambda: self.client, self.now)
+        self.lifecycle = LifecycleOps(self.require_client, dispatch, get_state)
         self._dispatch = dispatch
         self._state = get_state
         self._clock = clock
@@ -319,6 +324,10 @@ class ChatSession:
             async for event in client.events():
                 if isinstance(event, _LIVE_EVENTS):
                     self._queue_event(event)
+                elif isinstance(event, LIFECYCLE_EVENTS):
+                    # §14.10-14.13: after the messages they may change, which land first.
+                    self._flush_events()
+                    self._dispatch(lifecycle_action(event, self._clock()))
                 elif isinstance(event, ReadEvent):
                     # §14.6: another device read this; events before it land first.
                     self._flush_events()
@@ -352,6 +361,7 @@ class ChatSession:
             anchor = last_message_id(buffer)
             try:
                 missed += await self._catch_up_buffer(client, buffer, anchor)
+                await self._catch_up_changes(client, buffer)
             except ClientError as error:
                 self._dispatch(
                     Noted(
@@ -383,6 +393,21 @@ class ChatSession:
         if batch:
             self._dispatch(HistoryLoaded(buffer.key, tuple(batch), after=anchor))
         return total + len(batch)
+
+    async def _catch_up_changes(self, client: ArtpClient, buffer: Buffer) -> None:
+        """§14.14: what was edited, deleted or reacted to while the link was down, page by
+        page of ``CHANGES`` after the newest rev this buffer has seen (none seen: nothing
+        held can be stale, since every page loaded brought its current state)."""
+        since = buffer.rev
+        if since is None or LIFECYCLE not in client.features:
+            return
+        more = True
+        while more:
+            changed, since, more = await client.changes(
+                buffer.kind, buffer.name, since, limit=CATCH_UP_PAGE
+            )
+            if changed:
+                self._dispatch(MessagesChanged(tuple(changed)))
 
     async def fetch_new(self, key: str) -> None:
         """HISTORY after our newest message: shows what this session sent without an echo
@@ -424,9 +449,9 @@ class ChatSession:
     def wake_sender(self) -> None:
         self.sender.wake()
 
-    def queue(self, key: str, content: str) -> bool:
-        """A typed line for ``key``: see ``OutboxSender.queue``."""
-        return self.sender.queue(key, content)
+    def queue(self, key: str, content: str, reply: Quote | None = None) -> bool:
+        """A typed line for ``key`` (a reply to ``reply``): see ``OutboxSender.queue``."""
+        return self.sender.queue(key, content, reply)
 
     async def mark_read(self, key: str) -> None:
         """§14.6: the buffer is on screen at its newest message: move the marker there."""

@@ -116,3 +116,40 @@ def device_revoked(device: str) -> str:
 
 def password_changed() -> str:
     return "Your password is changed, Sensei. Every other device was signed out."
+
+
+#: How Arona explains the node's refusals of edits, deletes and reactions (§8, §14.10-14.12);
+#: the code and the node's words always follow.
+_LIFECYCLE_WORDS = {
+    "NOT_AUTHOR": "that message isn't yours, so I can't {action} it",
+    "NOT_FOUND": "I can't find that message any more (deleted, or not yours to read)",
+    "INVALID": "the node didn't accept that",
+    "TOO_LARGE": "that's too much for one message",
+    "RATE_LIMITED": "we're going a little fast; wait a moment and try again",
+    "UNSUPPORTED": "this node can't do that yet",
+    "OFFLINE": "we're offline right now",
+}
+
+
+def lifecycle_failure(action: str, error: BaseException) -> str:
+    """A refused edit / delete / reaction / reply, in Arona's words, with the real code."""
+    if not isinstance(error, ClientError):
+        return failure(action, error)
+    words = _LIFECYCLE_WORDS.get(error.code, f"{action} didn't work")
+    return f"Sorry Sensei, {words.format(action=action)} — {error.code}: {error.message}"
+
+
+def nothing_to(action: str) -> str:
+    return f"Sensei, there's no message here I could {action}."
+
+
+def edit_unchanged() -> str:
+    return "Nothing to save, Sensei: the edit is cancelled."
+
+
+def deleted_message() -> str:
+    return "Deleted, Sensei. Everyone sees 'message deleted' in its place now."
+
+
+def jump_missing() -> str:
+    return "Sensei, that message is gone: deleted, or not one you can read."

@@ -59,10 +59,10 @@ async def test_a_sync_session_follows_changes_live_and_after_a_gap(
     me, friend = unique_name("me"), unique_name("fr")
     channel = f"#{unique_name('c')}"
     other = await peer(node, friend)
+    await other.join(channel)  # the friend creates (owns) the channel: we may not delete theirs
     joiner = await peer(node, me)
     await joiner.join(channel)
     await joiner.close()
-    await other.join(channel)
     first = await other.send_message("channel", channel, "first")
     second = await other.send_message("channel", channel, "second")
     assert isinstance(first.msg_id, str) and isinstance(second.msg_id, str)

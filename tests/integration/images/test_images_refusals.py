@@ -159,3 +159,14 @@ async def test_the_upload_quota_is_enforced(tmp_path: Path) -> None:
         await client.close()
     finally:
         node.stop()
+
+
+async def test_a_muted_member_cannot_post_an_image(room: Room) -> None:
+    """§14.18: a mute covers image messages too (the channel's creator owns it)."""
+    assert (await room.sender.channel_info(room.channel)).role == "owner"
+    await room.sender.mute(room.channel, room.reader.user or "", 600, "cool down")
+    error = await refused(room.reader, image_chunks(samples.png(20, 20), room))
+    assert error.code == "MUTED"
+    assert error.reply.transfer is not msgspec.UNSET
+    await room.sender.mute(room.channel, room.reader.user or "", 0)
+    await assert_still_serving(room.reader)

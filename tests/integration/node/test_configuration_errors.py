@@ -32,7 +32,7 @@ FILE_MISTAKES = [
     ("[accounts]\ntime_cost = 0", "[accounts] time_cost = 0: must be an integer >= 1"),
     ("[limits]\nrate_messages_per_second = 0",
      "[limits] rate_messages_per_second = 0: must be a number > 0"),
-    ("colour = 1", "unknown configuration key 'colour' (known keys: accounts, admin, broker,"),
+    ("colour = 1", "unknown configuration key 'colour' (known keys: accounts, admin, admins,"),
 ]  # fmt: skip
 
 FLAG_MISTAKES = [

@@ -193,7 +193,11 @@ OLD_MESSAGE = (
 
 
 def _before_lifecycle(registry: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    return {name: scripts for name, scripts in registry.items() if name != "lifecycle"}
+    return {
+        name: scripts
+        for name, scripts in registry.items()
+        if name not in ("lifecycle", "search", "moderation")  # and what came after it
+    }
 
 
 async def _check_upgraded(upgraded: LifecycleStore) -> None:

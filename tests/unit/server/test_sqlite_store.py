@@ -95,6 +95,28 @@ async def test_one_failing_job_does_not_spoil_its_batch(store):
     assert [row.content for row in rows] == ["kept", "kept too"]
 
 
+async def test_a_job_failing_after_its_writes_leaves_none_of_them(store):
+    """A group runs without savepoints until a job fails; then that job's own writes are
+    undone and its neighbours' kept, as if each had had a savepoint all along."""
+
+    def write_then_fail(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO channels (name, topic, created) VALUES ('#half', '', 1)",
+        )
+        raise RuntimeError("failed after writing")
+
+    results = await asyncio.gather(
+        store.append_message(message("#w", "kept")),
+        store.run(write_then_fail),
+        store.append_message(message("#w", "kept too")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], RuntimeError)
+    rows = await store.history(HistoryQuery(conversation="#w", limit=5))
+    assert [row.content for row in rows] == ["kept", "kept too"]
+    assert await store.load_channel("#half") is None
+
+
 async def test_a_write_lock_held_elsewhere_fails_one_group_not_the_writer(store):
     # Another process (a sqlite3 shell) holds the write lock past the busy timeout: that
     # group fails with the lock error, and the writer goes on with the next one.

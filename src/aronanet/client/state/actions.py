@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from aronanet.client.state.model import Quote
 from aronanet.proto.messages import ConversationInfo, JoinEvent, MsgEvent, PartEvent, TopicEvent
 
 
@@ -76,6 +77,8 @@ class HistoryLoaded:
     messages: tuple[MsgEvent, ...]
     before: str | None = None
     after: str | None = None
+    #: ArTP/1.1 §14.9: a page centred on this id (a jump to a quoted or found message).
+    around: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,8 @@ class MessageQueued:
     timestamp: int
     #: ArTP/1.1 §14.4: the outbox entry's client message id ("" without an outbox).
     cid: str = ""
+    #: §14.9: the message this one answers, as shown above it until the node's copy comes.
+    reply: Quote | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,7 @@ class PendingMessage:
     content: str
     timestamp: int
     cid: str
+    reply_to: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +201,56 @@ class TopicChanged:
     topic: str
 
 
+@dataclass(frozen=True, slots=True)
+class MessageEdited:
+    """ArTP/1.1 §14.10: message ``msg_id`` now reads ``content`` (an ``EDIT`` event, or the
+    ``OK`` of our own edit: this session gets no event for it)."""
+
+    msg_id: str
+    content: str
+    edited: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted:
+    """§14.11: message ``msg_id`` is a tombstone now; its text, image and reactions are gone."""
+
+    msg_id: str
+    deleted: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionChanged:
+    """§14.12: ``user`` added (or removed) ``emoji`` on ``msg_id``; ``count`` is the node's."""
+
+    msg_id: str
+    emoji: str
+    user: str
+    added: bool
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesChanged:
+    """§14.14: a ``CHANGES`` page: the current state of messages changed since a rev."""
+
+    messages: tuple[MsgEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TypingChanged:
+    """§14.13: ``user`` is typing (until ``expires_at``, Unix seconds) or stopped, in the
+    conversation of a ``TYPING`` event (``dest`` is the recipient, as for a DM ``MSG``).
+    ``now`` lets the reducer forget entries that expired meanwhile, without a clock."""
+
+    dest_type: str
+    dest: str
+    user: str
+    typing: bool
+    expires_at: float
+    now: float
+
+
 Action: TypeAlias = (
     LinkConnecting
     | LinkUp
@@ -220,4 +276,9 @@ Action: TypeAlias = (
     | OutboxRestored
     | ConversationsListed
     | ReadMarked
+    | MessageEdited
+    | MessageDeleted
+    | ReactionChanged
+    | TypingChanged
+    | MessagesChanged
 )

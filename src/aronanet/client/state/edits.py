@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from msgspec import UNSET
 
+from aronanet.client.state.lifecycle import quote_of, reactions_of, stamp_of
 from aronanet.client.state.model import (
     ACTION_PREFIX,
     MAX_LINES,
@@ -20,6 +21,7 @@ from aronanet.client.state.model import (
     ChatState,
     Delivery,
     Line,
+    Quote,
     buffer_key,
 )
 from aronanet.client.state.selectors import mentions
@@ -68,15 +70,20 @@ def _message_line(event: MsgEvent, me: str | None) -> Line:
     is_action = event.content.startswith(ACTION_PREFIX)
     text = event.content[len(ACTION_PREFIX) :] if is_action else event.content
     ours = me is not None and event.from_.casefold() == me.casefold()
+    deleted = stamp_of(event.deleted)
     return Line(
         id=event.id,
         kind="action" if is_action else "message",
         timestamp=event.timestamp,
         sender=event.from_,
         text=text,
-        highlight=not ours and mentions(event.content, me),
-        attachment=None if event.attachment is UNSET else event.attachment,
+        highlight=not ours and not deleted and mentions(event.content, me),
+        attachment=None if event.attachment is UNSET or deleted else event.attachment,
         cid=event.cid if isinstance(event.cid, str) else "",
+        reply=quote_of(event),
+        edited=stamp_of(event.edited),
+        deleted=deleted,
+        reactions=reactions_of(event),
     )
 
 
@@ -113,7 +120,9 @@ def _same_message(own: Line, line: Line) -> bool:
     )
 
 
-def own_line(state: ChatState, content: str, timestamp: int, cid: str) -> tuple[ChatState, Line]:
+def own_line(
+    state: ChatState, content: str, timestamp: int, cid: str, reply: Quote | None = None
+) -> tuple[ChatState, Line]:
     """Our message as typed, waiting for the node: ``local:<cid>`` (or ``local:<seq>``)."""
     is_action = content.startswith(ACTION_PREFIX)
     line = Line(
@@ -124,6 +133,7 @@ def own_line(state: ChatState, content: str, timestamp: int, cid: str) -> tuple[
         text=content[len(ACTION_PREFIX) :] if is_action else content,
         delivery=Delivery.QUEUED,
         cid=cid,
+        reply=reply,
     )
     return dataclasses.replace(state, seq=state.seq + 1), line
 
@@ -135,14 +145,21 @@ def merge_messages(
     count_unread: bool,
     place: Callable[[Buffer, list[Line]], Buffer] | None = None,
 ) -> ChatState:
-    """Add messages to their buffers, skipping ids already held (dedup)."""
+    """Add messages to their buffers, skipping ids already held (dedup); a held one takes
+    the state the node sent (its text may have been edited since)."""
     grouped: dict[str, list[Line]] = {}
     batch_ids: set[tuple[str, str]] = set()
+    revs: dict[str, int] = {}
     for event in events:
         name, kind = _message_buffer_name(event, state.me)
         state, buffer = ensure_buffer(state, name, kind)
+        if isinstance(event.rev, str) and event.rev.isdigit():
+            revs[buffer.key] = max(revs.get(buffer.key, 0), int(event.rev))
         line = _message_line(event, state.me)
-        if line.id in buffer.ids or (buffer.key, line.id) in batch_ids:
+        if line.id in buffer.ids:
+            state = _refresh_held(state, buffer, line)
+            continue
+        if (buffer.key, line.id) in batch_ids:
             continue
         ours = state.me is not None and line.sender.casefold() == state.me.casefold()
         if ours:
@@ -161,6 +178,53 @@ def merge_messages(
     for key, lines in grouped.items():
         buffer = state.buffers[key]
         state = with_buffer(state, place(buffer, lines) if place else append_lines(buffer, lines))
+    return _seen_revs(state, revs)
+
+
+def _seen_revs(state: ChatState, revs: dict[str, int]) -> ChatState:
+    """§14.14: remember the newest change number seen per buffer (CHANGES asks after it)."""
+    for key, rev in revs.items():
+        buffer = state.buffers[key]
+        if buffer.rev is None or int(buffer.rev) < rev:
+            state = with_buffer(state, dataclasses.replace(buffer, rev=str(rev)))
+    return state
+
+
+def refresh_held(state: ChatState, events: Iterable[MsgEvent]) -> ChatState:
+    """§14.14 ``CHANGES``: the held messages take their current state; messages not held
+    are left out (an old message edited is no reason to load it), revs are remembered."""
+    revs: dict[str, int] = {}
+    for event in events:
+        name, _ = _message_buffer_name(event, state.me)
+        buffer = state.buffers.get(buffer_key(name))
+        if buffer is None:
+            continue
+        if isinstance(event.rev, str) and event.rev.isdigit():
+            revs[buffer.key] = max(revs.get(buffer.key, 0), int(event.rev))
+        if event.id in buffer.ids:
+            state = _refresh_held(state, buffer, _message_line(event, state.me))
+    return _seen_revs(state, revs)
+
+
+def _refresh_held(state: ChatState, buffer: Buffer, fresh: Line) -> ChatState:
+    """A page brought a message we hold: take its current text, quote, edit, delete and
+    reactions (§14.10-14.12: HISTORY returns the current state), keep the rest of ours."""
+    for index, held in enumerate(buffer.lines):
+        if held.id == fresh.id:
+            current = dataclasses.replace(
+                held,
+                kind=fresh.kind,
+                text=fresh.text,
+                attachment=fresh.attachment,
+                reply=fresh.reply or held.reply,
+                edited=fresh.edited,
+                deleted=fresh.deleted,
+                reactions=fresh.reactions,
+            )
+            if current == held:
+                return state
+            lines = (*buffer.lines[:index], current, *buffer.lines[index + 1 :])
+            return with_buffer(state, dataclasses.replace(buffer, lines=lines))
     return state
 
 

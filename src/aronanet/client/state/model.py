@@ -54,6 +54,25 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """ArTP/1.1 §14.9: the message a reply answers, as the node (or this client) last saw it."""
+
+    id: str
+    sender: str
+    text: str
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """§14.12: one emoji on a message; ``users`` names at most 10 of the ``count``."""
+
+    emoji: str
+    count: int
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     """One rendered line of a buffer: a message, an event, or a note from Arona."""
 
@@ -68,6 +87,12 @@ class Line:
     failure: str = ""
     #: ArTP/1.1 §14.4: the client message id; it matches our optimistic copy to the node's.
     cid: str = ""
+    #: §14.9-14.12 (lifecycle): what this answers, when it was last edited or deleted
+    #: (Unix seconds, 0: never) and its reactions in the order they were first given.
+    reply: Quote | None = None
+    edited: int = 0
+    deleted: int = 0
+    reactions: tuple[Reaction, ...] = ()
 
     @property
     def is_server_message(self) -> bool:
@@ -89,6 +114,8 @@ class Buffer:
     older: OlderState = "idle"
     #: ArTP/1.1 §14.6: the user's read marker here, as the node last said it.
     read: str | None = None
+    #: §14.14: the newest change number seen here: a catch-up asks ``CHANGES`` after it.
+    rev: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +130,8 @@ class ChatState:
     )
     active: str = STATUS_KEY
     seq: int = 0  # source of local ids; increases with every local line
+    #: §14.13: who is typing where: buffer key -> {user: when it expires (Unix seconds)}.
+    typing: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     @property
     def current(self) -> Buffer:

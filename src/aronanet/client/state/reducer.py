@@ -25,6 +25,7 @@ from aronanet.client.state.actions import (
     LinkUp,
     LoggedIn,
     MessageQueued,
+    MessagesChanged,
     Noted,
     OlderRequested,
     QueryOpened,
@@ -42,10 +43,12 @@ from aronanet.client.state.edits import (
     merge_messages,
     own_line,
     prepend_lines,
+    refresh_held,
     set_members,
     update_line,
     with_buffer,
 )
+from aronanet.client.state.lifecycle import LIFECYCLE_HANDLERS, stopped_typing, typing_key
 from aronanet.client.state.model import (
     STATUS_KEY,
     ChatState,
@@ -114,6 +117,14 @@ def _on_left(state: ChatState, action: ChannelLeft) -> ChatState:
 
 
 def _on_events(state: ChatState, action: EventsReceived) -> ChatState:
+    state = stopped_typing(
+        state,
+        (
+            (typing_key(state, e.dest_type, e.dest, e.from_), e.from_)
+            for e in action.events
+            if isinstance(e, MsgEvent)
+        ),
+    )
     messages: list[MsgEvent] = []
     for event in action.events:
         if isinstance(event, MsgEvent):
@@ -164,6 +175,10 @@ def _on_history(state: ChatState, action: HistoryLoaded) -> ChatState:
     if action.after is not None:
         return merge_messages(
             state, action.messages, count_unread=True, place=insert_after_anchor(action.after)
+        )
+    if action.around is not None:  # a jump: in time order among what is held
+        return merge_messages(
+            state, action.messages, count_unread=False, place=insert_after_anchor(None)
         )
     scrollback = action.before is not None
     place = prepend_lines if scrollback else insert_after_anchor(None)
@@ -218,7 +233,7 @@ def _on_cleared(state: ChatState, action: Cleared) -> ChatState:
 
 
 def _on_queued(state: ChatState, action: MessageQueued) -> ChatState:
-    state, line = own_line(state, action.content, action.timestamp, action.cid)
+    state, line = own_line(state, action.content, action.timestamp, action.cid, action.reply)
     return with_buffer(state, append_lines(state.buffers[action.key], [line]))
 
 
@@ -270,6 +285,10 @@ def _on_retry(state: ChatState, action: RetryRequested) -> ChatState:
     return state
 
 
+def _on_changes(state: ChatState, action: MessagesChanged) -> ChatState:
+    return refresh_held(state, action.messages)
+
+
 def _on_noted(state: ChatState, action: Noted) -> ChatState:
     key = action.key if action.key is not None and action.key in state.buffers else state.active
     return add_note(state, key, action.text, action.timestamp, action.error)
@@ -303,8 +322,10 @@ _HANDLERS: dict[type, Callable[[ChatState, object], ChatState]] = {
     SendFailed: _on_send_failed,  # type: ignore[dict-item]
     RetryRequested: _on_retry,  # type: ignore[dict-item]
     Noted: _on_noted,  # type: ignore[dict-item]
+    MessagesChanged: _on_changes,  # type: ignore[dict-item]
     TopicChanged: _on_topic,  # type: ignore[dict-item]
     **SYNC_HANDLERS,
+    **LIFECYCLE_HANDLERS,
 }
 
 

@@ -82,3 +82,26 @@ def neighbour(state: ChatState, step: int) -> str:
     keys = [buffer.key for buffer in sidebar_order(state)]
     index = keys.index(state.active) if state.active in keys else 0
     return keys[(index + step) % len(keys)]
+
+
+def last_own_message(buffer: Buffer, me: str | None) -> Line | None:
+    """Our newest stored, not deleted message here: what Up on an empty line edits (§14.10)."""
+    if not me:
+        return None
+    folded = me.casefold()
+    return next(
+        (
+            line
+            for line in reversed(buffer.lines)
+            if line.is_server_message and not line.deleted and line.sender.casefold() == folded
+        ),
+        None,
+    )
+
+
+def newest_message(buffer: Buffer) -> Line | None:
+    """The newest stored, not deleted message here (anyone's): what ``/react`` acts on."""
+    return next(
+        (line for line in reversed(buffer.lines) if line.is_server_message and not line.deleted),
+        None,
+    )

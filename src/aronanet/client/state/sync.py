@@ -11,7 +11,7 @@ from msgspec import UNSET
 
 from aronanet.client.state.actions import ConversationsListed, OutboxRestored, ReadMarked
 from aronanet.client.state.edits import append_lines, ensure_buffer, own_line, with_buffer
-from aronanet.client.state.model import Buffer, ChatState, Line, buffer_key
+from aronanet.client.state.model import Buffer, ChatState, Line, Quote, buffer_key
 
 
 def _on_outbox_restored(state: ChatState, action: OutboxRestored) -> ChatState:
@@ -20,7 +20,8 @@ def _on_outbox_restored(state: ChatState, action: OutboxRestored) -> ChatState:
         state, buffer = ensure_buffer(state, message.dest, message.dest_type)
         if f"local:{message.cid}" in buffer.ids:
             continue
-        state, line = own_line(state, message.content, message.timestamp, message.cid)
+        reply = Quote(message.reply_to, "", "") if message.reply_to else None
+        state, line = own_line(state, message.content, message.timestamp, message.cid, reply)
         state = with_buffer(state, append_lines(state.buffers[buffer.key], [line]))
     return state
 

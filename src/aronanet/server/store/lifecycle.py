@@ -49,10 +49,13 @@ class LifecycleStore(Store):
         change: Change = await self.write_script(lambda d: scripts.edit_script(d, edit))
         return change
 
-    async def delete_message(self, message_id: int, author: str, at: int) -> Change:
-        """§14.11: make the author's live message a tombstone."""
+    async def delete_message(
+        self, message_id: int, author: str, at: int, *, any_author: bool = False
+    ) -> Change:
+        """§14.11: make the author's live message a tombstone (``any_author``: anyone's,
+        for a moderator, §14.18)."""
         change: Change = await self.write_script(
-            lambda d: scripts.delete_script(d, message_id, author, at)
+            lambda d: scripts.delete_script(d, message_id, author, at, any_author)
         )
         return change
 

@@ -185,15 +185,16 @@ def message_script(dialect: Dialect, message_id: int) -> Script:
     return MessageRow(*rows[0]) if rows else None
 
 
-def _changeable(dialect: Dialect, message_id: int, author: str) -> Script:
-    """The message if ``author`` may change it: ``Refusal`` otherwise."""
+def _changeable(dialect: Dialect, message_id: int, author: str, any_author: bool = False) -> Script:
+    """The message if ``author`` may change it (``any_author``: a moderator, §14.18, may
+    change anyone's): ``Refusal`` otherwise."""
     rows = yield Statement(dialect.text(_BY_ID), {"id": message_id})
     if not rows:
         return Refusal.MISSING
     row = MessageRow(*rows[0])
     if row.deleted is not None:
         return Refusal.MISSING
-    if user_key(row.sender) != user_key(author):
+    if not any_author and user_key(row.sender) != user_key(author):
         return Refusal.NOT_AUTHOR
     return row
 
@@ -216,10 +217,13 @@ def edit_script(dialect: Dialect, edit: EditRequest) -> Script:
     return Change(_with(found, content=edit.content, edited=edit.at, rev=rev))
 
 
-def delete_script(dialect: Dialect, message_id: int, author: str, at: int) -> Script:
+def delete_script(
+    dialect: Dialect, message_id: int, author: str, at: int, any_author: bool = False
+) -> Script:
     """§14.11: the row becomes a tombstone; what hung on it goes, in the same transaction.
-    ``orphaned_image``: the attachment's image, if no message carries it any more."""
-    found = yield from _changeable(dialect, message_id, author)
+    ``orphaned_image``: the attachment's image, if no message carries it any more.
+    ``any_author``: a channel operator or node admin deletes (§14.18)."""
+    found = yield from _changeable(dialect, message_id, author, any_author)
     if isinstance(found, Refusal):
         return Change(None, found)
     rev = yield from _next_rev(dialect)

@@ -62,8 +62,9 @@ from aronanet.server.store.base import (
     history_statement,
     user_key,
 )
-from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle import ScriptFactory
 from aronanet.server.store.lifecycle_sql import POSTGRES, run_async
+from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.postgres_schema import migrate
 
 T = TypeVar("T")
@@ -273,7 +274,7 @@ class ReaderPool:
             return await cursor.fetchone()
 
 
-class PostgresStore(LifecycleStore):
+class PostgresStore(ModerationStore):
     """``Store`` on PostgreSQL; see the module docstring for the commit discipline."""
 
     def __init__(self, dsn: str, *, readers: int = READERS) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.moderation_sql import moderation_migration
 from aronanet.server.store.search_sql import POSTGRES_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
@@ -67,6 +68,8 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     "lifecycle": (lifecycle_migration(postgres=True),),
     # §14.15: a tsvector per message, filled by the node (``PostgresStore.search``).
     "search": POSTGRES_SEARCH_MIGRATIONS,
+    # ArTP/1.1 moderation (§14.16-14.21): the same tables as SQLite's.
+    "moderation": (moderation_migration(postgres=True),),
     # Scale-out images (image_postgres): blobs in chunk rows, and the uploads in progress
     # shared by every node, so any node serves any image and resumes any upload.
     "image_blobs": (

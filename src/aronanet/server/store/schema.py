@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.moderation_sql import moderation_migration
 from aronanet.server.store.search_sql import SQLITE_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
@@ -63,6 +64,9 @@ SYNC_MIGRATIONS: tuple[str, ...] = (sync_migration(" WITHOUT ROWID"),)
 #: ArTP/1.1 lifecycle (§14.9-14.14): replies, edits, tombstones, reactions, change numbers.
 LIFECYCLE_MIGRATIONS: tuple[str, ...] = (lifecycle_migration(postgres=False),)
 
+#: ArTP/1.1 moderation (§14.16-14.21): roles, bans, mutes, modes, admins, blocks, tokens, audit.
+MODERATION_MIGRATIONS: tuple[str, ...] = (moderation_migration(postgres=False),)
+
 _REGISTRY: dict[str, tuple[str, ...]] = {
     "core": CORE_MIGRATIONS,
     "images": IMAGE_INDEX_MIGRATIONS,
@@ -70,6 +74,7 @@ _REGISTRY: dict[str, tuple[str, ...]] = {
     "lifecycle": LIFECYCLE_MIGRATIONS,
     # §14.15: the full-text index of messages, back-filled from the messages already stored.
     "search": SQLITE_SEARCH_MIGRATIONS,
+    "moderation": MODERATION_MIGRATIONS,
 }
 
 

@@ -7,6 +7,14 @@ and commits once with ``synchronous=FULL``. Only then are the callers' futures r
 so a caller that acknowledges after ``await`` acknowledges only what is on disk (§3: an
 ``OK`` to ``MSG`` survives SIGKILL). One fsync thus covers a whole burst of messages.
 
+Two things keep a commit short, because every message of its group waits for it:
+
+* the jobs of a group run without a savepoint each (two statements less per job, each a
+  GIL hand-off on this thread); only when one fails is the group rolled back and run again
+  job by job, each in a savepoint, so the failure stays that caller's alone;
+* WAL checkpoints (copying the log into the database, with fsyncs of their own) run on a
+  thread and connection of their own (``Checkpointer``), never inside a group's commit.
+
 Long or frequent reads (HISTORY, CONVERSATIONS) do not queue behind the writer: they run on
 ``READERS`` read connections of their own, which WAL lets read beside a write transaction,
 and see everything committed, so everything acknowledged.
@@ -51,8 +59,9 @@ from aronanet.server.store.base import (
     history_statement,
     user_key,
 )
-from aronanet.server.store.lifecycle import LifecycleStore, ScriptFactory
+from aronanet.server.store.lifecycle import ScriptFactory
 from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
+from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.schema import migrate
 from aronanet.server.store.search_sql import (
     SQLITE_ANY_PENDING,
@@ -70,6 +79,9 @@ logger = logging.getLogger(__name__)
 
 #: Upper bound on jobs per transaction, so one commit never holds replies back for long.
 MAX_BATCH = 512
+#: Commits between two nudges of the checkpointer (SQLite's own default is every 1000
+#: WAL pages; a message commit writes a handful).
+CHECKPOINT_EVERY = 100
 #: Read connections beside the writer's: a slow CONVERSATIONS does not hold HISTORY back.
 READERS = 2
 #: §14.15: stored messages are put in the search index together, this many at a time (and
@@ -105,6 +117,47 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+class Checkpointer:
+    """A thread with a connection of its own that checkpoints the WAL when nudged.
+
+    ``PASSIVE`` checkpoints never wait for the writer nor block it: they copy what they can
+    and leave the rest for the next nudge. The writer's connection has automatic
+    checkpoints turned off, so no group commit ever pays for one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="aronanet-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def nudge(self) -> None:
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = connect(self._path)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # the next nudge tries again
+                    log_event(logger, "store_checkpoint_failed", logging.WARNING, error=exc)
+        finally:
+            conn.close()
+
+
 class GroupCommitWriter:
     """A thread that owns one SQLite connection and commits queued jobs in batches."""
 
@@ -114,10 +167,12 @@ class GroupCommitWriter:
         loop: asyncio.AbstractEventLoop,
         latency: Histogram | None = None,
         before_commit: Callable[[sqlite3.Connection], None] | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self._conn = conn
         self._loop = loop
         self._before_commit = before_commit
+        self._checkpointer = checkpointer
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
@@ -125,6 +180,9 @@ class GroupCommitWriter:
         self.latency = latency or Histogram()
 
     def start(self) -> None:
+        if self._checkpointer is not None:
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer.start()
         self._thread.start()
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
@@ -137,6 +195,8 @@ class GroupCommitWriter:
         """Finish every queued job, commit, and close the connection (blocking)."""
         self._jobs.put(None)
         self._thread.join()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     def _run(self) -> None:
         try:
@@ -168,15 +228,26 @@ class GroupCommitWriter:
         return jobs, False
 
     def _run_batch(self, jobs: list[Job]) -> list[Outcome]:
+        """One transaction for the group: every job at once, or, when one fails, every job
+        again in a savepoint of its own (``_run_isolated``)."""
         conn = self._conn
-        outcomes: list[Outcome] = []
+        refused = self._begin(jobs)
+        if refused is not None:
+            return refused
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            # Another process holds the write lock past busy_timeout: this batch fails, the
-            # writer lives on for the next one (a dead writer would hang every caller).
-            log_event(logger, "store_begin_failed", logging.ERROR, jobs=len(jobs), error=exc)
-            return [(future, None, exc) for _, future, _ in jobs]
+            outcomes: list[Outcome] = [(future, fn(conn), None) for fn, future, _ in jobs]
+        except Exception:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return self._run_isolated(jobs)
+        return self._commit(jobs, outcomes)
+
+    def _run_isolated(self, jobs: list[Job]) -> list[Outcome]:
+        conn = self._conn
+        refused = self._begin(jobs)
+        if refused is not None:
+            return refused
+        outcomes: list[Outcome] = []
         for fn, future, _ in jobs:
             conn.execute("SAVEPOINT job")
             try:
@@ -187,6 +258,21 @@ class GroupCommitWriter:
             else:
                 outcomes.append((future, result, None))
             conn.execute("RELEASE job")
+        return self._commit(jobs, outcomes)
+
+    def _begin(self, jobs: list[Job]) -> list[Outcome] | None:
+        """Start the group's transaction; or, if that fails, every job's failed outcome."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            # Another process holds the write lock past busy_timeout: this batch fails, the
+            # writer lives on for the next one (a dead writer would hang every caller).
+            log_event(logger, "store_begin_failed", logging.ERROR, jobs=len(jobs), error=exc)
+            return [(future, None, exc) for _, future, _ in jobs]
+        return None
+
+    def _commit(self, jobs: list[Job], outcomes: list[Outcome]) -> list[Outcome]:
+        conn = self._conn
         try:
             if self._before_commit is not None:
                 self._before_commit(conn)
@@ -199,6 +285,8 @@ class GroupCommitWriter:
         durable, observe = time.perf_counter(), self.latency.observe
         for _, _, queued in jobs:
             observe(durable - queued)
+        if self._checkpointer is not None and self.commits % CHECKPOINT_EVERY == 0:
+            self._checkpointer.nudge()
         return outcomes
 
     def _settle(self, outcomes: list[Outcome]) -> None:
@@ -216,7 +304,7 @@ def _resolve(outcomes: list[Outcome]) -> None:
             future.set_exception(error)
 
 
-class SqliteStore(LifecycleStore):
+class SqliteStore(ModerationStore):
     """``Store`` on a SQLite file; see the module docstring for the commit discipline."""
 
     def __init__(self, path: Path) -> None:
@@ -236,7 +324,11 @@ class SqliteStore(LifecycleStore):
         for _ in range(READERS):
             self._readers.put(await asyncio.to_thread(connect, self.path))
         self._writer = GroupCommitWriter(
-            conn, asyncio.get_running_loop(), self.commit_latency, before_commit=self.revisions.save
+            conn,
+            asyncio.get_running_loop(),
+            self.commit_latency,
+            before_commit=self.revisions.save,
+            checkpointer=Checkpointer(self.path),
         )
         self._writer.start()
 
@@ -288,7 +380,9 @@ class SqliteStore(LifecycleStore):
         """Run ``fn(conn)`` on the writer thread inside the next group commit.
 
         The extension point for components with their own tables (see
-        ``schema.register_migrations``); ``fn`` must not commit or begin transactions.
+        ``schema.register_migrations``); ``fn`` must not commit or begin transactions, and
+        must have no effect but on the database: when another job of its group fails, the
+        group is rolled back and ``fn`` runs a second time.
         """
         if self._writer is None:
             raise RuntimeError("the store is not open")

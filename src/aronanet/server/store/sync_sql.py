@@ -146,6 +146,11 @@ DELETE_CHANNEL_HISTORY = (
         for table in ("reactions", "edit_history")
     ),
     "DELETE FROM messages WHERE conversation = :channel AND dest_type = 'channel'",
+    # §14.16-14.18: a channel's roles, bans, mutes and invitations go with it.
+    *(
+        f"DELETE FROM {table} WHERE channel = :channel"
+        for table in ("channel_roles", "channel_bans", "channel_mutes", "channel_invites")
+    ),
 )
 
 # ---------------------------------------------------------------- devices (§14.3)

@@ -6,6 +6,9 @@ in the order the keys were typed; the app calls ``show(state)`` after every stat
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,8 +17,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from aronanet.client.state import ChatState
-from aronanet.tui.widgets.bars import HaloHeader, StatusLine, TopicBar
+from aronanet.client.state import ChatState, Line, last_own_message
+from aronanet.tui.widgets.bars import HaloHeader, StatusLine, TopicBar, TypingLine
 from aronanet.tui.widgets.buffer_list import BufferList
 from aronanet.tui.widgets.chat_input import (
     JUMP_KEYS,
@@ -63,10 +66,17 @@ class ChatScreen(Screen[None]):
         """Escape: cancel the newest upload (or clear finished ones)."""
 
     def __init__(
-        self, vocabulary: Vocabulary, *, tz: TimeZone = None, renderer: Renderer = "auto"
+        self,
+        vocabulary: Vocabulary,
+        *,
+        tz: TimeZone = None,
+        renderer: Renderer = "auto",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self._vocabulary = vocabulary
+        self._clock = clock
+        self._state: ChatState | None = None
         self._tz = tz
         self._renderer = renderer
         self._mounted = False
@@ -80,7 +90,8 @@ class ChatScreen(Screen[None]):
                 yield TopicBar(id="topic")
                 yield MessageLog(tz=self._tz, renderer=self._renderer, id="log")
                 yield Vertical(id="uploads")
-                yield ChatInput(self._vocabulary, id="input")
+                yield ChatInput(self._vocabulary, picker=LogPicker(self), id="input")
+                yield TypingLine(self._clock, id="typing")
             yield MemberList(id="members")
         yield StatusLine(id="status")
         yield Footer()
@@ -112,6 +123,7 @@ class ChatScreen(Screen[None]):
             return
         if not self.query(HaloHeader):  # being torn down: the widgets are already gone
             return
+        self._state = state
         buffer = state.current
         self.query_one(HaloHeader).show(state)
         self.query_one(BufferList).show(state)
@@ -119,6 +131,16 @@ class ChatScreen(Screen[None]):
         self.query_one(MessageLog).show(buffer, state.me)
         self.query_one(MemberList).show(buffer)
         self.query_one(StatusLine).show(state)
+        self.query_one(TypingLine).show(state)
+
+    def select(self, line_id: str | None) -> Line | None:
+        """Show message ``line_id`` selected (a jump lands here); None: no selection."""
+        return self.query_one(MessageLog).select(line_id)
+
+    @property
+    def state(self) -> ChatState | None:
+        """The state shown last."""
+        return self._state
 
     def showing_newest(self) -> bool:
         """True when the active buffer's newest line is on screen (ArTP/1.1 §14.6: read)."""
@@ -151,3 +173,31 @@ class ChatScreen(Screen[None]):
             log.scroll_page_up(animate=False)
         else:
             log.scroll_page_down(animate=False)
+
+
+class LogPicker:
+    """The ``MessagePicker`` of the input line: the log's selection and the shown state."""
+
+    def __init__(self, screen: ChatScreen) -> None:
+        self._screen = screen
+
+    def _log(self) -> MessageLog:
+        return self._screen.query_one(MessageLog)
+
+    def move(self, step: int) -> Line | None:
+        return self._log().move_selection(step)
+
+    def selected(self) -> Line | None:
+        return self._log().selected_line
+
+    def clear(self) -> None:
+        self._log().select(None)
+
+    def last_own(self) -> Line | None:
+        state = self._screen.state
+        return last_own_message(state.current, state.me) if state is not None else None
+
+    def mine(self, line: Line) -> bool:
+        state = self._screen.state
+        me = state.me if state is not None else None
+        return bool(me) and line.sender.casefold() == (me or "").casefold()

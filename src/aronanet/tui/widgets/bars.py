@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.widget import Widget
 
-from aronanet.client.state import Buffer, ChatState, Link, LinkStatus
+from aronanet.client.state import Buffer, ChatState, Link, LinkStatus, typists
 from aronanet.tui import voice
 
 _LINK_LABELS = {
@@ -94,3 +96,52 @@ class StatusLine(Widget):
         if elsewhere:
             text.append(f"  ✉ {elsewhere} unread elsewhere", style="bold")
         return text
+
+
+def typing_words(names: list[str]) -> str:
+    """``kei is typing…``, ``kei and yuuka are typing…``, ``kei, yuuka and 2 others…``."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"{names[0]} is typing…"
+    if len(names) == 2:
+        return f"{names[0]} and {names[1]} are typing…"
+    if len(names) == 3:
+        return f"{names[0]}, {names[1]} and {names[2]} are typing…"
+    return f"{names[0]}, {names[1]} and {len(names) - 2} others are typing…"
+
+
+#: How often the typing line looks at the clock while someone types: entries expire by
+#: themselves (§14.13 ``expires_ms``) without an event saying so.
+TYPING_TICK_SECONDS = 0.5
+
+
+class TypingLine(Widget):
+    """Under the input line: who is typing in the active buffer (§14.13), until it expires."""
+
+    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self._state: ChatState | None = None
+        self._words = ""
+
+    def on_mount(self) -> None:
+        self.set_interval(TYPING_TICK_SECONDS, self._tick)
+
+    def show(self, state: ChatState) -> None:
+        self._state = state
+        self._tick()
+
+    def _tick(self) -> None:
+        state = self._state
+        words = typing_words(typists(state, state.active, self._clock())) if state else ""
+        if words != self._words:
+            self._words = words
+            self.refresh()
+
+    @property
+    def words(self) -> str:
+        return self._words
+
+    def render(self) -> Text:
+        return Text(self._words, no_wrap=True, overflow="ellipsis")

@@ -62,21 +62,28 @@ class BufferList(Widget):
             if heading and buffer.kind != previous_kind:
                 self._line(text, f"{heading}\n", self._style("section"), None)
             previous_kind = buffer.kind
-            self._line(text, *self._entry(number, buffer))
+            for part, style in self._entry(number, buffer):
+                text.append(part, style=style)
+            self._line(text, "\n", Style(), buffer.key)
         text.rstrip()
         return text
 
-    def _entry(self, number: int, buffer: Buffer) -> tuple[str, Style, str]:
+    def _entry(self, number: int, buffer: Buffer) -> list[tuple[str, Style]]:
+        """``#lounge (3) @1``: unread messages, then those that mention the user, apart.
+
+        A private conversation is addressed to the user as a whole: its unread count is
+        shown in the mention colour, without a second number saying the same."""
         label = "✧ Arona" if buffer.kind == "status" else buffer.name
-        marks = ""
-        style = Style()
-        if buffer.highlights:
-            marks, style = f" ({buffer.highlights}!)", self._style("highlight")
-        elif buffer.unread:
-            marks, style = f" ({buffer.unread})", self._style("unread")
-        if buffer.key == self._active:
-            style = style + self._style("active")
-        return f"{number:>2} {label}{marks}\n", style, buffer.key
+        active = self._style("active") if buffer.key == self._active else Style()
+        parts = [(f"{number:>2} {label}", active)]
+        if buffer.unread:
+            kind = "highlight" if buffer.kind == "user" else "unread"
+            parts.append((f" ({buffer.unread})", self._style(kind) + active))
+        if buffer.highlights and buffer.kind != "user":
+            parts.append((f" @{buffer.highlights}", self._style("highlight") + active))
+        if buffer.unread or buffer.highlights:
+            parts[0] = (parts[0][0], self._style("unread") + active)
+        return parts
 
     def _line(self, text: Text, label: str, style: Style, key: str | None) -> None:
         text.append(label, style=style)

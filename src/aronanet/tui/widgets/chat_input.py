@@ -6,6 +6,13 @@ of ``k Enter thx Enter`` sends "k" and then "thx", never a merged or repeated li
 that switch buffers live here too, so that a switch and a line keep their order on the way
 to the app (both bubble up the same path).
 
+Lifecycle gestures (ArTP/1.1 §14.9-14.12) live here too, for the same reason: Alt+Up/Down
+(or Ctrl+Up/Down) moves a selection over the log's messages, and then ``r`` replies, ``e``
+edits, ``d`` deletes (``y`` confirms), ``+`` reacts and Enter jumps to the quoted message; Up
+on an empty line edits the user's last message. Each gesture sets the line's ``Compose``
+(shown in its border; Escape drops it) in the line's own queue, so ``e`` then ``fixed Enter``
+typed in one burst edits with "fixed", and Enter carries the ``Compose`` to the app.
+
 Pasting the path of an image file (what terminals paste when a file is dropped on them)
 posts ``ImagePasted`` instead of inserting the text, so that the app sends the image. A
 pasted text of several lines is kept whole: each line break shows as ``LINE_BREAK`` and
@@ -17,11 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
+from aronanet.client.state import Line
 from aronanet.tui.widgets.ordered_input import OrderedInput
 
 #: Returns the words tab may complete to: (nicks, channels, commands).
@@ -36,6 +45,50 @@ JUMP_KEYS = [
 ]
 #: The buffer keys of the footer and ``/help`` (Ctrl+P is Textual's command palette).
 NEXT_BUFFER_KEY, PREVIOUS_BUFFER_KEY = "ctrl+n", "ctrl+b"
+
+
+#: The keys that move the selection over the log's messages (Alt+Up/Down as in gomuks;
+#: Ctrl+Up/Down for terminals whose Alt+arrow the window manager takes).
+SELECT_KEYS = {"alt+up": -1, "ctrl+up": -1, "alt+down": 1, "ctrl+down": 1}
+#: In the selection: what each key does to the selected message.
+SELECTION_GESTURES = {"r": "reply", "e": "edit", "d": "delete", "plus": "react", "+": "react"}
+
+#: The input line's border while a message is selected: what the keys do.
+SELECTING_LABEL = "r reply · e edit · d delete · + react · ⏎ quote"
+
+ComposeKind = Literal["reply", "edit", "react", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Compose:
+    """What Enter does with the line, besides sending it: reply to, edit, react on or
+    confirm deleting the message ``msg_id``; ``label`` shows in the line's border."""
+
+    kind: ComposeKind
+    msg_id: str
+    label: str
+
+
+class MessagePicker(Protocol):
+    """The log's messages as the input line selects them (implemented by the chat screen)."""
+
+    def move(self, step: int) -> Line | None: ...
+    def selected(self) -> Line | None: ...
+    def clear(self) -> None: ...
+    def last_own(self) -> Line | None: ...
+    def mine(self, line: Line) -> bool: ...
+
+
+def compose_for(kind: ComposeKind, line: Line) -> Compose:
+    """The ``Compose`` of a gesture on ``line``, with the words its border shows."""
+    first = (line.text.split("\n", 1)[0] or "an image")[:60]
+    labels = {
+        "reply": f"↳ replying to {line.sender}: {first} · Esc cancels",
+        "edit": "✎ editing your message · Enter saves, Esc cancels",
+        "react": f"react to {line.sender}: {first} · an emoji, then Enter",
+        "delete": f"delete “{first}”? y deletes, n or Esc keeps it",
+    }
+    return Compose(kind, line.id, labels[kind])
 
 
 @dataclass
@@ -69,11 +122,27 @@ def pasted_lines(text: str) -> list[str]:
 
 class ChatInput(OrderedInput):
     class Entered(Message):
-        """Enter: send ``line`` (already taken out of the input line)."""
+        """Enter: send ``line`` (already taken out of the input line), as ``compose`` says
+        (None: a plain line or command)."""
 
-        def __init__(self, line: str) -> None:
+        def __init__(self, line: str, compose: Compose | None = None) -> None:
             super().__init__()
             self.line = line
+            self.compose = compose
+
+    class JumpToQuote(Message):
+        """Enter on a selected reply: show the message ``msg_id`` it answers, in context."""
+
+        def __init__(self, msg_id: str) -> None:
+            super().__init__()
+            self.msg_id = msg_id
+
+    class Refused(Message):
+        """A gesture that cannot apply (edit someone else's message): Arona says why."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     class Jump(Message):
         """Alt+N: show the buffer numbered ``number`` in the sidebar (1 is the first)."""
@@ -113,9 +182,18 @@ class ChatInput(OrderedInput):
         *JUMP_KEYS,
     ]
 
-    def __init__(self, vocabulary: Vocabulary, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        *,
+        picker: MessagePicker | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(placeholder="Talk to Arona… (/help lists commands)", id=id)
         self._vocabulary = vocabulary
+        self.picker = picker
+        self.composing: Compose | None = None
+        self.selecting = False
         self._history: list[str] = []
         self._position = 0  # len(_history) means the draft line
         self._draft = ""
@@ -140,10 +218,129 @@ class ChatInput(OrderedInput):
     async def action_submit(self) -> None:
         """Take the line and empty the input now, before the next key (already queued)."""
         line = self.value
+        compose = self.composing
         self.value = ""
-        self.remember(line)
+        if compose is None or compose.kind == "reply":
+            self.remember(line)
+        self.set_compose(None)
         self._completion = None
-        self.post_message(self.Entered(line.replace(LINE_BREAK, "\n")))
+        self.post_message(self.Entered(line.replace(LINE_BREAK, "\n"), compose))
+
+    # ------------------------------------------------------------------- gestures
+
+    def set_compose(self, compose: Compose | None, text: str | None = None) -> None:
+        """Enter now replies / edits / reacts / confirms (None: plain); ``text`` fills the
+        line (an edit starts from the message's text)."""
+        self.composing = compose
+        self.border_title = compose.label if compose is not None else None
+        self.set_class(compose is not None, "-composing")
+        if text is not None:
+            self.value = text
+            self.cursor_position = len(text)
+
+    def _leave_selection(self) -> None:
+        if self.selecting:
+            self.selecting = False
+            self.set_class(False, "-selecting")
+            self.border_title = None
+        if self.picker is not None:
+            self.picker.clear()
+
+    def _start(self, kind: ComposeKind, line: Line) -> None:
+        """A gesture on ``line``: the line's ``Compose`` (an edit also fills in its text)."""
+        self._leave_selection()
+        if kind == "edit" and self.picker is not None and not self.picker.mine(line):
+            self.post_message(self.Refused("Sensei, only your own messages can be edited."))
+            return
+        if kind == "delete" and self.picker is not None and not self.picker.mine(line):
+            self.post_message(self.Refused("Sensei, only your own messages can be deleted."))
+            return
+        prefix = "/me " if line.kind == "action" else ""
+        text = prefix + line.text.replace("\n", LINE_BREAK) if kind == "edit" else ""
+        self.set_compose(compose_for(kind, line), text)
+
+    def drop_gesture(self) -> None:
+        """Another buffer is shown: a selection or a gesture on this one's message ends
+        (an edit's or reaction's text goes with it; a reply's draft stays, as a plain line)."""
+        self._leave_selection()
+        compose = self.composing
+        if compose is not None:
+            self.set_compose(None, "" if compose.kind in ("edit", "react") else None)
+
+    def ask_delete(self, line: Line) -> None:
+        """``/delete``: confirm first, in the line (y / n)."""
+        self._start("delete", line)
+
+    def start_edit(self, line: Line) -> None:
+        """``/edit`` without text: the line holds the message's text to change."""
+        self._start("edit", line)
+
+    def _selection_key(self, key: str, character: str | None) -> bool:
+        """A key while a message is selected; False when it ends the selection and should
+        then do what it normally does."""
+        picker = self.picker
+        assert picker is not None
+        selected = picker.selected()
+        if key in ("up", "down") or key in SELECT_KEYS:
+            picker.move(-1 if key.endswith("up") else 1)
+            return True
+        if key == "escape":
+            self._leave_selection()
+            return True
+        gesture = SELECTION_GESTURES.get(key) or SELECTION_GESTURES.get(character or "")
+        if selected is not None and gesture is not None:
+            self._start(gesture, selected)  # type: ignore[arg-type]
+            return True
+        if selected is not None and key in ("enter", "j"):
+            self._leave_selection()
+            if selected.reply is not None:
+                self.post_message(self.JumpToQuote(selected.reply.id))
+            return True
+        self._leave_selection()
+        return False
+
+    def _compose_key(self, key: str, character: str | None) -> bool:
+        """Keys with a meaning of their own while composing: Escape drops the compose; a
+        delete is confirmed with y (or Enter) and kept with anything else."""
+        compose = self.composing
+        assert compose is not None
+        if key == "escape":
+            self.set_compose(None, "" if compose.kind in ("edit", "react") else None)
+            return True
+        if compose.kind == "delete":
+            self.set_compose(None)
+            if character in ("y", "Y") or key == "enter":
+                self.post_message(self.Entered("", compose))
+            return True
+        return False
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Runs before ``OrderedInput``'s and ``Input``'s handlers (Textual calls each class's
+        own ``_on_key`` down the MRO until one prevents the default): a gesture stops there."""
+        if self.picker is not None and self._gesture(event):
+            event.stop()
+            event.prevent_default()
+
+    def _gesture(self, event: events.Key) -> bool:
+        """True when ``event`` was a lifecycle gesture (and is used up)."""
+        assert self.picker is not None
+        if self.selecting and self._selection_key(event.key, event.character):
+            return True
+        if self.composing is not None and self._compose_key(event.key, event.character):
+            return True
+        if event.key in SELECT_KEYS:
+            self.selecting = True
+            self.set_class(True, "-selecting")
+            self.border_title = SELECTING_LABEL
+            if self.picker.move(SELECT_KEYS[event.key]) is None:
+                self._leave_selection()
+            return True
+        if event.key == "up" and not self.value and self.composing is None:
+            own = self.picker.last_own()
+            if own is not None:
+                self._start("edit", own)
+                return True
+        return False
 
     def action_jump(self, number: int) -> None:
         self.post_message(self.Jump(number))

@@ -79,6 +79,11 @@ class MessageLog(ScrollView, can_focus=True):
         "message-log--pending",
         "message-log--failed",
         "message-log--highlight",
+        "message-log--quote",
+        "message-log--deleted",
+        "message-log--edited",
+        "message-log--reactions",
+        "message-log--selected",
     }
 
     DEFAULT_CSS = """
@@ -120,8 +125,12 @@ class MessageLog(ScrollView, can_focus=True):
         self._lines: tuple[Line, ...] = ()
         self._rows: list[Row] = []
         self._offsets: list[int] = [0]  # _offsets[i] = first y of row i; last = total
-        self._blocks: LRUCache[tuple[str, str, int, int, int], list[Strip]] = LRUCache(2048)
-        self._heights: dict[tuple[str, str, int, int], int] = {}
+        # keyed by the line itself (frozen: an edit, a reaction, a delivery change is a new
+        # value) or a day separator, and the widths it was laid out for
+        self._blocks: LRUCache[tuple[Row, bool, int, int, int], list[Strip]] = LRUCache(2048)
+        self._heights: dict[tuple[Line, int, int], int] = {}
+        #: The message line the keys act on (Alt+Up/Down), if any: shown highlighted.
+        self.selected: str | None = None
         self._nick_width = NICK_COLUMN_MIN
         self._style_cache: Style | None = None
         self._laid_out_width = 0  # the width the row index was computed for
@@ -136,6 +145,8 @@ class MessageLog(ScrollView, can_focus=True):
         at_bottom = self._at_end or self.scroll_y >= self.max_scroll_y
         old_lines, old_total = self._lines, self._offsets[-1]
         same_buffer = buffer.key == self._key
+        if not same_buffer:
+            self.selected = None
         self.me = me
         appended = same_buffer and _only_appended(old_lines, buffer.lines)
         fresh = buffer.lines[len(old_lines) :] if appended else buffer.lines
@@ -164,6 +175,55 @@ class MessageLog(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True, x_axis=False)
         if not self.show_vertical_scrollbar:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+
+    # ---------------------------------------------------------------- selection
+
+    def selectable(self) -> list[Line]:
+        """The lines the selection moves over: messages the node stored, oldest first."""
+        return [line for line in self._lines if line.is_server_message]
+
+    @property
+    def selected_line(self) -> Line | None:
+        if self.selected is None:
+            return None
+        return next((line for line in self._lines if line.id == self.selected), None)
+
+    def move_selection(self, step: int) -> Line | None:
+        """Select the message ``step`` lines from the selected one (from below the newest
+        when none is: Alt+Up first selects the newest); stays at the ends."""
+        lines = self.selectable()
+        if not lines:
+            return self.select(None)
+        ids = [line.id for line in lines]
+        if self.selected in ids:
+            index = max(0, min(len(lines) - 1, ids.index(self.selected) + step))
+        else:
+            index = len(lines) - 1 if step < 0 else 0
+        return self.select(lines[index].id)
+
+    def select(self, line_id: str | None) -> Line | None:
+        """Select ``line_id`` (None: no selection) and scroll it into view."""
+        if line_id == self.selected:
+            self._scroll_to_line(line_id)
+            return self.selected_line
+        self.selected = line_id
+        self.refresh()
+        self._scroll_to_line(line_id)
+        return self.selected_line
+
+    def _scroll_to_line(self, line_id: str | None) -> None:
+        index = next(
+            (i for i, row in enumerate(self._rows) if isinstance(row, Line) and row.id == line_id),
+            None,
+        )
+        if index is None:
+            return
+        top, bottom = self._offsets[index], self._offsets[index + 1]
+        height = max(1, self.size.height - 1)  # the last row may say "more below"
+        if top < self.scroll_y:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        elif bottom > self.scroll_y + height:
+            self.scroll_to(y=bottom - height, animate=False, immediate=True)
 
     @property
     def row_count(self) -> int:
@@ -198,12 +258,12 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _height(self, line: Line, width: int) -> int:
         """Rows ``line`` takes at ``width``; renders only when it may wrap, remembers it."""
-        key = (line.id, line.delivery.value, width, self._nick_width)
+        key = (line, width, self._nick_width)
         height = self._heights.get(key)
         if height is None:
             plain = self.format_line(line).plain
             if "\n" not in plain and cell_len(plain) <= width:
-                height = 1 + _image_rows(line)
+                height = 1 + _extra_rows(line) + _image_rows(line)
             else:
                 height = len(self._render_block(line, width))
             self._heights[key] = height
@@ -365,8 +425,8 @@ class MessageLog(ScrollView, can_focus=True):
     def _render_block(self, row: Row, width: int) -> list[Strip]:
         """The final strips of ``row`` at ``width``: cached per line id, delivery and width."""
         visible = self.size.width  # the strips fill it; lines wrap at ``width``
-        delivery = row.delivery.value if isinstance(row, Line) else ""
-        key = (row.id, delivery, width, visible, self._nick_width)
+        selected = isinstance(row, Line) and row.id == self.selected
+        key = (row, selected, width, visible, self._nick_width)
         cached = self._blocks.get(key)
         if cached is not None:
             return cached
@@ -377,7 +437,13 @@ class MessageLog(ScrollView, can_focus=True):
             day = self._format_day(row, width)
             lines = console.render_lines(day, options, style=base, pad=False)
         else:
+            if selected:
+                base = base + self._style("selected")
             lines = self._hanging(self.format_line(row), width, base)
+            if row.reply is not None:
+                lines.insert(0, self._aside(self._format_quote(row), width, base))
+            if row.reactions:
+                lines.append(self._aside(self._format_reactions(row), width, base))
         block = [
             Strip(Segment.simplify(segments)).crop_extend(0, visible, base) for segments in lines
         ] or [Strip.blank(visible, base)]
@@ -403,6 +469,46 @@ class MessageLog(ScrollView, can_focus=True):
         first = list(Segment.apply_style(head.render(console), base))
         return [first + rows[0], *([margin, *row] for row in rows[1:])]
 
+    def _aside(self, text: Text, width: int, base: Style) -> list[Segment]:
+        """One row under the text column (a quote above a reply, reactions below a message),
+        cut with an ellipsis rather than wrapped: it is a reminder, not the message."""
+        indent = TIME_COLUMN + self._nick_width + 2
+        if width - indent < MIN_TEXT_COLUMNS:
+            indent = 2
+        text.no_wrap, text.overflow = True, "ellipsis"
+        text.truncate(width - indent, overflow="ellipsis")
+        console = self.app.console
+        margin = Segment(" " * indent, base)
+        return [margin, *Segment.apply_style(text.render(console), base)]
+
+    def _format_quote(self, line: Line) -> Text:
+        """``↳ kei: lunch?`` -- the message this one answers (§14.9)."""
+        quote = line.reply
+        assert quote is not None
+        style = self._style("quote")
+        text = Text("↳ ", style=style, end="")
+        if quote.deleted:
+            text.append("message deleted", style=self._style("deleted"))
+        elif not quote.sender and not quote.text:
+            text.append("an earlier message", style=style)
+        else:
+            text.append(quote.sender, style=self._nick(quote.sender) + Style(bold=False))
+            first_line = quote.text.split("\n", 1)[0]
+            text.append(f": {first_line}", style=style)
+        return text
+
+    def _format_reactions(self, line: Line) -> Text:
+        """``👍 2  🎉 1``; the ones the user gave stand out."""
+        text = Text(end="")
+        mine = (self.me or "").casefold()
+        for index, reaction in enumerate(line.reactions):
+            if index:
+                text.append("  ")
+            given = any(user.casefold() == mine for user in reaction.users)
+            style = self._style("reactions") + Style(bold=given, underline=given)
+            text.append(f"{reaction.emoji} {reaction.count}", style=style)
+        return text
+
     def _format_day(self, row: DaySeparator, width: int) -> Text:
         label = f" {row.day.strftime('%A %d %B %Y')} "
         return Text(label.center(width, "─"), style=self._style("day"), no_wrap=True)
@@ -414,7 +520,7 @@ class MessageLog(ScrollView, can_focus=True):
         are blended against the log's background rather than left unblended.
         """
         full = self.get_component_rich_style(f"message-log--{name}", partial=False)
-        if name == "highlight":
+        if name in ("highlight", "selected"):
             return Style(bgcolor=full.bgcolor)
         return Style(color=full.color, bold=full.bold, italic=full.italic)
 
@@ -424,6 +530,10 @@ class MessageLog(ScrollView, can_focus=True):
         text = Text(end="")
         text.append(f"{moment} ", style=self._style("time"))
         _FORMATTERS[line.kind](self, text, line)
+        if line.deleted:
+            text.append("message deleted", style=self._style("deleted"))
+        elif line.edited:
+            text.append(" (edited)", style=self._style("edited"))
         if line.attachment is not None and not line.text:
             # the InlineImage laid under this line shows the name, size and dimensions
             text.append("sent an image", style=self._style("info"))
@@ -492,15 +602,24 @@ _FORMATTERS: dict[str, Callable[[MessageLog, Text, Line], None]] = {
 }
 
 
+def _extra_rows(line: Line) -> int:
+    """The quote row above a reply and the reactions row under a message."""
+    return (line.reply is not None) + bool(line.reactions)
+
+
 def _image_rows(line: Line) -> int:
     return IMAGE_ROWS if line.attachment is not None else 0
 
 
 def _only_appended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
-    """True when ``new`` is ``old`` plus lines at the end (identity checks, O(1))."""
-    if not old:
+    """True when ``new`` is ``old`` plus lines at the end.
+
+    Every old line is compared, not just the ends: an edit, a reaction or a delete
+    (§14.10-14.12) replaces a line in the middle in the same batch as lines appended.
+    Tuple comparison tries identity first, in C: 20,000 lines cost about 0.1 ms."""
+    if not old or len(new) <= len(old):
         return False
-    return len(new) > len(old) and new[0] is old[0] and new[len(old) - 1] is old[-1]
+    return new[0] is old[0] and new[len(old) - 1] is old[-1] and new[: len(old)] == old
 
 
 def _only_prepended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:

@@ -1,0 +1,128 @@
+"""The moderation state a node consults without I/O (§14.16-14.18), true across nodes.
+
+Each channel's modes, roles and mutes are loaded from the store when first needed and kept
+until a change drops them: a change made here (``changed``) or, through the change feed
+(the Redis broker), one made by another node. After the feed was interrupted everything is
+dropped. The invite-only channels are kept as a set, so ``LIST`` hides them from
+non-members without asking the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+import msgspec
+
+from aronanet.server.channels import ChangeFeed
+from aronanet.server.logs import log_event
+from aronanet.server.store.base import user_key
+from aronanet.server.store.moderation import ModerationStore
+from aronanet.server.store.moderation_sql import ChannelModeration
+
+logger = logging.getLogger(__name__)
+
+
+class _Changed(msgspec.Struct, frozen=True, array_like=True, tag="moderation"):
+    channel: str
+
+
+#: The ``_Changed`` key of a user's blocks (channel names start with ``#``).
+_BLOCKS = "@"
+#: Users whose blocks a node remembers at most (the oldest forgotten first).
+BLOCKS_MEMORY = 65536
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(_Changed)
+
+
+class ModerationState:
+    """Each channel's modes, roles and mutes, cached; and who the node admins are."""
+
+    def __init__(
+        self, store: ModerationStore, feed: ChangeFeed | None, admins: Iterable[str]
+    ) -> None:
+        self._store = store
+        self._feed = feed
+        self._cache: dict[str, ChannelModeration] = {}
+        #: Invite-only channels (LIST hides them from non-members without I/O).
+        self.invite_only: set[str] = set()
+        self.configured_admins = frozenset(user_key(name) for name in admins)
+        #: §14.19: whom each recent DM recipient blocks (user key -> blocked keys).
+        self._blocks: dict[str, frozenset[str]] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
+        if feed is not None:
+            feed.subscribe_changes(self._on_change, self._on_resync)
+
+    async def load(self) -> None:
+        """The invite-only channels, at start-up (the rest is loaded when first needed)."""
+        self.invite_only = set(await self._store.invite_only_channels())
+
+    async def of(self, channel: str) -> ChannelModeration:
+        found = self._cache.get(channel)
+        if found is None:
+            found = await self._store.channel_moderation(channel)
+            self._cache[channel] = found
+            self._note_modes(channel, found)
+        return found
+
+    def _note_modes(self, channel: str, found: ChannelModeration) -> None:
+        if found.invite_only:
+            self.invite_only.add(channel)
+        else:
+            self.invite_only.discard(channel)
+
+    async def changed(self, channel: str) -> ChannelModeration:
+        """This node changed ``channel``'s moderation: reload it, tell the other nodes."""
+        self._cache.pop(channel, None)
+        if self._feed is not None:
+            self._feed.publish_change(_encoder.encode(_Changed(channel)))
+        return await self.of(channel)
+
+    def _on_change(self, change: bytes) -> None:
+        try:
+            decoded = _decoder.decode(change)
+        except msgspec.DecodeError:
+            return  # a channel change: ``Channels`` applies it
+        if decoded.channel.startswith(_BLOCKS):
+            self._blocks.pop(decoded.channel[len(_BLOCKS) :], None)
+            return
+        self._cache.pop(decoded.channel, None)
+        task = asyncio.get_running_loop().create_task(self._refresh(decoded.channel))
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    async def _refresh(self, channel: str) -> None:
+        try:
+            await self.of(channel)
+        except Exception as exc:  # the store is down: the next request loads it
+            log_event(
+                logger, "moderation_refresh_failed", logging.WARNING, error=type(exc).__name__
+            )
+
+    async def _on_resync(self) -> None:
+        self._cache.clear()
+        self._blocks.clear()
+        await self.load()
+
+    async def blocks(self, blocker: str, sender: str) -> bool:
+        """Whether ``blocker`` blocked ``sender`` (user keys): a DM's check, from memory
+        after the first DM to ``blocker``."""
+        found = self._blocks.get(blocker)
+        if found is None:
+            found = frozenset(user_key(name) for name in await self._store.blocks(blocker))
+            if len(self._blocks) >= BLOCKS_MEMORY:
+                self._blocks.pop(next(iter(self._blocks)))
+            self._blocks[blocker] = found
+        return sender in found
+
+    def blocks_changed(self, blocker: str) -> None:
+        """``blocker`` (a user key) blocked or unblocked someone, here: forget, tell others."""
+        self._blocks.pop(blocker, None)
+        if self._feed is not None:
+            self._feed.publish_change(_encoder.encode(_Changed(_BLOCKS + blocker)))
+
+    async def is_admin(self, user: str) -> bool:
+        key = user_key(user)
+        return key in self.configured_admins or await self._store.is_admin(key)
