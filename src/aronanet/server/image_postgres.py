@@ -15,23 +15,49 @@
 Each node still assembles the upload in its own spill file (the running SHA-256 and Pillow's
 validation need the bytes locally); a node resuming another's upload first rebuilds the
 file from the shared chunks, one chunk at a time.
+
+PostgreSQL unreachable: an image request gets a quiet ``RATE_LIMITED`` with
+``retry_after_ms`` (the client retries or resumes later), and the node logs
+``image_store_unavailable`` at most once a minute: no traceback per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+import psycopg
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.server.image_blobs import BlobReader
-from aronanet.server.image_transfers import UploadHeader
+from aronanet.server.image_transfers import UPLOAD_RETRY_MS, UploadHeader
+from aronanet.server.logs import ThrottledLog
+from aronanet.server.store.base import BackendUnavailableError
 from aronanet.server.store.postgres import ReaderPool
 
 #: Bytes per stored row: large enough for few rows per image, small enough to stream.
 BLOB_CHUNK = 256 * 1024
+
+logger = logging.getLogger(__name__)
+_unavailable_log = ThrottledLog(logger, "image_store_unavailable")
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[None]:
+    """PostgreSQL failing becomes one quiet ``RATE_LIMITED`` (see the module docstring)."""
+    try:
+        yield
+    except (psycopg.Error, BackendUnavailableError) as exc:
+        _unavailable_log(error=type(exc).__name__)
+        raise RequestError(
+            ErrorCode.RATE_LIMITED,
+            f"the node cannot reach its image store right now; retry in {UPLOAD_RETRY_MS} ms",
+            retry_after_ms=UPLOAD_RETRY_MS,
+        ) from None
 
 
 class PostgresBlobStore:
@@ -42,40 +68,52 @@ class PostgresBlobStore:
         self._block = block
 
     async def stored_size(self, sha256: str) -> int | None:
-        row = await self._pool.fetchone("SELECT size FROM image_blobs WHERE sha256 = %s", (sha256,))
+        with _database():
+            row = await self._pool.fetchone(
+                "SELECT size FROM image_blobs WHERE sha256 = %s", (sha256,)
+            )
         return int(row[0]) if row else None
 
     async def put(self, spill: Path, sha256: str, *, synced: bool = False) -> None:
         """Copy the spill file into chunk rows, one block in memory at a time; PostgreSQL's
         commit makes it durable (``synced`` does not matter here)."""
         if await self.stored_size(sha256) is None:
-            async with self._pool.connection() as conn, conn.transaction():
-                size, index = 0, 0
-                with open(spill, "rb") as source:
-                    while block := source.read(self._block):
-                        await conn.execute(
-                            "INSERT INTO image_blob_chunks (sha256, idx, data) "
-                            "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                            (sha256, index, block),
-                        )
-                        size, index = size + len(block), index + 1
-                await conn.execute(
-                    "INSERT INTO image_blobs (sha256, size, chunk_size) VALUES (%s, %s, %s) "
-                    "ON CONFLICT DO NOTHING",
-                    (sha256, size, self._block),
-                )
+            with _database():
+                await self._copy(spill, sha256)
         spill.unlink(missing_ok=True)
 
+    async def _copy(self, spill: Path, sha256: str) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            size, index = 0, 0
+            with open(spill, "rb") as source:
+                while block := source.read(self._block):
+                    await conn.execute(
+                        "INSERT INTO image_blob_chunks (sha256, idx, data) "
+                        "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                        (sha256, index, block),
+                    )
+                    size, index = size + len(block), index + 1
+            await conn.execute(
+                "INSERT INTO image_blobs (sha256, size, chunk_size) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (sha256, size, self._block),
+            )
+
     async def delete(self, sha256: str) -> None:
-        """Rows first name-less: the ``image_blobs`` row goes in the same commit."""
+        """The name and the rows go in one commit."""
+        with _database():
+            await self._delete(sha256)
+
+    async def _delete(self, sha256: str) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute("DELETE FROM image_blobs WHERE sha256 = %s", (sha256,))
             await conn.execute("DELETE FROM image_blob_chunks WHERE sha256 = %s", (sha256,))
 
     async def open_reader(self, sha256: str, offset: int) -> BlobReader:
-        row = await self._pool.fetchone(
-            "SELECT size, chunk_size FROM image_blobs WHERE sha256 = %s", (sha256,)
-        )
+        with _database():
+            row = await self._pool.fetchone(
+                "SELECT size, chunk_size FROM image_blobs WHERE sha256 = %s", (sha256,)
+            )
         if row is None:
             raise FileNotFoundError(f"no stored image {sha256}")
         return _ChunkReader(self._pool, sha256, offset, int(row[0]), int(row[1]))
@@ -96,11 +134,12 @@ class _ChunkReader:
         if end <= self._offset:
             return b""
         first, last = self._offset // self._block, (end - 1) // self._block
-        rows = await self._pool.fetchall(
-            "SELECT data FROM image_blob_chunks WHERE sha256 = %s AND idx BETWEEN %s AND %s "
-            "ORDER BY idx",
-            (self._sha256, first, last),
-        )
+        with _database():
+            rows = await self._pool.fetchall(
+                "SELECT data FROM image_blob_chunks WHERE sha256 = %s AND idx BETWEEN %s AND %s "
+                "ORDER BY idx",
+                (self._sha256, first, last),
+            )
         joined = b"".join(bytes(row[0]) for row in rows)
         start = self._offset - first * self._block
         data = joined[start : start + end - self._offset]
@@ -139,6 +178,12 @@ class SharedUploads:
     ) -> None:
         """Store chunk ``index`` (chunk 0 restarts the upload); ``RequestError`` if another
         session already moved the upload past it or it ended meanwhile."""
+        with _database():
+            await self._record(user, transfer_id, header, index, data)
+
+    async def _record(
+        self, user: str, transfer_id: str, header: UploadHeader, index: int, data: bytes
+    ) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             if index == 0:
                 await conn.execute(
@@ -170,11 +215,12 @@ class SharedUploads:
             )
 
     async def load(self, user: str, transfer_id: str) -> SharedUpload | None:
-        row = await self._pool.fetchone(
-            "SELECT header, next_index, state, image, msg_id, timestamp, error_code, "
-            "error_text FROM image_uploads WHERE user_key = %s AND transfer = %s",
-            (user, transfer_id),
-        )
+        with _database():
+            row = await self._pool.fetchone(
+                "SELECT header, next_index, state, image, msg_id, timestamp, error_code, "
+                "error_text FROM image_uploads WHERE user_key = %s AND transfer = %s",
+                (user, transfer_id),
+            )
         if row is None:
             return None
         header, next_index, state, image, msg_id, timestamp, code, text = row
@@ -186,11 +232,12 @@ class SharedUploads:
     async def chunks(self, user: str, transfer_id: str, count: int) -> AsyncIterator[bytes]:
         """Chunks ``0..count-1`` of an upload, fetched one at a time."""
         for index in range(count):
-            row = await self._pool.fetchone(
-                "SELECT data FROM image_upload_chunks "
-                "WHERE user_key = %s AND transfer = %s AND idx = %s",
-                (user, transfer_id, index),
-            )
+            with _database():
+                row = await self._pool.fetchone(
+                    "SELECT data FROM image_upload_chunks "
+                    "WHERE user_key = %s AND transfer = %s AND idx = %s",
+                    (user, transfer_id, index),
+                )
             if row is None:
                 raise RequestError(
                     ErrorCode.IMAGE_INVALID,
@@ -202,7 +249,7 @@ class SharedUploads:
         self, user: str, transfer_id: str, image: str, msg_id: str, timestamp: int
     ) -> None:
         """The upload's message is stored: remember the outcome, drop the chunks."""
-        await self._end(
+        await self._end_quietly(
             user,
             transfer_id,
             "state = 'done', image = %s, msg_id = %s, timestamp = %s",
@@ -211,12 +258,20 @@ class SharedUploads:
 
     async def failed(self, user: str, transfer_id: str, error: RequestError) -> None:
         """The upload failed: remember why (for ``IMG_STATUS``), drop the chunks."""
-        await self._end(
+        await self._end_quietly(
             user,
             transfer_id,
             "state = 'failed', error_code = %s, error_text = %s",
             (str(error.code), error.message),
         )
+
+    async def _end_quietly(
+        self, user: str, transfer_id: str, assignments: str, values: tuple[object, ...]
+    ) -> None:
+        """Record an outcome; if PostgreSQL is away the row stays as it was (and expires):
+        the request's own answer (the ``OK`` of a stored message) must not depend on it."""
+        with contextlib.suppress(RequestError), _database():
+            await self._end(user, transfer_id, assignments, values)
 
     async def _end(
         self, user: str, transfer_id: str, assignments: str, values: tuple[object, ...]

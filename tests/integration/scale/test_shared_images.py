@@ -14,10 +14,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from aronanet.client import ArtpClient
 from aronanet.client.transfers import download_image, upload_image
-from aronanet.errors import ClientError
+from aronanet.errors import ClientError, ErrorCode, RequestError
 from aronanet.proto.messages import Attachment, ImgStatus
+from aronanet.server.image_postgres import PostgresBlobStore, SharedUploads
+from aronanet.server.store.postgres import ReaderPool
 
-from .cluster import ClusterNode
+from .cluster import ClusterNode, free_port
 
 # The sample images and chunk builder are shared with the unit tests (tests/unit/images).
 sys.path.append(str(Path(__file__).resolve().parents[2] / "unit" / "images"))
@@ -145,3 +147,28 @@ async def test_deleting_the_last_message_carrying_an_image_removes_it_from_postg
         blobs = db.execute("SELECT count(*) FROM image_blobs WHERE sha256 = %s", (sha,))
         chunks = db.execute("SELECT count(*) FROM image_blob_chunks WHERE sha256 = %s", (sha,))
         assert blobs.fetchone() == (0,) and chunks.fetchone() == (0,)
+
+
+async def test_postgres_unreachable_is_a_quiet_rate_limited_for_image_requests(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    pool = ReaderPool(postgres_url, 1)
+    await pool.open()
+    await pool.close()  # the connection is gone, and reconnecting finds nobody listening
+    pool._dsn = f"postgresql://postgres@127.0.0.1:{free_port()}/test?connect_timeout=2"
+    blobs, uploads = PostgresBlobStore(pool), SharedUploads(pool)
+    spill = tmp_path / "spill.part"
+    spill.write_bytes(b"bytes")
+    attempts = [
+        blobs.stored_size("ab" * 32),
+        blobs.put(spill, "ab" * 32),
+        blobs.open_reader("ab" * 32, 0),
+        uploads.load("sensei", "t1"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(RequestError) as refused:
+            await attempt
+        assert refused.value.code == ErrorCode.RATE_LIMITED
+        assert refused.value.extra["retry_after_ms"] > 0
+    # Recording an outcome fails quietly: the OK of a stored message must still go out.
+    await uploads.finished("sensei", "t1", "ab" * 32, "1", 1)

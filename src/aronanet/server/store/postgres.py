@@ -256,9 +256,12 @@ class ReaderPool:
         conn = await self._idle.get()
         try:
             if conn.closed or conn.broken:
+                # Replaced only once a new one is there: a failed reconnect puts the dead
+                # connection back, for the next caller to try again.
+                fresh = await connect(self._dsn)
                 self._all.remove(conn)
-                conn = await connect(self._dsn)
-                self._all.append(conn)
+                self._all.append(fresh)
+                conn = fresh
             yield conn
         finally:
             self._idle.put_nowait(conn)
