@@ -5,13 +5,15 @@ ArTP/1.0 §4, with the extensions documented in docs/PROTOCOL.md (``IMG_STATUS``
 calls ``register_handlers(table)``, which replaces the placeholders of ``handlers.py``.
 
 * Upload: chunk 0 is checked (metadata, destination, quota) before a byte is stored; every
-  chunk goes to the transfer's spill file (``images.TransferRegistry``). After the last one,
-  size and SHA-256 are checked, Pillow validates the image in a worker thread (one at a
-  time, so decoding memory is bounded by one image) while another flushes the spill file
-  to disk, the file is committed under its
-  SHA-256, then the message is stored and routed by ``messaging.post_message``, and only
-  then does the uploader get ``OK`` (§4: "replies OK (re, transfer, image, msg_id) and
-  delivers a MSG").
+  chunk goes to the transfer's spill file (``image_transfers.TransferRegistry``) and, in
+  scale-out mode, to PostgreSQL (``image_postgres.SharedUploads``), so that the upload
+  resumes on any node. After the last one, size and SHA-256 are checked, Pillow validates
+  the image in a worker thread (one at a time, so decoding memory is bounded by one image)
+  while another flushes the spill file to disk, the image goes to the ``BlobStore``
+  (``image_blobs``: files by default, PostgreSQL in scale-out mode) under its SHA-256,
+  then the message is stored and routed by ``messaging.post_message``, and only then does
+  the uploader get ``OK`` (§4: "replies OK (re, transfer, image, msg_id) and delivers a
+  MSG").
 * Download: only a user who can read a message carrying the image gets it; anyone else gets
   the same ``NOT_FOUND`` as for an image that does not exist (§4). The first batch of
   chunks is a reply in order; the rest stream from a task of their own, so the session
