@@ -172,3 +172,34 @@ async def test_postgres_unreachable_is_a_quiet_rate_limited_for_image_requests(
         assert refused.value.extra["retry_after_ms"] > 0
     # Recording an outcome fails quietly: the OK of a stored message must still go out.
     await uploads.finished("sensei", "t1", "ab" * 32, "1", 1)
+
+
+async def test_an_upload_moving_back_to_a_node_with_an_old_copy_continues_from_the_shared_state(
+    cluster: list[ClusterNode], sessions: Callable[..., object], tmp_path: Path
+) -> None:
+    a, b = cluster
+    first = await sessions(a, "nomad", register=True)  # type: ignore[misc]
+    await first.join("#roam")
+    data = samples.png(400, 400, seed=24)
+    path = tmp_path / "roaming.png"
+    path.write_bytes(data)
+    chunks = chunks_of(data, transfer="roam-1", chunk_size=CHUNK, dest="#roam")
+    for chunk in chunks[:5]:
+        await first.send_nowait(chunk)
+    assert (await first.request(ImgStatus(transfer="roam-1"))).received == list(range(5))
+    await first.close()  # node A keeps its copy of chunks 0-4
+
+    second = await sessions(b, "nomad", register=False)  # type: ignore[misc]
+    for chunk in chunks[5:7]:
+        await second.send_nowait(chunk)
+    assert (await second.request(ImgStatus(transfer="roam-1"))).received == list(range(7))
+    await second.close()
+
+    back = await sessions(a, "nomad", register=False)  # type: ignore[misc]
+    assert (await back.request(ImgStatus(transfer="roam-1"))).received == list(range(7))
+    ok = await upload_image(back, path, "channel", "#roam", transfer_id="roam-1")
+    assert ok.image == hashlib.sha256(data).hexdigest()
+    [stored] = [m for m in await back.history("channel", "#roam") if m.id == ok.msg_id]
+    assert isinstance(stored.attachment, Attachment)
+    fetched = await download_image(back, stored.attachment, tmp_path / "cache")
+    assert fetched.read_bytes() == data
