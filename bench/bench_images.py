@@ -54,7 +54,7 @@ from aronanet.client import ArtpClient
 from aronanet.client.transfers import download_image, upload_image
 from aronanet.proto import codec
 from aronanet.proto.messages import Attachment, ImgChunk, MsgEvent
-from aronanet.server.images import validate_image
+from aronanet.server.image_validation import validate_image
 
 MIB = 1024 * 1024
 CHUNK = 32768

@@ -13,7 +13,9 @@
   and per account, with a much higher ceiling per account, so a stranger guessing from one
   address cannot lock the owner out from another. A device that may skip the throttle (one
   that has signed in before, once the node knows devices) is recognised by an injected
-  ``DeviceTrust`` predicate. Registrations have their own budget per address.
+  ``DeviceTrust`` predicate. Registrations have their own budget per address. The budgets
+  are ``Buckets``: this node's own by default, Redis's in scale-out mode, so that attempts
+  spread over several nodes count together.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.server.logs import log_event
-from aronanet.server.ratelimit import BucketMap, Clock, KeyedSlots
+from aronanet.server.ratelimit import Buckets, Budget, Charge, Clock, KeyedSlots, LocalBuckets
 from aronanet.server.settings import LoginThrottle, PasswordHashing
 from aronanet.server.store.base import DuplicateUserError, UserRow, user_key
 from aronanet.server.store.moderation import ModerationStore
@@ -60,6 +62,7 @@ class Accounts:
         wall_clock: Callable[[], float],
         monotonic: Clock,
         device_trust: DeviceTrust = no_trusted_devices,
+        buckets: Buckets | None = None,
     ) -> None:
         self._store = store
         self._hasher = PasswordHasher(
@@ -72,10 +75,11 @@ class Accounts:
         self._wall_clock = wall_clock
         self._device_trust = device_trust
         t = throttle
-        self._by_pair = BucketMap(t.refill_per_second, t.burst, monotonic)
-        self._by_address = BucketMap(t.address_refill_per_second, t.address_burst, monotonic)
-        self._by_account = BucketMap(t.account_refill_per_second, t.account_burst, monotonic)
-        self._registrations = BucketMap(t.register_refill_per_second, t.register_burst, monotonic)
+        self._buckets = buckets if buckets is not None else LocalBuckets(monotonic)
+        self._by_pair = Budget("login-pair", t.refill_per_second, t.burst)
+        self._by_address = Budget("login-address", t.address_refill_per_second, t.address_burst)
+        self._by_account = Budget("login-account", t.account_refill_per_second, t.account_burst)
+        self._registrations = Budget("register", t.register_refill_per_second, t.register_burst)
         self._address_hashes = KeyedSlots(t.hashes_per_address)
         self._account_hashes = KeyedSlots(t.hashes_per_account)
         self._slots = asyncio.Semaphore(t.hash_slots)
@@ -105,7 +109,8 @@ class Accounts:
                 ErrorCode.REGISTRATION_CLOSED, "this node does not accept new accounts"
             )
         # A budget of its own, spent by every attempt (taken names too), before any work.
-        _refuse_if_waiting(self._registrations.spend(address), "too many registrations")
+        wait = await self._buckets.take([(self._registrations, address)])
+        _refuse_if_waiting(wait, "too many registrations")
         if await self._store.get_user(name) is not None:
             raise RequestError(ErrorCode.USER_EXISTS, f"the name {name} is taken")
         spent = await self._spend_invitation(invite)
@@ -129,13 +134,13 @@ class Accounts:
         """
         key = user_key(name)
         trusted = device is not None and await self._device_trust(key, device)
-        reservation = self._reserve(key, address, trusted)
+        reservation = await self._reserve(key, address, trusted)
         user = await self._store.get_user(name)
         stored_hash = user.password_hash if user else await self._decoy()
         async with self._hash_slot(key, address):
             verified = await asyncio.to_thread(self._verify, stored_hash, password)
         if verified and user is not None:
-            reservation.refund()
+            await reservation.refund()
             return user.name
         log_event(logger, "login_failed", peer=address)
         raise RequestError(ErrorCode.AUTH_FAILED, "wrong user name or password")
@@ -159,7 +164,7 @@ class Accounts:
         """§14.21 AUTH ``reset``: a live reset token made for ``name`` sets a new password;
         anything else is ``AUTH_FAILED`` (throttled like a login). Returns the name."""
         key = user_key(name)
-        reservation = self._reserve(key, address, trusted=False)
+        reservation = await self._reserve(key, address, trusted=False)
         user = await self._store.get_user(name)
         digest = token_hash(token)
         owner = await self._store.use_token(digest, "reset", int(self._wall_clock()))
@@ -168,7 +173,7 @@ class Accounts:
                 await self._store.refund_token(digest)
             log_event(logger, "reset_failed", peer=address)
             raise RequestError(ErrorCode.AUTH_FAILED, "this reset token is not valid for you")
-        reservation.refund()
+        await reservation.refund()
         if await self._store.is_disabled(key):  # §14.20: the token stays for later
             await self._store.refund_token(digest)
             raise RequestError(ErrorCode.ACCOUNT_DISABLED, f"the account {user.name} is disabled")
@@ -189,10 +194,11 @@ class Accounts:
         await self._store.set_password_hash(name, password_hash)
         log_event(logger, "password_changed", user=name)
 
-    def _reserve(self, key: str, address: str, trusted: bool) -> _Reservation:
-        """Spend one failure from each budget now, before any ``await``; ``RATE_LIMITED``
-        if one is empty. The caller refunds it when the login succeeds."""
-        buckets = (
+    async def _reserve(self, key: str, address: str, trusted: bool) -> _Reservation:
+        """Spend one failure from each budget now, all at once (locally without yielding, in
+        Redis in one script); ``RATE_LIMITED`` if one is empty. The caller refunds it when
+        the login succeeds."""
+        charges: tuple[Charge, ...] = (
             ()
             if trusted
             else (
@@ -201,11 +207,8 @@ class Accounts:
                 (self._by_account, key),
             )
         )
-        wait = max((bucket.retry_after_ms(k) for bucket, k in buckets), default=0)
-        _refuse_if_waiting(wait, "too many failed attempts")
-        for bucket, k in buckets:
-            bucket.spend(k)
-        return _Reservation(buckets)
+        _refuse_if_waiting(await self._buckets.take(charges), "too many failed attempts")
+        return _Reservation(self._buckets, charges)
 
     @contextlib.asynccontextmanager
     async def _hash_slot(self, key: str, address: str) -> AsyncIterator[None]:
@@ -241,13 +244,13 @@ def token_hash(token: str) -> str:
 class _Reservation:
     """The failure budget one login attempt holds while its password is checked."""
 
-    def __init__(self, buckets: tuple[tuple[BucketMap, str], ...]) -> None:
+    def __init__(self, buckets: Buckets, charges: tuple[Charge, ...]) -> None:
         self._buckets = buckets
+        self._charges = charges
 
-    def refund(self) -> None:
+    async def refund(self) -> None:
         """The attempt succeeded: it was not a failure, give its tokens back."""
-        for bucket, key in self._buckets:
-            bucket.refund(key)
+        await self._buckets.refund(self._charges)
 
 
 def _refuse_if_waiting(wait: int, reason: str) -> None:

@@ -45,7 +45,8 @@ CONFIG_NAME = "config.toml"
 DATA = "data"
 #: Pages copied per step of the backup API (4 KiB pages: 4 MiB a step).
 STEP_PAGES = 1024
-#: Where partial image uploads live (``images.ImageBlobStore``): never complete after a restart.
+#: Where partial image uploads live (``image_blobs.LocalBlobStore``): never complete after
+#: a restart.
 _SPILL_DIR = ("images", "tmp")
 
 Progress = Callable[[str], None]

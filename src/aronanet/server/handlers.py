@@ -185,6 +185,11 @@ class Dispatcher:
             raise RequestError(ErrorCode.UNKNOWN_TYPE, f"this node does not handle {_tag(item)}")
         if entry.rate_limited and session.rate_bucket is not None:
             wait = session.rate_bucket.try_spend()
+            shared = self._services.shared_buckets
+            if not wait and shared is not None and session.user is not None:
+                # Scale-out: the session's budget, and its account's across every node.
+                budget = self._services.message_budget
+                wait = await shared.take([(budget, user_key(session.user))])
             if wait:
                 # §5: RATE_LIMITED with retry_after_ms; the message is dropped, session stays.
                 raise RequestError(
@@ -251,7 +256,7 @@ async def handle_join(ctx: RequestContext, request: Join) -> Ok:
     """§3 JOIN: "Channels are created on first JOIN. Membership is persistent"."""
     services, user, now = ctx.services, ctx.user, ctx.services.now()
     if services.channels.cached_member_channel(request.channel, user) is None:
-        _check_room_to_join(services, request.channel, user)
+        await _check_room_to_join(services, request.channel, user)
         await moderation.admit(ctx, request.channel)  # §14.17: BANNED, INVITE_ONLY
     channel, added = await services.channels.join(request.channel, user, now)
     role, modes = await moderation.joined(ctx, channel.name) if added else (None, None)
@@ -273,7 +278,7 @@ async def handle_join(ctx: RequestContext, request: Join) -> Ok:
     )
 
 
-def _check_room_to_join(services: Services, name: str, user: str) -> None:
+async def _check_room_to_join(services: Services, name: str, user: str) -> None:
     """§9: at most ``max_channels_per_user`` memberships, and channels created at most at
     the user's creation rate (channels cost every user of ``LIST``, and memory)."""
     limits, channels = services.limits, services.channels
@@ -285,7 +290,11 @@ def _check_room_to_join(services: Services, name: str, user: str) -> None:
             "leave one first",
         )
     if channels.get(name) is None:
-        wait = services.channel_creations.spend(user_key(user))
+        shared = services.shared_buckets
+        if shared is None:
+            wait = services.channel_creations.spend(user_key(user))
+        else:
+            wait = await shared.take([(services.creation_budget, user_key(user))])
         if wait:
             raise RequestError(
                 ErrorCode.RATE_LIMITED,

@@ -5,13 +5,15 @@ ArTP/1.0 §4, with the extensions documented in docs/PROTOCOL.md (``IMG_STATUS``
 calls ``register_handlers(table)``, which replaces the placeholders of ``handlers.py``.
 
 * Upload: chunk 0 is checked (metadata, destination, quota) before a byte is stored; every
-  chunk goes to the transfer's spill file (``images.TransferRegistry``). After the last one,
-  size and SHA-256 are checked, Pillow validates the image in a worker thread (one at a
-  time, so decoding memory is bounded by one image) while another flushes the spill file
-  to disk, the file is committed under its
-  SHA-256, then the message is stored and routed by ``messaging.post_message``, and only
-  then does the uploader get ``OK`` (§4: "replies OK (re, transfer, image, msg_id) and
-  delivers a MSG").
+  chunk goes to the transfer's spill file (``image_transfers.TransferRegistry``) and, in
+  scale-out mode, to PostgreSQL (``image_postgres.SharedUploads``), so that the upload
+  resumes on any node. After the last one, size and SHA-256 are checked, Pillow validates
+  the image in a worker thread (one at a time, so decoding memory is bounded by one image)
+  while another flushes the spill file to disk, the image goes to the ``BlobStore``
+  (``image_blobs``: files by default, PostgreSQL in scale-out mode) under its SHA-256,
+  then the message is stored and routed by ``messaging.post_message``, and only then does
+  the uploader get ``OK`` (§4: "replies OK (re, transfer, image, msg_id) and delivers a
+  MSG").
 * Download: only a user who can read a message carrying the image gets it; anyone else gets
   the same ``NOT_FOUND`` as for an image that does not exist (§4). The first batch of
   chunks is a reply in order; the rest stream from a task of their own, so the session
@@ -33,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
 import msgspec
 import pybase64
@@ -50,17 +52,21 @@ from aronanet.proto.messages import (
     Ok,
 )
 from aronanet.server.handlers import HandlerTable, Later, Reply, RequestContext
-from aronanet.server.images import (
+from aronanet.server.image_blobs import (
+    BlobReader,
+    BlobStore,
+    LocalBlobStore,
+    blob_store_for,
+    chunk_count,
+)
+from aronanet.server.image_transfers import (
     CompletedUpload,
-    ImageBlobStore,
-    ImageInfo,
     TransferRegistry,
     UploadHeader,
     UploadTransfer,
-    chunk_count,
     storage_failed,
-    validate_image,
 )
+from aronanet.server.image_validation import ImageInfo, validate_image
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import post_message, resolve_destination
 from aronanet.server.metrics import NodeCounters
@@ -68,6 +74,9 @@ from aronanet.server.moderation import check_may_post
 from aronanet.server.services import Services
 from aronanet.server.session import Session
 from aronanet.server.store.base import Store
+
+if TYPE_CHECKING:
+    from aronanet.server.image_postgres import SharedUpload, SharedUploads
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +109,19 @@ class ImageIndex:
 
 @dataclass
 class ImageService:
-    """The node's image state: files, uploads in progress, the index, the validator slot."""
+    """The node's image state: stored images, uploads in progress (this node's, and in
+    scale-out mode everyone's), the index, the validator slot."""
 
     services: Services
-    blobs: ImageBlobStore
+    #: The stored images: ``spills`` itself by default, PostgreSQL in scale-out mode.
+    blobs: BlobStore
+    #: This node's spill area, where uploads are assembled.
+    spills: LocalBlobStore
     registry: TransferRegistry
     index: ImageIndex
     downloads: Downloads
+    #: Scale-out mode: the uploads in progress of every node, so any node resumes any.
+    shared: SharedUploads | None = None
     #: One thread validates every image, one at a time: decoding memory is bounded by one
     #: image, and it is reused from one malloc arena instead of being kept by several.
     validator: ThreadPoolExecutor = field(
@@ -118,12 +133,26 @@ class ImageService:
 
     @classmethod
     def create(cls, services: Services) -> ImageService:
-        """Build it for a started node; spill files of a previous run are removed."""
-        blobs = ImageBlobStore(Path(services.settings.data_dir) / "images")
-        blobs.prepare()
-        registry = TransferRegistry(blobs, services.limits, services.monotonic)
+        """Build it for a started node; spill files of a previous run are removed.
+
+        On a PostgreSQL store (scale-out mode) images and uploads in progress go to the
+        shared database; otherwise everything stays under ``DATA_DIR/images``.
+        """
+        spills = LocalBlobStore(Path(services.settings.data_dir) / "images")
+        spills.prepare()
+        registry = TransferRegistry(spills, services.limits, services.monotonic)
         downloads = Downloads(services.limits.max_transfers_per_session)
-        service = cls(services, blobs, registry, ImageIndex(services.store), downloads)
+        index = ImageIndex(services.store)
+        blobs: BlobStore = spills
+        shared = None
+        if services.settings.uses_postgres:
+            from aronanet.server.image_postgres import SharedUploads
+            from aronanet.server.store.postgres import PostgresStore
+
+            assert isinstance(services.store, PostgresStore)
+            blobs = blob_store_for(services)
+            shared = SharedUploads(services.store.image_connections)
+        service = cls(services, blobs, spills, registry, index, downloads, shared=shared)
         service._schedule_expiry()
         return service
 
@@ -133,10 +162,20 @@ class ImageService:
 
         def tick() -> None:
             self.registry.expire()
+            if self.shared is not None:
+                self._expiring = loop.create_task(self._expire_shared())
             self._timer = loop.call_later(period, tick)
 
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(period, tick)
+
+    async def _expire_shared(self) -> None:
+        """Forget shared uploads idle past ``transfer_timeout`` (a failure waits a tick)."""
+        assert self.shared is not None
+        try:
+            await self.shared.expire(self.services.limits.transfer_timeout)
+        except Exception as exc:  # the database is away: the next tick tries again
+            log_event(logger, "upload_expiry_failed", logging.WARNING, error=type(exc).__name__)
 
     async def check_quota(self, user: str, size: int) -> None:
         """Refuse an upload that would take ``user`` past ``upload_quota_bytes``."""
@@ -157,7 +196,7 @@ class ImageService:
         spill = transfer.finish()
         check = partial(validate_image, spill, max_pixels=self.services.limits.max_image_pixels)
         validating = asyncio.get_running_loop().run_in_executor(self.validator, check)
-        syncing = asyncio.to_thread(self.blobs.sync, spill)
+        syncing = asyncio.to_thread(self.spills.sync, spill)
         info, synced = await asyncio.gather(validating, syncing, return_exceptions=True)
         for outcome in (info, synced):
             if isinstance(outcome, BaseException):
@@ -166,10 +205,43 @@ class ImageService:
         return transfer.header.attachment(info)
 
     async def store_file(self, transfer: UploadTransfer) -> None:
-        """Move the validated (and synced) spill file to its content address, durably."""
-        await asyncio.to_thread(
-            self.blobs.commit, transfer.spill_path, transfer.header.sha256, synced=True
-        )
+        """Store the validated (and synced) spill file under its content address, durably."""
+        await self.blobs.put(transfer.spill_path, transfer.header.sha256, synced=True)
+
+    async def adopt(self, user: str, owner: str, transfer_id: str, index: int) -> None:
+        """Scale-out: rebuild here an upload in progress that another node received part
+        of, so that its chunk ``index`` continues it. A local copy left behind when the
+        upload moved elsewhere (it expects another index) is replaced; one that expects
+        ``index`` is used as it is (``record`` refuses the chunk if another node went on)."""
+        if self.shared is None:
+            return
+        local = self.registry.get(user, transfer_id)
+        if local is not None and local.next_index == index:
+            return
+        self.registry.discard(user, transfer_id)
+        found = await self.shared.load(user, transfer_id)
+        if found is None or found.state != "active":
+            return  # the chunk is then refused as for an unknown transfer
+        transfer = self.registry.resume(user, owner, transfer_id, found.header)
+        try:
+            async for data in self.shared.chunks(user, transfer_id, found.next_index):
+                transfer.restore(data)
+        except BaseException:
+            self.registry.discard(user, transfer_id)
+            raise
+
+    async def record(self, transfer: UploadTransfer, index: int, data: bytes) -> None:
+        """Scale-out: share a received chunk; nothing to do on a single node."""
+        if self.shared is not None:
+            await self.shared.record_chunk(
+                transfer.user, transfer.transfer_id, transfer.header, index, data
+            )
+
+    async def fail(self, user: str, transfer_id: str, error: RequestError) -> None:
+        """Discard an upload and remember why, here and (scale-out) for every node."""
+        self.registry.fail(user, transfer_id, error)
+        if self.shared is not None:
+            await self.shared.failed(user, transfer_id, error)
 
 
 class LazyImageService:
@@ -209,9 +281,12 @@ async def handle_img_chunk(
             destination = await resolve_destination(ctx, header.dest_type, header.dest)
             await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
             await service.check_quota(user, header.size)
-        transfer = registry.append(user, ctx.session.id, chunk)
+        else:
+            await service.adopt(user, ctx.session.id, chunk.transfer, chunk.index)
+        transfer, data = registry.append_chunk(user, ctx.session.id, chunk)
+        await service.record(transfer, chunk.index, data)
     except RequestError as error:
-        registry.fail(user, chunk.transfer, error)
+        await service.fail(user, chunk.transfer, error)
         raise _for_transfer(error, chunk.transfer) from None
     if not transfer.complete:
         return None
@@ -245,12 +320,16 @@ async def _complete(service: ImageService, ctx: RequestContext, transfer: Upload
     except (RequestError, OSError) as failure:
         transfer.discard()
         error = failure if isinstance(failure, RequestError) else storage_failed(failure)
-        service.registry.fail(user, transfer.transfer_id, error)
+        await service.fail(user, transfer.transfer_id, error)
         raise _for_transfer(error, transfer.transfer_id) from None
     except BaseException:
         transfer.discard()
         raise
     event = await post_message(ctx, destination, header.content, attachment)
+    if service.shared is not None:
+        await service.shared.finished(
+            user, transfer.transfer_id, header.sha256, event.id, event.timestamp
+        )
     service.registry.remember(
         user,
         transfer.transfer_id,
@@ -288,30 +367,50 @@ async def handle_img_status(
     finishing = service.finishing.get((ctx.user, request.transfer))
     if finishing is not None:
         return Later(_status_when_finished(service, ctx, request, finishing))
-    return _status(service, ctx, request)
+    return await _status(service, ctx, request)
 
 
 async def _status_when_finished(
     service: ImageService, ctx: RequestContext, request: ImgStatus, finished: asyncio.Event
 ) -> Ok:
     await finished.wait()
-    return _status(service, ctx, request)
+    return await _status(service, ctx, request)
 
 
-def _status(service: ImageService, ctx: RequestContext, request: ImgStatus) -> Ok:
+async def _status(service: ImageService, ctx: RequestContext, request: ImgStatus) -> Ok:
+    """What the shared state says (scale-out: the upload may have gone on elsewhere), else
+    what this node knows of the upload."""
     registry, user = service.registry, ctx.user
+    if service.shared is not None:
+        shared = await service.shared.load(user, request.transfer)
+        if shared is not None:
+            return _shared_status(ctx, request, shared)
     if (failure := registry.failure(user, request.transfer)) is not None:
         raise _for_transfer(failure, request.transfer)
     received = registry.received(user, request.transfer)
     done = registry.completed(user, request.transfer)
-    if done is None:
-        return ctx.ok(transfer=request.transfer, received=received)
+    if done is not None:
+        return ctx.ok(
+            transfer=request.transfer,
+            received=received,
+            image=done.image,
+            msg_id=done.msg_id,
+            timestamp=done.timestamp,
+        )
+    return ctx.ok(transfer=request.transfer, received=received)
+
+
+def _shared_status(ctx: RequestContext, request: ImgStatus, shared: SharedUpload) -> Ok:
+    if shared.error is not None:
+        raise _for_transfer(shared.error, request.transfer)
+    if shared.state != "done":
+        return ctx.ok(transfer=request.transfer, received=list(range(shared.next_index)))
     return ctx.ok(
         transfer=request.transfer,
-        received=received,
-        image=done.image,
-        msg_id=done.msg_id,
-        timestamp=done.timestamp,
+        received=list(range(shared.header.total)),
+        image=shared.image,
+        msg_id=shared.msg_id,
+        timestamp=shared.timestamp,
     )
 
 
@@ -359,11 +458,11 @@ class Downloads:
 
 @dataclass
 class Download:
-    """One ``IMG_GET`` stream: the image file, open at the next chunk to send."""
+    """One ``IMG_GET`` stream: the stored image, open at the next chunk to send."""
 
     request_id: str | UnsetType
     attachment: Attachment
-    source: BinaryIO
+    source: BlobReader
     size: int
     total: int
     chunk_size: int
@@ -373,10 +472,10 @@ class Download:
     def done(self) -> bool:
         return self.next_index >= self.total
 
-    def next_batch(self) -> list[ImgData]:
-        """Up to ``_CHUNKS_PER_BATCH`` chunks, read from the file with one read."""
+    async def next_batch(self) -> list[ImgData]:
+        """Up to ``_CHUNKS_PER_BATCH`` chunks, read from the blob store with one read."""
         count = min(_CHUNKS_PER_BATCH, self.total - self.next_index)
-        block = memoryview(self.source.read(count * self.chunk_size))
+        block = memoryview(await self.source.read(count * self.chunk_size))
         if len(block) <= (count - 1) * self.chunk_size:
             raise OSError(f"image file {self.attachment.image} is shorter than {self.size} bytes")
         batch = []
@@ -415,13 +514,13 @@ async def handle_img_get(images: LazyImageService, ctx: RequestContext, request:
     """
     service = images(ctx.services)
     attachment = None
-    if service.blobs.exists(request.image):
+    size = await service.blobs.stored_size(request.image)
+    if size is not None:
         attachment = await service.index.readable_attachment(ctx.user, request.image)
-    if attachment is None:
+    if attachment is None or size is None:
         # §4: "anyone else gets NOT_FOUND, the same as for an image that does not exist".
         raise RequestError(ErrorCode.NOT_FOUND, f"no image {request.image}")
     chunk_size = ctx.services.limits.chunk_size
-    size = service.blobs.size(request.image)
     total = chunk_count(size, chunk_size)
     if request.start >= total:
         raise RequestError(
@@ -431,11 +530,11 @@ async def handle_img_get(images: LazyImageService, ctx: RequestContext, request:
     await downloads.acquire(session.id)
     download: Download | None = None
     try:
-        source = service.blobs.open_at_chunk(request.image, request.start, chunk_size)
+        source = await service.blobs.open_reader(request.image, request.start * chunk_size)
         download = Download(
             ctx.request_id, attachment, source, size, total, chunk_size, request.start
         )
-        for message in download.next_batch():
+        for message in await download.next_batch():
             ctx.reply(message)  # §3: the stream starts in the order of the requests
     except BaseException:
         if download is not None:
@@ -460,7 +559,7 @@ async def _stream_rest(
         await first_sent
         while not download.done and not session.closed:
             await _writable(session)
-            for message in download.next_batch():
+            for message in await download.next_batch():
                 session.send(message)
     except Exception as exc:
         log_event(logger, "download_failed", logging.ERROR, error=type(exc).__name__)

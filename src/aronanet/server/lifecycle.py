@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from functools import partial
-from pathlib import Path
 
 import msgspec
 
@@ -42,7 +41,7 @@ from aronanet.proto.lifecycle import (
 from aronanet.proto.messages import Ok
 from aronanet.server.broker.base import Delivery
 from aronanet.server.handlers import HandlerTable, RequestContext
-from aronanet.server.images import ImageBlobStore
+from aronanet.server.image_blobs import blob_store_for
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import decorated_events, fit, message_id, resolve_destination
 from aronanet.server.moderation import may_delete_any
@@ -150,11 +149,12 @@ async def handle_edit(ctx: RequestContext, request: Edit) -> Ok:
     return ctx.ok(msg_id=str(row.id), edited=now, rev=str(row.rev))
 
 
-def remove_image(services: Services, sha256: str) -> None:
-    """§14.11: the file of an image no message carries any more goes too."""
+async def remove_image(services: Services, sha256: str) -> None:
+    """§14.11: the stored image no message carries any more goes too (its file, or in
+    scale-out mode its rows in PostgreSQL); a failure is logged, the DELETE stands."""
     try:
-        ImageBlobStore(Path(services.settings.data_dir) / "images").remove(sha256)
-    except OSError as exc:
+        await blob_store_for(services).delete(sha256)
+    except Exception as exc:  # OSError, or the database: the message is deleted anyway
         log_event(logger, "image_remove_failed", logging.WARNING, error=type(exc).__name__)
 
 
@@ -174,7 +174,7 @@ async def handle_delete(ctx: RequestContext, request: Delete) -> Ok:
             AuditRecord(now, ctx.user, "delete", row.sender, row.dest, f"message {row.id}")
         )
     if change.orphaned_image is not None:
-        remove_image(services, change.orphaned_image)
+        await remove_image(services, change.orphaned_image)
     event = DeleteEvent(
         id=services.ids.next(),
         msg_id=str(row.id),

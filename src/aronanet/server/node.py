@@ -41,7 +41,7 @@ from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
 from aronanet.server.moderation import follow_control_feed, register_moderation_handlers
 from aronanet.server.moderation_state import ModerationState
-from aronanet.server.ratelimit import BucketMap, Clock, TokenBucket
+from aronanet.server.ratelimit import BucketMap, Clock, LocalBuckets, TokenBucket
 from aronanet.server.router import Router
 from aronanet.server.search import register_search_handlers
 from aronanet.server.services import EventIds, Services
@@ -56,6 +56,7 @@ from aronanet.transport.ws import WebSocketEndpoint, tls_context
 if TYPE_CHECKING:
     from aronanet.discovery.publisher import Listening, Publisher
     from aronanet.server.admin import AdminServer
+    from aronanet.server.ratelimit_redis import RedisBuckets
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class Node:
         self._previous_exception_handler: list[LoopExceptionHandler | None] = []
         self.tcp_port: int | None = None
         self.ws_port: int | None = None
+        #: Scale-out: the budgets kept in Redis (``build_shared_buckets``), else None.
+        self._shared_buckets: RedisBuckets | None = None
         #: The admin listener (``/metrics``, ``/healthz``), when ``admin.listen`` is set.
         self.admin: AdminServer | None = None
 
@@ -192,6 +195,7 @@ class Node:
 
     def _build_services(self) -> Services:
         settings = self.settings
+        self._shared_buckets = build_shared_buckets(settings, self._monotonic)
         accounts = Accounts(
             self.store,
             hashing=settings.hashing,
@@ -201,6 +205,7 @@ class Node:
             monotonic=self._monotonic,
             # §14.3: a recorded device of the account is trusted past the login throttle.
             device_trust=self.store.is_device,
+            buckets=self._shared_buckets,
         )
         feed = self.broker if isinstance(self.broker, ChangeFeed) else None
         return Services(
@@ -218,6 +223,7 @@ class Node:
                 settings.limits.channel_creation_burst,
                 self._monotonic,
             ),
+            shared_buckets=self._shared_buckets,
             searches=BucketMap(
                 settings.limits.searches_per_second,
                 settings.limits.search_burst,
@@ -372,6 +378,8 @@ class Node:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=5)
         await self.broker.close()
+        if self._shared_buckets is not None:
+            await self._shared_buckets.close()
         for previous in self._previous_exception_handler:
             asyncio.get_running_loop().set_exception_handler(previous)
         log_event(logger, "node_stopped")
@@ -401,6 +409,20 @@ def build_store(settings: NodeSettings) -> ModerationStore:
 
         return PostgresStore(settings.store)
     return SqliteStore(settings.database_path)
+
+
+def build_shared_buckets(settings: NodeSettings, clock: Clock) -> RedisBuckets | None:
+    """Scale-out (a Redis broker): rate limits and login throttles kept in Redis, so that
+    a client spreading its attempts over the nodes gets one budget, not one per node."""
+    if not settings.uses_redis:
+        return None
+    from redis.asyncio import Redis
+
+    from aronanet.server.ratelimit_redis import RedisBuckets
+
+    return RedisBuckets(
+        Redis.from_url(settings.broker), settings.broker_prefix, LocalBuckets(clock)
+    )
 
 
 def build_broker(settings: NodeSettings) -> Broker:

@@ -4,6 +4,11 @@ A bucket holds up to ``burst`` tokens and regains ``rate`` tokens per second. Sp
 a token that is not there is refused with the time until one will be, which the node
 reports as ``retry_after_ms`` (ArTP §5: the message is dropped, the session stays open).
 The clock is a parameter so tests step time instead of sleeping.
+
+``Buckets`` is the interface the node's budgets go through when they must hold across
+nodes (login throttle, registrations, channel creations, the per-account message rate):
+``LocalBuckets`` here (the embedded default) and ``ratelimit_redis.RedisBuckets`` in
+scale-out mode, where a client spreading its attempts over N nodes must not get N budgets.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 Clock = Callable[[], float]
 
@@ -103,6 +109,61 @@ class BucketMap:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A kind of bucket: its name (part of the key where buckets are shared) and size."""
+
+    name: str
+    rate: float
+    burst: int
+
+
+#: One bucket to spend from: a budget and the key it is kept under (an address, a user).
+Charge = tuple[Budget, str]
+
+
+class Buckets(Protocol):
+    """Token buckets by (budget, key), spent several at once: all or none."""
+
+    async def take(self, charges: Sequence[Charge]) -> int:
+        """Spend one token of every bucket named if each has one (returns 0); otherwise
+        spend nothing and return the milliseconds until all will have one."""
+        ...
+
+    async def refund(self, charges: Sequence[Charge]) -> None:
+        """Give back the tokens a ``take`` spent (the attempt turned out not to count)."""
+        ...
+
+
+class LocalBuckets:
+    """``Buckets`` in this process: one ``BucketMap`` per budget."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._maps: dict[str, BucketMap] = {}
+
+    def _map(self, budget: Budget) -> BucketMap:
+        found = self._maps.get(budget.name)
+        if found is None:
+            found = self._maps[budget.name] = BucketMap(budget.rate, budget.burst, self._clock)
+        return found
+
+    def take_now(self, charges: Sequence[Charge]) -> int:
+        """``take`` without an ``await``: a caller that must spend before it yields."""
+        wait = max((self._map(b).retry_after_ms(key) for b, key in charges), default=0)
+        if wait == 0:
+            for budget, key in charges:
+                self._map(budget).spend(key)
+        return wait
+
+    async def take(self, charges: Sequence[Charge]) -> int:
+        return self.take_now(charges)
+
+    async def refund(self, charges: Sequence[Charge]) -> None:
+        for budget, key in charges:
+            self._map(budget).refund(key)
 
 
 class KeyedSlots:

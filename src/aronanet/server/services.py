@@ -16,7 +16,7 @@ from aronanet.server.accounts import Accounts
 from aronanet.server.channels import Channels
 from aronanet.server.metrics import NodeCounters
 from aronanet.server.moderation_state import ModerationState
-from aronanet.server.ratelimit import BucketMap, Clock
+from aronanet.server.ratelimit import BucketMap, Buckets, Budget, Clock
 from aronanet.server.router import Router
 from aronanet.server.settings import NodeSettings
 from aronanet.server.store.moderation import ModerationStore
@@ -55,10 +55,25 @@ class Services:
     moderation: ModerationState
     #: What handlers count for ``/metrics`` (plain increments).
     counters: NodeCounters = field(default_factory=NodeCounters)
+    #: Scale-out mode: buckets every node spends from (Redis), for the budgets that must
+    #: hold across nodes: messages per account and channel creations per user.
+    shared_buckets: Buckets | None = None
 
     @property
     def limits(self) -> Limits:
         return self.settings.limits
+
+    @property
+    def message_budget(self) -> Budget:
+        """§5 flood control, per account across nodes (with ``shared_buckets``)."""
+        return Budget("messages", self.limits.rate_messages_per_second, self.limits.rate_burst)
+
+    @property
+    def creation_budget(self) -> Budget:
+        limits = self.limits
+        return Budget(
+            "channel-creations", limits.channel_creations_per_second, limits.channel_creation_burst
+        )
 
     def now(self) -> int:
         """§3: "timestamp (integer Unix seconds, set by the server)"."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from aronanet import identity
 from support.real_node import FAST_TEST_CONFIG, NodeStartError, RealNode, free_port
@@ -40,12 +40,15 @@ class ClusterNode(RealNode):
         ]  # fmt: skip
 
 
-def start_cluster(root: Path, store_url: str, prefix: str, count: int = 2) -> list[ClusterNode]:
-    """Start ``count`` nodes (in parallel) with one shared key; returns them when ready."""
+def start_cluster(
+    root: Path, store_url: str, prefix: str, count: int = 2, **options: Any
+) -> list[ClusterNode]:
+    """Start ``count`` nodes (in parallel) with one shared key; returns them when ready.
+    ``options`` are ``ClusterNode`` fields every node gets (``limits``, ``rate_limit``…)."""
     key = root / "shared.key"
     identity.load_or_create_key(key)
     nodes = [
-        ClusterNode(root / f"node{n}", store_url=store_url, broker_prefix=prefix)
+        ClusterNode(root / f"node{n}", store_url=store_url, broker_prefix=prefix, **options)
         for n in range(count)
     ]
     for node in nodes:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from image_chunks import SMALL_LIMITS, ManualClock
 
-from aronanet.server.images import ImageBlobStore, TransferRegistry
+from aronanet.server.image_blobs import LocalBlobStore
+from aronanet.server.image_transfers import TransferRegistry
 
 
 @pytest.fixture
@@ -17,14 +18,14 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def blobs(tmp_path: Path) -> ImageBlobStore:
-    store = ImageBlobStore(tmp_path / "images")
+def blobs(tmp_path: Path) -> LocalBlobStore:
+    store = LocalBlobStore(tmp_path / "images")
     store.prepare()
     return store
 
 
 @pytest.fixture
-def registry(blobs: ImageBlobStore, clock: ManualClock) -> Iterator[TransferRegistry]:
+def registry(blobs: LocalBlobStore, clock: ManualClock) -> Iterator[TransferRegistry]:
     transfers = TransferRegistry(blobs, SMALL_LIMITS, clock)
     yield transfers
     transfers.close()

@@ -12,7 +12,7 @@ from image_chunks import SMALL_LIMITS, ManualClock, chunks_of
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto.messages import ImgChunk
-from aronanet.server.images import TransferRegistry
+from aronanet.server.image_transfers import TransferRegistry
 
 SESSION = "session-1"
 

@@ -11,12 +11,13 @@ from image_chunks import SMALL_LIMITS, ManualClock, chunks_of
 
 from aronanet.config import Limits
 from aronanet.errors import ErrorCode, RequestError
-from aronanet.server.images import ImageBlobStore, TransferRegistry
+from aronanet.server.image_blobs import LocalBlobStore
+from aronanet.server.image_transfers import TransferRegistry
 
 DATA = samples.png(80, 60)
 
 
-def registry_with(blobs: ImageBlobStore, **limits: int) -> TransferRegistry:
+def registry_with(blobs: LocalBlobStore, **limits: int) -> TransferRegistry:
     return TransferRegistry(blobs, msgspec.structs.replace(SMALL_LIMITS, **limits), ManualClock())
 
 

@@ -9,7 +9,7 @@ import image_samples as samples
 import pytest
 
 from aronanet.errors import ErrorCode, RequestError
-from aronanet.server.images import validate_image
+from aronanet.server.image_validation import validate_image
 
 
 def write(tmp_path: Path, data: bytes) -> Path:

@@ -17,7 +17,7 @@ from aronanet.server.store.base import (
     dm_conversation,
 )
 from aronanet.server.store.schema import migrate, register_migrations
-from aronanet.server.store.sqlite import SqliteStore
+from aronanet.server.store.sqlite import READERS, SqliteStore
 
 
 def message(conversation: str, content: str) -> NewMessage:
@@ -159,9 +159,11 @@ async def test_a_long_conversations_read_never_holds_back_a_commit(store):
     # on a connection of its own, so messages keep committing meanwhile.
     await store.create_user(UserRow("ann", "h", 1))
     await store.join_channel(ChannelRow("#a", "", 1), "ann")
-    with store._reader_lock:  # a read in progress: CONVERSATIONS now waits for it
-        listing = asyncio.ensure_future(store.conversations(ConversationQuery("ann", 10)))
-        stored = await asyncio.wait_for(store.append_message(message("#a", "still")), 5)
-        assert not listing.done()
+    busy = [store._readers.get() for _ in range(READERS)]  # every reader in a long read
+    listing = asyncio.ensure_future(store.conversations(ConversationQuery("ann", 10)))
+    stored = await asyncio.wait_for(store.append_message(message("#a", "still")), 5)
+    assert not listing.done()  # CONVERSATIONS waits for a reader, the commit did not
+    for conn in busy:
+        store._readers.put(conn)
     [conversation] = await listing
     assert conversation.last_id == stored.id

@@ -79,6 +79,9 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 512
 #: Connections for reads; writes have their own.
 READERS = 2
+#: Connections for shared image data (``image_postgres``): chunk by chunk uploads and
+#: downloads must not hold the reads of HISTORY and logins waiting.
+IMAGE_CONNECTIONS = 2
 #: Messages without a search vector indexed per write job before a search (§14.15).
 INDEX_BATCH = 500
 #: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
@@ -253,9 +256,12 @@ class ReaderPool:
         conn = await self._idle.get()
         try:
             if conn.closed or conn.broken:
+                # Replaced only once a new one is there: a failed reconnect puts the dead
+                # connection back, for the next caller to try again.
+                fresh = await connect(self._dsn)
                 self._all.remove(conn)
-                conn = await connect(self._dsn)
-                self._all.append(conn)
+                self._all.append(fresh)
+                conn = fresh
             yield conn
         finally:
             self._idle.put_nowait(conn)
@@ -277,6 +283,8 @@ class PostgresStore(ModerationStore):
     def __init__(self, dsn: str, *, readers: int = READERS) -> None:
         self.dsn = dsn
         self._readers = ReaderPool(dsn, readers)
+        #: Autocommit connections for the image blobs and shared uploads (``image_postgres``).
+        self.image_connections = ReaderPool(dsn, IMAGE_CONNECTIONS)
         self._writer: GroupCommitWriter | None = None
         self.commit_latency = Histogram()
 
@@ -290,6 +298,7 @@ class PostgresStore(ModerationStore):
                 f"cannot prepare the schema in PostgreSQL at {describe(self.dsn)}: {exc}"
             ) from None
         await self._readers.open()
+        await self.image_connections.open()
         self._writer = GroupCommitWriter(self.dsn, conn, self.commit_latency)
         self._writer.start()
         log_event(logger, "store_opened", database=describe(self.dsn), **versions)
@@ -299,6 +308,7 @@ class PostgresStore(ModerationStore):
             writer, self._writer = self._writer, None
             await writer.stop()
             await self._readers.close()
+            await self.image_connections.close()
 
     @property
     def commits(self) -> int:

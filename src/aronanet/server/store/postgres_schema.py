@@ -70,6 +70,46 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     "search": POSTGRES_SEARCH_MIGRATIONS,
     # ArTP/1.1 moderation (§14.16-14.21): the same tables as SQLite's.
     "moderation": (moderation_migration(postgres=True),),
+    # Scale-out images (image_postgres): blobs in chunk rows, and the uploads in progress
+    # shared by every node, so any node serves any image and resumes any upload.
+    "image_blobs": (
+        """
+        CREATE TABLE image_blobs (
+            sha256     TEXT PRIMARY KEY,
+            size       BIGINT NOT NULL,
+            chunk_size INTEGER NOT NULL
+        );
+        CREATE TABLE image_blob_chunks (
+            sha256 TEXT NOT NULL,
+            idx    INTEGER NOT NULL,
+            data   BYTEA NOT NULL,
+            PRIMARY KEY (sha256, idx)
+        );
+        CREATE TABLE image_uploads (
+            user_key   TEXT NOT NULL,
+            transfer   TEXT NOT NULL,
+            header     TEXT NOT NULL,
+            next_index INTEGER NOT NULL,
+            state      TEXT NOT NULL,
+            image      TEXT,
+            msg_id     TEXT,
+            timestamp  BIGINT,
+            error_code TEXT,
+            error_text TEXT,
+            updated    TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (user_key, transfer)
+        );
+        CREATE INDEX image_uploads_by_age ON image_uploads (updated);
+        CREATE TABLE image_upload_chunks (
+            user_key TEXT NOT NULL,
+            transfer TEXT NOT NULL,
+            idx      INTEGER NOT NULL,
+            data     BYTEA NOT NULL,
+            PRIMARY KEY (user_key, transfer, idx),
+            FOREIGN KEY (user_key, transfer) REFERENCES image_uploads ON DELETE CASCADE
+        );
+        """,
+    ),
 }
 
 

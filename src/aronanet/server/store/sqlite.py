@@ -14,6 +14,10 @@ Two things keep a commit short, because every message of its group waits for it:
   job by job, each in a savepoint, so the failure stays that caller's alone;
 * WAL checkpoints (copying the log into the database, with fsyncs of their own) run on a
   thread and connection of their own (``Checkpointer``), never inside a group's commit.
+
+Long or frequent reads (HISTORY, CONVERSATIONS) do not queue behind the writer: they run on
+``READERS`` read connections of their own, which WAL lets read beside a write transaction,
+and see everything committed, so everything acknowledged.
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ MAX_BATCH = 512
 #: Commits between two nudges of the checkpointer (SQLite's own default is every 1000
 #: WAL pages; a message commit writes a handful).
 CHECKPOINT_EVERY = 100
+#: Read connections beside the writer's: a slow CONVERSATIONS does not hold HISTORY back.
+READERS = 2
 #: §14.15: stored messages are put in the search index together, this many at a time (and
 #: before every search): one FTS5 write per message would cost several times the insert.
 INDEX_EVERY = 256
@@ -304,8 +310,8 @@ class SqliteStore(ModerationStore):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: GroupCommitWriter | None = None
-        self._reader: sqlite3.Connection | None = None
-        self._reader_lock = threading.Lock()
+        #: The idle read connections (each used by one worker thread at a time).
+        self._readers: queue.SimpleQueue[sqlite3.Connection] | None = None
         self.commit_latency = Histogram()
         #: §14.14: change numbers, allocated on the writer thread, saved at each commit.
         self.revisions = RevisionCounter()
@@ -314,7 +320,9 @@ class SqliteStore(ModerationStore):
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(self._connect_and_migrate)
-        self._reader = await asyncio.to_thread(connect, self.path)
+        self._readers = queue.SimpleQueue()
+        for _ in range(READERS):
+            self._readers.put(await asyncio.to_thread(connect, self.path))
         self._writer = GroupCommitWriter(
             conn,
             asyncio.get_running_loop(),
@@ -334,30 +342,31 @@ class SqliteStore(ModerationStore):
         if self._writer is not None:
             writer, self._writer = self._writer, None
             await asyncio.to_thread(writer.stop)
-        if self._reader is not None:
-            reader, self._reader = self._reader, None
-            await asyncio.to_thread(self._close_reader, reader)
-
-    def _close_reader(self, reader: sqlite3.Connection) -> None:
-        with self._reader_lock:
-            reader.close()
+        if self._readers is not None:
+            readers, self._readers = self._readers, None
+            await asyncio.to_thread(_close_readers, readers)
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a long read-only ``fn(conn)`` on a connection of its own, off the writer.
+        """Run a read-only ``fn(conn)`` on a read connection, off the writer.
 
         WAL lets it read beside the writer's transactions, so a heavy query (a user's every
         conversation with its counts) never holds other users' messages back from their
-        group commit. It sees everything already committed, so everything acknowledged.
+        group commit, and a HISTORY is answered while the writer is busy (a slow batch, or
+        a write lock held by another process). It sees everything already committed, so
+        everything acknowledged.
         """
-        reader = self._reader
-        if reader is None:
+        readers = self._readers
+        if readers is None:
             raise RuntimeError("the store is not open")
 
-        def locked() -> T:
-            with self._reader_lock:
-                return fn(reader)
+        def on_a_reader() -> T:
+            conn = readers.get()  # waits (in this worker thread) while every reader is busy
+            try:
+                return fn(conn)
+            finally:
+                readers.put(conn)
 
-        return await asyncio.to_thread(locked)
+        return await asyncio.to_thread(on_a_reader)
 
     @property
     def commits(self) -> int:
@@ -499,7 +508,7 @@ class SqliteStore(ModerationStore):
         return await stored
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
-        return await self.run(lambda conn: select_history(conn, query))
+        return await self.read(lambda conn: select_history(conn, query))
 
     # ------------------------------------------------------------ ArTP/1.1 sync (§14)
 
@@ -584,6 +593,12 @@ class SqliteStore(ModerationStore):
 _CONVERSATIONS = conversations_statement(lambda name: f":{name}")
 _READABLE = READABLE_CONVERSATIONS.format(user="?1")
 _MAX_ROWID = 2**63 - 1
+
+
+def _close_readers(readers: queue.SimpleQueue[sqlite3.Connection]) -> None:
+    """Close every read connection, each once its read (if any) has returned it."""
+    for _ in range(READERS):
+        readers.get().close()
 
 
 def index_pending(conn: sqlite3.Connection) -> None:

@@ -1,23 +1,15 @@
-"""Image uploads on the node: chunk assembly, validation and content-addressed storage (§4).
+"""Uploads in progress on this node (§4, §10): their headers, spill files, limits and outcomes.
 
-Three pieces, each usable on its own and free of any socket or session:
-
-* ``ImageBlobStore``: the images on disk, under ``DATA_DIR/images/ab/abcdef…`` (the full
-  SHA-256 hex, fanned out by its first two digits). Storing the same bytes twice stores them
-  once. Partial uploads live in ``DATA_DIR/images/tmp`` on the same file system, so that
-  committing an image is one atomic ``rename``.
-* ``validate_image``: decides whether bytes really are a PNG, JPEG, GIF or WebP image within
-  the pixel limit, reading the header before decoding anything (decompression bombs are
-  refused from their declared dimensions) and then decoding the first frame so that corrupt
-  or truncated data is refused too.
-* ``TransferRegistry``: the uploads in progress, keyed by (user, transfer id) rather than by
-  session, so that an upload interrupted by a dropped connection resumes from another one.
-  Every chunk is appended to its spill file (opened and closed per chunk, so a pending
-  upload holds no file descriptor) and fed to a running SHA-256: a transfer holds at most
-  the chunk being written in memory, whatever the image size. Uploads in progress are
-  limited per session, per user and per node, in number and in declared bytes, and the
-  outcomes remembered after they end are bounded in bytes per user and per node: nothing a
-  client sends makes the node remember without bound.
+``TransferRegistry`` holds the uploads in progress, keyed by (user, transfer id) rather than
+by session, so that an upload interrupted by a dropped connection resumes from another one
+(and, in scale-out mode, on another node: ``image_postgres.SharedUploads`` keeps the chunks
+and the progress in PostgreSQL, and ``TransferRegistry.resume`` rebuilds a local transfer
+from them). Every chunk is appended to its spill file (opened and closed per chunk, so a
+pending upload holds no file descriptor) and fed to a running SHA-256: a transfer holds at
+most the chunk being written in memory, whatever the image size. Uploads in progress are
+limited per session, per user and per node, in number and in declared bytes, and the
+outcomes remembered after they end are bounded in bytes per user and per node: nothing a
+client sends makes the node remember without bound.
 
 The caller (``image_handlers``) owns the clock ticks, the quota query and the final commit of
 the message; this module never touches the database.
@@ -28,19 +20,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import math
-import os
 import re
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import pybase64
 from msgspec import UNSET
-from PIL import Image, UnidentifiedImageError
 
 from aronanet.config import Limits
 from aronanet.errors import ErrorCode, RequestError
@@ -52,169 +40,14 @@ from aronanet.proto.messages import (
     ImgChunk,
 )
 from aronanet.proto.wording import rule
+from aronanet.server.image_blobs import LocalBlobStore, chunk_count
+from aronanet.server.image_validation import ALLOWED_MIMES, ImageInfo, invalid, too_large
 from aronanet.server.logs import ThrottledLog
 
 log = logging.getLogger(__name__)
 _storage_failed_log = ThrottledLog(log, "upload_storage_failed")
 #: ``retry_after_ms`` of an upload refused for lack of room: uploads end or expire.
 UPLOAD_RETRY_MS = 1000
-
-#: §4: "an image of an allowed type (PNG, JPEG, GIF, WebP)": Pillow format name -> MIME type.
-ALLOWED_FORMATS: dict[str, str] = {
-    "PNG": "image/png",
-    "JPEG": "image/jpeg",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-}
-ALLOWED_MIMES: frozenset[str] = frozenset(ALLOWED_FORMATS.values())
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What validation learned about an image: its real type and dimensions."""
-
-    mime: str
-    width: int
-    height: int
-
-
-def _invalid(message: str) -> RequestError:
-    return RequestError(ErrorCode.IMAGE_INVALID, message)
-
-
-def _too_large(message: str) -> RequestError:
-    return RequestError(ErrorCode.TOO_LARGE, message)
-
-
-# ------------------------------------------------------------------------------ validation
-
-
-def validate_image(path: Path, *, max_pixels: int) -> ImageInfo:
-    """Check that the file at ``path`` is an allowed image within ``max_pixels``.
-
-    Raises ``RequestError`` (``IMAGE_INVALID`` or ``TOO_LARGE``). Blocking and CPU-bound: call
-    it from a worker thread. Pillow parses hostile input here, and a malformed file can make
-    it raise almost anything, so every exception but ours is reported as ``IMAGE_INVALID``.
-    """
-    try:
-        with Image.open(path, formats=list(ALLOWED_FORMATS)) as image:
-            width, height = image.size
-            # §4 "within pixel limits": judged from the header, before a single pixel is
-            # decoded, so a small file declaring huge dimensions costs nothing.
-            if width * height > max_pixels:
-                raise _too_large(
-                    f"image is {width}x{height} = {width * height} pixels, "
-                    f"more than the limit of {max_pixels}"
-                )
-            mime = ALLOWED_FORMATS[str(image.format)]
-            if image.format == "JPEG":
-                # Decode at 1/8 scale: every byte of the entropy-coded data is still read
-                # (truncation and corruption are still caught) for 1/64 of the memory.
-                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-            image.load()
-    except RequestError:
-        raise
-    except UnidentifiedImageError:
-        raise _invalid("the data is not a PNG, JPEG, GIF or WebP image") from None
-    except Image.DecompressionBombError as exc:
-        raise _too_large(f"decompression bomb refused: {exc}") from None
-    except Exception as exc:  # hostile input: see the docstring
-        raise _invalid(f"the image data is corrupt or truncated ({type(exc).__name__})") from None
-    if width < 1 or height < 1:
-        raise _invalid(f"image has empty dimensions {width}x{height}")
-    return ImageInfo(mime=mime, width=width, height=height)
-
-
-# ---------------------------------------------------------------------------- blob storage
-
-
-class ImageBlobStore:
-    """Content-addressed image files under one directory (``DATA_DIR/images``)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.spill_dir = root / "tmp"
-
-    def prepare(self) -> None:
-        """Create the directories and remove spill files left by a previous run.
-
-        Transfers live in memory, so after a restart no spill file can ever be completed.
-        """
-        self.spill_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for stale in self.spill_dir.iterdir():
-            with contextlib.suppress(OSError):
-                stale.unlink()
-
-    def path_for(self, sha256: str) -> Path:
-        """``images/ab/abcdef…``: two hex digits of fan-out keep directories small."""
-        return self.root / sha256[:2] / sha256
-
-    def exists(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
-
-    def remove(self, sha256: str) -> None:
-        """Delete an image no message carries any more (§14.11); gone already is fine."""
-        self.path_for(sha256).unlink(missing_ok=True)
-
-    def size(self, sha256: str) -> int:
-        return self.path_for(sha256).stat().st_size
-
-    def new_spill_file(self) -> Path:
-        """A fresh, empty temporary file for an upload; the caller must commit or delete it.
-
-        It is closed at once: each chunk opens it to append, so that pending uploads hold
-        no file descriptors (one user's idle uploads must not use up the node's).
-        """
-        self.spill_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=self.spill_dir)
-        os.close(handle)
-        return Path(name)
-
-    def sync(self, spill: Path) -> None:
-        """Flush a spill file's bytes to disk: the slow half of ``commit``, which the caller
-        may run while the image is being validated (it commits nothing by itself)."""
-        with open(spill, "rb") as handle:
-            os.fsync(handle.fileno())
-
-    def commit(self, spill: Path, sha256: str, *, synced: bool = False) -> Path:
-        """Move a verified spill file to its content address, durably; dedupe on the way.
-
-        The image must survive a SIGKILL right after the ``OK`` that names it, like the
-        message that carries it, hence the fsync of the file (unless ``synced``: the caller
-        did ``sync`` after its last write) and of its directory after the rename.
-        """
-        final = self.path_for(sha256)
-        if final.is_file():
-            spill.unlink(missing_ok=True)
-            return final
-        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not synced:
-            self.sync(spill)
-        os.replace(spill, final)
-        _fsync_directory(final.parent)
-        return final
-
-    def open_at_chunk(self, sha256: str, index: int, chunk_size: int) -> BinaryIO:
-        """A stored image opened for reading from chunk ``index`` on; the caller closes it."""
-        handle = open(self.path_for(sha256), "rb")  # noqa: SIM115 - returned to the caller
-        handle.seek(index * chunk_size)
-        return handle
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def chunk_count(size: int, chunk_size: int) -> int:
-    """How many chunks of at most ``chunk_size`` bytes carry ``size`` bytes (at least one)."""
-    return max(1, math.ceil(size / chunk_size))
-
-
-# -------------------------------------------------------------------------------- transfers
 
 
 @dataclass(frozen=True)
@@ -251,21 +84,21 @@ class UploadHeader:
         if re.fullmatch(pattern, self.dest) is None:
             raise RequestError(ErrorCode.INVALID, f"invalid dest: {rule(self.dest_type)}")
         if re.fullmatch(NO_CONTROL_PATTERN, self.name) is None:
-            raise _invalid("the file name holds a control character")
+            raise invalid("the file name holds a control character")
         if self.size > limits.max_image:
-            raise _too_large(f"image of {self.size} bytes exceeds max_image {limits.max_image}")
+            raise too_large(f"image of {self.size} bytes exceeds max_image {limits.max_image}")
         if self.mime not in ALLOWED_MIMES:
-            raise _invalid(f"type {self.mime!r} is not one of {', '.join(sorted(ALLOWED_MIMES))}")
+            raise invalid(f"type {self.mime!r} is not one of {', '.join(sorted(ALLOWED_MIMES))}")
         if self.size < 1:
-            raise _invalid("an image cannot be empty")
+            raise invalid("an image cannot be empty")
         fewest = chunk_count(self.size, limits.chunk_size)
         if not fewest <= self.total <= self.size:
-            raise _invalid(
+            raise invalid(
                 f"total {self.total} chunks cannot carry {self.size} bytes "
                 f"in non-empty chunks of at most {limits.chunk_size}"
             )
         if len(self.content) > limits.max_content:
-            raise _too_large(
+            raise too_large(
                 f"caption of {len(self.content)} characters exceeds {limits.max_content}"
             )
 
@@ -303,22 +136,29 @@ class UploadTransfer:
     def complete(self) -> bool:
         return self.next_index == self.header.total
 
-    def append(self, chunk: ImgChunk, chunk_size: int) -> None:
-        """Write one chunk to the spill file; raises ``RequestError`` on any violation."""
+    def append(self, chunk: ImgChunk, chunk_size: int) -> bytes:
+        """Write one chunk to the spill file and return its bytes; raises ``RequestError``
+        on any violation."""
         # §4 "Chunks arrive in order on a connection".
         if chunk.index != self.next_index:
-            raise _invalid(f"chunk index {chunk.index} out of order: expected {self.next_index}")
+            raise invalid(f"chunk index {chunk.index} out of order: expected {self.next_index}")
         if chunk.total != self.header.total:
-            raise _invalid(f"chunk total {chunk.total} differs from {self.header.total}")
+            raise invalid(f"chunk total {chunk.total} differs from {self.header.total}")
         data = _decode_chunk_data(chunk, chunk_size)
         if not data:
-            raise _invalid(f"chunk {chunk.index} is empty")
+            raise invalid(f"chunk {chunk.index} is empty")
         if self.received_bytes + len(data) > self.header.size:
-            raise _invalid(
+            raise invalid(
                 f"chunk {chunk.index} brings the upload to "
                 f"{self.received_bytes + len(data)} bytes, more than the declared "
                 f"size {self.header.size}"
             )
+        self.restore(data)
+        return data
+
+    def restore(self, data: bytes) -> None:
+        """Write the next chunk's checked bytes to the spill file (``append``, or a resumed
+        transfer rebuilt from the chunks another node received)."""
         with open(self.spill_path, "ab") as spill:
             spill.write(data)
         self.hasher.update(data)
@@ -328,12 +168,10 @@ class UploadTransfer:
     def finish(self) -> Path:
         """After the last chunk: check size and SHA-256 (§4) and hand over the spill file."""
         if self.received_bytes != self.header.size:
-            raise _invalid(
-                f"received {self.received_bytes} bytes, declared size {self.header.size}"
-            )
+            raise invalid(f"received {self.received_bytes} bytes, declared size {self.header.size}")
         digest = self.hasher.hexdigest()
         if digest != self.header.sha256:
-            raise _invalid(f"SHA-256 of the data is {digest}, declared {self.header.sha256}")
+            raise invalid(f"SHA-256 of the data is {digest}, declared {self.header.sha256}")
         return self.spill_path
 
     def discard(self) -> None:
@@ -346,15 +184,15 @@ def _decode_chunk_data(chunk: ImgChunk, chunk_size: int) -> bytes:
     """Decode a chunk's base64 and hold it to ``chunk_size`` raw bytes (§4)."""
     # Base64 of chunk_size bytes is 4/3 as long: refuse an oversized field before decoding.
     if len(chunk.data) > 4 * chunk_count(chunk_size, 3):
-        raise _too_large(f"chunk {chunk.index} holds more than chunk_size {chunk_size} bytes")
+        raise too_large(f"chunk {chunk.index} holds more than chunk_size {chunk_size} bytes")
     try:
         # Strict (no whitespace, exact padding) and SIMD: about 6 GiB/s, where msgspec's
         # decoder does 0.5: base64 was the largest per-chunk cost of an upload.
         data = pybase64.b64decode(chunk.data, validate=True)
     except ValueError:  # binascii.Error, and non-ASCII text
-        raise _invalid(f"chunk {chunk.index} data is not valid base64") from None
+        raise invalid(f"chunk {chunk.index} data is not valid base64") from None
     if len(data) > chunk_size:
-        raise _too_large(
+        raise too_large(
             f"chunk {chunk.index} holds {len(data)} bytes, more than chunk_size {chunk_size}"
         )
     return data
@@ -464,7 +302,7 @@ class TransferRegistry:
     latest chunk.
     """
 
-    def __init__(self, blobs: ImageBlobStore, limits: Limits, clock: Callable[[], float]) -> None:
+    def __init__(self, blobs: LocalBlobStore, limits: Limits, clock: Callable[[], float]) -> None:
         self.blobs = blobs
         self.limits = limits
         self.clock = clock
@@ -508,16 +346,23 @@ class TransferRegistry:
         self._completed.pop((user, chunk.transfer))
         self._failed.pop((user, chunk.transfer))
         header = UploadHeader.from_chunk(chunk, self.limits)
+        return self.resume(user, owner, chunk.transfer, header)
+
+    def resume(
+        self, user: str, owner: Hashable, transfer_id: str, header: UploadHeader
+    ) -> UploadTransfer:
+        """Register a transfer with an empty spill file: a new one (``start``), or one
+        begun on another node, whose chunks the caller then ``restore``s."""
         self._check_room(user, owner, header.size)
         transfer = UploadTransfer(
             user=user,
-            transfer_id=chunk.transfer,
+            transfer_id=transfer_id,
             header=header,
             spill_path=self.blobs.new_spill_file(),
             owner=owner,
             last_activity=self.clock(),
         )
-        self._active[(user, chunk.transfer)] = transfer
+        self._active[(user, transfer_id)] = transfer
         return transfer
 
     def _check_room(self, user: str, owner: Hashable, size: int) -> None:
@@ -530,7 +375,7 @@ class TransferRegistry:
         mine_bytes = sum(t.header.size for t in mine)
         node_bytes = sum(t.header.size for t in self._active.values())
         if size > limits.max_upload_bytes_per_user:
-            raise _too_large(
+            raise too_large(
                 f"image of {size} bytes exceeds the limit of {limits.max_upload_bytes_per_user} "
                 "bytes of uploads in progress per user"
             )
@@ -541,7 +386,14 @@ class TransferRegistry:
         _refuse_room(node_bytes + size, limits.max_upload_bytes_per_node, "bytes on the node")
 
     def append(self, user: str, owner: Hashable, chunk: ImgChunk) -> UploadTransfer:
-        """Add a chunk to an active transfer (starting it on index 0); raises ``RequestError``.
+        """``append_chunk`` for callers that do not need the chunk's bytes."""
+        return self.append_chunk(user, owner, chunk)[0]
+
+    def append_chunk(
+        self, user: str, owner: Hashable, chunk: ImgChunk
+    ) -> tuple[UploadTransfer, bytes]:
+        """Add a chunk to an active transfer (starting it on index 0) and return the transfer
+        and the chunk's decoded bytes; raises ``RequestError``.
 
         On any violation the transfer is discarded before the error propagates (§4). A
         failure to write (no space, no file descriptor left) is one quiet ``RATE_LIMITED``
@@ -555,13 +407,13 @@ class TransferRegistry:
                     transfer = self._require(user, chunk)
                 transfer.owner = owner
                 transfer.last_activity = self.clock()
-                transfer.append(chunk, self.limits.chunk_size)
+                data = transfer.append(chunk, self.limits.chunk_size)
             except OSError as exc:
                 raise storage_failed(exc) from None
         except RequestError as error:
             self.fail(user, chunk.transfer, error)
             raise
-        return transfer
+        return transfer, data
 
     def fail(self, user: str, transfer_id: str, error: RequestError) -> None:
         """Discard a transfer and remember why (see ``failure``)."""
@@ -572,7 +424,7 @@ class TransferRegistry:
     def _require(self, user: str, chunk: ImgChunk) -> UploadTransfer:
         transfer = self._active.get((user, chunk.transfer))
         if transfer is None:
-            raise _invalid(
+            raise invalid(
                 f"no upload {chunk.transfer!r} in progress for chunk {chunk.index} "
                 "(chunk 0 never arrived, or the transfer expired or failed)"
             )
