@@ -38,6 +38,7 @@ def make_app(
     failed_upload_linger: float = 10.0,
     sign_in_by_device: bool = True,
     invite: InviteLink | None = None,
+    reset_token: str = "",
 ) -> AronaApp:
     """The app as ``aronanet chat --config-dir`` builds it, with half-block images, UTC, a
     fast reconnect backoff, and opened images recorded in ``viewer`` instead of launched.
@@ -64,6 +65,7 @@ def make_app(
         failed_upload_linger=failed_upload_linger,
         sign_in_by_device=sign_in_by_device,
         invite=invite,
+        reset_token=reset_token,
     )
 
 

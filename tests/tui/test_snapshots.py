@@ -25,9 +25,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from aronanet.client.state import Activated, ChatState, EventsReceived, TypingChanged, reduce
+from aronanet.errors import ClientError
 from aronanet.proto.lifecycle import Reaction, ReplyQuote
 from aronanet.proto.messages import MsgEvent
-from aronanet.tui.screens.login import RegisterScreen
+from aronanet.tui import voice
+from aronanet.tui.screens.login import RegisterScreen, ResetScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.theme import DARK, LIGHT
 
@@ -75,6 +77,20 @@ def test_register_screen_with_a_mismatch_error(
         await hold_still(pilot)
 
     assert snap_compare(snapshot_app(theme), terminal_size=SIZE, run_before=before)
+
+
+@THEMES
+def test_reset_screen_with_a_refused_token(snap_compare: Callable[..., bool], theme: str) -> None:
+    """§14.21: the token field first, the new password twice, the refusal in Arona's words."""
+
+    async def before(pilot: Pilot[int]) -> None:
+        screen = ResetScreen("127.0.0.1:7777", "sensei", token="3kQ9-used-token")
+        await pilot.app.push_screen(screen)
+        refused = ClientError("AUTH_FAILED", "this reset token is not valid for you")
+        screen.show_error(voice.reset_token_refused(refused))
+        await hold_still(pilot)
+
+    assert snap_compare(snapshot_app(theme), terminal_size=(110, 36), run_before=before)
 
 
 @THEMES

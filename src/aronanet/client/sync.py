@@ -44,16 +44,22 @@ async def sign_in(
     register: bool = False,
     device_name: str | None = None,
     invite: str | None = None,
+    reset: str | None = None,
 ) -> messages.Ok:
     """Sign in as ``user``: by device when the node offers ``sync``, else (or when the node
     does not know this device) with the password from ``password``.
 
     With ``register`` the account is created unless it exists (``USER_EXISTS`` falls back to
     a password login), which keeps scripts idempotent; ``invite`` (§14.21) goes with the
-    registration on an invite-only node. Raises ``NodeError("AUTH_FAILED")``
-    (the node's words: "this device is not signed in as ...") when the device is unknown and
-    there is no ``password``.
+    registration on an invite-only node. With ``reset`` (§14.21, a token from ``aronanet
+    admin reset-password``) ``password`` is the NEW password and the device is not tried:
+    the token is the point, and the node signs every other device out (``AUTH_FAILED`` for a
+    token unknown, used or expired). Raises ``NodeError("AUTH_FAILED")`` (the node's words:
+    "this device is not signed in as ...") when the device is unknown and there is no
+    ``password``.
     """
+    if reset is not None and password is not None:
+        return await client.auth(user, await _ask(password), device_name=device_name, reset=reset)
     if client.syncing:
         try:
             return await client.auth(user)

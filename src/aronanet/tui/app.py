@@ -54,6 +54,7 @@ from aronanet.tui.screens.login import (
     CredentialsSubmitted,
     LoginScreen,
     RegisterScreen,
+    ResetScreen,
     SigningInScreen,
 )
 from aronanet.tui.screens.password import PasswordScreen
@@ -96,11 +97,13 @@ class AronaApp(App[int]):
         failed_upload_linger: float = FAILED_LINGER,
         sign_in_by_device: bool = True,
         invite: InviteLink | None = None,
+        reset_token: str = "",
     ) -> None:
         """``sign_in_by_device``: on start, sign in as the user this device last signed in
         as at the address (``settings.devices``) without the login screen; False (``--login``,
         ``--user``) always shows it. ``invite`` (an ``aronanet://`` link, §14.21) opens the
-        registration form for its node, whose key the link pins (no trust question)."""
+        registration form for its node, whose key the link pins (no trust question).
+        ``reset_token`` (``--reset-token``, §14.21) opens the password reset form with it."""
         super().__init__()
         read_escape_digit_as_alt()
         self.settings = settings or ChatSettings()
@@ -112,6 +115,7 @@ class AronaApp(App[int]):
         self._initial_theme = theme_name or self.settings.theme or LIGHT
         self._sign_in_by_device = sign_in_by_device
         self._invite = invite
+        self._reset_token = reset_token
         if invite is not None:
             connector = pinned_by_link(connector, invite)
         self._render_scheduled = False
@@ -215,6 +219,9 @@ class AronaApp(App[int]):
         if self._invite is not None:
             self.push_screen(LoginScreen(self._invite.address, ""))
             self.push_screen(RegisterScreen(self._invite.address, invite=self._invite.token))
+        elif self._reset_token:
+            self.push_screen(LoginScreen(address, self.settings.user))
+            self.push_screen(ResetScreen(address, self.settings.user, token=self._reset_token))
         elif address and user:
             self.push_screen(SigningInScreen(address, user))
             self.spawn(self._sign_in_by_device_as(Credentials(address, user, "", register=False)))
@@ -249,7 +256,10 @@ class AronaApp(App[int]):
         except KeyChangedError as error:
             await self._refuse_changed_key(error, credentials)
         except ClientError as error:
-            self._show_login_error(voice.failure("logging in", error))
+            if credentials.reset and error.code == "AUTH_FAILED":
+                self._show_login_error(voice.reset_token_refused(error))
+            else:
+                self._show_login_error(voice.failure("logging in", error))
 
     async def _sign_in_by_device_as(self, credentials: Credentials) -> None:
         """On start (§14.3): this device signed in as ``credentials.user`` here before, so
@@ -270,7 +280,11 @@ class AronaApp(App[int]):
     async def _start(self, credentials: Credentials) -> None:
         """Connect (trust on first use) and sign in; raises for the caller to show why not."""
         login = Login(
-            credentials.address, credentials.user, credentials.password, credentials.invite
+            credentials.address,
+            credentials.user,
+            credentials.password,
+            credentials.invite,
+            credentials.reset,
         )
         await self.session.start(login, register=credentials.register, trust_new=self._ask_trust)
         client = self.session.client
@@ -279,6 +293,8 @@ class AronaApp(App[int]):
             devices[credentials.address] = self.state.me or credentials.user
         self._remember(address=credentials.address, user=credentials.user, devices=devices)
         await self.enter_chat(first_time=credentials.register)
+        if credentials.reset:
+            self.dispatch(Noted(voice.password_reset(), self.now()))
 
     async def _refuse_changed_key(self, error: KeyChangedError, credentials: Credentials) -> None:
         self._show_login_error("KEY_CHANGED: refused, the node's key is not the pinned one")

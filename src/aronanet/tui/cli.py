@@ -47,6 +47,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="show the login screen even if this device signed in here before "
         "(to sign in as someone else)",
     )
+    parser.add_argument(
+        "--reset-token",
+        default=None,
+        metavar="TOKEN",
+        help="open the password reset form with this token from `aronanet admin "
+        "reset-password` (you choose the new password there)",
+    )
     parser.add_argument("--theme", choices=("light", "dark"), default=None)
     parser.set_defaults(handler=run)
 
@@ -102,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=image_cache_dir(args.config_dir and paths.config_dir),
         sign_in_by_device=not (args.login or args.user),
         invite=invite,
+        reset_token=args.reset_token or "",
     )
     # textual-image must ask the terminal about Kitty/Sixel support before Textual owns it
     prepare_terminal_graphics()

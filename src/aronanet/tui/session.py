@@ -100,6 +100,8 @@ class Login:
     password: str
     #: §14.21: the invitation token that lets this registration through ("" for none).
     invite: str = ""
+    #: §14.21: a password reset token, ``password`` then being the new one ("" for none).
+    reset: str = ""
 
     def password_source(self) -> sync.PasswordSource | None:
         """What ``sign_in`` asks when the device is not enough: the typed password, if any."""
@@ -173,6 +175,7 @@ class ChatSession:
                 login.password_source(),
                 register=register,
                 invite=login.invite or None,
+                reset=login.reset or None,
             )
         except BaseException:
             await client.close()
@@ -180,6 +183,8 @@ class ChatSession:
         # ArTP/1.1 §14.3: once the device is recorded, reconnects sign in with it alone and
         # the password leaves memory. A device revoked elsewhere then stays signed out
         # instead of being recorded again by a remembered password.
+        # A reset token is spent: reconnects log in with the new password (or the device).
+        login = dataclasses.replace(login, reset="")
         self._login = dataclasses.replace(login, password="") if client.syncing else login
         user = ok.user or login.user
         await self._on_connected(client, user, list(ok.channels or []))

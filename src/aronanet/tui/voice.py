@@ -122,6 +122,18 @@ def password_changed() -> str:
     return "Your password is changed, Sensei. Every other device was signed out."
 
 
+def password_reset() -> str:
+    return "Your new password is set, Sensei! Every other device was signed out."
+
+
+def reset_token_refused(error: ClientError) -> str:
+    """§14.21: the node says only AUTH_FAILED, whether the token is unknown, used or old."""
+    return (
+        "Sorry Sensei, that reset token is unknown, used or expired. "
+        f"Please ask your node's admin for a new one! — {error.code}: {error.message}"
+    )
+
+
 #: How Arona explains the node's refusals of edits, deletes and reactions (§8, §14.10-14.12);
 #: the code and the node's words always follow.
 _LIFECYCLE_WORDS = {
