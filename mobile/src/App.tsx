@@ -213,7 +213,14 @@ function Screens({ session, state, node, setNode, deviceKey, settings, setSettin
     };
     const invite = node.invite;
     return (
-      <LoginScreen address={node.address} node={node.result} invited={invite !== undefined} onLogin={(u, p, r) => session.login(u, p, r, invite)} onBack={back} />
+      <LoginScreen
+        address={node.address}
+        node={node.result}
+        invited={invite !== undefined}
+        onLogin={(u, p, r) => session.login(u, p, r, invite ? { invite } : {})}
+        onReset={(u, token, p) => session.login(u, p, false, { reset: token })}
+        onBack={back}
+      />
     );
   }
   if (!state.user) return null;

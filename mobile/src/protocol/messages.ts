@@ -412,6 +412,8 @@ const REQUEST_CHECKS = {
     device_name: optional(str({ minLength: 1, maxLength: MAX_DEVICE_NAME, pattern: DEVICE_NAME_PATTERN })),
     /** §14.21: the invitation an invite-only node needs to register. */
     invite: optional(str({ minLength: 16, maxLength: 128, pattern: TOKEN_PATTERN })),
+    /** §14.21: a reset token from `aronanet admin reset-password`; `password` is the new one. */
+    reset: optional(str({ minLength: 16, maxLength: 128, pattern: TOKEN_PATTERN })),
     id: requestId,
   }),
   JOIN: object({ type: literal('JOIN'), channel: channelName, id: requestId }),

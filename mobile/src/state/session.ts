@@ -79,6 +79,14 @@ export interface SessionDeps {
   readonly catchUpPage?: number;
 }
 
+/** §14.21: the one-time tokens an AUTH can carry. */
+export interface AuthTokens {
+  /** An invitation, for a registration on an invite-only node. */
+  readonly invite?: string;
+  /** A password reset token: the AUTH's password becomes the account's new one. */
+  readonly reset?: string;
+}
+
 export interface ConnectResult {
   readonly node: string;
   readonly fingerprint: string;
@@ -181,10 +189,14 @@ export class ChatSession {
     return this.node;
   }
 
-  /** Password login (or registration) on the connected node; remembered for device sign-in. */
-  async login(user: string, password: string, register: boolean, invite?: string): Promise<void> {
+  /**
+   * Password login (or registration) on the connected node; remembered for device sign-in.
+   * `tokens.invite` goes with a registration on an invite-only node, `tokens.reset` (§14.21,
+   * from `aronanet admin reset-password`) makes `password` the account's new password.
+   */
+  async login(user: string, password: string, register: boolean, tokens: AuthTokens = {}): Promise<void> {
     const client = this.requireClient();
-    await this.authenticate(client, user, password, register, invite);
+    await this.authenticate(client, user, password, register, tokens);
     const signedIn = this.account?.user ?? user;
     const previous = await this.deps.accounts.load();
     // What another account left unsent (or kept) is not this one's to send (or show).
@@ -570,12 +582,13 @@ export class ChatSession {
   // ------------------------------------------------------------------------- signing in
 
   /** AUTH with the password, or (without one, §14.3) a device sign-in. */
-  private async authenticate(client: ArtpClient, user: string, password?: string, register = false, invite?: string): Promise<void> {
+  private async authenticate(client: ArtpClient, user: string, password?: string, register = false, tokens: AuthTokens = {}): Promise<void> {
     const sync = client.features.has(SYNC);
     const named = sync && password !== undefined && this.deps.deviceName ? { device_name: this.deps.deviceName } : {};
     const secret = password !== undefined ? { password } : {};
-    const invited = register && invite ? { invite } : {};
-    const ok = await client.request({ type: 'AUTH', user, ...secret, ...(register ? { register } : {}), ...named, ...invited });
+    const invited = register && tokens.invite ? { invite: tokens.invite } : {};
+    const reset = !register && password !== undefined && tokens.reset ? { reset: tokens.reset } : {};
+    const ok = await client.request({ type: 'AUTH', user, ...secret, ...(register ? { register } : {}), ...named, ...invited, ...reset });
     const signedIn = ok.user ?? user;
     // A node without `sync` has no device sign-in: its reconnects need the password again.
     this.account = { user: signedIn, ...(sync ? {} : { password }) };

@@ -47,6 +47,11 @@ export const voice = {
           (reason ? ` (${reason})` : '') +
           ", so it is stored as plain bytes in this site's local storage: any script running on this page could read it. " +
           'Use a Chromium-based browser to keep it safer.',
+  /** §14.21: the node says only AUTH_FAILED, whether the token is unknown, used or expired. */
+  resetRefused: (error: unknown) =>
+    "Sorry Sensei, that reset token is unknown, used or expired. Please ask your node's admin for a new one!" +
+    (error instanceof Error ? ` — ${error.message}` : ''),
+  passwordReset: 'Your new password is set, Sensei! Every other device was signed out.',
   passwordChanged: 'Password changed, Sensei! Every other device has to sign in with the new one.',
   deviceRevoked: (name: string) => `${name} is signed out, Sensei. It needs the password to come back.`,
   messageGone: "Sensei, I can't find that message any more: it may have been deleted, or it is too far back to fetch.",

@@ -4,7 +4,7 @@ import { ArtpError, KeyChangedError } from '../../src/protocol/errors';
 import { ChatScreen, type ChatScreenProps } from '../../src/screens/ChatScreen';
 import { ConnectScreen } from '../../src/screens/ConnectScreen';
 import { ConversationsScreen } from '../../src/screens/ConversationsScreen';
-import { LoginScreen } from '../../src/screens/LoginScreen';
+import { LoginScreen, resetFormProblem } from '../../src/screens/LoginScreen';
 import type { Conversation } from '../../src/state/chat';
 import type { ConnectResult } from '../../src/state/session';
 
@@ -105,6 +105,65 @@ describe('LoginScreen', () => {
     fireEvent.changeText(screen.getByTestId('password'), 'correct horse');
     fireEvent(screen.getByTestId('password'), 'submitEditing');
     await waitFor(() => expect(calls).toEqual([['sensei', 'correct horse', false]]));
+  });
+
+  it('resets the password with a token and the new password typed twice (§14.21)', async () => {
+    const resets: unknown[] = [];
+    const logins: unknown[] = [];
+    render(
+      <LoginScreen
+        address="kivotos:7778"
+        node={node}
+        onLogin={async (...args) => void logins.push(args)}
+        onReset={async (...args) => void resets.push(args)}
+      />,
+    );
+    expect(screen.queryByTestId('reset-token')).toBeNull();
+    fireEvent.press(screen.getByTestId('reset-toggle'));
+    expect(screen.queryByTestId('login')).toBeNull(); // the form is the reset form now
+    fireEvent.changeText(screen.getByTestId('user'), ' sensei ');
+    fireEvent.changeText(screen.getByTestId('reset-token'), 'tok3nTOKEN_tok3n-x');
+    fireEvent.changeText(screen.getByTestId('password'), 'a brand new horse');
+    fireEvent.changeText(screen.getByTestId('password-again'), 'a brand new hors');
+    fireEvent.press(screen.getByTestId('reset-submit'));
+    expect(screen.getByTestId('login-error')).toHaveTextContent('The two passwords differ, Sensei.');
+    fireEvent.changeText(screen.getByTestId('password-again'), 'a brand new horse');
+    fireEvent(screen.getByTestId('password-again'), 'submitEditing'); // Enter sends
+    await waitFor(() => expect(resets).toEqual([['sensei', 'tok3nTOKEN_tok3n-x', 'a brand new horse']]));
+    expect(logins).toEqual([]);
+  });
+
+  it("says a refused reset token is unknown, used or expired and to ask the node's admin", async () => {
+    render(
+      <LoginScreen
+        address="kivotos:7778"
+        node={node}
+        onLogin={async () => undefined}
+        onReset={async () => {
+          throw new ArtpError('AUTH_FAILED', 'this reset token is not valid for you');
+        }}
+      />,
+    );
+    fireEvent.press(screen.getByTestId('reset-toggle'));
+    fireEvent.changeText(screen.getByTestId('user'), 'sensei');
+    fireEvent.changeText(screen.getByTestId('reset-token'), 'spent-token-spent-token');
+    fireEvent.changeText(screen.getByTestId('password'), 'a brand new horse');
+    fireEvent.changeText(screen.getByTestId('password-again'), 'a brand new horse');
+    fireEvent.press(screen.getByTestId('reset-submit'));
+    const error = await screen.findByTestId('login-error');
+    expect(error).toHaveTextContent(/unknown, used or expired/);
+    expect(error).toHaveTextContent(/ask your node's admin for a new one/);
+    expect(error).toHaveTextContent(/AUTH_FAILED: this reset token is not valid for you/);
+    fireEvent.press(screen.getByTestId('reset-toggle')); // back: the login form again
+    expect(screen.getByTestId('login')).toBeTruthy();
+  });
+
+  it('checks the reset form before anything is sent', () => {
+    expect(resetFormProblem('', 't', 'password1', 'password1')).toMatch(/user name/);
+    expect(resetFormProblem('sensei', ' ', 'password1', 'password1')).toMatch(/reset token/);
+    expect(resetFormProblem('sensei', 't', 'short', 'short')).toMatch(/at least 8/);
+    expect(resetFormProblem('sensei', 't', 'password1', 'password2')).toMatch(/differ/);
+    expect(resetFormProblem('sensei', 't', 'password1', 'password1')).toBeNull();
   });
 });
 
