@@ -25,11 +25,11 @@ const decode = (json: unknown) => decodeServerMessage(utf8(JSON.stringify(json))
 const encoded = (request: Parameters<typeof encodeRequest>[0]) => JSON.parse(fromUtf8(encodeRequest(request))) as unknown;
 
 describe('feature negotiation (§14.1)', () => {
-  it('asks for batch, sync and lifecycle in handshake message 1, from one list', () => {
+  it('asks for batch, sync, lifecycle and moderation in handshake message 1, from one list', () => {
     expect(CLIENT_FEATURES).toContain('sync');
     expect(JSON.parse(fromUtf8(greetingPayload('aronanet-mobile/0.2', CLIENT_FEATURES)))).toEqual({
       client: 'aronanet-mobile/0.2',
-      features: ['batch', 'sync', 'lifecycle'],
+      features: ['batch', 'sync', 'lifecycle', 'moderation'],
     });
   });
 
