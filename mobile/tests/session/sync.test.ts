@@ -6,11 +6,13 @@
  * keeps read markers in step with the user's other devices, and keeps its outbox across a
  * restart of the app while the node is down, sending it exactly once, in order.
  */
+import { execFileSync } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
 
 import type { ArtpClient } from '../../src/protocol/client';
 import { webCryptoStaticKey } from '../../src/protocol/staticKey';
 import { connectClient, registeredClient, uniqueUser } from '../support/client';
+import { PYTHON } from '../support/paths';
 import { type SessionHarness, sessionHarness, type TestDevice, testDevice, until } from '../support/session';
 import { PASSWORD, channelNamer, realNodeSuite } from '../support/suite';
 
@@ -124,6 +126,21 @@ describe('devices (§14.3)', () => {
     await me.session.changePassword(PASSWORD, 'a new password');
     await until('the other device to be refused', () => other.state().linkProblem?.kind === 'signInRefused');
     expect(me.state().link).toBe('online');
+  });
+
+  it('logs in with a reset token (§14.21) as the new password, once; every other device is signed out', async () => {
+    const me = await registered(testDevice());
+    const printed = execFileSync(PYTHON, ['-m', 'aronanet.cli', 'admin', '--data-dir', suite.node.dataDir, 'reset-password', me.user], { encoding: 'utf8' });
+    const token = printed.trim().split('\n').at(-1) ?? '';
+    const forgetful = open(testDevice());
+    await forgetful.session.connect(suite.node.wsAddress);
+    await forgetful.session.login(me.user, 'a brand new horse', false, { reset: token });
+    expect(forgetful.state().user).toBe(me.user);
+    await until('the old device to be refused', () => me.state().linkProblem?.kind === 'signInRefused');
+    await expect(python(me.user)).rejects.toMatchObject({ code: 'AUTH_FAILED' }); // the old password
+    const again = open(testDevice());
+    await again.session.connect(suite.node.wsAddress);
+    await expect(again.session.login(me.user, 'yet another horse', false, { reset: token })).rejects.toMatchObject({ code: 'AUTH_FAILED' });
   });
 
   it('logs out: forgets the account, and with revoke the key no longer signs in', async () => {
