@@ -51,7 +51,6 @@ export const voice = {
   resetRefused: (error: unknown) =>
     "Sorry Sensei, that reset token is unknown, used or expired. Please ask your node's admin for a new one!" +
     (error instanceof Error ? ` — ${error.message}` : ''),
-  passwordReset: 'Your new password is set, Sensei! Every other device was signed out.',
   passwordChanged: 'Password changed, Sensei! Every other device has to sign in with the new one.',
   deviceRevoked: (name: string) => `${name} is signed out, Sensei. It needs the password to come back.`,
   messageGone: "Sensei, I can't find that message any more: it may have been deleted, or it is too far back to fetch.",
