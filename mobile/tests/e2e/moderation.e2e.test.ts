@@ -95,6 +95,9 @@ describe.each<ViewportName>(['phone', 'desktop'])('moderation in the web client 
     await page.getByTestId('open-members').click();
     await page.getByTestId(`member-${keiName}`).click();
     await page.getByTestId('moderation-reason').fill('test kick');
+    // react-native-web names the sheet a dialog once it is the active modal (after its fade-in
+    // effect); aria-modal without that role is what axe sees in between.
+    await page.getByRole('dialog', { name: `Members of ${mine}` }).waitFor();
     await screenshot(page, size, 'moderation-3-member-sheet');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.getByTestId('member-kick').click();
