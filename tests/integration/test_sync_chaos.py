@@ -17,7 +17,6 @@ import asyncio
 import os
 import random
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +25,24 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from aronanet.client.connection import ArtpClient
 from aronanet.client.outbox import OutboxEntry
-from aronanet.client.sync_session import SyncOptions, SyncSession
-from aronanet.proto.messages import MsgEvent
+from aronanet.client.sync_session import SyncSession
 from support.real_node import RealNode
+from support.sync_chaos import (
+    PASSWORD,
+    Destination,
+    Member,
+    Stored,
+    check_acknowledged,
+    check_exactly_once,
+    check_settled,
+    check_view,
+    full_history,
+    held_lines,
+    open_session,
+    register,
+    type_on_schedule,
+)
 
-PASSWORD = "correct horse battery"
 CHANNEL = "#chaos"
 #: How long the clients send for, and how often each one sends.
 SEND_SECONDS = 14.0
@@ -44,15 +56,6 @@ SETTLE_SECONDS = 60.0
 pytestmark = pytest.mark.timeout(120)
 
 
-@dataclass(frozen=True)
-class Member:
-    """One client: a user on one device (its own config directory), over one transport."""
-
-    user: str
-    device: str
-    transport: str  # "tcp" or "ws"
-
-
 MEMBERS = (
     Member("arona", "tablet", "tcp"),
     Member("arona", "phone", "ws"),  # the same user on a second device
@@ -63,47 +66,9 @@ MEMBERS = (
 USERS = sorted({member.user for member in MEMBERS})
 
 
-async def full_history(client: ArtpClient, dest_type: str, dest: str) -> list[MsgEvent]:
-    """Every stored message of a conversation, oldest first, paging ``before`` until empty."""
-    page = await client.history(dest_type, dest, limit=200)
-    messages = list(page)
-    while page:
-        page = await client.history(dest_type, dest, before=messages[0].id, limit=200)
-        messages = list(page) + messages
-    return messages
-
-
 def start_session(node: RealNode, member: Member, root: Path) -> SyncSession:
     address = node.tcp_address if member.transport == "tcp" else node.ws_address
-    session = SyncSession(
-        SyncOptions(
-            address=address,
-            user=member.user,
-            config_dir=root / f"{member.user}-{member.device}",
-            password=lambda: PASSWORD,
-            register=True,
-            device_name=member.device,
-            backfill=True,
-            retry_initial=0.05,
-            retry_maximum=0.5,
-            timeout=5.0,
-        )
-    )
-    session.start()
-    return session
-
-
-async def prepare_accounts(node: RealNode) -> None:
-    """Every user exists and is in the channel before the chaos starts."""
-    for user in USERS:
-        client = await ArtpClient.connect(node.tcp_address, device_key=_throwaway_key())
-        await client.auth(user, PASSWORD, register=True)
-        await client.join(CHANNEL)
-        await client.close()
-
-
-def _throwaway_key() -> X25519PrivateKey:
-    return X25519PrivateKey.generate()
+    return open_session(address, member, root)
 
 
 @dataclass
@@ -119,21 +84,25 @@ class Chaos:
     retired: list[SyncSession]
     kills: int = 0
 
+    def destination(self, index: int) -> Destination:
+        """Two channel messages, then a DM to a random other user, and again."""
+        others = [user for user in USERS if user != MEMBERS[index].user]
+
+        def pick(number: int, rng: random.Random) -> tuple[str, str]:
+            return ("channel", CHANNEL) if number % 3 else ("user", rng.choice(others))
+
+        return pick
+
     async def send_on_schedule(self, index: int, rng: random.Random) -> None:
-        """Alternate channel messages and DMs to a random other user, every ~``SEND_EVERY``."""
-        member = MEMBERS[index]
-        others = [user for user in USERS if user != member.user]
-        deadline = time.monotonic() + SEND_SECONDS
-        number = 0
-        while time.monotonic() < deadline:
-            number += 1
-            text = f"{member.user}/{member.device} #{number}"
-            session = self.sessions[index]
-            if number % 3:
-                self.typed.append(session.send("channel", CHANNEL, text))
-            else:
-                self.typed.append(session.send("user", rng.choice(others), text))
-            await asyncio.sleep(SEND_EVERY * (0.5 + rng.random()))
+        """Type every ~``SEND_EVERY`` s through whichever session the member has now."""
+        self.typed += await type_on_schedule(
+            lambda: self.sessions[index],
+            MEMBERS[index],
+            self.destination(index),
+            rng,
+            seconds=SEND_SECONDS,
+            every=SEND_EVERY,
+        )
 
     async def wreak_havoc(self, done: asyncio.Event) -> None:
         """Drop random links and SIGKILL the node (restarting it on the same data and ports)
@@ -167,7 +136,8 @@ async def test_five_synced_clients_lose_and_duplicate_nothing_through_chaos(
     rng = random.Random(seed)
     started = time.monotonic()
     with RealNode(tmp_path / "node") as node:
-        await prepare_accounts(node)
+        for user in USERS:
+            await register(node.tcp_address, user, [CHANNEL])
         root = tmp_path / "clients"
         sessions = [start_session(node, member, root) for member in MEMBERS]
         chaos = Chaos(node, root, rng, sessions, typed=[], retired=[])
@@ -197,43 +167,34 @@ async def test_five_synced_clients_lose_and_duplicate_nothing_through_chaos(
 
 
 async def check_views_against_the_node(node: RealNode, chaos: Chaos) -> None:
-    sessions, typed = chaos.sessions, chaos.typed
-    histories: dict[tuple[str, str, str], list[MsgEvent]] = {}
+    histories: dict[tuple[str, str, str], list[Stored]] = {}
     for user in USERS:
-        client = await ArtpClient.connect(node.tcp_address, device_key=_throwaway_key())
+        client = await ArtpClient.connect(node.tcp_address, device_key=X25519PrivateKey.generate())
         await client.auth(user, PASSWORD)
-        histories[(user, "channel", CHANNEL)] = await full_history(client, "channel", CHANNEL)
-        for peer in USERS:
-            if peer != user:
-                histories[(user, "user", peer)] = await full_history(client, "user", peer)
+        for kind, dest in [("channel", CHANNEL), *(("user", p) for p in USERS if p != user)]:
+            page = await full_history(client, kind, dest)
+            histories[(user, kind, dest)] = [Stored.of(message) for message in page]
         await client.close()
 
     # Every typed message is stored exactly once, with its cid: none lost, none twice.
     stored = list(histories[(USERS[0], "channel", CHANNEL)])
     stored += [
-        m
+        line
         for (user, kind, _), page in histories.items()
         if kind == "user"
-        for m in page
-        if m.from_ == user  # each DM once: from its sender's side
+        for line in page
+        if line.sender == user  # each DM once: from its sender's side
     ]
-    counts = Counter(m.cid for m in stored)
-    assert sorted(counts.values()) == [1] * len(typed)
-    assert set(counts) == {entry.cid for entry in typed}
-    assert not any(session.refused for session in sessions + chaos.retired)
-    assert all(not session.outbox.pending() for session in sessions)
-
+    check_exactly_once(stored, chaos.typed)
+    check_settled((s.options.user, s) for s in chaos.sessions)
+    assert not any(session.refused for session in chaos.retired)
+    everyone = [(s.options.user, s) for s in chaos.sessions + chaos.retired]
     # Every OK a client received names the message stored with that cid.
-    by_cid = {m.cid: m.id for m in stored}
-    for session in sessions + chaos.retired:
-        for cid, msg_id in session.acknowledged.items():
-            assert by_cid[cid] == msg_id
+    check_acknowledged(everyone, stored)
 
     # Every client's view of every conversation is the node's history, in the node's order.
-    for session in sessions:
+    for session in chaos.sessions:
         user = session.options.user
         for (owner, kind, dest), page in histories.items():
-            if owner != user or not page:
-                continue
-            view = session.view(kind, dest)
-            assert view.ids == [m.id for m in page], f"{user}'s view of {dest} differs"
+            if owner == user and page:
+                check_view(user, dest, held_lines(session.view(kind, dest)), page)
