@@ -329,7 +329,7 @@ class SyncSession:
         # Anchors as they are before this link's live events: an event that arrives before
         # the catch-up reaches its conversation must not move the catch-up past a gap.
         for key, view in self.views.items():
-            self._refetch.setdefault(key, view.last_id)
+            self._refetch.setdefault(key, view.placed)
         pump = asyncio.create_task(self._pump(client))
         try:
             await self._catch_up(client)
@@ -362,7 +362,7 @@ class SyncSession:
         """Fetch what follows the conversation's anchor until an empty page. The anchor
         is forgotten only once that succeeded: a link lost halfway resumes from it."""
         view = self.views[key]
-        anchor = self._refetch.get(key, view.last_id)
+        anchor = self._refetch.get(key, view.placed)
         try:
             await self._fetch_after(client, view, anchor)
             await self._fetch_changes(client, view)
@@ -382,7 +382,7 @@ class SyncSession:
                 while page and view.first_id is not None:
                     page = await self._history(client, view, before=view.first_id)
                     view.merge_before(page)
-            anchor = view.last_id
+            anchor = view.placed
         while anchor is not None:
             page = await self._history(client, view, after=anchor)
             if not page:
@@ -449,7 +449,7 @@ class SyncSession:
     async def _send_entry(self, client: ArtpClient, entry: OutboxEntry) -> None:
         key = conversation_key(entry.dest_type, entry.dest)
         view = self._view(key, entry.dest_type, entry.dest)
-        self._refetch.setdefault(key, view.last_id)  # our message lands after this one
+        self._refetch.setdefault(key, view.placed)  # our message lands after this one
         for _ in range(RATE_LIMIT_RETRIES):
             try:
                 reply = await client.send_message(
