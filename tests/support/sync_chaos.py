@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -64,11 +65,13 @@ class Stored:
         return cls(message.id, message.from_, message.content, cid)
 
 
-def open_session(address: str, member: Member, root: Path) -> SyncSession:
+def open_session(address: str, member: Member, root: Path, **options: Any) -> SyncSession:
     """A started session of ``member`` (config in ``root``), impatient as chaos needs: quick
-    retries, and whole histories (``backfill``) so its views can be compared in full."""
+    retries, and whole histories (``backfill``) so its views can be compared in full.
+    ``options`` are more ``SyncOptions`` fields."""
     session = SyncSession(
         SyncOptions(
+            **options,
             address=address,
             user=member.user,
             config_dir=root / f"{member.user}-{member.device}",
