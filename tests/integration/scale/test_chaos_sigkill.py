@@ -107,9 +107,12 @@ class Killer:
 
     nodes: list[ClusterNode]
     rng: random.Random
+    sessions: list[SyncSession]
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     #: The index of the node of every kill, in order.
     kills: list[int] = field(default_factory=list)
+    #: For every kill, the indexes of the sessions signed in on that node at the time.
+    cut: list[list[int]] = field(default_factory=list)
 
     async def run(self, load_done: asyncio.Event) -> None:
         """Until the load is done and there were ``MIN_KILLS`` kills, or until ``stop``."""
@@ -118,6 +121,7 @@ class Killer:
         next_kill = loop.time() + self.rng.uniform(*KILL_EVERY)
         while not await self._over_before(next_kill, load_done):
             node = self.nodes[turn % len(self.nodes)]
+            self.cut.append(self.online_at(node))
             node.kill()
             self.kills.append(turn % len(self.nodes))
             turn += 1
@@ -125,6 +129,13 @@ class Killer:
             await asyncio.sleep(self.rng.uniform(*DOWN))
             # Restarted even when told to stop: the test then stops every node it started.
             await asyncio.to_thread(node.start)
+
+    def online_at(self, node: ClusterNode) -> list[int]:
+        return [
+            index
+            for index, session in enumerate(self.sessions)
+            if session.client is not None and session.options.address == node.tcp_address
+        ]
 
     async def _over_before(self, moment: float, load_done: asyncio.Event) -> bool:
         """Wait until ``moment`` (loop time); True as soon as the chaos is over instead."""
@@ -157,12 +168,12 @@ async def test_sigkilling_nodes_in_turn_loses_and_duplicates_nothing(
     clock = Phases()
     nodes = await asyncio.to_thread(start_cluster, tmp_path, postgres_url, redis_prefix, NODES)
     sessions: list[SyncSession] = []
-    killer = Killer(nodes, random.Random(rng.random()))
+    killer = Killer(nodes, random.Random(rng.random()), sessions)
     killing: asyncio.Task[None] | None = None
     try:
         for user in USERS:
             await register(nodes[0].tcp_address, user, channels_of(user))
-        sessions = start_clients(nodes, tmp_path / "clients")
+        sessions += start_clients(nodes, tmp_path / "clients")
         clock.mark("start")
         load_done = asyncio.Event()
         killing = asyncio.create_task(killer.run(load_done))
@@ -269,11 +280,12 @@ def check_against_the_store(
 
 
 def check_the_chaos_was_real(killer: Killer, sessions: list[SyncSession]) -> None:
-    """Every node was killed, and every client whose node was killed signed in again."""
+    """Every node was killed, every kill cut clients off, and each of them signed in again."""
     assert len(killer.kills) >= MIN_KILLS, killer.kills
     assert set(killer.kills) == set(range(NODES)), killer.kills
+    assert all(killer.cut), f"a kill cut no client off: {killer.cut}"
     for index, (member, session) in enumerate(zip(MEMBERS, sessions, strict=True)):
-        cut = killer.kills.count(home_of(index))
+        cut = sum(index in online for online in killer.cut)
         assert session.sign_ins >= 1 + cut, (
-            f"{member.name}: cut off {cut}x, {session.sign_ins} sign-ins"
+            f"{member.name}: cut {cut}x, {session.sign_ins} sign-ins"
         )
