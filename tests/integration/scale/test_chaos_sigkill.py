@@ -209,7 +209,8 @@ async def test_sigkilling_nodes_in_turn_loses_and_duplicates_nothing(
     for node in nodes:  # a peer killed mid-request is no reason for a node to crash or trace
         assert "Traceback" not in node.log_text(), node.log_path
     print(
-        f"{sum(map(len, typed))} messages, {len(killer.kills)} kills {killer.kills}, "
+        f"{sum(map(len, typed))} messages, {len(killer.kills)} kills of nodes {killer.kills} "
+        f"cutting {[len(online) for online in killer.cut]} clients, "
         f"{sum(s.sign_ins for s in sessions)} sign-ins, "
         f"{sum(s.duplicates for s in sessions)} resends answered as duplicates; {clock}"
     )
