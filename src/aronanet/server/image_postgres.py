@@ -15,7 +15,9 @@
   limits counted over these rows, so they hold across nodes: ``max_uploads_per_user``,
   ``max_upload_bytes_per_user`` and ``upload_quota_bytes`` (stored images plus the bytes in
   progress). A per-user advisory lock, held to the commit, makes two nodes admitting
-  uploads of one user take turns, so neither admits past a limit on a stale count.
+  uploads of one user take turns, so neither admits past a limit on a stale count. The
+  same transaction forgets the user's oldest ended uploads beyond
+  ``upload_memory_per_user``, so their outcomes are bounded too.
 
 Each node still assembles the upload in its own spill file (the running SHA-256 and Pillow's
 validation need the bytes locally); a node resuming another's upload first rebuilds the
@@ -185,6 +187,21 @@ _IN_PROGRESS = """
 """
 
 
+#: A user's ended uploads (outcomes kept for ``IMG_STATUS``) beyond ``upload_memory_per_user``
+#: bytes, newest kept first, counted as ``Recollection`` does on one node: the row's strings
+#: plus ``_RECORD_OVERHEAD`` (400) each. Without it, uploads that fail at once would pile up
+#: rows until they expire.
+_FORGET_OLD_OUTCOMES = """
+    DELETE FROM image_uploads WHERE user_key = %(user)s AND transfer IN (
+      SELECT transfer FROM (
+        SELECT transfer, SUM(400 + octet_length(transfer) + octet_length(header)
+                             + COALESCE(octet_length(error_text), 0))
+               OVER (ORDER BY updated DESC, transfer) AS kept
+        FROM image_uploads WHERE user_key = %(user)s AND state <> 'active') AS ended
+      WHERE kept > %(budget)s)
+"""
+
+
 class SharedUploads:
     """The uploads in progress of every node (see the module docstring)."""
 
@@ -250,6 +267,8 @@ class SharedUploads:
         refuse_quota(int(stored) + int(pending), size, limits.upload_quota_bytes)
         refuse_room(int(count) + 1, limits.max_uploads_per_user, "uploads of one user")
         refuse_room(int(pending) + size, limits.max_upload_bytes_per_user, "bytes of one user")
+        budget = limits.upload_memory_per_user
+        await conn.execute(_FORGET_OLD_OUTCOMES, {"user": user, "budget": budget})
 
     async def load(self, user: str, transfer_id: str) -> SharedUpload | None:
         with _database():

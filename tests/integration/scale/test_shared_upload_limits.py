@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import msgspec
+import psycopg
 import pytest
 from node.driver import TestClient
 
@@ -27,6 +28,8 @@ from image_chunks import chunks_of
 CHUNK = 32768  # the nodes' chunk_size (the default)
 MAX_UPLOADS = 2
 MAX_BYTES = 300_000
+#: Bytes of ended uploads' outcomes kept per user: room for about three.
+MEMORY = 2048
 
 
 @pytest.fixture
@@ -43,13 +46,15 @@ def _cluster(root: Path, postgres_url: str, prefix: str, **limits: int) -> list[
 
 @pytest.fixture
 def bounded(tmp_path: Path, postgres_url: str, redis_prefix: str) -> Iterator[list[ClusterNode]]:
-    """Two nodes allowing a user 2 uploads and 300000 declared bytes in progress."""
+    """Two nodes allowing a user 2 uploads and 300000 declared bytes in progress, and
+    2 KiB of outcomes of ended uploads."""
     nodes = _cluster(
         tmp_path,
         postgres_url,
         redis_prefix,
         max_uploads_per_user=MAX_UPLOADS,
         max_upload_bytes_per_user=MAX_BYTES,
+        upload_memory_per_user=MEMORY,
     )
     yield nodes
     for node in nodes:
@@ -132,6 +137,28 @@ async def test_two_nodes_admitting_at_once_never_pass_the_limit(
             _begin(on_a, channel, "left", 40_000), _begin(on_b, channel, "right", 40_000)
         )
         assert sorted(type(reply).__name__ for reply in replies) == ["Error", "Ok"], replies
+
+
+async def test_the_outcomes_of_ended_uploads_kept_for_a_user_are_bounded(
+    bounded: list[ClusterNode], clients: list[TestClient], postgres_url: str
+) -> None:
+    """Uploads that fail at once leave an outcome each (for ``IMG_STATUS``); past
+    ``upload_memory_per_user`` the oldest are forgotten, whichever node they failed on."""
+    on_a, on_b = await _user_on_both(bounded, clients, "quitter", "#drafts")
+    for n in range(12):
+        client = (on_a, on_b)[n % 2]
+        assert isinstance(await _begin(client, "#drafts", f"gave-up-{n}", 80_000), Ok)
+        wrong = chunks_of(b"x" * 80_000, transfer=f"gave-up-{n}", chunk_size=CHUNK)[2]
+        _refused(await client.request(wrong), "IMAGE_INVALID", "out of order")
+
+    with psycopg.connect(postgres_url) as db:
+        row = db.execute("SELECT count(*) FROM image_uploads WHERE user_key = 'quitter'")
+        [count] = row.fetchone() or (0,)
+    # 2 KiB hold about three outcomes (400 bytes each and the header), and one more may
+    # have ended since the last upload was admitted: never all twelve.
+    assert 2 <= count <= MEMORY // 400
+    # The newest is still known on either node.
+    _refused(await on_a.request(ImgStatus(transfer="gave-up-11")), "IMAGE_INVALID", "order")
 
 
 async def test_the_quota_counts_stored_images_and_uploads_in_progress_on_both_nodes(
