@@ -3,7 +3,7 @@ that alternates between the nodes gets one node's budget, not one per node."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,14 +43,6 @@ def limited(tmp_path: Path, postgres_url: str, redis_prefix: str) -> Iterator[li
     yield nodes
     for node in nodes:
         node.stop()
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[TestClient]]:
-    opened: list[TestClient] = []
-    yield opened
-    for client in opened:
-        await client.close()
 
 
 async def test_a_client_alternating_between_nodes_gets_one_message_budget(

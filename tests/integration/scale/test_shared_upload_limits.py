@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -30,14 +30,6 @@ MAX_UPLOADS = 2
 MAX_BYTES = 300_000
 #: Bytes of ended uploads' outcomes kept per user: room for about three.
 MEMORY = 2048
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[TestClient]]:
-    opened: list[TestClient] = []
-    yield opened
-    for client in opened:
-        await client.close()
 
 
 def _cluster(root: Path, postgres_url: str, prefix: str, **limits: int) -> list[ClusterNode]:
