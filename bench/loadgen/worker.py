@@ -4,12 +4,14 @@ The orchestrator starts one or two of these (``multiprocessing``, spawn) so rece
 share a core's Python interpreter with the sender. It drives them over a pipe with small
 dict commands, answered one reply each:
 
-* ``connect``: open ``clients`` (a list of ``{"name", "channels"}``) of ``kind`` ``"artp"``
-  or ``"irc"``, ``concurrency`` at a time; for ``"artp-handshake"`` stop after the handshake.
+* ``connect``: open ``clients`` (a list of ``{"name", "channels"}``, each with an optional
+  ``"port"`` of its own, to spread clients over several nodes) of ``kind`` ``"artp"`` or
+  ``"irc"``, ``concurrency`` at a time; for ``"artp-handshake"`` stop after the handshake.
 * ``storm``: start sessions back to back (``artp``: handshake + ``PING``; ``irc``:
   registration) on ``concurrency`` lanes for ``duration`` seconds; reply the count.
-* ``phase``: zero the delivery counters of the members of ``channel`` and start publishing
-  their minimum to the shared progress slot; ``latency`` turns on latency sampling.
+* ``phase``: zero the delivery counters of the members of ``channel`` (or of any of
+  ``channels``) and start publishing their minimum to the shared progress slot; ``latency``
+  turns on latency sampling.
 * ``collect``: the phase's deliveries, and its latency samples (µs) as array bytes.
 * ``close``: disconnect everything and exit.
 
@@ -136,7 +138,8 @@ class Worker:
 
         async def one(spec: dict[str, Any]) -> None:
             async with limit:
-                receiver = await connector(command["port"], spec, self.latency, command["timeout"])
+                port = spec.get("port", command["port"])
+                receiver = await connector(port, spec, self.latency, command["timeout"])
             self.receivers.append((receiver, spec["channels"]))
 
         await asyncio.gather(*(one(spec) for spec in command["clients"]))
@@ -163,8 +166,10 @@ class Worker:
         return {"completed": completed}
 
     async def op_phase(self, command: dict[str, Any]) -> dict[str, Any]:
-        channel = command["channel"]
-        self.members = [receiver for receiver, channels in self.receivers if channel in channels]
+        wanted = set(command.get("channels") or [command["channel"]])
+        self.members = [
+            receiver for receiver, channels in self.receivers if wanted.intersection(channels)
+        ]
         for receiver in self.members:
             receiver.delivered = 0
         self.latency.start(command["latency"])
