@@ -30,6 +30,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
@@ -48,8 +49,8 @@ from loadgen.worker import PASSWORD
 
 _CHANNEL = "#scale{index}"
 QUICK = {
-    "channels": 2,
-    "members": 4,
+    "channels": 3,
+    "members": 3,
     "duration": 1.0,
     "warmup": 0.2,
     "rate": 40.0,
@@ -250,10 +251,13 @@ def services(args: argparse.Namespace, count: int | None) -> Iterator[tuple[Back
         redis.close()
 
 
-async def run_setup(args: argparse.Namespace, work_dir: Path, count: int | None) -> ScaleResult:
+async def run_setup(
+    args: argparse.Namespace, work_dir: Path, pool: WorkerPool, count: int | None
+) -> ScaleResult:
     """SQLite (``count`` None) or ``count`` nodes on PostgreSQL + Redis, measured."""
     setup = "sqlite" if count is None else f"postgres+redis x{count}"
     print(f"{setup}: starting", file=sys.stderr)
+    started = time.monotonic()
     setup_dir = work_dir / setup.replace(" ", "_").replace("+", "_")
     setup_dir.mkdir(parents=True)
     with ExitStack() as stack:
@@ -261,20 +265,23 @@ async def run_setup(args: argparse.Namespace, work_dir: Path, count: int | None)
         nodes = stack.enter_context(
             run_cluster(setup_dir, count or 1, backends, args.node_args.split())
         )
-        async with WorkerPool(args.workers) as pool:
-            run = ScaleRun(setup, nodes, pool, probes, args)
-            try:
-                await run.connect()
-                result = await run.measure()
-            finally:
-                run.close()
+        print(f"  nodes ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        run = ScaleRun(setup, nodes, pool, probes, args)
+        try:
+            await run.connect()
+            print(f"  clients ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
+            result = await run.measure()
+        finally:
+            run.close()
+            await pool.all({"op": "disconnect"}, timeout=30)
     print("  " + " | ".join(result.throughput_row()), file=sys.stderr)
     return result
 
 
 async def run_all(args: argparse.Namespace, work_dir: Path) -> list[ScaleResult]:
     counts: list[int | None] = [] if args.no_sqlite else [None]
-    return [await run_setup(args, work_dir, count) for count in [*counts, *args.nodes]]
+    async with WorkerPool(args.workers) as pool:  # one pool: spawning workers takes seconds
+        return [await run_setup(args, work_dir, pool, count) for count in [*counts, *args.nodes]]
 
 
 CEILING = (

@@ -83,7 +83,8 @@ def _share_key(key: Path, data_dir: Path) -> None:
 def run_cluster(
     work_dir: Path, count: int, backends: Backends, node_args: list[str]
 ) -> Iterator[list[ClusterNode]]:
-    """Start ``count`` nodes one after the other (the first migrates the schema); stop all."""
+    """Start ``count`` nodes at once (one migrates the schema under PostgreSQL's advisory
+    lock, the others wait for it); stop them all on the way out."""
     key = work_dir / "shared.key"
     identity.load_or_create_key(key)
     nodes: list[ClusterNode] = []
@@ -96,8 +97,10 @@ def run_cluster(
             process = node_server(node_dir, extra_args=[*extra, *node_args])
             process.name = f"node{index}"
             process.ready_timeout = 60.0
-            process.start()
+            process.launch()
             nodes.append(ClusterNode(process, admin_port))
+        for node in nodes:
+            node.process.wait_ready()
         yield nodes
     finally:
         for node in nodes:

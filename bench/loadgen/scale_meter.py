@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from loadgen import report
-from loadgen.cluster import COUNTERS, ClusterNode
+from loadgen.cluster import ClusterNode
 from loadgen.procstat import cpu_seconds, machine_busy_seconds
 from loadgen.services import PostgresProbe, PostgresSample, RedisProbe, RedisSample
 from loadgen.stats import LatencySummary
@@ -37,7 +37,7 @@ class Reading:
     node_cpu: list[float]
     loadgen_cpu: float
     machine_cpu: float
-    counters: dict[str, float]
+    counters: list[dict[str, float]]
     postgres: PostgresSample | None
     redis: RedisSample | None
 
@@ -51,6 +51,8 @@ class ScaleSpent:
     loadgen_cpu: float
     machine_cpu: float
     stored: float
+    #: Messages each node stored in the window (where the senders are).
+    node_stored: list[float]
     commits: float
     commit_seconds: float
     postgres_backend_cpu: float = _NAN
@@ -82,25 +84,24 @@ class ScaleMeter:
         self._probes = probes
 
     def read(self) -> Reading:
-        counters = dict.fromkeys(COUNTERS, 0.0)
-        for node in self._nodes:
-            for name, value in node.counters().items():
-                counters[name] += value
         postgres, redis = self._probes.postgres, self._probes.redis
         return Reading(
             wall=time.monotonic(),
             node_cpu=[cpu_seconds(node.pid) for node in self._nodes],
             loadgen_cpu=sum(cpu_seconds(pid) for pid in self._loadgen_pids()),
             machine_cpu=machine_busy_seconds(),
-            counters=counters,
+            counters=[node.counters() for node in self._nodes],
             postgres=postgres.sample() if postgres is not None else None,
             redis=redis.sample() if redis is not None else None,
         )
 
     @staticmethod
     def window(start: Reading, end: Reading) -> ScaleSpent:
+        def each(name: str) -> list[float]:
+            return [b[name] - a[name] for a, b in zip(start.counters, end.counters, strict=True)]
+
         def counted(name: str) -> float:
-            return end.counters[name] - start.counters[name]
+            return sum(each(name))
 
         services: dict[str, float] = {}
         if start.postgres is not None and end.postgres is not None:
@@ -117,6 +118,7 @@ class ScaleMeter:
             loadgen_cpu=end.loadgen_cpu - start.loadgen_cpu,
             machine_cpu=end.machine_cpu - start.machine_cpu,
             stored=counted("aronanet_messages_stored_total"),
+            node_stored=each("aronanet_messages_stored_total"),
             commits=counted("aronanet_store_commits_total"),
             commit_seconds=counted("aronanet_store_commit_latency_seconds_sum"),
             **services,

@@ -13,6 +13,7 @@ dict commands, answered one reply each:
   ``channels``) and start publishing their minimum to the shared progress slot; ``latency``
   turns on latency sampling.
 * ``collect``: the phase's deliveries, and its latency samples (µs) as array bytes.
+* ``disconnect``: disconnect every receiver and forget them (to reuse the worker).
 * ``close``: disconnect everything and exit.
 
 Every wait is bounded by the command's ``timeout``.
@@ -181,11 +182,15 @@ class Worker:
         delivered = sum(receiver.delivered for receiver in self.members)
         return {"delivered": delivered, "latencies": self.latency.samples.tobytes()}
 
-    async def op_close(self, command: dict[str, Any]) -> dict[str, Any]:
+    async def op_disconnect(self, command: dict[str, Any]) -> dict[str, Any]:
         for receiver, _ in self.receivers:
             receiver.close()
+        self.receivers, self.members = [], []
         await asyncio.sleep(0.1)
         return {}
+
+    async def op_close(self, command: dict[str, Any]) -> dict[str, Any]:
+        return await self.op_disconnect(command)
 
     async def publish_progress(self) -> None:
         """Publish the slowest member's count; a worker with no members never holds back."""
