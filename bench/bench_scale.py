@@ -289,6 +289,7 @@ CEILING = (
     "pipelined msg/s (one writer)",
     "msg/commit",
     "lock µs/msg",
+    "of which CPU µs/msg: writer / PG",
     "ceiling msg/s, any number of nodes",
 )
 
@@ -298,7 +299,9 @@ async def run_ceiling(args: argparse.Namespace) -> Ceiling:
     postgres = PostgresProbe(args.postgres, "ceiling")
     postgres.create()
     try:
-        return await measure_ceiling(postgres.store_url, duration=args.ceiling_duration)
+        return await measure_ceiling(
+            postgres.store_url, postgres.backend_cpu, duration=args.ceiling_duration
+        )
     finally:
         postgres.drop()
 
@@ -309,6 +312,8 @@ def ceiling_row(ceiling: Ceiling) -> list[str]:
         report.fmt(ceiling.messages_per_second, 0),
         report.fmt(ceiling.messages_per_commit, 0),
         report.fmt(ceiling.lock_us_per_message, 0),
+        f"{report.fmt(ceiling.client_us_per_message, 0)} / "
+        f"{report.fmt(ceiling.postgres_us_per_message, 0)}",
         report.fmt(1e6 / ceiling.lock_us_per_message if ceiling.lock_us_per_message else 0, 0),
     ]
 
@@ -319,6 +324,8 @@ def ceiling_json(ceiling: Ceiling) -> dict[str, object]:
         "messages_per_second": ceiling.messages_per_second,
         "messages_per_commit": ceiling.messages_per_commit,
         "lock_us_per_message": ceiling.lock_us_per_message,
+        "client_us_per_message": ceiling.client_us_per_message,
+        "postgres_us_per_message": ceiling.postgres_us_per_message,
     }
 
 

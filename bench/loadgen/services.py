@@ -7,8 +7,9 @@ goes, a benchmark needs what each acknowledged message costs *them*, not only th
   ``application_name`` the run puts in the store URL, so other users of the same server do
   not count), the CPU of its shared background processes (WAL writer, checkpointer...,
   which work for everyone), and the WAL written (``pg_current_wal_lsn()``, cluster-wide).
-* Redis: the server's CPU (``/proc``, or ``INFO cpu`` when it runs elsewhere) and its
-  ``PUBLISH`` count and time (``INFO commandstats``): both server-wide.
+* Redis: the server's CPU (``INFO cpu``: getrusage, to the microsecond, where ``/proc``
+  counts 10 ms ticks, too coarse for a few microseconds per message) and its ``PUBLISH``
+  count and time (``INFO commandstats``): both server-wide.
 
 Both services are shared with whatever else runs on the machine; the caller reports the
 machine's load with every figure. (``pg_stat_database.xact_commit`` is not used: PostgreSQL
@@ -101,6 +102,12 @@ class PostgresProbe:
         self._backend_pids = self._pids("application_name = %s", self.application_name)
         return len(self._backend_pids)
 
+    def backend_cpu(self) -> float:
+        """CPU seconds of the backends serving this run (looked up on the first call)."""
+        if not self._backend_pids:
+            self.find_backends()
+        return _process_cpu(self._backend_pids)
+
     def sample(self) -> PostgresSample:
         lsn = self._conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
         assert lsn is not None
@@ -125,8 +132,6 @@ class RedisProbe:
         self.url = url
         self.prefix = f"aronanet-bench-{os.getpid()}-{secrets.token_hex(3)}"
         self._client = redis.Redis.from_url(url, socket_connect_timeout=5)
-        pid = int(self._client.info("server")["process_id"])
-        self._pid = pid if os.path.exists(f"/proc/{pid}/stat") else None
 
     @property
     def channel(self) -> str:
@@ -135,11 +140,8 @@ class RedisProbe:
 
     def sample(self) -> RedisSample:
         stats = self._client.info("commandstats").get("cmdstat_publish", {})
-        if self._pid is not None:
-            cpu = cpu_seconds(self._pid)
-        else:
-            info = self._client.info("cpu")
-            cpu = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+        info = self._client.info("cpu")
+        cpu = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
         return RedisSample(
             cpu=cpu, publishes=int(stats.get("calls", 0)), publish_usec=int(stats.get("usec", 0))
         )

@@ -13,7 +13,9 @@ one lock-holder's worth of messages per second. This probe drives the node's own
   from this client machine.
 
 From the two, the time one message holds the lock (``lock_us_per_message``) and the time
-of a commit: the figures the paper estimate in docs/SCALE-OUT.md starts from.
+of a commit: the figures the paper estimate in docs/SCALE-OUT.md starts from. The CPU the
+writer's process and its PostgreSQL backend spent per pipelined message says what that
+lock time is made of (the rest is waiting: round trips, and a busy machine).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aronanet.server.store.base import NewMessage
@@ -38,6 +41,8 @@ class Ceiling:
     pipelined_messages: int
     pipelined_seconds: float
     pipelined_commits: int
+    client_cpu: float
+    postgres_cpu: float
 
     @property
     def messages_per_second(self) -> float:
@@ -46,6 +51,14 @@ class Ceiling:
     @property
     def messages_per_commit(self) -> float:
         return self.pipelined_messages / max(1, self.pipelined_commits)
+
+    @property
+    def client_us_per_message(self) -> float:
+        return self.client_cpu / max(1, self.pipelined_messages) * 1e6
+
+    @property
+    def postgres_us_per_message(self) -> float:
+        return self.postgres_cpu / max(1, self.pipelined_messages) * 1e6
 
     @property
     def lock_us_per_message(self) -> float:
@@ -96,17 +109,30 @@ async def _pipelined(
 
 
 async def measure_ceiling(
-    store_url: str, serial: int = 100, duration: float = 3.0, in_flight: int = 512
+    store_url: str,
+    postgres_cpu: Callable[[], float],
+    serial: int = 100,
+    duration: float = 3.0,
+    in_flight: int = 512,
 ) -> Ceiling:
-    """Open the node's store on ``store_url`` (an empty schema) and measure both shapes."""
+    """Open the node's store on ``store_url`` (an empty schema) and measure both shapes;
+    ``postgres_cpu`` reads the CPU seconds of the PostgreSQL backends serving that URL."""
     store = PostgresStore(store_url)
     await store.open()
     numbers = itertools.count()
     try:
         await _pipelined(store, min(0.5, duration), in_flight, numbers)  # warm up
         serial_p50 = await _serial(store, serial, numbers)
-        commits_before = store.commits
+        commits, client, server = store.commits, time.process_time(), postgres_cpu()
         done, seconds = await _pipelined(store, duration, in_flight, numbers)
-        return Ceiling(serial, serial_p50, done, seconds, store.commits - commits_before)
+        return Ceiling(
+            serial_messages=serial,
+            serial_p50_ms=serial_p50,
+            pipelined_messages=done,
+            pipelined_seconds=seconds,
+            pipelined_commits=store.commits - commits,
+            client_cpu=time.process_time() - client,
+            postgres_cpu=postgres_cpu() - server,
+        )
     finally:
         await store.close()
