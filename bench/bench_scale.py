@@ -17,7 +17,8 @@ the nodes (so most deliveries cross nodes through Redis), every client asking fo
 A single node on SQLite (the default setup) runs the same load first, for comparison. Every
 message must reach every member, or the run fails. Last, the write ceiling of the one
 PostgreSQL for any number of nodes (``loadgen/store_ceiling.py``: the advisory lock that
-orders ids is held per transaction through its commit). Schemas and prefixes are removed.
+orders ids is held per transaction through its commit), and what one broker event costs
+Redis per subscribing node (``loadgen/redis_cost.py``). Schemas and prefixes are removed.
 Example: ``.venv/bin/python bench/bench_scale.py --nodes 1,2,3 --json scale.json``
 """
 
@@ -41,6 +42,7 @@ from loadgen.artp import ArtpClient, connect_artp
 from loadgen.cluster import Backends, ClusterNode, run_cluster
 from loadgen.counters import LatencyLog
 from loadgen.pool import WorkerPool
+from loadgen.redis_cost import RedisCost, fanout_costs, per_subscriber
 from loadgen.scale_meter import Probes, ScaleMeter, ScaleResult, ScaleSpent
 from loadgen.services import PostgresProbe, RedisProbe
 from loadgen.stats import LatencySummary
@@ -57,6 +59,8 @@ QUICK = {
     "rate_duration": 1.0,
     "workers": 1,
     "ceiling_duration": 0.5,
+    "redis_events": 2000,
+    "idle": 0.3,
 }
 
 
@@ -83,6 +87,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--ack-window", type=int, default=128, help="unacknowledged messages per sender")
     add("--lag-window", type=int, default=256, help="undelivered messages per channel")
     add("--ceiling-duration", type=float, default=3.0, help="store-only seconds (0: skip)")
+    add("--redis-events", type=int, default=20000, help="Redis-only publishes (0: skip)")
+    add("--idle", type=float, default=1.0, help="idle seconds measured (service baseline)")
     add("--setup-timeout", type=float, default=120.0, help="connect+join bound")
     add("--node-args", default="", help="extra `aronanet serve` flags")
     add("--work-dir", type=Path, help="keep node state and logs here")
@@ -165,11 +171,14 @@ class ScaleRun:
 
     async def measure(self) -> ScaleResult:
         await self._saturation(self.args.warmup)
+        start = self.meter.read()
+        await asyncio.sleep(self.args.idle)
+        idle = self.meter.window(start, self.meter.read())
         load = os.getloadavg()
         messages, deliveries, window = await self._saturation(self.args.duration)
         ack, delivery, event_bytes = await self._latency()
-        return ScaleResult.of(
-            self.setup, messages, deliveries, window, ack, delivery, event_bytes, load
+        return ScaleResult(
+            self.setup, messages, deliveries, window, idle, ack, delivery, event_bytes, load
         )
 
     async def _phase(self, latency: bool) -> None:
@@ -329,19 +338,36 @@ def ceiling_json(ceiling: Ceiling) -> dict[str, object]:
     }
 
 
+REDIS = ("subscribers", "Redis CPU µs/event")
+
+
+def redis_rows(costs: list[RedisCost]) -> list[list[str]]:
+    base, slope = per_subscriber(costs)
+    rows = [[str(cost.subscribers), report.fmt(cost.us_per_event, 2)] for cost in costs]
+    return [*rows, ["fit: N", f"{report.fmt(base, 2)} + {report.fmt(slope, 2)} x N"]]
+
+
 async def run_everything(
     args: argparse.Namespace, work_dir: Path
-) -> tuple[list[ScaleResult], Ceiling | None]:
+) -> tuple[list[ScaleResult], Ceiling | None, list[RedisCost]]:
+    """The setups, then the store ceiling and Redis's cost per event of the size the
+    setups' events had on the broker (376 bytes for 25 members if none was measured)."""
     results = await run_all(args, work_dir)
+    sizes = [result.event_bytes for result in results if result.event_bytes > 0]
+    event_bytes = round(max(sizes)) if sizes else 376
     ceiling = await run_ceiling(args) if args.ceiling_duration > 0 else None
-    return results, ceiling
+    costs = []
+    if args.redis_events > 0:
+        print("redis cost per event: starting", file=sys.stderr)
+        costs = await asyncio.to_thread(fanout_costs, args.redis, args.redis_events, event_bytes)
+    return results, ceiling, costs
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="aronanet-bench-scale-") as scratch:
         work_dir = args.work_dir or Path(scratch)
-        results, ceiling = asyncio.run(run_everything(args, work_dir))
+        results, ceiling, costs = asyncio.run(run_everything(args, work_dir))
     print(
         f"Scale-out: {args.channels} channels x {args.members} receiving members (+1 sender "
         f"each), batch; {args.duration:g} s saturation, {args.rate:g} msg/s for "
@@ -353,10 +379,14 @@ def main(argv: list[str] | None = None) -> int:
     if ceiling is not None:
         print()
         print(report.markdown_table(CEILING, [ceiling_row(ceiling)]))
+    if costs:
+        print()
+        print(report.markdown_table(REDIS, redis_rows(costs)))
     if args.json is not None:
         document = {
             "setups": [result.to_json() for result in results],
             "ceiling": ceiling_json(ceiling) if ceiling is not None else None,
+            "redis_cost": [{**asdict(c), "us_per_event": c.us_per_event} for c in costs],
             "load_average": os.getloadavg(),
             "machine": report.machine_facts(),
         }

@@ -73,6 +73,9 @@ def test_quick_run_is_whole_and_parses(tmp_path: Path) -> None:
     ceiling = document["ceiling"]
     assert ceiling["pipelined_messages"] > 0
     assert ceiling["messages_per_commit"] > 1  # the pipelined writer did group its commits
-    for header in ("| setup | msg/s |", "| setup | PG backends µs/msg |", "lock µs/msg"):
+    costs = document["redis_cost"]
+    assert [cost["subscribers"] for cost in costs] == [1, 4, 16]
+    assert all(cost["us_per_event"] > 0 for cost in costs)
+    for header in ("| setup | msg/s |", "| setup | PG backends µs/msg |", "lock µs/msg", "fit: N"):
         assert header in stdout
     assert stdout.count("| postgres+redis x") == 2 * 3
