@@ -60,7 +60,6 @@ QUICK = {
     "workers": 1,
     "ceiling_duration": 0.5,
     "redis_events": 2000,
-    "idle": 0.3,
 }
 
 
@@ -88,7 +87,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--lag-window", type=int, default=256, help="undelivered messages per channel")
     add("--ceiling-duration", type=float, default=3.0, help="store-only seconds (0: skip)")
     add("--redis-events", type=int, default=20000, help="Redis-only publishes (0: skip)")
-    add("--idle", type=float, default=1.0, help="idle seconds measured (service baseline)")
     add("--setup-timeout", type=float, default=120.0, help="connect+join bound")
     add("--node-args", default="", help="extra `aronanet serve` flags")
     add("--work-dir", type=Path, help="keep node state and logs here")
@@ -171,14 +169,11 @@ class ScaleRun:
 
     async def measure(self) -> ScaleResult:
         await self._saturation(self.args.warmup)
-        start = self.meter.read()
-        await asyncio.sleep(self.args.idle)
-        idle = self.meter.window(start, self.meter.read())
         load = os.getloadavg()
         messages, deliveries, window = await self._saturation(self.args.duration)
         ack, delivery, event_bytes = await self._latency()
         return ScaleResult(
-            self.setup, messages, deliveries, window, idle, ack, delivery, event_bytes, load
+            self.setup, messages, deliveries, window, ack, delivery, event_bytes, load
         )
 
     async def _phase(self, latency: bool) -> None:
