@@ -44,7 +44,7 @@ from loadgen.counters import LatencyLog
 from loadgen.pool import WorkerPool
 from loadgen.redis_cost import RedisCost, fanout_costs, per_subscriber
 from loadgen.scale_meter import Probes, ScaleMeter, ScaleResult, ScaleSpent
-from loadgen.services import PostgresProbe, RedisProbe
+from loadgen.services import EventSizes, PostgresProbe, RedisProbe
 from loadgen.stats import LatencySummary
 from loadgen.store_ceiling import Ceiling, measure_ceiling
 from loadgen.worker import PASSWORD
@@ -210,7 +210,7 @@ class ScaleRun:
         )
 
     @contextmanager
-    def _event_sizes(self) -> Iterator[object]:
+    def _event_sizes(self) -> Iterator[EventSizes | None]:
         if self.probes.redis is None:
             yield None
             return

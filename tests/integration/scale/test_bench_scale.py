@@ -21,9 +21,17 @@ SCRIPT = ROOT / "bench" / "bench_scale.py"
 SETUPS = ["sqlite", "postgres+redis x1", "postgres+redis x2", "postgres+redis x3"]
 
 
-def run_quick(tmp_path: Path) -> tuple[str, dict[str, Any]]:
-    admin_connection().close()  # both services there, or a failure naming the fix
+def bench_schemas() -> set[str]:
+    """The schemas benchmark runs made and have not removed (both services must be up)."""
     redis_client().close()
+    with admin_connection() as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'aronanet_bench_%'"
+        ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
+def run_quick(tmp_path: Path) -> tuple[str, dict[str, Any]]:
     out = tmp_path / "scale.json"
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
@@ -61,7 +69,9 @@ def check_services(setup: dict[str, Any]) -> None:
 
 
 def test_quick_run_is_whole_and_parses(tmp_path: Path) -> None:
+    schemas_before = bench_schemas()
     stdout, document = run_quick(tmp_path)
+    assert bench_schemas() <= schemas_before  # it removed the schemas it made
     setups = document["setups"]
     assert [setup["setup"] for setup in setups] == SETUPS
     for nodes, setup in enumerate(setups, start=0):
