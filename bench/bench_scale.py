@@ -14,6 +14,9 @@ the nodes (so most deliveries cross nodes through Redis), every client asking fo
 * fixed rate: ``--rate`` messages/s in all; p50/p99 from a message's send to its ``OK``
   (durably stored) and to its delivery, and the bytes of one event on the broker channel.
 
+``--mix dms`` (or ``channels,dms``) runs the same with ``--pairs`` direct-message pairs
+instead: sender ``k`` on node ``k % n`` writes to a user whose session is on the next node.
+
 A single node on SQLite (the default setup) runs the same load first, for comparison. Every
 message must reach every member, or the run fails. Last, the write ceiling of the one
 PostgreSQL for any number of nodes (``loadgen/store_ceiling.py``: the advisory lock that
@@ -34,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from loadgen import drive, report
@@ -53,6 +56,7 @@ _CHANNEL = "#scale{index}"
 QUICK = {
     "channels": 3,
     "members": 3,
+    "pairs": 6,
     "duration": 1.0,
     "warmup": 0.2,
     "rate": 40.0,
@@ -78,6 +82,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--redis", default=default_redis, help="Redis URL (a unique prefix is used)")
     add("--channels", type=int, default=4, help="channels, one sender each")
     add("--members", type=int, default=25, help="receiving members per channel")
+    add("--mix", default="channels", help="comma list of channels,dms")
+    add("--pairs", type=int, default=50, help="direct-message pairs of the dms mix")
     add("--duration", type=float, default=5.0, help="saturation seconds")
     add("--warmup", type=float, default=1.0, help="unmeasured saturation seconds first")
     add("--rate", type=float, default=200.0, help="fixed rate, messages/s in all")
@@ -92,11 +98,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--work-dir", type=Path, help="keep node state and logs here")
     add("--json", type=Path, help="also write the results here as JSON")
     add("--quick", action="store_true", help=f"a few seconds in all: {QUICK}")
+    if "--quick" in argv:
+        parser.set_defaults(**QUICK)  # what is given explicitly still wins
     args = parser.parse_args(argv)
-    if args.quick:
-        for name, value in QUICK.items():
-            setattr(args, name, value)
     args.nodes = [int(count) for count in args.nodes.split(",") if count]
+    args.mix = [mix for mix in args.mix.split(",") if mix]
+    if set(args.mix) - set(LOADS):
+        parser.error(f"--mix: choose from {', '.join(LOADS)}")
     return args
 
 
@@ -104,20 +112,44 @@ def channel_name(index: int) -> str:
     return _CHANNEL.format(index=index)
 
 
-def receiver_specs(
-    nodes: list[ClusterNode], channels: int, members: int
-) -> list[dict[str, object]]:
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Who receives where, who sends where to what, and how many receive each message."""
+
+    receivers: list[dict[str, object]]
+    #: (node port, user, channels to join, destination of its messages)
+    senders: list[tuple[int, str, list[str], str]]
+    members: int
+
+
+def channel_load(nodes: list[ClusterNode], args: argparse.Namespace) -> Load:
     """Member ``j`` of channel ``c`` connects to node ``(c + j) % n``: every channel has
     members on every node, and the nodes get the same number of sessions (±1)."""
-    return [
-        {
-            "name": f"r{c}_{j}",
-            "channels": [channel_name(c)],
-            "port": nodes[(c + j) % len(nodes)].port,
-        }
-        for c in range(channels)
-        for j in range(members)
+    n = len(nodes)
+    receivers: list[dict[str, object]] = [
+        {"name": f"r{c}_{j}", "channels": [channel_name(c)], "port": nodes[(c + j) % n].port}
+        for c in range(args.channels)
+        for j in range(args.members)
     ]
+    senders = [
+        (nodes[c % n].port, f"s{c}", [channel_name(c)], channel_name(c))
+        for c in range(args.channels)
+    ]
+    return Load(receivers, senders, args.members)
+
+
+def dm_load(nodes: list[ClusterNode], args: argparse.Namespace) -> Load:
+    """Pair ``k``: sender on node ``k % n``, its peer on node ``(k + 1) % n``."""
+    n = len(nodes)
+    receivers: list[dict[str, object]] = [
+        {"name": f"d{k}r", "channels": [], "labels": [f"d{k}r"], "port": nodes[(k + 1) % n].port}
+        for k in range(args.pairs)
+    ]
+    senders = [(nodes[k % n].port, f"d{k}s", [], f"d{k}r") for k in range(args.pairs)]
+    return Load(receivers, senders, 1)
+
+
+LOADS = {"channels": channel_load, "dms": dm_load}
 
 
 class ScaleRun:
@@ -126,12 +158,14 @@ class ScaleRun:
     def __init__(
         self,
         setup: str,
+        load: Load,
         nodes: list[ClusterNode],
         pool: WorkerPool,
         probes: Probes,
         args: argparse.Namespace,
     ) -> None:
         self.setup = setup
+        self.load = load
         self.nodes = nodes
         self.pool = pool
         self.probes = probes
@@ -141,7 +175,7 @@ class ScaleRun:
 
     async def connect(self) -> None:
         args = self.args
-        specs = receiver_specs(self.nodes, args.channels, args.members)
+        specs = self.load.receivers
         parts = [specs[slot :: self.pool.count] for slot in range(self.pool.count)]
         await self.pool.each(
             [
@@ -157,13 +191,11 @@ class ScaleRun:
             ],
             timeout=args.setup_timeout,
         )
-        for index in range(args.channels):
-            channel = channel_name(index)
-            node = self.nodes[index % len(self.nodes)]
+        for port, user, channels, destination in self.load.senders:
             sender = await connect_artp(
-                node.port, f"s{index}", PASSWORD, [channel], LatencyLog(), args.setup_timeout, True
+                port, user, PASSWORD, channels, LatencyLog(), args.setup_timeout, True
             )
-            self.lanes.append((sender, channel))
+            self.lanes.append((sender, destination))
         if self.probes.postgres is not None:
             self.probes.postgres.find_backends()
 
@@ -222,7 +254,7 @@ class ScaleRun:
         every member exactly once, and none may have been refused, or the figures are void."""
         replies = await self.pool.all({"op": "collect"}, timeout=30)
         delivered = sum(reply["delivered"] for reply in replies)
-        expected = run.messages * self.args.members
+        expected = run.messages * self.load.members
         if delivered != expected:
             raise RuntimeError(f"{self.setup}: {delivered} deliveries, expected {expected}")
         refused = sum(getattr(sender, "refused", 0) for sender, _ in self.lanes)
@@ -256,13 +288,14 @@ def services(args: argparse.Namespace, count: int | None) -> Iterator[tuple[Back
 
 
 async def run_setup(
-    args: argparse.Namespace, work_dir: Path, pool: WorkerPool, count: int | None
+    args: argparse.Namespace, work_dir: Path, pool: WorkerPool, count: int | None, mix: str
 ) -> ScaleResult:
     """SQLite (``count`` None) or ``count`` nodes on PostgreSQL + Redis, measured."""
     setup = "sqlite" if count is None else f"postgres+redis x{count}"
+    setup += "" if mix == "channels" else f", {mix}"
     print(f"{setup}: starting", file=sys.stderr)
     started = time.monotonic()
-    setup_dir = work_dir / setup.replace(" ", "_").replace("+", "_")
+    setup_dir = work_dir / "".join(c if c.isalnum() else "_" for c in setup)
     setup_dir.mkdir(parents=True)
     with ExitStack() as stack:
         backends, probes = stack.enter_context(services(args, count))
@@ -270,7 +303,7 @@ async def run_setup(
             run_cluster(setup_dir, count or 1, backends, args.node_args.split())
         )
         print(f"  nodes ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        run = ScaleRun(setup, nodes, pool, probes, args)
+        run = ScaleRun(setup, LOADS[mix](nodes, args), nodes, pool, probes, args)
         try:
             await run.connect()
             print(f"  clients ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -285,7 +318,11 @@ async def run_setup(
 async def run_all(args: argparse.Namespace, work_dir: Path) -> list[ScaleResult]:
     counts: list[int | None] = [] if args.no_sqlite else [None]
     async with WorkerPool(args.workers) as pool:  # one pool: spawning workers takes seconds
-        return [await run_setup(args, work_dir, pool, count) for count in [*counts, *args.nodes]]
+        return [
+            await run_setup(args, work_dir, pool, count, mix)
+            for mix in args.mix
+            for count in [*counts, *args.nodes]
+        ]
 
 
 CEILING = (
@@ -363,10 +400,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="aronanet-bench-scale-") as scratch:
         work_dir = args.work_dir or Path(scratch)
         results, ceiling, costs = asyncio.run(run_everything(args, work_dir))
+    shapes = {
+        "channels": f"{args.channels} channels x {args.members} members (+1 sender each)",
+        "dms": f"{args.pairs} direct-message pairs",
+    }
     print(
-        f"Scale-out: {args.channels} channels x {args.members} receiving members (+1 sender "
-        f"each), batch; {args.duration:g} s saturation, {args.rate:g} msg/s for "
-        f"{args.rate_duration:g} s; {report.machine_facts()}"
+        f"Scale-out: {' / '.join(shapes[mix] for mix in args.mix)}, batch; "
+        f"{args.duration:g} s saturation, {args.rate:g} msg/s for {args.rate_duration:g} s; "
+        f"{report.machine_facts()}"
     )
     print(report.markdown_table(ScaleResult.THROUGHPUT, [r.throughput_row() for r in results]))
     print()

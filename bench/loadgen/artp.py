@@ -201,12 +201,15 @@ class ArtpClient(asyncio.Protocol):
         return future
 
     def send_messages(self, channel: str, contents: list[str]) -> None:
-        """Pipeline one ``MSG`` per content in a single write; their OKs bump ``acked``."""
+        """Pipeline one ``MSG`` per content in a single write; their OKs bump ``acked``.
+
+        ``channel`` is a channel (``#name``) or, for direct messages, a user name."""
+        dest_type = "channel" if channel.startswith("#") else "user"
         ids = [f"{_MESSAGE_ID_PREFIX}{self.sent + offset}" for offset in range(len(contents))]
         self._send(
             [
                 codec.encode(
-                    messages.SendMsg(dest_type="channel", dest=channel, content=content, id=i)
+                    messages.SendMsg(dest_type=dest_type, dest=channel, content=content, id=i)
                 )
                 for i, content in zip(ids, contents, strict=True)
             ]

@@ -5,8 +5,10 @@ share a core's Python interpreter with the sender. It drives them over a pipe wi
 dict commands, answered one reply each:
 
 * ``connect``: open ``clients`` (a list of ``{"name", "channels"}``, each with an optional
-  ``"port"`` of its own, to spread clients over several nodes) of ``kind`` ``"artp"`` or
-  ``"irc"``, ``concurrency`` at a time; for ``"artp-handshake"`` stop after the handshake.
+  ``"port"`` of its own, to spread clients over several nodes, and optional ``"labels"``
+  that ``phase`` selects it by as if they were channels, for direct messages) of ``kind``
+  ``"artp"`` or ``"irc"``, ``concurrency`` at a time; for ``"artp-handshake"`` stop after the
+  handshake.
 * ``storm``: start sessions back to back (``artp``: handshake + ``PING``; ``irc``:
   registration) on ``concurrency`` lanes for ``duration`` seconds; reply the count.
 * ``phase``: zero the delivery counters of the members of ``channel`` (or of any of
@@ -141,7 +143,7 @@ class Worker:
             async with limit:
                 port = spec.get("port", command["port"])
                 receiver = await connector(port, spec, self.latency, command["timeout"])
-            self.receivers.append((receiver, spec["channels"]))
+            self.receivers.append((receiver, [*spec["channels"], *spec.get("labels", [])]))
 
         await asyncio.gather(*(one(spec) for spec in command["clients"]))
         return {"connected": len(command["clients"]), "seconds": time.monotonic() - started}

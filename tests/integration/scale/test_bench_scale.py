@@ -31,10 +31,10 @@ def bench_schemas() -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-def run_quick(tmp_path: Path) -> tuple[str, dict[str, Any]]:
+def run_quick(tmp_path: Path, *options: str) -> tuple[str, dict[str, Any]]:
     out = tmp_path / "scale.json"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out), *options],
         capture_output=True,
         text=True,
         timeout=100,
@@ -89,3 +89,19 @@ def test_quick_run_is_whole_and_parses(tmp_path: Path) -> None:
     for header in ("| setup | msg/s |", "| setup | PG backends µs/msg |", "lock µs/msg", "fit: N"):
         assert header in stdout
     assert stdout.count("| postgres+redis x") == 2 * 3
+
+
+def test_quick_direct_messages_cross_nodes(tmp_path: Path) -> None:
+    """``--mix dms``: each message has one receiver, on the node after its sender's."""
+    schemas_before = bench_schemas()
+    stdout, document = run_quick(
+        tmp_path, "--mix", "dms", "--nodes", "2", "--no-sqlite",
+        "--ceiling-duration", "0", "--redis-events", "0",
+    )  # fmt: skip
+    assert bench_schemas() <= schemas_before
+    [setup] = document["setups"]
+    assert setup["setup"] == "postgres+redis x2, dms"
+    check_setup(setup, 2, members=1)
+    check_services(setup)
+    assert document["ceiling"] is None and document["redis_cost"] == []
+    assert "6 direct-message pairs" in stdout
