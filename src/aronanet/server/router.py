@@ -7,8 +7,9 @@ transport write per loop iteration, not one per message.
 
 Who the sessions of a recipient tuple are is worked out once and kept (``FanOut``) until
 any session logs in or out: a channel's members are the same tuple message after message
-(``Channel.member_keys``), so a delivery to a ``batch`` session (§14.2) is one list append,
-and the sessions are marked dirty with one dict update.
+(``Channel.member_keys``), so a delivery to a session is one list append, and the sessions
+are marked dirty with one dict update. Each session encrypts what it queued at the flush,
+in one call (``Connection.send_encoded_many``, or one array per flush with ``batch``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from aronanet.errors import ProtocolError
-from aronanet.proto.connection import batch_plaintexts
+from aronanet.proto.connection import batch_plaintexts, frame_headers
 from aronanet.server.broker.base import Broker, CloseSessions, Delivery
 from aronanet.server.logs import log_event
 from aronanet.server.store.base import user_key
@@ -48,14 +48,13 @@ class Recipient(Protocol):
         ...
 
     def queue_encoded(self, payload: bytes) -> bool:
-        """Encrypt and queue ``payload``; False if the session cannot take it (closing)."""
+        """Queue ``payload`` for the next flush; False if the session cannot take it."""
         ...
 
     def fan_out_writer(self) -> Callable[[bytes], None]:
         """What queues an encoded event for this (logged-in, open) session in one call: the
-        append of its ``batch`` list, the same list for the session's life, or the
-        encryption into its connection. Raises ``ProtocolError`` if the session cannot
-        take the event."""
+        append of its list of events queued this loop turn, the same list for the
+        session's life (encrypted at the flush)."""
         ...
 
     def flush(self) -> None:
@@ -67,27 +66,29 @@ class Recipient(Protocol):
         ...
 
 
-class BatchJoiner:
-    """``batch_plaintexts`` with a memory of one: the members of a channel queue the same
-    events in a loop turn and are flushed one after another, so the arrays are joined once
-    per flush of the channel, not once per member (each is still encrypted per session)."""
+class SharedPrep:
+    """``prepare`` (joining into ``batch`` arrays, or making the frame headers) with a
+    memory of one: the members of a channel queue the same events in a loop turn and are
+    flushed one after another, so the work is done once per flush of the channel, not once
+    per member (each session still encrypts for itself)."""
 
-    __slots__ = ("_arrays", "_last")
+    __slots__ = ("_last", "_prepare", "_prepared")
 
-    def __init__(self) -> None:
+    def __init__(self, prepare: Callable[[list[bytes]], list[bytes]]) -> None:
+        self._prepare = prepare
         self._last: list[bytes] = []
-        self._arrays: list[bytes] = []
+        self._prepared: list[bytes] = []
 
-    def join(self, plaintexts: list[bytes]) -> list[bytes]:
+    def __call__(self, plaintexts: list[bytes]) -> list[bytes]:
         # Lists of the same bytes objects compare by identity, element by element, in C.
         if plaintexts != self._last:
             self._last = plaintexts.copy()
-            self._arrays = batch_plaintexts(plaintexts)
-        return self._arrays
+            self._prepared = self._prepare(plaintexts)
+        return self._prepared
 
     def forget(self) -> None:
         """Drop the memory (the end of a flush: nothing to hold on to between turns)."""
-        self._last, self._arrays = [], []
+        self._last, self._prepared = [], []
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,10 @@ class Router:
         self._dirty: dict[str, Recipient] = {}
         self._flush_scheduled = False
         self._fan_outs: dict[tuple[str, ...], FanOut] = {}
-        #: What ``batch`` sessions use to join their queued events at a flush.
-        self.batches = BatchJoiner()
+        #: What sessions use at a flush: ``batch`` ones to join their queued events into
+        #: arrays, the others (on TCP) for the frame headers of their queued events.
+        self.batches = SharedPrep(batch_plaintexts)
+        self.frame_headers = SharedPrep(frame_headers)
         #: Events queued to a session on this node, one per session per event (``/metrics``).
         self.deliveries = 0
         broker.subscribe(self._deliver_here)
@@ -120,10 +123,6 @@ class Router:
     def attach(self, user: str, session: Recipient) -> None:
         """``session`` is now logged in as ``user`` and receives its events (§3: all sessions)."""
         self._sessions.setdefault(user_key(user), {})[session.id] = session
-        self._fan_outs.clear()
-
-    def sessions_changed(self) -> None:
-        """A session attached earlier changed how it is written to (it enabled ``batch``)."""
         self._fan_outs.clear()
 
     def detach(self, user: str, session: Recipient) -> None:
@@ -156,8 +155,8 @@ class Router:
         self._broker.publish(delivery)
 
     def _deliver_here(self, delivery: Delivery) -> None:
-        """The per-recipient loop of every event: one call per session (an append for a
-        ``batch`` session, an encryption for another), the dirty marks in one update."""
+        """The per-recipient loop of every event: one list append per session (the
+        encryption waits for the flush), the dirty marks in one update."""
         if delivery.feature is not None or delivery.close is not None:
             self._deliver_selectively(delivery)
             return
@@ -169,11 +168,7 @@ class Router:
         delivered = len(fan_out.writers)
         for session_id, write in fan_out.writers:
             if session_id != skip:
-                try:
-                    write(payload)
-                except ProtocolError:  # never seen: a failing connection is closed at once
-                    delivered -= 1
-                    log_event(logger, "delivery_refused", logging.WARNING, session=session_id)
+                write(payload)
             else:
                 delivered -= 1
         self.deliveries += delivered
@@ -232,3 +227,4 @@ class Router:
             except Exception:  # one broken session must not starve the rest
                 log_event(logger, "flush_failed", logging.ERROR, session=session.id)
         self.batches.forget()
+        self.frame_headers.forget()
