@@ -7,9 +7,11 @@ transport write per loop iteration, not one per message.
 
 Who the sessions of a recipient tuple are is worked out once and kept (``FanOut``) until
 any session logs in or out: a channel's members are the same tuple message after message
-(``Channel.member_keys``), so a delivery to a session is one list append, and the sessions
-are marked dirty with one dict update. Each session encrypts what it queued at the flush,
-in one call (``Connection.send_encoded_many``, or one array per flush with ``batch``).
+(``Channel.member_keys``). A burst of events to the same sessions (a group commit of one
+channel's messages) is a ``Run``: each event is appended to it once, and the run is handed
+to every session in one ``list.extend`` each when anything else is queued to one of them,
+or at the flush. Each session encrypts what it queued at the flush, in one call
+(``Connection.send_encoded_many``, or one array per flush with ``batch``).
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ class Recipient(Protocol):
         """Queue ``payload`` for the next flush; False if the session cannot take it."""
         ...
 
-    def fan_out_writer(self) -> Callable[[bytes], None]:
-        """What queues an encoded event for this (logged-in, open) session in one call: the
-        append of its list of events queued this loop turn, the same list for the
+    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
+        """What queues encoded events for this (logged-in, open) session in one call: the
+        ``extend`` of its list of events queued this loop turn, the same list for the
         session's life (encrypted at the flush)."""
         ...
 
@@ -96,9 +98,28 @@ class FanOut:
     """The sessions of one recipient tuple, resolved for the per-delivery loop."""
 
     #: (session id, its ``fan_out_writer``) of every session
-    writers: tuple[tuple[str, Callable[[bytes], None]], ...]
+    writers: tuple[tuple[str, Callable[[list[bytes]], None]], ...]
     #: the same sessions by id: marked dirty in one ``dict.update``
     sessions: dict[str, Recipient]
+
+
+@dataclass(slots=True)
+class Run:
+    """Consecutive events to the sessions of one ``FanOut`` but ``skip``, not yet handed
+    to them: queued once per event instead of once per session and event."""
+
+    fan_out: FanOut
+    skip: str | None
+    payloads: list[bytes]
+    #: sessions reached by each event (those of ``fan_out`` but ``skip``)
+    reach: int
+
+    def hand_over(self) -> None:
+        """Queue the events to each session, in order, after what it already has."""
+        payloads, skip = self.payloads, self.skip
+        for session_id, extend in self.fan_out.writers:
+            if session_id != skip:
+                extend(payloads)
 
 
 class Router:
@@ -110,6 +131,7 @@ class Router:
         self._dirty: dict[str, Recipient] = {}
         self._flush_scheduled = False
         self._fan_outs: dict[tuple[str, ...], FanOut] = {}
+        self._run: Run | None = None
         #: What sessions use at a flush: ``batch`` ones to join their queued events into
         #: arrays, the others (on TCP) for the frame headers of their queued events.
         self.batches = SharedPrep(batch_plaintexts)
@@ -126,6 +148,7 @@ class Router:
         self._fan_outs.clear()
 
     def detach(self, user: str, session: Recipient) -> None:
+        self.hand_over()
         key = user_key(user)
         sessions = self._sessions.get(key)
         if sessions is not None:
@@ -155,33 +178,46 @@ class Router:
         self._broker.publish(delivery)
 
     def _deliver_here(self, delivery: Delivery) -> None:
-        """The per-recipient loop of every event: one list append per session (the
-        encryption waits for the flush), the dirty marks in one update."""
+        """Every event: one append to the run of its sessions, or a new run (the sessions
+        marked dirty in one update). The encryption waits for the flush."""
         if delivery.feature is not None or delivery.close is not None:
             self._deliver_selectively(delivery)
             return
         fan_out = self._fan_outs.get(delivery.recipients)
         if fan_out is None:
             fan_out = self._resolve(delivery.recipients)
-        payload = delivery.payload
         skip = delivery.skip_session
-        delivered = len(fan_out.writers)
-        for session_id, write in fan_out.writers:
-            if session_id != skip:
-                write(payload)
-            else:
-                delivered -= 1
-        self.deliveries += delivered
-        dirty = self._dirty
-        dirty.update(fan_out.sessions)
-        if dirty and not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_dirty)
+        run = self._run
+        if run is None or run.fan_out is not fan_out or run.skip != skip:
+            if run is not None:
+                run.hand_over()
+            reach = len(fan_out.writers) - (skip in fan_out.sessions)
+            run = self._run = Run(fan_out, skip, [], reach)
+            dirty = self._dirty
+            dirty.update(fan_out.sessions)
+            if dirty and not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush_dirty)
+        run.payloads.append(delivery.payload)
+        self.deliveries += run.reach
+
+    def hand_over(self) -> None:
+        """Queue the pending run to its sessions now (before anything else is queued)."""
+        run, self._run = self._run, None
+        if run is not None:
+            run.hand_over()
+
+    def hand_over_before(self, session_id: str) -> None:
+        """``session_id`` is about to queue something of its own: its share of the pending
+        run goes first (a session the run skips need not wait for it)."""
+        run = self._run
+        if run is not None and session_id in run.fan_out.sessions and session_id != run.skip:
+            self.hand_over()
 
     def _resolve(self, recipients: tuple[str, ...]) -> FanOut:
         """The sessions of ``recipients`` (each user once), kept until a session comes or
         goes. A closing session detaches at once, so none in a ``FanOut`` is closed."""
-        writers: list[tuple[str, Callable[[bytes], None]]] = []
+        writers: list[tuple[str, Callable[[list[bytes]], None]]] = []
         sessions: dict[str, Recipient] = {}
         for key in dict.fromkeys(recipients):
             for session_id, session in self._sessions.get(key, {}).items():
@@ -195,6 +231,7 @@ class Router:
 
     def _deliver_selectively(self, delivery: Delivery) -> None:
         """ArTP/1.1 deliveries (rare): only to sessions with ``feature``; then ``close``."""
+        self.hand_over()
         feature, close, payload = delivery.feature, delivery.close, delivery.payload
         for key in dict.fromkeys(delivery.recipients):
             for session_id, session in list(self._sessions.get(key, {}).items()):
@@ -219,6 +256,7 @@ class Router:
             asyncio.get_running_loop().call_soon(self._flush_dirty)
 
     def _flush_dirty(self) -> None:
+        self.hand_over()
         self._flush_scheduled = False
         dirty, self._dirty = self._dirty, {}
         for session in dirty.values():

@@ -115,10 +115,10 @@ class Session:
         """The client asked for ``batch``: from now on a flush sends one array per write."""
         self._batching = True
 
-    def fan_out_writer(self) -> Callable[[bytes], None]:
-        """The router's fast path for an encoded event: an append to this loop turn's list
+    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
+        """The router's fast path for encoded events: an extend of this loop turn's list
         (the session's for its life: ``flush`` empties it in place and encrypts it)."""
-        return self._queued.append
+        return self._queued.extend
 
     @property
     def batching(self) -> bool:
@@ -233,13 +233,15 @@ class Session:
     def send(self, message: msgspec.Struct) -> None:
         """Encrypt and queue ``message`` now, out of reply order (events, keep-alive)."""
         if not self.closed and self.conn.state is State.OPEN:
-            self._queued.append(codec.encode(message))  # same order as the events around it
+            self._router.hand_over_before(self.id)  # same order as the events around it
+            self._queued.append(codec.encode(message))
             self._router.mark_dirty(self)
 
     def queue_encoded(self, payload: bytes) -> bool:
         """Fan-out: queue an already-encoded event for this session (router marks dirty)."""
         if self.closed or self.conn.state is not State.OPEN:
             return False
+        self._router.hand_over_before(self.id)
         self._queued.append(payload)
         return True
 
@@ -248,6 +250,7 @@ class Session:
         lags too far."""
         if self.closed:
             return
+        self._router.hand_over_before(self.id)  # closing: the router's flush has done it
         queued = self._queued
         if queued:
             try:
