@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import gc
 import os
 import shlex
 import shutil
@@ -436,6 +437,21 @@ def run_serve(args: argparse.Namespace) -> int:
 GIL_SWITCH_INTERVAL = 0.001
 
 
+#: Net new container objects between two young collections (CPython's default: 700). A
+#: ``MSG`` in flight holds dozens (its request, task, future, rows, event), so at the
+#: default a busy node ran a collection every few messages: 6% of the loop's time.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_garbage_collector() -> None:
+    """Once started: move what the start made (settings, caches, the code's own objects)
+    out of the collector's sight for good, and collect the young far less often."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def _run_loop(main: Any, use_uvloop: bool) -> int:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if use_uvloop:
@@ -495,6 +511,7 @@ async def _run_node(settings: NodeSettings) -> int:
     if stop_requested.is_set():
         node.request_stop()
     print(banner(node), flush=True)
+    settle_garbage_collector()
     await node.run_until_stopped()
     return 0
 
