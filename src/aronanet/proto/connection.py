@@ -223,8 +223,8 @@ class Connection:
         self.send_encoded(codec.encode(message))
 
     def send_encoded(self, plaintext: bytes) -> None:
-        """Encrypt already-encoded JSON and queue it: fan-out encodes once per message and
-        calls this once per recipient. Raises ``ProtocolError`` unless ``OPEN``, and
+        """Encrypt already-encoded JSON and queue it (fan-out encodes once per message;
+        a node session's flush uses ``send_encoded_many``). Raises ``ProtocolError`` unless ``OPEN``, and
         ``FrameError`` (state unchanged) for a plaintext over ``max_plaintext`` bytes."""
         cipher = self._send_cipher
         if cipher is None:

@@ -134,8 +134,9 @@ class CipherState:
     def encrypt(self, plaintext: bytes) -> bytes:
         """``encrypt_with_ad`` with the empty AD of every ArTP transport message (§2).
 
-        The fan-out path calls this once per recipient, so it skips the AD argument and the
-        no-key branch: it is only valid on a keyed CipherState (after ``split``).
+        Every transport message goes through here (or ``encrypt_many``), so it skips the AD
+        argument and the no-key branch: it is only valid on a keyed CipherState (after
+        ``split``).
         """
         nonce = self.n
         if nonce == MAX_NONCE:

@@ -6,8 +6,10 @@
 * Replies: §3 "Replies to one session come in the order of its requests". A handler may
   answer at once or later (``MSG`` answers after its group commit), and later answers are
   held back until every earlier one is out, while the next requests are already handled.
-* Output: events and replies are encrypted into the ``Connection`` and the session is marked
-  dirty; the router flushes it once per loop iteration. A peer that lags too far is dropped.
+* Output: events and replies are queued as encoded plaintexts, in order, and the session is
+  marked dirty; the router flushes it once per loop iteration: everything queued is encrypted
+  in one call (one JSON array with ``batch``) and written at once. A peer that lags too far
+  is dropped.
 * Timers: the §2 handshake timeout; keep-alive is checked by the node's sweeper.
 """
 
