@@ -224,8 +224,9 @@ class Connection:
 
     def send_encoded(self, plaintext: bytes) -> None:
         """Encrypt already-encoded JSON and queue it (fan-out encodes once per message;
-        a node session's flush uses ``send_encoded_many``). Raises ``ProtocolError`` unless ``OPEN``, and
-        ``FrameError`` (state unchanged) for a plaintext over ``max_plaintext`` bytes."""
+        a node session's flush uses ``send_encoded_many``). Raises ``ProtocolError``
+        unless ``OPEN``, and ``FrameError`` (state unchanged) for a plaintext over
+        ``max_plaintext`` bytes."""
         cipher = self._send_cipher
         if cipher is None:
             raise ProtocolError(f"cannot send on a connection in state {self._state.name}")
