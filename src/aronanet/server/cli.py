@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
-import gc
 import os
 import shlex
 import shutil
@@ -431,28 +430,9 @@ def run_serve(args: argparse.Namespace) -> int:
     return _run_loop(_serve(settings), settings.use_uvloop)
 
 
-#: How long the event loop may hold the GIL while the store's writer thread waits for it
-#: (Python's default is 5 ms). The writer needs the GIL a few times per group commit, after
-#: each SQLite call, and every message of the group waits for that commit.
-GIL_SWITCH_INTERVAL = 0.001
-
-
-#: Net new container objects between two young collections (CPython's default: 700). A
-#: ``MSG`` in flight holds dozens (its request, task, future, rows, event), so at the
-#: default a busy node ran a collection every few messages: 6% of the loop's time.
-GC_YOUNG_THRESHOLD = 10_000
-
-
-def settle_garbage_collector() -> None:
-    """Once started: move what the start made (settings, caches, the code's own objects)
-    out of the collector's sight for good, and collect the young far less often."""
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
-
-
 def _run_loop(main: Any, use_uvloop: bool) -> int:
+    from aronanet.server.runtime import GIL_SWITCH_INTERVAL
+
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if use_uvloop:
         try:
@@ -485,6 +465,7 @@ async def _run_node(settings: NodeSettings) -> int:
     from aronanet.identity import KeyFileError
     from aronanet.server.admin import AdminListenError
     from aronanet.server.node import Node
+    from aronanet.server.runtime import settle_garbage_collector
     from aronanet.server.store.base import BackendUnavailableError
 
     node = Node(settings)
@@ -511,7 +492,7 @@ async def _run_node(settings: NodeSettings) -> int:
     if stop_requested.is_set():
         node.request_stop()
     print(banner(node), flush=True)
-    settle_garbage_collector()
+    settle_garbage_collector()  # the start's objects are made: out of the collector's way
     await node.run_until_stopped()
     return 0
 
