@@ -430,13 +430,9 @@ def run_serve(args: argparse.Namespace) -> int:
     return _run_loop(_serve(settings), settings.use_uvloop)
 
 
-#: How long the event loop may hold the GIL while the store's writer thread waits for it
-#: (Python's default is 5 ms). The writer needs the GIL a few times per group commit, after
-#: each SQLite call, and every message of the group waits for that commit.
-GIL_SWITCH_INTERVAL = 0.001
-
-
 def _run_loop(main: Any, use_uvloop: bool) -> int:
+    from aronanet.server.runtime import GIL_SWITCH_INTERVAL
+
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if use_uvloop:
         try:
@@ -469,6 +465,7 @@ async def _run_node(settings: NodeSettings) -> int:
     from aronanet.identity import KeyFileError
     from aronanet.server.admin import AdminListenError
     from aronanet.server.node import Node
+    from aronanet.server.runtime import settle_garbage_collector
     from aronanet.server.store.base import BackendUnavailableError
 
     node = Node(settings)
@@ -495,6 +492,7 @@ async def _run_node(settings: NodeSettings) -> int:
     if stop_requested.is_set():
         node.request_stop()
     print(banner(node), flush=True)
+    settle_garbage_collector()  # the start's objects are made: out of the collector's way
     await node.run_until_stopped()
     return 0
 
