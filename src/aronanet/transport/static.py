@@ -14,7 +14,9 @@ form, served to browsers that accept it: the node never compresses on the fly.
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -40,6 +42,8 @@ HASHED_PREFIX = "_expo/static/"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 #: Everything else: keep a copy, but ask (If-None-Match) before using it.
 REVALIDATE_CACHE = "no-cache"
+#: Where the web client learns the community's other node addresses (``community_addresses``).
+COMMUNITY_PATH = "/community.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +124,27 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
             except ValueError:
                 return False
     return False
+
+
+def community_file(addresses: Sequence[str]) -> StaticFile | None:
+    """``/community.json``: ``{"addresses": [...]}``, the community's WebSocket addresses, so
+    the web client fails over to the other nodes without the user typing them. None when the
+    node names no community (the path is then an ordinary file, normally absent)."""
+    if not addresses:
+        return None
+    body = json.dumps({"addresses": list(addresses)}).encode()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    return StaticFile(body, _CONTENT_TYPES[".json"], etag=etag)
+
+
+def community_origins(addresses: Sequence[str]) -> tuple[str, ...]:
+    """The page origins of the community's nodes (``http(s)://host:port``): a page served by
+    one node opens the WebSocket of another when it fails over."""
+    origins: list[str] = []
+    for address in addresses:
+        parts = urlsplit(address if "://" in address else f"ws://{address}")
+        if not parts.netloc:
+            continue
+        schemes = ("https",) if parts.scheme == "wss" else ("http", "https")
+        origins.extend(f"{scheme}://{parts.netloc.lower()}" for scheme in schemes)
+    return tuple(origins)

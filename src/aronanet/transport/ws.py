@@ -137,15 +137,20 @@ class WebSocketEndpoint:
         origins: Sequence[str] | None,
         web_root: Path | None,
         hosts: Sequence[str] = (),
+        community: Sequence[str] = (),
     ) -> None:
         """``origins``: browser origins allowed besides the node's own page (``*``: any);
-        ``hosts``: the node's own names, besides loopback names and IP addresses."""
+        ``hosts``: the node's own names, besides loopback names and IP addresses;
+        ``community``: the community's WebSocket addresses, served at ``/community.json``
+        (their pages are allowed as origins too)."""
         self._accept = accept
         self._max_frame = max_frame
         self._max_backlog = max_backlog_messages
         self._max_backlog_bytes = max_backlog_bytes
-        self._policy = http_policy.HttpPolicy(origins=origins or (), hosts=hosts)
+        allowed = (*(origins or ()), *static.community_origins(community))
+        self._policy = http_policy.HttpPolicy(origins=allowed, hosts=hosts)
         self._web_root = web_root
+        self._community = static.community_file(community)
 
     async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
         """Listen on ``host:port`` (0 picks a free port); TLS only when ``tls`` is given."""
@@ -200,9 +205,13 @@ class WebSocketEndpoint:
     async def _static(self, path: str, request: Request) -> Response:
         """A file of the web client: gzip when the build made one and the browser takes it,
         304 when the browser's copy is current; HEAD gets the same headers without the body."""
-        if self._web_root is None:
+        found: static.StaticFile | None = None
+        if path == static.COMMUNITY_PATH and self._community is not None:
+            found = self._community
+        elif self._web_root is None:
             return _plain(404, "Not Found", "this node serves no web client")
-        found = await asyncio.to_thread(static.load, self._web_root, path)
+        else:
+            found = await asyncio.to_thread(static.load, self._web_root, path)
         if found is None:
             return _plain(404, "Not Found", "not found")
         if found.matches(request.headers.get("If-None-Match")):

@@ -1,0 +1,54 @@
+"""``community_addresses``: a node tells the web client its community's other WebSocket
+addresses at ``/community.json`` (so the client fails over without the user typing them), and
+lets pages served by those nodes open its ``/artp`` (the client moves between nodes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from .conftest import node_settings
+from .test_http_edge import _get, _http, _upgrade_status
+
+COMMUNITY = ("127.0.0.1:17778", "wss://chat2.example/artp")
+
+
+async def test_the_community_json_names_the_addresses_as_configured(tmp_path, start_node):
+    node = await start_node(replace(node_settings(tmp_path / "n"), community_addresses=COMMUNITY))
+    port = node.ws_port
+    status, headers, body = await _http(port, _get(port, "/community.json"))
+    assert status == 200
+    assert headers["content-type"] == ["application/json"]
+    assert headers["cache-control"] == ["no-cache"]  # a changed list is seen at the next load
+    assert json.loads(body) == {"addresses": list(COMMUNITY)}
+    status, _, head_body = await _http(port, _get(port, "/community.json", "HEAD"))
+    assert (status, head_body) == (200, b"")
+
+
+async def test_without_the_setting_there_is_no_community_json(tmp_path, start_node):
+    node = await start_node(node_settings(tmp_path / "n"))
+    status, _, _ = await _http(node.ws_port, _get(node.ws_port, "/community.json"))
+    assert status == 404
+
+
+async def test_a_web_dir_file_of_that_name_is_served_when_the_setting_is_empty(
+    tmp_path, start_node
+):
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "community.json").write_text('{"addresses": ["by-hand:7778"]}')
+    node = await start_node(replace(node_settings(tmp_path / "n"), web_dir=web))
+    status, _, body = await _http(node.ws_port, _get(node.ws_port, "/community.json"))
+    assert (status, json.loads(body)) == (200, {"addresses": ["by-hand:7778"]})
+
+
+async def test_pages_of_the_community_may_open_the_websocket_and_no_others(tmp_path, start_node):
+    node = await start_node(replace(node_settings(tmp_path / "n"), community_addresses=COMMUNITY))
+    port = node.ws_port
+    here = f"127.0.0.1:{port}"
+    assert await _upgrade_status(port, here, "http://127.0.0.1:17778") == 101
+    assert await _upgrade_status(port, here, "https://127.0.0.1:17778") == 101
+    assert await _upgrade_status(port, here, "https://chat2.example") == 101
+    # wss:// only: that node's page is https; and a port or host not listed stays refused
+    assert await _upgrade_status(port, here, "http://chat2.example") == 403
+    assert await _upgrade_status(port, here, "http://127.0.0.1:17779") == 403
