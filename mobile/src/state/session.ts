@@ -47,6 +47,7 @@ import {
 import { TypingNotifier } from './typing';
 import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';
+import { firstReachable, formatAddresses, type LearnedCommunity, parseAddresses, rotation, withLearned } from './community';
 import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
 import { sameName } from './names';
 import { Sending } from './sending';
@@ -89,6 +90,8 @@ export interface AuthTokens {
 
 export interface ConnectResult {
   readonly node: string;
+  /** Which address of the community's list answered. */
+  readonly address: string;
   readonly fingerprint: string;
   readonly pin: PinResult;
 }
@@ -114,7 +117,12 @@ export type SearchScope = { readonly destType: DestType; readonly dest: string }
 
 export class ChatSession {
   private client: ArtpClient | null = null;
-  private address: string | null = null;
+  /** The community's addresses (state/community): what the user gave, then what nodes told. */
+  private addresses: string[] = [];
+  /** Which of `addresses` the session is (or was last) on: a failover starts after it. */
+  private current = 0;
+  /** Addresses the node serving the app named (`/community.json`), merged into its community's list. */
+  private learned: LearnedCommunity | null = null;
   private node: ConnectResult | null = null;
   /** Who is signed in; `password` is kept only for a node without `sync` (ArTP/1.0). */
   private account: { user: string; password?: string } | null = null;
@@ -161,12 +169,40 @@ export class ChatSession {
   }
 
   /**
-   * Connect and handshake; the node key is pinned on first use and refused if it changed.
-   * With `pinned` (an invitation link's `fp`, §14.21) a first-use key is accepted without a
+   * Connect and handshake to the first reachable address of `addresses` (one, or a
+   * community's comma-separated list, tried in order); the node key is pinned on first use
+   * and refused if it changed (at any address of the list: they present one key). With
+   * `pinned` (an invitation link's `fp`, §14.21) a first-use key is accepted without a
    * question only if it is that key; any other key is refused (KEY_MISMATCH).
    */
-  async connect(address: string, pinned?: string): Promise<ConnectResult> {
+  async connect(addresses: string, pinned?: string): Promise<ConnectResult> {
+    this.addresses = withLearned(parseAddresses(addresses), this.learned);
+    const order = rotation(this.addresses.length, this.addresses.length - 1);
+    const { value } = await firstReachable(this.addresses, order, (address) => this.connectTo(address, pinned), isKeyProblem);
+    return value;
+  }
+
+  /**
+   * The node serving the app (at `learned.origin`) named its community's other addresses:
+   * a list with that node in it fails over to them too, and the account remembers them.
+   */
+  async learnAddresses(learned: LearnedCommunity): Promise<void> {
+    this.learned = learned;
+    const merged = withLearned(this.addresses, learned);
+    if (merged.length === this.addresses.length) return;
+    this.addresses = merged;
+    const saved = await this.deps.accounts.load();
+    if (saved && this.account && saved.user === this.account.user) await this.deps.accounts.save({ ...saved, address: formatAddresses(merged) });
+  }
+
+  /** The community's addresses as the session knows them now, the one in use first-marked by `current`. */
+  get community(): { readonly addresses: readonly string[]; readonly current: string | null } {
+    return { addresses: this.addresses, current: this.addresses[this.current] ?? null };
+  }
+
+  private async connectTo(address: string, pinned?: string): Promise<ConnectResult> {
     let pin: PinResult = 'match';
+    const community = this.addresses;
     const client = await ArtpClient.connect({
       transport: await this.deps.openTransport(address),
       aead: this.deps.aead,
@@ -177,15 +213,15 @@ export class ChatSession {
         if (pinned !== undefined && fingerprint !== pinned) {
           throw new ArtpError('KEY_MISMATCH', `the node presented ${fingerprint}, but the invitation names ${pinned}: refused`);
         }
-        pin = await this.deps.knownNodes.check(address, fingerprint);
+        pin = await this.deps.knownNodes.check(address, fingerprint, community);
         if (pinned !== undefined && pin === 'first-use') {
-          await this.deps.knownNodes.accept(address, fingerprint);
+          await this.deps.knownNodes.accept(community, fingerprint);
           pin = 'match';
         }
       },
     });
     this.attach(client, address);
-    this.node = { node: client.hello.node, fingerprint: client.nodeFingerprint, pin };
+    this.node = { node: client.hello.node, address, fingerprint: client.nodeFingerprint, pin };
     return this.node;
   }
 
@@ -199,9 +235,13 @@ export class ChatSession {
     await this.authenticate(client, user, password, register, tokens);
     const signedIn = this.account?.user ?? user;
     const previous = await this.deps.accounts.load();
-    // What another account left unsent (or kept) is not this one's to send (or show).
-    if (previous && !sameName(previous.user, signedIn)) await Promise.all([this.outbox.clear(), this.cache.clear()]);
-    await this.deps.accounts.save({ address: this.address ?? '', user: signedIn });
+    const fingerprint = this.node?.fingerprint;
+    // What another account, or the same name in another community (another key), left unsent
+    // (or kept) is not this one's to send (or show). Another address of the same community is
+    // the same place: its outbox and conversations stay.
+    const elsewhere = previous?.fingerprint !== undefined && fingerprint !== undefined && previous.fingerprint !== fingerprint;
+    if (previous && (!sameName(previous.user, signedIn) || elsewhere)) await Promise.all([this.outbox.clear(), this.cache.clear()]);
+    await this.deps.accounts.save({ address: formatAddresses(this.addresses), user: signedIn, ...(fingerprint ? { fingerprint } : {}) });
     await this.sending.restore();
     await this.afterSignIn(client);
     this.deps.dispatch({ type: 'linkChanged', link: 'online' });
@@ -215,7 +255,7 @@ export class ChatSession {
   async resume(): Promise<ResumeResult> {
     const saved = await this.deps.accounts.load();
     if (!saved) return { kind: 'none' };
-    this.address = saved.address;
+    this.addresses = withLearned(parseAddresses(saved.address), this.learned);
     this.account = { user: saved.user };
     this.deps.dispatch({ type: 'loggedIn', user: saved.user, channels: [] });
     const cached = cachedFor(await this.cache.load(), saved.user);
@@ -249,7 +289,7 @@ export class ChatSession {
    */
   async passwordLogin(): Promise<{ node: ConnectResult; address: string; user: string }> {
     const saved = await this.deps.accounts.load();
-    const address = saved?.address ?? this.address;
+    const address = saved?.address ?? formatAddresses(this.addresses);
     if (!address || !saved) throw new ArtpError(LocalErrorCode.CLOSED, 'no account to sign in to');
     this.disconnect();
     this.gaveUp = false;
@@ -285,7 +325,7 @@ export class ChatSession {
     this.cancelRetry();
     const client = this.client;
     this.client = null;
-    this.address = null;
+    this.addresses = [];
     this.account = null;
     client?.close();
   }
@@ -548,7 +588,7 @@ export class ChatSession {
 
   /** The network came back (NetInfo, or the browser's `online`): reconnect now. */
   networkAvailable(): void {
-    if (this.client !== null || !this.address || this.stopped || this.gaveUp) return;
+    if (this.client !== null || this.addresses.length === 0 || this.stopped || this.gaveUp) return;
     this.cancelRetry();
     this.backoff.reset();
     void this.reconnect();
@@ -564,7 +604,7 @@ export class ChatSession {
 
   /** The network went away: no point retrying until it is back. */
   networkLost(): void {
-    if (this.client !== null || !this.address || this.stopped || this.gaveUp) return;
+    if (this.client !== null || this.addresses.length === 0 || this.stopped || this.gaveUp) return;
     this.cancelRetry();
     this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
   }
@@ -657,7 +697,7 @@ export class ChatSession {
   private attach(client: ArtpClient, address: string): void {
     this.client = client;
     this.limits = client.limits;
-    this.address = address;
+    this.current = Math.max(0, this.addresses.indexOf(address));
     this.gaveUp = false;
     client.onEvent((event) => this.handleEvent(event));
     client.onClose(() => this.linkLost(client));
@@ -699,7 +739,9 @@ export class ChatSession {
     if (this.client !== client || this.stopped) return;
     this.client = null;
     this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
-    this.scheduleReconnect();
+    // Another node of the community may be up: try it at once; the backoff is for full cycles.
+    if (this.addresses.length > 1) void this.reconnect();
+    else this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
@@ -715,23 +757,46 @@ export class ChatSession {
     this.retryTimer = null;
   }
 
+  /**
+   * One cycle over the community's addresses, round-robin from the one that failed (it is
+   * tried last): connect, sign in, catch up, flush the outbox. The backoff waits only after
+   * the whole cycle failed; a changed key or a refused device stops the retries.
+   */
   private async reconnect(): Promise<void> {
-    if (!this.address || this.client || this.stopped || this.recovering) return;
+    if (this.addresses.length === 0 || this.client || this.stopped || this.recovering) return;
     this.deps.dispatch({ type: 'linkChanged', link: 'connecting' });
     this.recovering = true; // what is typed meanwhile waits until the outbox went out
+    const before = this.addresses[this.current];
     try {
-      await this.connect(this.address);
+      const order = rotation(this.addresses.length, this.current);
+      const { value } = await firstReachable(this.addresses, order, (address) => this.rejoin(address), isFinal);
+      this.backoff.reset();
+      this.deps.dispatch({ type: 'linkChanged', link: 'online' });
+      if (this.addresses.length > 1 && value.address !== before) this.deps.dispatch({ type: 'nodeMoved', address: value.address });
+    } catch (error) {
+      this.failedToReconnect(error);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  /** Connect to `address` and sign in again there; a half-made link is closed on failure. */
+  private async rejoin(address: string): Promise<ConnectResult> {
+    try {
+      const result = await this.connectTo(address);
       const client = this.requireClient();
       if (this.account) {
         await this.reauthenticate(client, this.account);
         await this.afterSignIn(client);
       }
-      this.backoff.reset();
-      this.deps.dispatch({ type: 'linkChanged', link: 'online' });
+      return result;
     } catch (error) {
-      this.failedToReconnect(error);
-    } finally {
-      this.recovering = false;
+      if (!isFinal(error)) {
+        const half = this.client;
+        this.client = null;
+        half?.close();
+      }
+      throw error;
     }
   }
 
@@ -754,6 +819,16 @@ export class ChatSession {
     if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'not connected');
     return this.client;
   }
+}
+
+/** A key other than the community's: no other address of the list may be tried instead. */
+function isKeyProblem(error: unknown): boolean {
+  return error instanceof KeyChangedError || (error instanceof ArtpError && error.code === 'KEY_MISMATCH');
+}
+
+/** An error that ends a reconnect cycle: trying the next address cannot fix it. */
+function isFinal(error: unknown): boolean {
+  return reconnectProblem(error) !== null;
 }
 
 /** A reason no retry can fix (the UI words it); null when trying again may work. */
