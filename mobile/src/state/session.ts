@@ -78,7 +78,12 @@ export interface SessionDeps {
   readonly deviceName?: string;
   readonly backoff?: Backoff;
   readonly catchUpPage?: number;
+  /** How long "Moved to h2" stays after a failover (ms). */
+  readonly movedNoticeMs?: number;
 }
+
+/** Long enough to be read, short enough not to become wallpaper. */
+export const MOVED_NOTICE_MS = 15_000;
 
 /** §14.21: the one-time tokens an AUTH can carry. */
 export interface AuthTokens {
@@ -149,6 +154,7 @@ export class ChatSession {
   private stopped = false;
   private readonly typingNotifier: TypingNotifier;
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
+  private movedTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly deps: SessionDeps) {
     this.typingNotifier = new TypingNotifier((destType, dest, typing) => {
@@ -613,6 +619,7 @@ export class ChatSession {
     this.stopped = true;
     this.cancelRetry();
     if (this.typingTimer) clearTimeout(this.typingTimer);
+    if (this.movedTimer) clearTimeout(this.movedTimer);
     void this.cache.flush();
     this.client?.close();
     this.client = null;
@@ -772,12 +779,22 @@ export class ChatSession {
       const { value } = await firstReachable(this.addresses, order, (address) => this.rejoin(address), isFinal);
       this.backoff.reset();
       this.deps.dispatch({ type: 'linkChanged', link: 'online' });
-      if (this.addresses.length > 1 && value.address !== before) this.deps.dispatch({ type: 'nodeMoved', address: value.address });
+      if (this.addresses.length > 1 && value.address !== before) this.tellMoved(value.address);
     } catch (error) {
       this.failedToReconnect(error);
     } finally {
       this.recovering = false;
     }
+  }
+
+  /** "Moved to h2 — nothing was lost": said once the move is complete, for a while. */
+  private tellMoved(address: string): void {
+    if (this.movedTimer) clearTimeout(this.movedTimer);
+    this.deps.dispatch({ type: 'nodeMoved', address });
+    this.movedTimer = setTimeout(() => {
+      this.movedTimer = null;
+      this.deps.dispatch({ type: 'nodeMoved', address: null });
+    }, this.deps.movedNoticeMs ?? MOVED_NOTICE_MS);
   }
 
   /** Connect to `address` and sign in again there; a half-made link is closed on failure. */

@@ -140,11 +140,21 @@ def community_file(addresses: Sequence[str]) -> StaticFile | None:
 def community_origins(addresses: Sequence[str]) -> tuple[str, ...]:
     """The page origins of the community's nodes (``http(s)://host:port``): a page served by
     one node opens the WebSocket of another when it fails over."""
-    origins: list[str] = []
+    return _sources(addresses, {"ws": ("http", "https"), "wss": ("https",)})
+
+
+def community_sockets(addresses: Sequence[str]) -> tuple[str, ...]:
+    """The community's WebSockets as CSP ``connect-src`` sources (``ws(s)://host:port``), so
+    the page may open them: scheme and host only, whatever path an address names."""
+    return _sources(addresses, {"ws": ("ws", "wss"), "wss": ("wss",)})
+
+
+def _sources(addresses: Sequence[str], schemes: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """``scheme://host:port`` for each address, in each scheme its own maps to (the settings'
+    pattern keeps the host to letters, digits, ``.-_`` or a bracketed IPv6 literal)."""
+    found: list[str] = []
     for address in addresses:
         parts = urlsplit(address if "://" in address else f"ws://{address}")
-        if not parts.netloc:
-            continue
-        schemes = ("https",) if parts.scheme == "wss" else ("http", "https")
-        origins.extend(f"{scheme}://{parts.netloc.lower()}" for scheme in schemes)
-    return tuple(origins)
+        if parts.netloc:
+            found.extend(f"{scheme}://{parts.netloc.lower()}" for scheme in schemes[parts.scheme])
+    return tuple(found)

@@ -151,6 +151,7 @@ class WebSocketEndpoint:
         self._policy = http_policy.HttpPolicy(origins=allowed, hosts=hosts)
         self._web_root = web_root
         self._community = static.community_file(community)
+        self._connect_to = static.community_sockets(community)
 
     async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
         """Listen on ``host:port`` (0 picks a free port); TLS only when ``tls`` is given."""
@@ -226,7 +227,9 @@ class WebSocketEndpoint:
         if found.content_type.startswith("text/html"):  # its CSP allows its inline elements
             hosts = request.headers.get_all("Host")
             response.headers.update(
-                http_policy.security_headers(hosts[0] if hosts else None, found.body)
+                http_policy.security_headers(
+                    hosts[0] if hosts else None, found.body, self._connect_to
+                )
             )
         head = request.method == "HEAD" or response.status_code == 304
         return dataclasses.replace(response, body=b"") if head else response

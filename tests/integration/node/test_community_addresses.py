@@ -52,3 +52,18 @@ async def test_pages_of_the_community_may_open_the_websocket_and_no_others(tmp_p
     # wss:// only: that node's page is https; and a port or host not listed stays refused
     assert await _upgrade_status(port, here, "http://chat2.example") == 403
     assert await _upgrade_status(port, here, "http://127.0.0.1:17779") == 403
+
+
+async def test_the_page_may_connect_to_the_community_websockets(tmp_path, start_node):
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<html><head></head></html>")
+    settings = replace(node_settings(tmp_path / "n"), community_addresses=COMMUNITY, web_dir=web)
+    node = await start_node(settings)
+    _, headers, _ = await _http(node.ws_port, _get(node.ws_port, "/"))
+    (policy,) = headers["content-security-policy"]
+    (connect,) = [part for part in policy.split("; ") if part.startswith("connect-src ")]
+    sources = connect.split()[1:]
+    assert "ws://127.0.0.1:17778" in sources and "wss://127.0.0.1:17778" in sources
+    assert "wss://chat2.example" in sources and "ws://chat2.example" not in sources
+    assert f"ws://127.0.0.1:{node.ws_port}" in sources  # its own, as before

@@ -13,7 +13,7 @@ from aronanet.server.settings import (
     SettingsError,
     from_mapping,
 )
-from aronanet.transport.static import community_file, community_origins
+from aronanet.transport.static import community_file, community_origins, community_sockets
 
 
 def test_no_community_by_default() -> None:
@@ -52,4 +52,12 @@ def test_the_origins_are_the_pages_of_those_nodes() -> None:
         "https://h2.example",
         "http://h3:80",
         "https://h3:80",
+    )
+
+
+def test_the_page_may_open_the_websockets_of_those_nodes() -> None:
+    assert community_sockets(["h1.example:7778", "wss://h2.example/artp"]) == (
+        "ws://h1.example:7778",
+        "wss://h1.example:7778",
+        "wss://h2.example",
     )
