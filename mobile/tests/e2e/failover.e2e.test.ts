@@ -8,7 +8,6 @@
  * still dead) signs in on node 2 with the conversation intact.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -19,6 +18,7 @@ import { connectClient } from '../support/client';
 import { type Community, startCommunity } from '../support/community';
 import type { RunningNode } from '../support/node';
 import { DIST, MOBILE_ROOT, PYTHON } from '../support/paths';
+import { serveShellFromDisk } from '../support/shell';
 
 const CHANNEL = '#relay';
 const PASSWORD = 'correct horse battery';
@@ -174,25 +174,3 @@ describe('a community of two nodes, the app on node 1', () => {
     }
   });
 });
-
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.css': 'text/css' };
-
-/** Serve the export's files on `port` (no WebSocket there); returns the function that stops it. */
-async function serveShellFromDisk(port: number): Promise<() => Promise<void>> {
-  const server = http.createServer((request, response) => {
-    const pathname = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
-    const file = path.join(DIST, pathname === '/' ? 'index.html' : decodeURIComponent(pathname));
-    if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      response.writeHead(404).end('not found');
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
-  });
-  server.on('upgrade', (_request, socket) => socket.destroy()); // node 1 is dead: no ArTP here
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-}
