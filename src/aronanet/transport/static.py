@@ -126,12 +126,10 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return False
 
 
-def community_file(addresses: Sequence[str]) -> StaticFile | None:
+def community_file(addresses: Sequence[str]) -> StaticFile:
     """``/community.json``: ``{"addresses": [...]}``, the community's WebSocket addresses, so
-    the web client fails over to the other nodes without the user typing them. None when the
-    node names no community (the path is then an ordinary file, normally absent)."""
-    if not addresses:
-        return None
+    the web client fails over to the other nodes without the user typing them (an empty
+    list for a node on its own)."""
     body = json.dumps({"addresses": list(addresses)}).encode()
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     return StaticFile(body, _CONTENT_TYPES[".json"], etag=etag)

@@ -151,6 +151,7 @@ class WebSocketEndpoint:
         self._policy = http_policy.HttpPolicy(origins=allowed, hosts=hosts)
         self._web_root = web_root
         self._community = static.community_file(community)
+        self._community_named = bool(community)
         self._connect_to = static.community_sockets(community)
 
     async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
@@ -206,13 +207,9 @@ class WebSocketEndpoint:
     async def _static(self, path: str, request: Request) -> Response:
         """A file of the web client: gzip when the build made one and the browser takes it,
         304 when the browser's copy is current; HEAD gets the same headers without the body."""
-        found: static.StaticFile | None = None
-        if path == static.COMMUNITY_PATH and self._community is not None:
-            found = self._community
-        elif self._web_root is None:
+        if self._web_root is None and path != static.COMMUNITY_PATH:
             return _plain(404, "Not Found", "this node serves no web client")
-        else:
-            found = await asyncio.to_thread(static.load, self._web_root, path)
+        found = await self._find(path)
         if found is None:
             return _plain(404, "Not Found", "not found")
         if found.matches(request.headers.get("If-None-Match")):
@@ -233,6 +230,17 @@ class WebSocketEndpoint:
             )
         head = request.method == "HEAD" or response.status_code == 304
         return dataclasses.replace(response, body=b"") if head else response
+
+    async def _find(self, path: str) -> static.StaticFile | None:
+        """The file for ``path``. ``/community.json`` always answers (the web client asks on
+        every start): the ``community_addresses`` setting, else a file of that name in the
+        web directory, else an empty list."""
+        if path == static.COMMUNITY_PATH and self._community_named:
+            return self._community
+        found = None
+        if self._web_root is not None:
+            found = await asyncio.to_thread(static.load, self._web_root, path)
+        return self._community if found is None and path == static.COMMUNITY_PATH else found
 
 
 class _HttpOnlyConnection(ServerConnection):

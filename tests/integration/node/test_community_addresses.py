@@ -25,10 +25,22 @@ async def test_the_community_json_names_the_addresses_as_configured(tmp_path, st
     assert (status, head_body) == (200, b"")
 
 
-async def test_without_the_setting_there_is_no_community_json(tmp_path, start_node):
-    node = await start_node(node_settings(tmp_path / "n"))
-    status, _, _ = await _http(node.ws_port, _get(node.ws_port, "/community.json"))
-    assert status == 404
+async def test_without_the_setting_the_community_is_an_empty_list(tmp_path, start_node):
+    node = await start_node(node_settings(tmp_path / "n"))  # no web client either
+    status, _, body = await _http(node.ws_port, _get(node.ws_port, "/community.json"))
+    assert (status, json.loads(body)) == (200, {"addresses": []})
+    status, _, _ = await _http(node.ws_port, _get(node.ws_port, "/other.json"))
+    assert status == 404  # nothing else is served without a web directory
+
+
+async def test_the_setting_wins_over_a_web_dir_file(tmp_path, start_node):
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "community.json").write_text('{"addresses": ["by-hand:7778"]}')
+    settings = replace(node_settings(tmp_path / "n"), web_dir=web, community_addresses=COMMUNITY)
+    node = await start_node(settings)
+    _, _, body = await _http(node.ws_port, _get(node.ws_port, "/community.json"))
+    assert json.loads(body) == {"addresses": list(COMMUNITY)}
 
 
 async def test_a_web_dir_file_of_that_name_is_served_when_the_setting_is_empty(

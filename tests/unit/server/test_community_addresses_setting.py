@@ -18,7 +18,7 @@ from aronanet.transport.static import community_file, community_origins, communi
 
 def test_no_community_by_default() -> None:
     assert NodeSettings().community_addresses == ()
-    assert community_file(()) is None
+    assert community_file(()).body == b'{"addresses": []}'
 
 
 def test_the_flag_and_the_file_key_both_list_addresses() -> None:
