@@ -111,3 +111,69 @@ export async function firstReachable<T>(
   }
   throw last;
 }
+
+/**
+ * The community a session is on: its addresses (what the user gave or the account kept, then
+ * what the serving node told), which of them is in use, and the order to try them in.
+ */
+export class Community {
+  private list: string[] = [];
+  private index = 0;
+  private learned: LearnedCommunity | null = null;
+
+  /** The addresses, in the order given. */
+  get addresses(): readonly string[] {
+    return this.list;
+  }
+
+  /** The address in use, or last in use. */
+  get current(): string | null {
+    return this.list[this.index] ?? null;
+  }
+
+  /** Several nodes to move between (one address behaves as before failover existed). */
+  get several(): boolean {
+    return this.list.length > 1;
+  }
+
+  /** Use the list written in `text` (plus what the serving node told, if it is in it). */
+  use(text: string): void {
+    this.list = withLearned(parseAddresses(text), this.learned);
+    this.index = 0;
+  }
+
+  /** Forget the list (nothing to reconnect to until `use`). */
+  clear(): void {
+    this.list = [];
+    this.index = 0;
+  }
+
+  /** The node serving the app told its community; true when the list gained addresses. */
+  learn(learned: LearnedCommunity): boolean {
+    this.learned = learned;
+    const merged = withLearned(this.list, learned);
+    if (merged.length === this.list.length) return false;
+    this.list = merged;
+    return true;
+  }
+
+  /** `address` answered: a later failover starts after it. */
+  reached(address: string): void {
+    this.index = Math.max(0, this.list.indexOf(address));
+  }
+
+  /** The order of a first connection: as given. */
+  firstOrder(): number[] {
+    return rotation(this.list.length, this.list.length - 1);
+  }
+
+  /** The order after the address in use failed: the next one first, the failed one last. */
+  failoverOrder(): number[] {
+    return rotation(this.list.length, this.index);
+  }
+
+  /** As the account remembers it. */
+  toString(): string {
+    return formatAddresses(this.list);
+  }
+}

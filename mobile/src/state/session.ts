@@ -47,7 +47,7 @@ import {
 import { TypingNotifier } from './typing';
 import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';
-import { firstReachable, formatAddresses, type LearnedCommunity, parseAddresses, rotation, withLearned } from './community';
+import { Community, firstReachable, type LearnedCommunity } from './community';
 import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
 import { sameName } from './names';
 import { Sending } from './sending';
@@ -122,12 +122,8 @@ export type SearchScope = { readonly destType: DestType; readonly dest: string }
 
 export class ChatSession {
   private client: ArtpClient | null = null;
-  /** The community's addresses (state/community): what the user gave, then what nodes told. */
-  private addresses: string[] = [];
-  /** Which of `addresses` the session is (or was last) on: a failover starts after it. */
-  private current = 0;
-  /** Addresses the node serving the app named (`/community.json`), merged into its community's list. */
-  private learned: LearnedCommunity | null = null;
+  /** The community's addresses (state/community) and the one in use. */
+  private readonly nodes = new Community();
   private node: ConnectResult | null = null;
   /** Who is signed in; `password` is kept only for a node without `sync` (ArTP/1.0). */
   private account: { user: string; password?: string } | null = null;
@@ -182,9 +178,9 @@ export class ChatSession {
    * question only if it is that key; any other key is refused (KEY_MISMATCH).
    */
   async connect(addresses: string, pinned?: string): Promise<ConnectResult> {
-    this.addresses = withLearned(parseAddresses(addresses), this.learned);
-    const order = rotation(this.addresses.length, this.addresses.length - 1);
-    const { value } = await firstReachable(this.addresses, order, (address) => this.connectTo(address, pinned), isKeyProblem);
+    this.nodes.use(addresses);
+    const { addresses: list } = this.nodes;
+    const { value } = await firstReachable(list, this.nodes.firstOrder(), (address) => this.connectTo(address, pinned), isKeyProblem);
     return value;
   }
 
@@ -193,22 +189,19 @@ export class ChatSession {
    * a list with that node in it fails over to them too, and the account remembers them.
    */
   async learnAddresses(learned: LearnedCommunity): Promise<void> {
-    this.learned = learned;
-    const merged = withLearned(this.addresses, learned);
-    if (merged.length === this.addresses.length) return;
-    this.addresses = merged;
+    if (!this.nodes.learn(learned)) return;
     const saved = await this.deps.accounts.load();
-    if (saved && this.account && saved.user === this.account.user) await this.deps.accounts.save({ ...saved, address: formatAddresses(merged) });
+    if (saved && this.account && saved.user === this.account.user) await this.deps.accounts.save({ ...saved, address: this.nodes.toString() });
   }
 
-  /** The community's addresses as the session knows them now, the one in use first-marked by `current`. */
+  /** The community's addresses as the session knows them now, and the one in use. */
   get community(): { readonly addresses: readonly string[]; readonly current: string | null } {
-    return { addresses: this.addresses, current: this.addresses[this.current] ?? null };
+    return { addresses: this.nodes.addresses, current: this.nodes.current };
   }
 
   private async connectTo(address: string, pinned?: string): Promise<ConnectResult> {
     let pin: PinResult = 'match';
-    const community = this.addresses;
+    const community = this.nodes.addresses;
     const client = await ArtpClient.connect({
       transport: await this.deps.openTransport(address),
       aead: this.deps.aead,
@@ -247,7 +240,7 @@ export class ChatSession {
     // the same place: its outbox and conversations stay.
     const elsewhere = previous?.fingerprint !== undefined && fingerprint !== undefined && previous.fingerprint !== fingerprint;
     if (previous && (!sameName(previous.user, signedIn) || elsewhere)) await Promise.all([this.outbox.clear(), this.cache.clear()]);
-    await this.deps.accounts.save({ address: formatAddresses(this.addresses), user: signedIn, ...(fingerprint ? { fingerprint } : {}) });
+    await this.deps.accounts.save({ address: this.nodes.toString(), user: signedIn, ...(fingerprint ? { fingerprint } : {}) });
     await this.sending.restore();
     await this.afterSignIn(client);
     this.deps.dispatch({ type: 'linkChanged', link: 'online' });
@@ -261,7 +254,7 @@ export class ChatSession {
   async resume(): Promise<ResumeResult> {
     const saved = await this.deps.accounts.load();
     if (!saved) return { kind: 'none' };
-    this.addresses = withLearned(parseAddresses(saved.address), this.learned);
+    this.nodes.use(saved.address);
     this.account = { user: saved.user };
     this.deps.dispatch({ type: 'loggedIn', user: saved.user, channels: [] });
     const cached = cachedFor(await this.cache.load(), saved.user);
@@ -295,7 +288,7 @@ export class ChatSession {
    */
   async passwordLogin(): Promise<{ node: ConnectResult; address: string; user: string }> {
     const saved = await this.deps.accounts.load();
-    const address = saved?.address ?? formatAddresses(this.addresses);
+    const address = saved?.address ?? this.nodes.toString();
     if (!address || !saved) throw new ArtpError(LocalErrorCode.CLOSED, 'no account to sign in to');
     this.disconnect();
     this.gaveUp = false;
@@ -331,7 +324,7 @@ export class ChatSession {
     this.cancelRetry();
     const client = this.client;
     this.client = null;
-    this.addresses = [];
+    this.nodes.clear();
     this.account = null;
     client?.close();
   }
@@ -594,7 +587,7 @@ export class ChatSession {
 
   /** The network came back (NetInfo, or the browser's `online`): reconnect now. */
   networkAvailable(): void {
-    if (this.client !== null || this.addresses.length === 0 || this.stopped || this.gaveUp) return;
+    if (this.client !== null || this.nodes.addresses.length === 0 || this.stopped || this.gaveUp) return;
     this.cancelRetry();
     this.backoff.reset();
     void this.reconnect();
@@ -610,7 +603,7 @@ export class ChatSession {
 
   /** The network went away: no point retrying until it is back. */
   networkLost(): void {
-    if (this.client !== null || this.addresses.length === 0 || this.stopped || this.gaveUp) return;
+    if (this.client !== null || this.nodes.addresses.length === 0 || this.stopped || this.gaveUp) return;
     this.cancelRetry();
     this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
   }
@@ -704,7 +697,7 @@ export class ChatSession {
   private attach(client: ArtpClient, address: string): void {
     this.client = client;
     this.limits = client.limits;
-    this.current = Math.max(0, this.addresses.indexOf(address));
+    this.nodes.reached(address);
     this.gaveUp = false;
     client.onEvent((event) => this.handleEvent(event));
     client.onClose(() => this.linkLost(client));
@@ -747,7 +740,7 @@ export class ChatSession {
     this.client = null;
     this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
     // Another node of the community may be up: try it at once; the backoff is for full cycles.
-    if (this.addresses.length > 1) void this.reconnect();
+    if (this.nodes.several) void this.reconnect();
     else this.scheduleReconnect();
   }
 
@@ -770,16 +763,17 @@ export class ChatSession {
    * the whole cycle failed; a changed key or a refused device stops the retries.
    */
   private async reconnect(): Promise<void> {
-    if (this.addresses.length === 0 || this.client || this.stopped || this.recovering) return;
+    if (this.nodes.addresses.length === 0 || this.client || this.stopped || this.recovering) return;
     this.deps.dispatch({ type: 'linkChanged', link: 'connecting' });
     this.recovering = true; // what is typed meanwhile waits until the outbox went out
-    const before = this.addresses[this.current];
+    const before = this.nodes.current;
     try {
-      const order = rotation(this.addresses.length, this.current);
-      const { value } = await firstReachable(this.addresses, order, (address) => this.rejoin(address), isFinal);
+      const several = this.nodes.several;
+      const addresses = this.nodes.addresses; // the list of this cycle, whatever is learned meanwhile
+      const { value } = await firstReachable(addresses, this.nodes.failoverOrder(), (address) => this.rejoin(address), isFinal);
       this.backoff.reset();
       this.deps.dispatch({ type: 'linkChanged', link: 'online' });
-      if (this.addresses.length > 1 && value.address !== before) this.tellMoved(value.address);
+      if (several && value.address !== before) this.tellMoved(value.address);
     } catch (error) {
       this.failedToReconnect(error);
     } finally {

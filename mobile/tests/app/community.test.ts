@@ -6,6 +6,7 @@
 import { KeyChangedError } from '../../src/protocol/errors';
 import { AccountMemory } from '../../src/state/account';
 import {
+  Community,
   communityFromJson,
   firstReachable,
   formatAddresses,
@@ -111,6 +112,33 @@ describe('what a node tells of its community', () => {
     expect(withLearned(['h1:7778'], learned)).toEqual(['h1:7778', 'h2:7778', 'h3:7778']);
     expect(withLearned(['elsewhere:7778'], learned)).toEqual(['elsewhere:7778']);
     expect(withLearned(['h1:7778'], null)).toEqual(['h1:7778']);
+  });
+});
+
+describe('the community a session is on', () => {
+  it('starts at the first address, fails over after the one in use, and remembers the list', () => {
+    const community = new Community();
+    community.use('h1:7778, h2:7778, h3:7778');
+    expect(community.firstOrder()).toEqual([0, 1, 2]);
+    community.reached('h2:7778');
+    expect(community.current).toBe('h2:7778');
+    expect(community.failoverOrder()).toEqual([2, 0, 1]);
+    expect(String(community)).toBe('h1:7778, h2:7778, h3:7778');
+    expect(community.several).toBe(true);
+    community.clear();
+    expect([community.addresses, community.current, community.several]).toEqual([[], null, false]);
+  });
+
+  it('adds what the serving node told to its own list only, then and later', () => {
+    const community = new Community();
+    community.use('h1:7778');
+    expect(community.learn({ origin: 'h1:7778', addresses: ['h2:7778'] })).toBe(true);
+    expect(community.learn({ origin: 'h1:7778', addresses: ['h2:7778'] })).toBe(false);
+    expect(community.addresses).toEqual(['h1:7778', 'h2:7778']);
+    community.use('h1:7778'); // a later list with that node in it gains them too
+    expect(community.addresses).toEqual(['h1:7778', 'h2:7778']);
+    community.use('elsewhere:7778');
+    expect(community.addresses).toEqual(['elsewhere:7778']);
   });
 });
 
