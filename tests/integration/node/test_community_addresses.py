@@ -11,6 +11,17 @@ from .conftest import node_settings
 from .test_http_edge import _get, _http, _upgrade_status
 
 COMMUNITY = ("127.0.0.1:17778", "wss://chat2.example/artp")
+BY_HAND = '{"addresses": ["by-hand:7778"]}'
+
+
+async def _node_with_web_dir(tmp_path, start_node, files: dict[str, str], community=()):
+    """A node serving ``files`` as its web client, naming ``community``."""
+    web = tmp_path / "web"
+    web.mkdir()
+    for name, text in files.items():
+        (web / name).write_text(text)
+    settings = replace(node_settings(tmp_path / "n"), web_dir=web, community_addresses=community)
+    return await start_node(settings)
 
 
 async def test_the_community_json_names_the_addresses_as_configured(tmp_path, start_node):
@@ -34,11 +45,7 @@ async def test_without_the_setting_the_community_is_an_empty_list(tmp_path, star
 
 
 async def test_the_setting_wins_over_a_web_dir_file(tmp_path, start_node):
-    web = tmp_path / "web"
-    web.mkdir()
-    (web / "community.json").write_text('{"addresses": ["by-hand:7778"]}')
-    settings = replace(node_settings(tmp_path / "n"), web_dir=web, community_addresses=COMMUNITY)
-    node = await start_node(settings)
+    node = await _node_with_web_dir(tmp_path, start_node, {"community.json": BY_HAND}, COMMUNITY)
     _, _, body = await _http(node.ws_port, _get(node.ws_port, "/community.json"))
     assert json.loads(body) == {"addresses": list(COMMUNITY)}
 
@@ -46,10 +53,7 @@ async def test_the_setting_wins_over_a_web_dir_file(tmp_path, start_node):
 async def test_a_web_dir_file_of_that_name_is_served_when_the_setting_is_empty(
     tmp_path, start_node
 ):
-    web = tmp_path / "web"
-    web.mkdir()
-    (web / "community.json").write_text('{"addresses": ["by-hand:7778"]}')
-    node = await start_node(replace(node_settings(tmp_path / "n"), web_dir=web))
+    node = await _node_with_web_dir(tmp_path, start_node, {"community.json": BY_HAND})
     status, _, body = await _http(node.ws_port, _get(node.ws_port, "/community.json"))
     assert (status, json.loads(body)) == (200, {"addresses": ["by-hand:7778"]})
 
@@ -67,11 +71,8 @@ async def test_pages_of_the_community_may_open_the_websocket_and_no_others(tmp_p
 
 
 async def test_the_page_may_connect_to_the_community_websockets(tmp_path, start_node):
-    web = tmp_path / "web"
-    web.mkdir()
-    (web / "index.html").write_text("<html><head></head></html>")
-    settings = replace(node_settings(tmp_path / "n"), community_addresses=COMMUNITY, web_dir=web)
-    node = await start_node(settings)
+    page = "<html><head></head></html>"
+    node = await _node_with_web_dir(tmp_path, start_node, {"index.html": page}, COMMUNITY)
     _, headers, _ = await _http(node.ws_port, _get(node.ws_port, "/"))
     (policy,) = headers["content-security-policy"]
     (connect,) = [part for part in policy.split("; ") if part.startswith("connect-src ")]
