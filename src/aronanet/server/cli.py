@@ -151,6 +151,12 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "besides localhost, IP addresses, --host and this machine's name",
     )
     add(
+        "--community-addresses",
+        metavar="LIST",
+        help="comma-separated WebSocket addresses (host:port or ws(s):// URLs) of the nodes "
+        "sharing this node's key, told to the web client at /community.json for failover",
+    )
+    add(
         "--web-dir",
         type=Path,
         metavar="DIR",
@@ -370,7 +376,7 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     if "registration" in given:
         chosen = given["registration"]
         values["registration"] = "invite" if chosen == "invite" else chosen == "open"
-    for key in ("ws_origins", "ws_hosts", "admins"):
+    for key in ("ws_origins", "ws_hosts", "admins", "community_addresses"):
         if key in given:
             values[key] = [item.strip() for item in given[key].split(",") if item.strip()]
     if given.get("no_uvloop"):
