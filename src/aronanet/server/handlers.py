@@ -62,20 +62,24 @@ logger = logging.getLogger(__name__)
 Reply = msgspec.Struct | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Later:
-    """A reply that follows once ``answer`` completes; later requests are handled meanwhile."""
+    """A reply that follows once ``answer`` completes; later requests are handled meanwhile.
 
-    answer: Awaitable[Reply]
+    ``answer`` is an awaitable (run as a task), or a ``PendingReply`` that a callback
+    completes (no task: ``MSG`` answers from its group commit's callback)."""
+
+    answer: Awaitable[Reply] | PendingReply
 
 
 Outcome = Reply | Later
 Handler = Callable[["RequestContext", Any], Awaitable[Outcome]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestContext:
-    """What a handler gets besides its request: the node's services and the session."""
+    """What a handler gets besides its request: the node's services and the session.
+    (``Later`` and this, made per request, are not ``frozen``: see ``NewMessage``.)"""
 
     services: Services
     session: Session
@@ -106,6 +110,27 @@ class RequestContext:
         empty = len(codec.encode(self.ok(**fields, **{name: []})))
         kept = fitting_count(items, self.session.conn.max_plaintext - empty)
         return self.ok(**fields, **{name: list(items[:kept])})
+
+
+class PendingReply:
+    """The reply to a request, completed later by a callback with ``ok`` or ``fail``
+    (returned as ``Later(pending)``); its place in the session's reply order is kept."""
+
+    __slots__ = ("_ctx", "_request", "future")
+
+    def __init__(self, ctx: RequestContext, request: msgspec.Struct) -> None:
+        self.future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._ctx = ctx
+        self._request = request
+
+    def ok(self, **fields: Any) -> None:
+        """Answer ``OK`` with ``fields``."""
+        self.future.set_result(self._ctx.ok(**fields))
+
+    def fail(self, exc: BaseException) -> None:
+        """Answer the ``ERROR`` that ``exc`` maps to (``error_reply``)."""
+        ctx = self._ctx
+        self.future.set_result(error_reply(ctx.services, exc, self._request, ctx.request_id))
 
 
 def fitting_count(items: Iterable[Any], budget: int) -> int:
@@ -168,9 +193,11 @@ class Dispatcher:
             session.reply(self._error(exc, item, request_id))
             return
         if isinstance(outcome, Later):
-            session.reply_later(
-                asyncio.ensure_future(self._settle(outcome.answer, item, request_id))
-            )
+            answer = outcome.answer
+            if isinstance(answer, PendingReply):
+                session.reply_later(answer.future)
+            else:
+                session.reply_later(asyncio.ensure_future(self._settle(answer, item, request_id)))
         elif outcome is not None:
             session.reply(outcome)
 
@@ -206,22 +233,28 @@ class Dispatcher:
             return self._error(exc, item, request_id)
 
     def _error(self, exc: Exception, item: msgspec.Struct, request_id: str | UnsetType) -> Error:
-        """The one mapping from an exception to the ``ERROR`` a client sees."""
-        code = exc.code if isinstance(exc, RequestError) else ErrorCode.INTERNAL
-        self._services.counters.error_sent(code)
-        if isinstance(exc, RequestError):
-            extra = {k: v for k, v in exc.extra.items() if k in _ERROR_EXTRA_FIELDS}
-            error = Error(code=exc.code, message=exc.message, re=request_id)
-            return msgspec.structs.replace(error, **extra) if extra else error
-        log_event(
-            logger,
-            "handler_failed",
-            logging.ERROR,
-            request=_tag(item),
-            error=type(exc).__name__,
-            at=_where(exc),
-        )
-        return Error(code=ErrorCode.INTERNAL, message="internal error", re=request_id)
+        return error_reply(self._services, exc, item, request_id)
+
+
+def error_reply(
+    services: Services, exc: BaseException, item: msgspec.Struct, request_id: str | UnsetType
+) -> Error:
+    """The one mapping from an exception to the ``ERROR`` a client sees."""
+    code = exc.code if isinstance(exc, RequestError) else ErrorCode.INTERNAL
+    services.counters.error_sent(code)
+    if isinstance(exc, RequestError):
+        extra = {k: v for k, v in exc.extra.items() if k in _ERROR_EXTRA_FIELDS}
+        error = Error(code=exc.code, message=exc.message, re=request_id)
+        return msgspec.structs.replace(error, **extra) if extra else error
+    log_event(
+        logger,
+        "handler_failed",
+        logging.ERROR,
+        request=_tag(item),
+        error=type(exc).__name__,
+        at=_where(exc),
+    )
+    return Error(code=ErrorCode.INTERNAL, message="internal error", re=request_id)
 
 
 #: LIST looks at no more channels than could ever fit one reply (the shortest entry,
@@ -240,7 +273,7 @@ def _tag(item: msgspec.Struct) -> str:
     return str(type(item).__struct_config__.tag)
 
 
-def _where(exc: Exception) -> str:
+def _where(exc: BaseException) -> str:
     """``file:line`` of the innermost frame: enough to find a bug, nothing of the data."""
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:

@@ -9,6 +9,7 @@ so ``HISTORY after: <last id seen>`` returns exactly what a client missed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import msgspec
@@ -21,6 +22,7 @@ from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
 from aronanet.server.handlers import (
     HandlerTable,
     Later,
+    PendingReply,
     RequestContext,
     fitting_count,
     member_channel,
@@ -43,9 +45,10 @@ _MAX_ID = 2**63 - 1
 _attachment_decoder = msgspec.json.Decoder(Attachment)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Destination:
-    """Where a message goes: its stored form and the users it reaches."""
+    """Where a message goes: its stored form and the users it reaches (not ``frozen``,
+    built per ``MSG``: see ``NewMessage``)."""
 
     dest_type: str
     dest: str  # the channel, or the recipient's registered name
@@ -89,25 +92,44 @@ async def store_and_route(
     """Store a message, then route it. Returns its event and whether it was a duplicate
     (§14.4: its (sender, cid) was already stored; then it is the first one's event, and
     nothing is routed again). ``replied``: the message it answers (§14.9)."""
-    services = ctx.services
-    row = await services.store.append_message(
-        NewMessage(
-            conversation=destination.conversation,
-            sender=ctx.user,
-            dest_type=destination.dest_type,
-            dest=destination.dest,
-            content=content,
-            timestamp=services.now(),
-            attachment=None if attachment is None else codec.encode(attachment).decode(),
-            cid=cid,
-            mentioned=mentioned_recipients(content, destination.recipients),
-            reply_to=None if replied is None else replied.id,
-        )
+    message = new_message(ctx, destination, content, attachment, cid, replied)
+    row = await ctx.services.store.append_message(message)
+    return route_stored(ctx, destination, row, replied)
+
+
+def new_message(
+    ctx: RequestContext,
+    destination: Destination,
+    content: str,
+    attachment: Attachment | None = None,
+    cid: str | None = None,
+    replied: MessageRow | None = None,
+) -> NewMessage:
+    """The message to store for the sender of ``ctx``, stamped now."""
+    return NewMessage(
+        conversation=destination.conversation,
+        sender=ctx.user,
+        dest_type=destination.dest_type,
+        dest=destination.dest,
+        content=content,
+        timestamp=ctx.services.now(),
+        attachment=None if attachment is None else codec.encode(attachment).decode(),
+        cid=cid,
+        mentioned=mentioned_recipients(content, destination.recipients),
+        reply_to=None if replied is None else replied.id,
     )
+
+
+def route_stored(
+    ctx: RequestContext, destination: Destination, row: MessageRow, replied: MessageRow | None
+) -> tuple[MsgEvent, bool]:
+    """Route the message the store returned as ``row``, unless it is a duplicate (§14.4:
+    routed when first stored); its event and whether it was a duplicate."""
     quoted = Decorations(quoted={replied.id: replied}) if replied is not None else None
     event = message_event(row, quoted)
     if row.duplicate:
         return event, True
+    services = ctx.services
     services.counters.messages_stored += 1
     if destination.dest_type == "channel":
         # Membership may have changed while the batch committed: route to who is in now.
@@ -138,7 +160,12 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
     await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
     cid = None if request.cid is msgspec.UNSET else request.cid
     replied = await replied_message(ctx, destination, request.reply_to)
-    return Later(_acknowledge(ctx, destination, request.content, cid, replied))
+    pending = PendingReply(ctx, request)
+    message = new_message(ctx, destination, request.content, cid=cid, replied=replied)
+    ctx.services.store.append_message_then(
+        message, functools.partial(_acknowledge, ctx, destination, replied, pending)
+    )
+    return Later(pending)
 
 
 async def replied_message(
@@ -155,17 +182,27 @@ async def replied_message(
     return row
 
 
-async def _acknowledge(
+def _acknowledge(
     ctx: RequestContext,
     destination: Destination,
-    content: str,
-    cid: str | None,
     replied: MessageRow | None,
-) -> Ok:
-    event, duplicate = await store_and_route(ctx, destination, content, cid=cid, replied=replied)
+    pending: PendingReply,
+    row: MessageRow | None,
+    error: BaseException | None,
+) -> None:
+    """The store's callback for a ``MSG``: route it and answer ``OK``, or the error. Runs
+    on the loop once the message's group committed, with no task per message."""
+    if row is None:
+        pending.fail(error or RuntimeError("stored nothing"))
+        return
+    try:
+        event, duplicate = route_stored(ctx, destination, row, replied)
+    except Exception as exc:  # answered INTERNAL (and logged) like any handler's failure
+        pending.fail(exc)
+        return
     # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK";
     # §14.4: a known cid answers the original's, with "duplicate": true.
-    return ctx.ok(
+    pending.ok(
         msg_id=event.id, timestamp=event.timestamp, duplicate=True if duplicate else msgspec.UNSET
     )
 
