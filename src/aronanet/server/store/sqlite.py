@@ -129,6 +129,7 @@ class SqliteStore(ModerationStore):
     async def close(self) -> None:
         if self._writer is not None:
             writer, self._writer = self._writer, None
+            writer.hand_over()
             await asyncio.to_thread(writer.stop)
         if self._readers is not None:
             readers, self._readers = self._readers, None

@@ -140,6 +140,8 @@ class GroupCommitWriter:
         self.commits = 0
         #: Enqueue-to-durable time of every job committed (written by this thread only).
         self.latency = latency or Histogram()
+        #: Jobs submitted during this loop turn, not yet queued (``hand_over``).
+        self._turn: list[tuple[Callable[[sqlite3.Connection], Any], Settle]] = []
 
     def start(self) -> None:
         if self._checkpointer is not None:
@@ -150,17 +152,33 @@ class GroupCommitWriter:
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
         future: asyncio.Future[T] = self._loop.create_future()
-        self._jobs.put((fn, functools.partial(settle_future, future), time.perf_counter()))
+        self.submit_then(fn, functools.partial(settle_future, future))
         return future
 
     def submit_then(self, fn: Callable[[sqlite3.Connection], T], settle: Settle) -> None:
         """Queue ``fn(conn)``; ``settle(result, error)`` runs on the loop once its batch
         committed (``error`` None) or failed. No future: the hot path (``MSG``) answers
-        from here without a task and a callback hop per message."""
-        self._jobs.put((fn, settle, time.perf_counter()))
+        from here without a task and a callback hop per message.
+
+        On the loop's thread only. The jobs of one loop turn are handed to the thread
+        together at its end (``hand_over``), in order: a pipelined burst of ``MSG`` wakes
+        the thread once and makes one group, instead of waking it with the first message
+        and having it take the GIL back and forth with the loop while the rest arrive."""
+        turn = self._turn
+        turn.append((fn, settle))
+        if len(turn) == 1:
+            self._loop.call_soon(self.hand_over)
+
+    def hand_over(self) -> None:
+        """Queue this loop turn's jobs for the thread (their latency counts from here)."""
+        turn, self._turn = self._turn, []
+        queued, put = time.perf_counter(), self._jobs.put
+        for fn, settle in turn:
+            put((fn, settle, queued))
 
     def stop(self) -> None:
-        """Finish every queued job, commit, and close the connection (blocking)."""
+        """Finish every queued job, commit, and close the connection (blocking; call
+        ``hand_over`` on the loop first)."""
         self._jobs.put(None)
         self._thread.join()
         if self._checkpointer is not None:
