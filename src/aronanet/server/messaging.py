@@ -19,6 +19,7 @@ from aronanet.proto import codec
 from aronanet.proto.lifecycle import QUOTE_LENGTH, REACTION_USERS, Reaction, ReplyQuote
 from aronanet.proto.mentions import mentioned_names
 from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
+from aronanet.server.channels import Channel
 from aronanet.server.handlers import (
     HandlerTable,
     Later,
@@ -60,14 +61,26 @@ async def resolve_destination(ctx: RequestContext, dest_type: str, dest: str) ->
     """Check the sender may write to ``dest``: a channel member, or an existing user (DM)."""
     services, user = ctx.services, ctx.user
     if dest_type == "channel":
-        channel = await member_channel(services, dest, user)
-        return Destination("channel", channel.name, channel.name, channel.member_keys())
+        return _channel_destination(await member_channel(services, dest, user))
     recipient = await services.accounts.canonical_name(dest)
     if recipient is None:
         raise RequestError(ErrorCode.NO_SUCH_USER, f"there is no user {dest}")
     # §3: a DM goes to the recipient and to every session of the sender but the one sending.
     recipients = (user_key(recipient), user_key(user))
     return Destination("user", recipient, dm_conversation(user, recipient), recipients)
+
+
+def cached_destination(ctx: RequestContext, dest_type: str, dest: str) -> Destination | None:
+    """``resolve_destination`` without I/O or a coroutine, for the ``MSG`` hot path: a
+    channel the cache counts the sender in; else None (then ``resolve_destination``)."""
+    if dest_type != "channel":
+        return None
+    channel = ctx.services.channels.cached_member_channel(dest, ctx.user)
+    return None if channel is None else _channel_destination(channel)
+
+
+def _channel_destination(channel: Channel) -> Destination:
+    return Destination("channel", channel.name, channel.name, channel.member_keys())
 
 
 async def post_message(
@@ -156,10 +169,16 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
             ErrorCode.TOO_LARGE,
             f"content of {len(request.content)} characters exceeds limit of {limit}",
         )
-    destination = await resolve_destination(ctx, request.dest_type, request.dest)
+    destination = cached_destination(
+        ctx, request.dest_type, request.dest
+    ) or await resolve_destination(ctx, request.dest_type, request.dest)
     await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
     cid = None if request.cid is msgspec.UNSET else request.cid
-    replied = await replied_message(ctx, destination, request.reply_to)
+    replied = (
+        None
+        if request.reply_to is msgspec.UNSET
+        else await replied_message(ctx, destination, request.reply_to)
+    )
     pending = PendingReply(ctx, request)
     message = new_message(ctx, destination, request.content, cid=cid, replied=replied)
     ctx.services.store.append_message_then(
