@@ -28,7 +28,7 @@ from aronanet.server.handlers import (
     fitting_count,
     member_channel,
 )
-from aronanet.server.moderation import check_may_post
+from aronanet.server.moderation import check_may_post, only_admins_may_post
 from aronanet.server.store.base import (
     Decorations,
     HistoryQuery,
@@ -172,7 +172,10 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
     destination = cached_destination(
         ctx, request.dest_type, request.dest
     ) or await resolve_destination(ctx, request.dest_type, request.dest)
-    await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
+    channel = destination.dest_type == "channel"
+    state = ctx.services.moderation.cached(destination.dest) if channel else None
+    if state is None or only_admins_may_post(ctx, state, destination.dest):
+        await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
     cid = None if request.cid is msgspec.UNSET else request.cid
     replied = (
         None

@@ -59,6 +59,10 @@ class ModerationState:
         """The invite-only channels, at start-up (the rest is loaded when first needed)."""
         self.invite_only = set(await self._store.invite_only_channels())
 
+    def cached(self, channel: str) -> ChannelModeration | None:
+        """The channel's state if cached (``of`` without I/O), else None."""
+        return self._cache.get(channel)
+
     async def of(self, channel: str) -> ChannelModeration:
         found = self._cache.get(channel)
         if found is None:
