@@ -3,8 +3,9 @@
 The dispatcher checks, once for every request: authentication (§3: before ``AUTH`` only
 ``AUTH``, ``PING`` and ``PONG``), the session's rate limit, then runs the handler. A handler
 returns its reply (usually ``ctx.ok(...)``), ``None`` for no reply, or ``Later(awaitable)``
-for a reply that must wait (``MSG`` waits for its group commit) without holding up the
-session's next requests. Errors, in exactly one place (``_error``):
+for a reply that must wait without holding up the session's next requests; or
+``Later(PendingReply)``, completed by a callback (``MSG``: its group commit's), no task.
+Errors, in exactly one place (``error_reply``):
 
 * ``RequestError`` -> one ``ERROR`` with its code, message, extra fields and ``re``;
 * any other exception -> logged (type and location only: never content or secrets) and
