@@ -89,25 +89,13 @@ async def post_message(
     content: str,
     attachment: Attachment | None = None,
 ) -> MsgEvent:
-    """Store a message, then route it; returns the event once stored and routed."""
-    event, _ = await store_and_route(ctx, destination, content, attachment)
+    """Store a message, then route it; returns the event once stored and routed (an image
+    message: ``MSG`` itself answers from the store's callback, see ``handle_msg``)."""
+    row = await ctx.services.store.append_message(
+        new_message(ctx, destination, content, attachment)
+    )
+    event, _ = route_stored(ctx, destination, row, None)
     return event
-
-
-async def store_and_route(
-    ctx: RequestContext,
-    destination: Destination,
-    content: str,
-    attachment: Attachment | None = None,
-    cid: str | None = None,
-    replied: MessageRow | None = None,
-) -> tuple[MsgEvent, bool]:
-    """Store a message, then route it. Returns its event and whether it was a duplicate
-    (§14.4: its (sender, cid) was already stored; then it is the first one's event, and
-    nothing is routed again). ``replied``: the message it answers (§14.9)."""
-    message = new_message(ctx, destination, content, attachment, cid, replied)
-    row = await ctx.services.store.append_message(message)
-    return route_stored(ctx, destination, row, replied)
 
 
 def new_message(
