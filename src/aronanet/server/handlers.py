@@ -85,6 +85,9 @@ class RequestContext:
     services: Services
     session: Session
     request_id: str | UnsetType
+    #: The node's loop (``asyncio.get_running_loop`` costs a ``getpid`` system call in
+    #: CPython 3.11: its fork check, ~0.2 µs here).
+    loop: asyncio.AbstractEventLoop
 
     @property
     def user(self) -> str:
@@ -120,7 +123,7 @@ class PendingReply:
     __slots__ = ("_ctx", "_request", "future")
 
     def __init__(self, ctx: RequestContext, request: msgspec.Struct) -> None:
-        self.future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.future: asyncio.Future[Reply] = ctx.loop.create_future()
         self._ctx = ctx
         self._request = request
 
@@ -178,8 +181,10 @@ class Dispatcher:
     """Runs each request of a session through the checks, its handler and error mapping."""
 
     def __init__(self, table: HandlerTable, services: Services) -> None:
+        """Built on the loop it serves (the node's ``start``)."""
         self._table = table
         self._services = services
+        self._loop = asyncio.get_running_loop()
 
     async def dispatch(self, session: Session, item: Inbound) -> None:
         if isinstance(item, Rejection):
@@ -225,7 +230,8 @@ class Dispatcher:
                 raise RequestError(
                     ErrorCode.RATE_LIMITED, f"slow down: retry in {wait} ms", retry_after_ms=wait
                 )
-        return await entry.handler(RequestContext(self._services, session, request_id), item)
+        ctx = RequestContext(self._services, session, request_id, self._loop)
+        return await entry.handler(ctx, item)
 
     async def _settle(
         self, answer: Awaitable[Reply], item: msgspec.Struct, request_id: str | UnsetType
