@@ -85,13 +85,13 @@ class CommunityPins(KnownNodes):
 
     def check(self, address: str, fingerprint: str) -> Literal["known", "new"]:
         """``known`` when a pin of the community matches (and then this address is pinned
-        too); ``new`` when none of its addresses is pinned; else ``KeyChangedError`` naming
-        the address whose pin differs (the connected one first)."""
+        too); ``new`` when none of its addresses is pinned; else ``KeyChangedError`` for
+        ``address`` with the pin that differs (its own first, else the community's)."""
         pins = self.entries()
-        for pinned_address in (address, *self.addresses):
-            pinned = pins.get(pinned_address)
+        for member in (address, *self.addresses):
+            pinned = pins.get(member)
             if pinned is not None and pinned != fingerprint:
-                raise KeyChangedError(pinned_address, pinned, fingerprint)
+                raise KeyChangedError(address, pinned, fingerprint)
         if not any(pins.get(member) for member in (address, *self.addresses)):
             return "new"
         if pins.get(address) != fingerprint:

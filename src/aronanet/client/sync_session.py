@@ -21,7 +21,9 @@ addresses, ``client/community.py``) across any number of connections:
 The node sends a sender's own session no ``MSG`` event for its message (§3), and ids are
 opaque (never ordered by the client, §5), so after sending the session fetches ``HISTORY
 after`` the newest message it held when it sent, which places its own messages where the node
-ordered them.
+ordered them. Live events are shown in arrival order, which across the nodes of a community
+may differ from the node's order; the same ``HISTORY after`` on the next pass (a send,
+``settle``) puts them back in it.
 """
 
 from __future__ import annotations
@@ -397,7 +399,8 @@ class SyncSession:
         """Fetch what follows the conversation's anchor until an empty page. The anchor
         is forgotten only once that succeeded: a link lost halfway resumes from it."""
         view = self.views[key]
-        anchor = self._refetch.get(key, view.last_id)
+        # Taken now, so that a live event arriving meanwhile records its own anchor.
+        anchor = self._refetch.pop(key, view.last_id)
         try:
             await self._fetch_after(client, view, anchor)
             await self._fetch_changes(client, view)
@@ -405,7 +408,9 @@ class SyncSession:
             # Refused, not lost (a user that does not exist, a channel left): nothing to
             # fetch there, and retrying would only be refused again.
             log.info("no history of a conversation for %s: %s", self.options.user, error.code)
-        self._refetch.pop(key, None)
+        except BaseException:
+            self._refetch[key] = anchor  # the earliest anchor: it covers any later one
+            raise
 
     async def _fetch_after(
         self, client: ArtpClient, view: ConversationView, anchor: str | None
@@ -526,8 +531,15 @@ class SyncSession:
             if isinstance(event, messages.MsgEvent):
                 key = key_of(event, me)
                 view = self._view(key, event.dest_type, name_of(event, me))
-                if view.append(event) and event.from_.casefold() != me.casefold():
-                    view.unread += 1
+                anchor = view.last_id
+                if view.append(event):
+                    # Live order is arrival order: in a community, a message published by
+                    # another node may overtake one ordered before it. The next pass of the
+                    # drain (a send, ``settle``) fetches after this anchor, which puts them
+                    # in HISTORY's order.
+                    self._refetch.setdefault(key, anchor)
+                    if event.from_.casefold() != me.casefold():
+                        view.unread += 1
                 self.typing.message_sent(key, event.from_)
             elif isinstance(event, messages.ReadEvent):
                 self.view(event.dest_type, event.dest).mark_read(event.read, me)

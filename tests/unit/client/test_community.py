@@ -127,22 +127,22 @@ def test_a_different_key_anywhere_in_the_list_is_a_changed_key(pins: CommunityPi
     with pytest.raises(KeyChangedError) as raised:
         pins.check(LIST[0], KEY_B)
     assert (raised.value.address, raised.value.pinned, raised.value.presented) == (
-        LIST[1],
+        LIST[0],
         KEY_A,
         KEY_B,
     )
     assert KnownNodes(pins.path).lookup(LIST[0]) is None  # a refused key leaves no pin
 
 
-def test_the_connected_address_is_named_first_when_its_own_pin_differs(
+def test_an_address_pinned_apart_from_its_community_is_refused_too(
     pins: CommunityPins,
 ) -> None:
     plain = KnownNodes(pins.path)
     plain.pin(LIST[0], KEY_A)
-    plain.pin(LIST[1], KEY_A)
-    with pytest.raises(KeyChangedError) as raised:
-        pins.check(LIST[0], KEY_B)
-    assert raised.value.address == LIST[0]
+    plain.pin(LIST[1], KEY_B)
+    for presented in (KEY_A, KEY_B):
+        with pytest.raises(KeyChangedError):
+            pins.check(LIST[2], presented)
 
 
 def test_pins_outside_the_community_are_left_alone(pins: CommunityPins) -> None:
