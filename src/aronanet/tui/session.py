@@ -24,9 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from aronanet.client import sync
@@ -66,6 +64,7 @@ from aronanet.proto.messages import Ok as MsgOk
 from aronanet.proto.moderation import ModerationEvent
 from aronanet.tui import voice
 from aronanet.tui.lifecycle import LIFECYCLE_EVENTS, LifecycleOps, lifecycle_action
+from aronanet.tui.link import Backoff, Login, is_final
 from aronanet.tui.moderation import ModerationOps
 from aronanet.tui.sender import OutboxSender
 
@@ -78,38 +77,6 @@ FRAME_SECONDS = 1 / 30
 HISTORY_PAGE = 100
 CATCH_UP_PAGE = 200
 _LIVE_EVENTS = (MsgEvent, JoinEvent, PartEvent, TopicEvent)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delays between reconnect attempts: ``initial * factor**n`` capped, with jitter."""
-
-    initial: float = 1.0
-    factor: float = 2.0
-    maximum: float = 30.0
-    jitter: float = 0.2
-
-    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        base = min(self.maximum, self.initial * self.factor**attempt)
-        return base * (1 - self.jitter * rng())
-
-
-@dataclass(frozen=True)
-class Login:
-    address: str
-    user: str
-    #: Kept in memory to log in again after a reconnect if the device cannot; never logged.
-    #: Empty: sign in with this device only (ArTP/1.1 §14.3).
-    password: str
-    #: §14.21: the invitation token that lets this registration through ("" for none).
-    invite: str = ""
-    #: §14.21: a password reset token, ``password`` then being the new one ("" for none).
-    reset: str = ""
-
-    def password_source(self) -> sync.PasswordSource | None:
-        """What ``sign_in`` asks when the device is not enough: the typed password, if any."""
-        password = self.password
-        return (lambda: password) if password else None
 
 
 class ChatSession:
@@ -182,7 +149,7 @@ class ChatSession:
                 client = await self._connector(self.ring.target(), trust_new)
                 break
             except (ClientError, OSError) as error:
-                if _is_final(error) or self.ring.failed():
+                if is_final(error) or self.ring.failed():
                     raise
         try:
             ok = await sync.sign_in(
@@ -549,8 +516,3 @@ class ChatSession:
         ok = await client.join(channel)
         self._dispatch(ChannelJoined(channel, ok.topic or "", tuple(ok.members or ()), self.now()))
         await self.moderation.load_roster(channel)
-
-
-def _is_final(error: BaseException) -> bool:
-    """A failure another address of the community cannot change: a refused key or login."""
-    return isinstance(error, ClientError) and error.code in ("AUTH_FAILED", "UNTRUSTED", "ADDRESS")
