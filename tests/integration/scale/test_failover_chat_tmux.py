@@ -85,6 +85,14 @@ async def test_the_chat_moves_to_another_node_and_the_conversation_goes_on(
         assert [m.content for m in history].count("after the move") == 1
     finally:
         terminal.close()
+    # The list is remembered: a start without an address signs in by device, skipping the
+    # dead first address for the next one.
+    again = Terminal([*chat_command(addresses[0], config_dir)[:4], "--config-dir", str(config_dir)])
+    try:
+        screen = again.wait_for(f"{me}@{second.tcp_address}")
+        assert "● online" in screen and "Log in" not in screen
+    finally:
+        again.close()
         await peer.close()
 
 
