@@ -93,6 +93,8 @@ class ArtpClient:
         self.features: frozenset[str] = frozenset(hello.features)
         #: ArTP/1.1 §14.3: this device's id, from the OK of AUTH on a ``sync`` session.
         self.device: str | None = None
+        #: Seconds ``request`` (and every method built on it) waits for a reply.
+        self.request_timeout = DEFAULT_REQUEST_TIMEOUT
         self.closed = False
         self._transport = transport
         self._connection = connection
@@ -186,15 +188,16 @@ class ArtpClient:
     # ------------------------------------------------------------------ requests
 
     async def request(
-        self, message: msgspec.Struct, *, timeout: float = DEFAULT_REQUEST_TIMEOUT
+        self, message: msgspec.Struct, *, timeout: float | None = None
     ) -> messages.Ok:
-        """Send a request with a fresh ``id`` and return its ``OK``.
+        """Send a request with a fresh ``id`` and return its ``OK``; ``timeout`` None is
+        ``request_timeout``.
 
         Raises ``ClientError(code, message)`` for an ``ERROR`` reply (``code`` as on the wire),
         ``ClientError("TIMEOUT")`` when no reply came within ``timeout`` seconds (a late reply
         is then dropped), ``ClientError("DISCONNECTED")`` when the connection ends first.
         """
-        reply = await self._exchange(message, timeout)
+        reply = await self._exchange(message, self.request_timeout if timeout is None else timeout)
         if not isinstance(reply, messages.Ok):
             raise ClientError("UNEXPECTED", f"expected OK, the node answered {_type_of(reply)}")
         return reply

@@ -90,7 +90,12 @@ class SyncOptions:
     backfill: bool = False
     retry_initial: float = 0.5
     retry_maximum: float = 10.0
+    #: Seconds to connect and handshake.
     timeout: float = 10.0
+    #: Seconds to wait for each reply; a node that does not answer within it is taken as
+    #: lost: the link is dropped and the session goes on at the next address (requests are
+    #: safe to repeat: reads, and messages with their ``cid``).
+    request_timeout: float = 30.0
     #: Every address of the community (nodes sharing one key, docs/SCALE-OUT.md), tried in
     #: this order from ``address``, which must be one of them. Empty: ``address`` alone, or
     #: the comma-separated list ``address`` is (``client/community.py``).
@@ -342,6 +347,7 @@ class SyncSession:
 
     async def _sign_in(self) -> ArtpClient:
         client = await self._connector()
+        client.request_timeout = self.options.request_timeout
         try:
             options = self.options
             welcome = await sign_in(

