@@ -425,8 +425,11 @@ class SyncSession:
             page = await self._history(client, view)
             view.merge_after(None, page)
             if self.options.backfill:
-                while page and view.first_id is not None:
-                    page = await self._history(client, view, before=view.first_id)
+                # Paged by the node's own pages, not by the view's first id: a view that
+                # held live events in arrival order may start with one that is not its
+                # oldest, and paging before it would return held messages forever.
+                while page:
+                    page = await self._history(client, view, before=page[0].id)
                     view.merge_before(page)
             anchor = view.last_id
         while anchor is not None:

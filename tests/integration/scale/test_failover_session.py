@@ -45,10 +45,7 @@ def open_session(
             retry_initial=0.05,
             retry_maximum=0.5,
             timeout=5.0,
-            # A reply that does not come is a lost node too (seen: about one run in twenty,
-            # a HISTORY right after the move got no reply from the new node; the session
-            # then moves on).
-            request_timeout=5.0,
+            request_timeout=5.0,  # a node that stops answering counts as lost too
         )
     )
     session.start()
