@@ -105,6 +105,12 @@ class ChangeFeed(Protocol):
         the feed was interrupted (changes may have been missed)."""
         ...
 
+    async def published(self) -> None:
+        """Return once every change published so far has reached the other nodes' feed
+        (or could not, or took too long): a requester told ``OK`` then finds the change in
+        force on whichever node it asks next."""
+        ...
+
 
 # ------------------------------------------------------------------ the cache
 
