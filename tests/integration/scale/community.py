@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from support.real_node import free_port
+from support.real_node import NodeStartError, free_port
 
 from .cluster import ClusterNode, start_cluster
 from .services import fresh_schema, redis_client, unique_prefix
@@ -24,6 +24,8 @@ from .services import fresh_schema, redis_client, unique_prefix
 #: Nodes of a community in scale mode: three, so that "the next node" is never "the node
 #: before the previous one" for two steps in a row.
 COMMUNITY_SIZE = 3
+#: Tries at starting the nodes before a port taken under our feet fails the test.
+START_ATTEMPTS = 3
 
 
 @dataclass(kw_only=True)
@@ -75,13 +77,25 @@ def running_community(
     """``count`` nodes on a fresh schema and Redis prefix, stopped (and the schema dropped)
     on exit; ``options`` are ``RealNode`` fields every node gets (``flags``, ``limits``...)."""
     redis_client().close()  # a missing Redis fails here with the command that starts it
-    root.mkdir(parents=True, exist_ok=True)
     with fresh_schema() as url:
-        nodes = start_cluster(
-            root, url, unique_prefix(), count, node_class=CommunityNode, **options
-        )
+        nodes = _start(root, url, count, options)
         try:
             yield Community(nodes)
         finally:
             for node in nodes:
                 node.stop()
+
+
+def _start(root: Path, url: str, count: int, options: dict[str, Any]) -> list[ClusterNode]:
+    """Start the nodes, on fresh ports again if one was taken before a node bound it."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        where = root / f"start{attempt}"
+        where.mkdir(parents=True)
+        try:
+            return start_cluster(
+                where, url, unique_prefix(), count, node_class=CommunityNode, **options
+            )
+        except NodeStartError:
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
