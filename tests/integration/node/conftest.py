@@ -39,6 +39,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a file whose tests run in both modes, a test that does not must say why."""
+    two_modes = {item.path for item in items if "serve" in getattr(item, "fixturenames", ())}
+    for item in items:
+        if item.path not in two_modes or "serve" in getattr(item, "fixturenames", ()):
+            continue
+        marker = item.get_closest_marker("single_node")
+        if marker is None or not marker.args:
+            raise pytest.UsageError(
+                f"{item.nodeid} runs on one node only: use the `serve` fixture (directly or "
+                "through the file's node fixture), or mark it single_node(reason)"
+            )
+
+
 @pytest.fixture(scope="module", params=NODE_MODES)
 def serve(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Serve:
     """How a capability test file runs its node: once as one ``aronanet serve`` process
