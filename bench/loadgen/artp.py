@@ -7,6 +7,8 @@ and still decrypts and authenticates every frame, but recognises a channel ``MSG
 its bytes instead of decoding it into a Struct. Anything else (replies, server ``PING``) is
 decoded with the codec and handled properly. With ``batch`` (ArTP/1.1 §14.2) it asks the
 node for arrays of messages and splits each array into its elements (msgspec ``Raw``).
+A sender can also time each message from its send to its ``OK`` (``ack_latency``): the
+node acknowledges only after the store committed it, so this is the durable-write latency.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class ArtpClient(asyncio.Protocol):
         self.sent = 0
         self.acked = 0
         self.refused = 0
+        #: Send-to-OK latency samples (µs) of benchmark messages, while enabled.
+        self.ack_latency = LatencyLog()
+        self._sent_ns: dict[str, int] = {}
         self.hello: messages.Hello | None = None
         self.handshake_done: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
@@ -136,9 +141,9 @@ class ArtpClient(asyncio.Protocol):
     def _event_received(self, event: messages.Event | codec.Rejection) -> None:
         match event:
             case messages.Ok(re=str(request_id)) if request_id.startswith(_MESSAGE_ID_PREFIX):
-                self.acked += 1
+                self._acknowledged(request_id)
             case messages.Error(re=str(request_id)) if request_id.startswith(_MESSAGE_ID_PREFIX):
-                self.acked += 1
+                self._acknowledged(request_id)
                 self.refused += 1
             case (
                 messages.Ok(re=str(request_id))
@@ -151,6 +156,12 @@ class ArtpClient(asyncio.Protocol):
                 self._send([codec.encode(messages.Pong(re=ping_id))])
             case _:
                 pass  # JOIN/PART events of other members, and anything else, are not counted.
+
+    def _acknowledged(self, request_id: str) -> None:
+        self.acked += 1
+        sent_ns = self._sent_ns.pop(request_id, None)
+        if sent_ns is not None:
+            self.ack_latency.samples.append((time.monotonic_ns() - sent_ns) // 1000)
 
     def _settle(self, request_id: str, reply: Reply) -> None:
         future = self._pending.pop(request_id, None)
@@ -190,21 +201,22 @@ class ArtpClient(asyncio.Protocol):
         return future
 
     def send_messages(self, channel: str, contents: list[str]) -> None:
-        """Pipeline one ``MSG`` per content in a single write; their OKs bump ``acked``."""
-        first = self.sent
+        """Pipeline one ``MSG`` per content in a single write; their OKs bump ``acked``.
+
+        ``channel`` is a channel (``#name``) or, for direct messages, a user name."""
+        dest_type = "channel" if channel.startswith("#") else "user"
+        ids = [f"{_MESSAGE_ID_PREFIX}{self.sent + offset}" for offset in range(len(contents))]
         self._send(
             [
                 codec.encode(
-                    messages.SendMsg(
-                        dest_type="channel",
-                        dest=channel,
-                        content=content,
-                        id=f"{_MESSAGE_ID_PREFIX}{first + offset}",
-                    )
+                    messages.SendMsg(dest_type=dest_type, dest=channel, content=content, id=i)
                 )
-                for offset, content in enumerate(contents)
+                for i, content in zip(ids, contents, strict=True)
             ]
         )
+        if self.ack_latency.enabled:
+            sent_ns = time.monotonic_ns()
+            self._sent_ns.update((request_id, sent_ns) for request_id in ids)
         self.sent += len(contents)
 
     def close(self) -> None:

@@ -112,3 +112,81 @@ async def _drain(
             )
         await asyncio.sleep(_POLL_SECONDS)
     return SendRun(messages=messages, started=started, drained=time.monotonic())
+
+
+#: A sender and the channel it writes to.
+Lane = tuple[Sender, str]
+
+
+async def saturate_many(
+    lanes: list[Lane],
+    progress: Progress,
+    duration: float,
+    window: Window,
+    drain_timeout: float,
+) -> SendRun:
+    """``saturate`` for several senders, each on its own channel, in lock-step.
+
+    Every lane sends the same messages at the same time, so every receiver of every channel
+    expects the same count and one ``progress`` minimum bounds them all; the lanes advance
+    as fast as the slowest of them is acknowledged and delivered.
+    """
+    bases = [sender.sent for sender, _ in lanes]
+    started = time.monotonic()
+    deadline = started + duration
+    sequence = 0
+    while time.monotonic() < deadline:
+        unacknowledged = max(sender.sent - sender.acked for sender, _ in lanes)
+        room = min(
+            window.ack_window - unacknowledged,
+            window.lag_window - (sequence - progress.slowest()),
+            _MAX_BATCH,
+        )
+        if room <= 0:
+            await asyncio.sleep(_POLL_SECONDS)
+            continue
+        contents = [make_content(sequence + i) for i in range(room)]
+        for sender, channel in lanes:
+            sender.send_messages(channel, contents)
+        sequence += room
+        await asyncio.sleep(0)
+    return await _drain_all(lanes, bases, progress, started, drain_timeout)
+
+
+async def fixed_rate_many(
+    lanes: list[Lane],
+    progress: Progress,
+    rate: float,
+    duration: float,
+    drain_timeout: float,
+) -> SendRun:
+    """``rate`` messages per second in all, shared evenly by the lanes, their schedules
+    staggered so the sends do not come in bursts of one per lane."""
+    share = rate / len(lanes)
+
+    async def lane(index: int, sender: Sender, channel: str) -> SendRun:
+        await asyncio.sleep(index / rate)
+        return await fixed_rate(sender, channel, progress, share, duration, drain_timeout)
+
+    runs = await asyncio.gather(*(lane(i, *pair) for i, pair in enumerate(lanes)))
+    return _combined(runs)
+
+
+async def _drain_all(
+    lanes: list[Lane], bases: list[int], progress: Progress, started: float, timeout: float
+) -> SendRun:
+    runs = await asyncio.gather(
+        *(
+            _drain(sender, base, progress, started, timeout)
+            for (sender, _), base in zip(lanes, bases, strict=True)
+        )
+    )
+    return _combined(runs)
+
+
+def _combined(runs: list[SendRun]) -> SendRun:
+    return SendRun(
+        messages=sum(run.messages for run in runs),
+        started=min(run.started for run in runs),
+        drained=max(run.drained for run in runs),
+    )

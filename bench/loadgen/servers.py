@@ -82,12 +82,22 @@ class ServerProcess:
 
     def start(self) -> None:
         """Start the process and wait until it accepts TCP connections."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting (to start several at once, then wait)."""
         raise_file_limit()
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         log.close()
+
+    def wait_ready(self) -> None:
+        """Wait until the launched process accepts TCP connections; stop it if it never does."""
+        if self._process is None:
+            raise RuntimeError(f"{self.name} was not launched")
         try:
             wait_for_port(self.port, self.ready_timeout, self._process)
         except Exception:

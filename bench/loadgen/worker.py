@@ -4,13 +4,18 @@ The orchestrator starts one or two of these (``multiprocessing``, spawn) so rece
 share a core's Python interpreter with the sender. It drives them over a pipe with small
 dict commands, answered one reply each:
 
-* ``connect``: open ``clients`` (a list of ``{"name", "channels"}``) of ``kind`` ``"artp"``
-  or ``"irc"``, ``concurrency`` at a time; for ``"artp-handshake"`` stop after the handshake.
+* ``connect``: open ``clients`` (a list of ``{"name", "channels"}``, each with an optional
+  ``"port"`` of its own, to spread clients over several nodes, and optional ``"labels"``
+  that ``phase`` selects it by as if they were channels, for direct messages) of ``kind``
+  ``"artp"`` or ``"irc"``, ``concurrency`` at a time; for ``"artp-handshake"`` stop after the
+  handshake.
 * ``storm``: start sessions back to back (``artp``: handshake + ``PING``; ``irc``:
   registration) on ``concurrency`` lanes for ``duration`` seconds; reply the count.
-* ``phase``: zero the delivery counters of the members of ``channel`` and start publishing
-  their minimum to the shared progress slot; ``latency`` turns on latency sampling.
+* ``phase``: zero the delivery counters of the members of ``channel`` (or of any of
+  ``channels``) and start publishing their minimum to the shared progress slot; ``latency``
+  turns on latency sampling.
 * ``collect``: the phase's deliveries, and its latency samples (µs) as array bytes.
+* ``disconnect``: disconnect every receiver and forget them (to reuse the worker).
 * ``close``: disconnect everything and exit.
 
 Every wait is bounded by the command's ``timeout``.
@@ -136,8 +141,9 @@ class Worker:
 
         async def one(spec: dict[str, Any]) -> None:
             async with limit:
-                receiver = await connector(command["port"], spec, self.latency, command["timeout"])
-            self.receivers.append((receiver, spec["channels"]))
+                port = spec.get("port", command["port"])
+                receiver = await connector(port, spec, self.latency, command["timeout"])
+            self.receivers.append((receiver, [*spec["channels"], *spec.get("labels", [])]))
 
         await asyncio.gather(*(one(spec) for spec in command["clients"]))
         return {"connected": len(command["clients"]), "seconds": time.monotonic() - started}
@@ -163,8 +169,10 @@ class Worker:
         return {"completed": completed}
 
     async def op_phase(self, command: dict[str, Any]) -> dict[str, Any]:
-        channel = command["channel"]
-        self.members = [receiver for receiver, channels in self.receivers if channel in channels]
+        wanted = set(command.get("channels") or [command["channel"]])
+        self.members = [
+            receiver for receiver, channels in self.receivers if wanted.intersection(channels)
+        ]
         for receiver in self.members:
             receiver.delivered = 0
         self.latency.start(command["latency"])
@@ -176,11 +184,15 @@ class Worker:
         delivered = sum(receiver.delivered for receiver in self.members)
         return {"delivered": delivered, "latencies": self.latency.samples.tobytes()}
 
-    async def op_close(self, command: dict[str, Any]) -> dict[str, Any]:
+    async def op_disconnect(self, command: dict[str, Any]) -> dict[str, Any]:
         for receiver, _ in self.receivers:
             receiver.close()
+        self.receivers, self.members = [], []
         await asyncio.sleep(0.1)
         return {}
+
+    async def op_close(self, command: dict[str, Any]) -> dict[str, Any]:
+        return await self.op_disconnect(command)
 
     async def publish_progress(self) -> None:
         """Publish the slowest member's count; a worker with no members never holds back."""

@@ -11,7 +11,8 @@ import { Switcher } from './components/Switcher';
 import { Button, Notice, SmallButton } from './components/ui';
 import { platformAead } from './platform/aead';
 import { conversationStore } from './platform/conversationStore';
-import { defaultAddress, openedInvite } from './platform/defaultAddress';
+import { defaultAddress, learnCommunity, openedInvite } from './platform/defaultAddress';
+import { parseAddresses } from './state/community';
 import { type DeviceKey, loadDeviceKey } from './platform/deviceKey';
 import { deviceName } from './platform/deviceName';
 import { watchNetwork } from './platform/network';
@@ -101,7 +102,10 @@ function ChatApp() {
 
   useEffect(() => {
     if (!session) return;
-    session.resume().then(
+    // The community's other addresses first (web: the node serving the app names them), so
+    // even the first sign-in can fail over to them.
+    const learned = learnCommunity().then((community) => (community ? session.learnAddresses(community) : undefined));
+    learned.catch(() => undefined).then(() => session.resume()).then(
       (result) => {
         if (result.kind === 'needs-password') setNode({ result: result.node, address: result.address });
         setResumed(true);
@@ -200,7 +204,7 @@ function Screens({ session, state, node, setNode, deviceKey, settings, setSettin
         initialAddress={defaultAddress()}
         initialInvite={openedInvite()}
         onConnect={(address, pinned) => session.connect(address, pinned)}
-        onTrustNewKey={(address, fingerprint) => knownNodes.accept(address, fingerprint)}
+        onTrustNewKey={(addresses, fingerprint) => knownNodes.accept(session.community.addresses.length > 0 ? session.community.addresses : parseAddresses(addresses), fingerprint)}
         onRefuse={() => session.disconnect()}
         onConnected={(result, address, invite) => setNode({ result, address, ...(invite ? { invite } : {}) })}
       />
@@ -297,6 +301,7 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       user={user}
       link={state.link}
       linkProblem={linkProblem}
+      movedTo={state.movedTo}
       conversations={conversations}
       activeKey={wide ? state.active : null}
       showLink={!(wide && active)}
@@ -317,6 +322,7 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       me={user}
       link={state.link}
       linkProblem={linkProblem}
+      movedTo={state.movedTo}
       conversation={active}
       unreadAtOpen={unreadAtOpen[active.key] ?? 0}
       onBack={wide ? undefined : () => session.closeConversation()}

@@ -66,7 +66,8 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_transfers_per_session: Positive = 4
     transfer_timeout: PositiveFloat = 120.0
     upload_quota_bytes: Positive = 512 * 1024 * 1024
-    #: Uploads in progress, and the bytes they declared (their partial files on disk).
+    #: Uploads in progress, and the bytes they declared (their partial files on disk). The
+    #: per-user ones (and the quota) count every node's uploads on a PostgreSQL store.
     max_uploads_per_user: Positive = 8
     max_uploads_per_node: Positive = 256
     max_upload_bytes_per_user: Positive = 64 * 1024 * 1024
@@ -96,11 +97,13 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     #: §14.13: a ``typing: true`` is relayed at most once per this many seconds per user and
     #: conversation; a relayed one holds for twice as long (``expires_ms``).
     typing_interval: PositiveFloat = 3.0
-    #: §14.13: TYPING requests one session may send (a budget apart from MSG's tokens).
+    #: §14.13: TYPING requests one session may send (a budget apart from MSG's tokens);
+    #: with a Redis broker also one account, on all nodes together.
     typing_per_second: PositiveFloat = 2.0
     typing_burst: Positive = 10
     #: §14.15: searches per session: a burst, then one per 1 / ``searches_per_second``
-    #: seconds (5 per 10 s). Off with ``rate_limit_enabled``, like the session's rate.
+    #: seconds (5 per 10 s); with a Redis broker also per account, on all nodes together.
+    #: Off with ``rate_limit_enabled``, like the session's rate.
     search_burst: Positive = 5
     searches_per_second: PositiveFloat = 0.5
 

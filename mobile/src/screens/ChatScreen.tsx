@@ -61,6 +61,8 @@ export interface ChatScreenProps {
   readonly link: LinkStatus;
   /** Why reconnecting stopped, if it did. */
   readonly linkProblem?: string | null;
+  /** Failover: the community node the session moved to, told until the link changes. */
+  readonly movedTo?: string;
   readonly conversation: Conversation;
   /** How many messages were unread when the user opened it: the "unread" line goes above them. */
   readonly unreadAtOpen?: number;
@@ -227,7 +229,7 @@ export function ChatScreen(props: ChatScreenProps) {
           </>
         }
       />
-      <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} />
+      <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} movedTo={props.movedTo} />
       {confirmLeave ? (
         <Notice testID="confirm-leave" text={`Leave ${title}, Sensei? Its messages will no longer come to you.`}>
           <View style={{ flexDirection: 'row', gap: 8 }}>

@@ -1,5 +1,5 @@
 /**
- * Connect: a node address. On first use the node's fingerprint is shown and the user is asked
+ * Connect: a node address, or several of one community (`h1:7778, h2:7778`). On first use the node's fingerprint is shown and the user is asked
  * before it is pinned (§2, as the terminal client's TrustScreen does); a changed key is refused
  * loudly unless the user accepts it.
  */
@@ -18,7 +18,7 @@ export interface ConnectScreenProps {
   readonly initialInvite?: InviteLink | null;
   /** `pinned`: the key an invitation names; another key is refused, this one pinned unasked. */
   readonly onConnect: (address: string, pinned?: string) => Promise<ConnectResult>;
-  /** The user accepted the key shown for `address` (first use, or a changed key): pin it. */
+  /** The user accepted the key shown for `address` (first use, or a changed key): pin it for every address of the list typed. */
   readonly onTrustNewKey: (address: string, fingerprint: string) => Promise<void>;
   /** The user refused a first-use key: drop the connection. */
   readonly onRefuse?: () => void;
@@ -40,7 +40,7 @@ export function ConnectScreen(props: ConnectScreenProps) {
   const styles = useStyles();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [changed, setChanged] = useState<KeyChangedError | null>(null);
+  const [changed, setChanged] = useState<{ error: KeyChangedError; target: string } | null>(null);
   const [asking, setAsking] = useState<{ result: ConnectResult; address: string } | null>(null);
 
   const connect = async () => {
@@ -65,7 +65,7 @@ export function ConnectScreen(props: ConnectScreenProps) {
       if (result.pin === 'first-use') setAsking({ result, address: target });
       else props.onConnected(result, target, link?.token);
     } catch (caught) {
-      if (caught instanceof KeyChangedError) setChanged(caught);
+      if (caught instanceof KeyChangedError) setChanged({ error: caught, target });
       else setError(voice.failure('connecting', caught));
     } finally {
       setBusy(false);
@@ -74,7 +74,8 @@ export function ConnectScreen(props: ConnectScreenProps) {
 
   const trustChanged = async () => {
     if (!changed) return;
-    await props.onTrustNewKey(changed.address, changed.presented);
+    // Every address of the list presents one key: trust it for all of them.
+    await props.onTrustNewKey(changed.target, changed.error.presented);
     await connect();
   };
 
@@ -101,7 +102,7 @@ export function ConnectScreen(props: ConnectScreenProps) {
           onChangeText={setAddress}
           onSubmitEditing={() => void connect()}
           returnKeyType="go"
-          placeholder="host:7778 or an aronanet:// invitation"
+          placeholder="host:7778 (h1:7778, h2:7778 for several nodes) or an aronanet:// invitation"
         />
         {invite ? (
           <Notice testID="invite-notice" text={`You're invited, Sensei! I'll pin this node's key from the invitation:`}>
@@ -118,9 +119,9 @@ export function ConnectScreen(props: ConnectScreenProps) {
           </Notice>
         ) : null}
         {changed ? (
-          <Notice tone="error" testID="key-changed" text={voice.keyChangedBrief(changed.address)}>
-            <Fingerprint value={changed.pinned} testID="pinned-fingerprint" />
-            <Fingerprint value={changed.presented} testID="presented-fingerprint" />
+          <Notice tone="error" testID="key-changed" text={voice.keyChangedBrief(changed.error.address)}>
+            <Fingerprint value={changed.error.pinned} testID="pinned-fingerprint" />
+            <Fingerprint value={changed.error.presented} testID="presented-fingerprint" />
             <Button label="I know why: trust the new key" kind="danger" testID="trust-new-key" onPress={trustChanged} />
           </Notice>
         ) : null}

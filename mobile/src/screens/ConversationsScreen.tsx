@@ -20,6 +20,8 @@ export interface ConversationsScreenProps {
   readonly link: LinkStatus;
   /** Why reconnecting stopped, if it did. */
   readonly linkProblem?: string | null;
+  /** Failover: the community node the session moved to, told until the link changes. */
+  readonly movedTo?: string;
   readonly conversations: readonly Conversation[];
   /** The conversation open beside the list (two panes), highlighted. */
   readonly activeKey?: string | null;
@@ -76,7 +78,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
           </>
         }
       />
-      {props.showLink === false ? null : <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} />}
+      {props.showLink === false ? null : <LinkBanner link={props.link} problem={props.linkProblem ?? null} onRetry={props.onRetryLink} movedTo={props.movedTo} />}
       {props.onSearch ? <SearchBar onPress={props.onSearch} /> : null}
       <View style={[styles.body, { flexDirection: 'row', alignItems: 'flex-end', maxWidth: undefined }]}>
         <View style={{ flex: 1 }}>

@@ -1,5 +1,6 @@
 /**
- * The account a device stays signed in to (PROTOCOL.md §14.3): which node and user name, kept
+ * The account a device stays signed in to (PROTOCOL.md §14.3): which community (its node
+ * addresses and key) and user name, kept
  * across restarts so the app signs in again with its device key alone, never storing the
  * password. Also the account's requests: its devices, renaming and revoking one, the password.
  */
@@ -10,8 +11,11 @@ import type { KeyValueStore } from '../platform/keyValue';
 const KEY = 'aronanet.account';
 
 export interface SavedAccount {
+  /** The community's addresses, comma-separated (state/community); one address before 0.3. */
   readonly address: string;
   readonly user: string;
+  /** The community's key: the outbox and the conversations kept belong to it, not to one address. */
+  readonly fingerprint?: string;
 }
 
 /** Where the signed-in account is remembered (the platform's plain key-value storage). */
@@ -24,7 +28,8 @@ export class AccountMemory {
     try {
       const parsed = JSON.parse(raw) as Partial<SavedAccount>;
       if (typeof parsed.address === 'string' && typeof parsed.user === 'string') {
-        return { address: parsed.address, user: parsed.user };
+        const fingerprint = typeof parsed.fingerprint === 'string' ? { fingerprint: parsed.fingerprint } : {};
+        return { address: parsed.address, user: parsed.user, ...fingerprint };
       }
     } catch {
       // Not ours or damaged: as if nothing was saved.

@@ -123,6 +123,8 @@ export interface ChatState {
   readonly blocked?: readonly string[];
   /** §14.18: why the last channel closed under us (a kick or ban), told once on the list. */
   readonly removedFrom?: string;
+  /** The community node the session moved to after its node failed (state/community), until the link changes again. */
+  readonly movedTo?: string;
 }
 
 export const initialChatState: ChatState = {
@@ -174,6 +176,8 @@ export type ChatAction =
   | { type: 'sendFailed'; key: string; localKey: string; error: SendError }
   | { type: 'sendRetried'; key: string; localKey: string }
   | { type: 'linkChanged'; link: LinkStatus; problem?: LinkProblem }
+  /** Failover: signed in and caught up on another address of the community (null: notice read). */
+  | { type: 'nodeMoved'; address: string | null }
   /** §14.10-14.12 events: a message edited, deleted, or its reactions changed. */
   | { type: 'messageEdited'; event: EditEvent }
   | { type: 'messageDeleted'; event: DeleteEvent }
@@ -568,8 +572,14 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         error: undefined,
         progress: m.previewUri ? 0 : undefined,
       }));
-    case 'linkChanged':
-      return { ...state, link: action.link, linkProblem: action.problem ?? null };
+    case 'linkChanged': {
+      const { movedTo: _told, ...rest } = state;
+      return { ...(action.link === 'online' ? state : rest), link: action.link, linkProblem: action.problem ?? null };
+    }
+    case 'nodeMoved': {
+      const { movedTo: _told, ...rest } = state;
+      return action.address === null ? rest : { ...rest, movedTo: action.address };
+    }
     case 'loggedOut':
       return initialChatState;
   }

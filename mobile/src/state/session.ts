@@ -47,6 +47,7 @@ import {
 import { TypingNotifier } from './typing';
 import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';
+import { Community, firstReachable, type LearnedCommunity } from './community';
 import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
 import { sameName } from './names';
 import { Sending } from './sending';
@@ -77,7 +78,12 @@ export interface SessionDeps {
   readonly deviceName?: string;
   readonly backoff?: Backoff;
   readonly catchUpPage?: number;
+  /** How long "Moved to h2" stays after a failover (ms). */
+  readonly movedNoticeMs?: number;
 }
+
+/** Long enough to be read, short enough not to become wallpaper. */
+export const MOVED_NOTICE_MS = 15_000;
 
 /** §14.21: the one-time tokens an AUTH can carry. */
 export interface AuthTokens {
@@ -89,6 +95,8 @@ export interface AuthTokens {
 
 export interface ConnectResult {
   readonly node: string;
+  /** Which address of the community's list answered. */
+  readonly address: string;
   readonly fingerprint: string;
   readonly pin: PinResult;
 }
@@ -114,7 +122,8 @@ export type SearchScope = { readonly destType: DestType; readonly dest: string }
 
 export class ChatSession {
   private client: ArtpClient | null = null;
-  private address: string | null = null;
+  /** The community's addresses (state/community) and the one in use. */
+  private readonly nodes = new Community();
   private node: ConnectResult | null = null;
   /** Who is signed in; `password` is kept only for a node without `sync` (ArTP/1.0). */
   private account: { user: string; password?: string } | null = null;
@@ -141,6 +150,7 @@ export class ChatSession {
   private stopped = false;
   private readonly typingNotifier: TypingNotifier;
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
+  private movedTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly deps: SessionDeps) {
     this.typingNotifier = new TypingNotifier((destType, dest, typing) => {
@@ -161,12 +171,37 @@ export class ChatSession {
   }
 
   /**
-   * Connect and handshake; the node key is pinned on first use and refused if it changed.
-   * With `pinned` (an invitation link's `fp`, §14.21) a first-use key is accepted without a
+   * Connect and handshake to the first reachable address of `addresses` (one, or a
+   * community's comma-separated list, tried in order); the node key is pinned on first use
+   * and refused if it changed (at any address of the list: they present one key). With
+   * `pinned` (an invitation link's `fp`, §14.21) a first-use key is accepted without a
    * question only if it is that key; any other key is refused (KEY_MISMATCH).
    */
-  async connect(address: string, pinned?: string): Promise<ConnectResult> {
+  async connect(addresses: string, pinned?: string): Promise<ConnectResult> {
+    this.nodes.use(addresses);
+    const { addresses: list } = this.nodes;
+    const { value } = await firstReachable(list, this.nodes.firstOrder(), (address) => this.connectTo(address, pinned), isKeyProblem);
+    return value;
+  }
+
+  /**
+   * The node serving the app (at `learned.origin`) named its community's other addresses:
+   * a list with that node in it fails over to them too, and the account remembers them.
+   */
+  async learnAddresses(learned: LearnedCommunity): Promise<void> {
+    if (!this.nodes.learn(learned)) return;
+    const saved = await this.deps.accounts.load();
+    if (saved && this.account && saved.user === this.account.user) await this.deps.accounts.save({ ...saved, address: this.nodes.toString() });
+  }
+
+  /** The community's addresses as the session knows them now, and the one in use. */
+  get community(): { readonly addresses: readonly string[]; readonly current: string | null } {
+    return { addresses: this.nodes.addresses, current: this.nodes.current };
+  }
+
+  private async connectTo(address: string, pinned?: string): Promise<ConnectResult> {
     let pin: PinResult = 'match';
+    const community = this.nodes.addresses;
     const client = await ArtpClient.connect({
       transport: await this.deps.openTransport(address),
       aead: this.deps.aead,
@@ -177,15 +212,15 @@ export class ChatSession {
         if (pinned !== undefined && fingerprint !== pinned) {
           throw new ArtpError('KEY_MISMATCH', `the node presented ${fingerprint}, but the invitation names ${pinned}: refused`);
         }
-        pin = await this.deps.knownNodes.check(address, fingerprint);
+        pin = await this.deps.knownNodes.check(address, fingerprint, community);
         if (pinned !== undefined && pin === 'first-use') {
-          await this.deps.knownNodes.accept(address, fingerprint);
+          await this.deps.knownNodes.accept(community, fingerprint);
           pin = 'match';
         }
       },
     });
     this.attach(client, address);
-    this.node = { node: client.hello.node, fingerprint: client.nodeFingerprint, pin };
+    this.node = { node: client.hello.node, address, fingerprint: client.nodeFingerprint, pin };
     return this.node;
   }
 
@@ -199,9 +234,13 @@ export class ChatSession {
     await this.authenticate(client, user, password, register, tokens);
     const signedIn = this.account?.user ?? user;
     const previous = await this.deps.accounts.load();
-    // What another account left unsent (or kept) is not this one's to send (or show).
-    if (previous && !sameName(previous.user, signedIn)) await Promise.all([this.outbox.clear(), this.cache.clear()]);
-    await this.deps.accounts.save({ address: this.address ?? '', user: signedIn });
+    const fingerprint = this.node?.fingerprint;
+    // What another account, or the same name in another community (another key), left unsent
+    // (or kept) is not this one's to send (or show). Another address of the same community is
+    // the same place: its outbox and conversations stay.
+    const elsewhere = previous?.fingerprint !== undefined && fingerprint !== undefined && previous.fingerprint !== fingerprint;
+    if (previous && (!sameName(previous.user, signedIn) || elsewhere)) await Promise.all([this.outbox.clear(), this.cache.clear()]);
+    await this.deps.accounts.save({ address: this.nodes.toString(), user: signedIn, ...(fingerprint ? { fingerprint } : {}) });
     await this.sending.restore();
     await this.afterSignIn(client);
     this.deps.dispatch({ type: 'linkChanged', link: 'online' });
@@ -215,7 +254,7 @@ export class ChatSession {
   async resume(): Promise<ResumeResult> {
     const saved = await this.deps.accounts.load();
     if (!saved) return { kind: 'none' };
-    this.address = saved.address;
+    this.nodes.use(saved.address);
     this.account = { user: saved.user };
     this.deps.dispatch({ type: 'loggedIn', user: saved.user, channels: [] });
     const cached = cachedFor(await this.cache.load(), saved.user);
@@ -249,7 +288,7 @@ export class ChatSession {
    */
   async passwordLogin(): Promise<{ node: ConnectResult; address: string; user: string }> {
     const saved = await this.deps.accounts.load();
-    const address = saved?.address ?? this.address;
+    const address = saved?.address ?? this.nodes.toString();
     if (!address || !saved) throw new ArtpError(LocalErrorCode.CLOSED, 'no account to sign in to');
     this.disconnect();
     this.gaveUp = false;
@@ -285,7 +324,7 @@ export class ChatSession {
     this.cancelRetry();
     const client = this.client;
     this.client = null;
-    this.address = null;
+    this.nodes.clear();
     this.account = null;
     client?.close();
   }
@@ -548,7 +587,7 @@ export class ChatSession {
 
   /** The network came back (NetInfo, or the browser's `online`): reconnect now. */
   networkAvailable(): void {
-    if (this.client !== null || !this.address || this.stopped || this.gaveUp) return;
+    if (this.client !== null || this.nodes.addresses.length === 0 || this.stopped || this.gaveUp) return;
     this.cancelRetry();
     this.backoff.reset();
     void this.reconnect();
@@ -564,7 +603,7 @@ export class ChatSession {
 
   /** The network went away: no point retrying until it is back. */
   networkLost(): void {
-    if (this.client !== null || !this.address || this.stopped || this.gaveUp) return;
+    if (this.client !== null || this.nodes.addresses.length === 0 || this.stopped || this.gaveUp) return;
     this.cancelRetry();
     this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
   }
@@ -573,6 +612,7 @@ export class ChatSession {
     this.stopped = true;
     this.cancelRetry();
     if (this.typingTimer) clearTimeout(this.typingTimer);
+    if (this.movedTimer) clearTimeout(this.movedTimer);
     void this.cache.flush();
     this.client?.close();
     this.client = null;
@@ -657,7 +697,7 @@ export class ChatSession {
   private attach(client: ArtpClient, address: string): void {
     this.client = client;
     this.limits = client.limits;
-    this.address = address;
+    this.nodes.reached(address);
     this.gaveUp = false;
     client.onEvent((event) => this.handleEvent(event));
     client.onClose(() => this.linkLost(client));
@@ -699,7 +739,9 @@ export class ChatSession {
     if (this.client !== client || this.stopped) return;
     this.client = null;
     this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
-    this.scheduleReconnect();
+    // Another node of the community may be up: try it at once; the backoff is for full cycles.
+    if (this.nodes.several) void this.reconnect();
+    else this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
@@ -715,23 +757,57 @@ export class ChatSession {
     this.retryTimer = null;
   }
 
+  /**
+   * One cycle over the community's addresses, round-robin from the one that failed (it is
+   * tried last): connect, sign in, catch up, flush the outbox. The backoff waits only after
+   * the whole cycle failed; a changed key or a refused device stops the retries.
+   */
   private async reconnect(): Promise<void> {
-    if (!this.address || this.client || this.stopped || this.recovering) return;
+    if (this.nodes.addresses.length === 0 || this.client || this.stopped || this.recovering) return;
     this.deps.dispatch({ type: 'linkChanged', link: 'connecting' });
     this.recovering = true; // what is typed meanwhile waits until the outbox went out
+    const before = this.nodes.current;
     try {
-      await this.connect(this.address);
+      const several = this.nodes.several;
+      const addresses = this.nodes.addresses; // the list of this cycle, whatever is learned meanwhile
+      const { value } = await firstReachable(addresses, this.nodes.failoverOrder(), (address) => this.rejoin(address), isFinal);
+      this.backoff.reset();
+      this.deps.dispatch({ type: 'linkChanged', link: 'online' });
+      if (several && value.address !== before) this.tellMoved(value.address);
+    } catch (error) {
+      this.failedToReconnect(error);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  /** "Moved to h2 — nothing was lost": said once the move is complete, for a while. */
+  private tellMoved(address: string): void {
+    if (this.movedTimer) clearTimeout(this.movedTimer);
+    this.deps.dispatch({ type: 'nodeMoved', address });
+    this.movedTimer = setTimeout(() => {
+      this.movedTimer = null;
+      this.deps.dispatch({ type: 'nodeMoved', address: null });
+    }, this.deps.movedNoticeMs ?? MOVED_NOTICE_MS);
+  }
+
+  /** Connect to `address` and sign in again there; a half-made link is closed on failure. */
+  private async rejoin(address: string): Promise<ConnectResult> {
+    try {
+      const result = await this.connectTo(address);
       const client = this.requireClient();
       if (this.account) {
         await this.reauthenticate(client, this.account);
         await this.afterSignIn(client);
       }
-      this.backoff.reset();
-      this.deps.dispatch({ type: 'linkChanged', link: 'online' });
+      return result;
     } catch (error) {
-      this.failedToReconnect(error);
-    } finally {
-      this.recovering = false;
+      if (!isFinal(error)) {
+        const half = this.client;
+        this.client = null;
+        half?.close();
+      }
+      throw error;
     }
   }
 
@@ -754,6 +830,16 @@ export class ChatSession {
     if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'not connected');
     return this.client;
   }
+}
+
+/** A key other than the community's: no other address of the list may be tried instead. */
+function isKeyProblem(error: unknown): boolean {
+  return error instanceof KeyChangedError || (error instanceof ArtpError && error.code === 'KEY_MISMATCH');
+}
+
+/** An error that ends a reconnect cycle: trying the next address cannot fix it. */
+function isFinal(error: unknown): boolean {
+  return reconnectProblem(error) !== null;
 }
 
 /** A reason no retry can fix (the UI words it); null when trying again may work. */

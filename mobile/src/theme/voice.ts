@@ -6,6 +6,7 @@ import { explain } from '../protocol/moderation';
 import { ArtpError } from '../protocol/errors';
 import type { DeviceKeyStorage } from '../platform/deviceKeyTypes';
 import type { LinkProblem } from '../state/chat';
+import { shortName } from '../state/community';
 import type { ComposeProblem } from '../state/compose';
 
 export const HALO = '˚ ✧ ◯ ✧ ˚';
@@ -31,6 +32,8 @@ export const voice = {
     connecting: 'Reconnecting to the node, Sensei… I will catch up on everything we missed!',
     offline: "Sensei, we lost the link to the node. I'll keep trying; your messages wait safely here.",
   },
+  /** Failover (state/community): signed in, caught up and the outbox sent on another node. */
+  moved: (address: string) => `Moved to ${shortName(address)} — nothing was lost, Sensei!`,
   /** Why reconnecting stopped, in Arona's words (the session hands over the facts). */
   linkProblem: (problem: LinkProblem): string =>
     problem.kind === 'keyChanged'

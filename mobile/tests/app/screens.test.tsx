@@ -8,7 +8,7 @@ import { LoginScreen, resetFormProblem } from '../../src/screens/LoginScreen';
 import type { Conversation } from '../../src/state/chat';
 import type { ConnectResult } from '../../src/state/session';
 
-const node: ConnectResult = { node: 'kivotos', fingerprint: 'SHA256:abc', pin: 'first-use' };
+const node: ConnectResult = { node: 'kivotos', address: 'kivotos:7778', fingerprint: 'SHA256:abc', pin: 'first-use' };
 
 describe('ConnectScreen', () => {
   it('connects to the typed address and hands over the result', async () => {
@@ -36,7 +36,7 @@ describe('ConnectScreen', () => {
     render(
       <ConnectScreen
         initialAddress="kivotos:7778"
-        onConnect={async () => ({ node: 'kivotos', fingerprint, pin: 'first-use' })}
+        onConnect={async () => ({ node: 'kivotos', address: 'kivotos:7778', fingerprint, pin: 'first-use' })}
         onTrustNewKey={async (_address, shown) => void trusted.push(shown)}
         onRefuse={() => (refused += 1)}
         onConnected={() => undefined}

@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -19,6 +18,7 @@ import { generateKeyPair } from '../../src/protocol/noise';
 import { connectClient } from '../support/client';
 import { startNode, type RunningNode } from '../support/node';
 import { DIST, MOBILE_ROOT, PYTHON } from '../support/paths';
+import { serveShellFromDisk } from '../support/shell';
 import { noisePng, solidPng } from '../support/png';
 import { randomBytes } from '../support/webcrypto';
 
@@ -52,32 +52,6 @@ function python_(...args: string[]): string {
 
 function pythonSend(text: string): void {
   python('send', '--user', 'kei', '--password-env', 'ARONA_PW', '--register', '--config-dir', pythonHome, node.wsUrl, CHANNEL, text);
-}
-
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.css': 'text/css' };
-
-/**
- * While the node (which serves the page) is down, serve the page's files from the export on
- * its very port: the stand-in for a browser cache or service worker, so the page can be
- * reloaded with the node down, at the same origin (the same IndexedDB and local storage).
- * Returns the function that stops it, freeing the port for the node.
- */
-async function serveShellFromDisk(): Promise<() => Promise<void>> {
-  const server = http.createServer((request, response) => {
-    const pathname = new URL(request.url ?? '/', node.httpUrl).pathname;
-    const file = path.join(DIST, pathname === '/' ? 'index.html' : decodeURIComponent(pathname));
-    if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      response.writeHead(404).end('not found');
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(node.wsPort, '127.0.0.1', resolve));
-  return () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
 }
 
 /** Chromium with a fresh profile; the network is closed here, so nothing may phone home. */
@@ -295,7 +269,7 @@ describe('the web client served by the node', () => {
     await page.getByText('typed offline, then reloaded').waitFor();
     await page.waitForTimeout(300); // the IndexedDB write has committed by now (it precedes the bubble)
 
-    const stopServing = await serveShellFromDisk();
+    const stopServing = await serveShellFromDisk(node.wsPort);
     await page.reload();
     // Signed in again from what the device remembers: the list, offline, no login screen.
     await page.getByTestId('conversation-#plaza').waitFor({ timeout: 30_000 });

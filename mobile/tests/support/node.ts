@@ -26,6 +26,10 @@ export interface RunningNode {
   resume(): Promise<void>;
   /** Stop for good and remove the data directory. */
   stop(): Promise<void>;
+  /** SIGSTOP the node: its sockets stay open but nothing moves (a machine hanging before it dies). */
+  freeze(): void;
+  /** SIGKILL the node (a machine dying, as a community failover sees it); `resume` starts it again. */
+  kill(): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -91,6 +95,10 @@ export interface StartOptions {
   readonly host?: string;
   /** More `aronanet serve` flags, e.g. `['--registration', 'invite']`. */
   readonly args?: readonly string[];
+  /** The node key to use (copied into the data directory): nodes of one community share it. */
+  readonly keyFile?: string;
+  /** Listen on these ports instead of free ones picked here (a community's list names them first). */
+  readonly ports?: { readonly tcp: number; readonly ws: number };
 }
 
 interface NodeProcess {
@@ -131,7 +139,11 @@ function terminate(child: ChildProcess): Promise<void> {
 
 export async function startNode(options: StartOptions = {}): Promise<RunningNode> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aronanet-mobile-'));
-  const [tcpPort, wsPort] = [await freePort(), await freePort()];
+  const [tcpPort, wsPort] = options.ports ? [options.ports.tcp, options.ports.ws] : [await freePort(), await freePort()];
+  if (options.keyFile) {
+    fs.copyFileSync(options.keyFile, path.join(dataDir, 'node.key'));
+    fs.chmodSync(path.join(dataDir, 'node.key'), 0o600);
+  }
   const config = path.join(dataDir, 'test-node.toml');
   fs.writeFileSync(config, `${TEST_SETTINGS}\n${options.settings ?? ''}`);
   const args = ['-m', 'aronanet', 'serve', '--data-dir', dataDir, '--config', config, '--host', options.host ?? '127.0.0.1'];
@@ -157,6 +169,16 @@ export async function startNode(options: StartOptions = {}): Promise<RunningNode
     },
     resume: async () => {
       if (!running) running = await spawnNode(args, [tcpPort, wsPort]);
+    },
+    freeze: () => void running?.child.kill('SIGSTOP'),
+    kill: async () => {
+      const child = running?.child;
+      running = null;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
     },
     stop: async () => {
       if (running) await terminate(running.child);

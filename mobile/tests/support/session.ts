@@ -55,7 +55,7 @@ export interface SessionHarness {
   messages(key: string): readonly ChatMessage[];
   /** Only the messages of a conversation: its lines without the join, part and topic lines. */
   said(key: string): readonly ChatMessage[];
-  /** Connect and, on first use, accept the node's key as the user does (§11: pinned on accept). */
+  /** Connect (one address or a community's list) and, on first use, accept the node's key as the user does (§11: pinned on accept). */
   connectAndTrust(address: string): Promise<void>;
   /** Dispatch as the app would (a conversation the UI opened before its user vanished). */
   dispatch(action: ChatAction): void;
@@ -129,7 +129,8 @@ export function sessionHarness(options: HarnessOptions): SessionHarness {
     },
     connectAndTrust: async (address) => {
       const result = await session.connect(address);
-      if (result.pin === 'first-use') await knownNodes.accept(address, result.fingerprint);
+      // As the app does: the key accepted is pinned for every address of the community's list.
+      if (result.pin === 'first-use') await knownNodes.accept(session.community.addresses, result.fingerprint);
     },
   };
 }

@@ -151,6 +151,12 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "besides localhost, IP addresses, --host and this machine's name",
     )
     add(
+        "--community-addresses",
+        metavar="LIST",
+        help="comma-separated WebSocket addresses (host:port or ws(s):// URLs) of the nodes "
+        "sharing this node's key, told to the web client at /community.json for failover",
+    )
+    add(
         "--web-dir",
         type=Path,
         metavar="DIR",
@@ -370,7 +376,7 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     if "registration" in given:
         chosen = given["registration"]
         values["registration"] = "invite" if chosen == "invite" else chosen == "open"
-    for key in ("ws_origins", "ws_hosts", "admins"):
+    for key in ("ws_origins", "ws_hosts", "admins", "community_addresses"):
         if key in given:
             values[key] = [item.strip() for item in given[key].split(",") if item.strip()]
     if given.get("no_uvloop"):
@@ -430,13 +436,9 @@ def run_serve(args: argparse.Namespace) -> int:
     return _run_loop(_serve(settings), settings.use_uvloop)
 
 
-#: How long the event loop may hold the GIL while the store's writer thread waits for it
-#: (Python's default is 5 ms). The writer needs the GIL a few times per group commit, after
-#: each SQLite call, and every message of the group waits for that commit.
-GIL_SWITCH_INTERVAL = 0.001
-
-
 def _run_loop(main: Any, use_uvloop: bool) -> int:
+    from aronanet.server.runtime import GIL_SWITCH_INTERVAL
+
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if use_uvloop:
         try:
@@ -469,6 +471,7 @@ async def _run_node(settings: NodeSettings) -> int:
     from aronanet.identity import KeyFileError
     from aronanet.server.admin import AdminListenError
     from aronanet.server.node import Node
+    from aronanet.server.runtime import settle_garbage_collector
     from aronanet.server.store.base import BackendUnavailableError
 
     node = Node(settings)
@@ -495,6 +498,7 @@ async def _run_node(settings: NodeSettings) -> int:
     if stop_requested.is_set():
         node.request_stop()
     print(banner(node), flush=True)
+    settle_garbage_collector()  # the start's objects are made: out of the collector's way
     await node.run_until_stopped()
     return 0
 

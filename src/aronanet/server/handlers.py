@@ -190,6 +190,8 @@ class Dispatcher:
                 # Scale-out: the session's budget, and its account's across every node.
                 budget = self._services.message_budget
                 wait = await shared.take([(budget, user_key(session.user))])
+                if wait:  # refused by the account's bucket: the session's token comes back
+                    session.rate_bucket.refund()
             if wait:
                 # §5: RATE_LIMITED with retry_after_ms; the message is dropped, session stays.
                 raise RequestError(

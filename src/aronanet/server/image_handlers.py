@@ -59,12 +59,12 @@ from aronanet.server.image_blobs import (
     blob_store_for,
     chunk_count,
 )
+from aronanet.server.image_refusals import refuse_quota, storage_failed
 from aronanet.server.image_transfers import (
     CompletedUpload,
     TransferRegistry,
     UploadHeader,
     UploadTransfer,
-    storage_failed,
 )
 from aronanet.server.image_validation import ImageInfo, validate_image
 from aronanet.server.logs import log_event
@@ -140,7 +140,10 @@ class ImageService:
         """
         spills = LocalBlobStore(Path(services.settings.data_dir) / "images")
         spills.prepare()
-        registry = TransferRegistry(spills, services.limits, services.monotonic)
+        shared_limits = services.settings.uses_postgres  # per user: counted in PostgreSQL
+        registry = TransferRegistry(
+            spills, services.limits, services.monotonic, per_user_here=not shared_limits
+        )
         downloads = Downloads(services.limits.max_transfers_per_session)
         index = ImageIndex(services.store)
         blobs: BlobStore = spills
@@ -151,7 +154,7 @@ class ImageService:
 
             assert isinstance(services.store, PostgresStore)
             blobs = blob_store_for(services)
-            shared = SharedUploads(services.store.image_connections)
+            shared = SharedUploads(services.store.image_connections, services.limits)
         service = cls(services, blobs, spills, registry, index, downloads, shared=shared)
         service._schedule_expiry()
         return service
@@ -178,14 +181,13 @@ class ImageService:
             log_event(logger, "upload_expiry_failed", logging.WARNING, error=type(exc).__name__)
 
     async def check_quota(self, user: str, size: int) -> None:
-        """Refuse an upload that would take ``user`` past ``upload_quota_bytes``."""
-        quota = self.services.limits.upload_quota_bytes
+        """Refuse an upload that would take ``user`` past ``upload_quota_bytes``. In
+        scale-out mode the uploads in progress are every node's: ``SharedUploads`` checks
+        the quota in the transaction that admits the upload (``record``)."""
+        if self.shared is not None:
+            return
         used = await self.index.uploaded_bytes(user) + self.registry.pending_bytes(user)
-        if used + size > quota:
-            raise RequestError(
-                ErrorCode.TOO_LARGE,
-                f"upload quota exceeded: {used} bytes used + {size} > quota of {quota} bytes",
-            )
+        refuse_quota(used, size, self.services.limits.upload_quota_bytes)
 
     async def validate(self, transfer: UploadTransfer) -> Attachment:
         """Size, SHA-256, then a real image within the pixel limit; ``RequestError`` if not.

@@ -10,7 +10,14 @@
   an upload cut on one node resumes on another (``IMG_STATUS``, docs/PROTOCOL.md §10). Each
   chunk moves ``next_index`` forward only from the index it expects, so two nodes can never
   both append chunk n. Rows idle for ``transfer_timeout`` are deleted by whichever node
-  expires them first (PostgreSQL's clock, so the nodes' clocks do not matter).
+  expires them first (PostgreSQL's clock, so the nodes' clocks do not matter). A new
+  upload (chunk 0) is admitted in the transaction that records it, against the user's
+  limits counted over these rows, so they hold across nodes: ``max_uploads_per_user``,
+  ``max_upload_bytes_per_user`` and ``upload_quota_bytes`` (stored images plus the bytes in
+  progress). A per-user advisory lock, held to the commit, makes two nodes admitting
+  uploads of one user take turns, so neither admits past a limit on a stale count. The
+  same transaction forgets the user's oldest ended uploads beyond
+  ``upload_memory_per_user``, so their outcomes are bounded too.
 
 Each node still assembles the upload in its own spill file (the running SHA-256 and Pillow's
 validation need the bytes locally); a node resuming another's upload first rebuilds the
@@ -32,12 +39,14 @@ from pathlib import Path
 import msgspec
 import psycopg
 
+from aronanet.config import Limits
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.server.image_blobs import BlobReader
-from aronanet.server.image_transfers import UPLOAD_RETRY_MS, UploadHeader
+from aronanet.server.image_refusals import UPLOAD_RETRY_MS, refuse_quota, refuse_room
+from aronanet.server.image_transfers import UploadHeader
 from aronanet.server.logs import ThrottledLog
 from aronanet.server.store.base import BackendUnavailableError
-from aronanet.server.store.postgres import ReaderPool
+from aronanet.server.store.postgres import UPLOADED_BYTES, ReaderPool
 
 #: Bytes per stored row: large enough for few rows per image, small enough to stream.
 BLOB_CHUNK = 256 * 1024
@@ -166,12 +175,39 @@ class SharedUpload:
 _header_encoder = msgspec.json.Encoder()
 _header_decoder = msgspec.json.Decoder(UploadHeader)
 
+#: First key of the per-user advisory lock taken to admit an upload (the two-key space of
+#: PostgreSQL's advisory locks, apart from the one-key ``WRITE_LOCK`` of the store).
+UPLOADS_LOCK = 0x41524E55
+#: A user's uploads in progress on every node, the one being restarted aside: how many, and
+#: the bytes their headers declare. Rows idle past ``transfer_timeout`` no longer count.
+_IN_PROGRESS = """
+    SELECT count(*), COALESCE(SUM((header::jsonb ->> 'size')::bigint), 0) FROM image_uploads
+    WHERE user_key = %s AND transfer <> %s AND state = 'active'
+      AND updated >= now() - make_interval(secs => %s)
+"""
+
+
+#: A user's ended uploads (outcomes kept for ``IMG_STATUS``) beyond ``upload_memory_per_user``
+#: bytes, newest kept first, counted as ``Recollection`` does on one node: the row's strings
+#: plus ``_RECORD_OVERHEAD`` (400) each. Without it, uploads that fail at once would pile up
+#: rows until they expire.
+_FORGET_OLD_OUTCOMES = """
+    DELETE FROM image_uploads WHERE user_key = %(user)s AND transfer IN (
+      SELECT transfer FROM (
+        SELECT transfer, SUM(400 + octet_length(transfer) + octet_length(header)
+                             + COALESCE(octet_length(error_text), 0))
+               OVER (ORDER BY updated DESC, transfer) AS kept
+        FROM image_uploads WHERE user_key = %(user)s AND state <> 'active') AS ended
+      WHERE kept > %(budget)s)
+"""
+
 
 class SharedUploads:
     """The uploads in progress of every node (see the module docstring)."""
 
-    def __init__(self, pool: ReaderPool) -> None:
+    def __init__(self, pool: ReaderPool, limits: Limits) -> None:
         self._pool = pool
+        self._limits = limits
 
     async def record_chunk(
         self, user: str, transfer_id: str, header: UploadHeader, index: int, data: bytes
@@ -186,6 +222,7 @@ class SharedUploads:
     ) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             if index == 0:
+                await self._admit(conn, user, transfer_id, header.size)
                 await conn.execute(
                     "DELETE FROM image_uploads WHERE user_key = %s AND transfer = %s",
                     (user, transfer_id),
@@ -213,6 +250,25 @@ class SharedUploads:
                 "VALUES (%s, %s, %s, %s)",
                 (user, transfer_id, index, data),
             )
+
+    async def _admit(
+        self, conn: psycopg.AsyncConnection, user: str, transfer_id: str, size: int
+    ) -> None:
+        """Refuse a new upload past the user's limits, counted over every node's uploads
+        (same errors and wording as ``TransferRegistry`` and ``check_quota`` on one node)."""
+        await conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (UPLOADS_LOCK, user))
+        cursor = await conn.execute(
+            _IN_PROGRESS, (user, transfer_id, self._limits.transfer_timeout)
+        )
+        count, pending = await cursor.fetchone() or (0, 0)
+        cursor = await conn.execute(UPLOADED_BYTES, (user,))
+        stored = (await cursor.fetchone() or (0,))[0]
+        limits = self._limits
+        refuse_quota(int(stored) + int(pending), size, limits.upload_quota_bytes)
+        refuse_room(int(count) + 1, limits.max_uploads_per_user, "uploads of one user")
+        refuse_room(int(pending) + size, limits.max_upload_bytes_per_user, "bytes of one user")
+        budget = limits.upload_memory_per_user
+        await conn.execute(_FORGET_OLD_OUTCOMES, {"user": user, "budget": budget})
 
     async def load(self, user: str, transfer_id: str) -> SharedUpload | None:
         with _database():

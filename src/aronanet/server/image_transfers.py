@@ -9,7 +9,9 @@ pending upload holds no file descriptor) and fed to a running SHA-256: a transfe
 most the chunk being written in memory, whatever the image size. Uploads in progress are
 limited per session, per user and per node, in number and in declared bytes, and the
 outcomes remembered after they end are bounded in bytes per user and per node: nothing a
-client sends makes the node remember without bound.
+client sends makes the node remember without bound. In scale-out mode the per-user limits
+count every node's uploads: ``SharedUploads`` checks them against the shared rows, and the
+registry keeps only the per-session and per-node ones (``per_user_here=False``).
 
 The caller (``image_handlers``) owns the clock ticks, the quota query and the final commit of
 the message; this module never touches the database.
@@ -41,13 +43,10 @@ from aronanet.proto.messages import (
 )
 from aronanet.proto.wording import rule
 from aronanet.server.image_blobs import LocalBlobStore, chunk_count
+from aronanet.server.image_refusals import refuse_room, storage_failed
 from aronanet.server.image_validation import ALLOWED_MIMES, ImageInfo, invalid, too_large
-from aronanet.server.logs import ThrottledLog
 
 log = logging.getLogger(__name__)
-_storage_failed_log = ThrottledLog(log, "upload_storage_failed")
-#: ``retry_after_ms`` of an upload refused for lack of room: uploads end or expire.
-UPLOAD_RETRY_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -302,10 +301,20 @@ class TransferRegistry:
     latest chunk.
     """
 
-    def __init__(self, blobs: LocalBlobStore, limits: Limits, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        blobs: LocalBlobStore,
+        limits: Limits,
+        clock: Callable[[], float],
+        *,
+        per_user_here: bool = True,
+    ) -> None:
         self.blobs = blobs
         self.limits = limits
         self.clock = clock
+        #: False in scale-out mode, where the per-user limits count every node's uploads
+        #: (``image_postgres.SharedUploads``) and this node's copies would only miscount.
+        self.per_user_here = per_user_here
         self._active: dict[TransferKey, UploadTransfer] = {}
         per_user, per_node = limits.upload_memory_per_user, limits.upload_memory_per_node
         self._completed: Recollection[CompletedUpload] = Recollection(per_user, per_node)
@@ -379,11 +388,13 @@ class TransferRegistry:
                 f"image of {size} bytes exceeds the limit of {limits.max_upload_bytes_per_user} "
                 "bytes of uploads in progress per user"
             )
-        _refuse_room(here + 1, limits.max_transfers_per_session, "uploads on this session")
-        _refuse_room(len(mine) + 1, limits.max_uploads_per_user, "uploads of one user")
-        _refuse_room(len(self._active) + 1, limits.max_uploads_per_node, "uploads on the node")
-        _refuse_room(mine_bytes + size, limits.max_upload_bytes_per_user, "bytes of one user")
-        _refuse_room(node_bytes + size, limits.max_upload_bytes_per_node, "bytes on the node")
+        refuse_room(here + 1, limits.max_transfers_per_session, "uploads on this session")
+        if self.per_user_here:
+            refuse_room(len(mine) + 1, limits.max_uploads_per_user, "uploads of one user")
+        refuse_room(len(self._active) + 1, limits.max_uploads_per_node, "uploads on the node")
+        if self.per_user_here:
+            refuse_room(mine_bytes + size, limits.max_upload_bytes_per_user, "bytes of one user")
+        refuse_room(node_bytes + size, limits.max_upload_bytes_per_node, "bytes on the node")
 
     def append(self, user: str, owner: Hashable, chunk: ImgChunk) -> UploadTransfer:
         """``append_chunk`` for callers that do not need the chunk's bytes."""
@@ -473,24 +484,3 @@ class TransferRegistry:
             self.discard(user, transfer_id)
         self._completed.clear()
         self._failed.clear()
-
-
-def _refuse_room(wanted: int, limit: int, what: str) -> None:
-    if wanted > limit:
-        raise RequestError(
-            ErrorCode.RATE_LIMITED,
-            f"too many {what} in progress: {wanted} would exceed the limit of {limit}; "
-            f"retry in {UPLOAD_RETRY_MS} ms",
-            retry_after_ms=UPLOAD_RETRY_MS,
-        )
-
-
-def storage_failed(exc: OSError) -> RequestError:
-    """An upload the node cannot store right now (a full disk, no file descriptors left):
-    one quiet ``RATE_LIMITED`` for the client, at most one log line a minute."""
-    _storage_failed_log(error=type(exc).__name__, errno=exc.errno)
-    return RequestError(
-        ErrorCode.RATE_LIMITED,
-        f"the node cannot store uploads right now; retry in {UPLOAD_RETRY_MS} ms",
-        retry_after_ms=UPLOAD_RETRY_MS,
-    )

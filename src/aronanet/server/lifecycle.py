@@ -45,7 +45,7 @@ from aronanet.server.image_blobs import blob_store_for
 from aronanet.server.logs import log_event
 from aronanet.server.messaging import decorated_events, fit, message_id, resolve_destination
 from aronanet.server.moderation import may_delete_any
-from aronanet.server.ratelimit import BucketMap
+from aronanet.server.ratelimit import BucketMap, spend_session_and_account
 from aronanet.server.services import Services
 from aronanet.server.store.base import (
     Change,
@@ -231,7 +231,8 @@ async def handle_react(ctx: RequestContext, request: React | Unreact) -> Ok:
 
 
 class TypingRelay:
-    """§14.13: which ``typing`` notices are worth relaying, and each session's budget.
+    """§14.13: which ``typing`` notices are worth relaying, and each session's budget (in
+    scale-out mode the account's budget across nodes is in Redis: ``typing_budget``).
 
     A ``typing: true`` is relayed at most once per ``interval`` per (user, conversation);
     a ``typing: false`` only while a relayed true still holds (2 x ``interval``), after
@@ -268,7 +269,13 @@ async def handle_typing(relay: TypingRelay, ctx: RequestContext, request: Typing
     """§14.13 TYPING ``{dest_type, dest, typing}`` -> ``OK``; relayed, throttled, never
     stored; to the other participants' ``lifecycle`` sessions, not the typist's own."""
     services, user = ctx.services, ctx.user
-    wait = relay.budget(services).spend(ctx.session.id)
+    wait = await spend_session_and_account(
+        relay.budget(services),
+        ctx.session.id,
+        services.shared_buckets,
+        services.typing_budget,
+        user_key(user),
+    )
     if wait:
         raise RequestError(
             ErrorCode.RATE_LIMITED,

@@ -251,6 +251,7 @@ class Node:
                 origins=settings.ws_origins,
                 web_root=settings.web_dir,
                 hosts=(settings.host, *_machine_names(), *settings.ws_hosts),
+                community=settings.community_addresses,
             )
             tls = (
                 None

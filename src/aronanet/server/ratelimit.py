@@ -6,9 +6,10 @@ reports as ``retry_after_ms`` (ArTP §5: the message is dropped, the session sta
 The clock is a parameter so tests step time instead of sleeping.
 
 ``Buckets`` is the interface the node's budgets go through when they must hold across
-nodes (login throttle, registrations, channel creations, the per-account message rate):
-``LocalBuckets`` here (the embedded default) and ``ratelimit_redis.RedisBuckets`` in
-scale-out mode, where a client spreading its attempts over N nodes must not get N budgets.
+nodes (login throttle, registrations, channel creations, the per-account message, search
+and typing rates): ``LocalBuckets`` here (the embedded default) and
+``ratelimit_redis.RedisBuckets`` in scale-out mode, where a client spreading its attempts
+over N nodes must not get N budgets.
 """
 
 from __future__ import annotations
@@ -164,6 +165,22 @@ class LocalBuckets:
     async def refund(self, charges: Sequence[Charge]) -> None:
         for budget, key in charges:
             self._map(budget).refund(key)
+
+
+async def spend_session_and_account(
+    sessions: BucketMap, session: str, shared: Buckets | None, budget: Budget, account: str
+) -> int:
+    """Spend a token of the session's own bucket and, in scale-out mode (``shared``), one of
+    its account's bucket across every node: a user's sessions, wherever they are connected,
+    together get one budget. 0 when allowed, else the wait in ms; a refusal spends nothing
+    (the session's token comes back if the account's bucket refused)."""
+    wait = sessions.spend(session)
+    if wait or shared is None:
+        return wait
+    wait = await shared.take([(budget, account)])
+    if wait:
+        sessions.refund(session)
+    return wait
 
 
 class KeyedSlots:

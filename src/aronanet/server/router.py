@@ -7,8 +7,11 @@ transport write per loop iteration, not one per message.
 
 Who the sessions of a recipient tuple are is worked out once and kept (``FanOut``) until
 any session logs in or out: a channel's members are the same tuple message after message
-(``Channel.member_keys``), so a delivery to a ``batch`` session (§14.2) is one list append,
-and the sessions are marked dirty with one dict update.
+(``Channel.member_keys``). A burst of events to the same sessions (a group commit of one
+channel's messages) is a ``Run``: each event is appended to it once, and the run is handed
+to every session in one ``list.extend`` each when anything else is queued to one of them,
+or at the flush. Each session encrypts what it queued at the flush, in one call
+(``Connection.send_encoded_many``, or one array per flush with ``batch``).
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from aronanet.errors import ProtocolError
-from aronanet.proto.connection import batch_plaintexts
+from aronanet.proto.connection import batch_plaintexts, frame_headers
 from aronanet.server.broker.base import Broker, CloseSessions, Delivery
 from aronanet.server.logs import log_event
 from aronanet.server.store.base import user_key
@@ -48,14 +50,13 @@ class Recipient(Protocol):
         ...
 
     def queue_encoded(self, payload: bytes) -> bool:
-        """Encrypt and queue ``payload``; False if the session cannot take it (closing)."""
+        """Queue ``payload`` for the next flush; False if the session cannot take it."""
         ...
 
-    def fan_out_writer(self) -> Callable[[bytes], None]:
-        """What queues an encoded event for this (logged-in, open) session in one call: the
-        append of its ``batch`` list, the same list for the session's life, or the
-        encryption into its connection. Raises ``ProtocolError`` if the session cannot
-        take the event."""
+    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
+        """What queues encoded events for this (logged-in, open) session in one call: the
+        ``extend`` of its list of events queued this loop turn, the same list for the
+        session's life (encrypted at the flush)."""
         ...
 
     def flush(self) -> None:
@@ -67,27 +68,29 @@ class Recipient(Protocol):
         ...
 
 
-class BatchJoiner:
-    """``batch_plaintexts`` with a memory of one: the members of a channel queue the same
-    events in a loop turn and are flushed one after another, so the arrays are joined once
-    per flush of the channel, not once per member (each is still encrypted per session)."""
+class SharedPrep:
+    """``prepare`` (joining into ``batch`` arrays, or making the frame headers) with a
+    memory of one: the members of a channel queue the same events in a loop turn and are
+    flushed one after another, so the work is done once per flush of the channel, not once
+    per member (each session still encrypts for itself)."""
 
-    __slots__ = ("_arrays", "_last")
+    __slots__ = ("_last", "_prepare", "_prepared")
 
-    def __init__(self) -> None:
+    def __init__(self, prepare: Callable[[list[bytes]], list[bytes]]) -> None:
+        self._prepare = prepare
         self._last: list[bytes] = []
-        self._arrays: list[bytes] = []
+        self._prepared: list[bytes] = []
 
-    def join(self, plaintexts: list[bytes]) -> list[bytes]:
+    def __call__(self, plaintexts: list[bytes]) -> list[bytes]:
         # Lists of the same bytes objects compare by identity, element by element, in C.
         if plaintexts != self._last:
             self._last = plaintexts.copy()
-            self._arrays = batch_plaintexts(plaintexts)
-        return self._arrays
+            self._prepared = self._prepare(plaintexts)
+        return self._prepared
 
     def forget(self) -> None:
         """Drop the memory (the end of a flush: nothing to hold on to between turns)."""
-        self._last, self._arrays = [], []
+        self._last, self._prepared = [], []
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +98,28 @@ class FanOut:
     """The sessions of one recipient tuple, resolved for the per-delivery loop."""
 
     #: (session id, its ``fan_out_writer``) of every session
-    writers: tuple[tuple[str, Callable[[bytes], None]], ...]
+    writers: tuple[tuple[str, Callable[[list[bytes]], None]], ...]
     #: the same sessions by id: marked dirty in one ``dict.update``
     sessions: dict[str, Recipient]
+
+
+@dataclass(slots=True)
+class Run:
+    """Consecutive events to the sessions of one ``FanOut`` but ``skip``, not yet handed
+    to them: queued once per event instead of once per session and event."""
+
+    fan_out: FanOut
+    skip: str | None
+    payloads: list[bytes]
+    #: sessions reached by each event (those of ``fan_out`` but ``skip``)
+    reach: int
+
+    def hand_over(self) -> None:
+        """Queue the events to each session, in order, after what it already has."""
+        payloads, skip = self.payloads, self.skip
+        for session_id, extend in self.fan_out.writers:
+            if session_id != skip:
+                extend(payloads)
 
 
 class Router:
@@ -109,8 +131,11 @@ class Router:
         self._dirty: dict[str, Recipient] = {}
         self._flush_scheduled = False
         self._fan_outs: dict[tuple[str, ...], FanOut] = {}
-        #: What ``batch`` sessions use to join their queued events at a flush.
-        self.batches = BatchJoiner()
+        self._run: Run | None = None
+        #: What sessions use at a flush: ``batch`` ones to join their queued events into
+        #: arrays, the others (on TCP) for the frame headers of their queued events.
+        self.batches = SharedPrep(batch_plaintexts)
+        self.frame_headers = SharedPrep(frame_headers)
         #: Events queued to a session on this node, one per session per event (``/metrics``).
         self.deliveries = 0
         broker.subscribe(self._deliver_here)
@@ -122,11 +147,8 @@ class Router:
         self._sessions.setdefault(user_key(user), {})[session.id] = session
         self._fan_outs.clear()
 
-    def sessions_changed(self) -> None:
-        """A session attached earlier changed how it is written to (it enabled ``batch``)."""
-        self._fan_outs.clear()
-
     def detach(self, user: str, session: Recipient) -> None:
+        self.hand_over()
         key = user_key(user)
         sessions = self._sessions.get(key)
         if sessions is not None:
@@ -156,37 +178,46 @@ class Router:
         self._broker.publish(delivery)
 
     def _deliver_here(self, delivery: Delivery) -> None:
-        """The per-recipient loop of every event: one call per session (an append for a
-        ``batch`` session, an encryption for another), the dirty marks in one update."""
+        """Every event: one append to the run of its sessions, or a new run (the sessions
+        marked dirty in one update). The encryption waits for the flush."""
         if delivery.feature is not None or delivery.close is not None:
             self._deliver_selectively(delivery)
             return
         fan_out = self._fan_outs.get(delivery.recipients)
         if fan_out is None:
             fan_out = self._resolve(delivery.recipients)
-        payload = delivery.payload
         skip = delivery.skip_session
-        delivered = len(fan_out.writers)
-        for session_id, write in fan_out.writers:
-            if session_id != skip:
-                try:
-                    write(payload)
-                except ProtocolError:  # never seen: a failing connection is closed at once
-                    delivered -= 1
-                    log_event(logger, "delivery_refused", logging.WARNING, session=session_id)
-            else:
-                delivered -= 1
-        self.deliveries += delivered
-        dirty = self._dirty
-        dirty.update(fan_out.sessions)
-        if dirty and not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_dirty)
+        run = self._run
+        if run is None or run.fan_out is not fan_out or run.skip != skip:
+            if run is not None:
+                run.hand_over()
+            reach = len(fan_out.writers) - (skip in fan_out.sessions)
+            run = self._run = Run(fan_out, skip, [], reach)
+            dirty = self._dirty
+            dirty.update(fan_out.sessions)
+            if dirty and not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush_dirty)
+        run.payloads.append(delivery.payload)
+        self.deliveries += run.reach
+
+    def hand_over(self) -> None:
+        """Queue the pending run to its sessions now (before anything else is queued)."""
+        run, self._run = self._run, None
+        if run is not None:
+            run.hand_over()
+
+    def hand_over_before(self, session_id: str) -> None:
+        """``session_id`` is about to queue something of its own: its share of the pending
+        run goes first (a session the run skips need not wait for it)."""
+        run = self._run
+        if run is not None and session_id in run.fan_out.sessions and session_id != run.skip:
+            self.hand_over()
 
     def _resolve(self, recipients: tuple[str, ...]) -> FanOut:
         """The sessions of ``recipients`` (each user once), kept until a session comes or
         goes. A closing session detaches at once, so none in a ``FanOut`` is closed."""
-        writers: list[tuple[str, Callable[[bytes], None]]] = []
+        writers: list[tuple[str, Callable[[list[bytes]], None]]] = []
         sessions: dict[str, Recipient] = {}
         for key in dict.fromkeys(recipients):
             for session_id, session in self._sessions.get(key, {}).items():
@@ -200,6 +231,7 @@ class Router:
 
     def _deliver_selectively(self, delivery: Delivery) -> None:
         """ArTP/1.1 deliveries (rare): only to sessions with ``feature``; then ``close``."""
+        self.hand_over()
         feature, close, payload = delivery.feature, delivery.close, delivery.payload
         for key in dict.fromkeys(delivery.recipients):
             for session_id, session in list(self._sessions.get(key, {}).items()):
@@ -224,6 +256,7 @@ class Router:
             asyncio.get_running_loop().call_soon(self._flush_dirty)
 
     def _flush_dirty(self) -> None:
+        self.hand_over()
         self._flush_scheduled = False
         dirty, self._dirty = self._dirty, {}
         for session in dirty.values():
@@ -232,3 +265,4 @@ class Router:
             except Exception:  # one broken session must not starve the rest
                 log_event(logger, "flush_failed", logging.ERROR, session=session.id)
         self.batches.forget()
+        self.frame_headers.forget()

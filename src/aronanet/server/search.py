@@ -6,7 +6,9 @@ result is the message as ``HISTORY`` has it now plus the ``marks`` of the words 
 matched, computed here from the same parsed query, so they are the same on every store.
 
 A search costs a token of the session's own search bucket (``search_burst``,
-``searches_per_second``), not one of the ``MSG`` bucket: searching never slows sending.
+``searches_per_second``), not one of the ``MSG`` bucket: searching never slows sending. In
+scale-out mode it also costs one of the account's bucket in Redis, so a user searching
+through several sessions or nodes gets one budget, not one per session.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from aronanet.proto.messages import MsgEvent, Ok, Search, SearchHit
 from aronanet.proto.search_query import QueryError, SearchQuery, marks, parse_query
 from aronanet.server.handlers import HandlerTable, RequestContext, fitting_count
 from aronanet.server.messaging import decorated_events, message_id, resolve_destination
-from aronanet.server.store.base import MessageSearch
+from aronanet.server.ratelimit import spend_session_and_account
+from aronanet.server.store.base import MessageSearch, user_key
 
 #: No cursor is longer than a message id (at most 19 digits; 20 for safety).
 _LONGEST_NEXT = "9" * 20
@@ -29,7 +32,13 @@ async def handle_search(ctx: RequestContext, request: Search) -> Ok:
     """§14.15 SEARCH ``{query, dest_type?, dest?, before?, limit?}`` -> ``results``, ``next``."""
     services = ctx.services
     if services.limits.rate_limit_enabled:
-        wait = services.searches.spend(ctx.session.id)
+        wait = await spend_session_and_account(
+            services.searches,
+            ctx.session.id,
+            services.shared_buckets,
+            services.search_budget,
+            user_key(ctx.user),
+        )
         if wait:
             raise RequestError(
                 ErrorCode.RATE_LIMITED,

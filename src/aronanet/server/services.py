@@ -56,7 +56,8 @@ class Services:
     #: What handlers count for ``/metrics`` (plain increments).
     counters: NodeCounters = field(default_factory=NodeCounters)
     #: Scale-out mode: buckets every node spends from (Redis), for the budgets that must
-    #: hold across nodes: messages per account and channel creations per user.
+    #: hold across nodes: messages, searches and typing notices per account, and channel
+    #: creations per user.
     shared_buckets: Buckets | None = None
 
     @property
@@ -67,6 +68,16 @@ class Services:
     def message_budget(self) -> Budget:
         """§5 flood control, per account across nodes (with ``shared_buckets``)."""
         return Budget("messages", self.limits.rate_messages_per_second, self.limits.rate_burst)
+
+    @property
+    def search_budget(self) -> Budget:
+        """§14.15 searches, per account across nodes (with ``shared_buckets``)."""
+        return Budget("searches", self.limits.searches_per_second, self.limits.search_burst)
+
+    @property
+    def typing_budget(self) -> Budget:
+        """§14.13 typing notices, per account across nodes (with ``shared_buckets``)."""
+        return Budget("typing", self.limits.typing_per_second, self.limits.typing_burst)
 
     @property
     def creation_budget(self) -> Budget:

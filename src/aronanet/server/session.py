@@ -6,8 +6,10 @@
 * Replies: §3 "Replies to one session come in the order of its requests". A handler may
   answer at once or later (``MSG`` answers after its group commit), and later answers are
   held back until every earlier one is out, while the next requests are already handled.
-* Output: events and replies are encrypted into the ``Connection`` and the session is marked
-  dirty; the router flushes it once per loop iteration. A peer that lags too far is dropped.
+* Output: events and replies are queued as encoded plaintexts, in order, and the session is
+  marked dirty; the router flushes it once per loop iteration: everything queued is encrypted
+  in one call (one JSON array with ``batch``) and written at once. A peer that lags too far
+  is dropped.
 * Timers: the §2 handshake timeout; keep-alive is checked by the node's sweeper.
 """
 
@@ -20,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-from aronanet.errors import ProtocolError
+from aronanet.errors import FrameError
 from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
 from aronanet.proto.connection import Connection as ProtoConnection
@@ -92,8 +94,10 @@ class Session:
         self._worker: asyncio.Task[None] | None = None
         self._replies: deque[asyncio.Future[msgspec.Struct | None]] = deque()
         self._handshake_timer: asyncio.TimerHandle | None = None
-        #: ArTP/1.1 batch (§14.2): plaintexts queued this loop turn, or None when off.
-        self._batch: list[bytes] | None = None
+        #: Encoded events and replies queued this loop turn, encrypted at the flush.
+        self._queued: list[bytes] = []
+        #: ArTP/1.1 batch (§14.2): a flush sends the queued messages as one JSON array.
+        self._batching = False
         self._closers: set[asyncio.Task[None]] = set()
 
     @property
@@ -111,21 +115,16 @@ class Session:
 
     def enable_batch(self) -> None:
         """The client asked for ``batch``: from now on a flush sends one array per write."""
-        if self._batch is None:
-            self._batch = []
-            if self.user is not None:
-                self._router.sessions_changed()
+        self._batching = True
 
-    def fan_out_writer(self) -> Callable[[bytes], None]:
-        """The router's fast path for an encoded event: with ``batch`` (§14.2) an append to
-        this loop turn's list (the session's for its life: ``flush`` empties it in place),
-        else the encryption into the connection (``ProtocolError`` unless it is open)."""
-        batch = self._batch
-        return self.conn.send_encoded if batch is None else batch.append
+    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
+        """The router's fast path for encoded events: an extend of this loop turn's list
+        (the session's for its life: ``flush`` empties it in place and encrypts it)."""
+        return self._queued.extend
 
     @property
     def batching(self) -> bool:
-        return self._batch is not None
+        return self._batching
 
     def start_handshake_timer(self, timeout: float) -> None:
         """§2: "A handshake that fails (... timeout of 10 s) ends with the connection closed"."""
@@ -236,41 +235,49 @@ class Session:
     def send(self, message: msgspec.Struct) -> None:
         """Encrypt and queue ``message`` now, out of reply order (events, keep-alive)."""
         if not self.closed and self.conn.state is State.OPEN:
-            batch = self._batch
-            if batch is None:
-                self.conn.send(message)
-            else:
-                batch.append(codec.encode(message))  # same order as the events around it
+            self._router.hand_over_before(self.id)  # same order as the events around it
+            self._queued.append(codec.encode(message))
             self._router.mark_dirty(self)
 
     def queue_encoded(self, payload: bytes) -> bool:
-        """Fan-out: encrypt an already-encoded event for this session (router marks dirty)."""
-        if self.closed:
+        """Fan-out: queue an already-encoded event for this session (router marks dirty)."""
+        if self.closed or self.conn.state is not State.OPEN:
             return False
-        batch = self._batch
-        if batch is not None:
-            # Sessions reach the router only once logged in, so the connection is OPEN.
-            batch.append(payload)
-            return True
-        try:
-            # send_encoded itself refuses (ProtocolError) unless the connection is OPEN.
-            self.conn.send_encoded(payload)
-        except ProtocolError:
-            return False
+        self._router.hand_over_before(self.id)
+        self._queued.append(payload)
         return True
 
     def flush(self) -> None:
-        """One transport write of everything queued; drop the peer if it lags too far."""
+        """Encrypt what is queued, then one transport write of it all; drop the peer if it
+        lags too far."""
         if self.closed:
             return
-        batch = self._batch
-        if batch:
+        self._router.hand_over_before(self.id)  # closing: the router's flush has done it
+        queued = self._queued
+        if queued:
             try:
-                self.conn.send_plaintexts(self._router.batches.join(batch))
+                if self._batching:
+                    self.conn.send_plaintexts(self._router.batches(queued))
+                else:
+                    self._encrypt_each(queued)
             finally:
-                batch.clear()  # in place: the router holds this list's append
+                queued.clear()  # in place: the router holds this list's append
         if not self.stream.send_pending(self.conn):
             self.abort(BACKLOG_EXCEEDED)
+
+    def _encrypt_each(self, queued: list[bytes]) -> None:
+        """ArTP/1.0: one frame per queued message, encrypted in one call."""
+        conn = self.conn
+        try:
+            conn.send_encoded_many(
+                queued, self._router.frame_headers(queued) if conn.framed else None
+            )
+        except FrameError:
+            for plaintext in queued:  # one is over the size limit: send the others
+                try:
+                    conn.send_encoded(plaintext)
+                except FrameError:
+                    log_event(logger, "delivery_refused", logging.WARNING, session=self.id)
 
     # ------------------------------------------------------------ keep-alive and closing
 

@@ -72,6 +72,17 @@ BrokerUrl = Annotated[
     Meta(pattern=r"^(local|(redis|rediss|unix)://.+)$", description="'local' or a redis:// URL"),
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=64)]
+#: A WebSocket address of a node of the same community: ``host:port`` or a ``ws(s)://`` URL.
+CommunityAddress = Annotated[
+    str,
+    Meta(
+        pattern=r"\A(wss?://)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[!-+\--~]*)?\Z",
+        max_length=255,
+        description="host:port or a ws(s):// URL",
+    ),
+]
+#: A community is a handful of nodes; the web client keeps at most this many addresses.
+MAX_COMMUNITY_ADDRESSES = 16
 UserNameSetting = Annotated[
     str, Meta(pattern=r"\A[A-Za-z0-9_-]{1,32}\Z", description="a user name")
 ]
@@ -208,6 +219,12 @@ class NodeSettings:
     #: the machine's name (a page's Host must be one: DNS rebinding).
     ws_hosts: tuple[str, ...] = ()
     web_dir: Path | None = field(default_factory=default_web_dir)
+    #: The WebSocket addresses of the community's nodes (docs/SCALE-OUT.md), told to the web
+    #: client at ``/community.json`` so it fails over to them; their pages are also allowed
+    #: as origins here, since the client served by one node may move to another.
+    community_addresses: Annotated[
+        tuple[CommunityAddress, ...], Meta(max_length=MAX_COMMUNITY_ADDRESSES)
+    ] = ()
     #: A PEM certificate (chain) and its key: the WebSocket port then speaks TLS only, so the
     #: page, its code and the WebSocket come over https:// and wss://. No key: it is in the cert.
     tls_cert: Path | None = None

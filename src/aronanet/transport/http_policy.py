@@ -23,7 +23,7 @@ import base64
 import hashlib
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -114,12 +114,16 @@ class HttpPolicy:
         return name in self._hosts or name.endswith(".localhost")
 
 
-def security_headers(host_header: str | None, page: bytes | None = None) -> dict[str, str]:
-    """The headers every HTTP answer carries; ``page`` is the HTML being served, if any."""
+def security_headers(
+    host_header: str | None, page: bytes | None = None, connect_to: Sequence[str] = ()
+) -> dict[str, str]:
+    """The headers every HTTP answer carries; ``page`` is the HTML being served, if any;
+    ``connect_to``: more sources the page may connect to (the community's other nodes)."""
     scripts, styles = _inline_hashes(page) if page is not None else ((), ())
     connect = "'self'"
     if host_header is not None and _HOST_VALUE.match(host_header):
         connect += f" ws://{host_header} wss://{host_header}"
+    connect = " ".join((connect, *connect_to))
     policy = [
         "default-src 'none'",
         " ".join(("script-src 'self'", *scripts)),

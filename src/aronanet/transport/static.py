@@ -14,7 +14,9 @@ form, served to browsers that accept it: the node never compresses on the fly.
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -40,6 +42,8 @@ HASHED_PREFIX = "_expo/static/"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 #: Everything else: keep a copy, but ask (If-None-Match) before using it.
 REVALIDATE_CACHE = "no-cache"
+#: Where the web client learns the community's other node addresses (``community_addresses``).
+COMMUNITY_PATH = "/community.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +124,35 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
             except ValueError:
                 return False
     return False
+
+
+def community_file(addresses: Sequence[str]) -> StaticFile:
+    """``/community.json``: ``{"addresses": [...]}``, the community's WebSocket addresses, so
+    the web client fails over to the other nodes without the user typing them (an empty
+    list for a node on its own)."""
+    body = json.dumps({"addresses": list(addresses)}).encode()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    return StaticFile(body, _CONTENT_TYPES[".json"], etag=etag)
+
+
+def community_origins(addresses: Sequence[str]) -> tuple[str, ...]:
+    """The page origins of the community's nodes (``http(s)://host:port``): a page served by
+    one node opens the WebSocket of another when it fails over."""
+    return _sources(addresses, {"ws": ("http", "https"), "wss": ("https",)})
+
+
+def community_sockets(addresses: Sequence[str]) -> tuple[str, ...]:
+    """The community's WebSockets as CSP ``connect-src`` sources (``ws(s)://host:port``), so
+    the page may open them: scheme and host only, whatever path an address names."""
+    return _sources(addresses, {"ws": ("ws", "wss"), "wss": ("wss",)})
+
+
+def _sources(addresses: Sequence[str], schemes: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """``scheme://host:port`` for each address, in each scheme its own maps to (the settings'
+    pattern keeps the host to letters, digits, ``.-_`` or a bracketed IPv6 literal)."""
+    found: list[str] = []
+    for address in addresses:
+        parts = urlsplit(address if "://" in address else f"ws://{address}")
+        if parts.netloc:
+            found.extend(f"{scheme}://{parts.netloc.lower()}" for scheme in schemes[parts.scheme])
+    return tuple(found)

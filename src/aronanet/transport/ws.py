@@ -137,15 +137,22 @@ class WebSocketEndpoint:
         origins: Sequence[str] | None,
         web_root: Path | None,
         hosts: Sequence[str] = (),
+        community: Sequence[str] = (),
     ) -> None:
         """``origins``: browser origins allowed besides the node's own page (``*``: any);
-        ``hosts``: the node's own names, besides loopback names and IP addresses."""
+        ``hosts``: the node's own names, besides loopback names and IP addresses;
+        ``community``: the community's WebSocket addresses, served at ``/community.json``
+        (their pages are allowed as origins too)."""
         self._accept = accept
         self._max_frame = max_frame
         self._max_backlog = max_backlog_messages
         self._max_backlog_bytes = max_backlog_bytes
-        self._policy = http_policy.HttpPolicy(origins=origins or (), hosts=hosts)
+        allowed = (*(origins or ()), *static.community_origins(community))
+        self._policy = http_policy.HttpPolicy(origins=allowed, hosts=hosts)
         self._web_root = web_root
+        self._community = static.community_file(community)
+        self._community_named = bool(community)
+        self._connect_to = static.community_sockets(community)
 
     async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
         """Listen on ``host:port`` (0 picks a free port); TLS only when ``tls`` is given."""
@@ -200,9 +207,9 @@ class WebSocketEndpoint:
     async def _static(self, path: str, request: Request) -> Response:
         """A file of the web client: gzip when the build made one and the browser takes it,
         304 when the browser's copy is current; HEAD gets the same headers without the body."""
-        if self._web_root is None:
+        if self._web_root is None and path != static.COMMUNITY_PATH:
             return _plain(404, "Not Found", "this node serves no web client")
-        found = await asyncio.to_thread(static.load, self._web_root, path)
+        found = await self._find(path)
         if found is None:
             return _plain(404, "Not Found", "not found")
         if found.matches(request.headers.get("If-None-Match")):
@@ -217,10 +224,23 @@ class WebSocketEndpoint:
         if found.content_type.startswith("text/html"):  # its CSP allows its inline elements
             hosts = request.headers.get_all("Host")
             response.headers.update(
-                http_policy.security_headers(hosts[0] if hosts else None, found.body)
+                http_policy.security_headers(
+                    hosts[0] if hosts else None, found.body, self._connect_to
+                )
             )
         head = request.method == "HEAD" or response.status_code == 304
         return dataclasses.replace(response, body=b"") if head else response
+
+    async def _find(self, path: str) -> static.StaticFile | None:
+        """The file for ``path``. ``/community.json`` always answers (the web client asks on
+        every start): the ``community_addresses`` setting, else a file of that name in the
+        web directory, else an empty list."""
+        if path == static.COMMUNITY_PATH and self._community_named:
+            return self._community
+        found = None
+        if self._web_root is not None:
+            found = await asyncio.to_thread(static.load, self._web_root, path)
+        return self._community if found is None and path == static.COMMUNITY_PATH else found
 
 
 class _HttpOnlyConnection(ServerConnection):

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from node.driver import TestClient
 
 from aronanet.server.store.base import Store
 from aronanet.server.store.postgres import PostgresStore
@@ -57,3 +58,12 @@ def cluster(tmp_path: Path, postgres_url: str, redis_prefix: str) -> Iterator[li
     yield nodes
     for node in nodes:
         node.stop()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[TestClient]]:
+    """Test clients a test opens (it appends them), closed after it."""
+    opened: list[TestClient] = []
+    yield opened
+    for client in opened:
+        await client.close()

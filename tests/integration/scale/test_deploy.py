@@ -1,10 +1,13 @@
 """deploy/: the compose file and the systemd units are checked by the tools that will run
-them when they are here (``docker compose config``, ``systemd-analyze verify``), and always
-for what the scale-out mode needs: three nodes on one key, PostgreSQL and Redis, health
-checks on the admin listener, and node command lines the ``aronanet`` CLI accepts."""
+them when they are here (``docker compose config``, ``systemd-analyze verify``), the compose
+file always against the Compose Specification's JSON schema (tests/vectors/compose-spec),
+and always for what the scale-out mode needs: three nodes on one key, PostgreSQL and Redis,
+health checks on the admin listener, and node command lines the ``aronanet`` CLI accepts."""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import re
 import shlex
@@ -14,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
 import yaml
 
 from aronanet.cli import build_parser
@@ -21,6 +26,9 @@ from aronanet.server.cli import settings_from_args
 from aronanet.server.settings import NodeSettings, from_mapping, normalise, read_toml
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+COMPOSE_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "vectors" / "compose-spec" / "compose-spec.json"
+)
 NODES = ("node1", "node2", "node3")
 
 
@@ -80,6 +88,42 @@ def test_the_balancer_uses_every_node_while_its_healthz_answers() -> None:
     assert "mode tcp" in config and "mode http" not in config  # Noise ends at the node
 
 
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    """What the Compose Specification's schema finds wrong with ``document`` (draft 7, as
+    the schema declares), each as ``path: message``."""
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator.iter_errors(document)
+    ]
+
+
+def test_the_compose_file_follows_the_compose_specification() -> None:
+    jsonschema.Draft7Validator.check_schema(json.loads(COMPOSE_SCHEMA.read_text()))
+    assert schema_errors(compose()) == []
+
+
+def _misspelt_key(document: dict[str, Any]) -> None:
+    document["services"]["node1"]["healthcheck"]["intervall"] = "5s"
+
+
+def _wrong_type(document: dict[str, Any]) -> None:
+    document["services"]["node2"]["depends_on"]["postgres"]["condition"] = "service_ready"
+
+
+def _unknown_top_level(document: dict[str, Any]) -> None:
+    document["service"] = document.pop("services")
+
+
+@pytest.mark.parametrize("breakage", [_misspelt_key, _wrong_type, _unknown_top_level])
+def test_the_schema_check_rejects_a_broken_compose_file(breakage: Any) -> None:
+    """The check can fail: copies of the file with one mistake each are refused."""
+    broken = copy.deepcopy(compose())
+    breakage(broken)
+    assert schema_errors(broken) != []
+
+
 def test_docker_compose_accepts_the_file_when_docker_compose_is_installed() -> None:
     docker = shutil.which("docker")
     has_compose = (
@@ -87,7 +131,7 @@ def test_docker_compose_accepts_the_file_when_docker_compose_is_installed() -> N
         and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
     )
     if not has_compose:
-        # No compose here: the structure tests above are the check; the YAML must parse.
+        # No compose here: the schema and structure tests above are the check.
         assert compose()["x-node"]["healthcheck"]
         return
     env = {**os.environ, "POSTGRES_PASSWORD": "secret"}

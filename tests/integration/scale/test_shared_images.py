@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from aronanet.client import ArtpClient
 from aronanet.client.transfers import download_image, upload_image
+from aronanet.config import Limits
 from aronanet.errors import ClientError, ErrorCode, RequestError
 from aronanet.proto.messages import Attachment, ImgStatus
 from aronanet.server.image_postgres import PostgresBlobStore, SharedUploads
@@ -156,7 +157,7 @@ async def test_postgres_unreachable_is_a_quiet_rate_limited_for_image_requests(
     await pool.open()
     await pool.close()  # the connection is gone, and reconnecting finds nobody listening
     pool._dsn = f"postgresql://postgres@127.0.0.1:{free_port()}/test?connect_timeout=2"
-    blobs, uploads = PostgresBlobStore(pool), SharedUploads(pool)
+    blobs, uploads = PostgresBlobStore(pool), SharedUploads(pool, Limits())
     spill = tmp_path / "spill.part"
     spill.write_bytes(b"bytes")
     attempts = [

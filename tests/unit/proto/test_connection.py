@@ -181,6 +181,38 @@ def test_send_encoded_sends_the_same_plaintext_to_several_sessions() -> None:
         assert only_event(client) == MessageReceived(Ok(re="fan"))
 
 
+@pytest.mark.parametrize("framed", [True, False])
+def test_send_encoded_many_is_the_same_stream_as_send_encoded_one_by_one(framed: bool) -> None:
+    """A session's flush encrypts its queue in one call; the peer must not tell."""
+    plaintexts = [encode(Ok(re=str(n), msg_id="m" * n)) for n in range(5)]
+    (_, one_by_one), (client, many) = open_pair(framed=framed), open_pair(framed=framed)
+    for plaintext in plaintexts:
+        one_by_one.send_encoded(plaintext)
+    many.send_encoded_many(plaintexts)  # the keys are fixed: the bytes must be equal
+    if framed:
+        data = many.data_to_send()
+        assert data == one_by_one.data_to_send()
+        client.receive_data(data)
+    else:
+        messages = many.messages_to_send()
+        assert messages == one_by_one.messages_to_send()
+        for message in messages:
+            client.receive_message(message)
+    assert client.events_received() == [
+        MessageReceived(Ok(re=str(n), msg_id="m" * n)) for n in range(5)
+    ]
+
+
+def test_send_encoded_many_refuses_an_oversized_plaintext_before_encrypting_any() -> None:
+    client, server = open_pair()
+    with pytest.raises(FrameError, match="65520 bytes exceeds limit of 65519"):
+        server.send_encoded_many([encode(Ok(re="a")), b"x" * 65520])
+    assert server.data_to_send() == b""
+    server.send_encoded_many([encode(Ok(re="b"))])  # the nonce was not used up
+    transfer(server, client)
+    assert only_event(client) == MessageReceived(Ok(re="b"))
+
+
 def test_an_invalid_plaintext_is_rejected_and_the_connection_stays_open() -> None:
     client, server = open_pair()
     client.send_encoded(b"[1, 2, 3]")

@@ -61,6 +61,18 @@ def test_the_reserved_nonce_is_refused_for_encryption_and_decryption() -> None:
         receiver.decrypt_with_ad(b"", b"\x00" * 32)
 
 
+def test_encrypt_many_uses_consecutive_nonces_and_stops_short_of_the_reserved_one() -> None:
+    one_by_one, many = CipherState("AESGCM", KEY), CipherState("AESGCM", KEY)
+    plaintexts = [b"a", b"bb", b"ccc"]
+    assert many.encrypt_many(plaintexts) == [one_by_one.encrypt(p) for p in plaintexts]
+    assert many.n == one_by_one.n == 3
+    many.set_nonce(MAX_NONCE - 2)
+    with pytest.raises(NonceExhaustedError):
+        many.encrypt_many(plaintexts)
+    assert many.n == MAX_NONCE - 2  # nothing was used up
+    assert len(many.encrypt_many(plaintexts[:2])) == 2
+
+
 def test_rekey_changes_the_key_on_both_sides_alike() -> None:
     sender, receiver = CipherState("AESGCM", KEY), CipherState("AESGCM", KEY)
     before = CipherState("AESGCM", KEY).encrypt_with_ad(b"", b"m")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from aronanet.server.ratelimit import BucketMap, TokenBucket
+from aronanet.server.ratelimit import (
+    BucketMap,
+    Budget,
+    LocalBuckets,
+    TokenBucket,
+    spend_session_and_account,
+)
 
 
 class FakeClock:
@@ -66,3 +72,31 @@ def test_bucket_map_forgets_full_buckets_when_it_reaches_its_size():
     clock.now += 10  # all full again
     buckets.spend("e")
     assert len(buckets) == 1
+
+
+async def test_a_session_spends_its_own_bucket_and_its_accounts_shared_one() -> None:
+    clock = FakeClock()
+    account = Budget("searches", 1.0, 2)
+    shared = LocalBuckets(clock)  # stands for the Redis buckets every node spends from
+    sessions_a, sessions_b = BucketMap(1.0, 2, clock), BucketMap(1.0, 2, clock)
+
+    async def spend(sessions: BucketMap, session: str) -> int:
+        return await spend_session_and_account(sessions, session, shared, account, "ann")
+
+    assert await spend(sessions_a, "s1") == 0
+    assert await spend(sessions_b, "s2") == 0
+    # The account's two tokens are gone, though each session has one left...
+    assert await spend(sessions_a, "s1") == 1000
+    # ...and a refusal by the account's bucket gives the session's token back.
+    assert sessions_a.retry_after_ms("s1") == 0
+    clock.now += 1.0
+    assert await spend(sessions_a, "s1") == 0
+
+
+async def test_without_shared_buckets_only_the_session_counts() -> None:
+    clock = FakeClock()
+    sessions = BucketMap(1.0, 1, clock)
+    budget = Budget("typing", 1.0, 1)
+    assert await spend_session_and_account(sessions, "s1", None, budget, "ann") == 0
+    assert await spend_session_and_account(sessions, "s2", None, budget, "ann") == 0
+    assert await spend_session_and_account(sessions, "s1", None, budget, "ann") == 1000

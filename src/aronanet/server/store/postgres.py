@@ -98,7 +98,8 @@ _READABLE_ATTACHMENT = """
            OR (m.dest_type = 'user' AND (lower(m.sender) = %(user)s OR lower(m.dest) = %(user)s)))
     LIMIT 1
 """
-_UPLOADED_BYTES = """
+#: Bytes of the images a user has posted, each image once (the upload quota's "used").
+UPLOADED_BYTES = """
     SELECT COALESCE(SUM(size), 0) FROM (
       SELECT MAX(((attachment::jsonb) ->> 'size')::bigint) AS size FROM messages
       WHERE attachment IS NOT NULL AND sender = %s
@@ -513,7 +514,7 @@ class PostgresStore(ModerationStore):
         return row[0] if row else None
 
     async def uploaded_image_bytes(self, sender: str) -> int:
-        row = await self._readers.fetchone(_UPLOADED_BYTES, (sender,))
+        row = await self._readers.fetchone(UPLOADED_BYTES, (sender,))
         return int(row[0]) if row else 0
 
     async def search(self, search: MessageSearch) -> list[MessageRow]:

@@ -1,0 +1,81 @@
+"""The router's runs: a burst of events to the same sessions is queued once per event and
+handed to each session in one piece, yet every session still sees everything queued to it
+in the order it was delivered or sent (§3), and exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from aronanet.server.broker.base import Delivery
+from aronanet.server.broker.local import LocalBroker
+from aronanet.server.router import Router
+
+
+class FakeSession:
+    """A ``Recipient`` that records what it is given, in order, like ``Session`` does:
+    its own output asks the router to hand over the pending run first."""
+
+    def __init__(self, router: Router, session_id: str, user: str) -> None:
+        self._router = router
+        self.id = session_id
+        self.device: str | None = None
+        self.features: frozenset[str] = frozenset({"x"})
+        self.queued: list[bytes] = []
+        self.flushed: list[bytes] = []
+        router.attach(user, self)
+
+    def send(self, payload: bytes) -> None:
+        self._router.hand_over_before(self.id)
+        self.queued.append(payload)
+        self._router.mark_dirty(self)
+
+    def queue_encoded(self, payload: bytes) -> bool:
+        self._router.hand_over_before(self.id)
+        self.queued.append(payload)
+        return True
+
+    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
+        return self.queued.extend
+
+    def flush(self) -> None:
+        self._router.hand_over_before(self.id)
+        self.flushed += self.queued
+        self.queued.clear()
+
+    def close(self, reason: str) -> None:
+        self.flush()
+
+
+CHANNEL = ("ann", "bob", "cid")
+
+
+async def test_interleaved_runs_replies_and_direct_events_keep_each_sessions_order() -> None:
+    router = Router(LocalBroker())
+    ann, bob, cid = (FakeSession(router, f"s-{name}", name) for name in ("ann", "bob", "cid"))
+    router.deliver(CHANNEL, b"m1", ann.id)  # a run skipping ann
+    router.deliver(CHANNEL, b"m2", ann.id)  # the same run
+    ann.send(b"ok2")  # skipped by the run: no hand-over needed, order is still right
+    bob.send(b"own")  # bob is in the run: m1, m2 first
+    router.deliver(CHANNEL, b"m3", ann.id)  # a new run
+    router.deliver(("cid",), b"dm", None)  # another fan-out: the run goes first
+    router.deliver(CHANNEL, b"m4", bob.id)  # another skip: a new run
+    router.publish(Delivery(("ann",), b"feat", None, feature="x"))  # selective: hands over
+    router.deliver(CHANNEL, b"m5", None)  # left pending until the flush
+    await asyncio.sleep(0)  # the flush callback runs
+    assert ann.flushed == [b"ok2", b"m4", b"feat", b"m5"]
+    assert bob.flushed == [b"m1", b"m2", b"own", b"m3", b"m5"]
+    assert cid.flushed == [b"m1", b"m2", b"m3", b"dm", b"m4", b"m5"]
+    assert router.deliveries == 2 + 2 + 2 + 1 + 2 + 1 + 3  # every session reached, once
+
+
+async def test_a_closing_session_gets_its_share_of_the_run_before_it_closes() -> None:
+    router = Router(LocalBroker())
+    ann, bob = FakeSession(router, "s-ann", "ann"), FakeSession(router, "s-bob", "bob")
+    router.deliver(("ann", "bob"), b"m1", None)
+    bob.close("leaving")  # writes what is queued, then the node detaches it
+    router.detach("bob", bob)
+    router.deliver(("ann", "bob"), b"m2", None)
+    await asyncio.sleep(0)
+    assert bob.flushed == [b"m1"]
+    assert ann.flushed == [b"m1", b"m2"]
