@@ -57,6 +57,11 @@ class Serve:
         return RealNode(self.root / name, **options)
 
 
+def is_community(node: Served) -> bool:
+    """Scale mode: budgets that hold per account across nodes apply (ArTP §14.13, §14.15)."""
+    return isinstance(node, Community)
+
+
 def entry_node(node: Served) -> RealNode:
     """The node process the next client connects to: in scale mode, the next one in turn."""
     return node.next_node() if isinstance(node, Community) else node

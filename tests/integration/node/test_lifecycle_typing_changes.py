@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from aronanet.proto.lifecycle import Typing, TypingEvent
-from aronanet.proto.messages import Conversations, MsgEvent
+from aronanet.proto.messages import Conversations, MsgEvent, Ok
 
 from .lifecycle_support import (
     LIFECYCLE,
@@ -21,7 +21,7 @@ from .lifecycle_support import (
     react,
     rev_of,
 )
-from .sync_support import Serve, Served, fresh_user, say
+from .sync_support import Serve, Served, fresh_user, is_community, say
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +81,17 @@ async def test_typing_is_never_stored(room: Room) -> None:
     assert not isinstance(entry.last_id, str)
 
 
-async def test_typing_has_its_own_budget_tested_at_its_edge(room: Room) -> None:
+async def test_typing_has_its_own_budget_tested_at_its_edge(room: Room, node: Served) -> None:
     for _ in range(TYPING_BURST):
         await room.mine.ok(room.typing(True))
     refused = await room.mine.error(room.typing(True))
     assert refused.code == "RATE_LIMITED" and refused.retry_after_ms > 0
-    await room.my_other.ok(room.typing(True))  # per session
+    other_device = await room.my_other.request(room.typing(True))
+    if is_community(node):  # scale-out: also the account's, all nodes together (§14.13)
+        assert other_device.code == "RATE_LIMITED"
+    else:
+        assert isinstance(other_device, Ok)  # per session
+    await room.theirs.ok(room.typing(True))  # another account's budget is untouched
     await room.mine.ok(say(room.channel, "MSG tokens untouched"))
 
 
