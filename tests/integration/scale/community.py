@@ -1,5 +1,6 @@
-"""A community of node processes that the capability tests of tests/integration/node meet
-as if it were one node (their ``scale`` mode, docs/SCALE-OUT.md §7).
+"""Communities of node processes: three nodes for the failover tests (the ``community``
+fixture, issue 16), and a community that the capability tests of tests/integration/node
+meet as if it were one node (their ``scale`` mode, docs/SCALE-OUT.md §7).
 
 The nodes share one PostgreSQL schema, one Redis prefix and one key, as behind a balancer;
 every client connection a test opens goes to the NEXT node in turn, so each step of a test
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import pytest
+
 from support.real_node import NodeStartError, free_port
 
 from .cluster import ClusterNode, start_cluster
@@ -26,6 +29,18 @@ from .services import fresh_schema, redis_client, unique_prefix
 COMMUNITY_SIZE = 3
 #: Tries at starting the nodes before a port taken under our feet fails the test.
 START_ATTEMPTS = 3
+
+
+@pytest.fixture(name="community")
+def three_nodes(
+    tmp_path: Path, postgres_url: str, redis_prefix: str
+) -> Iterator[list[ClusterNode]]:
+    """Three node processes of one community (one key, one PostgreSQL schema, one Redis),
+    each on its own loopback port: the addresses a client lists."""
+    nodes = start_cluster(tmp_path / "community", postgres_url, redis_prefix, count=3)
+    yield nodes
+    for node in nodes:
+        node.stop()
 
 
 @dataclass(kw_only=True)
