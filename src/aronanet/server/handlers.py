@@ -379,6 +379,7 @@ async def handle_list(ctx: RequestContext, request: ListChannels) -> Ok:
     """Extension LIST: the channels after ``after`` with their topic and member count, as
     many as fit one reply; a client pages on with the last name until an empty list."""
     after = request.after if isinstance(request.after, str) else ""
+    await ctx.services.moderation.settled()  # a mode changed on another node is applied
     hidden = ctx.services.moderation.invite_only  # §14.17: seen by their members only
     me = user_key(ctx.user)
     infos = (

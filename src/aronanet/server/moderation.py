@@ -418,7 +418,7 @@ async def handle_block(ctx: RequestContext, request: Block) -> Ok:
     await services.store.set_block(
         user_key(ctx.user), user_key(target), target, request.blocked, services.now()
     )
-    services.moderation.blocks_changed(user_key(ctx.user))
+    await services.moderation.blocks_changed(user_key(ctx.user))
     return ctx.ok(user=target, blocked=request.blocked)
 
 
