@@ -65,7 +65,8 @@ DM_PAIRS = 500
 USER_CHANNELS = 20
 SEED = 14_15
 SCHEMA_VERSION = "v2"  # bump when the schema or the data's shape changes
-TRIGGERS = ("messages_fts_insert", "messages_fts_delete", "messages_fts_update")
+#: What keeps the index in step (since search migration 2, a new message needs no trigger).
+TRIGGERS = ("messages_fts_delete", "messages_fts_update")
 
 
 def word(rank: int) -> str:

@@ -38,7 +38,7 @@ from aronanet.client.state import (
 from aronanet.client.transfers import cache_path
 from aronanet.proto.messages import Attachment, JoinEvent, MsgEvent, PartEvent, TopicEvent
 from aronanet.tui.app import AronaApp
-from aronanet.tui.session import Backoff
+from aronanet.tui.link import Backoff
 from aronanet.tui.widgets.inline_image import InlineImage
 from aronanet.tui.widgets.message_log import MessageLog
 from support.real_node import RealNode

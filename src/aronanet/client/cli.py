@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aronanet.client.address import parse_address
+from aronanet.client.community import format_address_list, parse_address_list
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.client.script import Destination, SessionOptions, lines_from, run_send
@@ -149,7 +150,10 @@ def _command_parser(
 
 def _add_session_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "address", metavar="ADDRESS", help="host, host:port, [v6]:port or ws://host:port/artp"
+        "address",
+        metavar="ADDRESS",
+        help="host, host:port, [v6]:port or ws://host:port/artp; or several addresses of one "
+        "community, comma-separated (tried in turn; one key pinned for all)",
     )
     parser.add_argument("--user", "-u", required=True, help="account name")
     source = parser.add_mutually_exclusive_group()
@@ -285,7 +289,7 @@ def _key_changed_help(error: KeyChangedError, config_dir: Path | None) -> str:
 
 def _session_options(args: argparse.Namespace) -> SessionOptions:
     try:
-        address = str(parse_address(args.address))
+        address = format_address_list(parse_address_list(args.address))
     except ValueError as error:
         raise UsageError(str(error)) from error
     return SessionOptions(

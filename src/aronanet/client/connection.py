@@ -31,6 +31,7 @@ from msgspec import UNSET
 
 from aronanet import __version__
 from aronanet.client.address import NodeAddress, parse_address
+from aronanet.client.community import CommunityPins, parse_address_list
 from aronanet.client.handshake import TrustCallback, open_session
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.transport import Transport
@@ -92,6 +93,8 @@ class ArtpClient:
         self.features: frozenset[str] = frozenset(hello.features)
         #: ArTP/1.1 §14.3: this device's id, from the OK of AUTH on a ``sync`` session.
         self.device: str | None = None
+        #: Seconds ``request`` (and every method built on it) waits for a reply.
+        self.request_timeout = DEFAULT_REQUEST_TIMEOUT
         self.closed = False
         self._transport = transport
         self._connection = connection
@@ -120,14 +123,19 @@ class ArtpClient:
     ) -> ArtpClient:
         """Connect, run the Noise XX handshake and check the node's key; return the session.
 
+        ``address`` may be a community's comma-separated list (``client/community.py``):
+        the first is opened, and the node's key is checked and pinned across all of them.
         Raises ``KeyChangedError`` when the node's key differs from the one pinned for this
         address, ``ClientError("UNTRUSTED")`` when ``trust_new`` refuses a new node,
         ``ClientError("CONNECT"|"HANDSHAKE"|"ADDRESS")`` when no session could be set up.
         """
         try:
-            node_address = parse_address(address)
+            addresses = parse_address_list(address)
         except ValueError as exc:
             raise ClientError("ADDRESS", str(exc)) from exc
+        node_address = parse_address(addresses[0])
+        if known_nodes is not None and len(addresses) > 1:
+            known_nodes = CommunityPins(known_nodes.path, addresses)
         session = await open_session(
             node_address,
             device_key=device_key,
@@ -141,7 +149,9 @@ class ArtpClient:
             node_address, session.transport, session.connection, session.hello, session.fingerprint
         )
         client._handle(session.leftover_events)
-        client._reader = asyncio.create_task(client._read_loop(), name=f"artp-reader {address}")
+        client._reader = asyncio.create_task(
+            client._read_loop(), name=f"artp-reader {node_address}"
+        )
         return client
 
     async def close(self) -> None:
@@ -178,15 +188,16 @@ class ArtpClient:
     # ------------------------------------------------------------------ requests
 
     async def request(
-        self, message: msgspec.Struct, *, timeout: float = DEFAULT_REQUEST_TIMEOUT
+        self, message: msgspec.Struct, *, timeout: float | None = None
     ) -> messages.Ok:
-        """Send a request with a fresh ``id`` and return its ``OK``.
+        """Send a request with a fresh ``id`` and return its ``OK``; ``timeout`` None is
+        ``request_timeout``.
 
         Raises ``ClientError(code, message)`` for an ``ERROR`` reply (``code`` as on the wire),
         ``ClientError("TIMEOUT")`` when no reply came within ``timeout`` seconds (a late reply
         is then dropped), ``ClientError("DISCONNECTED")`` when the connection ends first.
         """
-        reply = await self._exchange(message, timeout)
+        reply = await self._exchange(message, self.request_timeout if timeout is None else timeout)
         if not isinstance(reply, messages.Ok):
             raise ClientError("UNEXPECTED", f"expected OK, the node answered {_type_of(reply)}")
         return reply

@@ -56,11 +56,6 @@ class ConversationView:
     read: str | None = None
     unread: int = 0
     mentions: int = 0
-    #: The newest message a ``HISTORY`` page placed: up to it the view is in the node's
-    #: order. Live events after it are in arrival order, which differs from the node's when
-    #: several nodes serve the community (an event from another node comes through the bus,
-    #: a later one from this node comes at once), so a catch-up starts ``after`` this one.
-    placed: str | None = None
 
     @property
     def last_id(self) -> str | None:
@@ -94,8 +89,6 @@ class ConversationView:
         for message in page:
             self.messages[message.id] = message
         self.ids = head + [message.id for message in page] + tail
-        if page:
-            self.placed = page[-1].id
         return new
 
     def merge_before(self, page: Iterable[MsgEvent]) -> int:

@@ -10,12 +10,14 @@ once so a pipe sees each as it happens.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from aronanet.client.community import AddressRing, parse_address_list
 from aronanet.client.connection import ArtpClient, NodeError
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.outbox import new_cid
@@ -28,12 +30,15 @@ from aronanet.proto import messages
 #: A ``HISTORY`` page: the contract's maximum ``limit`` (§3: 1-200).
 #: How often ``send`` retries one message the node refused with ``RATE_LIMITED``.
 RATE_LIMIT_RETRIES = 20
+#: Failures that another try (or another address of the community) may not meet.
+CONNECTION_CODES = frozenset({"CONNECT", "HANDSHAKE", "DISCONNECTED", "TIMEOUT"})
 
 
 @dataclass(frozen=True)
 class SessionOptions:
     """Who logs in where, and how much to trust a node never seen before."""
 
+    #: One address, or a community's comma-separated list (``client/community.py``).
     address: str
     user: str
     #: Asked only when this device cannot sign in alone (ArTP/1.1 §14.3): after the first
@@ -89,6 +94,25 @@ async def connect_and_log_in(
     return client, welcome
 
 
+async def connect_to_community(
+    options: SessionOptions, notice: TextIO, ring: AddressRing
+) -> tuple[ArtpClient, messages.Ok]:
+    """``connect_and_log_in`` at the ring's current address, then at each next one while
+    the failure is the connection's; the last failure is raised once every address failed.
+    A changed key or a refused login is raised at once: another address cannot change it."""
+    while True:
+        try:
+            reached = await connect_and_log_in(
+                dataclasses.replace(options, address=ring.target()), notice
+            )
+        except ClientError as error:
+            if error.code not in CONNECTION_CODES or ring.failed():
+                raise
+            continue
+        ring.succeeded()
+        return reached
+
+
 def _trust_policy(require_known: bool, notice: TextIO) -> Callable[[str, str], bool]:
     def decide(address: str, fingerprint: str) -> bool:
         if require_known:
@@ -103,7 +127,8 @@ async def run_send(
     options: SessionOptions, destination: Destination, contents: AsyncIterator[str], out: TextIO
 ) -> None:
     """Send each text of ``contents`` to ``destination``, printing each ``msg_id``."""
-    client, welcome = await connect_and_log_in(options, sys.stderr)
+    ring = AddressRing(parse_address_list(options.address))
+    client, welcome = await connect_to_community(options, sys.stderr, ring)
     async with client:
         if destination.dest_type == "channel" and destination.name not in channels_of(welcome):
             await client.join(destination.name)  # channel messages need membership (§3)

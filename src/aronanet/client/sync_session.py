@@ -1,9 +1,12 @@
 """``SyncSession``: a signed-in client that keeps itself in sync with its node, for programs.
 
-It owns one user's presence on one node across any number of connections:
+It owns one user's presence on one node (or one community of nodes behind several
+addresses, ``client/community.py``) across any number of connections:
 
 * connect and sign in (device first, the password only if the node does not know the
-  device, ArTP/1.1 §14.3), again after every lost link, with capped exponential backoff;
+  device, ArTP/1.1 §14.3), again after every lost link; with several addresses, a failed or
+  lost one makes it try the next in turn, and the capped exponential backoff applies only
+  after every address failed once (``current_address``, ``failovers``);
 * catch up gap-free after each sign-in: ``CONVERSATIONS`` (every page), then for each
   conversation ``HISTORY after`` the newest message held, page by page until an empty page,
   or its latest page first when it was never seen (§14.5, §14.7);
@@ -18,7 +21,9 @@ It owns one user's presence on one node across any number of connections:
 The node sends a sender's own session no ``MSG`` event for its message (§3), and ids are
 opaque (never ordered by the client, §5), so after sending the session fetches ``HISTORY
 after`` the newest message it held when it sent, which places its own messages where the node
-ordered them.
+ordered them. Live events are shown in arrival order, which across the nodes of a community
+may differ from the node's order; the same ``HISTORY after`` on the next pass (a send,
+``settle``) puts them back in it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from aronanet.client.community import AddressRing, community_key, parse_address_list
 from aronanet.client.connection import ArtpClient, NodeError
 from aronanet.client.conversation_view import (
     ConversationKey,
@@ -84,7 +90,28 @@ class SyncOptions:
     backfill: bool = False
     retry_initial: float = 0.5
     retry_maximum: float = 10.0
+    #: Seconds to connect and handshake.
     timeout: float = 10.0
+    #: Seconds to wait for each reply; a node that does not answer within it is taken as
+    #: lost: the link is dropped and the session goes on at the next address (requests are
+    #: safe to repeat: reads, and messages with their ``cid``).
+    request_timeout: float = 30.0
+    #: Every address of the community (nodes sharing one key, docs/SCALE-OUT.md), tried in
+    #: this order from ``address``, which must be one of them. Empty: ``address`` alone, or
+    #: the comma-separated list ``address`` is (``client/community.py``).
+    addresses: tuple[str, ...] = ()
+
+    def address_list(self) -> tuple[str, ...]:
+        """The community's canonical addresses, ``address`` first; ``ValueError`` when an
+        address is malformed or ``address`` is not in ``addresses``."""
+        if not self.addresses:
+            return parse_address_list(self.address)
+        listed = parse_address_list(self.addresses)
+        first = parse_address_list(self.address)[0] if self.address else listed[0]
+        if first not in listed:
+            raise ValueError(f"{self.address!r} is not one of the addresses {listed}")
+        start = listed.index(first)
+        return listed[start:] + listed[:start]
 
 
 class SyncSession:
@@ -103,7 +130,10 @@ class SyncSession:
         self.options = options
         self._clock = clock
         self.paths = ClientPaths.at(options.config_dir)
-        self.outbox = Outbox(outbox_path(self.paths.config_dir, options.address, options.user))
+        #: Where the session connects, and where it goes when that fails.
+        self.ring = AddressRing(options.address_list())
+        community = community_key(self.ring.addresses)
+        self.outbox = Outbox(outbox_path(self.paths.config_dir, community, options.user))
         self.views: dict[ConversationKey, ConversationView] = {}
         #: cid -> msg_id of every message this session saw acknowledged.
         self.acknowledged: dict[str, str] = {}
@@ -262,6 +292,16 @@ class SyncSession:
             view.apply(event_of(held))
 
     @property
+    def current_address(self) -> str:
+        """The address of the node in use (or the one tried next while offline)."""
+        return self.ring.current
+
+    @property
+    def failovers(self) -> int:
+        """How many times the session signed in at another address than the last time."""
+        return self.ring.failovers
+
+    @property
     def user(self) -> str:
         """The signed-in name as the node spells it (the option's until signed in)."""
         return (self.client.user if self.client else None) or self.options.user
@@ -270,14 +310,13 @@ class SyncSession:
 
     async def _connect(self) -> ArtpClient:
         return await ArtpClient.connect(
-            self.options.address,
+            self.ring.target(),
             device_key=load_or_create_key(self.paths.device_key),
             known_nodes=KnownNodes(self.paths.known_nodes),
             timeout=self.options.timeout,
         )
 
     async def _run(self) -> None:
-        attempt = 0
         while not self._closing:
             try:
                 client = await self._sign_in()
@@ -287,10 +326,12 @@ class SyncSession:
                     log.warning("sync for %s stopped: %s", self.options.user, error)
                     self._idle.set()
                     return
-                await asyncio.sleep(self._delay(attempt))
-                attempt += 1
+                log.info("sync for %s: %s failed: %s", self.user, self.current_address, error)
+                if self.ring.failed():  # every address failed in turn: wait before the next
+                    await asyncio.sleep(self._delay(self.ring.cycles - 1))
                 continue
-            attempt = 0
+            if self.ring.succeeded():
+                log.info("sync for %s moved to %s", self.user, self.current_address)
             try:
                 await self._serve(client)
             except (ClientError, OSError) as error:
@@ -298,6 +339,7 @@ class SyncSession:
             finally:
                 self.client = None
                 await client.close()
+            self.ring.lost()
 
     def _delay(self, attempt: int) -> float:
         base = min(self.options.retry_maximum, self.options.retry_initial * 2.0**attempt)
@@ -305,6 +347,7 @@ class SyncSession:
 
     async def _sign_in(self) -> ArtpClient:
         client = await self._connector()
+        client.request_timeout = self.options.request_timeout
         try:
             options = self.options
             welcome = await sign_in(
@@ -329,7 +372,7 @@ class SyncSession:
         # Anchors as they are before this link's live events: an event that arrives before
         # the catch-up reaches its conversation must not move the catch-up past a gap.
         for key, view in self.views.items():
-            self._refetch.setdefault(key, view.placed)
+            self._refetch.setdefault(key, view.last_id)
         pump = asyncio.create_task(self._pump(client))
         try:
             await self._catch_up(client)
@@ -362,7 +405,8 @@ class SyncSession:
         """Fetch what follows the conversation's anchor until an empty page. The anchor
         is forgotten only once that succeeded: a link lost halfway resumes from it."""
         view = self.views[key]
-        anchor = self._refetch.get(key, view.placed)
+        # Taken now, so that a live event arriving meanwhile records its own anchor.
+        anchor = self._refetch.pop(key, view.last_id)
         try:
             await self._fetch_after(client, view, anchor)
             await self._fetch_changes(client, view)
@@ -370,7 +414,9 @@ class SyncSession:
             # Refused, not lost (a user that does not exist, a channel left): nothing to
             # fetch there, and retrying would only be refused again.
             log.info("no history of a conversation for %s: %s", self.options.user, error.code)
-        self._refetch.pop(key, None)
+        except BaseException:
+            self._refetch[key] = anchor  # the earliest anchor: it covers any later one
+            raise
 
     async def _fetch_after(
         self, client: ArtpClient, view: ConversationView, anchor: str | None
@@ -379,10 +425,13 @@ class SyncSession:
             page = await self._history(client, view)
             view.merge_after(None, page)
             if self.options.backfill:
-                while page and view.first_id is not None:
-                    page = await self._history(client, view, before=view.first_id)
+                # Paged by the node's own pages, not by the view's first id: a view that
+                # held live events in arrival order may start with one that is not its
+                # oldest, and paging before it would return held messages forever.
+                while page:
+                    page = await self._history(client, view, before=page[0].id)
                     view.merge_before(page)
-            anchor = view.placed
+            anchor = view.last_id
         while anchor is not None:
             page = await self._history(client, view, after=anchor)
             if not page:
@@ -449,7 +498,7 @@ class SyncSession:
     async def _send_entry(self, client: ArtpClient, entry: OutboxEntry) -> None:
         key = conversation_key(entry.dest_type, entry.dest)
         view = self._view(key, entry.dest_type, entry.dest)
-        self._refetch.setdefault(key, view.placed)  # our message lands after this one
+        self._refetch.setdefault(key, view.last_id)  # our message lands after this one
         for _ in range(RATE_LIMIT_RETRIES):
             try:
                 reply = await client.send_message(
@@ -491,8 +540,15 @@ class SyncSession:
             if isinstance(event, messages.MsgEvent):
                 key = key_of(event, me)
                 view = self._view(key, event.dest_type, name_of(event, me))
-                if view.append(event) and event.from_.casefold() != me.casefold():
-                    view.unread += 1
+                anchor = view.last_id
+                if view.append(event):
+                    # Live order is arrival order: in a community, a message published by
+                    # another node may overtake one ordered before it. The next pass of the
+                    # drain (a send, ``settle``) fetches after this anchor, which puts them
+                    # in HISTORY's order.
+                    self._refetch.setdefault(key, anchor)
+                    if event.from_.casefold() != me.casefold():
+                        view.unread += 1
                 self.typing.message_sent(key, event.from_)
             elif isinstance(event, messages.ReadEvent):
                 self.view(event.dest_type, event.dest).mark_read(event.read, me)

@@ -20,14 +20,19 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from aronanet.client.community import AddressRing, parse_address_list
 from aronanet.client.connection import ArtpClient
 from aronanet.client.render import render_json, render_line
-from aronanet.client.script import SessionOptions, channels_of, connect_and_log_in
+from aronanet.client.script import (
+    CONNECTION_CODES,
+    SessionOptions,
+    channels_of,
+    connect_to_community,
+)
 from aronanet.errors import ClientError
 from aronanet.proto import messages
 
-#: Failures that a later attempt may not meet: the node is down or restarting.
-CONNECTION_CODES = frozenset({"CONNECT", "HANDSHAKE", "DISCONNECTED", "TIMEOUT"})
+__all__ = ["CONNECTION_CODES", "TailOptions", "run_tail"]
 #: The first delay before reconnecting, doubled after each failed attempt up to the cap.
 FIRST_DELAY = 0.5
 MAX_DELAY = 10.0
@@ -112,26 +117,31 @@ async def run_tail(options: SessionOptions, tail: TailOptions, out: TextIO) -> b
 
 async def _follow_across_restarts(options: SessionOptions, tail: TailOptions, out: TextIO) -> None:
     position = Position()
-    client, welcome = await connect_and_log_in(options, sys.stderr)
+    ring = AddressRing(parse_address_list(options.address))
+    client, welcome = await connect_to_community(options, sys.stderr, ring)
     await _session(client, welcome, options.user, tail, position, out, first=True)
     while tail.reconnect_for != 0:
+        lost = ring.current
         print(
-            f"aronanet tail: lost the connection to {options.address}; reconnecting",
+            f"aronanet tail: lost the connection to {lost}; reconnecting",
             file=sys.stderr,
             flush=True,
         )
-        client, welcome = await _reconnect(options, tail.reconnect_for)
-        print(f"aronanet tail: reconnected to {options.address}", file=sys.stderr, flush=True)
+        client, welcome = await _reconnect(options, tail.reconnect_for, ring)
+        done = "reconnected to" if ring.current == lost else "moved to"
+        print(f"aronanet tail: {done} {ring.current}", file=sys.stderr, flush=True)
         await _session(client, welcome, options.user, tail, position, out, first=False)
 
 
 async def _reconnect(
-    options: SessionOptions, reconnect_for: float | None
+    options: SessionOptions, reconnect_for: float | None, ring: AddressRing
 ) -> tuple[ArtpClient, messages.Ok]:
-    """Log in again, waiting FIRST_DELAY, then twice as long after each failure."""
+    """Log in again: at the community's next address at once, then at each in turn; between
+    whole cycles (before each try with one address) wait FIRST_DELAY, then twice as long."""
     loop = asyncio.get_running_loop()
     deadline = None if reconnect_for is None else loop.time() + reconnect_for
     delay = FIRST_DELAY
+    ring.lost()
     while True:
         if deadline is not None and loop.time() + delay > deadline:
             raise ClientError(
@@ -139,10 +149,11 @@ async def _reconnect(
                 f"lost the connection to {options.address} and could not reconnect within "
                 f"{reconnect_for:g} s",
             )
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, MAX_DELAY)
+        if len(ring.addresses) == 1 or ring.cycles:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_DELAY)
         try:
-            return await connect_and_log_in(options, sys.stderr)
+            return await connect_to_community(options, sys.stderr, ring)
         except ClientError as error:
             if error.code not in CONNECTION_CODES:
                 raise

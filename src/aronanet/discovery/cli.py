@@ -2,6 +2,8 @@
 
 Then connect as usual: ``aronanet chat ADDRESS`` (or ``send``/``tail``) with the same
 ``--config-dir``; the pinned fingerprint makes the first connection verified, not blind.
+A record with several addresses prints them as one comma-separated list: given all of them,
+the client moves to the next when one fails (``client/community.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from aronanet.client.community import format_address_list
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
 from aronanet.discovery.errors import DiscoveryError
@@ -88,9 +91,9 @@ def describe(record: NodeRecord) -> str:
     usable = usable_addresses(record)
     lines += [f"address     {address}" for address, problem in usable if problem is None]
     lines += [f"unusable    {address} ({problem})" for address, problem in usable if problem]
-    first = next((address for address, problem in usable if problem is None), None)
-    if first is not None:
-        lines.append(f"connect with: aronanet chat {first}")
+    good = [address for address, problem in usable if problem is None]
+    if good:  # every address at once: the client moves between them (one key for all)
+        lines.append(f"connect with: aronanet chat {format_address_list(good)}")
     return "\n".join(lines)
 
 

@@ -105,6 +105,12 @@ class ChangeFeed(Protocol):
         the feed was interrupted (changes may have been missed)."""
         ...
 
+    async def published(self) -> None:
+        """Return once every change published so far has reached the other nodes' feed
+        (or could not, or took too long): a requester told ``OK`` then finds the change in
+        force on whichever node it asks next."""
+        ...
+
 
 # ------------------------------------------------------------------ the cache
 
@@ -214,7 +220,9 @@ class Channels:
         await self._store.part_channel(name, user)
         change = MemberParted(name, user)
         self._publish(change)
-        return self._apply(change)
+        found = self._apply(change)
+        await self._published()  # no node lets the leaver read on once PART is answered
+        return found
 
     def removed(self, name: str, user: str) -> Channel | None:
         """§14.18: a moderator removed ``user`` (KICK, BAN); the store already committed
@@ -228,7 +236,9 @@ class Channels:
         await self._store.set_topic(name, topic)
         change = TopicChanged(name, topic)
         self._publish(change)
-        return self._apply(change)
+        found = self._apply(change)
+        await self._published()
+        return found
 
     async def expire_empty(self, ttl: float) -> list[str]:
         """Delete the channels without members for ``ttl`` seconds, history and all (§9);
@@ -259,6 +269,12 @@ class Channels:
     def _publish(self, change: ChannelChange) -> None:
         if self._feed is not None:
             self._feed.publish_change(_change_encoder.encode(change))
+
+    async def _published(self) -> None:
+        """Wait until the other nodes' feed holds what was published (the requester's
+        next step, on any node, then finds the change in force)."""
+        if self._feed is not None:
+            await self._feed.published()
 
     def _apply(self, change: ChannelChange) -> Channel | None:
         """Record one committed change; returns its channel (None: one this node never saw)."""

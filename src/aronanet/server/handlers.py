@@ -3,8 +3,9 @@
 The dispatcher checks, once for every request: authentication (§3: before ``AUTH`` only
 ``AUTH``, ``PING`` and ``PONG``), the session's rate limit, then runs the handler. A handler
 returns its reply (usually ``ctx.ok(...)``), ``None`` for no reply, or ``Later(awaitable)``
-for a reply that must wait (``MSG`` waits for its group commit) without holding up the
-session's next requests. Errors, in exactly one place (``_error``):
+for a reply that must wait without holding up the session's next requests; or
+``Later(PendingReply)``, completed by a callback (``MSG``: its group commit's), no task.
+Errors, in exactly one place (``error_reply``):
 
 * ``RequestError`` -> one ``ERROR`` with its code, message, extra fields and ``re``;
 * any other exception -> logged (type and location only: never content or secrets) and
@@ -62,24 +63,31 @@ logger = logging.getLogger(__name__)
 Reply = msgspec.Struct | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Later:
-    """A reply that follows once ``answer`` completes; later requests are handled meanwhile."""
+    """A reply that follows once ``answer`` completes; later requests are handled meanwhile.
 
-    answer: Awaitable[Reply]
+    ``answer`` is an awaitable (run as a task), or a ``PendingReply`` that a callback
+    completes (no task: ``MSG`` answers from its group commit's callback)."""
+
+    answer: Awaitable[Reply] | PendingReply
 
 
 Outcome = Reply | Later
 Handler = Callable[["RequestContext", Any], Awaitable[Outcome]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestContext:
-    """What a handler gets besides its request: the node's services and the session."""
+    """What a handler gets besides its request: the node's services and the session.
+    (``Later`` and this, made per request, are not ``frozen``: see ``NewMessage``.)"""
 
     services: Services
     session: Session
     request_id: str | UnsetType
+    #: The node's loop (``asyncio.get_running_loop`` costs a ``getpid`` system call in
+    #: CPython 3.11: its fork check, ~0.2 µs here).
+    loop: asyncio.AbstractEventLoop
 
     @property
     def user(self) -> str:
@@ -106,6 +114,27 @@ class RequestContext:
         empty = len(codec.encode(self.ok(**fields, **{name: []})))
         kept = fitting_count(items, self.session.conn.max_plaintext - empty)
         return self.ok(**fields, **{name: list(items[:kept])})
+
+
+class PendingReply:
+    """The reply to a request, completed later by a callback with ``ok`` or ``fail``
+    (returned as ``Later(pending)``); its place in the session's reply order is kept."""
+
+    __slots__ = ("_ctx", "_request", "future")
+
+    def __init__(self, ctx: RequestContext, request: msgspec.Struct) -> None:
+        self.future: asyncio.Future[Reply] = ctx.loop.create_future()
+        self._ctx = ctx
+        self._request = request
+
+    def ok(self, **fields: Any) -> None:
+        """Answer ``OK`` with ``fields``."""
+        self.future.set_result(self._ctx.ok(**fields))
+
+    def fail(self, exc: BaseException) -> None:
+        """Answer the ``ERROR`` that ``exc`` maps to (``error_reply``)."""
+        ctx = self._ctx
+        self.future.set_result(error_reply(ctx.services, exc, self._request, ctx.request_id))
 
 
 def fitting_count(items: Iterable[Any], budget: int) -> int:
@@ -152,8 +181,10 @@ class Dispatcher:
     """Runs each request of a session through the checks, its handler and error mapping."""
 
     def __init__(self, table: HandlerTable, services: Services) -> None:
+        """Built on the loop it serves (the node's ``start``)."""
         self._table = table
         self._services = services
+        self._loop = asyncio.get_running_loop()
 
     async def dispatch(self, session: Session, item: Inbound) -> None:
         if isinstance(item, Rejection):
@@ -168,9 +199,11 @@ class Dispatcher:
             session.reply(self._error(exc, item, request_id))
             return
         if isinstance(outcome, Later):
-            session.reply_later(
-                asyncio.ensure_future(self._settle(outcome.answer, item, request_id))
-            )
+            answer = outcome.answer
+            if isinstance(answer, PendingReply):
+                session.reply_later(answer.future)
+            else:
+                session.reply_later(asyncio.ensure_future(self._settle(answer, item, request_id)))
         elif outcome is not None:
             session.reply(outcome)
 
@@ -197,7 +230,8 @@ class Dispatcher:
                 raise RequestError(
                     ErrorCode.RATE_LIMITED, f"slow down: retry in {wait} ms", retry_after_ms=wait
                 )
-        return await entry.handler(RequestContext(self._services, session, request_id), item)
+        ctx = RequestContext(self._services, session, request_id, self._loop)
+        return await entry.handler(ctx, item)
 
     async def _settle(
         self, answer: Awaitable[Reply], item: msgspec.Struct, request_id: str | UnsetType
@@ -208,22 +242,28 @@ class Dispatcher:
             return self._error(exc, item, request_id)
 
     def _error(self, exc: Exception, item: msgspec.Struct, request_id: str | UnsetType) -> Error:
-        """The one mapping from an exception to the ``ERROR`` a client sees."""
-        code = exc.code if isinstance(exc, RequestError) else ErrorCode.INTERNAL
-        self._services.counters.error_sent(code)
-        if isinstance(exc, RequestError):
-            extra = {k: v for k, v in exc.extra.items() if k in _ERROR_EXTRA_FIELDS}
-            error = Error(code=exc.code, message=exc.message, re=request_id)
-            return msgspec.structs.replace(error, **extra) if extra else error
-        log_event(
-            logger,
-            "handler_failed",
-            logging.ERROR,
-            request=_tag(item),
-            error=type(exc).__name__,
-            at=_where(exc),
-        )
-        return Error(code=ErrorCode.INTERNAL, message="internal error", re=request_id)
+        return error_reply(self._services, exc, item, request_id)
+
+
+def error_reply(
+    services: Services, exc: BaseException, item: msgspec.Struct, request_id: str | UnsetType
+) -> Error:
+    """The one mapping from an exception to the ``ERROR`` a client sees."""
+    code = exc.code if isinstance(exc, RequestError) else ErrorCode.INTERNAL
+    services.counters.error_sent(code)
+    if isinstance(exc, RequestError):
+        extra = {k: v for k, v in exc.extra.items() if k in _ERROR_EXTRA_FIELDS}
+        error = Error(code=exc.code, message=exc.message, re=request_id)
+        return msgspec.structs.replace(error, **extra) if extra else error
+    log_event(
+        logger,
+        "handler_failed",
+        logging.ERROR,
+        request=_tag(item),
+        error=type(exc).__name__,
+        at=_where(exc),
+    )
+    return Error(code=ErrorCode.INTERNAL, message="internal error", re=request_id)
 
 
 #: LIST looks at no more channels than could ever fit one reply (the shortest entry,
@@ -242,7 +282,7 @@ def _tag(item: msgspec.Struct) -> str:
     return str(type(item).__struct_config__.tag)
 
 
-def _where(exc: Exception) -> str:
+def _where(exc: BaseException) -> str:
     """``file:line`` of the innermost frame: enough to find a bug, nothing of the data."""
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
@@ -339,6 +379,7 @@ async def handle_list(ctx: RequestContext, request: ListChannels) -> Ok:
     """Extension LIST: the channels after ``after`` with their topic and member count, as
     many as fit one reply; a client pages on with the last name until an empty list."""
     after = request.after if isinstance(request.after, str) else ""
+    await ctx.services.moderation.settled()  # a mode changed on another node is applied
     hidden = ctx.services.moderation.invite_only  # §14.17: seen by their members only
     me = user_key(ctx.user)
     infos = (

@@ -176,7 +176,7 @@ _header_encoder = msgspec.json.Encoder()
 _header_decoder = msgspec.json.Decoder(UploadHeader)
 
 #: First key of the per-user advisory lock taken to admit an upload (the two-key space of
-#: PostgreSQL's advisory locks, apart from the one-key ``WRITE_LOCK`` of the store).
+#: PostgreSQL's advisory locks, a class apart from the store's ``WRITE_LOCK``).
 UPLOADS_LOCK = 0x41524E55
 #: A user's uploads in progress on every node, the one being restarted aside: how many, and
 #: the bytes their headers declare. Rows idle past ``transfer_timeout`` no longer count.

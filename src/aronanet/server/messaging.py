@@ -9,6 +9,7 @@ so ``HISTORY after: <last id seen>`` returns exactly what a client missed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import msgspec
@@ -18,14 +19,16 @@ from aronanet.proto import codec
 from aronanet.proto.lifecycle import QUOTE_LENGTH, REACTION_USERS, Reaction, ReplyQuote
 from aronanet.proto.mentions import mentioned_names
 from aronanet.proto.messages import Attachment, History, MsgEvent, Ok, SendMsg
+from aronanet.server.channels import Channel
 from aronanet.server.handlers import (
     HandlerTable,
     Later,
+    PendingReply,
     RequestContext,
     fitting_count,
     member_channel,
 )
-from aronanet.server.moderation import check_may_post
+from aronanet.server.moderation import check_may_post, only_admins_may_post
 from aronanet.server.store.base import (
     Decorations,
     HistoryQuery,
@@ -43,9 +46,10 @@ _MAX_ID = 2**63 - 1
 _attachment_decoder = msgspec.json.Decoder(Attachment)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Destination:
-    """Where a message goes: its stored form and the users it reaches."""
+    """Where a message goes: its stored form and the users it reaches (not ``frozen``,
+    built per ``MSG``: see ``NewMessage``)."""
 
     dest_type: str
     dest: str  # the channel, or the recipient's registered name
@@ -57,8 +61,7 @@ async def resolve_destination(ctx: RequestContext, dest_type: str, dest: str) ->
     """Check the sender may write to ``dest``: a channel member, or an existing user (DM)."""
     services, user = ctx.services, ctx.user
     if dest_type == "channel":
-        channel = await member_channel(services, dest, user)
-        return Destination("channel", channel.name, channel.name, channel.member_keys())
+        return _channel_destination(await member_channel(services, dest, user))
     recipient = await services.accounts.canonical_name(dest)
     if recipient is None:
         raise RequestError(ErrorCode.NO_SUCH_USER, f"there is no user {dest}")
@@ -67,47 +70,67 @@ async def resolve_destination(ctx: RequestContext, dest_type: str, dest: str) ->
     return Destination("user", recipient, dm_conversation(user, recipient), recipients)
 
 
+def cached_destination(ctx: RequestContext, dest_type: str, dest: str) -> Destination | None:
+    """``resolve_destination`` without I/O or a coroutine, for the ``MSG`` hot path: a
+    channel the cache counts the sender in; else None (then ``resolve_destination``)."""
+    if dest_type != "channel":
+        return None
+    channel = ctx.services.channels.cached_member_channel(dest, ctx.user)
+    return None if channel is None else _channel_destination(channel)
+
+
+def _channel_destination(channel: Channel) -> Destination:
+    return Destination("channel", channel.name, channel.name, channel.member_keys())
+
+
 async def post_message(
     ctx: RequestContext,
     destination: Destination,
     content: str,
     attachment: Attachment | None = None,
 ) -> MsgEvent:
-    """Store a message, then route it; returns the event once stored and routed."""
-    event, _ = await store_and_route(ctx, destination, content, attachment)
+    """Store a message, then route it; returns the event once stored and routed (an image
+    message: ``MSG`` itself answers from the store's callback, see ``handle_msg``)."""
+    row = await ctx.services.store.append_message(
+        new_message(ctx, destination, content, attachment)
+    )
+    event, _ = route_stored(ctx, destination, row, None)
     return event
 
 
-async def store_and_route(
+def new_message(
     ctx: RequestContext,
     destination: Destination,
     content: str,
     attachment: Attachment | None = None,
     cid: str | None = None,
     replied: MessageRow | None = None,
-) -> tuple[MsgEvent, bool]:
-    """Store a message, then route it. Returns its event and whether it was a duplicate
-    (§14.4: its (sender, cid) was already stored; then it is the first one's event, and
-    nothing is routed again). ``replied``: the message it answers (§14.9)."""
-    services = ctx.services
-    row = await services.store.append_message(
-        NewMessage(
-            conversation=destination.conversation,
-            sender=ctx.user,
-            dest_type=destination.dest_type,
-            dest=destination.dest,
-            content=content,
-            timestamp=services.now(),
-            attachment=None if attachment is None else codec.encode(attachment).decode(),
-            cid=cid,
-            mentioned=mentioned_recipients(content, destination.recipients),
-            reply_to=None if replied is None else replied.id,
-        )
+) -> NewMessage:
+    """The message to store for the sender of ``ctx``, stamped now."""
+    return NewMessage(
+        conversation=destination.conversation,
+        sender=ctx.user,
+        dest_type=destination.dest_type,
+        dest=destination.dest,
+        content=content,
+        timestamp=ctx.services.now(),
+        attachment=None if attachment is None else codec.encode(attachment).decode(),
+        cid=cid,
+        mentioned=mentioned_recipients(content, destination.recipients),
+        reply_to=None if replied is None else replied.id,
     )
+
+
+def route_stored(
+    ctx: RequestContext, destination: Destination, row: MessageRow, replied: MessageRow | None
+) -> tuple[MsgEvent, bool]:
+    """Route the message the store returned as ``row``, unless it is a duplicate (§14.4:
+    routed when first stored); its event and whether it was a duplicate."""
     quoted = Decorations(quoted={replied.id: replied}) if replied is not None else None
     event = message_event(row, quoted)
     if row.duplicate:
         return event, True
+    services = ctx.services
     services.counters.messages_stored += 1
     if destination.dest_type == "channel":
         # Membership may have changed while the batch committed: route to who is in now.
@@ -134,11 +157,25 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
             ErrorCode.TOO_LARGE,
             f"content of {len(request.content)} characters exceeds limit of {limit}",
         )
-    destination = await resolve_destination(ctx, request.dest_type, request.dest)
-    await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
+    destination = cached_destination(
+        ctx, request.dest_type, request.dest
+    ) or await resolve_destination(ctx, request.dest_type, request.dest)
+    channel = destination.dest_type == "channel"
+    state = ctx.services.moderation.cached(destination.dest) if channel else None
+    if state is None or only_admins_may_post(ctx, state, destination.dest):
+        await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
     cid = None if request.cid is msgspec.UNSET else request.cid
-    replied = await replied_message(ctx, destination, request.reply_to)
-    return Later(_acknowledge(ctx, destination, request.content, cid, replied))
+    replied = (
+        None
+        if request.reply_to is msgspec.UNSET
+        else await replied_message(ctx, destination, request.reply_to)
+    )
+    pending = PendingReply(ctx, request)
+    message = new_message(ctx, destination, request.content, cid=cid, replied=replied)
+    ctx.services.store.append_message_then(
+        message, functools.partial(_acknowledge, ctx, destination, replied, pending)
+    )
+    return Later(pending)
 
 
 async def replied_message(
@@ -155,17 +192,27 @@ async def replied_message(
     return row
 
 
-async def _acknowledge(
+def _acknowledge(
     ctx: RequestContext,
     destination: Destination,
-    content: str,
-    cid: str | None,
     replied: MessageRow | None,
-) -> Ok:
-    event, duplicate = await store_and_route(ctx, destination, content, cid=cid, replied=replied)
+    pending: PendingReply,
+    row: MessageRow | None,
+    error: BaseException | None,
+) -> None:
+    """The store's callback for a ``MSG``: route it and answer ``OK``, or the error. Runs
+    on the loop once the message's group committed, with no task per message."""
+    if row is None:
+        pending.fail(error or RuntimeError("stored nothing"))
+        return
+    try:
+        event, duplicate = route_stored(ctx, destination, row, replied)
+    except Exception as exc:  # answered INTERNAL (and logged) like any handler's failure
+        pending.fail(exc)
+        return
     # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK";
     # §14.4: a known cid answers the original's, with "duplicate": true.
-    return ctx.ok(
+    pending.ok(
         msg_id=event.id, timestamp=event.timestamp, duplicate=True if duplicate else msgspec.UNSET
     )
 

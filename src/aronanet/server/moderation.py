@@ -205,17 +205,23 @@ async def check_may_post(ctx: RequestContext, dest_type: str, dest: str) -> None
             raise RequestError(ErrorCode.BLOCKED, f"{dest} does not accept your messages")
         return
     state = await services.moderation.of(dest)
-    now = services.now()
+    if only_admins_may_post(ctx, state, dest) and not await services.moderation.is_admin(ctx.user):
+        raise RequestError(
+            ErrorCode.NOT_VOICED, f"{dest} is moderated: only voiced members may post"
+        )
+
+
+def only_admins_may_post(ctx: RequestContext, state: ChannelModeration, dest: str) -> bool:
+    """§14.18 from a channel's moderation ``state``: ``MUTED`` while muted; else whether
+    the sender may post there only as a node admin (moderated, and not voiced). Without
+    I/O: the ``MSG`` hot path asks this first when the state is cached."""
+    key, now = user_key(ctx.user), ctx.services.now()
     until = state.muted_until(key, now)
     if until is not None:
         raise RequestError(
             ErrorCode.MUTED, f"you are muted in {dest} for {until - now} s more (until {until})"
         )
-    voiced = RANK.get(state.role_of(key), 0) >= RANK["voiced"]
-    if state.moderated and not voiced and not await services.moderation.is_admin(ctx.user):
-        raise RequestError(
-            ErrorCode.NOT_VOICED, f"{dest} is moderated: only voiced members may post"
-        )
+    return state.moderated and RANK.get(state.role_of(key), 0) < RANK["voiced"]
 
 
 async def check_may_set_topic(ctx: RequestContext, name: str) -> None:
@@ -412,7 +418,7 @@ async def handle_block(ctx: RequestContext, request: Block) -> Ok:
     await services.store.set_block(
         user_key(ctx.user), user_key(target), target, request.blocked, services.now()
     )
-    services.moderation.blocks_changed(user_key(ctx.user))
+    await services.moderation.blocks_changed(user_key(ctx.user))
     return ctx.ok(user=target, blocked=request.blocked)
 
 

@@ -5,6 +5,13 @@ until a change drops them: a change made here (``changed``) or, through the chan
 (the Redis broker), one made by another node. After the feed was interrupted everything is
 dropped. The invite-only channels are kept as a set, so ``LIST`` hides them from
 non-members without asking the store.
+
+A change is in force everywhere by the time its requester hears ``OK``: the node that made
+it sends the ``OK`` only once Redis took the change (so it sits in every node's
+subscription before the requester can ask another node anything), and a node that heard of
+a change answers nothing about that channel from memory until it has reloaded it
+(``of`` and ``settled`` wait for the reload). A load that began before a change arrived is
+never kept, so an older state cannot overwrite a newer one.
 """
 
 from __future__ import annotations
@@ -46,12 +53,15 @@ class ModerationState:
         self._store = store
         self._feed = feed
         self._cache: dict[str, ChannelModeration] = {}
+        #: Reloads after a change, per channel: readers of that channel wait for them.
+        self._reloading: dict[str, asyncio.Task[ChannelModeration]] = {}
+        #: Changes heard so far: a load that saw this move under it is not cached.
+        self._changes = 0
         #: Invite-only channels (LIST hides them from non-members without I/O).
         self.invite_only: set[str] = set()
         self.configured_admins = frozenset(user_key(name) for name in admins)
         #: §14.19: whom each recent DM recipient blocks (user key -> blocked keys).
         self._blocks: dict[str, frozenset[str]] = {}
-        self._refreshing: set[asyncio.Task[None]] = set()
         if feed is not None:
             feed.subscribe_changes(self._on_change, self._on_resync)
 
@@ -59,13 +69,31 @@ class ModerationState:
         """The invite-only channels, at start-up (the rest is loaded when first needed)."""
         self.invite_only = set(await self._store.invite_only_channels())
 
+    def cached(self, channel: str) -> ChannelModeration | None:
+        """The channel's state if cached (``of`` without I/O), else None."""
+        return self._cache.get(channel)
+
     async def of(self, channel: str) -> ChannelModeration:
         found = self._cache.get(channel)
-        if found is None:
-            found = await self._store.channel_moderation(channel)
+        if found is not None:
+            return found
+        reloading = self._reloading.get(channel)
+        if reloading is not None:
+            return await asyncio.shield(reloading)
+        seen = self._changes
+        found = await self._store.channel_moderation(channel)
+        if seen == self._changes:  # no change arrived meanwhile: this state is current
             self._cache[channel] = found
             self._note_modes(channel, found)
         return found
+
+    async def settled(self) -> None:
+        """Wait until every change heard of is applied (``LIST`` reads ``invite_only``)."""
+        if self._reloading:
+            await asyncio.gather(
+                *(asyncio.shield(task) for task in list(self._reloading.values())),
+                return_exceptions=True,
+            )
 
     def _note_modes(self, channel: str, found: ChannelModeration) -> None:
         if found.invite_only:
@@ -74,11 +102,39 @@ class ModerationState:
             self.invite_only.discard(channel)
 
     async def changed(self, channel: str) -> ChannelModeration:
-        """This node changed ``channel``'s moderation: reload it, tell the other nodes."""
-        self._cache.pop(channel, None)
+        """This node changed ``channel``'s moderation: reload it, tell the other nodes, and
+        return once they can no longer answer from the state before the change."""
+        reload = self._reload(channel)
         if self._feed is not None:
             self._feed.publish_change(_encoder.encode(_Changed(channel)))
-        return await self.of(channel)
+            await self._feed.published()
+        return await asyncio.shield(reload)
+
+    def _reload(self, channel: str) -> asyncio.Task[ChannelModeration]:
+        """Forget ``channel`` and load it again; until then its readers wait."""
+        self._changes += 1
+        self._cache.pop(channel, None)
+        task = asyncio.get_running_loop().create_task(self._reload_one(channel))
+        self._reloading[channel] = task
+        task.add_done_callback(self._reloaded)
+        return task
+
+    async def _reload_one(self, channel: str) -> ChannelModeration:
+        found = await self._store.channel_moderation(channel)
+        if self._reloading.get(channel) is asyncio.current_task():  # no newer change since
+            self._cache[channel] = found
+            self._note_modes(channel, found)
+        return found
+
+    def _reloaded(self, task: asyncio.Task[ChannelModeration]) -> None:
+        for channel, reloading in list(self._reloading.items()):
+            if reloading is task:
+                del self._reloading[channel]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # The store is down: the next request loads the channel again.
+            log_event(
+                logger, "moderation_refresh_failed", logging.WARNING, error=type(exc).__name__
+            )
 
     def _on_change(self, change: bytes) -> None:
         try:
@@ -86,22 +142,13 @@ class ModerationState:
         except msgspec.DecodeError:
             return  # a channel change: ``Channels`` applies it
         if decoded.channel.startswith(_BLOCKS):
+            self._changes += 1
             self._blocks.pop(decoded.channel[len(_BLOCKS) :], None)
             return
-        self._cache.pop(decoded.channel, None)
-        task = asyncio.get_running_loop().create_task(self._refresh(decoded.channel))
-        self._refreshing.add(task)
-        task.add_done_callback(self._refreshing.discard)
-
-    async def _refresh(self, channel: str) -> None:
-        try:
-            await self.of(channel)
-        except Exception as exc:  # the store is down: the next request loads it
-            log_event(
-                logger, "moderation_refresh_failed", logging.WARNING, error=type(exc).__name__
-            )
+        self._reload(decoded.channel)
 
     async def _on_resync(self) -> None:
+        self._changes += 1
         self._cache.clear()
         self._blocks.clear()
         await self.load()
@@ -111,17 +158,22 @@ class ModerationState:
         after the first DM to ``blocker``."""
         found = self._blocks.get(blocker)
         if found is None:
+            seen = self._changes
             found = frozenset(user_key(name) for name in await self._store.blocks(blocker))
-            if len(self._blocks) >= BLOCKS_MEMORY:
-                self._blocks.pop(next(iter(self._blocks)))
-            self._blocks[blocker] = found
+            if seen == self._changes:  # no block changed meanwhile: this list is current
+                if len(self._blocks) >= BLOCKS_MEMORY:
+                    self._blocks.pop(next(iter(self._blocks)))
+                self._blocks[blocker] = found
         return sender in found
 
-    def blocks_changed(self, blocker: str) -> None:
-        """``blocker`` (a user key) blocked or unblocked someone, here: forget, tell others."""
+    async def blocks_changed(self, blocker: str) -> None:
+        """``blocker`` (a user key) blocked or unblocked someone, here: forget, tell others,
+        and return once they heard."""
+        self._changes += 1
         self._blocks.pop(blocker, None)
         if self._feed is not None:
             self._feed.publish_change(_encoder.encode(_Changed(_BLOCKS + blocker)))
+            await self._feed.published()
 
     async def is_admin(self, user: str) -> bool:
         key = user_key(user)

@@ -48,6 +48,7 @@ from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
 from aronanet.tui.keys import read_escape_digit_as_alt
 from aronanet.tui.lifecycle import TypingNotifier
+from aronanet.tui.link import Backoff, Login
 from aronanet.tui.screens.chat import ChatScreen
 from aronanet.tui.screens.login import (
     Credentials,
@@ -60,7 +61,7 @@ from aronanet.tui.screens.login import (
 from aronanet.tui.screens.password import PasswordScreen
 from aronanet.tui.screens.search import Found, SearchScreen
 from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
-from aronanet.tui.session import Backoff, ChatSession, Connector, Login
+from aronanet.tui.session import ChatSession, Connector
 from aronanet.tui.settings import ChatSettings, save_settings
 from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
 from aronanet.tui.uploads import FAILED_LINGER, ImageUploads

@@ -27,8 +27,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "address",
         nargs="?",
-        help="host[:port], ws(s)://host:port/artp, or an invitation link "
-        "aronanet://HOST:PORT/?fp=SHA256:...&invite=TOKEN (default: the last node you used)",
+        help="host[:port], ws(s)://host:port/artp, several addresses of one community "
+        "separated by commas (the chat moves to the next when its node dies), or an "
+        "invitation link aronanet://HOST:PORT/?fp=SHA256:...&invite=TOKEN "
+        "(default: the last node or list you used)",
     )
     parser.add_argument(
         "--config-dir",

@@ -4,10 +4,12 @@ Textual-free on purpose: it reads the state through ``get_state`` and reports ev
 learns as reducer actions through ``dispatch``; the UI only renders. The connector is
 injected, so tests point it at a node on 127.0.0.1 with a throwaway config directory.
 
-Reconnect (the issue): on a lost link, retry with exponential backoff; after logging in
-again, fetch ``HISTORY after`` the last message id of every buffer until an empty page (a
-short page is not the end: the node trims pages to fit a frame), so nothing is missed or
-duplicated (the reducer dedups by id), then send what was queued.
+Reconnect (the issue): on a lost link, retry with exponential backoff; with several
+addresses of one community (``a,b,c``, ``client/community.py``), try the next address at once
+and back off only after every address failed in turn, and say which node the chat moved to.
+After logging in again, fetch ``HISTORY after`` the last message id of every buffer until an
+empty page (a short page is not the end: the node trims pages to fit a frame), so nothing is
+missed or duplicated (the reducer dedups by id), then send what was queued.
 
 ArTP/1.1 ``sync`` (§14.3-14.7): sign-in tries this device first and uses the password only
 when the node does not know the device; every conversation of ``CONVERSATIONS`` gets a
@@ -22,12 +24,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from aronanet.client import sync
+from aronanet.client.community import AddressRing, community_key, parse_address_list
 from aronanet.client.connection import ArtpClient, TrustCallback
 from aronanet.client.state import (
     STATUS_KEY,
@@ -63,6 +64,7 @@ from aronanet.proto.messages import Ok as MsgOk
 from aronanet.proto.moderation import ModerationEvent
 from aronanet.tui import voice
 from aronanet.tui.lifecycle import LIFECYCLE_EVENTS, LifecycleOps, lifecycle_action
+from aronanet.tui.link import Backoff, Login, is_final
 from aronanet.tui.moderation import ModerationOps
 from aronanet.tui.sender import OutboxSender
 
@@ -75,38 +77,6 @@ FRAME_SECONDS = 1 / 30
 HISTORY_PAGE = 100
 CATCH_UP_PAGE = 200
 _LIVE_EVENTS = (MsgEvent, JoinEvent, PartEvent, TopicEvent)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delays between reconnect attempts: ``initial * factor**n`` capped, with jitter."""
-
-    initial: float = 1.0
-    factor: float = 2.0
-    maximum: float = 30.0
-    jitter: float = 0.2
-
-    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        base = min(self.maximum, self.initial * self.factor**attempt)
-        return base * (1 - self.jitter * rng())
-
-
-@dataclass(frozen=True)
-class Login:
-    address: str
-    user: str
-    #: Kept in memory to log in again after a reconnect if the device cannot; never logged.
-    #: Empty: sign in with this device only (ArTP/1.1 §14.3).
-    password: str
-    #: §14.21: the invitation token that lets this registration through ("" for none).
-    invite: str = ""
-    #: §14.21: a password reset token, ``password`` then being the new one ("" for none).
-    reset: str = ""
-
-    def password_source(self) -> sync.PasswordSource | None:
-        """What ``sign_in`` asks when the device is not enough: the typed password, if any."""
-        password = self.password
-        return (lambda: password) if password else None
 
 
 class ChatSession:
@@ -134,6 +104,8 @@ class ChatSession:
         self._on_key_changed = on_key_changed
         self._client: ArtpClient | None = None
         self._login: Login | None = None
+        #: The community's addresses and which one is in use (one address: a ring of one).
+        self.ring = AddressRing(("",))
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_events: list[MsgEvent | JoinEvent | PartEvent | TopicEvent] = []
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -165,9 +137,20 @@ class ChatSession:
     # --------------------------------------------------------------- lifecycle
 
     async def start(self, login: Login, *, register: bool, trust_new: TrustCallback | None) -> None:
-        """First connection and login; raises for the login screen to show what failed."""
-        self._dispatch(LinkConnecting(login.address, 0))
-        client = await self._connector(login.address, trust_new)
+        """First connection and login; raises for the login screen to show what failed.
+        With several addresses each is tried in turn before the last failure is raised."""
+        try:
+            self.ring = AddressRing(parse_address_list(login.address))
+        except ValueError as error:
+            raise ClientError("ADDRESS", str(error)) from error
+        while True:
+            self._dispatch(LinkConnecting(self.ring.current, 0))
+            try:
+                client = await self._connector(self.ring.target(), trust_new)
+                break
+            except (ClientError, OSError) as error:
+                if is_final(error) or self.ring.failed():
+                    raise
         try:
             ok = await sync.sign_in(
                 client,
@@ -180,6 +163,7 @@ class ChatSession:
         except BaseException:
             await client.close()
             raise
+        self.ring.succeeded()
         # ArTP/1.1 §14.3: once the device is recorded, reconnects sign in with it alone and
         # the password leaves memory. A device revoked elsewhere then stays signed out
         # instead of being recorded again by a remembered password.
@@ -188,7 +172,7 @@ class ChatSession:
         self._login = dataclasses.replace(login, password="") if client.syncing else login
         user = ok.user or login.user
         await self._on_connected(client, user, list(ok.channels or []))
-        self.sender.open(self._outbox_dir, login.address, user)
+        self.sender.open(self._outbox_dir, community_key(self.ring.addresses), user)
         self._runner = self._spawn(self._run(client))
         self._spawn(self.sender.run(lambda: self._closing))
         self._spawn(self._synchronise(client, catch_up=False))
@@ -280,17 +264,23 @@ class ChatSession:
             client, attempt = reconnected, 0
 
     async def _reconnect(self, attempt: int) -> ArtpClient | None:
+        """Connect again: the next address of the community at once, then each in turn;
+        the backoff delay only once every address failed (before each try with one)."""
         assert self._login is not None
         reason = "connection closed"
+        self.ring.lost()
+        wait = len(self.ring.addresses) == 1
         while not self._closing:
-            delay = self._backoff.delay(attempt)
-            self._dispatch(LinkDown(reason, delay, self.now()))
-            self._dispatch(Noted(voice.link_lost(reason, delay), self.now(), key=STATUS_KEY))
-            await self._backoff_wait(delay)
-            attempt += 1
-            self._dispatch(LinkConnecting(self._login.address, attempt))
+            if wait:
+                delay = self._backoff.delay(attempt)
+                self._dispatch(LinkDown(reason, delay, self.now()))
+                self._dispatch(Noted(voice.link_lost(reason, delay), self.now(), key=STATUS_KEY))
+                await self._backoff_wait(delay)
+                attempt += 1
+            self._dispatch(LinkConnecting(self.ring.current, attempt))
+            wait = True  # unless this try fails with another address left to try
             try:
-                client = await self._connector(self._login.address, None)
+                client = await self._connector(self.ring.target(), None)
                 ok = await self._sign_in_again(client)
             except KeyChangedError as error:
                 self._give_up(f"the node's key changed ({error.presented})")
@@ -302,13 +292,16 @@ class ChatSession:
                     self._give_up(f"{error.code}: {error.message}")
                     return None
                 reason = f"{error.code}: {error.message}"
+                wait = self.ring.failed()
                 continue
             except OSError as error:
                 reason = str(error) or type(error).__name__
+                wait = self.ring.failed()
                 continue
+            moved = self.ring.succeeded()
             await self._on_connected(client, ok.user or self._login.user, list(ok.channels or []))
             await self._synchronise(client, catch_up=True)
-            self._note_everywhere(voice.back_online())
+            self._note_everywhere(voice.moved(self.ring.current) if moved else voice.back_online())
             return client
         return None
 

@@ -62,6 +62,11 @@ def back_online() -> str:
     return "Reconnected, Sensei! I caught up on anything you missed."
 
 
+def moved(address: str) -> str:
+    """The node in use died or dropped the link; another of its community took over."""
+    return f"Moved to {address}, Sensei — nothing was lost."
+
+
 def reconnected(missed: int) -> str:
     if missed:
         return f"We're back, Sensei! I caught up on {missed} message(s) you missed."

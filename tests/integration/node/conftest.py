@@ -17,7 +17,11 @@ from aronanet.server.settings import LoginThrottle, NodeSettings, PasswordHashin
 from support.real_node import NodeStartError, RealNode
 
 from .driver import TestClient
-from .sync_support import session  # noqa: F401  (the fixture of the test_sync_* files)
+from .sync_support import (
+    NODE_MODES,
+    Serve,
+    session,  # noqa: F401  (the fixture of the capability test files)
+)
 
 #: Argon2id at its minimum cost: the tests check behaviour, not hashing strength.
 FAST_HASHING = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)
@@ -25,6 +29,36 @@ FAST_HASHING = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)
 TEST_THROTTLE = LoginThrottle(register_burst=1000)
 #: Tries at starting a node process before a port taken under our feet fails the test.
 START_ATTEMPTS = 3
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "single_node(reason): a capability test that runs on one node only, never in scale "
+        "mode (docs/SCALE-OUT.md §7 lists them and why)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a file whose tests run in both modes, a test that does not must say why."""
+    two_modes = {item.path for item in items if "serve" in getattr(item, "fixturenames", ())}
+    for item in items:
+        if item.path not in two_modes or "serve" in getattr(item, "fixturenames", ()):
+            continue
+        marker = item.get_closest_marker("single_node")
+        if marker is None or not marker.args:
+            raise pytest.UsageError(
+                f"{item.nodeid} runs on one node only: use the `serve` fixture (directly or "
+                "through the file's node fixture), or mark it single_node(reason)"
+            )
+
+
+@pytest.fixture(scope="module", params=NODE_MODES)
+def serve(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Serve:
+    """How a capability test file runs its node: once as one ``aronanet serve`` process
+    (``single``), once as a community of three on PostgreSQL + Redis (``scale``), in which
+    every session a test opens lands on the next node. ``with serve(name, ...) as node``."""
+    return Serve(request.param, tmp_path_factory.mktemp(request.param))
 
 
 def node_settings(data_dir: Path, **limits: Any) -> NodeSettings:

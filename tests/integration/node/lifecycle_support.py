@@ -1,19 +1,17 @@
-"""Shared pieces of the ArTP/1.1 ``lifecycle`` tests (§14.9-14.14): a node process started
-with the lifecycle flags, a channel of fresh users with their sessions, and the requests
-the tests repeat."""
+"""Shared pieces of the ArTP/1.1 ``lifecycle`` tests (§14.9-14.14): a node (in scale mode,
+a community) started with the lifecycle flags, a channel of fresh users with their
+sessions, and the requests the tests repeat."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from aronanet.proto.lifecycle import Changes, Delete, Edit, React, Typing, Unreact
 from aronanet.proto.messages import History, Join, MsgEvent, Ok, SendMsg
-from support.real_node import RealNode
 
 from .driver import TestClient
-from .sync_support import fresh_user
+from .sync_support import Serve, Served, fresh_user
 
 LIFECYCLE = ("lifecycle", "sync")
 #: ``max_reactions`` of the test node: small, so its edge is cheap to reach.
@@ -24,14 +22,13 @@ TYPING_BURST = 8
 Opener = Callable[..., Awaitable[TestClient]]
 
 
-def lifecycle_node(root: Path) -> Iterator[RealNode]:
-    """One ``aronanet serve`` with ``--max-reactions`` and ``--keep-edit-history``."""
-    node = RealNode(
-        root / "lifecycle-node",
+def lifecycle_node(serve: Serve, name: str) -> Iterator[Served]:
+    """The file's node with ``--max-reactions`` and ``--keep-edit-history``."""
+    with serve(
+        name,
         flags=("--max-reactions", str(MAX_REACTIONS), "--keep-edit-history"),
         limits={"typing_burst": TYPING_BURST, "typing_per_second": 0.01},
-    )
-    with node:
+    ) as node:
         yield node
 
 
@@ -75,7 +72,7 @@ class Room:
         return Typing(dest_type="channel", dest=self.channel, typing=typing)
 
 
-async def open_room(node: RealNode, session: Opener) -> Room:
+async def open_room(node: Served, session: Opener) -> Room:
     channel = f"#{fresh_user('c')}"
     author, reader, bystander = fresh_user("au"), fresh_user("re"), fresh_user("old")
     mine = await session(node, author, register=True, features=LIFECYCLE)

@@ -1,18 +1,27 @@
-"""Shared pieces of the ArTP/1.1 sync tests: a real node process, sessions that ask for
-features, and sentences the tests repeat (send with a cid, list conversations).
+"""Shared pieces of the ArTP/1.1 capability tests: the node they run against (one
+``aronanet serve`` process, or in ``scale`` mode a community of three on PostgreSQL and
+Redis), sessions that ask for features, and sentences the tests repeat (send with a cid,
+list conversations).
 
-Each test file runs one ``aronanet serve`` process (``sync_node``) and gives every test
-fresh user names, so the tests of a file share a node without seeing each other.
+Each test file runs one node (``sync_node``...) per mode and gives every test fresh user
+names, so the tests of a file share a node without seeing each other. In scale mode every
+session a test opens goes to the next node of the community (docs/SCALE-OUT.md §7).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from scale.community import Community, running_community
 
 from aronanet.proto.messages import (
     Auth,
@@ -26,25 +35,66 @@ from support.real_node import RealNode, unique_name
 from .driver import PASSWORD, TestClient
 
 SYNC = ("sync",)
+#: The modes the capability tests run in: one node process, and a community of three.
+SINGLE, SCALE = "single", "scale"
+NODE_MODES = (SINGLE, SCALE)
+
+#: What a capability test talks to: one node, or a community that poses as one.
+Served = RealNode | Community
 
 
-@contextlib.contextmanager
-def running_node(root: Path, **limits: int | float | bool) -> Iterator[RealNode]:
-    """One ``aronanet serve`` for a whole test file, stopped at its end."""
-    node = RealNode(root / "sync-node", limits=limits)
-    with node:
-        yield node
+@dataclass(frozen=True)
+class Serve:
+    """Starts the node of a test file (or of one test) in the file's mode:
+    ``with serve("name", flags=..., limits=...) as node`` (``RealNode`` fields)."""
+
+    mode: str
+    root: Path
+
+    def __call__(self, name: str, **options: Any) -> AbstractContextManager[Served]:
+        if self.mode == SCALE:
+            return running_community(self.root / name, **options)
+        return RealNode(self.root / name, **options)
+
+
+def is_community(node: Served) -> bool:
+    """Scale mode: budgets that hold per account across nodes apply (ArTP §14.13, §14.15)."""
+    return isinstance(node, Community)
+
+
+def entry_node(node: Served) -> RealNode:
+    """The node process the next client connects to: in scale mode, the next one in turn."""
+    return node.next_node() if isinstance(node, Community) else node
+
+
+def entry_port(node: Served, *, ws: bool = False) -> int:
+    """The TCP (or WebSocket) port of ``entry_node(node)``."""
+    target = entry_node(node)
+    port = target.ws_port if ws else target.port
+    assert isinstance(port, int), "this node runs without WebSocket"
+    return port
+
+
+def store_rows(node: Served, query: str, *parameters: object) -> list[tuple[Any, ...]]:
+    """Rows of ``query`` (``?`` placeholders) read straight from the node's store: its
+    SQLite file, or the community's PostgreSQL schema (what an operator would look at)."""
+    if isinstance(node, Community):
+        with psycopg.connect(node.store_url) as conn:
+            return list(conn.execute(query.replace("?", "%s"), parameters))  # type: ignore[arg-type]
+    with contextlib.closing(sqlite3.connect(node.data_dir / "aronanet.sqlite3")) as db:
+        return list(db.execute(query, parameters))
 
 
 @pytest.fixture
 async def session() -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
     """``await session(node, user, ...)``: a handshaken session, logged in unless ``user`` is
     None. By default it asks for ``sync`` and logs in with the test password (``password``
-    None: a device sign-in); ``register`` creates the account first."""
+    None: a device sign-in); ``register`` creates the account first. In scale mode each
+    session goes to the next node of the community."""
     clients: list[TestClient] = []
 
     async def open_session(
-        node: RealNode,
+        node: Served,
         user: str | None = None,
         *,
         ws: bool = False,
@@ -54,10 +104,8 @@ async def session() -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:
         password: str | None = PASSWORD,
         device_name: str | None = None,
     ) -> TestClient:
-        port = node.ws_port if ws else node.port
-        assert isinstance(port, int)
         client = await TestClient.connect(
-            port, ws=ws, key=key, features=features, client_name="sync-test/1.0"
+            entry_port(node, ws=ws), ws=ws, key=key, features=features, client_name="sync-test/1.0"
         )
         clients.append(client)
         if user is not None:

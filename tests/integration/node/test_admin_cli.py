@@ -1,4 +1,4 @@
-"""``aronanet admin`` beside a running node process (§14.20-14.21): invitations (a
+"""``aronanet admin`` beside a running node (or community) (§14.20-14.21): invitations (a
 single-use token refused the second time), password resets, disabling an account closes
 its sessions within about a second, grants, and the audit log."""
 
@@ -13,22 +13,24 @@ import pytest
 
 from aronanet.proto.messages import Auth
 from aronanet.proto.moderation import Audit
-from support.real_node import RealNode, aronanet_command
+from support.real_node import aronanet_command
 
 from .driver import PASSWORD
-from .sync_support import auth, fresh_user
+from .sync_support import Serve, Served, auth, entry_node, fresh_user
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    root = tmp_path_factory.mktemp("admin")
-    with RealNode(root / "admin-node", flags=("--registration", "invite")) as running:
+def node(serve: Serve) -> Iterator[Served]:
+    with serve("admin", flags=("--registration", "invite")) as running:
         yield running
 
 
-def admin(node: RealNode, *args: str) -> str:
+def admin(node: Served, *args: str) -> str:
+    """``aronanet admin`` as the operator runs it, with the node's config (which names the
+    store: the community's PostgreSQL in scale mode) and data directory."""
+    where = ("--config", str(node.config_path), "--data-dir", str(node.data_dir))
     done = subprocess.run(
-        aronanet_command("admin", "--data-dir", str(node.data_dir), *args),
+        aronanet_command("admin", *where, *args),
         capture_output=True,
         text=True,
         timeout=60,
@@ -38,11 +40,12 @@ def admin(node: RealNode, *args: str) -> str:
     return done.stdout
 
 
-def invitation(node: RealNode, *args: str) -> str:
-    printed = admin(node, "invite", "--address", node.tcp_address, *args)
+def invitation(node: Served, *args: str) -> str:
+    address = entry_node(node)
+    printed = admin(node, "invite", "--address", address.tcp_address, *args)
     found = re.search(r"aronanet://127\.0\.0\.1:(\d+)/\?fp=SHA256:\S+&invite=([\w-]+)", printed)
     assert found is not None, printed
-    assert int(found[1]) == node.port
+    assert int(found[1]) == address.port
     assert "█" in printed or "▀" in printed or "▄" in printed  # the QR code
     return found[2]
 
@@ -54,7 +57,7 @@ def register(user: str, invite: str | None = None) -> Auth:
     return Auth(**fields)  # type: ignore[arg-type]
 
 
-async def test_an_invitation_registers_once(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_an_invitation_registers_once(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     token = invitation(node)
     first, second, third = [await session(node, None) for _ in range(3)]
     closed = await third.request(register(fresh_user("x")))
@@ -64,7 +67,7 @@ async def test_an_invitation_registers_once(node: RealNode, session) -> None:  #
     assert again.code == "REGISTRATION_CLOSED" and "invitation" in again.message
 
 
-async def test_an_invitation_of_two_uses(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_an_invitation_of_two_uses(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     token = invitation(node, "--uses", "2", "--expires", "1h")
     for _ in range(2):
         await (await session(node, None)).ok(register(fresh_user("t"), token))
@@ -73,7 +76,7 @@ async def test_an_invitation_of_two_uses(node: RealNode, session) -> None:  # ty
 
 
 async def test_disable_closes_sessions_of_a_running_node_and_reset_replaces_the_password(
-    node: RealNode, session
+    node: Served, session
 ) -> None:  # type: ignore[no-untyped-def]
     name = fresh_user("v")
     client = await session(node, None)
@@ -98,7 +101,7 @@ async def test_disable_closes_sessions_of_a_running_node_and_reset_replaces_the_
     assert old.code == "AUTH_FAILED"
 
 
-async def test_grant_makes_an_admin_and_everything_is_audited(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_grant_makes_an_admin_and_everything_is_audited(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     name = fresh_user("g")
     client = await session(node, None)
     await client.ok(register(name, invitation(node)))

@@ -4,14 +4,12 @@ edits, deletes and reactions, their permissions and limits, and what a 1.0 clien
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
 
 from aronanet.proto.lifecycle import DeleteEvent, EditEvent, ReactionEvent, TypingEvent
 from aronanet.proto.messages import Conversations, Join, MsgEvent, Ok, Part, SendMsg
-from support.real_node import RealNode
 
 from .lifecycle_support import (
     MAX_REACTIONS,
@@ -22,18 +20,18 @@ from .lifecycle_support import (
     open_room,
     react,
 )
-from .sync_support import fresh_user
+from .sync_support import Serve, Served, fresh_user, store_rows
 
 LIFECYCLE_EVENTS = (EditEvent, DeleteEvent, ReactionEvent, TypingEvent)
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    yield from lifecycle_node(tmp_path_factory.mktemp("lifecycle"))
+def node(serve: Serve) -> Iterator[Served]:
+    yield from lifecycle_node(serve, "lifecycle")
 
 
 @pytest.fixture
-async def room(node: RealNode, session) -> Room:  # type: ignore[no-untyped-def]
+async def room(node: Served, session) -> Room:  # type: ignore[no-untyped-def]
     return await open_room(node, session)
 
 
@@ -148,20 +146,15 @@ async def test_an_empty_or_too_long_edit_is_refused(room: Room) -> None:
 
 
 async def test_kept_edit_history_is_stored_for_the_operator_and_goes_with_a_delete(
-    room: Room, node: RealNode
+    room: Room, node: Served
 ) -> None:
     msg_id = await room.post("v1")
     await room.mine.ok(edit(msg_id, "v2"))
     await room.mine.ok(edit(msg_id, "v2"))  # the same text again is still an edit
-    database = node.data_dir / "aronanet.sqlite3"
 
     def kept() -> list[str]:
-        with sqlite3.connect(database) as conn:
-            rows = conn.execute(
-                "SELECT content FROM edit_history WHERE message_id = ? ORDER BY rowid",
-                (int(msg_id),),
-            )
-            return [content for (content,) in rows]
+        query = "SELECT content FROM edit_history WHERE message_id = ? ORDER BY replaced, content"
+        return [content for (content,) in store_rows(node, query, int(msg_id))]
 
     assert kept() == ["v1", "v2"]
     await room.mine.ok(delete(msg_id))
@@ -291,7 +284,7 @@ async def test_a_1_0_client_gets_no_lifecycle_event_only_the_new_state(room: Roo
     assert stored[other].content == "" and isinstance(stored[other].deleted, int)
 
 
-async def test_lifecycle_works_over_websocket(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_lifecycle_works_over_websocket(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     author, reader, channel = fresh_user("ws"), fresh_user("wr"), f"#{fresh_user('w')}"
     mine = await session(node, author, register=True, ws=True, features=("lifecycle",))
     theirs = await session(node, reader, register=True, ws=True, features=("lifecycle",))

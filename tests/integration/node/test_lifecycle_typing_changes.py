@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from aronanet.proto.lifecycle import Typing, TypingEvent
-from aronanet.proto.messages import Conversations, MsgEvent
-from support.real_node import RealNode
+from aronanet.proto.messages import Conversations, MsgEvent, Ok
 
 from .lifecycle_support import (
     LIFECYCLE,
@@ -22,16 +21,16 @@ from .lifecycle_support import (
     react,
     rev_of,
 )
-from .sync_support import fresh_user, say
+from .sync_support import Serve, Served, fresh_user, is_community, say
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    yield from lifecycle_node(tmp_path_factory.mktemp("lifecycle-typing"))
+def node(serve: Serve) -> Iterator[Served]:
+    yield from lifecycle_node(serve, "lifecycle-typing")
 
 
 @pytest.fixture
-async def room(node: RealNode, session) -> Room:  # type: ignore[no-untyped-def]
+async def room(node: Served, session) -> Room:  # type: ignore[no-untyped-def]
     return await open_room(node, session)
 
 
@@ -60,7 +59,7 @@ async def test_typing_reaches_the_others_once_per_interval(room: Room) -> None:
         await own_or_old.no_event(TypingEvent)
 
 
-async def test_typing_in_a_dm_names_the_recipient_as_dest(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_typing_in_a_dm_names_the_recipient_as_dest(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     typist, peer = fresh_user("ty"), fresh_user("pe")
     mine = await session(node, typist, register=True, features=LIFECYCLE)
     theirs = await session(node, peer, register=True, features=LIFECYCLE)
@@ -82,12 +81,17 @@ async def test_typing_is_never_stored(room: Room) -> None:
     assert not isinstance(entry.last_id, str)
 
 
-async def test_typing_has_its_own_budget_tested_at_its_edge(room: Room) -> None:
+async def test_typing_has_its_own_budget_tested_at_its_edge(room: Room, node: Served) -> None:
     for _ in range(TYPING_BURST):
         await room.mine.ok(room.typing(True))
     refused = await room.mine.error(room.typing(True))
     assert refused.code == "RATE_LIMITED" and refused.retry_after_ms > 0
-    await room.my_other.ok(room.typing(True))  # per session
+    other_device = await room.my_other.request(room.typing(True))
+    if is_community(node):  # scale-out: also the account's, all nodes together (§14.13)
+        assert other_device.code == "RATE_LIMITED"
+    else:
+        assert isinstance(other_device, Ok)  # per session
+    await room.theirs.ok(room.typing(True))  # another account's budget is untouched
     await room.mine.ok(say(room.channel, "MSG tokens untouched"))
 
 

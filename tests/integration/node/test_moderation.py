@@ -1,4 +1,4 @@
-"""ArTP/1.1 ``moderation`` (§14.16-14.21) against a real node process: the permission
+"""ArTP/1.1 ``moderation`` (§14.16-14.21) against a real node (or community): the permission
 matrix (every moderation request from every standing, with its exact code), bans across
 reconnects, what a kicked 1.0 client sees, modes, mutes, blocks, admins, invitations."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -39,19 +40,17 @@ from aronanet.proto.moderation import (
     SetRole,
     Unban,
 )
-from support.real_node import RealNode
 
 from .driver import PASSWORD, TestClient
-from .sync_support import auth, fresh_user
+from .sync_support import Serve, Served, auth, fresh_user
 
 MODERATION = ("moderation", "sync", "lifecycle")
 ADMIN = fresh_user("admin")
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    root = tmp_path_factory.mktemp("moderation")
-    with RealNode(root / "moderation-node", flags=("--admins", ADMIN)) as running:
+def node(serve: Serve) -> Iterator[Served]:
+    with serve("moderation", flags=("--admins", ADMIN)) as running:
         yield running
 
 
@@ -70,16 +69,16 @@ class Cast:
 STANDINGS = ("owner", "operator", "member", "banned", "muted", "outsider", "admin")
 
 
-async def cast(node: RealNode, session, *, old_member: bool = False) -> Cast:  # type: ignore[no-untyped-def]
+async def cast(node: Served, session, *, old_member: bool = False) -> Cast:  # type: ignore[no-untyped-def]
     channel = f"#{fresh_user('m').lower()}"
     names = {who: fresh_user(who[:3]) for who in STANDINGS if who != "admin"}
     names["admin"] = ADMIN
     clients: dict[str, TestClient] = {}
     for who in STANDINGS:
-        register = who != "admin" or not _admin_registered
+        register = who != "admin" or node.data_dir not in _admin_registered
         clients[who] = await session(node, names[who], register=register, features=MODERATION)
         if who == "admin":
-            _admin_registered.append(True)
+            _admin_registered.add(node.data_dir)
     owner = clients["owner"]
     joined = await owner.ok(Join(channel=channel))
     assert joined.role == "owner"
@@ -91,7 +90,8 @@ async def cast(node: RealNode, session, *, old_member: bool = False) -> Cast:  #
     return Cast(channel, names, clients)
 
 
-_admin_registered: list[bool] = []
+#: The nodes (data directory) on which ADMIN registered: each mode has its own store.
+_admin_registered: set[Path] = set()
 
 
 async def moderation_event(client: TestClient, action: str) -> ModerationEvent:
@@ -181,11 +181,13 @@ def build(action: str, c: Cast) -> msgspec.Struct:
 
 @pytest.mark.parametrize(("action", "expected"), MATRIX, ids=[row[0] for row in MATRIX])
 async def test_permission_matrix(
-    node: RealNode, session, action: str, expected: dict[str, str]
+    node: Served, session, action: str, expected: dict[str, str]
 ) -> None:  # type: ignore[no-untyped-def]
+    # A fresh cast for each standing (one request changes things), set up side by side.
+    first = await cast(node, session)  # alone: it may register the admin
+    casts = [first, *await asyncio.gather(*(cast(node, session) for _ in STANDINGS[1:]))]
     found = {}
-    for who in STANDINGS:
-        c = await cast(node, session)  # a fresh cast each time: one request changes things
+    for who, c in zip(STANDINGS, casts, strict=True):
         found[who] = await code_of(c[who], build(action, c))
     assert found == expected
 
@@ -193,7 +195,7 @@ async def test_permission_matrix(
 # ------------------------------------------------------------------ effects
 
 
-async def test_a_ban_holds_across_reconnects_and_unban_lifts_it(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_a_ban_holds_across_reconnects_and_unban_lifts_it(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     again = await session(node, c.names["banned"], features=())
     assert await code_of(again, Join(channel=c.channel)) == "BANNED"
@@ -205,7 +207,7 @@ async def test_a_ban_holds_across_reconnects_and_unban_lifts_it(node: RealNode, 
 
 
 async def test_a_kicked_client_sees_part_and_moderation_clients_see_why_first(
-    node: RealNode, session
+    node: Served, session
 ) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     old = await session(node, c.names["member"], features=())  # a 1.0 session of the member
@@ -230,7 +232,7 @@ async def test_a_kicked_client_sees_part_and_moderation_clients_see_why_first(
     await old.ok(Join(channel=c.channel))  # a kick is not a ban
 
 
-async def test_modes(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_modes(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     reply = await c["operator"].ok(
         SetMode(channel=c.channel, invite_only=True, moderated=True, topic_locked=True)
@@ -272,9 +274,7 @@ async def test_modes(node: RealNode, session) -> None:  # type: ignore[no-untype
     assert await code_of(outsider, Join(channel=c.channel)) == "INVITE_ONLY"
 
 
-async def test_an_operator_deletes_anyones_message_a_member_does_not(
-    node: RealNode, session
-) -> None:  # type: ignore[no-untyped-def]
+async def test_an_operator_deletes_anyones_message_a_member_does_not(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     sent = await c["member"].ok(SendMsg(dest_type="channel", dest=c.channel, content="oops"))
     mine = await c["owner"].ok(SendMsg(dest_type="channel", dest=c.channel, content="mine"))
@@ -282,7 +282,7 @@ async def test_an_operator_deletes_anyones_message_a_member_does_not(
     assert await code_of(c["operator"], Delete(msg_id=sent.msg_id)) == "OK"
 
 
-async def test_mute_ends_and_unmute(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_mute_ends_and_unmute(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     say = SendMsg(dest_type="channel", dest=c.channel, content="hello")
     error = await c["muted"].request(say)
@@ -295,7 +295,7 @@ async def test_mute_ends_and_unmute(node: RealNode, session) -> None:  # type: i
     assert await code_of(c["muted"], say) == "OK"
 
 
-async def test_block_refuses_dms(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_block_refuses_dms(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     me, them = c["member"], c["outsider"]
     await me.ok(Block(user=c.names["outsider"], blocked=True))
@@ -307,7 +307,7 @@ async def test_block_refuses_dms(node: RealNode, session) -> None:  # type: igno
 
 
 async def test_a_disabled_account_is_closed_at_once_and_cannot_log_in(
-    node: RealNode, session
+    node: Served, session
 ) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     victim = c["member"]
@@ -338,7 +338,7 @@ def _auth(user: str) -> Auth:
     return auth(user, PASSWORD)
 
 
-async def test_mute_and_reason_limits_at_their_edge(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_mute_and_reason_limits_at_their_edge(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     owner, member = c["owner"], c.names["member"]
     longest = Mute(channel=c.channel, user=member, seconds=30 * 24 * 3600, reason="r" * 390)
@@ -352,7 +352,7 @@ async def test_mute_and_reason_limits_at_their_edge(node: RealNode, session) -> 
     assert await code_of(owner, Kick(channel=c.channel, user=member)) == "OK"  # still serving
 
 
-async def test_an_operators_delete_is_audited(node: RealNode, session) -> None:  # type: ignore[no-untyped-def]
+async def test_an_operators_delete_is_audited(node: Served, session) -> None:  # type: ignore[no-untyped-def]
     c = await cast(node, session)
     sent = await c["member"].ok(SendMsg(dest_type="channel", dest=c.channel, content="oops"))
     await c["operator"].ok(Delete(msg_id=sent.msg_id))

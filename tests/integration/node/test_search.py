@@ -16,17 +16,16 @@ from aronanet.config import MAX_PLAINTEXT
 from aronanet.proto.codec import encode
 from aronanet.proto.lifecycle import Delete, Edit
 from aronanet.proto.messages import Join, Ok, Part, Search
-from support.real_node import RealNode
 
 from .driver import PASSWORD, TestClient
-from .sync_support import fresh_user, running_node, say
+from .sync_support import Serve, Served, entry_node, fresh_user, say
 
 BURST = 3
 
 
 @pytest.fixture(scope="module")
-def search_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    with running_node(tmp_path_factory.mktemp("search")) as node:
+def search_node(serve: Serve) -> Iterator[Served]:
+    with serve("search") as node:
         yield node
 
 
@@ -163,13 +162,9 @@ async def test_results_are_trimmed_to_one_message(search_node, session) -> None:
     assert len(kept) + len(ids(rest)) <= 12 and set(kept).isdisjoint(ids(rest))
 
 
-async def test_searches_have_their_own_rate_at_its_edge(tmp_path, session) -> None:
-    node = RealNode(
-        tmp_path / "rate",
-        rate_limit=True,
-        limits={"search_burst": BURST, "searches_per_second": 0.01},
-    )
-    with node:
+async def test_searches_have_their_own_rate_at_its_edge(serve: Serve, session) -> None:
+    limits = {"search_burst": BURST, "searches_per_second": 0.01}
+    with serve("rate", rate_limit=True, limits=limits) as node:
         client = await session(node, fresh_user("me"), register=True)
         for _ in range(BURST):
             await client.ok(Search(query="anything"))
@@ -188,7 +183,7 @@ async def test_the_client_library_searches_and_highlights(search_node, session) 
     for n in range(3):
         await writer.ok(say(channel, f"Déjà vu #{n}"))
     client = await ArtpClient.connect(
-        search_node.tcp_address, device_key=X25519PrivateKey.generate()
+        entry_node(search_node).tcp_address, device_key=X25519PrivateKey.generate()
     )
     try:
         await client.auth(me, PASSWORD)
@@ -205,10 +200,12 @@ async def test_the_client_library_searches_and_highlights(search_node, session) 
         await client.close()
 
 
-async def test_a_result_too_large_for_a_reply_is_skipped_not_a_dead_end(tmp_path, session) -> None:
+async def test_a_result_too_large_for_a_reply_is_skipped_not_a_dead_end(
+    serve: Serve, session
+) -> None:
     """With ``max_content`` near the frame one message can outgrow a reply: ``next`` then
     steps past it, so paging still reaches the older results."""
-    with RealNode(tmp_path / "big", limits={"max_content": MAX_PLAINTEXT}) as node:
+    with serve("big", limits={"max_content": MAX_PLAINTEXT}) as node:
         me, channel = fresh_user("me"), f"#{fresh_user('c')}"
         client = await session(node, me, register=True)
         await client.ok(Join(channel=channel))

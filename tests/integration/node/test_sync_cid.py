@@ -14,12 +14,12 @@ from aronanet.proto.messages import History, Join, MsgEvent, SendMsg
 from support.real_node import RealNode
 
 from .driver import TestClient
-from .sync_support import fresh_user, running_node, say
+from .sync_support import Serve, Served, fresh_user, say
 
 
 @pytest.fixture(scope="module")
-def sync_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    with running_node(tmp_path_factory.mktemp("cid")) as node:
+def sync_node(serve: Serve) -> Iterator[Served]:
+    with serve("cid") as node:
         yield node
 
 
@@ -39,7 +39,7 @@ class Room:
     other: TestClient
 
 
-async def channel_of_two(node: RealNode, session) -> Room:
+async def channel_of_two(node: Served, session) -> Room:
     sender, listener, channel = fresh_user("s"), fresh_user("l"), f"#{fresh_user('c')}"
     first = await session(node, sender, register=True)
     second = await session(node, sender)
@@ -145,6 +145,7 @@ async def test_a_cid_of_64_characters_is_accepted(sync_node, session) -> None:
     assert sent.duplicate is not True
 
 
+@pytest.mark.single_node("SIGKILLs and restarts its node: the scale chaos test kills nodes")
 async def test_a_resend_after_sigkill_and_restart_is_still_deduplicated(tmp_path, session) -> None:
     node = RealNode(tmp_path / "killed")
     with node:

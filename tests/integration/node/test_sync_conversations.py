@@ -16,10 +16,11 @@ from aronanet.proto.messages import Conversations, Join, MarkRead, MsgEvent, Par
 from support.real_node import RealNode
 
 from .sync_support import (
+    Serve,
+    Served,
     all_conversations,
     by_dest,
     fresh_user,
-    running_node,
     say,
 )
 
@@ -27,9 +28,8 @@ PAGE = 3
 
 
 @pytest.fixture(scope="module")
-def sync_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    root = tmp_path_factory.mktemp("conversations")
-    with running_node(root, conversations_page=PAGE) as node:
+def sync_node(serve: Serve) -> Iterator[Served]:
+    with serve("conversations", limits={"conversations_page": PAGE}) as node:
         yield node
 
 
@@ -195,6 +195,7 @@ def test_refusals_never_log_a_traceback(sync_node) -> None:
     assert "Traceback" not in sync_node.log_text()
 
 
+@pytest.mark.single_node("writes 800 channels into its own stopped node's SQLite file")
 async def test_a_reply_is_trimmed_to_fit_one_frame_and_paged_on(tmp_path, session) -> None:
     # 800 channels of 32-character names cannot fit one 65519-byte plaintext. They are
     # written into the node's database while it is stopped (the store is the truth; the

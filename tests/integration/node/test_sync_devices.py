@@ -5,7 +5,6 @@ closed at once), and a password change revokes every other device."""
 from __future__ import annotations
 
 import asyncio
-import tomllib
 from collections.abc import Iterator
 
 import pytest
@@ -19,29 +18,21 @@ from aronanet.proto.messages import (
     Join,
     MsgEvent,
 )
-from support.real_node import RealNode, toml_table
 
 from .driver import PASSWORD
-from .sync_support import auth, fresh_user, running_node, say
+from .sync_support import Serve, Served, auth, fresh_user, say
 
 MAX_DEVICES = 4
 NEW_PASSWORD = "a brand new passphrase"
 
 
-class StrictThrottleNode(RealNode):
-    """A node whose login throttle allows one failed login (and then none for a long time)."""
-
-    def config_text(self) -> str:
-        document = tomllib.loads(super().config_text())
-        strict = {"burst": 1, "refill_per_second": 0.001}
-        document["login_throttle"] = {**document.get("login_throttle", {}), **strict}
-        return "".join(toml_table(name, values) for name, values in document.items())
+#: A login throttle that allows one failed login (and then none for a long time).
+STRICT_THROTTLE = {"burst": 1, "refill_per_second": 0.001}
 
 
 @pytest.fixture(scope="module")
-def sync_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    root = tmp_path_factory.mktemp("devices")
-    with running_node(root, max_devices=MAX_DEVICES) as node:
+def sync_node(serve: Serve) -> Iterator[Served]:
+    with serve("devices", limits={"max_devices": MAX_DEVICES}) as node:
         yield node
 
 
@@ -90,9 +81,9 @@ async def test_register_without_a_password_is_invalid(sync_node, session) -> Non
     assert refused.code == "INVALID"
 
 
-async def test_device_sign_in_is_never_throttled(tmp_path, session) -> None:
+async def test_device_sign_in_is_never_throttled(serve: Serve, session) -> None:
     # A throttle of one failure: wrong passwords until the node refuses every password...
-    with StrictThrottleNode(tmp_path / "strict") as node:
+    with serve("strict", login_throttle=STRICT_THROTTLE) as node:
         user, key = fresh_user(), X25519PrivateKey.generate()
         await session(node, user, key=key, register=True)
         codes = [(await (await session(node)).error(auth(user, "wrong!!!"))).code]

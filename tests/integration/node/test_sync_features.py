@@ -16,21 +16,20 @@ from aronanet.proto.messages import (
     MsgEvent,
     ReadEvent,
 )
-from support.real_node import RealNode
 
 from .driver import PASSWORD, TestClient
-from .sync_support import auth, fresh_user, running_node, say
+from .sync_support import Serve, Served, auth, entry_port, fresh_user, say
 
 
 @pytest.fixture(scope="module")
-def sync_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNode]:
-    with running_node(tmp_path_factory.mktemp("features")) as node:
+def sync_node(serve: Serve) -> Iterator[Served]:
+    with serve("features") as node:
         yield node
 
 
 @pytest.mark.parametrize("ws", [False, True], ids=["tcp", "websocket"])
 async def test_hello_lists_the_features_asked_for_and_supported(sync_node, ws) -> None:
-    port = sync_node.ws_port if ws else sync_node.port
+    port = entry_port(sync_node, ws=ws)
     client = await TestClient.connect(port, ws=ws, features=["sync", "teleport", "batch"])
     try:
         assert client.hello is not None
@@ -43,7 +42,7 @@ async def test_hello_lists_the_features_asked_for_and_supported(sync_node, ws) -
 
 @pytest.mark.parametrize("ws", [False, True], ids=["tcp", "websocket"])
 async def test_a_client_asking_nothing_gets_an_empty_feature_list(sync_node, ws) -> None:
-    port = sync_node.ws_port if ws else sync_node.port
+    port = entry_port(sync_node, ws=ws)
     client = await TestClient.connect(port, ws=ws)
     try:
         assert client.hello is not None and client.hello.features == []

@@ -41,14 +41,19 @@ class ClusterNode(RealNode):
 
 
 def start_cluster(
-    root: Path, store_url: str, prefix: str, count: int = 2, **options: Any
+    root: Path,
+    store_url: str,
+    prefix: str,
+    count: int = 2,
+    node_class: type[ClusterNode] = ClusterNode,
+    **options: Any,
 ) -> list[ClusterNode]:
     """Start ``count`` nodes (in parallel) with one shared key; returns them when ready.
-    ``options`` are ``ClusterNode`` fields every node gets (``limits``, ``rate_limit``…)."""
+    ``options`` are ``node_class`` fields every node gets (``limits``, ``rate_limit``…)."""
     key = root / "shared.key"
     identity.load_or_create_key(key)
     nodes = [
-        ClusterNode(root / f"node{n}", store_url=store_url, broker_prefix=prefix, **options)
+        node_class(root / f"node{n}", store_url=store_url, broker_prefix=prefix, **options)
         for n in range(count)
     ]
     for node in nodes:

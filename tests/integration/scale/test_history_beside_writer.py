@@ -15,9 +15,13 @@ from aronanet.server.store.base import HistoryQuery, NewMessage, Store
 from aronanet.server.store.postgres import WRITE_LOCK, PostgresStore
 from aronanet.server.store.sqlite import SqliteStore
 
+from .services import fresh_schema
+
 #: A generous bound: the read must not wait for the writer at all; this only turns a
 #: regression into a clear failure instead of a hang.
 READ_BOUND = 30.0
+#: How the store's writers take their lock: its class, and the hash of the connection's schema.
+SCHEMA_WRITE_LOCK = "SELECT pg_advisory_{}(%s, hashtext(current_schema()))"
 
 
 def message(content: str) -> NewMessage:
@@ -39,11 +43,11 @@ def write_lock_held_elsewhere(store: Store) -> Iterator[None]:
         return
     assert isinstance(store, PostgresStore)
     with psycopg.connect(store.dsn, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+        other.execute(SCHEMA_WRITE_LOCK.format("lock"), (WRITE_LOCK,))
         try:
             yield
         finally:
-            other.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+            other.execute(SCHEMA_WRITE_LOCK.format("unlock"), (WRITE_LOCK,))
 
 
 async def test_history_is_answered_while_the_writer_waits_for_a_lock(store: Store) -> None:
@@ -59,3 +63,25 @@ async def test_history_is_answered_while_the_writer_waits_for_a_lock(store: Stor
     stored = await stuck  # and it commits once the lock is released
     rows = await store.history(HistoryQuery(conversation="#busy", limit=10))
     assert [row.content for row in rows] == ["before", stored.content]
+
+
+async def test_a_community_in_another_schema_writes_while_this_one_is_locked(
+    postgres_url: str,
+) -> None:
+    """The write lock is per schema: two communities in one database never wait for each
+    other, while the nodes of one community (one schema) still commit one after another."""
+    locked = PostgresStore(postgres_url)
+    await locked.open()
+    try:
+        with fresh_schema() as other_url:
+            other = PostgresStore(other_url)
+            await other.open()
+            with write_lock_held_elsewhere(locked):
+                stuck = asyncio.ensure_future(locked.append_message(message("stuck")))
+                written = await asyncio.wait_for(other.append_message(message("free")), READ_BOUND)
+                assert written.content == "free"
+                assert not stuck.done()  # this schema's writer is still waiting for its lock
+            await stuck
+            await other.close()
+    finally:
+        await locked.close()

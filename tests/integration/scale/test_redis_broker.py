@@ -95,6 +95,30 @@ async def test_changes_and_deliveries_arrive_in_the_order_they_were_published(pa
     assert a_seen.changes == []  # a node applies its own changes itself
 
 
+async def test_published_returns_once_redis_holds_the_change_for_the_others(
+    pair, redis_prefix: str
+) -> None:
+    a, _, b, _ = pair
+    watcher = redis_client()
+    pubsub = watcher.pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(a.channel)
+        assert pubsub.get_message(timeout=WAIT) is None  # the confirmation, skipped
+        await a.published()  # nothing queued: at once
+        for n in range(3):
+            a.publish_change(f"change {n}".encode())
+        await a.published()
+        # Without waiting any more, every change already sits in a subscriber's socket.
+        got = [pubsub.get_message(timeout=0) for _ in range(3)]
+        assert all(message is not None for message in got), got
+        await b.close()
+        b.publish_change(b"after close")
+        await asyncio.wait_for(b.published(), WAIT)  # a closed broker holds nobody
+    finally:
+        pubsub.close()
+        watcher.close()
+
+
 async def test_a_node_that_loses_redis_logs_it_reconnects_and_resyncs(
     pair, caplog: pytest.LogCaptureFixture
 ) -> None:

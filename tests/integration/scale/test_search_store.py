@@ -253,6 +253,27 @@ async def test_an_edit_is_found_by_its_new_text_only_and_a_delete_never(store: S
     await index_is_sound(store)
 
 
+async def test_edits_and_deletes_before_indexing_and_after_it_meet_in_the_index(
+    store: Store,
+) -> None:
+    """Messages not yet indexed (SQLite: after ``up_to``) edited or deleted, beside
+    indexed ones edited: one search indexes them all, each by its text now."""
+    await store.create_user(UserRow(ME, "hash", 1))
+    await store.join_channel(ChannelRow("#p", "", 1), ME)
+    indexed = await store.append_message(NewMessage("#p", ME, "channel", "#p", "first draft", 1))
+    assert await ids(store, parse_query("draft"), limit=10) == [indexed.id]
+    pending = await store.append_message(NewMessage("#p", ME, "channel", "#p", "rough draft", 1))
+    gone = await store.append_message(NewMessage("#p", ME, "channel", "#p", "draft gone", 1))
+    await update_content(store, pending.id, "polished text")
+    await update_content(store, gone.id, "")
+    await update_content(store, indexed.id, "final text")
+    assert await ids(store, parse_query("draft"), limit=10) == []
+    assert await ids(store, parse_query("text"), limit=10) == [pending.id, indexed.id]
+    await update_content(store, pending.id, "polished again")
+    assert await ids(store, parse_query("text"), limit=10) == [indexed.id]
+    await index_is_sound(store)
+
+
 async def test_messages_stored_before_the_index_existed_are_found(
     make_store: StoreFactory,
 ) -> None:
@@ -278,12 +299,13 @@ async def drop_search_schema(store: Store) -> None:
 
         def drop(conn: Any) -> None:
             for statement in (
-                "DROP TRIGGER messages_fts_insert",
+                "DROP TRIGGER IF EXISTS messages_fts_insert",  # before search migration 2
                 "DROP TRIGGER messages_fts_delete",
                 "DROP TRIGGER messages_fts_update",
                 "DROP TABLE messages_fts",
                 "DROP VIEW messages_search_source",
                 "DROP TABLE search_pending",
+                "DROP TABLE IF EXISTS search_indexed",
                 "DELETE FROM schema_migrations WHERE component = 'search'",
             ):
                 conn.execute(statement)

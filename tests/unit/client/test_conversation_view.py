@@ -67,25 +67,3 @@ def test_a_dm_belongs_to_the_other_party_from_either_side() -> None:
     assert name_of(theirs, "arona") == "Plana"
     assert key_of(mine, "arona") == key_of(theirs, "arona") == ("user", "plana")
     assert key_of(msg("3", sender="arona"), "arona") == ("channel", "#general")
-
-
-def test_live_events_out_of_the_node_order_are_reordered_from_the_last_placed_message() -> None:
-    # Scale-out: d came through this node at once, c through the bus from another node later.
-    view = ConversationView("channel", "#general")
-    view.merge_after(None, [msg("a"), msg("b")])
-    view.append(msg("d"))
-    view.append(msg("c"))
-    assert (view.last_id, view.placed) == ("c", "b")
-    view.merge_after(view.placed, [msg("c"), msg("d")])
-    assert view.ids == ["a", "b", "c", "d"]
-    assert view.placed == "d"
-
-
-def test_only_a_page_with_messages_moves_the_placed_message() -> None:
-    view = ConversationView("user", "plana")
-    view.append(msg("1"))
-    assert view.placed is None
-    view.merge_after(None, [msg("1")])
-    view.merge_after("1", [])
-    view.merge_before([msg("0")])
-    assert view.placed == "1"

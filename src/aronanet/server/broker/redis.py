@@ -51,6 +51,8 @@ MAX_PIPELINE = 1000
 RECONNECT_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: A subscriber that has heard nothing for this long PINGs, and reconnects after 3 of them.
 IDLE_PING = 5.0
+#: ``published()`` waits at most this long for Redis (a slow Redis must not hold requests).
+PUBLISHED_WAIT = 1.0
 
 ResyncHandler = Callable[[], Awaitable[None]]
 ChangeHandler = Callable[[bytes], None]
@@ -133,6 +135,11 @@ class RedisBroker(Broker):
         self.reconnects = 0
         #: Messages were dropped since the last resync request went out.
         self.owes_resync = False
+        #: Messages ever queued, and how many of them Redis took or this node dropped (in
+        #: queue order, so every message up to ``_settled`` is done with).
+        self._queued = 0
+        self._settled = 0
+        self._published_waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     # ---------------------------------------------------------------- Broker
 
@@ -168,6 +175,7 @@ class RedisBroker(Broker):
             return
         self._closing = True
         self._wake.set()
+        self._settle(0)  # nobody waits for a publisher that is going away
         if self._listen_task is not None:
             self._listen_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -189,6 +197,28 @@ class RedisBroker(Broker):
         self._change_handlers.append(on_change)
         self._resync_handlers.append(on_resync)
 
+    async def published(self) -> None:
+        """Return once Redis took every message queued so far (it then sits in every other
+        node's subscription), or this node dropped it, or after ``PUBLISHED_WAIT``."""
+        if self._settled >= self._queued or self._closing:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._published_waiters.append((self._queued, waiter))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(waiter), PUBLISHED_WAIT)
+
+    def _settle(self, count: int) -> None:
+        """``count`` more queued messages are done with: wake who waited for them."""
+        self._settled += count
+        waiting = []
+        for target, waiter in self._published_waiters:
+            if target <= self._settled or self._closing:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                waiting.append((target, waiter))
+        self._published_waiters = waiting
+
     # ---------------------------------------------------------------- publishing
 
     def _enqueue(self, message: bytes) -> None:
@@ -197,7 +227,9 @@ class RedisBroker(Broker):
         if len(self._pending) >= MAX_PENDING:
             self._pending.popleft()
             self._drop(1)
+            self._settle(1)
         self._pending.append(message)
+        self._queued += 1
         self._wake.set()
 
     async def _publish_loop(self) -> None:
@@ -224,10 +256,12 @@ class RedisBroker(Broker):
                 # Redis may have taken some of the batch: resending could duplicate events,
                 # so the batch is dropped (HISTORY keeps every message).
                 self._drop(len(batch))
+                self._settle(len(batch))
                 log_event(logger, "broker_lost", logging.WARNING, side="publish", error=exc)
                 await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
                 failures += 1
             else:
+                self._settle(len(batch))
                 if owed:
                     self.owes_resync = False
                 if failures:

@@ -14,11 +14,12 @@ per user, and not only loaded once at start-up.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aronanet.proto.search_query import SearchQuery
 
@@ -60,9 +61,13 @@ class ChannelMembers:
     members: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewMessage:
-    """A message to store; ``conversation`` is the key its history is read by."""
+    """A message to store; ``conversation`` is the key its history is read by.
+
+    Not ``frozen`` (nor ``MessageRow``): a frozen dataclass's ``__init__`` sets each field
+    with ``object.__setattr__``, a slow call per field on the ``MSG`` hot path; treat both
+    as immutable all the same."""
 
     conversation: str
     sender: str
@@ -103,7 +108,7 @@ class NewMessage:
         return MessageRow(message_id, *self.values(), rev=rev)  # type: ignore[arg-type,misc]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MessageRow:
     """A stored message; ``id`` is unique on the node and increases with every insert."""
 
@@ -288,6 +293,11 @@ def dm_conversation(a: str, b: str) -> str:
     return f"@{first}/{second}"
 
 
+#: The tasks of ``Store.append_message_then``'s default, held until done (the loop keeps
+#: only weak references to tasks).
+_appending: set[asyncio.Task[None]] = set()
+
+
 class Store(ABC):
     """Persistent state of a node. Implementations must be safe to call from one event loop."""
 
@@ -362,6 +372,26 @@ class Store(ABC):
     @abstractmethod
     async def append_message(self, message: NewMessage) -> MessageRow:
         """Store a message and return it with its id, once committed (§3 durability)."""
+
+    def append_message_then(
+        self, message: NewMessage, settle: Callable[[Any, BaseException | None], None]
+    ) -> None:
+        """``append_message``, then ``settle(row, None)`` on the loop once committed, or
+        ``settle(None, error)``: for the ``MSG`` hot path, which answers from ``settle``.
+        This default runs a task; a store with a writer of its own calls ``settle`` from it
+        (SQLite), saving the task and its future per message."""
+
+        async def append() -> None:
+            try:
+                row = await self.append_message(message)
+            except Exception as exc:
+                settle(None, exc)
+            else:
+                settle(row, None)
+
+        task = asyncio.get_running_loop().create_task(append())
+        _appending.add(task)
+        task.add_done_callback(_appending.discard)
 
     @abstractmethod
     async def history(self, query: HistoryQuery) -> list[MessageRow]:

@@ -84,8 +84,10 @@ READERS = 2
 IMAGE_CONNECTIONS = 2
 #: Messages without a search vector indexed per write job before a search (§14.15).
 INDEX_BATCH = 500
-#: Advisory lock keys ("ARONA" + 1 / + 2), shared by every node on the database.
-WRITE_LOCK = 0x41524F4E4101
+#: First key of the write lock ("ARO" + 1); the second is the schema's hash, so every node
+#: of one community (one schema) takes the same lock and two communities kept in two
+#: schemas of one database never wait for each other.
+WRITE_LOCK = 0x41524F01
 RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
 
 #: The attachment is stored as the exact JSON text it was given (a ``jsonb`` column would
@@ -186,7 +188,9 @@ class GroupCommitWriter:
         try:
             conn = await self._usable_connection()
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (WRITE_LOCK,)
+                )
                 for fn, future, _ in jobs:
                     outcomes.append(await _in_savepoint(conn, fn, future))
         except (psycopg.Error, BackendUnavailableError) as exc:

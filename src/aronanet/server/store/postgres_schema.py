@@ -18,8 +18,9 @@ from aronanet.server.store.sync_sql import sync_migration
 
 Connection = psycopg.AsyncConnection[Any]
 
-#: Advisory lock key ("ARONA" + 2), shared by every node on the database.
-MIGRATION_LOCK = 0x41524F4E4102
+#: First key of the migration lock ("ARO" + 2); the second is the schema's hash, as for the
+#: store's write lock: nodes of one community migrate one at a time, other schemas go on.
+MIGRATION_LOCK = 0x41524F02
 
 MIGRATIONS: dict[str, tuple[str, ...]] = {
     "core": (
@@ -115,7 +116,7 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
 
 async def migrate(conn: Connection) -> dict[str, int]:
     """Run every migration not yet applied, each in its own transaction; return versions."""
-    await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    await conn.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", (MIGRATION_LOCK,))
     try:
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -139,4 +140,6 @@ async def migrate(conn: Connection) -> dict[str, int]:
             versions[component] = len(scripts)
         return versions
     finally:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        await conn.execute(
+            "SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (MIGRATION_LOCK,)
+        )

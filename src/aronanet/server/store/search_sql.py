@@ -4,11 +4,13 @@ SQLite: ``messages_fts``, an FTS5 index over the messages table (external conten
 no copy of the text), kept in step with ``messages`` by triggers, so any change of
 ``content`` (an edit, a delete's tombstone ``""``, a channel's history deleted) reaches the
 index in the same transaction, whoever writes it: old words leave the index at once, and
-the message's id goes to ``search_pending``. Pending messages are indexed together, in one
-FTS5 write (``SQLITE_INDEX_PENDING``): every few hundred messages, and always before a
-search, so a search sees every stored message. Indexing one message per transaction costs
-FTS5 a segment each time (about 3x the CPU of storing the message); in batches it costs a
-fraction of that. (An update is ONE trigger: the order of two triggers is undefined.)
+the message's id goes to ``search_pending``. A new message costs its insert nothing more:
+every message after ``search_indexed.up_to`` (ids only increase) is pending too. Pending
+messages are indexed together, in one FTS5 write (``SQLITE_INDEX_PENDING``): every
+few hundred messages, and always before a search, so a search sees every stored
+message. Indexing one message per transaction costs FTS5 a segment each time (about 3x the
+CPU of storing the message); in batches it costs a fraction of that. (An update is ONE
+trigger: the order of two triggers is undefined.)
 Its second column, ``scope``, holds one word per message naming its conversation (``x``
 and the conversation key in hex), so "in the conversations this user can read" is part of
 the FTS query: FTS5 intersects the word's and the conversations' lists of rows, newest
@@ -48,6 +50,12 @@ _UNINDEX_OLD = f"""INSERT INTO messages_fts (messages_fts, rowid, content, scope
             AND NOT EXISTS (SELECT 1 FROM search_pending WHERE id = old.id);"""
 
 
+#: Since migration 2: only what was indexed is in the index (at most ``up_to``, not pending).
+_UNINDEX_INDEXED = f"""INSERT INTO messages_fts (messages_fts, rowid, content, scope)
+            SELECT 'delete', {_fts_row("old")} WHERE old.content <> ''
+            AND old.id <= (SELECT up_to FROM search_indexed)
+            AND NOT EXISTS (SELECT 1 FROM search_pending WHERE id = old.id);"""
+
 SQLITE_SEARCH_MIGRATIONS: Final[tuple[str, ...]] = (
     f"""
     CREATE TABLE search_pending (id INTEGER PRIMARY KEY);
@@ -74,18 +82,50 @@ SQLITE_SEARCH_MIGRATIONS: Final[tuple[str, ...]] = (
     END;
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
     """,
+    # 2: no trigger per new message (a b-tree insert and a trigger program each, about a
+    # fifth of a message's insert): the messages after ``up_to`` are the new pending ones.
+    f"""
+    DROP TRIGGER messages_fts_insert;
+    CREATE TABLE IF NOT EXISTS search_indexed (
+        id INTEGER PRIMARY KEY CHECK (id = 1), up_to INTEGER NOT NULL);
+    INSERT OR REPLACE INTO search_indexed (id, up_to)
+        SELECT 1, COALESCE(MAX(id), 0) FROM messages;
+    DROP TRIGGER messages_fts_delete;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        {_UNINDEX_INDEXED}
+        DELETE FROM search_pending WHERE id = old.id;
+    END;
+    DROP TRIGGER messages_fts_update;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, conversation ON messages
+    BEGIN
+        {_UNINDEX_INDEXED}
+        INSERT OR IGNORE INTO search_pending (id) SELECT new.id WHERE new.content <> ''
+            AND new.id <= (SELECT up_to FROM search_indexed);
+    END;
+    """,
 )
 
-#: Index every pending message (its current text) in one FTS5 write, then forget them.
+#: Index every pending message (its current text) in one FTS5 write, then forget them: the
+#: messages after ``up_to`` (a range of the rowid) and those changed since indexed.
 SQLITE_INDEX_PENDING = (
     """
     INSERT INTO messages_fts (rowid, content, scope)
         SELECT id, content, scope FROM messages_search_source
+        WHERE id > (SELECT up_to FROM search_indexed)
+        UNION ALL
+        SELECT id, content, scope FROM messages_search_source
         WHERE id IN (SELECT id FROM search_pending)
+          AND id <= (SELECT up_to FROM search_indexed)
+    """,
+    """
+    UPDATE search_indexed SET up_to = MAX(up_to, (SELECT COALESCE(MAX(id), 0) FROM messages))
     """,
     "DELETE FROM search_pending",
 )
-SQLITE_ANY_PENDING = "SELECT 1 FROM search_pending LIMIT 1"
+SQLITE_ANY_PENDING = """
+    SELECT 1 WHERE EXISTS (SELECT 1 FROM search_pending)
+        OR (SELECT COALESCE(MAX(id), 0) FROM messages) > (SELECT up_to FROM search_indexed)
+"""
 
 #: The newest matches first; the FTS5 index reads its row lists backwards and stops early.
 SQLITE_SEARCH = f"""
