@@ -32,19 +32,8 @@ import pytest
 from aronanet.client.outbox import OutboxEntry
 from aronanet.client.sync_session import SyncSession
 from aronanet.server.store.base import dm_conversation
-from support.sync_chaos import (
-    Destination,
-    Member,
-    Stored,
-    check_acknowledged,
-    check_exactly_once,
-    check_settled,
-    check_view,
-    held_lines,
-    open_session,
-    register,
-    type_on_schedule,
-)
+from support import sync_chaos as chaos
+from support.sync_chaos import Member, Stored
 
 from .cluster import ClusterNode, start_cluster
 
@@ -89,7 +78,7 @@ def peers_of(user: str) -> list[str]:
     return sorted({b if a == user else a for a, b in DM_PAIRS if user in (a, b)})
 
 
-def destination(user: str) -> Destination:
+def destination(user: str) -> chaos.Destination:
     """Every third message a DM to one of the user's peers, the rest into their channels."""
     channels, peers = channels_of(user), peers_of(user)
 
@@ -157,7 +146,7 @@ def start_clients(nodes: list[ClusterNode], root: Path) -> list[SyncSession]:
     """One session per member, starting on its home node, with every node's address."""
     everyone = tuple(node.tcp_address for node in nodes)
     return [
-        open_session(nodes[home_of(i)].tcp_address, member, root, addresses=everyone)
+        chaos.open_session(nodes[home_of(i)].tcp_address, member, root, addresses=everyone)
         for i, member in enumerate(MEMBERS)
     ]
 
@@ -174,14 +163,14 @@ async def test_sigkilling_nodes_in_turn_loses_and_duplicates_nothing(
     killing: asyncio.Task[None] | None = None
     try:
         for user in USERS:
-            await register(nodes[0].tcp_address, user, channels_of(user))
+            await chaos.register(nodes[0].tcp_address, user, channels_of(user))
         sessions += start_clients(nodes, tmp_path / "clients")
         clock.mark("start")
         load_done = asyncio.Event()
         killing = asyncio.create_task(killer.run(load_done))
         typed = await asyncio.gather(
             *(
-                type_on_schedule(
+                chaos.type_on_schedule(
                     lambda session=session: session,
                     member,
                     destination(member.user),
@@ -265,22 +254,22 @@ def check_against_the_store(
     stored = store_rows(postgres_url)
     every_row = [line for lines in stored.values() for line in lines]
     named = [(member.name, session) for member, session in zip(MEMBERS, sessions, strict=True)]
-    check_settled(named)
-    check_exactly_once(every_row, typed)
+    chaos.check_settled(named)
+    chaos.check_exactly_once(every_row, typed)
     per_sender = Counter((line.sender, line.cid) for line in every_row)
     assert max(per_sender.values()) == 1, "a (sender, cid) is stored twice"
-    assert check_acknowledged(named, every_row) > 0
+    assert chaos.check_acknowledged(named, every_row) > 0
     for name, session in named:
         user = session.options.user
         held = {
-            store_key(user, *key): held_lines(view)
+            store_key(user, *key): chaos.held_lines(view)
             for key, view in session.views.items()
             if view.ids
         }
         expected = conversations_of(user, stored)
         assert set(held) == expected, f"{name} holds {sorted(held)}, is in {sorted(expected)}"
         for conversation in sorted(expected):
-            check_view(name, conversation, held[conversation], stored[conversation])
+            chaos.check_view(name, conversation, held[conversation], stored[conversation])
 
 
 def check_the_chaos_was_real(killer: Killer, sessions: list[SyncSession]) -> None:
