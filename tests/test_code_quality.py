@@ -33,3 +33,20 @@ def run_tool(*command: str) -> subprocess.CompletedProcess[str]:
 def test_tree_passes(command: list[str]) -> None:
     result = run_tool(str(BIN / command[0]), *command[1:])
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_test_modules_outside_packages_have_unique_names() -> None:
+    """pytest imports a test file outside a package by its bare name, so two such files
+    called alike stop the whole collection ("import file mismatch") in a clean clone."""
+    loose = [
+        path
+        for path in (ROOT / "tests").rglob("test_*.py")
+        if not (path.parent / "__init__.py").exists()
+    ]
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted(loose):
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, "rename one of each: " + "; ".join(clashes)
