@@ -11,13 +11,16 @@ address was accepted (``127.0.0.1:7001,127.0.0.1:7002,ws://h:7778/artp``).
   known (and pins it, no trust question); a different key anywhere is refused exactly like a
   changed key; a first connection pins its key for every address of the list;
 * ``AddressRing`` is the failover order: round-robin from the address that failed, with the
-  caller's backoff only after a whole cycle failed, and a count of moves between nodes;
+  caller's backoff only after a whole cycle failed, and a count of moves between nodes.
+  Each client may shuffle the addresses after its first (``spread``), so the clients of a
+  node that dies spread over the others instead of all landing on the next one;
 * ``community_key`` names the community where state is kept per node (the outbox), the same
   whichever address is in use, so a message queued on one node is sent once through another.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -108,10 +111,18 @@ class CommunityPins(KnownNodes):
 class AddressRing:
     """Which address to try next: the current one until it fails, then the next in turn."""
 
-    def __init__(self, addresses: Sequence[str], start: int = 0) -> None:
+    def __init__(
+        self, addresses: Sequence[str], start: int = 0, *, spread: random.Random | None = None
+    ) -> None:
+        """``spread`` shuffles every address but the first (the one the user put first is
+        still tried first): when a node dies, its clients' next addresses differ, so they
+        do not all move onto one node (and from there onto the next when that one dies)."""
         if not addresses:
             raise ValueError("a community needs at least one address")
-        self.addresses = tuple(addresses)
+        first, *rest = addresses
+        if spread is not None:
+            spread.shuffle(rest)
+        self.addresses = (first, *rest)
         self._index = start % len(self.addresses)
         self._failures = 0
         self._last_success: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ async def run_send(
     options: SessionOptions, destination: Destination, contents: AsyncIterator[str], out: TextIO
 ) -> None:
     """Send each text of ``contents`` to ``destination``, printing each ``msg_id``."""
-    ring = AddressRing(parse_address_list(options.address))
+    ring = AddressRing(parse_address_list(options.address), spread=random.Random())
     client, welcome = await connect_to_community(options, sys.stderr, ring)
     async with client:
         if destination.dest_type == "channel" and destination.name not in channels_of(welcome):

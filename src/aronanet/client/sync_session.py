@@ -131,7 +131,7 @@ class SyncSession:
         self._clock = clock
         self.paths = ClientPaths.at(options.config_dir)
         #: Where the session connects, and where it goes when that fails.
-        self.ring = AddressRing(options.address_list())
+        self.ring = AddressRing(options.address_list(), spread=random.Random())
         community = community_key(self.ring.addresses)
         self.outbox = Outbox(outbox_path(self.paths.config_dir, community, options.user))
         self.views: dict[ConversationKey, ConversationView] = {}

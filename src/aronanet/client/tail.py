@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 import sys
 from collections import OrderedDict
@@ -117,7 +118,7 @@ async def run_tail(options: SessionOptions, tail: TailOptions, out: TextIO) -> b
 
 async def _follow_across_restarts(options: SessionOptions, tail: TailOptions, out: TextIO) -> None:
     position = Position()
-    ring = AddressRing(parse_address_list(options.address))
+    ring = AddressRing(parse_address_list(options.address), spread=random.Random())
     client, welcome = await connect_to_community(options, sys.stderr, ring)
     await _session(client, welcome, options.user, tail, position, out, first=True)
     while tail.reconnect_for != 0:

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -140,7 +141,7 @@ class ChatSession:
         """First connection and login; raises for the login screen to show what failed.
         With several addresses each is tried in turn before the last failure is raised."""
         try:
-            self.ring = AddressRing(parse_address_list(login.address))
+            self.ring = AddressRing(parse_address_list(login.address), spread=random.Random())
         except ValueError as error:
             raise ClientError("ADDRESS", str(error)) from error
         while True:

@@ -273,11 +273,14 @@ def check_against_the_store(
 
 
 def check_the_chaos_was_real(killer: Killer, sessions: list[SyncSession]) -> None:
-    """Every node was killed, every kill cut clients off, and each of them failed over: signed
-    in again at another node (each kill finds the clients the previous one moved there)."""
+    """Every node was killed, kills cut clients off, and each of them failed over: signed in
+    again at another node. The first kill always finds the clients whose home it is; later
+    ones find those who moved there (clients spread over the live nodes, so a kill may
+    find a node nobody moved to yet)."""
     assert len(killer.kills) >= MIN_KILLS, killer.kills
     assert set(killer.kills) == set(range(NODES)), killer.kills
-    assert all(killer.cut), f"a kill cut no client off: {killer.cut}"
+    assert killer.cut[0], f"the first kill cut no client off: {killer.cut}"
+    assert sum(map(bool, killer.cut)) >= MIN_KILLS // 2, f"kills cut too few off: {killer.cut}"
     for index, (member, session) in enumerate(zip(MEMBERS, sessions, strict=True)):
         cut = sum(index in online for online in killer.cut)
         seen = f"{member.name}: cut off {cut}x, {session.failovers} failovers"

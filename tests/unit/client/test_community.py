@@ -3,6 +3,7 @@ and the failover order (round-robin, backoff only after a whole cycle)."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,13 @@ def test_the_target_puts_the_current_address_first_and_keeps_the_others() -> Non
 def test_a_ring_needs_an_address() -> None:
     with pytest.raises(ValueError, match="at least one address"):
         AddressRing(())
+
+
+def test_a_spread_ring_keeps_the_first_address_and_shuffles_the_rest() -> None:
+    """Clients of one dying node must not all move onto the same next node."""
+    addresses = [f"127.0.0.1:{7001 + n}" for n in range(6)]
+    orders = {AddressRing(addresses, spread=random.Random(seed)).addresses for seed in range(20)}
+    assert all(order[0] == addresses[0] for order in orders)
+    assert all(sorted(order) == sorted(addresses) for order in orders)
+    assert len({order[1] for order in orders}) > 1  # the next node differs between clients
+    assert AddressRing(addresses).addresses == tuple(addresses)  # no spread: the given order
