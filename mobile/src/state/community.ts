@@ -120,6 +120,14 @@ export class Community {
   private list: string[] = [];
   private index = 0;
   private learned: LearnedCommunity | null = null;
+  /** This client's random rank of each address, drawn once (PROTOCOL.md §11.1). */
+  private readonly ranks = new Map<string, number>();
+
+  /**
+   * `random` ranks the addresses for failover once per client, so the clients of a node that
+   * dies spread over the others instead of all moving onto the next one.
+   */
+  constructor(private readonly random: () => number = Math.random) {}
 
   /** The addresses, in the order given. */
   get addresses(): readonly string[] {
@@ -167,9 +175,25 @@ export class Community {
     return rotation(this.list.length, this.list.length - 1);
   }
 
-  /** The order after the address in use failed: the next one first, the failed one last. */
+  /**
+   * The order after the address in use failed: the others in this client's own random order,
+   * the failed one last (a node restarting behind a single address is still retried).
+   */
   failoverOrder(): number[] {
-    return rotation(this.list.length, this.index);
+    const ranks = this.list.map((_, index) => this.rank(index));
+    const others = rotation(this.list.length, this.index).slice(0, -1);
+    others.sort((a, b) => (ranks[a] ?? 0) - (ranks[b] ?? 0));
+    return [...others, this.index];
+  }
+
+  private rank(index: number): number {
+    const address = this.list[index] ?? '';
+    let rank = this.ranks.get(address);
+    if (rank === undefined) {
+      rank = this.random();
+      this.ranks.set(address, rank);
+    }
+    return rank;
   }
 
   /** As the account remembers it. */

@@ -117,7 +117,7 @@ describe('what a node tells of its community', () => {
 
 describe('the community a session is on', () => {
   it('starts at the first address, fails over after the one in use, and remembers the list', () => {
-    const community = new Community();
+    const community = new Community(() => 0); // equal ranks: plain round-robin
     community.use('h1:7778, h2:7778, h3:7778');
     expect(community.firstOrder()).toEqual([0, 1, 2]);
     community.reached('h2:7778');
@@ -127,6 +127,25 @@ describe('the community a session is on', () => {
     expect(community.several).toBe(true);
     community.clear();
     expect([community.addresses, community.current, community.several]).toEqual([[], null, false]);
+  });
+
+  it('spreads clients: the other addresses in each client\'s own random order, the failed one last', () => {
+    const ranks = [0.9, 0.1, 0.5, 0.3];
+    const community = new Community(() => ranks.shift() ?? 0);
+    community.use('h1:7778, h2:7778, h3:7778, h4:7778');
+    community.reached('h1:7778');
+    // ranks drawn in list order: h1 0.9, h2 0.1, h3 0.5, h4 0.3
+    expect(community.failoverOrder()).toEqual([1, 3, 2, 0]);
+    community.reached('h3:7778');
+    expect(community.failoverOrder()).toEqual([1, 3, 0, 2]); // the same ranks, kept
+    const orders = new Set(
+      Array.from({ length: 40 }, () => {
+        const other = new Community();
+        other.use('h1:7778, h2:7778, h3:7778');
+        return other.failoverOrder()[0];
+      }),
+    );
+    expect(orders.size).toBe(2); // different clients move to different nodes
   });
 
   it('adds what the serving node told to its own list only, then and later', () => {
