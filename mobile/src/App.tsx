@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { AppState, SafeAreaView, StatusBar, useWindowDimensions, View } from 'react-native';
 
 import { Switcher } from './components/Switcher';
-import { Button, Notice, SmallButton } from './components/ui';
+import { Button, IconButton, Notice } from './components/ui';
 import { platformAead } from './platform/aead';
 import { conversationStore } from './platform/conversationStore';
 import { defaultAddress, learnCommunity, openedInvite } from './platform/defaultAddress';
@@ -289,8 +289,9 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
   const retryLink = () => session.retryNow();
   const bell =
     permission === 'default' ? (
-      <SmallButton
-        label="Notify me"
+      <IconButton
+        icon="🔔"
+        label="Notify me of new messages"
         testID="notifications"
         onPress={() => void askNotificationPermission().then(setPermission)}
       />
@@ -305,6 +306,7 @@ function SignedIn({ session, state, user, onLogout, onSettings }: SignedInProps)
       conversations={conversations}
       activeKey={wide ? state.active : null}
       showLink={!(wide && active)}
+      showThemeToggle={!(wide && active)}
       onOpen={open}
       onLogout={onLogout}
       onSettings={onSettings}

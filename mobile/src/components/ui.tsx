@@ -19,9 +19,11 @@ export interface HeaderProps {
   readonly actions?: ReactNode;
   /** Anything else at the far right, after the theme toggle. */
   readonly right?: ReactNode;
+  /** False where another header beside this one already has the toggle (the list in two panes). */
+  readonly themeToggle?: boolean;
 }
 
-export function Header({ title, subtitle, onBack, actions, right }: HeaderProps) {
+export function Header({ title, subtitle, onBack, actions, right, themeToggle = true }: HeaderProps) {
   const styles = useStyles();
   return (
     <View style={styles.header} testID="header">
@@ -41,7 +43,7 @@ export function Header({ title, subtitle, onBack, actions, right }: HeaderProps)
         ) : null}
       </View>
       {actions}
-      <ThemeToggle />
+      {themeToggle ? <ThemeToggle /> : null}
       {right}
     </View>
   );

@@ -34,6 +34,8 @@ export interface ConversationsScreenProps {
   readonly onRetryLink?: () => void;
   /** Show the link banner here (not when the chat beside the list shows it already). */
   readonly showLink?: boolean;
+  /** Show the theme toggle here (not when the chat header beside the list has one). */
+  readonly showThemeToggle?: boolean;
   /** More header buttons (turning notifications on). */
   readonly actions?: ReactNode;
   /** Open the message search (§14.15). */
@@ -70,6 +72,7 @@ export function ConversationsScreen(props: ConversationsScreenProps) {
       <Header
         title="Conversations"
         subtitle={`${props.user} · ${linkWord(props.link)}`}
+        themeToggle={props.showThemeToggle !== false}
         actions={
           <>
             {props.actions}

