@@ -7,6 +7,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -167,17 +168,96 @@ def kill_redis_connections(broker: RedisBroker, role: str = "") -> int:
         admin.close()
 
 
-async def test_a_node_that_could_not_publish_makes_every_node_resync(pair) -> None:
-    a, _, _, b_seen = pair
-    a.publish(Delivery(("u",), b"warm-up"))  # the publisher's connection exists
-    await b_seen.until(lambda: bool(b_seen.deliveries))
-    assert kill_redis_connections(a, role="pub") == 1
+class CuttingProxy:
+    """A TCP relay to Redis that can lose one request: after ``cut_next_request`` the next
+    bytes a client sends are swallowed and its connection closed, so a command is written
+    and never answered, as when the network fails mid-request. (Killing the connection on
+    the server instead races with redis-py, which silently replaces a connection it finds
+    closed before using it: then nothing is lost and nothing need be resynced.)"""
 
-    async def published_again() -> None:
-        while not any(d.payload == b"later" for d in b_seen.deliveries):
-            a.publish(Delivery(("u",), b"later"))
-            await asyncio.sleep(0.05)
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self._upstream = upstream
+        self._cut = False
+        self.cuts = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    await asyncio.wait_for(published_again(), 15)
-    assert a.dropped >= 1 and not a.owes_resync
-    await b_seen.until(lambda: b_seen.resyncs == 1)
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    def cut_next_request(self) -> None:
+        self._cut = True
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        redis_r, redis_w = await asyncio.open_connection(*self._upstream)
+        pumps = [
+            asyncio.create_task(self._pump(client_r, redis_w, client_w, from_client=True)),
+            asyncio.create_task(self._pump(redis_r, client_w, client_w, from_client=False)),
+        ]
+        self._tasks.update(pumps)
+        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        for pump in pumps:
+            pump.cancel()
+        for writer in (client_w, redis_w):
+            writer.close()
+
+    async def _pump(
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        client: asyncio.StreamWriter,
+        *,
+        from_client: bool,
+    ) -> None:
+        while data := await source.read(65536):
+            if from_client and self._cut:
+                self._cut = False
+                self.cuts += 1
+                client.transport.abort()
+                return
+            sink.write(data)
+            await sink.drain()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_a_node_that_could_not_publish_makes_every_node_resync(redis_prefix: str) -> None:
+    redis_at = urlsplit(REDIS_URL)
+    proxy = CuttingProxy((redis_at.hostname or "127.0.0.1", redis_at.port or 6379))
+    port = await proxy.start()
+    credentials = redis_at.netloc.rpartition("@")[0]
+    through_proxy = redis_at._replace(
+        netloc=f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
+    )
+    # Node a reaches Redis through the proxy, node b directly.
+    a = RedisBroker(through_proxy.geturl(), prefix=redis_prefix)
+    b, b_seen = RedisBroker(REDIS_URL, prefix=redis_prefix), Listener()
+    Listener().attach(a)
+    b_seen.attach(b)
+    await a.start()
+    await b.start()
+    try:
+        a.publish(Delivery(("u",), b"warm-up"))  # the publisher's connection exists
+        await b_seen.until(lambda: bool(b_seen.deliveries))
+        proxy.cut_next_request()
+        a.publish(Delivery(("u",), b"lost"))
+        await asyncio.wait_for(a.published(), WAIT)
+        assert proxy.cuts == 1 and a.dropped == 1 and a.owes_resync
+
+        async def published_again() -> None:
+            while not any(d.payload == b"later" for d in b_seen.deliveries):
+                a.publish(Delivery(("u",), b"later"))
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(published_again(), 15)
+        assert a.dropped == 1 and not a.owes_resync
+        await b_seen.until(lambda: b_seen.resyncs == 1)
+        assert b"lost" not in [d.payload for d in b_seen.deliveries]
+    finally:
+        await asyncio.gather(a.close(), b.close())
+        await proxy.close()
