@@ -412,6 +412,33 @@ def batch_plaintexts(plaintexts: Sequence[bytes]) -> list[bytes]:
     return arrays
 
 
+def seal_each(connections: Sequence[Connection], plaintext: bytes) -> list[bytes]:
+    """``plaintext`` as one frame on each of ``connections`` (open and framed), after what each
+    has queued: the wire bytes to write to each, drained like ``data_to_send``.
+
+    A fan-out event with nothing else to send costs each connection its AEAD call and no
+    Python call of its own (``CipherState.encrypt_each``). Raises ``FrameError`` for a
+    plaintext over ``MAX_PLAINTEXT`` and ``ProtocolError`` if one is not open, before
+    anything is encrypted.
+    """
+    if len(plaintext) > MAX_PLAINTEXT:
+        raise FrameError(
+            f"plaintext of {len(plaintext)} bytes exceeds limit of {MAX_PLAINTEXT} bytes"
+        )
+    ciphers = [connection._send_cipher for connection in connections]
+    if None in ciphers or not all(connection._framed for connection in connections):
+        raise ProtocolError("seal_each is for open, framed connections")
+    bodies = CipherState.encrypt_each(ciphers, plaintext)  # type: ignore[arg-type]
+    header = _pack_header(len(plaintext) + TAG_LENGTH)
+    frames = [header + body for body in bodies]
+    for index, connection in enumerate(connections):
+        queued = connection._outgoing
+        if queued:  # rare: whatever was queued goes first, as data_to_send would write it
+            frames[index] = b"".join(queued) + frames[index]
+            queued.clear()
+    return frames
+
+
 def frame_headers(plaintexts: Sequence[bytes]) -> list[bytes]:
     """The TCP length prefix (§1) of each plaintext's frame once encrypted (plus its tag)."""
     return [_pack_header(len(plaintext) + TAG_LENGTH) for plaintext in plaintexts]

@@ -158,6 +158,21 @@ class CipherState:
         self.n = nonce + count
         return ciphertexts
 
+    @staticmethod
+    def encrypt_each(ciphers: Sequence[CipherState], plaintext: bytes) -> list[bytes]:
+        """``plaintext`` encrypted by each of ``ciphers`` under its next nonce: one event to
+        many sessions. The loop makes no Python call per cipher (a frame each cost about as
+        much as the AEAD call itself), and every nonce is checked before any is used.
+        Only for keyed CipherStates."""
+        nonces = [cipher.n for cipher in ciphers]
+        if nonces and max(nonces) >= MAX_NONCE:
+            raise NonceExhaustedError("nonce 2**64-1 is reserved; rekey or reconnect")
+        ciphertexts = []
+        for cipher, nonce in zip(ciphers, nonces, strict=True):
+            cipher.n = nonce + 1
+            ciphertexts.append(cipher._aead.encrypt(cipher._pack_nonce(nonce), plaintext, None))  # type: ignore[union-attr]
+        return ciphertexts
+
     def decrypt_with_ad(self, ad: bytes, ciphertext: bytes) -> bytes:
         """Decrypt under the next nonce; ``DecryptError`` on any authentication failure.
 

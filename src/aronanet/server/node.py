@@ -214,7 +214,7 @@ class Node:
             accounts=accounts,
             # With a broker that links nodes, channel changes are shared through it.
             channels=Channels(self.store, feed, self._monotonic),
-            router=Router(self.broker),
+            router=Router(self.broker, Session.flush_together),
             ids=EventIds(),
             wall_clock=self._wall_clock,
             monotonic=self._monotonic,

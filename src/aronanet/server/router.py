@@ -9,8 +9,10 @@ Who the sessions of a recipient tuple are is worked out once and kept (``FanOut`
 any session logs in or out: a channel's members are the same tuple message after message
 (``Channel.member_keys``). A burst of events to the same sessions (a group commit of one
 channel's messages) is a ``Run``: each event is appended to it once, and the run is handed
-to every session in one ``list.extend`` each when anything else is queued to one of them,
-or at the flush. Each session encrypts what it queued at the flush, in one call
+to every session in one ``list.extend`` each when anything else is queued to one of them.
+At the flush, the sessions of a pending run that have nothing else queued get it together
+(``FlushTogether``: one plaintext sealed for all of them in one pass, the common case of a
+channel message); every other session encrypts what it queued in one call
 (``Connection.send_encoded_many``, or one array per flush with ``batch``).
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,10 +55,9 @@ class Recipient(Protocol):
         """Queue ``payload`` for the next flush; False if the session cannot take it."""
         ...
 
-    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
-        """What queues encoded events for this (logged-in, open) session in one call: the
-        ``extend`` of its list of events queued this loop turn, the same list for the
-        session's life (encrypted at the flush)."""
+    def fan_out_queue(self) -> list[bytes]:
+        """The list of encoded events queued to this (logged-in, open) session this loop
+        turn, the same list for the session's life: runs extend it, the flush empties it."""
         ...
 
     def flush(self) -> None:
@@ -66,6 +67,17 @@ class Recipient(Protocol):
     def close(self, reason: str) -> None:
         """Write what is queued, then close the connection."""
         ...
+
+
+#: How a run reaches the sessions that had nothing else queued at the flush, all at once
+#: (``Session.flush_together``); by default, each queues it and flushes.
+FlushTogether = Callable[[list[Recipient], list[bytes]], None]
+
+
+def flush_one_by_one(sessions: Sequence[Recipient], payloads: list[bytes]) -> None:
+    for session in sessions:
+        session.fan_out_queue().extend(payloads)
+        session.flush()
 
 
 class SharedPrep:
@@ -97,8 +109,8 @@ class SharedPrep:
 class FanOut:
     """The sessions of one recipient tuple, resolved for the per-delivery loop."""
 
-    #: (session id, its ``fan_out_writer``) of every session
-    writers: tuple[tuple[str, Callable[[list[bytes]], None]], ...]
+    #: (session id, its ``fan_out_queue``, the session) of every session
+    members: tuple[tuple[str, list[bytes], Recipient], ...]
     #: the same sessions by id: marked dirty in one ``dict.update``
     sessions: dict[str, Recipient]
 
@@ -117,16 +129,34 @@ class Run:
     def hand_over(self) -> None:
         """Queue the events to each session, in order, after what it already has."""
         payloads, skip = self.payloads, self.skip
-        for session_id, extend in self.fan_out.writers:
+        for session_id, queue, _ in self.fan_out.members:
             if session_id != skip:
-                extend(payloads)
+                queue.extend(payloads)
+
+    def flush(self, dirty: dict[str, Recipient], together: FlushTogether) -> None:
+        """At the flush: the sessions with nothing else queued get the events ``together``
+        (and leave ``dirty``); the others get them after what they have, and are flushed
+        with the rest of ``dirty``."""
+        payloads, skip = self.payloads, self.skip
+        idle: list[Recipient] = []
+        for session_id, queue, session in self.fan_out.members:
+            if session_id == skip:
+                continue
+            if queue:
+                queue.extend(payloads)
+            else:
+                idle.append(session)
+                dirty.pop(session_id, None)
+        if idle:
+            together(idle, payloads)
 
 
 class Router:
     """Who is online, and how an event reaches them."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, flush_together: FlushTogether = flush_one_by_one) -> None:
         self._broker = broker
+        self._flush_together = flush_together
         self._sessions: dict[str, dict[str, Recipient]] = {}
         self._dirty: dict[str, Recipient] = {}
         self._flush_scheduled = False
@@ -191,7 +221,7 @@ class Router:
         if run is None or run.fan_out is not fan_out or run.skip != skip:
             if run is not None:
                 run.hand_over()
-            reach = len(fan_out.writers) - (skip in fan_out.sessions)
+            reach = len(fan_out.members) - (skip in fan_out.sessions)
             run = self._run = Run(fan_out, skip, [], reach)
             dirty = self._dirty
             dirty.update(fan_out.sessions)
@@ -217,15 +247,15 @@ class Router:
     def _resolve(self, recipients: tuple[str, ...]) -> FanOut:
         """The sessions of ``recipients`` (each user once), kept until a session comes or
         goes. A closing session detaches at once, so none in a ``FanOut`` is closed."""
-        writers: list[tuple[str, Callable[[list[bytes]], None]]] = []
+        members: list[tuple[str, list[bytes], Recipient]] = []
         sessions: dict[str, Recipient] = {}
         for key in dict.fromkeys(recipients):
             for session_id, session in self._sessions.get(key, {}).items():
-                writers.append((session_id, session.fan_out_writer()))
+                members.append((session_id, session.fan_out_queue(), session))
                 sessions[session_id] = session
         if len(self._fan_outs) >= MAX_FAN_OUTS:
             self._fan_outs.clear()
-        fan_out = FanOut(tuple(writers), sessions)
+        fan_out = FanOut(tuple(members), sessions)
         self._fan_outs[recipients] = fan_out
         return fan_out
 
@@ -256,9 +286,14 @@ class Router:
             asyncio.get_running_loop().call_soon(self._flush_dirty)
 
     def _flush_dirty(self) -> None:
-        self.hand_over()
         self._flush_scheduled = False
+        run, self._run = self._run, None
         dirty, self._dirty = self._dirty, {}
+        if run is not None:
+            try:
+                run.flush(dirty, self._flush_together)
+            except Exception:  # the rest of dirty must still be written
+                log_event(logger, "flush_failed", logging.ERROR, sessions=len(run.fan_out.members))
         for session in dirty.values():
             try:
                 session.flush()

@@ -33,13 +33,16 @@ from aronanet.proto.connection import (
     MessageReceived,
     MessageRejected,
     State,
+    batch_plaintexts,
+    seal_each,
 )
 from aronanet.proto.features import BATCH
 from aronanet.proto.messages import PingEvent, Request
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Clock, TokenBucket
-from aronanet.server.router import Router
+from aronanet.server.router import Recipient, Router, flush_one_by_one
 from aronanet.transport.base import Stream
+from aronanet.transport.tcp import TcpStream, write_each
 
 logger = logging.getLogger(__name__)
 
@@ -117,10 +120,10 @@ class Session:
         """The client asked for ``batch``: from now on a flush sends one array per write."""
         self._batching = True
 
-    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
-        """The router's fast path for encoded events: an extend of this loop turn's list
-        (the session's for its life: ``flush`` empties it in place and encrypts it)."""
-        return self._queued.extend
+    def fan_out_queue(self) -> list[bytes]:
+        """The router's fast path for encoded events: this loop turn's list (the session's
+        for its life: ``flush`` empties it in place and encrypts it)."""
+        return self._queued
 
     @property
     def batching(self) -> bool:
@@ -264,6 +267,38 @@ class Session:
                 queued.clear()  # in place: the router holds this list's append
         if not self.stream.send_pending(self.conn):
             self.abort(BACKLOG_EXCEEDED)
+
+    @staticmethod
+    def flush_together(sessions: list[Recipient], payloads: list[bytes]) -> None:
+        """The router's ``FlushTogether``: ``payloads`` (one run) to sessions that had
+        nothing else queued. For a TCP session the plaintext is the same for all: the one
+        event, or with ``batch`` their array. So it is sealed for every such session in one
+        pass and written in another (``seal_each``, ``write_each``), with no Python call
+        per session; the others (WebSocket, a 1.0 client given several events) flush alone.
+        """
+        single = len(payloads) == 1
+        direct: list[Session] = []
+        connections: list[ProtoConnection] = []
+        streams: list[TcpStream] = []
+        for session in sessions:
+            if (
+                isinstance(session, Session)
+                and isinstance(session.stream, TcpStream)
+                and (single or session._batching)
+                and not session.closed
+                and session.conn.state is State.OPEN
+            ):
+                direct.append(session)
+                connections.append(session.conn)
+                streams.append(session.stream)
+            else:
+                flush_one_by_one([session], payloads)
+        plaintexts = payloads if single else batch_plaintexts(payloads)
+        if not direct or len(plaintexts) != 1:  # an array over the size limit: split alone
+            flush_one_by_one(direct, payloads)
+            return
+        for stream in write_each(streams, seal_each(connections, plaintexts[0])):
+            direct[streams.index(stream)].abort(BACKLOG_EXCEEDED)
 
     def _encrypt_each(self, queued: list[bytes]) -> None:
         """ArTP/1.0: one frame per queued message, encrypted in one call."""

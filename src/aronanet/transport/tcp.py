@@ -8,6 +8,7 @@ connection has queued, then compares the transport's buffer with the allowed bac
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import cast
 
 from aronanet.proto.connection import Connection
@@ -73,6 +74,21 @@ class TcpStream(asyncio.Protocol, Stream):
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+
+
+def write_each(streams: Sequence[TcpStream], chunks: Sequence[bytes]) -> list[TcpStream]:
+    """Write ``chunks[i]`` to ``streams[i]``: a fan-out's writes with no Python call per
+    stream. Returns the streams whose backlog is now over their limit (to be dropped);
+    a closing stream is skipped, as ``send_pending`` skips it."""
+    lagging = []
+    for stream, chunk in zip(streams, chunks, strict=True):
+        transport = stream._transport
+        if transport is None or transport.is_closing():
+            continue
+        transport.write(chunk)
+        if transport.get_write_buffer_size() > stream._max_backlog_bytes:
+            lagging.append(stream)
+    return lagging
 
 
 async def serve_tcp(

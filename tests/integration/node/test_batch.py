@@ -11,8 +11,9 @@ import pytest
 from aronanet.proto.messages import Join, MsgEvent, Ok, SendMsg
 from aronanet.server.node import Node
 
+from .conftest import seat_bystanders
 from .driver import TestClient
-from .test_hostile_input import flood_a_reader_that_stopped
+from .test_hostile_input import flood_a_reader_that_stopped, read_until_closed
 
 Connect = Callable[..., Awaitable[TestClient]]
 BURST = 60
@@ -103,3 +104,48 @@ async def test_a_batch_client_that_stops_reading_is_still_dropped(
         max_outgoing_bytes=512 * 1024,
     )
     assert received < 2000 * 4000  # dropped instead of buffering everything
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["batch", "1.0"])
+async def test_a_reader_that_stops_is_dropped_when_events_come_one_at_a_time(
+    start_node: Callable[..., Awaitable[Node]], connect: Connect, batch: bool
+) -> None:
+    """One event per flush takes the fan-out's shared path (sealed for every session with
+    nothing else queued, in one pass): it drops a peer past the byte bound all the same."""
+    node = await start_node(rate_limit_enabled=False, max_outgoing_bytes=512 * 1024)
+    bystanders = await seat_bystanders(node, connect)
+    slow = await connect(node, rcvbuf=4096, features=["batch"] if batch else [])
+    await slow.login("sloth")
+    await slow.ok(Join(channel="#lobby"))
+    slow.stop_reading()
+    content = "z" * 4000
+    for _ in range(2000):  # each waits for its OK: one message per commit, per flush
+        await bystanders.speaker.ok(SendMsg(dest_type="channel", dest="#lobby", content=content))
+        assert (await bystanders.listener.next_event_of(MsgEvent)).content == content
+    await bystanders.still_talk()
+    received = await asyncio.wait_for(read_until_closed(slow), 10)
+    assert received < 2000 * 4000  # dropped instead of buffering everything
+
+
+async def test_tcp_websocket_batch_and_1_0_readers_of_one_channel_see_the_same_messages(
+    node: Node, connect: Connect
+) -> None:
+    """The shared fan-out path (TCP) and the per-session one (WebSocket, or a 1.0 client
+    given several events at once) in one channel, one message at a time and in a burst."""
+    readers = [
+        await _seat(connect, node, name, ws=ws, batch=batch)
+        for name, ws, batch in [
+            ("tcp-batch", False, True),
+            ("tcp-plain", False, False),
+            ("ws-batch", True, True),
+            ("ws-plain", True, False),
+        ]
+    ]
+    sender = await _seat(connect, node, "sender", ws=False, batch=True)
+    await asyncio.sleep(0.1)  # the JOIN events of later members arrive first
+    for number in range(5):
+        await sender.ok(SendMsg(dest_type="channel", dest="#burst", content=f"one {number}"))
+    await _burst(sender, BURST)
+    expected = [f"one {number}" for number in range(5)] + [f"m{n}" for n in range(BURST)]
+    for reader in readers:
+        assert await _contents(reader, len(expected)) == expected

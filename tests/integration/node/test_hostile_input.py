@@ -222,7 +222,7 @@ async def flood_a_reader_that_stopped(
     for _ in range(count):
         assert (await bystanders.listener.next_event_of(MsgEvent)).content == content
     await bystanders.still_talk()
-    return await asyncio.wait_for(_read_until_closed(slow), 10)
+    return await asyncio.wait_for(read_until_closed(slow), 10)
 
 
 async def test_a_websocket_reader_is_dropped_past_the_byte_bound(start_node, connect):
@@ -248,7 +248,7 @@ def test_the_outgoing_byte_bound_holds_two_full_frames_at_least() -> None:
         Limits(max_frame=8192, max_outgoing_bytes=16383)
 
 
-async def _read_until_closed(client) -> int:
+async def read_until_closed(client) -> int:
     received = 0
     while data := await client.pipe.read():  # what was buffered before the node gave up
         received += len(data)

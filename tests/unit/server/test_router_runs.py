@@ -5,11 +5,10 @@ in the order it was delivered or sent (§3), and exactly once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from aronanet.server.broker.base import Delivery
 from aronanet.server.broker.local import LocalBroker
-from aronanet.server.router import Router
+from aronanet.server.router import Recipient, Router, flush_one_by_one
 
 
 class FakeSession:
@@ -35,8 +34,8 @@ class FakeSession:
         self.queued.append(payload)
         return True
 
-    def fan_out_writer(self) -> Callable[[list[bytes]], None]:
-        return self.queued.extend
+    def fan_out_queue(self) -> list[bytes]:
+        return self.queued
 
     def flush(self) -> None:
         self._router.hand_over_before(self.id)
@@ -79,3 +78,23 @@ async def test_a_closing_session_gets_its_share_of_the_run_before_it_closes() ->
     await asyncio.sleep(0)
     assert bob.flushed == [b"m1"]
     assert ann.flushed == [b"m1", b"m2"]
+
+
+async def test_a_run_goes_together_to_the_sessions_with_nothing_else_queued() -> None:
+    together: list[tuple[list[str], list[bytes]]] = []
+
+    def record(sessions: list[Recipient], payloads: list[bytes]) -> None:
+        together.append(([session.id for session in sessions], list(payloads)))
+        flush_one_by_one(sessions, payloads)
+
+    router = Router(LocalBroker(), record)
+    ann, bob, cid = (FakeSession(router, f"s-{name}", name) for name in ("ann", "bob", "cid"))
+    bob.send(b"own")  # queued before the run: bob gets the run after it, on his own
+    router.deliver(CHANNEL, b"m1", ann.id)
+    router.deliver(CHANNEL, b"m2", ann.id)
+    ann.send(b"ok")
+    await asyncio.sleep(0)
+    assert together == [(["s-cid"], [b"m1", b"m2"])]
+    assert cid.flushed == [b"m1", b"m2"]
+    assert bob.flushed == [b"own", b"m1", b"m2"]
+    assert ann.flushed == [b"ok"]

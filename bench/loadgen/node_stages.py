@@ -1,0 +1,117 @@
+"""``aronanet serve`` with a clock on each stage of a ``MSG``: where one message's time goes.
+
+Run instead of ``python -m aronanet.cli`` (same arguments) by ``bench_fanout_stages.py``. It
+wraps a few functions of the node's hot path (nothing in the node changes) and notes, with
+the system-wide monotonic clock, when a message
+
+* ``received``: reached ``Session.data_received`` (the last read before it was queued);
+* ``queued``: was handed to the store (``append_message_then``);
+* ``writer``: was picked up by the writer thread (``_run_batch``);
+* ``commit``: had its rows written and its ``COMMIT`` (the fsync) began;
+* ``durable``: was committed;
+* ``settled``: was back on the event loop (``_acknowledge``);
+* ``flush``: had its fan-out flush begin (``Router._flush_dirty``);
+* ``flushed``: had been written to every recipient's socket,
+
+and how much CPU the loop thread spent in that flush (less than its wall time when the
+thread was preempted). One set of marks is kept at a time, so the figures mean something
+only when messages do not overlap: the fixed-rate phase. At exit, one line per message
+(the marks in that order, then the flush CPU, all in ns) goes to ``$ARONANET_STAGES_OUT``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aronanet import cli
+from aronanet.server import messaging
+from aronanet.server.router import Router
+from aronanet.server.session import Session
+from aronanet.server.store.sqlite import SqliteStore
+from aronanet.server.store.sqlite_writer import GroupCommitWriter
+
+#: The marks of one message, in the order they are made.
+STAGES = ("received", "queued", "writer", "commit", "durable", "settled", "flush", "flushed")
+OUT_VARIABLE = "ARONANET_STAGES_OUT"
+
+_now = time.monotonic_ns
+_marks: dict[str, int] = {}
+_rows: list[tuple[int, ...]] = []
+
+
+def _around(
+    owner: Any,
+    name: str,
+    before: Callable[[], None] | None = None,
+    after: Callable[[], None] | None = None,
+) -> None:
+    """Replace ``owner.name`` with a wrapper calling ``before`` and ``after`` around it."""
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if before is not None:
+            before()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            if after is not None:
+                after()
+
+    setattr(owner, name, wrapper)
+
+
+def _mark(stage: str) -> Callable[[], None]:
+    def mark() -> None:
+        _marks[stage] = _now()
+
+    return mark
+
+
+def _received() -> None:
+    if "queued" not in _marks:  # the last read before the message was queued is its own
+        _marks["received"] = _now()
+
+
+def _flush_begins() -> None:
+    if "settled" in _marks and "flush" not in _marks:
+        _marks["flush_cpu"] = time.thread_time_ns()
+        _marks["flush"] = _now()
+
+
+def _flush_ends() -> None:
+    if "flush" not in _marks:
+        return
+    _marks["flushed"] = _now()
+    if all(stage in _marks for stage in STAGES):
+        cpu = time.thread_time_ns() - _marks["flush_cpu"]
+        _rows.append((*(_marks[stage] for stage in STAGES), cpu))
+    _marks.clear()
+
+
+def _write_rows(path: Path) -> None:
+    path.write_text("".join(" ".join(map(str, row)) + "\n" for row in _rows))
+
+
+def install(out: Path) -> None:
+    """Wrap the node's hot path with the marks, and write the rows to ``out`` at exit."""
+    _around(Session, "data_received", before=_received)
+    _around(SqliteStore, "append_message_then", before=_mark("queued"))
+    _around(GroupCommitWriter, "_run_batch", before=_mark("writer"))
+    _around(GroupCommitWriter, "_commit", before=_mark("commit"), after=_mark("durable"))
+    # handle_msg looks _acknowledge up in its module at each call: the wrapper is found.
+    _around(messaging, "_acknowledge", before=_mark("settled"))
+    _around(Router, "_flush_dirty", before=_flush_begins, after=_flush_ends)
+    atexit.register(_write_rows, out)
+
+
+if __name__ == "__main__":
+    install(Path(os.environ[OUT_VARIABLE]))
+    sys.exit(cli.main())
