@@ -55,6 +55,10 @@ INBOX_LOW = 64
 #: Replies awaiting their commit before the session waits for the oldest one.
 MAX_REPLIES_IN_FLIGHT = 256
 #: Why a session whose peer does not read is dropped (counted by the node's ``/metrics``).
+#: Bytes of frames sealed before they are written (``flush_together``): a burst's array
+#: sealed for every session at once would hold megabytes (and run from fresh memory) where
+#: a few dozen kilobytes, reused chunk after chunk, stay in the CPU's cache.
+SEAL_CHUNK_BYTES = 64 * 1024
 BACKLOG_EXCEEDED = "outgoing backlog exceeded: the peer is not reading"
 
 
@@ -297,8 +301,12 @@ class Session:
         if not direct or len(plaintexts) != 1:  # an array over the size limit: split alone
             flush_one_by_one(direct, payloads)
             return
-        for stream in write_each(streams, seal_each(connections, plaintexts[0])):
-            direct[streams.index(stream)].abort(BACKLOG_EXCEEDED)
+        plaintext = plaintexts[0]
+        step = max(1, SEAL_CHUNK_BYTES // len(plaintext))
+        for start in range(0, len(direct), step):
+            chunk = slice(start, start + step)
+            for stream in write_each(streams[chunk], seal_each(connections[chunk], plaintext)):
+                direct[streams.index(stream)].abort(BACKLOG_EXCEEDED)
 
     def _encrypt_each(self, queued: list[bytes]) -> None:
         """ArTP/1.0: one frame per queued message, encrypted in one call."""

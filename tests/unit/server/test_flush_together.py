@@ -1,0 +1,106 @@
+"""``Session.flush_together``: one run to many sessions at once, as each would have got it
+alone: sealed for every TCP session in chunks, the rest flushed on their own, laggards
+dropped."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from aronanet.proto.codec import encode
+from aronanet.proto.connection import Connection, MessageReceived
+from aronanet.proto.messages import MsgEvent
+from aronanet.server.broker.local import LocalBroker
+from aronanet.server.router import Router
+from aronanet.server.session import SEAL_CHUNK_BYTES, Session
+from aronanet.server.store.base import user_key
+from aronanet.transport.tcp import TcpStream
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "proto"))
+from connection_pair import open_pair
+
+
+class RecordingTransport:
+    """What a TCP session's flush uses of an asyncio transport; keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def get_write_buffer_size(self) -> int:
+        return len(self.data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def abort(self) -> None:
+        pass
+
+
+def _seat(
+    router: Router, name: str, *, batch: bool, backlog: int = 1 << 30
+) -> tuple[Session, Connection, RecordingTransport]:
+    client, server = open_pair()
+    transport = RecordingTransport()
+    stream = TcpStream(lambda _: None, backlog)
+    stream._transport = transport  # type: ignore[assignment]
+    session = Session(
+        f"s-{name}",
+        stream,
+        server,
+        router=router,
+        dispatch=None,  # type: ignore[arg-type]
+        monotonic=time.monotonic,
+        rate_bucket=None,
+        on_closed=lambda _: None,
+    )
+    if batch:
+        session.enable_batch()
+    session.authenticate(name)
+    return session, client, transport
+
+
+def _event(number: int, size: int) -> MsgEvent:
+    return MsgEvent(
+        id=str(number), from_="a", dest_type="channel", dest="#c", content="x" * size, timestamp=1
+    )
+
+
+def _received(client: Connection, transport: RecordingTransport) -> list[object]:
+    client.receive_data(transport.data)
+    transport.data = b""
+    return [
+        event.message for event in client.events_received() if isinstance(event, MessageReceived)
+    ]
+
+
+async def test_a_burst_bigger_than_a_chunk_reaches_every_batch_and_1_0_session_in_order() -> None:
+    router = Router(LocalBroker(), Session.flush_together)
+    seats = [_seat(router, f"b{n}", batch=True) for n in range(12)]
+    seats += [_seat(router, f"p{n}", batch=False) for n in range(3)]
+    recipients = tuple(user_key(session.user) for session, _, _ in seats)
+    events = [_event(number, 2000) for number in range(10)]
+    sessions_per_chunk = SEAL_CHUNK_BYTES // (len(events) * (len(encode(events[0])) + 1))
+    assert 1 < sessions_per_chunk < 12  # several chunks, each of several sessions
+    for event in events:
+        router.deliver(recipients, encode(event), None)
+    router._flush_dirty()
+    for _, client, transport in seats:
+        assert _received(client, transport) == events
+    router.deliver(recipients, encode(_event(99, 10)), None)  # the streams go on
+    router._flush_dirty()
+    for _, client, transport in seats:
+        assert _received(client, transport) == [_event(99, 10)]
+
+
+async def test_a_session_over_its_backlog_is_dropped_and_the_others_still_get_the_event() -> None:
+    router = Router(LocalBroker(), Session.flush_together)
+    keeping_up = _seat(router, "fast", batch=True)
+    lagging = _seat(router, "slow", batch=True, backlog=100)
+    router.deliver(("fast", "slow"), encode(_event(1, 200)), None)
+    router._flush_dirty()
+    assert lagging[0].closed and not keeping_up[0].closed
+    assert _received(keeping_up[1], keeping_up[2]) == [_event(1, 200)]
