@@ -59,7 +59,11 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     handshake_timeout: PositiveFloat = HANDSHAKE_TIMEOUT
     idle_ping_after: PositiveFloat = 60.0
     idle_close_after: PositiveFloat = 90.0
+    #: Open connections (TCP and WebSocket together) from one address, an IPv6 one's /64
+    #: counting as one; and on the whole node, so idle sessions (~10 KiB each) and file
+    #: descriptors stay bounded however many addresses connect.
     max_connections_per_address: Positive = 64
+    max_connections: Positive = 10_000
     #: A session's unsent output: messages (WebSocket) and bytes (both transports).
     max_outgoing_queue: Positive = 4096
     max_outgoing_bytes: Positive = 4 * 1024 * 1024

@@ -31,6 +31,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from aronanet.errors import ErrorCode, RequestError
+from aronanet.server.addresses import address_group
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Buckets, Budget, Charge, Clock, KeyedSlots, LocalBuckets
 from aronanet.server.settings import LoginThrottle, PasswordHashing
@@ -109,7 +110,7 @@ class Accounts:
                 ErrorCode.REGISTRATION_CLOSED, "this node does not accept new accounts"
             )
         # A budget of its own, spent by every attempt (taken names too), before any work.
-        wait = await self._buckets.take([(self._registrations, address)])
+        wait = await self._buckets.take([(self._registrations, address_group(address))])
         _refuse_if_waiting(wait, "too many registrations")
         if await self._store.get_user(name) is not None:
             raise RequestError(ErrorCode.USER_EXISTS, f"the name {name} is taken")
@@ -198,12 +199,13 @@ class Accounts:
         """Spend one failure from each budget now, all at once (locally without yielding, in
         Redis in one script); ``RATE_LIMITED`` if one is empty. The caller refunds it when
         the login succeeds."""
+        group = address_group(address)
         charges: tuple[Charge, ...] = (
             ()
             if trusted
             else (
-                (self._by_pair, f"{key}\n{address}"),
-                (self._by_address, address),
+                (self._by_pair, f"{key}\n{group}"),
+                (self._by_address, group),
                 (self._by_account, key),
             )
         )
@@ -215,7 +217,7 @@ class Accounts:
         """One of this address's, this account's, and the node's hashing slots, in that order
         (the same order everywhere, so holders never wait on each other in a cycle)."""
         async with (
-            self._address_hashes.hold(address),
+            self._address_hashes.hold(address_group(address)),
             self._account_hashes.hold(key),
             self._slots,
         ):

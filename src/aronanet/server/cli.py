@@ -40,6 +40,7 @@ _LIMIT_FLAGS = {
     "idle_ping": "idle_ping_after",
     "idle_timeout": "idle_close_after",
     "max_connections_per_address": "max_connections_per_address",
+    "max_connections": "max_connections",
     "max_outgoing_queue": "max_outgoing_queue",
     "max_outgoing_bytes": "max_outgoing_bytes",
     "rate": "rate_messages_per_second",
@@ -225,7 +226,13 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-connections-per-address",
         type=int,
         metavar="N",
-        help="open connections per client address (default 64)",
+        help="open connections per client address, an IPv6 /64 counting as one (default 64)",
+    )
+    add(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="open connections on the whole node (default 10000)",
     )
     add(
         "--max-outgoing-queue",

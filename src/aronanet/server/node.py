@@ -30,6 +30,7 @@ from aronanet.proto.connection import Connection, Role
 from aronanet.proto.features import BATCH, LIFECYCLE, MODERATION, SYNC
 from aronanet.proto.messages import Hello, HelloLimits
 from aronanet.server.accounts import Accounts
+from aronanet.server.addresses import address_group
 from aronanet.server.broker.base import Broker
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.channels import ChangeFeed, Channels
@@ -265,14 +266,30 @@ class Node:
     # ------------------------------------------------------------------ sessions
 
     def _accept(self, stream: Stream) -> Session | None:
-        """A new connection: refuse it when stopping or over the per-address limit."""
-        limit = self.settings.limits.max_connections_per_address
-        count = self._per_address.get(stream.peer_host, 0)
-        if self._stopping or count >= limit:
-            log_event(logger, "connection_refused", peer=stream.peer_host, open=count, limit=limit)
-            return None
-        self._per_address[stream.peer_host] = count + 1
+        """A new connection: refuse it when stopping, when the node holds its most, or over
+        the per-address limit (an IPv6 address counts as its /64: ``address_group``)."""
         limits = self.settings.limits
+        group = address_group(stream.peer_host)
+        count = self._per_address.get(group, 0)
+        if self._stopping or count >= limits.max_connections_per_address:
+            log_event(
+                logger,
+                "connection_refused",
+                peer=stream.peer_host,
+                open=count,
+                limit=limits.max_connections_per_address,
+            )
+            return None
+        if len(self._sessions) >= limits.max_connections:
+            log_event(
+                logger,
+                "connection_refused",
+                peer=stream.peer_host,
+                node_open=len(self._sessions),
+                limit=limits.max_connections,
+            )
+            return None
+        self._per_address[group] = count + 1
         conn = Connection(
             Role.SERVER,
             self._key,
@@ -305,11 +322,12 @@ class Node:
         counters = self.services.counters
         counters.handshakes_of_closed_sessions += session.device is not None
         counters.slow_readers_dropped += session.close_reason == BACKLOG_EXCEEDED
-        remaining = self._per_address.get(session.peer, 1) - 1
+        group = address_group(session.peer)
+        remaining = self._per_address.get(group, 1) - 1
         if remaining > 0:
-            self._per_address[session.peer] = remaining
+            self._per_address[group] = remaining
         else:
-            self._per_address.pop(session.peer, None)
+            self._per_address.pop(group, None)
 
     @property
     def session_count(self) -> int:

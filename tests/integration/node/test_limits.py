@@ -6,7 +6,9 @@ import asyncio
 from dataclasses import replace
 
 from aronanet.errors import ErrorCode
+from aronanet.proto.connection import Connection
 from aronanet.proto.messages import Auth, History, Join, Ping, PingEvent, Pong, PongReply, SendMsg
+from aronanet.transport.base import Stream
 
 from .conftest import node_settings
 from .driver import PASSWORD
@@ -99,3 +101,56 @@ async def test_repeated_failed_logins_are_throttled(node, connect):
     ]
     assert codes[0] == ErrorCode.AUTH_FAILED
     assert codes[-1] == ErrorCode.RATE_LIMITED
+
+
+async def test_connections_on_the_whole_node_are_limited_at_the_edge(start_node, connect):
+    node = await start_node(max_connections=3)
+    allowed = [await connect(node) for _ in range(3)]
+    refused = await connect(node, handshake=False)
+    await refused.flush()
+    await refused.wait_closed()
+    assert refused.hello is None
+    await allowed[0].close()
+    await asyncio.sleep(0.05)  # let the node see the close
+    replacement = await connect(node)
+    assert replacement.hello is not None
+
+
+class PeerStream(Stream):
+    """An accepted connection from ``peer_host`` that carries nothing: the node's own accept
+    path decides, without a socket (this machine has no IPv6 network to connect from)."""
+
+    framed = True
+
+    def __init__(self, peer_host: str) -> None:
+        self.peer_host = peer_host
+
+    def send_pending(self, conn: Connection) -> bool:
+        return True
+
+    def backlog_fill(self) -> float:
+        return 0.0
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+async def test_an_ipv6_slash_64_counts_as_one_address(start_node):
+    node = await start_node(max_connections_per_address=2)
+    accept = node._accept
+    first = accept(PeerStream("2001:db8:1:2::10"))
+    second = accept(PeerStream("2001:db8:1:2:ffff:ffff:ffff:fffe"))
+    assert first is not None and second is not None
+    assert accept(PeerStream("2001:db8:1:2::99")) is None  # the same /64, already at 2
+    neighbour = accept(PeerStream("2001:db8:1:3::10"))  # the next /64 is another client
+    assert neighbour is not None
+    first.abort("done")  # a closed session gives its place back to its /64
+    third = accept(PeerStream("2001:db8:1:2::99"))
+    assert third is not None
+    for session in (second, neighbour, third):
+        session.abort("done")

@@ -67,3 +67,12 @@ async def test_keyed_slots_let_per_key_holders_in_at_once_and_forget_idle_keys()
     await asyncio.gather(*(hold(key) for key in "aaaaabbb"))
     assert most == {"a": 2, "b": 2}
     assert len(slots) == 0
+
+
+async def test_failed_logins_from_one_ipv6_slash_64_share_the_address_budget(store):
+    node = accounts(store, burst=100, address_burst=2)
+    await node.register("owner", PASSWORD, "2001:db8:1:2::1")
+    wrong = [node.login("owner", "wrong", f"2001:db8:1:2::{n}", None) for n in (10, 11, 12)]
+    assert await codes(wrong) == ["AUTH_FAILED", "AUTH_FAILED", ErrorCode.RATE_LIMITED]
+    # The next /64 is another client, with a budget of its own.
+    assert await codes([node.login("owner", "wrong", "2001:db8:1:3::10", None)]) == ["AUTH_FAILED"]
