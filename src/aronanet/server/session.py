@@ -297,8 +297,10 @@ class Session:
                 streams.append(session.stream)
             else:
                 flush_one_by_one([session], payloads)
+        if not direct:
+            return
         plaintexts = payloads if single else batch_plaintexts(payloads)
-        if not direct or len(plaintexts) != 1:  # an array over the size limit: split alone
+        if len(plaintexts) != 1:  # an array over the size limit: each splits it alone
             flush_one_by_one(direct, payloads)
             return
         plaintext = plaintexts[0]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import pytest
+
 from aronanet.errors import ErrorCode
 from aronanet.proto.connection import Connection
 from aronanet.proto.messages import Auth, History, Join, Ping, PingEvent, Pong, PongReply, SendMsg
@@ -50,8 +52,10 @@ async def test_a_session_that_stays_silent_is_closed(start_node, connect):
     await client.wait_closed()
 
 
-async def test_connections_per_address_are_limited_at_the_edge(start_node, connect):
-    node = await start_node(max_connections_per_address=3)
+@pytest.mark.parametrize("limit", ["max_connections_per_address", "max_connections"])
+async def test_connections_are_limited_at_the_edge(start_node, connect, limit):
+    """Per address, and on the whole node (every test client comes from 127.0.0.1)."""
+    node = await start_node(**{limit: 3})
     allowed = [await connect(node) for _ in range(3)]
     refused = await connect(node, handshake=False)
     await refused.flush()
@@ -101,19 +105,6 @@ async def test_repeated_failed_logins_are_throttled(node, connect):
     ]
     assert codes[0] == ErrorCode.AUTH_FAILED
     assert codes[-1] == ErrorCode.RATE_LIMITED
-
-
-async def test_connections_on_the_whole_node_are_limited_at_the_edge(start_node, connect):
-    node = await start_node(max_connections=3)
-    allowed = [await connect(node) for _ in range(3)]
-    refused = await connect(node, handshake=False)
-    await refused.flush()
-    await refused.wait_closed()
-    assert refused.hello is None
-    await allowed[0].close()
-    await asyncio.sleep(0.05)  # let the node see the close
-    replacement = await connect(node)
-    assert replacement.hello is not None
 
 
 class PeerStream(Stream):

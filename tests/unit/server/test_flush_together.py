@@ -104,3 +104,15 @@ async def test_a_session_over_its_backlog_is_dropped_and_the_others_still_get_th
     router._flush_dirty()
     assert lagging[0].closed and not keeping_up[0].closed
     assert _received(keeping_up[1], keeping_up[2]) == [_event(1, 200)]
+
+
+async def test_a_burst_over_one_arrays_limit_reaches_each_session_split_in_order() -> None:
+    router = Router(LocalBroker(), Session.flush_together)
+    seats = [_seat(router, f"b{n}", batch=True) for n in range(3)]
+    recipients = tuple(user_key(session.user) for session, _, _ in seats)
+    events = [_event(number, 2000) for number in range(40)]  # ~80 KB: two arrays each
+    for event in events:
+        router.deliver(recipients, encode(event), None)
+    router._flush_dirty()
+    for _, client, transport in seats:
+        assert _received(client, transport) == events
