@@ -25,6 +25,10 @@ from aronanet.server.settings import AdminSettings
 logger = logging.getLogger(__name__)
 
 _END_OF_HEAD = b"\r\n\r\n"
+#: How long a close waits for the peer's own close (``_linger_and_close``), and how much
+#: it reads at a time while it waits; what it reads is dropped, so only time is bounded.
+_LINGER_SECONDS = 1.0
+_DISCARD_CHUNK = 16384
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -91,15 +95,17 @@ class AdminServer:
         settings = self._settings
         if self._open >= settings.max_connections:
             writer.write(_response(503, "too many admin connections\n"))
-            await _close(writer, settings.request_timeout)
-            return
-        self._open += 1
-        try:
-            status, body, content_type, head_only = await self._answer(reader)
-            writer.write(_response(status, body, content_type, head_only))
-            await _close(writer, settings.request_timeout)
-        finally:
-            self._open -= 1
+            sent = await _send(writer, settings.request_timeout)
+        else:
+            self._open += 1
+            try:
+                status, body, content_type, head_only = await self._answer(reader)
+                writer.write(_response(status, body, content_type, head_only))
+                sent = await _send(writer, settings.request_timeout)
+            finally:
+                self._open -= 1
+        if sent:
+            await _linger_and_close(reader, writer, settings.request_timeout)
 
     async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, str, str, bool]:
         settings = self._settings
@@ -149,17 +155,41 @@ def _response(
     return head if head_only else head + data
 
 
-async def _close(writer: asyncio.StreamWriter, timeout: float) -> None:
-    """Send what is written, then close; a peer that does not read it within ``timeout``
-    seconds is cut off (its unsent bytes dropped) instead of holding the connection."""
+async def _send(writer: asyncio.StreamWriter, timeout: float) -> bool:
+    """Send what is written and shut the write side; a peer that does not read it within
+    ``timeout`` seconds is cut off (its unsent bytes dropped) instead of holding the
+    connection. Whether it was sent."""
     try:
         await asyncio.wait_for(writer.drain(), timeout=timeout)
-    except (TimeoutError, ConnectionError):
+        if writer.can_write_eof():
+            writer.write_eof()
+    except (TimeoutError, ConnectionError, OSError):
         writer.transport.abort()
-        return
+        return False
+    return True
+
+
+async def _linger_and_close(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float
+) -> None:
+    """Close after the answer is sent, lingering first.
+
+    The answer often goes out before the request has been read (a refusal when the port is
+    full, a head too large), and closing a socket with unread bytes makes the kernel send a
+    reset, which can destroy the answer before the client reads it. So whatever still
+    arrives is read and dropped until the peer closes, for at most ``_LINGER_SECONDS``.
+    A lingering connection no longer counts against ``max_connections``: it is done.
+    """
+    with contextlib.suppress(TimeoutError, ConnectionError, OSError):
+        await asyncio.wait_for(_discard_until_eof(reader), timeout=min(timeout, _LINGER_SECONDS))
     writer.close()
     with contextlib.suppress(ConnectionError, asyncio.TimeoutError):
         await asyncio.wait_for(writer.wait_closed(), timeout=timeout)
+
+
+async def _discard_until_eof(reader: asyncio.StreamReader) -> None:
+    while await reader.read(_DISCARD_CHUNK):
+        pass
 
 
 async def store_answers(ping: Callable[[], Awaitable[None]], timeout: float) -> bool:

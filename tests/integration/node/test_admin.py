@@ -37,12 +37,14 @@ def admin_port(node: NodeProcess) -> int:
     raise AssertionError(f"no admin line in the banner:\n{node.log_text()}")
 
 
-async def http(port: int, raw: bytes, timeout: float = 10) -> tuple[int, str]:
-    """Send ``raw``; the status and body of the response (read until the node closes)."""
+async def http(port: int, raw: bytes, timeout: float = 10, pause: float = 0) -> tuple[int, str]:
+    """Send ``raw``; the status and body of the response (read until the node closes),
+    read ``pause`` seconds after sending."""
     reader, writer = await asyncio.open_connection(LOOPBACK, port)
     try:
         writer.write(raw)
         await writer.drain()
+        await asyncio.sleep(pause)
         response = await asyncio.wait_for(reader.read(), timeout)
     finally:
         writer.close()
@@ -183,8 +185,11 @@ async def test_the_admin_http_parser_is_bounded(node_process, tmp_path):
     # max_connections idle connections are all the admin port holds; the next is refused.
     idle = [await asyncio.open_connection(LOOPBACK, port) for _ in range(MAX_CONNECTIONS)]
     await asyncio.sleep(0.1)
-    status, body = await http(port, b"GET /healthz HTTP/1.1\r\n\r\n")
-    assert (status, body) == (503, "too many admin connections\n")
+    # The refusal is answered before the request is read; read late, it must still be
+    # there (a close with the request unread would reset the connection and lose it).
+    for _ in range(4):  # well within REQUEST_TIMEOUT, while the idle ones hold the port
+        status, body = await http(port, b"GET /healthz HTTP/1.1\r\n\r\n", pause=0.05)
+        assert (status, body) == (503, "too many admin connections\n")
     for reader, writer in idle:  # they time out, and the port serves again
         assert (await asyncio.wait_for(reader.read(), 10)).startswith(b"HTTP/1.1 408")
         writer.close()
