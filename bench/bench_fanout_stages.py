@@ -36,7 +36,9 @@ DEFAULTS = ["--targets", "node-batch", "--sizes", "100", "--duration", "1", "--r
 
 #: (label, first mark, last mark) of each stage reported.
 SPANS = [
-    ("read → queued to the store", "received", "queued"),
+    ("sender's send → read (both sides' kernels, the node's wake-up)", "sent", "received"),
+    ("read: decrypt, decode (data_received)", "received", "decoded"),
+    ("→ worker task, handler → queued to the store", "decoded", "queued"),
     ("queued → writer thread picks it up", "queued", "writer"),
     ("writer: BEGIN, rows", "writer", "commit"),
     ("COMMIT (WAL fsync)", "commit", "durable"),
@@ -44,6 +46,7 @@ SPANS = [
     ("routing, OK, → flush", "settled", "flush"),
     ("fan-out flush (every write)", "flush", "flushed"),
     ("total: read → last write", "received", "flushed"),
+    ("total: sender's send → last write", "sent", "flushed"),
 ]
 
 #: Rate-phase windows (monotonic ns), one per measured size, noted by the wrapped phase.

@@ -4,7 +4,9 @@ Run instead of ``python -m aronanet.cli`` (same arguments) by ``bench_fanout_sta
 wraps a few functions of the node's hot path (nothing in the node changes) and notes, with
 the system-wide monotonic clock, when a message
 
+* ``sent``: left the sender (the send time ``loadgen.payload`` put in its content);
 * ``received``: reached ``Session.data_received`` (the last read before it was queued);
+* ``decoded``: left it (decrypted, decoded, queued for the session's worker task);
 * ``queued``: was handed to the store (``append_message_then``);
 * ``writer``: was picked up by the writer thread (``_run_batch``);
 * ``commit``: had its rows written and its ``COMMIT`` (the fsync) began;
@@ -38,7 +40,18 @@ from aronanet.server.store.sqlite import SqliteStore
 from aronanet.server.store.sqlite_writer import GroupCommitWriter
 
 #: The marks of one message, in the order they are made.
-STAGES = ("received", "queued", "writer", "commit", "durable", "settled", "flush", "flushed")
+STAGES = (
+    "sent",
+    "received",
+    "decoded",
+    "queued",
+    "writer",
+    "commit",
+    "durable",
+    "settled",
+    "flush",
+    "flushed",
+)
 OUT_VARIABLE = "ARONANET_STAGES_OUT"
 
 _now = time.monotonic_ns
@@ -68,6 +81,18 @@ def _around(
     setattr(owner, name, wrapper)
 
 
+def _calling(owner: Any, name: str, before: Callable[..., None]) -> None:
+    """Replace the method ``owner.name`` with one calling ``before`` with its arguments."""
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        before(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+
+
 def _mark(stage: str) -> Callable[[], None]:
     def mark() -> None:
         _marks[stage] = _now()
@@ -78,6 +103,19 @@ def _mark(stage: str) -> Callable[[], None]:
 def _received() -> None:
     if "queued" not in _marks:  # the last read before the message was queued is its own
         _marks["received"] = _now()
+
+
+def _queued(store: Any, message: Any, *args: Any, **kwargs: Any) -> None:
+    """The ``queued`` mark, and ``sent`` from the content (``b <sequence> <send ns> ...``)."""
+    _marks["queued"] = _now()
+    fields = message.content.split(" ", 3)
+    if len(fields) > 2 and fields[0] == "b" and fields[2].isdigit():
+        _marks["sent"] = int(fields[2])
+
+
+def _decoded() -> None:
+    if "queued" not in _marks:
+        _marks["decoded"] = _now()
 
 
 def _flush_begins() -> None:
@@ -102,8 +140,8 @@ def _write_rows(path: Path) -> None:
 
 def install(out: Path) -> None:
     """Wrap the node's hot path with the marks, and write the rows to ``out`` at exit."""
-    _around(Session, "data_received", before=_received)
-    _around(SqliteStore, "append_message_then", before=_mark("queued"))
+    _around(Session, "data_received", before=_received, after=_decoded)
+    _calling(SqliteStore, "append_message_then", _queued)
     _around(GroupCommitWriter, "_run_batch", before=_mark("writer"))
     _around(GroupCommitWriter, "_commit", before=_mark("commit"), after=_mark("durable"))
     # handle_msg looks _acknowledge up in its module at each call: the wrapper is found.
