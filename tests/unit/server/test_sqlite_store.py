@@ -17,7 +17,7 @@ from aronanet.server.store.base import (
     dm_conversation,
 )
 from aronanet.server.store.schema import migrate, register_migrations
-from aronanet.server.store.sqlite import READERS, SqliteStore
+from aronanet.server.store.sqlite import INDEX_EVERY, READERS, SqliteStore
 
 
 def message(conversation: str, content: str) -> NewMessage:
@@ -80,6 +80,27 @@ async def test_concurrent_writes_share_commits(store):
     assert store.commits - before < 200  # group commit: many messages per transaction
     rows = await store.history(HistoryQuery(conversation="#g", limit=200))
     assert len(rows) == 200
+
+
+async def test_the_search_index_is_written_after_the_message_that_fills_it(store):
+    """Every INDEX_EVERY messages the pending ones are indexed, in a group of their own
+    once the last of them is committed: in its group, the FTS5 write would hold its
+    acknowledgement back (a millisecond or more)."""
+    before = store.commits
+    acknowledged = await asyncio.gather(
+        *(store.append_message(message("#g", f"word{n} tail")) for n in range(INDEX_EVERY))
+    )
+    assert store.commits - before == 1  # one loop turn, one group: nothing else in it
+
+    def indexed_up_to(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT up_to FROM search_indexed").fetchone()[0])
+
+    for _ in range(200):
+        if await store.read(indexed_up_to) == acknowledged[-1].id:
+            break
+        await asyncio.sleep(0.01)
+    assert await store.read(indexed_up_to) == acknowledged[-1].id
+    assert store.commits - before == 2
 
 
 async def test_one_failing_job_does_not_spoil_its_batch(store):

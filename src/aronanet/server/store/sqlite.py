@@ -296,10 +296,18 @@ class SqliteStore(ModerationStore):
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
         if self._writer is None:
             raise RuntimeError("the store is not open")
-        self._writer.submit_then(MessageInsert(message, self.revisions), settle)
         self._appended += 1
         if self._appended >= INDEX_EVERY:
             self._appended = 0
+            settle = functools.partial(self._settle_then_index, settle)
+        self._writer.submit_then(MessageInsert(message, self.revisions), settle)
+
+    def _settle_then_index(self, settle: Settle, result: Any, error: BaseException | None) -> None:
+        """Answer a message, then index the pending ones in a group of their own: queued
+        with the message, the FTS5 write (a millisecond or more for ``INDEX_EVERY``) would
+        be in its group and hold its acknowledgement and fan-out back."""
+        settle(result, error)
+        if self._writer is not None:  # closing: a search indexes whatever is pending first
             self.run(index_pending).add_done_callback(_log_index_failure)
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
