@@ -49,6 +49,8 @@ SPANS = [
     ("total: sender's send → last write", "sent", "flushed"),
 ]
 
+#: Messages of the rate phase left out of the tables: they overlapped the next one.
+overlapped = 0
 #: Rate-phase windows (monotonic ns), one per measured size, noted by the wrapped phase.
 _windows: list[tuple[int, int]] = []
 
@@ -75,13 +77,20 @@ def _windowed(latency: Any) -> Any:
 
 
 def read_rows(path: Path) -> list[dict[str, int]]:
-    """The messages whose read falls in a rate-phase window, as {mark: ns, "cpu": ns}."""
+    """The messages whose read falls in a rate-phase window, as {mark: ns, "cpu": ns}.
+
+    A message that overlapped the next (its marks mixed with that one's, so out of order)
+    is left out; ``overlapped`` counts them."""
+    global overlapped
     rows = []
     for line in path.read_text().splitlines():
         values = [int(value) for value in line.split()]
         row = dict(zip([*node_stages.STAGES, "cpu"], values, strict=True))
         if any(start <= row["received"] <= end for start, end in _windows):
-            rows.append(row)
+            if values[: len(node_stages.STAGES)] == sorted(values[: len(node_stages.STAGES)]):
+                rows.append(row)
+            else:
+                overlapped += 1
     return rows
 
 
@@ -113,7 +122,10 @@ def main() -> int:
     status = bench_fanout.main([*DEFAULTS, *sys.argv[1:]])
     for path in sorted(out.glob("*.stages")):
         rows = read_rows(path)
-        print(f"\n{path.stem}: {len(rows)} messages of the fixed-rate phase, stages in µs")
+        print(
+            f"\n{path.stem}: {len(rows)} messages of the fixed-rate phase, stages in µs"
+            f" ({overlapped} left out: they overlapped the next message)"
+        )
         if rows:
             print(stage_table(rows))
             print()
