@@ -78,6 +78,9 @@ class CaptureStream(Stream):
     def backlog_fill(self) -> float:
         return 0.0
 
+    def backlog_bytes(self) -> int:
+        return 0
+
     def pause_reading(self) -> None:
         pass
 

@@ -64,9 +64,11 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     #: descriptors stay bounded however many addresses connect.
     max_connections_per_address: Positive = 64
     max_connections: Positive = 10_000
-    #: A session's unsent output: messages (WebSocket) and bytes (both transports).
+    #: A session's unsent output: messages (WebSocket) and bytes (both transports); and the
+    #: node's, over every session holding more than 64 KiB (``transport.budget``).
     max_outgoing_queue: Positive = 4096
     max_outgoing_bytes: Positive = 4 * 1024 * 1024
+    max_outgoing_bytes_per_node: Positive = 256 * 1024 * 1024
     max_transfers_per_session: Positive = 4
     transfer_timeout: PositiveFloat = 120.0
     upload_quota_bytes: Positive = 512 * 1024 * 1024
@@ -117,4 +119,9 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise ValueError(
                 f"max_outgoing_bytes {self.max_outgoing_bytes} is below twice max_frame "
                 f"({2 * self.max_frame})"
+            )
+        if self.max_outgoing_bytes_per_node < self.max_outgoing_bytes:
+            raise ValueError(
+                f"max_outgoing_bytes_per_node {self.max_outgoing_bytes_per_node} is below "
+                f"max_outgoing_bytes ({self.max_outgoing_bytes})"
             )

@@ -43,6 +43,7 @@ _LIMIT_FLAGS = {
     "max_connections": "max_connections",
     "max_outgoing_queue": "max_outgoing_queue",
     "max_outgoing_bytes": "max_outgoing_bytes",
+    "max_outgoing_bytes_per_node": "max_outgoing_bytes_per_node",
     "rate": "rate_messages_per_second",
     "rate_burst": "rate_burst",
     "max_reactions": "max_reactions",
@@ -245,6 +246,13 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="BYTES",
         help="bytes queued for a slow reader before it is dropped (default 4194304)",
+    )
+    add(
+        "--max-outgoing-bytes-per-node",
+        type=int,
+        metavar="BYTES",
+        help="bytes queued for slow readers on the whole node; past it the ones holding "
+        "the most are dropped (default 268435456)",
     )
     add(
         "--max-reactions",

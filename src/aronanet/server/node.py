@@ -46,11 +46,12 @@ from aronanet.server.ratelimit import BucketMap, Clock, LocalBuckets, TokenBucke
 from aronanet.server.router import Router
 from aronanet.server.search import register_search_handlers
 from aronanet.server.services import EventIds, Services
-from aronanet.server.session import BACKLOG_EXCEEDED, Session
+from aronanet.server.session import BACKLOG_EXCEEDED, NODE_BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
 from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.sqlite import SqliteStore
 from aronanet.transport.base import Stream
+from aronanet.transport.budget import Backlogged, OutgoingBudget
 from aronanet.transport.tcp import serve_tcp
 from aronanet.transport.ws import WebSocketEndpoint, tls_context
 
@@ -235,11 +236,13 @@ class Node:
 
     async def _listen(self) -> None:
         settings, limits = self.settings, self.settings.limits
+        budget = OutgoingBudget(limits.max_outgoing_bytes_per_node, self._shed)
         tcp = await serve_tcp(
             settings.host,
             settings.port,
             self._accept,
             max_backlog_bytes=limits.max_outgoing_bytes,
+            budget=budget,
         )
         self._servers.append(tcp)
         self.tcp_port = tcp.sockets[0].getsockname()[1]
@@ -253,6 +256,7 @@ class Node:
                 web_root=settings.web_dir,
                 hosts=(settings.host, *_machine_names(), *settings.ws_hosts),
                 community=settings.community_addresses,
+                budget=budget,
             )
             tls = (
                 None
@@ -262,6 +266,23 @@ class Node:
             ws = await endpoint.serve(settings.host, settings.ws_port, tls)
             self._servers.append(ws)  # type: ignore[arg-type]  # same close/wait_closed
             self.ws_port = next(iter(ws.sockets)).getsockname()[1]
+
+    def _shed(self, stream: Backlogged, held: int) -> None:
+        """The node's unsent output is over its budget and ``stream`` holds the most: drop
+        its session, as a peer over its own limit is (rare: a scan to find it is fine)."""
+        session = next((s for s in self._sessions.values() if s.stream is stream), None)
+        log_event(
+            logger,
+            "slow_reader_shed",
+            logging.WARNING,
+            session=session.id if session is not None else None,
+            held=held,
+            limit=self.settings.limits.max_outgoing_bytes_per_node,
+        )
+        if session is not None:
+            session.abort(NODE_BACKLOG_EXCEEDED)
+        elif isinstance(stream, Stream):
+            stream.abort()
 
     # ------------------------------------------------------------------ sessions
 
@@ -321,7 +342,10 @@ class Node:
         self._sessions.pop(session.id, None)
         counters = self.services.counters
         counters.handshakes_of_closed_sessions += session.device is not None
-        counters.slow_readers_dropped += session.close_reason == BACKLOG_EXCEEDED
+        counters.slow_readers_dropped += session.close_reason in (
+            BACKLOG_EXCEEDED,
+            NODE_BACKLOG_EXCEEDED,
+        )
         group = address_group(session.peer)
         remaining = self._per_address.get(group, 1) - 1
         if remaining > 0:

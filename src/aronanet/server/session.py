@@ -54,12 +54,14 @@ INBOX_HIGH = 256
 INBOX_LOW = 64
 #: Replies awaiting their commit before the session waits for the oldest one.
 MAX_REPLIES_IN_FLIGHT = 256
-#: Why a session whose peer does not read is dropped (counted by the node's ``/metrics``).
 #: Bytes of frames sealed before they are written (``flush_together``): a burst's array
 #: sealed for every session at once would hold megabytes (and run from fresh memory) where
 #: a few dozen kilobytes, reused chunk after chunk, stay in the CPU's cache.
 SEAL_CHUNK_BYTES = 64 * 1024
+#: Why a session whose peer does not read is dropped (counted by the node's ``/metrics``):
+#: past its own limit, or holding the most when the node's whole budget is spent.
 BACKLOG_EXCEEDED = "outgoing backlog exceeded: the peer is not reading"
+NODE_BACKLOG_EXCEEDED = "the node's outgoing budget is spent and this peer holds the most"
 
 
 class Session:

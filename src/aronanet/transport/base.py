@@ -50,6 +50,10 @@ class Stream(ABC):
         """
 
     @abstractmethod
+    def backlog_bytes(self) -> int:
+        """Bytes written to this connection and not yet sent (for the node-wide budget)."""
+
+    @abstractmethod
     def pause_reading(self) -> None:
         """Stop reading until ``resume_reading`` (the node is behind on this peer's input)."""
 

@@ -13,6 +13,7 @@ from typing import cast
 
 from aronanet.proto.connection import Connection
 from aronanet.transport.base import Acceptor, Stream, StreamSink
+from aronanet.transport.budget import OutgoingBudget
 
 
 class TcpStream(asyncio.Protocol, Stream):
@@ -20,9 +21,12 @@ class TcpStream(asyncio.Protocol, Stream):
 
     framed = True
 
-    def __init__(self, accept: Acceptor, max_backlog_bytes: int) -> None:
+    def __init__(
+        self, accept: Acceptor, max_backlog_bytes: int, budget: OutgoingBudget | None = None
+    ) -> None:
         self._accept = accept
         self._max_backlog_bytes = max_backlog_bytes
+        self._budget = budget
         self._transport: asyncio.Transport | None = None
         self._sink: StreamSink | None = None
         self.peer_host = "?"
@@ -41,6 +45,8 @@ class TcpStream(asyncio.Protocol, Stream):
             self._sink.data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._budget is not None:
+            self._budget.drained(self)
         sink, self._sink = self._sink, None
         if sink is not None:
             sink.connection_lost()
@@ -55,9 +61,19 @@ class TcpStream(asyncio.Protocol, Stream):
         return transport.get_write_buffer_size() <= self._max_backlog_bytes
 
     def backlog_fill(self) -> float:
-        if self._transport is None:
-            return 0.0
-        return self._transport.get_write_buffer_size() / self._max_backlog_bytes
+        return self.backlog_bytes() / self._max_backlog_bytes
+
+    def backlog_bytes(self) -> int:
+        return 0 if self._transport is None else self._transport.get_write_buffer_size()
+
+    def pause_writing(self) -> None:
+        """The transport's buffer passed its high-water mark: count it in the node's budget."""
+        if self._budget is not None:
+            self._budget.backed_up(self)
+
+    def resume_writing(self) -> None:
+        if self._budget is not None:
+            self._budget.drained(self)
 
     def pause_reading(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
@@ -92,10 +108,19 @@ def write_each(streams: Sequence[TcpStream], chunks: Sequence[bytes]) -> list[Tc
 
 
 async def serve_tcp(
-    host: str, port: int, accept: Acceptor, *, max_backlog_bytes: int
+    host: str,
+    port: int,
+    accept: Acceptor,
+    *,
+    max_backlog_bytes: int,
+    budget: OutgoingBudget | None = None,
 ) -> asyncio.Server:
     """Listen on ``host:port`` (port 0 picks a free one) and feed each connection to ``accept``."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: TcpStream(accept, max_backlog_bytes), host, port, reuse_address=True, backlog=1024
+        lambda: TcpStream(accept, max_backlog_bytes, budget),
+        host,
+        port,
+        reuse_address=True,
+        backlog=1024,
     )

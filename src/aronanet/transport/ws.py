@@ -36,6 +36,7 @@ from aronanet.config import WS_PATH, WS_SUBPROTOCOL
 from aronanet.proto.connection import Connection
 from aronanet.transport import http_policy, static
 from aronanet.transport.base import Acceptor, Stream
+from aronanet.transport.budget import MARK_BYTES, OutgoingBudget
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,17 @@ class WsStream(Stream):
     framed = False
 
     def __init__(
-        self, ws: ServerConnection, max_backlog_messages: int, max_backlog_bytes: int
+        self,
+        ws: ServerConnection,
+        max_backlog_messages: int,
+        max_backlog_bytes: int,
+        budget: OutgoingBudget | None = None,
     ) -> None:
         self._ws = ws
         self._max_backlog = max_backlog_messages
         self._max_backlog_bytes = max_backlog_bytes
+        self._budget = budget
+        self._counted = False
         self._outbox: deque[bytes] = deque()
         self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
@@ -72,6 +79,8 @@ class WsStream(Stream):
         self._outbox_bytes += sum(map(len, messages))
         self._outbox.extend(messages)
         self._wakeup.set()
+        if self._outbox_bytes > MARK_BYTES and not self._counted:
+            self._count(True)
         return (
             len(self._outbox) <= self._max_backlog and self._outbox_bytes <= self._max_backlog_bytes
         )
@@ -80,6 +89,18 @@ class WsStream(Stream):
         return max(
             len(self._outbox) / self._max_backlog, self._outbox_bytes / self._max_backlog_bytes
         )
+
+    def backlog_bytes(self) -> int:
+        return self._outbox_bytes + self._ws.transport.get_write_buffer_size()
+
+    def _count(self, backed_up: bool) -> None:
+        """Tell the node's budget this outbox passed the mark, or is back below it."""
+        self._counted = backed_up
+        if self._budget is not None:
+            if backed_up:
+                self._budget.backed_up(self)
+            else:
+                self._budget.drained(self)
 
     def pause_reading(self) -> None:
         self._may_read.clear()
@@ -95,7 +116,13 @@ class WsStream(Stream):
         self._closing = True
         self._outbox.clear()
         self._outbox_bytes = 0
+        self._count(False)
         self._ws.transport.abort()
+
+    def forget_backlog(self) -> None:
+        """The connection is gone: the budget no longer counts it."""
+        if self._counted:
+            self._count(False)
 
     async def write_loop(self) -> None:
         """Await the socket for each queued message; after ``close``, drain then close."""
@@ -106,6 +133,8 @@ class WsStream(Stream):
                 while self._outbox:
                     message = self._outbox.popleft()
                     self._outbox_bytes -= len(message)
+                    if self._counted and self._outbox_bytes <= MARK_BYTES:
+                        self._count(False)
                     await self._ws.send(message)
                 if self._closing:
                     await self._ws.close()
@@ -138,12 +167,14 @@ class WebSocketEndpoint:
         web_root: Path | None,
         hosts: Sequence[str] = (),
         community: Sequence[str] = (),
+        budget: OutgoingBudget | None = None,
     ) -> None:
         """``origins``: browser origins allowed besides the node's own page (``*``: any);
         ``hosts``: the node's own names, besides loopback names and IP addresses;
         ``community``: the community's WebSocket addresses, served at ``/community.json``
-        (their pages are allowed as origins too)."""
+        (their pages are allowed as origins too); ``budget``: the node's unsent output."""
         self._accept = accept
+        self._budget = budget
         self._max_frame = max_frame
         self._max_backlog = max_backlog_messages
         self._max_backlog_bytes = max_backlog_bytes
@@ -172,7 +203,7 @@ class WebSocketEndpoint:
         )
 
     async def _handle(self, ws: ServerConnection) -> None:
-        stream = WsStream(ws, self._max_backlog, self._max_backlog_bytes)
+        stream = WsStream(ws, self._max_backlog, self._max_backlog_bytes, self._budget)
         sink = self._accept(stream)
         if sink is None:
             await ws.close(CLOSE_TRY_AGAIN_LATER, "too many connections from your address")
@@ -183,6 +214,7 @@ class WebSocketEndpoint:
         finally:
             sink.connection_lost()
             stream.close()
+            stream.forget_backlog()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(writer), timeout=5)
             writer.cancel()

@@ -248,6 +248,13 @@ def test_the_outgoing_byte_bound_holds_two_full_frames_at_least() -> None:
         Limits(max_frame=8192, max_outgoing_bytes=16383)
 
 
+def test_the_node_outgoing_budget_holds_one_session_full_at_least() -> None:
+    limits = Limits(max_frame=8192, max_outgoing_bytes=65536, max_outgoing_bytes_per_node=65536)
+    assert limits.max_outgoing_bytes_per_node == 65536
+    with pytest.raises(ValueError, match="max_outgoing_bytes_per_node 65535 is below"):
+        Limits(max_frame=8192, max_outgoing_bytes=65536, max_outgoing_bytes_per_node=65535)
+
+
 async def read_until_closed(client) -> int:
     received = 0
     while data := await client.pipe.read():  # what was buffered before the node gave up

@@ -122,6 +122,9 @@ class PeerStream(Stream):
     def backlog_fill(self) -> float:
         return 0.0
 
+    def backlog_bytes(self) -> int:
+        return 0
+
     def pause_reading(self) -> None: ...
 
     def resume_reading(self) -> None: ...
