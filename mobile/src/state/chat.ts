@@ -484,8 +484,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'messageDeleted':
     case 'reactionChanged': {
       const event = action.event;
-      const conversation = eventConversation(state, event, state.user ?? '');
-      const changed = conversation && applyChange(conversation, event);
+      const me = state.user ?? '';
+      const conversation = eventConversation(state, event, me);
+      const changed = conversation && applyChange(event.type === 'DELETE' ? uncounted(conversation, event.msg_id, me) : conversation, event);
       return changed && changed !== conversation ? withConversation(state, changed) : state;
     }
     case 'ownEdit':
@@ -583,6 +584,22 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'loggedOut':
       return initialChatState;
   }
+}
+
+/**
+ * §14.5: a deleted message is neither unread nor a mention. One that counted (not ours, not
+ * already deleted, after the read marker as `applyReadMarker` places it) leaves the counts.
+ */
+function uncounted(conversation: Conversation, id: string, me: string): Conversation {
+  const at = conversation.messages.findIndex((m) => m.id === id && !m.system);
+  const message = conversation.messages[at];
+  if (!message || message.deleted !== undefined || sameName(message.from, me) || conversation.unread === 0) return conversation;
+  if (conversation.read !== undefined) {
+    const readAt = conversation.messages.findIndex((m) => m.id === conversation.read && !m.system);
+    if (readAt < 0 || readAt >= at) return conversation;
+  }
+  const mentioned = mentions(message.content, me) && conversation.mentions > 0 ? 1 : 0;
+  return { ...conversation, unread: conversation.unread - 1, mentions: conversation.mentions - mentioned };
 }
 
 /** An EDIT, DELETE or REACTION event applied to the message it names (and the quotes of it). */

@@ -43,6 +43,40 @@ describe('replies', () => {
   });
 });
 
+describe('unread counts and deletes (§14.5)', () => {
+  const deleted = (id: string, from = 'kei') =>
+    ({ type: 'messageDeleted', event: { type: 'DELETE', msg_id: id, from, dest_type: 'channel', dest: '#general', timestamp: 60 } }) as const;
+  const unreadOf = (state: ChatState) => [state.conversations['#general']?.unread, state.conversations['#general']?.mentions];
+  const received = () => {
+    let state = chatReducer(initialChatState, { type: 'loggedIn', user: 'sensei', channels: ['#general'] });
+    for (const message of [msg('1', 'kei'), msg('2', 'kei', { content: 'hi @sensei' }), msg('3', 'sensei'), msg('4', 'kei')]) {
+      state = chatReducer(state, { type: 'messageReceived', message });
+    }
+    return state;
+  };
+
+  it('a deleted unread message leaves the unread and mention counts', () => {
+    let state = received();
+    expect(unreadOf(state)).toEqual([3, 1]);
+    state = chatReducer(state, deleted('2'));
+    expect(unreadOf(state)).toEqual([2, 0]);
+    state = chatReducer(state, deleted('2')); // twice: counted once
+    expect(unreadOf(state)).toEqual([2, 0]);
+    state = chatReducer(state, deleted('3', 'sensei')); // ours was never unread
+    expect(unreadOf(state)).toEqual([2, 0]);
+  });
+
+  it('a deleted message at or before the read marker changes nothing', () => {
+    let state = chatReducer(received(), { type: 'readMarked', destType: 'channel', dest: '#general', read: '2' });
+    expect(unreadOf(state)).toEqual([1, 0]);
+    state = chatReducer(state, deleted('1'));
+    state = chatReducer(state, deleted('2'));
+    expect(unreadOf(state)).toEqual([1, 0]);
+    state = chatReducer(state, deleted('4'));
+    expect(unreadOf(state)).toEqual([0, 0]);
+  });
+});
+
 describe('edits and deletes', () => {
   const replied = () => withMessages(msg('1', 'kei'), msg('2', 'sensei', { reply_to: '1', reply: { id: '1', from: 'kei', content: 'text 1' } }));
 

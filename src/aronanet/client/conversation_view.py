@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from aronanet.client.lifecycle import ChangeEvent, applied, requoted
+from aronanet.proto.lifecycle import DeleteEvent
 from aronanet.proto.messages import MsgEvent
 
 #: A conversation's key: ``("channel", "#name")`` or ``("user", "peer")``, names case-folded.
@@ -104,7 +107,12 @@ class ConversationView:
         the node's to count: they are cleared here and recounted by the next catch-up)."""
         self.read = marker
         after = self.ids[self.ids.index(marker) + 1 :] if marker in self.messages else []
-        self.unread = sum(1 for i in after if self.messages[i].from_.casefold() != me.casefold())
+        self.unread = sum(
+            1
+            for i in after
+            if self.messages[i].from_.casefold() != me.casefold()
+            and self.messages[i].deleted is msgspec.UNSET
+        )
         self.mentions = 0
 
     @property
@@ -113,14 +121,29 @@ class ConversationView:
         revs = [int(m.rev) for m in self.messages.values() if isinstance(m.rev, str)]
         return str(max(revs)) if revs else None
 
-    def apply(self, event: ChangeEvent) -> bool:
+    def apply(self, event: ChangeEvent, me: str) -> bool:
         """§14.10-14.12: an EDIT, DELETE or REACTION of a held message; replies held that
-        quote it follow. False when the message is not held (HISTORY will show it)."""
+        quote it follow. False when the message is not held (HISTORY will show it). A
+        deleted message is no longer unread (§14.5)."""
         held = self.messages.get(event.msg_id)
         if held is None:
             return False
+        if isinstance(event, DeleteEvent) and self._is_unread(held, me):
+            self.unread -= 1
         self._replace(applied(held, event))
         return True
+
+    def _is_unread(self, message: MsgEvent, me: str) -> bool:
+        """Whether ``message`` is among those ``unread`` counts, as ``mark_read`` counts
+        them: not ours, not deleted, after the read marker (a marker not held is past
+        everything held)."""
+        if self.unread == 0 or message.deleted is not msgspec.UNSET:
+            return False
+        if message.from_.casefold() == me.casefold():
+            return False
+        if self.read is None:
+            return True
+        return self.read in self.messages and self.ids.index(message.id) > self.ids.index(self.read)
 
     def merge_changes(self, page: Iterable[MsgEvent]) -> int:
         """§14.14: a ``CHANGES`` page: held messages take their current state (new ones

@@ -289,7 +289,7 @@ class SyncSession:
         view = self.view(dest_type, dest)
         held = view.messages.get(msg_id)
         if held is not None:
-            view.apply(event_of(held))
+            view.apply(event_of(held), self.options.user)
 
     @property
     def current_address(self) -> str:
@@ -555,7 +555,7 @@ class SyncSession:
             elif isinstance(event, CHANGE_EVENTS):
                 # Message ids are unique on the node: the one view holding it applies it.
                 for view in self.views.values():
-                    if view.apply(event):
+                    if view.apply(event, me):
                         break
             elif isinstance(event, TypingEvent):
                 key = event_key(event.dest_type, event.dest, event.from_, me)

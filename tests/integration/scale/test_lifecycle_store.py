@@ -15,6 +15,8 @@ import pytest
 from aronanet.server.store import postgres_schema, schema
 from aronanet.server.store.base import (
     ChangesQuery,
+    ChannelRow,
+    ConversationQuery,
     EditRequest,
     HistoryQuery,
     NewMessage,
@@ -116,6 +118,26 @@ async def test_a_delete_leaves_a_tombstone_and_drops_what_hung_on_it(
     last = await store.delete_message(again.id, "Bob", 51)
     assert last.orphaned_image == image  # no message carries it now: the file may go
     assert await store.readable_image_attachment("bob", image) is None
+
+
+async def test_a_deleted_message_is_neither_unread_nor_a_mention(
+    lifecycle_store: LifecycleStore,
+) -> None:
+    store = lifecycle_store
+    await store.join_channel(ChannelRow(CHANNEL, "", 1), "Ann")
+
+    async def counts() -> tuple[int, int]:
+        (state,) = await store.conversations(ConversationQuery("Ann", limit=10))
+        return state.unread, state.mentions
+
+    plain = await store.append_message(said("Bob", "hello"))
+    mention = await store.append_message(said("Bob", "hi @Ann", mentioned=("ann",)))
+    await store.append_message(said("Cy", "me too"))
+    assert await counts() == (3, 1)
+    await store.delete_message(mention.id, "Bob", 60)
+    assert await counts() == (2, 0)
+    await store.delete_message(plain.id, "Bob", 61)
+    assert await counts() == (1, 0)
 
 
 async def test_reactions_are_per_user_and_bounded_per_message(

@@ -17,6 +17,7 @@ from aronanet.proto.lifecycle import (
 from aronanet.proto.messages import Attachment, MsgEvent
 
 CHANNEL = "#c"
+ME = "sensei"
 
 
 def msg(msg_id: str, content: str, **fields: object) -> MsgEvent:
@@ -52,7 +53,7 @@ def test_an_edit_replaces_the_text_and_requotes_replies() -> None:
         id="e", msg_id="1", from_="kei", dest_type="channel", dest=CHANNEL,
         content="new " + "x" * 200, edited=5, timestamp=5, rev="7",
     )  # fmt: skip
-    assert view.apply(edit)
+    assert view.apply(edit, ME)
     assert (view.messages["1"].content[:4], view.messages["1"].edited) == ("new ", 5)
     assert view.messages["2"].reply.content == ("new " + "x" * 200)[:140]
     assert view.rev == "7"
@@ -66,14 +67,37 @@ def test_a_delete_makes_a_tombstone_and_marks_quotes_deleted() -> None:
     gone = DeleteEvent(
         id="e", msg_id="1", from_="kei", dest_type="channel", dest=CHANNEL, timestamp=9
     )
-    assert view.apply(gone)
+    assert view.apply(gone, ME)
     tomb = view.messages["1"]
     assert (tomb.content, tomb.deleted) == ("", 9)
     assert not isinstance(tomb.attachment, Attachment) and not isinstance(tomb.reactions, list)
     assert (view.messages["2"].reply.content, view.messages["2"].reply.deleted) == ("", True)
     assert not view.apply(
-        DeleteEvent(id="e", msg_id="99", from_="k", dest_type="channel", dest=CHANNEL, timestamp=1)
+        DeleteEvent(id="e", msg_id="99", from_="k", dest_type="channel", dest=CHANNEL, timestamp=1),
+        ME,
     )
+
+
+def deletion(msg_id: str) -> DeleteEvent:
+    return DeleteEvent(
+        id="e", msg_id=msg_id, from_="kei", dest_type="channel", dest=CHANNEL, timestamp=9
+    )
+
+
+def test_a_deleted_unread_message_is_no_longer_unread() -> None:
+    mine = MsgEvent(id="3", from_=ME, dest_type="channel", dest=CHANNEL, content="me", timestamp=1)
+    view = view_of(msg("1", "a"), msg("2", "b"), mine, msg("4", "d"))
+    view.unread = 3  # as the node counts them: every one not ours, no marker
+    view.apply(deletion("2"), ME)
+    view.apply(deletion("2"), ME)  # twice: counted once
+    view.apply(deletion("3"), ME)  # ours was never unread
+    assert view.unread == 2
+    view.mark_read("1", ME)  # recounted after the marker: "4" ("2" is deleted, "3" ours)
+    assert view.unread == 1
+    view.apply(deletion("1"), ME)  # at the marker: read already
+    assert view.unread == 1
+    view.apply(deletion("4"), ME)
+    assert view.unread == 0
 
 
 def test_reactions_keep_first_reaction_order_and_the_nodes_count() -> None:

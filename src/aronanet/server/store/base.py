@@ -468,10 +468,11 @@ def conversations_statement(param: Callable[[str], str], collate: str = "") -> s
 
     Every count is a range of an index (``messages_by_conversation``, the ``mentions``
     primary key) capped at ``UNREAD_CAP`` rows, so a huge backlog costs no more than that.
+    A deleted message (a tombstone) is not unread.
     """
     user, name = param("user"), param("name")
     after_type, after_key, limit = param("after_type"), param("after_key"), param("limit")
-    unread_since = "m.id > COALESCE(r.message_id, 0)"
+    unread_since = "m.id > COALESCE(r.message_id, 0) AND m.deleted IS NULL"
     return f"""
     WITH convs AS (
         SELECT 'channel' AS dest_type, channel AS dest, channel AS sort_key,

@@ -125,6 +125,15 @@ def lifecycle_migration(*, postgres: bool) -> str:
     """
 
 
+#: Lifecycle migration 2, both backends: a deleted message is not unread (§14.5). The
+#: conversation index carries ``deleted`` too, so counting unread messages still reads the
+#: index alone (``conversations_statement``).
+UNREAD_SKIPS_DELETED = """
+    DROP INDEX messages_by_conversation;
+    CREATE INDEX messages_by_conversation ON messages (conversation, id, sender, deleted);
+"""
+
+
 # ---------------------------------------------------------------- statements
 
 _BY_ID = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = :id"

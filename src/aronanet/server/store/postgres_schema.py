@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.lifecycle_sql import UNREAD_SKIPS_DELETED, lifecycle_migration
 from aronanet.server.store.moderation_sql import moderation_migration
 from aronanet.server.store.search_sql import POSTGRES_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
@@ -66,7 +66,7 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     # ArTP/1.1 sync (§14.3-14.6): the same script as SQLite's.
     "sync": (sync_migration(),),
     # ArTP/1.1 lifecycle (§14.9-14.14): the same tables as SQLite's, a sequence for revs.
-    "lifecycle": (lifecycle_migration(postgres=True),),
+    "lifecycle": (lifecycle_migration(postgres=True), UNREAD_SKIPS_DELETED),
     # §14.15: a tsvector per message, filled by the node (``PostgresStore.search``).
     "search": POSTGRES_SEARCH_MIGRATIONS,
     # ArTP/1.1 moderation (§14.16-14.21): the same tables as SQLite's.

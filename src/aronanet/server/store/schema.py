@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from aronanet.server.store.lifecycle_sql import lifecycle_migration
+from aronanet.server.store.lifecycle_sql import UNREAD_SKIPS_DELETED, lifecycle_migration
 from aronanet.server.store.moderation_sql import moderation_migration
 from aronanet.server.store.search_sql import SQLITE_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
@@ -62,7 +62,10 @@ IMAGE_INDEX_MIGRATIONS: tuple[str, ...] = (
 SYNC_MIGRATIONS: tuple[str, ...] = (sync_migration(" WITHOUT ROWID"),)
 
 #: ArTP/1.1 lifecycle (§14.9-14.14): replies, edits, tombstones, reactions, change numbers.
-LIFECYCLE_MIGRATIONS: tuple[str, ...] = (lifecycle_migration(postgres=False),)
+LIFECYCLE_MIGRATIONS: tuple[str, ...] = (
+    lifecycle_migration(postgres=False),
+    UNREAD_SKIPS_DELETED,
+)
 
 #: ArTP/1.1 moderation (§14.16-14.21): roles, bans, mutes, modes, admins, blocks, tokens, audit.
 MODERATION_MIGRATIONS: tuple[str, ...] = (moderation_migration(postgres=False),)
