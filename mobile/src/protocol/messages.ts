@@ -239,6 +239,7 @@ const EVENT_CHECKS = {
     re: optional(str()),
     transfer: optional(str()),
     retry_after_ms: optional(int(0)),
+    until: optional(int()),
   }),
   MSG: msgEvent,
   JOIN: membershipEvent('JOIN'),

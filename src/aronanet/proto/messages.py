@@ -529,6 +529,8 @@ class Error(_Base, frozen=True, tag="ERROR"):
     re: str | UnsetType = UNSET
     transfer: str | UnsetType = UNSET
     retry_after_ms: int | UnsetType = UNSET
+    #: §14.18: with ``MUTED``, when the mute ends (Unix seconds).
+    until: int | UnsetType = UNSET
 
 
 class PongReply(_Base, frozen=True, tag="PONG"):

@@ -219,7 +219,9 @@ def only_admins_may_post(ctx: RequestContext, state: ChannelModeration, dest: st
     until = state.muted_until(key, now)
     if until is not None:
         raise RequestError(
-            ErrorCode.MUTED, f"you are muted in {dest} for {until - now} s more (until {until})"
+            ErrorCode.MUTED,
+            f"you are muted in {dest} for {until - now} s more",
+            until=until,
         )
     return state.moderated and RANK.get(state.role_of(key), 0) < RANK["voiced"]
 

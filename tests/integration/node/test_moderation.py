@@ -5,6 +5,7 @@ reconnects, what a kicked 1.0 client sees, modes, mutes, blocks, admins, invitat
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,6 +288,7 @@ async def test_mute_ends_and_unmute(node: Served, session) -> None:  # type: ign
     say = SendMsg(dest_type="channel", dest=c.channel, content="hello")
     error = await c["muted"].request(say)
     assert error.code == "MUTED" and "muted" in error.message
+    assert isinstance(error.until, int) and error.until > time.time()
     await c["operator"].ok(Mute(channel=c.channel, user=c.names["member"], seconds=1))
     assert await code_of(c["member"], say) == "MUTED"
     await asyncio.sleep(1.5)
