@@ -142,6 +142,13 @@ def exposition(node: Node) -> str:
         "Sessions dropped because their outgoing backlog exceeded its limit.",
         [f"aronanet_slow_readers_dropped_total {counters.slow_readers_dropped}"],
     )
+    budget = node.outgoing_budget
+    metric(
+        "aronanet_outgoing_backlog_bytes",
+        "gauge",
+        "Unsent bytes of the sessions holding more than 64 KiB (the node-wide budget's count).",
+        [f"aronanet_outgoing_backlog_bytes {budget.held() if budget is not None else 0}"],
+    )
     metric(
         "aronanet_errors_sent_total",
         "counter",

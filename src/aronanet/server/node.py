@@ -105,6 +105,8 @@ class Node:
         self._shared_buckets: RedisBuckets | None = None
         #: The admin listener (``/metrics``, ``/healthz``), when ``admin.listen`` is set.
         self.admin: AdminServer | None = None
+        #: The node-wide budget of unsent output, once listening.
+        self.outgoing_budget: OutgoingBudget | None = None
 
     # ------------------------------------------------------------------ start
 
@@ -236,7 +238,9 @@ class Node:
 
     async def _listen(self) -> None:
         settings, limits = self.settings, self.settings.limits
-        budget = OutgoingBudget(limits.max_outgoing_bytes_per_node, self._shed)
+        budget = self.outgoing_budget = OutgoingBudget(
+            limits.max_outgoing_bytes_per_node, self._shed
+        )
         tcp = await serve_tcp(
             settings.host,
             settings.port,

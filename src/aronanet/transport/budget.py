@@ -57,6 +57,10 @@ class OutgoingBudget:
         """How many connections hold more than a mark now."""
         return len(self._counted)
 
+    def held(self) -> int:
+        """What the counted connections hold now, in bytes (for ``/metrics``)."""
+        return sum(connection.backlog_bytes() for connection in self._counted)
+
     def backed_up(self, connection: Backlogged) -> None:
         """``connection`` holds more than a mark: count it, and sum at once."""
         if connection not in self._counted:

@@ -129,6 +129,7 @@ async def test_metrics_move_with_traffic(node_process):
     assert moved('aronanet_store_commit_latency_seconds_bucket{le="+Inf"}') >= messages
     assert after["aronanet_store_commits_total"] >= before["aronanet_store_commits_total"] + 1
     assert after["aronanet_slow_readers_dropped_total"] == 0
+    assert after["aronanet_outgoing_backlog_bytes"] == 0
 
     for client in clients:
         await client.close()

@@ -94,7 +94,9 @@ async def test_slow_readers_over_the_node_budget_are_shed_before_their_own_limit
         assert received >= sent
     finally:
         reading.cancel()
-    assert (await scrape(port))["aronanet_slow_readers_dropped_total"] >= 1
+    metrics = await scrape(port)
+    assert metrics["aronanet_slow_readers_dropped_total"] >= 1
+    assert 0 <= metrics["aronanet_outgoing_backlog_bytes"] <= NODE_LIMIT
     assert "Traceback" not in node.log_text()
     for client in (sender, reader, *slow):
         await client.close()
