@@ -524,6 +524,7 @@ class ArtpClient:
                 raise ClientError("DISCONNECTED", self._close_reason) from exc
 
     async def _read_loop(self) -> None:
+        destroyed = False
         try:
             await self._flush()  # PONGs to PINGs that came with the end of the handshake
             while await self._transport.feed(self._connection):
@@ -533,10 +534,17 @@ class ArtpClient:
                 await self._flush()  # the PONGs queued by _handle
         except ClientError:
             pass  # _flush recorded why
+        except GeneratorExit:
+            # The task is being destroyed unfinished (its loop closed with it pending): a
+            # coroutine may not await any more, and the loop that would close the socket
+            # is gone anyway.
+            destroyed = True
+            raise
         finally:
             if self._close_reason is None:
                 self._close_reason = f"the node {self.address} closed the connection"
-            await self._transport.close()
+            if not destroyed:
+                await self._transport.close()
             self._finish()
 
     def _handle(self, events: list[ConnectionEvent]) -> None:

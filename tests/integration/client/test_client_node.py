@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,20 @@ async def test_history_after_pages_past_pages_the_node_trimmed_to_fit_a_frame(
     assert 0 < len(one_page) < len(sent)  # the node really did trim
     got = [m.id async for m in logged_in.history_after("channel", channel, first.msg_id)]
     assert got == sent
+
+
+def test_a_client_left_open_when_its_loop_ends_is_destroyed_quietly(node: NodeProcess) -> None:
+    """A program whose loop ends with a client still connected: the client's read task is
+    destroyed unfinished, and its cleanup must not await (Python would report "coroutine
+    ignored GeneratorExit" and the exception it raised)."""
+    loop = asyncio.new_event_loop()
+    client = loop.run_until_complete(registered(node.tcp_address))
+    loop.close()
+    reported: list[str] = []
+    hook, sys.unraisablehook = sys.unraisablehook, lambda raised: reported.append(repr(raised))
+    try:
+        del client, loop
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not reported, reported
