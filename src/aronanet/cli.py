@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "admin": "aronanet.server.admin_cli",
     "backup": "aronanet.server.backup_cli",
     "restore": "aronanet.server.backup_cli",
+    "move-to-postgres": "aronanet.server.move_cli",
 }
 
 

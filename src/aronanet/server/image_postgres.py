@@ -86,10 +86,17 @@ class PostgresBlobStore:
     async def put(self, spill: Path, sha256: str, *, synced: bool = False) -> None:
         """Copy the spill file into chunk rows, one block in memory at a time; PostgreSQL's
         commit makes it durable (``synced`` does not matter here)."""
-        if await self.stored_size(sha256) is None:
-            with _database():
-                await self._copy(spill, sha256)
+        await self.store_copy(spill, sha256)
         spill.unlink(missing_ok=True)
+
+    async def store_copy(self, source: Path, sha256: str) -> bool:
+        """Copy ``source`` in unless that image is stored already (``source`` stays);
+        whether it was copied."""
+        if await self.stored_size(sha256) is not None:
+            return False
+        with _database():
+            await self._copy(source, sha256)
+        return True
 
     async def _copy(self, spill: Path, sha256: str) -> None:
         async with self._pool.connection() as conn, conn.transaction():

@@ -81,6 +81,11 @@ _REGISTRY: dict[str, tuple[str, ...]] = {
 }
 
 
+def current_versions() -> dict[str, int]:
+    """Each component's version once every migration this code knows has run."""
+    return {component: len(scripts) for component, scripts in _REGISTRY.items()}
+
+
 def register_migrations(component: str, scripts: tuple[str, ...]) -> None:
     """Declare a component's migrations; append new scripts, never edit shipped ones."""
     _REGISTRY[component] = scripts
