@@ -55,9 +55,15 @@ def run_move(args: argparse.Namespace) -> int:
     except MoveError as exc:
         _say(f"aronanet move-to-postgres: {exc}")
         return 1
+    rows = summary.rows
     print(
-        f"moved {summary.rows.get('users', 0)} accounts, {summary.rows.get('channels', 0)} "
-        f"channels, {summary.rows.get('messages', 0)} messages and {summary.images} images "
+        f"moved {_many(rows.get('users', 0), 'account')}, "
+        f"{_many(rows.get('channels', 0), 'channel')}, "
+        f"{_many(rows.get('messages', 0), 'message')} and {_many(summary.images, 'image')} "
         f"to {redact_url(url)}; run the node (and any others) with --store URL from now on"
     )
     return 0
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}" + ("" if count == 1 else "s")

@@ -106,7 +106,7 @@ async def test_a_community_moves_to_postgres_whole(tmp_path: Path, postgres_url:
 
     done = move(data_dir, postgres_url)
     assert done.returncode == 0, done.stderr
-    assert "moved 3 accounts, 1 channels, 4 messages and 1 images" in done.stdout
+    assert "moved 3 accounts, 1 channel, 4 messages and 1 image to" in done.stdout
     assert "messages: 4 rows" in done.stderr and "images: 1 of 1" in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -61,8 +61,14 @@ async def move_to_postgres(
     """Copy the community in ``database`` (the SQLite file of the node of ``data_dir``) and
     its images into the empty PostgreSQL store at ``url``."""
     with _read_only(database) as source, NodeLock(data_dir):
-        _check_versions(source)
-        tables = _tables_to_copy(source)
+        try:
+            _check_versions(source)
+            tables = _tables_to_copy(source)
+        except sqlite3.Error as exc:
+            raise MoveError(
+                f"cannot read {database} ({exc}); start its node once and stop it with "
+                "Ctrl-C, then move"
+            ) from None
         store = PostgresStore(url)
         try:
             await store.open()  # creates (or upgrades) the schema, as a node would
@@ -77,7 +83,7 @@ async def move_to_postgres(
                     await _check_empty(target)
                     rows = {table: await _copy(source, target, table, progress) for table in tables}
                     await _continue_sequences(source, target)
-        except (psycopg.Error, RequestError, OSError) as exc:
+        except (psycopg.Error, sqlite3.Error, RequestError, OSError) as exc:
             raise MoveError(f"the move stopped and no table was moved: {exc}") from None
     return MoveSummary(rows, images)
 
