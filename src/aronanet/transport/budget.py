@@ -8,9 +8,10 @@ Counting every buffer at every write would put a Python call on the fan-out's ho
 each delivery, so only connections with more than a little unsent are counted: a TCP
 transport reports them itself (``pause_writing`` past its high-water mark, 64 KiB, and
 ``resume_writing`` once drained), and a WebSocket outbox past ``MARK_BYTES`` is reported the
-same way. What they hold is summed as soon as one is reported and then every ``interval``
-seconds while any is. Over the limit, the connections holding the most are shed (the
-node drops them, as it drops any peer that does not read) until the rest fit. So the node
+same way. What they hold is summed as soon as one is reported (on the loop's next turn,
+never inside the write that reported it) and then every ``interval`` seconds while any
+is. Over the limit, the connections holding the most are shed (the node drops them, as it
+drops any peer that does not read) until the rest fit. So the node
 holds at most the limit, plus what it writes in one interval, plus a mark per connection
 (below it a connection is not counted).
 """
@@ -50,7 +51,8 @@ class OutgoingBudget:
         self._shed = shed
         self._interval = interval
         self._counted: set[Backlogged] = set()
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        self._due = 0.0
 
     @property
     def counted(self) -> int:
@@ -62,10 +64,10 @@ class OutgoingBudget:
         return sum(connection.backlog_bytes() for connection in self._counted)
 
     def backed_up(self, connection: Backlogged) -> None:
-        """``connection`` holds more than a mark: count it, and sum at once."""
+        """``connection`` holds more than a mark: count it, and sum on the next turn."""
         if connection not in self._counted:
             self._counted.add(connection)
-            self.check()
+            self._schedule(0.0)
 
     def drained(self, connection: Backlogged) -> None:
         """``connection`` is below the mark again, or closed."""
@@ -86,13 +88,21 @@ class OutgoingBudget:
                 total -= held[connection]
                 if total <= self.limit:
                     break
-        self._schedule()
+        self._schedule(self._interval)
         return total
 
-    def _schedule(self) -> None:
-        if self._counted and self._timer is None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self._interval, self._tick)
+    def _schedule(self, delay: float) -> None:
+        """Sum in ``delay`` seconds, unless a sum is due sooner already."""
+        if not self._counted:
+            return
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        if self._timer is not None:
+            if self._due <= due:
+                return
+            self._timer.cancel()
+        self._timer = loop.call_soon(self._tick) if delay <= 0 else loop.call_at(due, self._tick)
+        self._due = due
 
     def _tick(self) -> None:
         self._timer = None

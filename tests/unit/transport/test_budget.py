@@ -45,9 +45,12 @@ async def test_the_largest_go_first_until_the_rest_fit():
     budget = OutgoingBudget(1000, shedder)
     connections = [Held(held) for held in (100, 700, 300, 500)]
     for connection in connections[:3]:
-        budget.backed_up(connection)  # 1100 once the third joins: the 700 goes
-    assert [held for _, held in shedder.shed] == [700]
+        budget.backed_up(connection)  # 1100 once the third joins: the 700 goes...
+    assert shedder.shed == []  # ...not inside the write that reported it...
+    await asyncio.sleep(0)
+    assert [held for _, held in shedder.shed] == [700]  # ...but on the loop's next turn
     budget.backed_up(connections[3])  # 100 + 300 + 500: fits
+    await asyncio.sleep(0)
     connections[0].held = 900  # 1700: 900 goes (800 left), then it fits
     budget.check()
     assert [held for _, held in shedder.shed] == [700, 900]
