@@ -107,12 +107,7 @@ class ConversationView:
         the node's to count: they are cleared here and recounted by the next catch-up)."""
         self.read = marker
         after = self.ids[self.ids.index(marker) + 1 :] if marker in self.messages else []
-        self.unread = sum(
-            1
-            for i in after
-            if self.messages[i].from_.casefold() != me.casefold()
-            and self.messages[i].deleted is msgspec.UNSET
-        )
+        self.unread = sum(1 for i in after if _may_be_unread(self.messages[i], me))
         self.mentions = 0
 
     @property
@@ -137,9 +132,7 @@ class ConversationView:
         """Whether ``message`` is among those ``unread`` counts, as ``mark_read`` counts
         them: not ours, not deleted, after the read marker (a marker not held is past
         everything held)."""
-        if self.unread == 0 or message.deleted is not msgspec.UNSET:
-            return False
-        if message.from_.casefold() == me.casefold():
+        if self.unread == 0 or not _may_be_unread(message, me):
             return False
         if self.read is None:
             return True
@@ -164,3 +157,8 @@ class ConversationView:
     def cids(self) -> set[str]:
         """The client message ids of the messages held (ArTP/1.1 §14.4)."""
         return {m.cid for m in self.messages.values() if isinstance(m.cid, str)}
+
+
+def _may_be_unread(message: MsgEvent, me: str) -> bool:
+    """§14.5: only others' messages that are not deleted count as unread."""
+    return message.from_.casefold() != me.casefold() and message.deleted is msgspec.UNSET
