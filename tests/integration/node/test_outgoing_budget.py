@@ -15,7 +15,7 @@ import pytest
 from aronanet.proto.messages import Join, MsgEvent, SendMsg
 
 from .conftest import NodeProcess
-from .driver import TestClient
+from .driver import TcpPipe, TestClient, WsPipe
 from .test_admin import admin_port, scrape
 
 #: Each reader's own limit, and the node's: three slow readers at half their own limit
@@ -98,5 +98,16 @@ async def test_slow_readers_over_the_node_budget_are_shed_before_their_own_limit
     assert metrics["aronanet_slow_readers_dropped_total"] >= 1
     assert 0 <= metrics["aronanet_outgoing_backlog_bytes"] <= NODE_LIMIT
     assert "Traceback" not in node.log_text()
+    for client in slow:  # a polite close would wait behind what they never read
+        abandon(client)
     for client in (sender, reader, *slow):
         await client.close()
+
+
+def abandon(client: TestClient) -> None:
+    """Drop the connection at once, as a vanished peer would."""
+    pipe = client.pipe
+    if isinstance(pipe, WsPipe):
+        pipe.ws.transport.abort()
+    elif isinstance(pipe, TcpPipe):
+        pipe.writer.transport.abort()
