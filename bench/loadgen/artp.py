@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from typing import cast
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -82,10 +83,10 @@ class ArtpClient(asyncio.Protocol):
     # ------------------------------------------------------------------ asyncio protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not ``asyncio.Transport`` subclasses, but behave as one.
+        self._transport = cast(asyncio.Transport, transport)
         # ArTP-1.0 §2: "-> e   payload: empty"; §14.1: or the features asked for.
-        transport.write(encode_frame(self._handshake.write_message(self._hello_payload)))
+        self._transport.write(encode_frame(self._handshake.write_message(self._hello_payload)))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(ConnectionError(f"{self.name}: connection lost ({exc})"))

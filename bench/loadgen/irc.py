@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import cast
 
 from loadgen.counters import LatencyLog
 from loadgen.payload import latency_microseconds
@@ -44,9 +45,9 @@ class IrcClient(asyncio.Protocol):
     # ------------------------------------------------------------------ asyncio protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        transport.write(f"NICK {self.nick}\r\nUSER {self.nick} 0 * :bench\r\n".encode())
+        # uvloop's transports are not ``asyncio.Transport`` subclasses, but behave as one.
+        self._transport = cast(asyncio.Transport, transport)
+        self._transport.write(f"NICK {self.nick}\r\nUSER {self.nick} 0 * :bench\r\n".encode())
 
     def connection_lost(self, exc: Exception | None) -> None:
         reason = ConnectionError(f"{self.nick}: connection lost ({exc})")

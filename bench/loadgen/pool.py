@@ -24,8 +24,9 @@ class WorkerError(RuntimeError):
 class WorkerPool:
     """``count`` worker processes, commanded together; use as an async context manager."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, uvloop: bool = False) -> None:
         self.count = count
+        self.uvloop = uvloop
         self.progress = Progress(count)
         self._pipes: list[Connection] = []
         self._processes: list[BaseProcess] = []
@@ -36,7 +37,7 @@ class WorkerPool:
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=worker_main,
-                args=(child_end, self.progress.slots, slot),
+                args=(child_end, self.progress.slots, slot, self.uvloop),
                 name=f"loadgen-{slot}",
                 daemon=True,
             )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import time
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
@@ -115,6 +116,8 @@ class Worker:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         loop.add_reader(self.pipe.fileno(), lambda: self.commands.put_nowait(self.pipe.recv()))
+        # uvloop makes a watched descriptor non-blocking; a large reply must not fail halfway.
+        os.set_blocking(self.pipe.fileno(), True)
         publisher = asyncio.create_task(self.publish_progress())
         try:
             while True:
@@ -204,9 +207,19 @@ class Worker:
             await asyncio.sleep(_PUBLISH_INTERVAL)
 
 
-def worker_main(pipe: Connection, progress: SynchronizedArray[int], slot: int) -> None:
-    """Process entry point (must be importable for the spawn start method)."""
+def worker_main(
+    pipe: Connection, progress: SynchronizedArray[int], slot: int, use_uvloop: bool = False
+) -> None:
+    """Process entry point (must be importable for the spawn start method). On uvloop (the
+    node's default loop) receiving costs this process about a third less than on asyncio's
+    own loop, which at 500 members keeps the load generator from saturating the machine."""
     from loadgen.servers import raise_file_limit
 
     raise_file_limit()
-    asyncio.run(Worker(pipe, progress, slot).run())
+    main = Worker(pipe, progress, slot).run()
+    if use_uvloop:
+        import uvloop
+
+        uvloop.run(main)
+    else:
+        asyncio.run(main)
