@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from PIL import Image
@@ -109,6 +110,9 @@ async def test_a_community_moves_to_postgres_whole(tmp_path: Path, postgres_url:
     assert "moved 3 accounts, 1 channel, 4 messages and 1 image to" in done.stdout
     assert "messages: 4 rows" in done.stderr and "images: 1 of 1" in done.stderr
     assert "Traceback" not in done.stderr
+    with psycopg.connect(postgres_url) as moved:  # indexed as moved, not at the first search
+        unindexed = moved.execute("SELECT count(*) FROM messages WHERE search_vector IS NULL")
+        assert unindexed.fetchone() == (0,)
 
     async with running(settings(data_dir, postgres_url)) as sign_in:
         bob = await sign_in("bob")  # the same password, from its Argon2id hash

@@ -8,10 +8,11 @@ from files under ``DATA_DIR/images`` into PostgreSQL's chunk rows.
 
 The two schemas are the same tables by the same migrations, so each table is copied as it
 is (``COPY``, one transaction for all of them). What is not copied is rebuilt: the search
-index (PostgreSQL indexes messages without a vector before the next search), the sequences
-(set past the highest id and change number moved), and uploads in progress (lost: their
-senders start them again). The source is only read, and the node lock is held meanwhile,
-so no node runs on the data directory during the move; the target must hold no community.
+index (each message's ``tsvector``, made as its row is copied, so the first search after the
+move does not index the whole history), the sequences (set past the highest id and change
+number moved), and uploads in progress (lost: their senders start them again). The source
+is only read, and the node lock is held meanwhile, so no node runs on the data directory
+during the move; the target must hold no community.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 from aronanet.errors import AronaError, RequestError
+from aronanet.proto.search_query import tsvector
 from aronanet.server.datadir import NodeLock
 from aronanet.server.image_postgres import PostgresBlobStore
 from aronanet.server.store import schema
@@ -136,13 +138,16 @@ async def _copy(
 ) -> int:
     columns = [row[1] for row in source.execute(f'PRAGMA table_info("{table}")')]
     listed = ", ".join(f'"{column}"' for column in columns)
+    # A message's search vector is made here, from its content, as the node makes it.
+    content = columns.index("content") if table == "messages" else None
+    targets = listed if content is None else f"{listed}, search_vector"
     copied = 0
     async with (
         target.cursor() as cursor,
-        cursor.copy(f'COPY "{table}" ({listed}) FROM STDIN') as copy,
+        cursor.copy(f'COPY "{table}" ({targets}) FROM STDIN') as copy,
     ):
         for row in source.execute(f'SELECT {listed} FROM "{table}"'):
-            await copy.write_row(row)
+            await copy.write_row(row if content is None else (*row, tsvector(row[content])))
             copied += 1
             if copied % ROWS_PER_REPORT == 0:
                 progress(f"{table}: {copied} rows…")
