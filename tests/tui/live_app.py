@@ -10,8 +10,8 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from conftest import FAST_BACKOFF, PASSWORD, Node, wait_for
 from textual.pilot import Pilot
+from tui_helpers import FAST_BACKOFF, PASSWORD, Node, wait_for
 
 from aronanet.client.connection import ArtpClient, TrustCallback
 from aronanet.client.invite_link import InviteLink

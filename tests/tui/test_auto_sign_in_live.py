@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Node, wait_for
 from live_app import SIZE, make_app, type_line
 from test_sync_live import device, log_in
 from textual.pilot import Pilot
 from textual.screen import Screen
+from tui_helpers import PASSWORD, Node, wait_for
 
 from aronanet.client import sync
 from aronanet.client.known_nodes import KnownNodes

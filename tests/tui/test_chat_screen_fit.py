@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import open_chat, snapshot_app
+from tui_helpers import open_chat, snapshot_app
 
 from aronanet.client.state import MessageQueued, Noted, sidebar_order
 from aronanet.tui import voice

@@ -9,7 +9,7 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from conftest import snapshot_app
+from tui_helpers import snapshot_app
 
 from aronanet.tui.collector import NEVER, CollectorPacer
 from aronanet.tui.theme import LIGHT

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Node, snapshot_app, wait_for
 from live_app import SIZE, join, make_app, notes, register, type_line
+from tui_helpers import Node, snapshot_app, wait_for
 
 from aronanet.client.state import STATUS_KEY, Delivery, LinkStatus
 from aronanet.tui import voice

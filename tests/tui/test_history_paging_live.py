@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import PASSWORD, Node, wait_for
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from live_app import SIZE, join, make_app, register, type_line
 from textual.pilot import Pilot
+from tui_helpers import PASSWORD, Node, wait_for
 
 from aronanet.client.connection import ArtpClient
 from aronanet.client.state import STATUS_KEY, Delivery, LinkStatus

@@ -8,12 +8,12 @@ import io
 import random
 from pathlib import Path
 
-from conftest import PASSWORD, Node, wait_for
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from live_app import SIZE, join, make_app, notes, register, type_line
 from PIL import Image
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar, Static
+from tui_helpers import PASSWORD, Node, wait_for
 
 from aronanet.client.connection import ArtpClient
 from aronanet.client.state import LinkStatus

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import open_chat, snapshot_app
+from tui_helpers import open_chat, snapshot_app
 
 from aronanet.tui.theme import DARK, LIGHT
 from aronanet.tui.widgets.chat_input import ChatInput, candidates_for

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import open_chat, snapshot_app
 from textual import events
 from textual._xterm_parser import XTermParser
+from tui_helpers import open_chat, snapshot_app
 
 from aronanet.client.state import Delivery
 from aronanet.client.state.selectors import sidebar_order

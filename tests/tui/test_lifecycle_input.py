@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from conftest import FIXED_NOW, hold_still, open_chat, snapshot_app
+from tui_helpers import FIXED_NOW, hold_still, open_chat, snapshot_app
 
 from aronanet.client.state import EventsReceived, MessageDeleted, TypingChanged
 from aronanet.proto.lifecycle import ReplyQuote

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import Node, wait_for
 from live_app import SIZE, join, make_app, notes, register, rendered_text, type_line
 from msgspec import UNSET
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
+from tui_helpers import Node, wait_for
 
 from aronanet.client.connection import ArtpClient, build_request
 from aronanet.client.state import Delivery, LinkStatus

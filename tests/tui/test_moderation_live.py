@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Node, wait_for
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from live_app import SIZE, join, make_app, notes, register, type_line
 from textual.pilot import Pilot
+from tui_helpers import PASSWORD, Node, wait_for
 
 from aronanet.client.connection import ArtpClient
 from aronanet.client.moderation import channel_details

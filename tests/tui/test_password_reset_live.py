@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Node, wait_for
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from live_app import SIZE, make_app, notes
 from textual.pilot import Pilot
+from tui_helpers import PASSWORD, Node, wait_for
 
 from aronanet.client.connection import ArtpClient
 from aronanet.errors import ClientError

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import lively_state, open_chat, snapshot_app, wait_for
 from PIL import Image
 from textual import events
 from textual.widgets import Static
+from tui_helpers import lively_state, open_chat, snapshot_app, wait_for
 
 from aronanet.client.transfers import LocalImage
 from aronanet.proto.messages import Ok

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PASSWORD, Node, wait_for
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from live_app import SIZE, join, make_app, register, type_line
+from tui_helpers import PASSWORD, Node, wait_for
 
 from aronanet.client.connection import ArtpClient
 from aronanet.client.state import Delivery, LinkStatus

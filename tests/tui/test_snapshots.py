@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import (
+from textual.pilot import Pilot
+from textual.widgets import Input
+from tui_helpers import (
     FIXED_NOW,
     hold_still,
     lively_state,
@@ -21,8 +23,6 @@ from conftest import (
     snapshot_app,
     wait_for,
 )
-from textual.pilot import Pilot
-from textual.widgets import Input
 
 from aronanet.client.state import Activated, ChatState, EventsReceived, TypingChanged, reduce
 from aronanet.errors import ClientError

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import (
+from PIL import Image, ImageDraw
+from textual.pilot import Pilot
+from tui_helpers import (
     FIXED_NOW,
     hold_still,
     lively_state,
@@ -23,8 +25,6 @@ from conftest import (
     snapshot_app,
     store_in_cache,
 )
-from PIL import Image, ImageDraw
-from textual.pilot import Pilot
 
 from aronanet.client.state import Activated, ChatState, EventsReceived, reduce
 from aronanet.proto.messages import Attachment, MsgEvent

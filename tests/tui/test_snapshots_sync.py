@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import snapshot_app
 from textual.pilot import Pilot
+from tui_helpers import snapshot_app
 
 from aronanet.tui.screens.password import PasswordScreen
 from aronanet.tui.theme import DARK, LIGHT

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PASSWORD, Node, wait_for
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from live_app import SIZE, join, make_app, notes, register, type_line
 from textual.pilot import Pilot
+from tui_helpers import PASSWORD, Node, wait_for
 
 from aronanet.client import sync
 from aronanet.client.connection import ArtpClient

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Node
 from terminal import Terminal, chat_command
+from tui_helpers import PASSWORD, Node
 
 from aronanet.client.invite_link import parse_invite_link
 from support.invitations import admin_invite

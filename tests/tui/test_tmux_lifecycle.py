@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Node
 from terminal import Terminal, chat_command
 from test_tmux_input import CHANNEL, SENSEI_PASSWORD, hoshino, keys, shows
+from tui_helpers import Node
 
 from aronanet.client.connection import ArtpClient
 from aronanet.proto.messages import MsgEvent

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Node
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from terminal import Terminal, chat_command
+from tui_helpers import PASSWORD, Node
 
 from aronanet.client.connection import ArtpClient
 
