@@ -492,7 +492,7 @@ const REQUEST_CHECKS = {
     limit: optional(int(1, MAX_SEARCH_LIMIT)),
     id: requestId,
   }),
-  CHANNEL_INFO: object({ type: literal('CHANNEL_INFO'), channel: channelName, id: requestId }),
+  CHANNEL_INFO: object({ type: literal('CHANNEL_INFO'), channel: channelName, cursor: optional(str({ minLength: 1 })), id: requestId }),
   ROLE: object({ type: literal('ROLE'), channel: channelName, user: userName, role: literal('operator', 'voiced', 'member'), id: requestId }),
   KICK: object({ type: literal('KICK'), channel: channelName, user: userName, reason: optional(reason), id: requestId }),
   BAN: object({ type: literal('BAN'), channel: channelName, user: userName, reason: optional(reason), id: requestId }),

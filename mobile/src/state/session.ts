@@ -380,12 +380,21 @@ export class ChatSession {
 
   // ------------------------------------------------------------------ moderation (§14.16-14.19)
 
-  /** CHANNEL_INFO: every member's role and the modes (a node without moderation: nothing). */
+  /**
+   * CHANNEL_INFO: every member's role and the modes (a node without moderation: nothing). A
+   * roster longer than one message comes in pages: asked again with `cursor: next` until no `next`.
+   */
   async loadRoster(channel: string): Promise<void> {
     const client = this.requireClient();
     if (!client.features.has('moderation')) return;
-    const ok = await client.request({ type: 'CHANNEL_INFO', channel });
-    this.deps.dispatch({ type: 'rosterLoaded', channel, roster: ok.roster ?? [], modes: ok.modes ?? {} });
+    const first = await client.request({ type: 'CHANNEL_INFO', channel });
+    const roster = [...(first.roster ?? [])];
+    let page = first;
+    while (typeof page.next === 'string' && (page.roster ?? []).length > 0) {
+      page = await client.request({ type: 'CHANNEL_INFO', channel, cursor: page.next });
+      roster.push(...(page.roster ?? []));
+    }
+    this.deps.dispatch({ type: 'rosterLoaded', channel, roster, modes: first.modes ?? {} });
   }
 
   /**

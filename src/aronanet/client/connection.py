@@ -372,9 +372,13 @@ class ArtpClient:
         (``NOT_OPERATOR``, ``NOT_OWNER``...)."""
         return await self.request(build_request(kind, **fields))
 
-    async def channel_info(self, channel: str) -> messages.Ok:
-        """§14.16: topic, modes, members with roles (``roster``), bans for operators."""
-        return await self.moderate(moderation_messages.ChannelInfoRequest, channel=channel)
+    async def channel_info(self, channel: str, cursor: str | None = None) -> messages.Ok:
+        """§14.16: topic, modes, members with roles (``roster``), bans for operators; one
+        page of the roster, from ``cursor`` (the ``next`` of the page before)."""
+        paging = {} if cursor is None else {"cursor": cursor}
+        return await self.moderate(
+            moderation_messages.ChannelInfoRequest, channel=channel, **paging
+        )
 
     async def kick(self, channel: str, user: str, reason: str = "") -> messages.Ok:
         return await self.moderate(

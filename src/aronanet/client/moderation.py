@@ -27,12 +27,18 @@ class ChannelDetails:
 
 
 async def channel_details(client: ArtpClient, channel: str) -> ChannelDetails:
-    """§14.16: topic, modes, members with roles (and bans, for operators)."""
+    """§14.16: topic, modes, every member with their role (page after page, while the node
+    says ``next``), and bans, for operators."""
     ok = await client.channel_info(channel)
+    roster = [] if ok.roster is UNSET else list(ok.roster)
+    page = ok
+    while isinstance(page.next, str) and page.roster:
+        page = await client.channel_info(channel, page.next)
+        roster += [] if page.roster is UNSET else page.roster
     return ChannelDetails(
         channel=ok.channel if isinstance(ok.channel, str) else channel,
         topic=ok.topic if isinstance(ok.topic, str) else "",
         modes=ok.modes if isinstance(ok.modes, Modes) else Modes(),
-        roster=() if ok.roster is UNSET else tuple(ok.roster),
+        roster=tuple(roster),
         bans=() if ok.bans is UNSET else tuple(ok.bans),
     )

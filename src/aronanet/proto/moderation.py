@@ -15,7 +15,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from aronanet.proto.fields import Base, ChannelName, RequestId, UserName
+from aronanet.proto.fields import Base, ChannelName, Cursor, RequestId, UserName
 
 #: §14.18: the longest mute, in seconds (30 days).
 MAX_MUTE_SECONDS: Final = 30 * 24 * 3600
@@ -77,9 +77,11 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChannelInfoRequest(Base, frozen=True, tag="CHANNEL_INFO"):
-    """§14.16: the channel's topic, modes, members with roles; bans for operators."""
+    """§14.16: the channel's topic, modes, members with roles; bans for operators. A roster
+    longer than one message goes on from ``cursor`` (the ``next`` of the page before)."""
 
     channel: ChannelName
+    cursor: Cursor | UnsetType = UNSET
     id: RequestId | UnsetType = UNSET
 
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from aronanet.errors import ErrorCode, RequestError
 from aronanet.proto import codec
@@ -243,12 +244,16 @@ async def may_delete_any(ctx: RequestContext, dest_type: str, dest: str) -> bool
 
 
 async def handle_channel_info(ctx: RequestContext, request: ChannelInfoRequest) -> Ok:
-    """§14.16 CHANNEL_INFO: topic, modes, members with roles; bans for operators."""
+    """§14.16 CHANNEL_INFO: topic, modes, members with roles; bans for operators. The roster
+    is in user-key order; one that does not fit a message goes on from the ``next`` cursor
+    (the last key sent), and bans come with the first page only, to leave the rest room."""
     found = await standing(ctx, request.channel)
     channel = found.channel
     hidden = found.state.invite_only and found.rank == OUTSIDER_RANK
     if channel is None or hidden:
         raise RequestError(ErrorCode.NOT_IN_CHANNEL, f"you are not a member of {request.channel}")
+    after = _roster_cursor(request.cursor)
+    members = sorted(item for item in channel.members.items() if after is None or item[0] > after)
     now = ctx.services.now()
     roster = [
         MemberRole(
@@ -256,19 +261,37 @@ async def handle_channel_info(ctx: RequestContext, request: ChannelInfoRequest) 
             role=found.state.role_of(key),
             muted_until=found.state.muted_until(key, now) or UNSET,
         )
-        for key, name in sorted(channel.members.items())
+        for key, name in members
     ]
     fields: dict[str, object] = {
         "channel": channel.name,
         "topic": channel.topic,
         "modes": modes_of(found.state),
         "role": found.role if found.role != "none" else UNSET,
-        "member_count": len(roster),
+        "member_count": len(channel.members),
     }
-    if found.rank >= RANK["operator"]:
+    if found.rank >= RANK["operator"] and after is None:
         bans = await ctx.services.store.bans(channel.name)
         fields["bans"] = [BanInfo(user=b.user, by=b.by, reason=b.reason, at=b.at) for b in bans]
-    return ctx.ok_fitting("roster", roster, **fields)
+    # The envelope is measured with the longest cursor there can be, so `next` always fits.
+    page = ctx.ok_fitting("roster", roster, next=_LONGEST_ROSTER_CURSOR, **fields)
+    kept = len(page.roster) if isinstance(page.roster, list) else 0
+    if kept < len(members) and kept:
+        return msgspec.structs.replace(page, next=members[kept - 1][0])
+    return msgspec.structs.replace(page, next=UNSET)
+
+
+#: A roster cursor is the user key of the last member sent (a user name in lower case).
+_ROSTER_CURSOR = re.compile(r"\A[a-z0-9_-]{1,32}\Z")
+_LONGEST_ROSTER_CURSOR = "x" * 32
+
+
+def _roster_cursor(cursor: str | UnsetType) -> str | None:
+    if isinstance(cursor, UnsetType):
+        return None
+    if not _ROSTER_CURSOR.match(cursor):
+        raise RequestError(ErrorCode.INVALID, f"cursor {cursor[:64]!r} was not given by this node")
+    return cursor
 
 
 async def handle_role(ctx: RequestContext, request: SetRole) -> Ok:
