@@ -338,7 +338,7 @@ function fromChannelEvent(event: JoinEvent | PartEvent | TopicEvent): ChatMessag
 }
 
 /** §6 JOIN: "members (the members' names, sorted case-insensitively)". */
-function sortMembers(members: Iterable<string>): string[] {
+export function sortMembers(members: Iterable<string>): string[] {
   return [...members].sort(compareNames);
 }
 

@@ -8,7 +8,7 @@
  */
 import type { MemberRole, ModerationEvent, Modes } from '../protocol/messages';
 import { describeModeration } from '../protocol/moderation';
-import { type ChatMessage, type ChatState, type Conversation, conversationKey } from './chat';
+import { type ChatMessage, type ChatState, type Conversation, conversationKey, sortMembers } from './chat';
 import { sameName } from './names';
 
 export type ModerationAction =
@@ -54,7 +54,9 @@ export function moderationReducer(state: ChatState, action: ModerationAction): C
       const key = conversationKey('channel', action.channel);
       const conversation = state.conversations[key];
       if (!conversation) return state;
-      const changed = { ...conversation, roles: rolesOf(action.roster), modes: action.modes };
+      // The whole roster, every page: the member list JOIN gave may have been trimmed.
+      const members = sortMembers(action.roster.map((member) => member.user));
+      const changed = { ...conversation, roles: rolesOf(action.roster), modes: action.modes, members };
       return { ...state, conversations: { ...state.conversations, [key]: changed } };
     }
     case 'moderated': {

@@ -88,17 +88,19 @@ describe('the moderation reducer', () => {
     let state = chatReducer(signedIn, {
       type: 'rosterLoaded',
       channel: '#plaza',
-      roster: [{ user: 'arona', role: 'owner' }, { user: 'kei', role: 'member' }, { user: 'sensei', role: 'member' }],
+      // 'Zed' was trimmed from JOIN's member list; the roster, every page of it, has them.
+      roster: [{ user: 'arona', role: 'owner' }, { user: 'kei', role: 'member' }, { user: 'sensei', role: 'member' }, { user: 'Zed', role: 'member' }],
       modes: { moderated: false },
     });
     expect(state.conversations['#plaza']?.roles).toEqual({ arona: 'owner' });
+    expect(state.conversations['#plaza']?.members).toEqual(['arona', 'kei', 'sensei', 'Zed']);
     state = chatReducer(state, { type: 'moderated', event: event({ action: 'role', user: 'kei', role: 'voiced' }) });
     state = chatReducer(state, { type: 'moderated', event: event({ action: 'mode', modes: { moderated: true } }) });
     state = chatReducer(state, { type: 'moderated', event: event({ action: 'ban', user: 'kei', reason: 'spam' }) });
     const after = state.conversations['#plaza'];
     expect(after?.roles).toEqual({ arona: 'owner' });
     expect(after?.modes).toEqual({ moderated: true });
-    expect(after?.members).toEqual(['arona', 'sensei']);
+    expect(after?.members).toEqual(['arona', 'sensei', 'Zed']);
     expect(after?.messages.filter((m) => m.system === 'moderation').map((m) => m.content)).toEqual([
       'arona made kei voiced of #plaza',
       'arona set #plaza to moderated (only voiced members post)',

@@ -39,6 +39,8 @@ describe('a channel roster over several pages', () => {
     await app.session.loadRoster(channel);
     // "phone…" sorts after every "m0000…" member, so the owner is on a later page.
     expect(app.user.toLowerCase() > 'm1499').toBe(true);
-    expect(app.state().conversations[channel]?.roles).toEqual({ [app.user.toLowerCase()]: 'owner' });
+    const plaza = app.state().conversations[channel];
+    expect(plaza?.roles).toEqual({ [app.user.toLowerCase()]: 'owner' });
+    expect(plaza?.members).toHaveLength(1501); // every member, not the first page's
   }, 60_000);
 });

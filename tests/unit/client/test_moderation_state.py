@@ -198,17 +198,18 @@ def _in_plaza() -> ChatState:
 
 
 def test_the_reducer_keeps_roles_modes_and_lines() -> None:
-    state = reduce(
-        _in_plaza(), RosterLoaded("#plaza", (("arona", "owner"), ("kei", "member")), frozenset())
-    )
+    # "zed" was trimmed from JOIN's member list; the roster, every page of it, has them.
+    roster = (("arona", "owner"), ("kei", "member"), ("sensei", "member"), ("Zed", "member"))
+    state = reduce(_in_plaza(), RosterLoaded("#plaza", roster, frozenset()))
     assert state.buffers["#plaza"].roles == {"arona": "owner"}
+    assert state.buffers["#plaza"].members == ("arona", "kei", "sensei", "Zed")
     state = reduce(state, ModerationReceived(_event("role", user="kei", role="voiced"), "voiced"))
     assert state.buffers["#plaza"].roles == {"arona": "owner", "kei": "voiced"}
     state = reduce(state, ModerationReceived(_event("mode", modes=Modes(moderated=True)), "mode"))
     assert state.buffers["#plaza"].modes == frozenset({"moderated"})
     state = reduce(state, ModerationReceived(_event("ban", user="kei"), "kei was banned"))
     plaza = state.buffers["#plaza"]
-    assert plaza.members == ("arona", "sensei") and "kei" not in plaza.roles
+    assert plaza.members == ("arona", "sensei", "Zed") and "kei" not in plaza.roles
     assert [line.text for line in plaza.lines if line.kind == "info"][-1] == "kei was banned"
     again = reduce(state, ModerationReceived(_event("ban", user="kei"), "kei was banned"))
     assert again.buffers["#plaza"].lines == plaza.lines  # one line per event id

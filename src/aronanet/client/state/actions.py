@@ -254,7 +254,7 @@ class TypingChanged:
 
 @dataclass(frozen=True, slots=True)
 class RosterLoaded:
-    """§14.16 ``CHANNEL_INFO`` (or JOIN's ``role``/``modes``): roles and modes of a channel."""
+    """§14.16 ``CHANNEL_INFO``, every page: each member's role, and the channel's modes."""
 
     channel: str
     roles: tuple[tuple[str, str], ...]

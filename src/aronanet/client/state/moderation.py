@@ -38,7 +38,10 @@ def _on_roster(state: ChatState, action: RosterLoaded) -> ChatState:
     if buffer is None:
         return state
     roles = {user: role for user, role in action.roles if role != "member"}
-    return with_buffer(state, dataclasses.replace(buffer, roles=roles, modes=action.modes))
+    # The whole roster, page after page: the member list JOIN gave may have been trimmed.
+    members = tuple(sorted({user for user, _ in action.roles}, key=str.casefold))
+    changed = dataclasses.replace(buffer, roles=roles, modes=action.modes, members=members)
+    return with_buffer(state, changed)
 
 
 def _with_role(buffer: Buffer, user: str, role: str) -> Buffer:
