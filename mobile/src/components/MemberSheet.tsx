@@ -6,7 +6,7 @@
  * channel's settings: its modes (§14.17). A dialog, like the message actions.
  */
 import { useState } from 'react';
-import { Modal, Pressable, ScrollView, Text, View } from 'react-native';
+import { FlatList, Modal, Pressable, Text, View } from 'react-native';
 
 import type { ModerationRequest, Modes } from '../protocol/messages';
 import { compareByRole, describeModes, explain, isOperator, MUTE_CHOICES, roleMark } from '../protocol/moderation';
@@ -114,16 +114,25 @@ export function MemberSheet(props: MemberSheetProps) {
           onPress={() => undefined}
           style={{ width: '100%', maxWidth: FORM_WIDTH, maxHeight: '85%', backgroundColor: colors.surface, borderTopLeftRadius: 16, borderTopRightRadius: 16, padding: 12 }}
         >
-          <ScrollView contentContainerStyle={{ gap: 4 }}>
-            <Text role="heading" style={{ color: colors.foreground, fontWeight: '700', fontSize: 16 }}>
-              {channel} · {members.length === 1 ? '1 member' : `${members.length} members`}
-            </Text>
-            {problem ? <Notice tone="error" text={problem} testID="moderation-error" /> : null}
-            {members.map((user) => {
+          <FlatList
+            data={members}
+            keyExtractor={(user) => user}
+            extraData={[chosen, reason, roles, props.blocked]}
+            initialNumToRender={40}
+            contentContainerStyle={{ gap: 4 }}
+            ListHeaderComponent={
+              <View style={{ gap: 4 }}>
+                <Text role="heading" style={{ color: colors.foreground, fontWeight: '700', fontSize: 16 }}>
+                  {channel} · {members.length === 1 ? '1 member' : `${members.length} members`}
+                </Text>
+                {problem ? <Notice tone="error" text={problem} testID="moderation-error" /> : null}
+              </View>
+            }
+            renderItem={({ item: user }) => {
               const mark = roleMark(roles[user.toLowerCase()]);
               const open = chosen !== null && sameName(chosen, user);
               return (
-                <View key={user}>
+                <View>
                   <Pressable
                     role="button"
                     aria-label={`${user}${mark ? ` (${roles[user.toLowerCase()]})` : ''}`}
@@ -142,38 +151,42 @@ export function MemberSheet(props: MemberSheetProps) {
                   {open ? actions(user) : null}
                 </View>
               );
-            })}
-            {operator ? (
-              <View testID="channel-settings" style={{ gap: 6, marginTop: 8 }}>
-                <Text role="heading" style={{ color: colors.foreground, fontWeight: '700' }}>
-                  Channel settings
-                </Text>
-                <Text style={{ color: colors.muted, fontSize: 12 }}>Now: {describeModes(conversation.modes)}</Text>
-                <View style={{ flexDirection: 'row', flexWrap: 'wrap', gap: 6 }}>
-                  {MODE_LABELS.map(([mode, label]) => {
-                    const on = conversation.modes?.[mode] === true;
-                    return (
-                      <Pressable
-                        key={mode}
-                        role="button"
-                        aria-label={label}
-                        {...pressedState(on)}
-                        testID={`mode-${mode}`}
-                        onPress={run(() => props.onModerate({ type: 'MODE', channel, [mode]: !on }))}
-                        style={{ paddingVertical: 8, paddingHorizontal: 12, borderRadius: 16, borderWidth: 1, borderColor: colors.link, backgroundColor: on ? colors.action : 'transparent' }}
-                      >
-                        <Text style={{ color: on ? colors.onAction : colors.link }}>
-                          {on ? '✓ ' : ''}
-                          {label}
-                        </Text>
-                      </Pressable>
-                    );
-                  })}
-                </View>
+            }}
+            ListFooterComponent={
+              <View style={{ gap: 4 }}>
+                {operator ? (
+                  <View testID="channel-settings" style={{ gap: 6, marginTop: 8 }}>
+                    <Text role="heading" style={{ color: colors.foreground, fontWeight: '700' }}>
+                      Channel settings
+                    </Text>
+                    <Text style={{ color: colors.muted, fontSize: 12 }}>Now: {describeModes(conversation.modes)}</Text>
+                    <View style={{ flexDirection: 'row', flexWrap: 'wrap', gap: 6 }}>
+                      {MODE_LABELS.map(([mode, label]) => {
+                        const on = conversation.modes?.[mode] === true;
+                        return (
+                          <Pressable
+                            key={mode}
+                            role="button"
+                            aria-label={label}
+                            {...pressedState(on)}
+                            testID={`mode-${mode}`}
+                            onPress={run(() => props.onModerate({ type: 'MODE', channel, [mode]: !on }))}
+                            style={{ paddingVertical: 8, paddingHorizontal: 12, borderRadius: 16, borderWidth: 1, borderColor: colors.link, backgroundColor: on ? colors.action : 'transparent' }}
+                          >
+                            <Text style={{ color: on ? colors.onAction : colors.link }}>
+                              {on ? '✓ ' : ''}
+                              {label}
+                            </Text>
+                          </Pressable>
+                        );
+                      })}
+                    </View>
+                  </View>
+                ) : null}
+                <Button label="Close" kind="quiet" testID="close-members" onPress={close} />
               </View>
-            ) : null}
-            <Button label="Close" kind="quiet" testID="close-members" onPress={close} />
-          </ScrollView>
+            }
+          />
         </Pressable>
       </Pressable>
     </Modal>

@@ -13,7 +13,7 @@
  * the timeline (HISTORY around) and scrolled to, highlighted for a moment. Who is typing shows
  * above the composer.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   Image,
   type LayoutChangeEvent,
@@ -720,6 +720,9 @@ function Composer({ onSend, onAttach, onProblem, onDraftChanged, replyTo, editin
   );
 }
 
+/** Names in the channel's one-line member summary (the member sheet lists everyone). */
+const NAMES_IN_LINE = 40;
+
 /**
  * A channel's topic and who is in it, as the node last told us (JOIN's OK, then events), each
  * name with its role's mark (~ owner, @ operator, + voiced), strongest first; `onMembers`
@@ -727,9 +730,17 @@ function Composer({ onSend, onAttach, onProblem, onDraftChanged, replyTo, editin
  */
 function ChannelInfo({ conversation, onMembers }: { conversation: Conversation; onMembers?: () => void }) {
   const { palette: colors } = useTheme();
-  if (conversation.destType !== 'channel' || !conversation.members) return null;
-  const roles = conversation.roles ?? {};
-  const members = [...conversation.members].sort((a, b) => compareByRole(roles, a, b)).map((name) => `${roleMark(roles[name.toLowerCase()])}${name}`);
+  const { members: all, roles } = conversation;
+  // One line: the strongest names first, not a thousand-name string on every render.
+  const shown = useMemo(() => {
+    const held = roles ?? {};
+    return [...(all ?? [])]
+      .sort((a, b) => compareByRole(held, a, b))
+      .slice(0, NAMES_IN_LINE)
+      .map((name) => `${roleMark(held[name.toLowerCase()])}${name}`);
+  }, [all, roles]);
+  if (conversation.destType !== 'channel' || !all) return null;
+  const members = all.length > shown.length ? [...shown, '…'] : shown;
   return (
     <View style={{ paddingHorizontal: 12, paddingVertical: 4, backgroundColor: colors.surface, borderBottomColor: colors.panel, borderBottomWidth: 1 }}>
       {conversation.topic ? (
@@ -739,7 +750,7 @@ function ChannelInfo({ conversation, onMembers }: { conversation: Conversation; 
       ) : null}
       <View style={{ flexDirection: 'row', alignItems: 'center', gap: 8 }}>
         <Text testID="channel-members" numberOfLines={1} style={{ color: colors.muted, fontSize: 12, flex: 1 }}>
-          {members.length === 1 ? '1 member' : `${members.length} members`}: {members.join(', ')}
+          {all.length === 1 ? '1 member' : `${all.length} members`}: {members.join(', ')}
         </Text>
         {onMembers ? <SmallButton label="Members" accessibilityLabel="Members and channel settings" testID="open-members" onPress={onMembers} /> : null}
       </View>

@@ -149,6 +149,20 @@ describe('the member list and sheet', () => {
     expect(screen.getByTestId('channel-members')).toHaveTextContent('3 members: ~sensei, +kei, arona');
   });
 
+  it('names the first 40 of a big channel in the header, and the sheet lists members as they scroll', () => {
+    const crowd = Array.from({ length: 1500 }, (_, n) => `m${String(n).padStart(4, '0')}`);
+    const big = { ...plaza, members: [...crowd, 'sensei'], roles: { sensei: 'owner' } };
+    const header = render(<ChatScreen {...chatProps({ conversation: big, onModerate: async () => undefined, onBlock: async () => undefined })} />);
+    const line = screen.getByTestId('channel-members');
+    expect(line).toHaveTextContent(/^1501 members: ~sensei, m0000, m0001, .*, m0038, …$/);
+    expect(line).not.toHaveTextContent(/m0039/);
+    header.unmount();
+    render(<MemberSheet visible conversation={big} me="sensei" blocked={[]} onModerate={async () => undefined} onBlock={async () => undefined} onClose={() => undefined} />);
+    expect(screen.getByText('#plaza · 1501 members')).toBeTruthy();
+    expect(screen.getByTestId('member-m0000')).toBeTruthy();
+    expect(screen.queryByTestId('member-m1499')).toBeNull(); // rendered when scrolled to, not all at once
+  });
+
   it('lets an operator kick with a reason and set modes, and anyone block', async () => {
     const asked: ModerationRequest[] = [];
     const blocked: Array<[string, boolean]> = [];
