@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tui_helpers import open_chat, snapshot_app
 
-from aronanet.client.state import MessageQueued, Noted, sidebar_order
+from aronanet.client.state import MessageQueued, Noted, RosterLoaded, sidebar_order
 from aronanet.tui import voice
 from aronanet.tui.app import AronaApp
 from aronanet.tui.theme import LIGHT
@@ -90,3 +90,20 @@ async def test_wrapped_and_multi_line_messages_continue_under_the_text_column() 
         assert rows[first + 1].index("second line") == column
         assert rows[first + 1][:column].strip() == ""
         assert rows[first][:column].split() == ["09:30", "sensei"]
+
+
+async def test_a_big_channels_member_list_fits_its_panel_and_is_not_sorted_per_message() -> None:
+    crowd = tuple(f"m{n:04d}" for n in range(1500))
+    roster = (("sensei", "owner"), *((name, "member") for name in crowd))
+    async with snapshot_app(LIGHT).run_test(size=(120, 24)) as pilot:
+        app = await open_chat(pilot)
+        app.dispatch(RosterLoaded("#general", roster, frozenset()))
+        await pilot.pause()
+        panel = app.screen.query_one(MemberList)
+        rows = panel.render().plain.splitlines()
+        assert rows[0] == "1501 here" and rows[1].endswith("sensei")
+        assert len(rows) == panel.size.height and rows[-1] == f"+{1501 - (len(rows) - 2)} more"
+        ordered = panel._members
+        app.dispatch(Noted("a line", app.now(), key="#general"))
+        await pilot.pause()
+        assert panel._members is ordered  # the same members: not ordered again

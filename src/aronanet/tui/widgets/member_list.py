@@ -19,6 +19,9 @@ class MemberList(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._members: tuple[tuple[str, str], ...] = ()  # (mark, name), in display order
+        #: The buffer's members and roles ``_members`` was ordered from: the state keeps a
+        #: tuple and a dict until they change, so a message does not sort the list again.
+        self._ordered_from: tuple[object, object] = ((), {})
         self._channel = False
         self._folded = False
 
@@ -27,7 +30,14 @@ class MemberList(Widget):
         self.display = self._channel and not folded
 
     def show(self, buffer: Buffer) -> None:
-        members = marked_members(buffer) if buffer.kind == "channel" else ()
+        source = (buffer.members, buffer.roles)
+        if buffer.kind != "channel":
+            members: tuple[tuple[str, str], ...] = ()
+        elif all(now is then for now, then in zip(source, self._ordered_from, strict=True)):
+            members = self._members
+        else:
+            members = marked_members(buffer)
+        self._ordered_from = source
         self._channel = buffer.kind == "channel"
         self.display = self._channel and not self._folded
         if members != self._members:
@@ -38,10 +48,16 @@ class MemberList(Widget):
         dark = self.app.current_theme.dark
         text = Text(f"{len(self._members)} here\n", style="bold", no_wrap=True)
         marked = any(mark for mark, _ in self._members)
-        for mark, name in self._members:
+        shown = self._members
+        rows = max(1, self.size.height - 1)  # below the count; the panel does not scroll
+        if len(shown) > rows:  # a big channel: the strongest roles first, then how many more
+            shown = shown[: rows - 1]
+        for mark, name in shown:
             if marked:  # a column of marks only where roles are known (a moderation node)
                 text.append(mark or " ", style="bold")
             text.append(f"{name}\n", style=nick_colour(name, dark=dark))
+        if len(shown) < len(self._members):
+            text.append(f"+{len(self._members) - len(shown)} more", style="italic")
         text.rstrip()
         return text
 
