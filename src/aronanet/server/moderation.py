@@ -261,7 +261,7 @@ async def handle_channel_info(ctx: RequestContext, request: ChannelInfoRequest) 
             role=found.state.role_of(key),
             muted_until=found.state.muted_until(key, now) or UNSET,
         )
-        for key, name in members
+        for key, name in members[:_ROSTER_PAGE_MOST]
     ]
     fields: dict[str, object] = {
         "channel": channel.name,
@@ -281,6 +281,9 @@ async def handle_channel_info(ctx: RequestContext, request: ChannelInfoRequest) 
     return msgspec.structs.replace(page, next=UNSET)
 
 
+#: Members built into a page before it is trimmed to fit: more than one message can hold
+#: (each takes at least ~30 bytes), so a big channel's page costs no more than a small one's.
+_ROSTER_PAGE_MOST = 4096
 #: A roster cursor is the user key of the last member sent (a user name in lower case).
 _ROSTER_CURSOR = re.compile(r"\A[a-z0-9_-]{1,32}\Z")
 _LONGEST_ROSTER_CURSOR = "x" * 32
