@@ -227,6 +227,8 @@ const EVENT_CHECKS = {
     modes: optional(modes),
     roster: optional(list(memberRole)),
     bans: optional(list(banInfo)),
+    /** CHANNEL_INFO: how many bans there are (`bans` holds the newest that fit half a message). */
+    ban_count: optional(int(0)),
     until: optional(int()),
     blocked: optional(bool),
     blocks: optional(list(str())),

@@ -23,7 +23,10 @@ class ChannelDetails:
     topic: str
     modes: Modes
     roster: tuple[MemberRole, ...]
+    #: The newest bans (the node sends those that fit half a message), oldest first.
     bans: tuple[BanInfo, ...]
+    #: How many bans there are in all.
+    ban_count: int
 
 
 async def channel_details(client: ArtpClient, channel: str) -> ChannelDetails:
@@ -41,4 +44,5 @@ async def channel_details(client: ArtpClient, channel: str) -> ChannelDetails:
         modes=ok.modes if isinstance(ok.modes, Modes) else Modes(),
         roster=tuple(roster),
         bans=() if ok.bans is UNSET else tuple(ok.bans),
+        ban_count=ok.ban_count if isinstance(ok.ban_count, int) else len(ok.bans or ()),
     )

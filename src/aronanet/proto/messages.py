@@ -516,6 +516,7 @@ class Ok(_Base, frozen=True, tag="OK"):
     modes: Modes | UnsetType = UNSET
     roster: list[MemberRole] | UnsetType = UNSET
     bans: list[BanInfo] | UnsetType = UNSET
+    ban_count: int | UnsetType = UNSET
     until: int | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
     blocks: list[str] | UnsetType = UNSET

@@ -271,14 +271,26 @@ async def handle_channel_info(ctx: RequestContext, request: ChannelInfoRequest) 
         "member_count": len(channel.members),
     }
     if found.rank >= RANK["operator"] and after is None:
-        bans = await ctx.services.store.bans(channel.name)
-        fields["bans"] = [BanInfo(user=b.user, by=b.by, reason=b.reason, at=b.at) for b in bans]
+        fields.update(await _bans_fitting(ctx, channel.name))
     # The envelope is measured with the longest cursor there can be, so `next` always fits.
     page = ctx.ok_fitting("roster", roster, next=_LONGEST_ROSTER_CURSOR, **fields)
     kept = len(page.roster) if isinstance(page.roster, list) else 0
     if kept < len(members) and kept:
         return msgspec.structs.replace(page, next=members[kept - 1][0])
     return msgspec.structs.replace(page, next=UNSET)
+
+
+async def _bans_fitting(ctx: RequestContext, channel: str) -> dict[str, object]:
+    """``bans`` (oldest first) and ``ban_count``: the newest bans that fit half a message,
+    so that the reply is always sent and the roster keeps the other half."""
+    from aronanet.server.handlers import fitting_count  # handlers builds on this module
+
+    bans = [
+        BanInfo(user=b.user, by=b.by, reason=b.reason, at=b.at)
+        for b in await ctx.services.store.bans(channel)
+    ]
+    kept = fitting_count(reversed(bans), ctx.session.conn.max_plaintext // 2)
+    return {"bans": bans[len(bans) - kept :], "ban_count": len(bans)}
 
 
 #: Members built into a page before it is trimmed to fit: more than one message can hold

@@ -153,6 +153,8 @@ def command_handlers(runner: CommandRunner) -> dict[type, Callable[[Any], None]]
                 runner.note("Sensei, this node has no channel modes (no moderation).")
                 return
             runner.note(f"{channel} is {describe_modes(details.modes)}.")
+            if details.ban_count > len(details.bans):
+                runner.note(f"  {details.ban_count} bans; the newest {len(details.bans)}:")
             for ban in details.bans:
                 reason = f": {ban.reason}" if ban.reason else ""
                 runner.note(f"  banned: {ban.user} by {ban.by}{reason}")
