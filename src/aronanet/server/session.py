@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-from aronanet.errors import FrameError
+from aronanet.config import MAX_PLAINTEXT
+from aronanet.errors import ErrorCode, FrameError
 from aronanet.proto import codec
 from aronanet.proto.codec import Rejection
 from aronanet.proto.connection import Connection as ProtoConnection
@@ -37,7 +38,7 @@ from aronanet.proto.connection import (
     seal_each,
 )
 from aronanet.proto.features import BATCH
-from aronanet.proto.messages import PingEvent, Request
+from aronanet.proto.messages import Error, PingEvent, Request
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Clock, TokenBucket
 from aronanet.server.router import Recipient, Router, flush_one_by_one
@@ -244,9 +245,37 @@ class Session:
     def send(self, message: msgspec.Struct) -> None:
         """Encrypt and queue ``message`` now, out of reply order (events, keep-alive)."""
         if not self.closed and self.conn.state is State.OPEN:
+            encoded = codec.encode(message)
+            payload = (
+                encoded if len(encoded) <= MAX_PLAINTEXT else self._too_large(message, encoded)
+            )
+            if payload is None:
+                return
             self._router.hand_over_before(self.id)  # same order as the events around it
-            self._queued.append(codec.encode(message))
+            self._queued.append(payload)
             self._router.mark_dirty(self)
+
+    def _too_large(self, message: msgspec.Struct, encoded: bytes) -> bytes | None:
+        """A message over the §3 limit cannot be sent, and must not stop what is queued
+        after it: a reply becomes an ``ERROR`` (§6: every request gets its answer), anything
+        else is left out. Every handler fits its reply (``ok_fitting``); this is the net."""
+        log_event(
+            logger,
+            "reply_too_large",
+            logging.WARNING,
+            session=self.id,
+            type=type(message).__name__,
+            bytes=len(encoded),
+        )
+        request_id = getattr(message, "re", None)
+        if not isinstance(request_id, str):
+            return None
+        refusal = Error(
+            code=ErrorCode.TOO_LARGE,
+            message=f"the answer ({len(encoded)} bytes) does not fit one message; ask for less",
+            re=request_id,
+        )
+        return codec.encode(refusal)
 
     def queue_encoded(self, payload: bytes) -> bool:
         """Fan-out: queue an already-encoded event for this session (router marks dirty)."""

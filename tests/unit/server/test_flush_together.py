@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aronanet.proto.codec import encode
 from aronanet.proto.connection import Connection, MessageReceived
-from aronanet.proto.messages import MsgEvent
+from aronanet.proto.messages import Error, MsgEvent, Ok
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.router import Router
 from aronanet.server.session import SEAL_CHUNK_BYTES, Session
@@ -116,3 +116,18 @@ async def test_a_burst_over_one_arrays_limit_reaches_each_session_split_in_order
     router._flush_dirty()
     for _, client, transport in seats:
         assert _received(client, transport) == events
+
+
+async def test_an_answer_too_large_to_send_becomes_an_error_and_stops_nothing_after_it() -> None:
+    router = Router(LocalBroker(), Session.flush_together)
+    for batch in (True, False):
+        session, client, transport = _seat(router, f"x{batch}", batch=batch)
+        session.send(Ok(re="r1"))
+        session.send(Ok(re="r2", blocks=["b" * 32] * 3000))  # ~105 KB: over one message
+        session.send(_event(3, 70_000))  # an event over the limit: left out
+        session.send(Ok(re="r4"))
+        router._flush_dirty()
+        got = _received(client, transport)
+        assert [type(m).__name__ for m in got] == ["Ok", "Error", "Ok"]
+        assert isinstance(got[1], Error) and got[1].code == "TOO_LARGE" and got[1].re == "r2"
+        assert got[2] == Ok(re="r4") and not session.closed
