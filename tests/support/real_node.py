@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -157,6 +158,20 @@ class RealNode:
     def log_text(self) -> str:
         """Everything the node has printed so far (every run of it, appended)."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_for_log(self, pattern: str, seconds: float = STARTUP_SECONDS) -> re.Match[str]:
+        """The first match of ``pattern`` in the log, waiting for it to be printed: the node
+        listens before it prints its banner, so a ready node's log may not hold it yet."""
+        deadline = time.monotonic() + seconds
+        while True:
+            found = re.search(pattern, self.log_text())
+            if found is not None:
+                return found
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"{pattern!r} not in the log within {seconds} s:\n{self.log_text()}"
+                )
+            time.sleep(_POLL_SECONDS)
 
     # ------------------------------------------------------------------ what it runs
 

@@ -71,6 +71,7 @@ def test_a_started_node_listens_stops_cleanly_and_restarts_on_the_same_ports(
         assert node.stop() == 0 and not node.running
         node.restart()
         assert accepts(node.port)
+        node.wait_for_log("(?s)Fingerprint .*Fingerprint ")  # the second banner is printed
         node.kill()
         assert not node.running and not accepts(node.port)
     banner = f"aronanet chat {LOOPBACK}:{node.port}"

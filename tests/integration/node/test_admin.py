@@ -5,7 +5,6 @@ default, and the bounds of its HTTP parsing (request head size, time, connection
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import time
 from pathlib import Path
@@ -28,13 +27,7 @@ max_connections = {MAX_CONNECTIONS}
 
 
 def admin_port(node: NodeProcess) -> int:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        found = re.search(r"Admin +http://127\.0\.0\.1:(\d+)/metrics", node.log_text())
-        if found:
-            return int(found[1])
-        time.sleep(0.05)
-    raise AssertionError(f"no admin line in the banner:\n{node.log_text()}")
+    return int(node.wait_for_log(r"Admin +http://127\.0\.0\.1:(\d+)/metrics")[1])
 
 
 async def http(port: int, raw: bytes, timeout: float = 10, pause: float = 0) -> tuple[int, str]:
@@ -87,6 +80,7 @@ async def test_no_admin_listener_by_default(node_process):
     node: NodeProcess = node_process()
     assert node.process is not None
     assert listening_ports(node.process.pid) == {node.port, node.ws_port}
+    node.wait_for_log("Fingerprint ")  # the whole banner is printed
     assert "Admin" not in node.log_text()
 
 

@@ -89,7 +89,7 @@ async def test_an_online_backup_under_load_restores_every_acknowledged_message(
     assert "database: 100%" in err  # progress shown
     assert during_backup > 0, "the load went on while the backup ran"
     assert mode_of(archive) == 0o600
-    original_fingerprint = node.log_text().split("Fingerprint ")[1].split()[0]
+    original_fingerprint = node.wait_for_log(r"Fingerprint (\S+)")[1]
     assert original_fingerprint in out
     node.stop()
 
@@ -107,7 +107,7 @@ async def test_an_online_backup_under_load_restores_every_acknowledged_message(
 
     restored = NodeProcess(restored_dir, rate_limit=False)
     node_process.track(restored.start())
-    assert f"Fingerprint {original_fingerprint}" in restored.log_text()
+    assert restored.wait_for_log(r"Fingerprint (\S+)")[1] == original_fingerprint
     reader = await TestClient.connect(restored.port)
     await reader.login("writer0", register=False)
     history = await all_history(reader)
