@@ -337,6 +337,7 @@ class Node:
             monotonic=self._monotonic,
             rate_bucket=bucket,
             on_closed=self._session_closed,
+            on_error_sent=self.services.counters.error_sent,
         )
         session.start_handshake_timer(limits.handshake_timeout)
         self._sessions[session.id] = session

@@ -79,6 +79,7 @@ class Session:
         monotonic: Clock,
         rate_bucket: TokenBucket | None,
         on_closed: Callable[[Session], None],
+        on_error_sent: Callable[[str], None] = lambda _code: None,
     ) -> None:
         self._id = session_id
         self.stream = stream
@@ -99,6 +100,8 @@ class Session:
         self._dispatch = dispatch
         self._monotonic = monotonic
         self._on_closed = on_closed
+        #: Counts an ``ERROR`` the session makes itself (``/metrics``; the handlers count theirs).
+        self._on_error_sent = on_error_sent
         self._inbox: deque[Inbound] = deque()
         self._reading_paused = False
         self._worker: asyncio.Task[None] | None = None
@@ -275,6 +278,7 @@ class Session:
             message=f"the answer ({len(encoded)} bytes) does not fit one message; ask for less",
             re=request_id,
         )
+        self._on_error_sent(refusal.code)
         return codec.encode(refusal)
 
     def queue_encoded(self, payload: bytes) -> bool:

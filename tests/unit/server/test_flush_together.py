@@ -12,6 +12,7 @@ from aronanet.proto.codec import encode
 from aronanet.proto.connection import Connection, MessageReceived
 from aronanet.proto.messages import Error, MsgEvent, Ok
 from aronanet.server.broker.local import LocalBroker
+from aronanet.server.metrics import NodeCounters
 from aronanet.server.router import Router
 from aronanet.server.session import SEAL_CHUNK_BYTES, Session
 from aronanet.server.store.base import user_key
@@ -41,7 +42,12 @@ class RecordingTransport:
 
 
 def _seat(
-    router: Router, name: str, *, batch: bool, backlog: int = 1 << 30
+    router: Router,
+    name: str,
+    *,
+    batch: bool,
+    backlog: int = 1 << 30,
+    counters: NodeCounters | None = None,
 ) -> tuple[Session, Connection, RecordingTransport]:
     client, server = open_pair()
     transport = RecordingTransport()
@@ -56,6 +62,7 @@ def _seat(
         monotonic=time.monotonic,
         rate_bucket=None,
         on_closed=lambda _: None,
+        on_error_sent=(counters or NodeCounters()).error_sent,
     )
     if batch:
         session.enable_batch()
@@ -120,8 +127,9 @@ async def test_a_burst_over_one_arrays_limit_reaches_each_session_split_in_order
 
 async def test_an_answer_too_large_to_send_becomes_an_error_and_stops_nothing_after_it() -> None:
     router = Router(LocalBroker(), Session.flush_together)
+    counters = NodeCounters()
     for batch in (True, False):
-        session, client, transport = _seat(router, f"x{batch}", batch=batch)
+        session, client, transport = _seat(router, f"x{batch}", batch=batch, counters=counters)
         session.send(Ok(re="r1"))
         session.send(Ok(re="r2", blocks=["b" * 32] * 3000))  # ~105 KB: over one message
         session.send(_event(3, 70_000))  # an event over the limit: left out
@@ -131,3 +139,4 @@ async def test_an_answer_too_large_to_send_becomes_an_error_and_stops_nothing_af
         assert [type(m).__name__ for m in got] == ["Ok", "Error", "Ok"]
         assert isinstance(got[1], Error) and got[1].code == "TOO_LARGE" and got[1].re == "r2"
         assert got[2] == Ok(re="r4") and not session.closed
+    assert counters.errors["TOO_LARGE"] == 2  # /metrics counts them
