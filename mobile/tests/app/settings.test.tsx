@@ -53,8 +53,9 @@ describe('SettingsScreen', () => {
     );
   });
 
-  it('says plainly where the device key is kept, and warns when it is only in local storage', () => {
+  it('says plainly where the device key is kept, and warns when it is only in local storage', async () => {
     renderSettings({ keyStorage: 'local-storage', keyFallbackReason: 'X25519 is not supported' });
+    await screen.findByText('Chrome on Linux (this device)'); // the list loaded: nothing left to update
     expect(screen.getByTestId('device-key-note')).toHaveTextContent(/plain bytes in this site's local storage/);
     expect(screen.getByTestId('device-key-note')).toHaveTextContent(/X25519 is not supported/);
     expect(voice.deviceKey('webcrypto')).toMatch(/non-extractable WebCrypto key/);
