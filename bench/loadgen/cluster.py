@@ -100,7 +100,7 @@ def run_cluster(
             process.launch()
             nodes.append(ClusterNode(process, admin_port))
         for node in nodes:
-            node.process.wait_ready()
+            node.process.wait_ready(node.admin_port)
         yield nodes
     finally:
         for node in nodes:

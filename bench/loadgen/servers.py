@@ -94,12 +94,15 @@ class ServerProcess:
         )
         log.close()
 
-    def wait_ready(self) -> None:
-        """Wait until the launched process accepts TCP connections; stop it if it never does."""
+    def wait_ready(self, *other_ports: int) -> None:
+        """Wait until the launched process accepts TCP connections on its port and on
+        ``other_ports`` (a node opens its admin listener after its ArTP port); stop it if it
+        never does."""
         if self._process is None:
             raise RuntimeError(f"{self.name} was not launched")
         try:
-            wait_for_port(self.port, self.ready_timeout, self._process)
+            for port in (self.port, *other_ports):
+                wait_for_port(port, self.ready_timeout, self._process)
         except Exception:
             self.stop()
             raise

@@ -96,7 +96,14 @@ async def test_slow_readers_over_the_node_budget_are_shed_before_their_own_limit
         reading.cancel()
     metrics = await scrape(port)
     assert metrics["aronanet_slow_readers_dropped_total"] >= 1
-    assert 0 <= metrics["aronanet_outgoing_backlog_bytes"] <= NODE_LIMIT
+    # What was written after the first shed may put the others over again until the next
+    # sum (every 0.1 s) sheds one more: the budget holds at its next sum, not at every write.
+    deadline = time.monotonic() + 5
+    while metrics["aronanet_outgoing_backlog_bytes"] > NODE_LIMIT:
+        assert time.monotonic() < deadline, "the node stayed over its budget"
+        await asyncio.sleep(0.05)
+        metrics = await scrape(port)
+    assert metrics["aronanet_outgoing_backlog_bytes"] >= 0
     assert "Traceback" not in node.log_text()
     for client in slow:  # a polite close would wait behind what they never read
         abandon(client)
