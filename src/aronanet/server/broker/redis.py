@@ -36,7 +36,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
+from redis.asyncio.retry import Retry
 
 from aronanet.server.broker.base import Broker, CloseSessions, Delivery, DeliveryHandler
 from aronanet.server.logs import log_event
