@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 import msgspec
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.asyncio.retry import Retry
 
 from aronanet.server.broker.base import Broker, CloseSessions, Delivery, DeliveryHandler
 from aronanet.server.logs import log_event
