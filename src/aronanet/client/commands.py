@@ -2,19 +2,22 @@
 
 ``parse(line)`` turns what the user typed into a command value or a ``CommandError`` whose
 text says what was wrong and how to write it; nothing here raises. The table ``COMMANDS`` is
-the one source for parsing, ``/help`` and tab completion.
+the one source for parsing, ``/help`` and tab completion. This module holds the commands on
+conversations, images and the client itself; the other kinds bring their own rows
+(``lifecycle_commands``, ``account_commands``, ``moderation_commands``).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
-from aronanet.client import moderation_commands as mod
-from aronanet.client.moderation_commands import ModerationCommand
+from aronanet.client.account_commands import ACCOUNT_COMMANDS, AccountCommand
+from aronanet.client.command_spec import CommandError, CommandSpec, Parsed, no_args, split_args
+from aronanet.client.lifecycle_commands import LIFECYCLE_COMMANDS, LifecycleCommand
+from aronanet.client.moderation_commands import MODERATION_COMMANDS, ModerationCommand
 from aronanet.proto.messages import CHANNEL_PATTERN, USER_PATTERN
 from aronanet.proto.wording import rule
 
@@ -118,71 +121,6 @@ class ThemeCommand:
     variant: str | None  # "light", "dark", or None to toggle
 
 
-@dataclass(frozen=True, slots=True)
-class DevicesCommand:
-    """``/devices``: list; ``rename DEVICE NAME``; ``revoke DEVICE`` (ArTP/1.1 §14.3).
-
-    ``device`` is a number from the list, or the id (``SHA256:...``) or a unique start of it.
-    """
-
-    action: Literal["list", "rename", "revoke"]
-    device: str = ""
-    name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class PasswordCommand:
-    """``/password``: change the password in a form (never typed on the command line)."""
-
-
-@dataclass(frozen=True, slots=True)
-class LogoutCommand:
-    """``/logout``: sign this device out (§14.3 revoke) so the next start asks again."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyCommand:
-    """``/reply [N] TEXT``: answer the N-th newest message (1: the newest), or the selected
-    one, or the newest (ArTP/1.1 §14.9)."""
-
-    back: int | None
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class EditCommand:
-    """``/edit [TEXT]``: change the selected or last own message (§14.10); without TEXT the
-    input line takes its text to change."""
-
-    text: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteCommand:
-    """``/delete``: delete the selected or last own message, after a confirmation (§14.11)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReactCommand:
-    """``/react EMOJI``: add (or take back) a reaction on the selected or newest message."""
-
-    emoji: str
-
-
-@dataclass(frozen=True, slots=True)
-class SearchCommand:
-    """``/search QUERY``: find messages in every conversation the user can read (§14.15)."""
-
-    query: str
-
-
-@dataclass(frozen=True, slots=True)
-class CommandError:
-    """What went wrong, in words for the user, with the usage line when it helps."""
-
-    message: str
-
-
 Command: TypeAlias = (
     Say
     | JoinCommand
@@ -203,27 +141,10 @@ Command: TypeAlias = (
     | SaveCommand
     | ReconnectCommand
     | ThemeCommand
-    | DevicesCommand
-    | PasswordCommand
-    | LogoutCommand
-    | ReplyCommand
-    | EditCommand
-    | DeleteCommand
-    | ReactCommand
-    | SearchCommand
+    | AccountCommand
+    | LifecycleCommand
     | ModerationCommand
 )
-Parser: TypeAlias = Callable[[str], Command | CommandError]
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    name: str
-    usage: str
-    summary: str
-    parse: Parser
-    aliases: tuple[str, ...] = ()
-    details: tuple[str, ...] = ()  # what ``/help NAME`` teaches beyond the usage line
 
 
 def normalise_channel(name: str) -> str | None:
@@ -241,13 +162,7 @@ def is_user_name(name: str) -> bool:
     return re.fullmatch(USER_PATTERN, name) is not None
 
 
-def _split(args: str) -> tuple[str, str]:
-    head, _, rest = args.strip().partition(" ")
-    return head, rest.strip()
-
-
-def _usage(name: str) -> CommandError:
-    spec = _BY_NAME[name]
+def _usage(spec: CommandSpec) -> CommandError:
     return CommandError(f"usage: {spec.usage} — {spec.summary}")
 
 
@@ -262,7 +177,7 @@ def _bad_user(name: str) -> CommandError:
 def _one_channel(args: str) -> str | CommandError | None:
     """The one channel name in ``args`` (None if empty); more than one word is refused, not
     cut: ``/join #Bad Name`` joining ``#bad`` would be a surprise."""
-    name, rest = _split(args)
+    name, rest = split_args(args)
     if not name:
         return None
     if rest:
@@ -273,204 +188,73 @@ def _one_channel(args: str) -> str | CommandError | None:
     return normalise_channel(name) or _bad_channel(name)
 
 
-def _parse_join(args: str) -> Command | CommandError:
+def _parse_join(args: str) -> Parsed:
     channel = _one_channel(args)
     if channel is None:
-        return _usage("join")
+        return None
     return JoinCommand(channel) if isinstance(channel, str) else channel
 
 
-def _parse_part(args: str) -> Command | CommandError:
-    name, _ = _split(args)
+def _parse_part(args: str) -> Parsed:
+    name, _ = split_args(args)
     if not name:
         return PartCommand(None)
     channel = normalise_channel(name)
     return PartCommand(channel) if channel else _bad_channel(name)
 
 
-def _parse_msg(args: str) -> Command | CommandError:
-    target, text = _split(args)
+def _parse_msg(args: str) -> Parsed:
+    target, text = split_args(args)
     if not target or not text:
-        return _usage("msg")
+        return None
     if target.startswith("#"):
         channel = normalise_channel(target)
         return MsgCommand(channel, text) if channel else _bad_channel(target)
     return MsgCommand(target, text) if is_user_name(target) else _bad_user(target)
 
 
-def _parse_query(args: str) -> Command | CommandError:
-    user, text = _split(args)
+def _parse_query(args: str) -> Parsed:
+    user, text = split_args(args)
     if not user:
-        return _usage("query")
+        return None
     if not is_user_name(user):
         return _bad_user(user)
     return QueryCommand(user, text or None)
 
 
-def _parse_me(args: str) -> Command | CommandError:
+def _parse_me(args: str) -> Parsed:
     text = args.strip()
-    return MeCommand(text) if text else _usage("me")
+    return MeCommand(text) if text else None
 
 
-def _parse_topic(args: str) -> Command | CommandError:
+def _parse_topic(args: str) -> Parsed:
     return TopicCommand(args.strip() or None)
 
 
-def _parse_names(args: str) -> Command | CommandError:
+def _parse_names(args: str) -> Parsed:
     channel = _one_channel(args)
     return channel if isinstance(channel, CommandError) else NamesCommand(channel)
 
 
-def _parse_help(args: str) -> Command | CommandError:
-    topic, _ = _split(args)
+def _parse_help(args: str) -> Parsed:
+    topic, _ = split_args(args)
     return HelpCommand(topic.lstrip("/").lower() or None)
 
 
-def _parse_img(args: str) -> Command | CommandError:
+def _parse_img(args: str) -> Parsed:
     path = args.strip().strip('"')
-    return ImgCommand(path) if path else _usage("img")
+    return ImgCommand(path) if path else None
 
 
-def _parse_save(args: str) -> Command | CommandError:
+def _parse_save(args: str) -> Parsed:
     return SaveCommand(args.strip().strip('"') or None)
 
 
-def _parse_theme(args: str) -> Command | CommandError:
-    variant, _ = _split(args)
+def _parse_theme(args: str) -> Parsed:
+    variant, _ = split_args(args)
     if variant and variant.lower() not in ("light", "dark"):
         return CommandError(f"there is a light and a dark theme, not {variant!r}: /theme light")
     return ThemeCommand(variant.lower() or None)
-
-
-def _parse_devices(args: str) -> Command | CommandError:
-    action, rest = _split(args)
-    action = action.lower()
-    if not action or action == "list":
-        return DevicesCommand("list")
-    device, name = _split(rest)
-    if action == "rename" and device and name:
-        if len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
-            return CommandError("a device name is 1-64 characters, without control characters")
-        return DevicesCommand("rename", device, name)
-    if action == "revoke" and device and not name:
-        return DevicesCommand("revoke", device)
-    return _usage("devices")
-
-
-def _parse_reply(args: str) -> Command | CommandError:
-    head, rest = _split(args)
-    if head.isdigit() and int(head) > 0:
-        return ReplyCommand(int(head), rest) if rest else _usage("reply")
-    text = args.strip()
-    return ReplyCommand(None, text) if text else _usage("reply")
-
-
-def _parse_edit(args: str) -> Command | CommandError:
-    return EditCommand(args.strip() or None)
-
-
-def _parse_react(args: str) -> Command | CommandError:
-    emoji = args.strip()
-    return ReactCommand(emoji) if emoji else _usage("react")
-
-
-def _parse_search(args: str) -> Command | CommandError:
-    query = args.strip()
-    if not query:
-        return _usage("search")
-    if len(query) > 256:
-        return CommandError("a search is at most 256 characters; try fewer words")
-    return SearchCommand(query)
-
-
-def _no_args(command: Command) -> Parser:
-    return lambda _args: command
-
-
-def _moderation(name: str, parse: Callable[[str], mod.Parsed]) -> Parser:
-    """A ``moderation_commands`` parser as a ``Parser``: None means show the usage."""
-
-    def parser(args: str) -> Command | CommandError:
-        found = parse(args)
-        if found is None:
-            return _usage(name)
-        return CommandError(found) if isinstance(found, str) else found
-
-    return parser
-
-
-def _role_spec(name: str, summary: str) -> CommandSpec:
-    return CommandSpec(
-        name, f"/{name} USER", summary, _moderation(name, lambda a: mod.parse_role(name, a))
-    )
-
-
-#: §14.16-14.19: what channel operators (and everyone, for /invite and /block) may do.
-MODERATION_COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec(
-        "kick",
-        "/kick USER [reason]",
-        "remove someone from this channel (operators)",
-        _moderation("kick", lambda a: mod.parse_remove("kick", a)),
-        details=("They may come back with /join, unless the channel is invite-only.",),
-    ),
-    CommandSpec(
-        "ban",
-        "/ban USER [reason]",
-        "remove someone and keep them out (operators)",
-        _moderation("ban", lambda a: mod.parse_remove("ban", a)),
-        details=("/unban USER lets them back in; /mode lists the bans.",),
-    ),
-    CommandSpec(
-        "unban",
-        "/unban USER",
-        "let a banned user join again (operators)",
-        _moderation("unban", lambda a: mod.parse_remove("unban", a)),
-    ),
-    CommandSpec(
-        "mute",
-        "/mute USER DURATION [reason]",
-        "silence someone here for a while (operators)",
-        _moderation("mute", mod.parse_mute),
-        details=("DURATION like 30s, 10m, 2h, 1d (at most 30 days); /unmute USER lifts it.",),
-    ),
-    CommandSpec(
-        "unmute", "/unmute USER", "lift a mute (operators)", _moderation("unmute", mod.parse_unmute)
-    ),
-    _role_spec("op", "make someone an operator (~ owner and @ operators)"),
-    _role_spec("deop", "take someone's operator role (~ owner and @ operators)"),
-    _role_spec("voice", "let someone post in a moderated channel (operators)"),
-    _role_spec("devoice", "take someone's voice (operators)"),
-    CommandSpec(
-        "invite",
-        "/invite USER",
-        "let someone join this invite-only channel once",
-        _moderation("invite", mod.parse_invite),
-    ),
-    CommandSpec(
-        "mode",
-        "/mode [+i -m +t]",
-        "show or change this channel's modes (operators change them)",
-        _moderation("mode", mod.parse_mode),
-        details=(
-            "+i invite-only (members /invite people), +m moderated (only + voiced and "
-            "operators post), +t topic locked (only operators set it); - turns one off.",
-            "Example: /mode +i -m",
-        ),
-    ),
-    CommandSpec(
-        "block",
-        "/block [USER]",
-        "hide someone's messages and refuse their DMs (alone: list)",
-        _moderation("block", lambda a: mod.parse_block(True, a)),
-    ),
-    CommandSpec(
-        "unblock",
-        "/unblock USER",
-        "stop blocking someone",
-        _moderation("unblock", lambda a: mod.parse_block(False, a)),
-    ),
-)
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -532,10 +316,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _parse_names,
         details=("Example: /names #general",),
     ),
-    CommandSpec("list", "/list", "list the node's channels", _no_args(ListCommand())),
-    CommandSpec("clear", "/clear", "clear this buffer's screen", _no_args(ClearCommand())),
+    CommandSpec("list", "/list", "list the node's channels", no_args(ListCommand())),
+    CommandSpec("clear", "/clear", "clear this buffer's screen", no_args(ClearCommand())),
     CommandSpec(
-        "close", "/close", "close this buffer (a channel is also left)", _no_args(CloseCommand())
+        "close", "/close", "close this buffer (a channel is also left)", no_args(CloseCommand())
     ),
     CommandSpec(
         "img",
@@ -552,7 +336,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ),
     ),
     CommandSpec(
-        "open", "/open", "open the newest image here in your viewer", _no_args(OpenCommand())
+        "open", "/open", "open the newest image here in your viewer", no_args(OpenCommand())
     ),
     CommandSpec(
         "save", "/save [PATH]", "save the newest image here (default: Downloads)", _parse_save
@@ -561,86 +345,25 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "retry",
         "/retry",
         "send this buffer's failed messages again (Ctrl+R)",
-        _no_args(RetryCommand()),
+        no_args(RetryCommand()),
     ),
     CommandSpec(
         "reconnect",
         "/reconnect",
         "connect to the node again now",
-        _no_args(ReconnectCommand()),
+        no_args(ReconnectCommand()),
         details=(
             "After a dropped link I retry by myself, waiting longer each time;",
             "/reconnect tries at once (and starts again after I gave up).",
             "Queued messages go out as soon as the link is back.",
         ),
     ),
-    CommandSpec(
-        "reply",
-        "/reply [N] TEXT",
-        "answer a message (N: the N-th newest; default: the selected one)",
-        _parse_reply,
-        details=(
-            "Alt+Up (or Ctrl+Up) selects a message, r replies to it; the quote shows above.",
-            "On a selected reply, Enter jumps to the message it answers.",
-            "Example: /reply 2 yes, at noon!",
-        ),
-    ),
-    CommandSpec(
-        "edit",
-        "/edit [TEXT]",
-        "change your selected or last message",
-        _parse_edit,
-        details=(
-            "Up on an empty line does the same: the line takes the text, Enter saves it,",
-            "Esc cancels. Everyone sees the new text marked (edited).",
-        ),
-    ),
-    CommandSpec(
-        "delete",
-        "/delete",
-        "delete your selected or last message (asks first)",
-        _no_args(DeleteCommand()),
-        details=("y deletes, n or Esc keeps it; others see 'message deleted'.",),
-    ),
-    CommandSpec(
-        "react",
-        "/react EMOJI",
-        "react to the selected or newest message (again: take it back)",
-        _parse_react,
-        details=("Alt+Up selects a message, + starts a reaction on it.", "Example: /react 👍"),
-    ),
-    CommandSpec(
-        "search",
-        "/search QUERY",
-        "find messages in all your conversations",
-        _parse_search,
-        details=(
-            'Every word must match; "a phrase" matches in order; word* matches the start.',
-            "Enter on a result shows it in its conversation, Esc goes back.",
-        ),
-    ),
+    *LIFECYCLE_COMMANDS,
     CommandSpec("theme", "/theme [light|dark]", "switch the Arona theme", _parse_theme),
-    CommandSpec(
-        "devices",
-        "/devices [rename N NAME | revoke N]",
-        "list your signed-in devices, rename or sign out one (N: its number or id)",
-        _parse_devices,
-    ),
-    CommandSpec(
-        "password",
-        "/password",
-        "change your password (signs out your other devices)",
-        _no_args(PasswordCommand()),
-    ),
-    CommandSpec(
-        "logout",
-        "/logout",
-        "sign this device out and leave: the next start asks for the password",
-        _no_args(LogoutCommand()),
-    ),
+    *ACCOUNT_COMMANDS,
     *MODERATION_COMMANDS,
     CommandSpec("help", "/help [COMMAND]", "list commands, or explain one", _parse_help),
-    CommandSpec("quit", "/quit", "leave the client", _no_args(QuitCommand()), ("exit",)),
+    CommandSpec("quit", "/quit", "leave the client", no_args(QuitCommand()), ("exit",)),
 )
 
 _BY_NAME: dict[str, CommandSpec] = {
@@ -671,7 +394,10 @@ def parse(line: str) -> Command | CommandError | None:
         close = difflib.get_close_matches(name.lower(), list(_BY_NAME), n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(f'/{n}' for n in close)}?)" if close else ""
         return CommandError(f"unknown command /{name}{hint}; /help lists them all")
-    return spec.parse(args)
+    found = spec.parse(args)
+    if found is None:
+        return _usage(spec)
+    return CommandError(found) if isinstance(found, str) else found
 
 
 def help_lines(topic: str | None) -> list[str]:

@@ -2,8 +2,9 @@
 
 ``/kick USER [reason]``, ``/ban USER [reason]``, ``/unban USER``, ``/mute USER DURATION
 [reason]``, ``/unmute USER``, ``/op`` ``/deop`` ``/voice`` ``/devoice USER``, ``/invite USER``,
-``/mode [+i -m +t]``, ``/block USER``, ``/unblock USER``, ``/blocks``. The table of
-``commands`` lists them (usage, help); the parsers here return a value or an error text.
+``/mode [+i -m +t]``, ``/block USER``, ``/unblock USER``, ``/blocks``. Their rows of the
+command table (``commands``: usage, help) are here too; the parsers return a value, an error
+text, or None for the usage line.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from aronanet.client.command_spec import CommandSpec
 from aronanet.client.moderation_words import parse_duration, parse_mode_changes
 from aronanet.proto.fields import USER_PATTERN
 from aronanet.proto.moderation import MAX_MUTE_SECONDS
@@ -148,3 +150,73 @@ def parse_block(blocked: bool, args: str) -> Parsed:
     if not isinstance(found, tuple):
         return found
     return BlockCommand(found[0], blocked) if not found[1] else None
+
+
+def _role_spec(name: str, summary: str) -> CommandSpec:
+    return CommandSpec(name, f"/{name} USER", summary, lambda a: parse_role(name, a))
+
+
+#: §14.16-14.19: what channel operators (and everyone, for /invite and /block) may do.
+MODERATION_COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "kick",
+        "/kick USER [reason]",
+        "remove someone from this channel (operators)",
+        lambda a: parse_remove("kick", a),
+        details=("They may come back with /join, unless the channel is invite-only.",),
+    ),
+    CommandSpec(
+        "ban",
+        "/ban USER [reason]",
+        "remove someone and keep them out (operators)",
+        lambda a: parse_remove("ban", a),
+        details=("/unban USER lets them back in; /mode lists the bans.",),
+    ),
+    CommandSpec(
+        "unban",
+        "/unban USER",
+        "let a banned user join again (operators)",
+        lambda a: parse_remove("unban", a),
+    ),
+    CommandSpec(
+        "mute",
+        "/mute USER DURATION [reason]",
+        "silence someone here for a while (operators)",
+        parse_mute,
+        details=("DURATION like 30s, 10m, 2h, 1d (at most 30 days); /unmute USER lifts it.",),
+    ),
+    CommandSpec("unmute", "/unmute USER", "lift a mute (operators)", parse_unmute),
+    _role_spec("op", "make someone an operator (~ owner and @ operators)"),
+    _role_spec("deop", "take someone's operator role (~ owner and @ operators)"),
+    _role_spec("voice", "let someone post in a moderated channel (operators)"),
+    _role_spec("devoice", "take someone's voice (operators)"),
+    CommandSpec(
+        "invite",
+        "/invite USER",
+        "let someone join this invite-only channel once",
+        parse_invite,
+    ),
+    CommandSpec(
+        "mode",
+        "/mode [+i -m +t]",
+        "show or change this channel's modes (operators change them)",
+        parse_mode,
+        details=(
+            "+i invite-only (members /invite people), +m moderated (only + voiced and "
+            "operators post), +t topic locked (only operators set it); - turns one off.",
+            "Example: /mode +i -m",
+        ),
+    ),
+    CommandSpec(
+        "block",
+        "/block [USER]",
+        "hide someone's messages and refuse their DMs (alone: list)",
+        lambda a: parse_block(True, a),
+    ),
+    CommandSpec(
+        "unblock",
+        "/unblock USER",
+        "stop blocking someone",
+        lambda a: parse_block(False, a),
+    ),
+)

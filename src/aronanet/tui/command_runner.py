@@ -13,6 +13,15 @@ from typing import Protocol
 
 from aronanet.client import commands as cmd
 from aronanet.client import sync
+from aronanet.client.account_commands import DevicesCommand, LogoutCommand, PasswordCommand
+from aronanet.client.command_spec import CommandError
+from aronanet.client.lifecycle_commands import (
+    DeleteCommand,
+    EditCommand,
+    ReactCommand,
+    ReplyCommand,
+    SearchCommand,
+)
 from aronanet.client.state import (
     STATUS_KEY,
     Action,
@@ -105,15 +114,15 @@ class CommandRunner:
             cmd.OpenCommand: self._open,  # type: ignore[dict-item]
             cmd.SaveCommand: self._save,  # type: ignore[dict-item]
             cmd.ThemeCommand: lambda c: host.toggle_theme(c.variant),  # type: ignore[attr-defined]
-            cmd.DevicesCommand: self._devices,  # type: ignore[dict-item]
-            cmd.PasswordCommand: self._password,  # type: ignore[dict-item]
+            DevicesCommand: self._devices,  # type: ignore[dict-item]
+            PasswordCommand: self._password,  # type: ignore[dict-item]
             cmd.ReconnectCommand: self._reconnect,  # type: ignore[dict-item]
-            cmd.LogoutCommand: self._logout,  # type: ignore[dict-item]
-            cmd.ReplyCommand: self._reply,  # type: ignore[dict-item]
-            cmd.EditCommand: self._edit,  # type: ignore[dict-item]
-            cmd.DeleteCommand: self._delete,  # type: ignore[dict-item]
-            cmd.ReactCommand: self._react,  # type: ignore[dict-item]
-            cmd.SearchCommand: lambda c: host.open_search(c.query),  # type: ignore[attr-defined]
+            LogoutCommand: self._logout,  # type: ignore[dict-item]
+            ReplyCommand: self._reply,  # type: ignore[dict-item]
+            EditCommand: self._edit,  # type: ignore[dict-item]
+            DeleteCommand: self._delete,  # type: ignore[dict-item]
+            ReactCommand: self._react,  # type: ignore[dict-item]
+            SearchCommand: lambda c: host.open_search(c.query),  # type: ignore[attr-defined]
             **command_handlers(self),
         }
 
@@ -125,7 +134,7 @@ class CommandRunner:
         parsed = cmd.parse(line)
         if parsed is None:
             return
-        if isinstance(parsed, cmd.CommandError):
+        if isinstance(parsed, CommandError):
             self.note(parsed.message, error=True)
             return
         self._table[type(parsed)](parsed)
@@ -227,7 +236,7 @@ class CommandRunner:
 
         self.lifecycle("react to", toggle)
 
-    def _reply(self, command: cmd.ReplyCommand) -> None:
+    def _reply(self, command: ReplyCommand) -> None:
         buffer = self.host.state.current
         if command.back is not None:
             messages = [x for x in buffer.lines if x.is_server_message and not x.deleted]
@@ -241,7 +250,7 @@ class CommandRunner:
         if target is not None:
             self._send_reply(target, command.text)
 
-    def _edit(self, command: cmd.EditCommand) -> None:
+    def _edit(self, command: EditCommand) -> None:
         target = self._target("edit", own=True)
         if target is None:
             return
@@ -253,7 +262,7 @@ class CommandRunner:
         else:
             self._save_edit(target, command.text)
 
-    def _delete(self, command: cmd.DeleteCommand) -> None:
+    def _delete(self, command: DeleteCommand) -> None:
         target = self._target("delete", own=True)
         if target is None:
             return
@@ -262,7 +271,7 @@ class CommandRunner:
             return
         self.host.start_gesture("delete", target)
 
-    def _react(self, command: cmd.ReactCommand) -> None:
+    def _react(self, command: ReactCommand) -> None:
         target = self._target("react to", own=False)
         if target is not None:
             self._toggle(target, command.emoji)
@@ -404,14 +413,14 @@ class CommandRunner:
             self.note(voice.offline_queued(), key=buffer.key)
         self.session.wake_sender()
 
-    def _devices(self, command: cmd.DevicesCommand) -> None:
+    def _devices(self, command: DevicesCommand) -> None:
         async def devices() -> None:
             for line in await run_devices(self.session.require_sync_client(), command):
                 self.note(line)
 
         self.network(f"/devices {command.action}", devices)
 
-    def _logout(self, command: cmd.LogoutCommand) -> None:
+    def _logout(self, command: LogoutCommand) -> None:
         """Revoke this device on the node (online only: else it could still sign in), forget
         whom it signed in as, and leave. A node without ``sync`` keeps no device to revoke."""
 
@@ -424,7 +433,7 @@ class CommandRunner:
 
         self.network("signing out", logout)
 
-    def _password(self, command: cmd.PasswordCommand) -> None:
+    def _password(self, command: PasswordCommand) -> None:
         async def change() -> None:
             client = self.session.require_sync_client()
             answer = await self.host.ask_new_password()

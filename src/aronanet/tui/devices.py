@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from aronanet.client import sync
-from aronanet.client.commands import DevicesCommand
+from aronanet.client.account_commands import DevicesCommand
 from aronanet.client.connection import ArtpClient
 from aronanet.errors import ClientError
 from aronanet.proto.messages import DeviceInfo

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from aronanet.client.command_spec import CommandError
 from aronanet.client.commands import (
     ClearCommand,
-    CommandError,
     HelpCommand,
     ImgCommand,
     JoinCommand,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from aronanet.client import commands as cmd
+from aronanet.client.command_spec import CommandError
 from aronanet.client.invite_link import parse_invite_link
 from aronanet.client.moderation_commands import (
     BlockCommand,
@@ -95,7 +96,7 @@ def test_moderation_commands_parse(line: str, parsed: object) -> None:
 )
 def test_moderation_commands_refuse_in_words(line: str, says: str) -> None:
     refused = cmd.parse(line)
-    assert isinstance(refused, cmd.CommandError)
+    assert isinstance(refused, CommandError)
     assert says in refused.message
 
 

@@ -4,6 +4,14 @@ typing; and the commands that start them."""
 from __future__ import annotations
 
 from aronanet.client import commands as cmd
+from aronanet.client.command_spec import CommandError
+from aronanet.client.lifecycle_commands import (
+    DeleteCommand,
+    EditCommand,
+    ReactCommand,
+    ReplyCommand,
+    SearchCommand,
+)
 from aronanet.client.state import (
     Activated,
     ChatState,
@@ -160,14 +168,14 @@ def test_typing_true_goes_out_at_most_every_three_seconds_and_false_once() -> No
 
 
 def test_lifecycle_commands_parse_with_their_usage() -> None:
-    assert cmd.parse("/reply 2 yes") == cmd.ReplyCommand(2, "yes")
-    assert cmd.parse("/reply yes") == cmd.ReplyCommand(None, "yes")
-    assert cmd.parse("/edit") == cmd.EditCommand(None)
-    assert cmd.parse("/edit fixed") == cmd.EditCommand("fixed")
-    assert cmd.parse("/delete") == cmd.DeleteCommand()
-    assert cmd.parse("/react 👍") == cmd.ReactCommand("👍")
-    assert cmd.parse("/search lunch noon") == cmd.SearchCommand("lunch noon")
-    assert cmd.parse("/react") == cmd.CommandError(
+    assert cmd.parse("/reply 2 yes") == ReplyCommand(2, "yes")
+    assert cmd.parse("/reply yes") == ReplyCommand(None, "yes")
+    assert cmd.parse("/edit") == EditCommand(None)
+    assert cmd.parse("/edit fixed") == EditCommand("fixed")
+    assert cmd.parse("/delete") == DeleteCommand()
+    assert cmd.parse("/react 👍") == ReactCommand("👍")
+    assert cmd.parse("/search lunch noon") == SearchCommand("lunch noon")
+    assert cmd.parse("/react") == CommandError(
         "usage: /react EMOJI — react to the selected or newest message (again: take it back)"
     )
-    assert isinstance(cmd.parse("/search " + "x" * 300), cmd.CommandError)
+    assert isinstance(cmd.parse("/search " + "x" * 300), CommandError)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from aronanet.client import commands as cmd
+from aronanet.client.account_commands import DevicesCommand, PasswordCommand
+from aronanet.client.command_spec import CommandError
 from aronanet.client.state import (
     Activated,
     ChatState,
@@ -122,11 +124,11 @@ def test_the_marker_to_send_is_the_newest_message_when_the_node_is_behind() -> N
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("/devices", cmd.DevicesCommand("list")),
-        ("/devices list", cmd.DevicesCommand("list")),
-        ("/devices rename 2 old laptop", cmd.DevicesCommand("rename", "2", "old laptop")),
-        ("/devices revoke SHA256:abc", cmd.DevicesCommand("revoke", "SHA256:abc")),
-        ("/password", cmd.PasswordCommand()),
+        ("/devices", DevicesCommand("list")),
+        ("/devices list", DevicesCommand("list")),
+        ("/devices rename 2 old laptop", DevicesCommand("rename", "2", "old laptop")),
+        ("/devices revoke SHA256:abc", DevicesCommand("revoke", "SHA256:abc")),
+        ("/password", PasswordCommand()),
     ],
 )
 def test_devices_and_password_commands_parse(line: str, expected: object) -> None:
@@ -138,13 +140,13 @@ def test_devices_and_password_commands_parse(line: str, expected: object) -> Non
 )
 def test_devices_misuse_shows_the_usage(line: str) -> None:
     parsed = cmd.parse(line)
-    assert isinstance(parsed, cmd.CommandError)
+    assert isinstance(parsed, CommandError)
     assert "usage: /devices" in parsed.message
 
 
 def test_a_device_name_over_64_characters_is_refused_before_sending() -> None:
     parsed = cmd.parse("/devices rename 1 " + "x" * 65)
-    assert isinstance(parsed, cmd.CommandError)
+    assert isinstance(parsed, CommandError)
     assert "1-64 characters" in parsed.message
 
 
