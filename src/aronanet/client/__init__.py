@@ -7,11 +7,11 @@ The terminal UI, the image transfers, the benchmarks and the script client build
 from aronanet.client.connection import (
     ArtpClient,
     NodeAddress,
-    NodeError,
     TrustCallback,
     parse_address,
 )
 from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.link import NodeError
 from aronanet.client.paths import ClientPaths
 
 __all__ = [

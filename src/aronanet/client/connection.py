@@ -1,15 +1,8 @@
 """``ArtpClient``: one authenticated-to-be session with a node, for asyncio programs.
 
-The client wraps the sans-I/O ``proto.Connection`` with a ``Transport`` and one reader task:
-
-* requests get a fresh ``id`` ("c1", "c2", ...) and a future keyed by it; ArTP/1.0 §3:
-  "every reply to it (``OK``, ``ERROR``, or a stream of ``IMG_CHUNK``) carries ``re`` with
-  that id", so the reader resolves exactly the future (or stream) the reply names;
-* server events (no ``re``) go to one queue, read with ``events()``;
-* a server ``PING`` is answered with ``PONG`` at once (§3: "the client answers ``PONG``
-  with ``re``"), so idle sessions stay up without the caller doing anything;
-* when the connection ends, every pending request fails with ``ClientError("DISCONNECTED")``
-  and ``events()`` ends.
+ArTP's requests as typed methods (chat §3, lifecycle §14.10-14.14, moderation §14.16-14.20)
+over a ``Link`` (``client/link.py``), which matches each request to its replies, queues
+events and answers PINGs; ``connect`` opens both.
 
 The node's key is checked against the known-nodes file before the client reveals its own
 identity (Noise message 3) whenever no question has to be asked (§2: clients "MUST refuse,
@@ -19,10 +12,7 @@ loudly, a changed key").
 from __future__ import annotations
 
 import asyncio
-import itertools
-import logging
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from types import TracebackType
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -34,46 +24,26 @@ from aronanet.client.address import NodeAddress, parse_address
 from aronanet.client.community import CommunityPins, parse_address_list
 from aronanet.client.handshake import TrustCallback, open_session
 from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.link import Link
 from aronanet.client.transport import Transport
-from aronanet.errors import ClientError, ProtocolError
+from aronanet.errors import ClientError
 from aronanet.proto import messages
 from aronanet.proto import moderation as moderation_messages
-from aronanet.proto.connection import (
-    Connection,
-    ConnectionEvent,
-    ConnectionFailed,
-    MessageReceived,
-    MessageRejected,
-    State,
-)
+from aronanet.proto.connection import Connection
 from aronanet.proto.lifecycle import Changes, Delete, Edit, React, Typing, Unreact
-from aronanet.proto.messages import Event
 
-__all__ = ["ArtpClient", "NodeAddress", "NodeError", "TrustCallback", "parse_address"]
-
-log = logging.getLogger(__name__)
+__all__ = ["ArtpClient", "NodeAddress", "TrustCallback", "parse_address"]
 
 DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
 #: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
 #: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
 #: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
 CLIENT_FEATURES: tuple[str, ...] = ("batch", "lifecycle", "moderation", "sync")
-DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
-_ReplyT = TypeVar("_ReplyT")
 
 
-class NodeError(ClientError):
-    """An ``ERROR`` reply from the node; ``reply`` keeps its extra fields (``retry_after_ms``
-    for ``RATE_LIMITED``, ``transfer`` for image errors)."""
-
-    def __init__(self, reply: messages.Error) -> None:
-        super().__init__(reply.code, reply.message)
-        self.reply = reply
-
-
-class ArtpClient:
+class ArtpClient(Link):
     """A live session with one node. Create it with ``await ArtpClient.connect(...)``."""
 
     def __init__(
@@ -85,7 +55,7 @@ class ArtpClient:
         fingerprint: str,
     ) -> None:
         """Wrap an open session; use ``connect``, which does the handshake and the pinning."""
-        self.address = address
+        super().__init__(address, transport, connection)
         self.hello = hello
         self.fingerprint = fingerprint
         self.user: str | None = None
@@ -93,19 +63,6 @@ class ArtpClient:
         self.features: frozenset[str] = frozenset(hello.features)
         #: ArTP/1.1 §14.3: this device's id, from the OK of AUTH on a ``sync`` session.
         self.device: str | None = None
-        #: Seconds ``request`` (and every method built on it) waits for a reply.
-        self.request_timeout = DEFAULT_REQUEST_TIMEOUT
-        self.closed = False
-        self._transport = transport
-        self._connection = connection
-        self._ids = (f"c{number}" for number in itertools.count(1))
-        self._pending: dict[str, asyncio.Future[Event]] = {}
-        self._streams: dict[str, asyncio.Queue[Event | None]] = {}
-        self._events: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._write_lock = asyncio.Lock()
-        self._closed_event = asyncio.Event()
-        self._close_reason: str | None = None  # why the session ended, once it has
-        self._reader: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -154,53 +111,7 @@ class ArtpClient:
         )
         return client
 
-    async def close(self) -> None:
-        """Close the session; pending requests fail with ``DISCONNECTED``. Idempotent."""
-        if self._close_reason is None:
-            self._close_reason = "the connection was closed by this client"
-        await self._transport.close()
-        if self._reader is not None and not self._reader.done():
-            self._reader.cancel()
-            await asyncio.wait([self._reader])
-        self._finish()
-
-    def abort(self) -> None:
-        """Drop the connection abruptly (a lost link); the reader then ends the session."""
-        if self._close_reason is None:
-            self._close_reason = "the connection was dropped by this client"
-        self._transport.abort()
-
-    async def wait_closed(self) -> None:
-        """Return once the session has ended, for whatever reason."""
-        await self._closed_event.wait()
-
-    async def __aenter__(self) -> ArtpClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     # ------------------------------------------------------------------ requests
-
-    async def request(
-        self, message: msgspec.Struct, *, timeout: float | None = None
-    ) -> messages.Ok:
-        """Send a request with a fresh ``id`` and return its ``OK``; ``timeout`` None is
-        ``request_timeout``.
-
-        Raises ``ClientError(code, message)`` for an ``ERROR`` reply (``code`` as on the wire),
-        ``ClientError("TIMEOUT")`` when no reply came within ``timeout`` seconds (a late reply
-        is then dropped), ``ClientError("DISCONNECTED")`` when the connection ends first.
-        """
-        reply = await self._exchange(message, self.request_timeout if timeout is None else timeout)
-        if not isinstance(reply, messages.Ok):
-            raise ClientError("UNEXPECTED", f"expected OK, the node answered {_type_of(reply)}")
-        return reply
 
     @property
     def syncing(self) -> bool:
@@ -434,170 +345,6 @@ class ArtpClient:
         entries = [] if reply.entries is UNSET else list(reply.entries)
         return entries, reply.next if isinstance(reply.next, str) else None
 
-    async def ping(self, *, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> float:
-        """Round-trip time to the node in seconds (``PING`` -> ``PONG``)."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await self._exchange(messages.Ping(), timeout)
-        return loop.time() - started
-
-    async def send_nowait(self, message: msgspec.Struct) -> None:
-        """Send ``message`` as it is, awaiting no reply (non-final ``IMG_CHUNK`` s, §4).
-
-        A reply to it, if any, has no pending future and is delivered by ``events()``.
-        """
-        await self._send(message)
-
-    async def stream(
-        self, message: msgspec.Struct, *, timeout: float = DEFAULT_REQUEST_TIMEOUT
-    ) -> AsyncIterator[Event]:
-        """Send a request whose replies are a stream (``IMG_GET``) and yield each reply.
-
-        Stops when the caller stops iterating; an ``ERROR`` reply is raised as ``ClientError``;
-        ``timeout`` bounds the wait for each reply, not the whole stream.
-        """
-        request_id = next(self._ids)
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._streams[request_id] = queue
-        try:
-            await self._send(msgspec.structs.replace(message, id=request_id))
-            while True:
-                reply = await self._await_reply(queue.get(), timeout, message)
-                if reply is None:
-                    raise self._disconnected()
-                if isinstance(reply, messages.Error):
-                    raise _error_from(reply)
-                yield reply
-        finally:
-            self._streams.pop(request_id, None)
-
-    async def events(self) -> AsyncIterator[Event]:
-        """Server events (``MSG``, ``JOIN``, ``PART``, ``TOPIC``, ``ERROR`` without ``re``...)
-        in arrival order; ends when the connection closes."""
-        while True:
-            event = await self._events.get()
-            if event is None:
-                self._events.put_nowait(None)  # so that every other reader ends as well
-                return
-            yield event
-
-    # ------------------------------------------------------------------ internals
-
-    async def _exchange(self, message: msgspec.Struct, timeout: float) -> Event:
-        """Send ``message`` with a fresh id and return its one reply (``ERROR`` raised)."""
-        request_id = next(self._ids)
-        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = future
-        try:
-            await self._send(msgspec.structs.replace(message, id=request_id))
-            reply = await self._await_reply(future, timeout, message)
-        finally:
-            self._pending.pop(request_id, None)
-        if isinstance(reply, messages.Error):
-            raise _error_from(reply)
-        return reply
-
-    async def _await_reply(
-        self, waitable: Awaitable[_ReplyT], timeout: float, request: msgspec.Struct
-    ) -> _ReplyT:
-        try:
-            async with asyncio.timeout(timeout):
-                return await waitable
-        except TimeoutError:
-            raise ClientError(
-                "TIMEOUT", f"no reply to {_type_of(request)} within {timeout:g} s"
-            ) from None
-
-    async def _send(self, message: msgspec.Struct) -> None:
-        if self.closed:
-            raise self._disconnected()
-        try:
-            self._connection.send(message)
-        except ProtocolError as exc:
-            raise ClientError("DISCONNECTED", f"the connection failed: {exc}") from exc
-        await self._flush()
-
-    async def _flush(self) -> None:
-        """Write what the connection queued. One writer at a time keeps the frames in nonce
-        order on the wire (§2: "a ... reordered ... frame fails to decrypt")."""
-        async with self._write_lock:
-            try:
-                await self._transport.flush(self._connection)
-            except OSError as exc:
-                self._close_reason = f"the connection to {self.address} was lost ({exc})"
-                raise ClientError("DISCONNECTED", self._close_reason) from exc
-
-    async def _read_loop(self) -> None:
-        destroyed = False
-        try:
-            await self._flush()  # PONGs to PINGs that came with the end of the handshake
-            while await self._transport.feed(self._connection):
-                self._handle(self._connection.events_received())
-                if self._connection.state is State.FAILED:
-                    break
-                await self._flush()  # the PONGs queued by _handle
-        except ClientError:
-            pass  # _flush recorded why
-        except GeneratorExit:
-            # The task is being destroyed unfinished (its loop closed with it pending): a
-            # coroutine may not await any more, and the loop that would close the socket
-            # is gone anyway.
-            destroyed = True
-            raise
-        finally:
-            if self._close_reason is None:
-                self._close_reason = f"the node {self.address} closed the connection"
-            if not destroyed:
-                await self._transport.close()
-            self._finish()
-
-    def _handle(self, events: list[ConnectionEvent]) -> None:
-        for event in events:
-            if isinstance(event, MessageReceived):
-                self._dispatch(event.message)  # type: ignore[arg-type]
-            elif isinstance(event, MessageRejected):
-                self._reject(event.rejection.re, event.rejection.code, event.rejection.message)
-            elif isinstance(event, ConnectionFailed):
-                self._close_reason = f"the connection to {self.address} failed: {event.reason}"
-
-    def _dispatch(self, message: Event) -> None:
-        """Route one message: a ``PING`` answered, a reply to its waiter, an event queued."""
-        if isinstance(message, messages.PingEvent):
-            self._connection.send(messages.Pong(re=message.id))
-            return
-        re = getattr(message, "re", UNSET)
-        if not isinstance(re, str):
-            self._events.put_nowait(message)
-        elif re in self._streams:
-            self._streams[re].put_nowait(message)
-        elif (future := self._pending.get(re)) is not None and not future.done():
-            future.set_result(message)
-        else:
-            log.debug("dropping a %s for %s, which no one awaits now", _type_of(message), re)
-
-    def _reject(self, re: str | None, code: str, reason: str) -> None:
-        """A node message that could not be read: fail its waiter, if it names one."""
-        log.warning("unreadable message from %s: %s %s", self.address, code, reason)
-        future = self._pending.get(re) if re is not None else None
-        if future is not None and not future.done():
-            future.set_exception(ClientError(str(code), f"unreadable reply: {reason}"))
-
-    def _disconnected(self) -> ClientError:
-        return ClientError("DISCONNECTED", self._close_reason or "the connection is closed")
-
-    def _finish(self) -> None:
-        """The session is over: fail every waiter and end every iterator, exactly once."""
-        if self.closed:
-            return
-        self.closed = True
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(self._disconnected())
-        for queue in self._streams.values():
-            queue.put_nowait(None)
-        self._events.put_nowait(None)
-        self._closed_event.set()
-
 
 def build_request(cls: type[_StructT], **fields: Any) -> _StructT:
     """Construct a request, turning a local validation failure into ``ClientError INVALID``,
@@ -606,13 +353,3 @@ def build_request(cls: type[_StructT], **fields: Any) -> _StructT:
         return cls(**fields)
     except (ValueError, TypeError) as exc:
         raise ClientError("INVALID", str(exc)) from exc
-
-
-def _error_from(reply: messages.Error) -> NodeError:
-    return NodeError(reply)
-
-
-def _type_of(message: object) -> str:
-    config = getattr(message, "__struct_config__", None)
-    tag = getattr(config, "tag", None)
-    return str(tag) if tag else type(message).__name__

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TextIO
 
 from aronanet.client.community import AddressRing, parse_address_list
-from aronanet.client.connection import ArtpClient, NodeError
+from aronanet.client.connection import ArtpClient
 from aronanet.client.known_nodes import KnownNodes
+from aronanet.client.link import NodeError
 from aronanet.client.outbox import new_cid
 from aronanet.client.paths import ClientPaths
 from aronanet.client.sync import PasswordSource, sign_in

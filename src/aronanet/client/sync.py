@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from msgspec import UNSET
 
-from aronanet.client.connection import ArtpClient, NodeError, build_request
+from aronanet.client.connection import ArtpClient, build_request
+from aronanet.client.link import NodeError
 from aronanet.errors import ClientError
 from aronanet.proto import messages
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aronanet.client.community import AddressRing, community_key, parse_address_list
-from aronanet.client.connection import ArtpClient, NodeError
+from aronanet.client.connection import ArtpClient
 from aronanet.client.conversation_view import (
     ConversationKey,
     ConversationView,
@@ -56,6 +56,7 @@ from aronanet.client.lifecycle import (
     own_edit,
     own_reaction,
 )
+from aronanet.client.link import NodeError
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.paths import ClientPaths
 from aronanet.client.search import SearchPage, search

@@ -9,7 +9,7 @@ import pytest
 from client_support import NodeProcess, unique_name
 from test_sync_session import SETTLE, peer, session_for
 
-from aronanet.client.connection import NodeError
+from aronanet.client.link import NodeError
 from aronanet.client.search import marked_spans
 
 

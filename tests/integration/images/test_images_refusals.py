@@ -13,7 +13,7 @@ from image_chunks import chunks_of
 from image_node import ImageNode, Room, unique, user_session
 
 from aronanet.client import ArtpClient
-from aronanet.client.connection import NodeError
+from aronanet.client.link import NodeError
 from aronanet.client.transfers import upload_image
 from aronanet.errors import ClientError
 from aronanet.proto.messages import Error, ImgChunk, ImgGet, MsgEvent

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from aronanet.client.connection import ArtpClient, NodeError
+from aronanet.client.connection import ArtpClient
+from aronanet.client.link import NodeError
 from aronanet.client.search import marked_spans, search
 from aronanet.config import MAX_PLAINTEXT
 from aronanet.proto.codec import encode
