@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from aronanet.client.connection import ArtpClient
 from aronanet.client.conversation_view import ConversationView
 from aronanet.client.outbox import OutboxEntry
-from aronanet.client.sync_session import SyncOptions, SyncSession
+from aronanet.client.sync_options import SyncOptions
+from aronanet.client.sync_session import SyncSession
 from aronanet.proto.messages import MsgEvent
 
 PASSWORD = "correct horse battery"

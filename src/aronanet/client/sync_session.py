@@ -34,10 +34,9 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-from aronanet.client.community import AddressRing, community_key, parse_address_list
+from aronanet.client.catch_up import fetch_after, fetch_changes
+from aronanet.client.community import AddressRing, community_key
 from aronanet.client.connection import ArtpClient
 from aronanet.client.conversation_view import (
     ConversationKey,
@@ -60,7 +59,8 @@ from aronanet.client.link import NodeError
 from aronanet.client.outbox import Outbox, OutboxEntry, outbox_path
 from aronanet.client.paths import ClientPaths
 from aronanet.client.search import SearchPage, search
-from aronanet.client.sync import PasswordSource, conversations, mark_read, sign_in
+from aronanet.client.sync import conversations, mark_read, sign_in
+from aronanet.client.sync_options import SyncOptions
 from aronanet.errors import ClientError, KeyChangedError
 from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
@@ -73,46 +73,6 @@ Connector = Callable[[], Awaitable[ArtpClient]]
 FATAL_CODES = frozenset({"AUTH_FAILED", "UNTRUSTED", "USER_EXISTS", "REGISTRATION_CLOSED"})
 #: How often one message is retried after ``RATE_LIMITED`` before it counts as refused.
 RATE_LIMIT_RETRIES = 20
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    """Who signs in where, and how patiently."""
-
-    address: str
-    user: str
-    config_dir: Path
-    password: PasswordSource | None = None
-    register: bool = False
-    device_name: str | None = None
-    #: ``HISTORY`` page size (§3: 1-200).
-    page_size: int = 200
-    #: For a conversation never seen: its whole history, not only its latest page.
-    backfill: bool = False
-    retry_initial: float = 0.5
-    retry_maximum: float = 10.0
-    #: Seconds to connect and handshake.
-    timeout: float = 10.0
-    #: Seconds to wait for each reply; a node that does not answer within it is taken as
-    #: lost: the link is dropped and the session goes on at the next address (requests are
-    #: safe to repeat: reads, and messages with their ``cid``).
-    request_timeout: float = 30.0
-    #: Every address of the community (nodes sharing one key, docs/SCALE-OUT.md), tried in
-    #: this order from ``address``, which must be one of them. Empty: ``address`` alone, or
-    #: the comma-separated list ``address`` is (``client/community.py``).
-    addresses: tuple[str, ...] = ()
-
-    def address_list(self) -> tuple[str, ...]:
-        """The community's canonical addresses, ``address`` first; ``ValueError`` when an
-        address is malformed or ``address`` is not in ``addresses``."""
-        if not self.addresses:
-            return parse_address_list(self.address)
-        listed = parse_address_list(self.addresses)
-        first = parse_address_list(self.address)[0] if self.address else listed[0]
-        if first not in listed:
-            raise ValueError(f"{self.address!r} is not one of the addresses {listed}")
-        start = listed.index(first)
-        return listed[start:] + listed[:start]
 
 
 class SyncSession:
@@ -409,8 +369,11 @@ class SyncSession:
         # Taken now, so that a live event arriving meanwhile records its own anchor.
         anchor = self._refetch.pop(key, view.last_id)
         try:
-            await self._fetch_after(client, view, anchor)
-            await self._fetch_changes(client, view)
+            page_size = self.options.page_size
+            await fetch_after(
+                client, view, anchor, page_size=page_size, backfill=self.options.backfill
+            )
+            await fetch_changes(client, view, page_size=page_size)
         except NodeError as error:
             # Refused, not lost (a user that does not exist, a channel left): nothing to
             # fetch there, and retrying would only be refused again.
@@ -418,51 +381,6 @@ class SyncSession:
         except BaseException:
             self._refetch[key] = anchor  # the earliest anchor: it covers any later one
             raise
-
-    async def _fetch_after(
-        self, client: ArtpClient, view: ConversationView, anchor: str | None
-    ) -> None:
-        if anchor is None:
-            page = await self._history(client, view)
-            view.merge_after(None, page)
-            if self.options.backfill:
-                # Paged by the node's own pages, not by the view's first id: a view that
-                # held live events in arrival order may start with one that is not its
-                # oldest, and paging before it would return held messages forever.
-                while page:
-                    page = await self._history(client, view, before=page[0].id)
-                    view.merge_before(page)
-            anchor = view.last_id
-        while anchor is not None:
-            page = await self._history(client, view, after=anchor)
-            if not page:
-                return
-            view.merge_after(anchor, page)
-            anchor = page[-1].id
-
-    async def _fetch_changes(self, client: ArtpClient, view: ConversationView) -> None:
-        """§14.14: what changed in held messages (edits, deletes, reactions) while away."""
-        since = view.rev
-        if since is None or "lifecycle" not in client.features:
-            return
-        more = True
-        while more:
-            page, since, more = await client.changes(
-                view.dest_type, view.dest, since, limit=self.options.page_size
-            )
-            view.merge_changes(page)
-
-    async def _history(
-        self,
-        client: ArtpClient,
-        view: ConversationView,
-        *,
-        before: str | None = None,
-        after: str | None = None,
-    ) -> list[messages.MsgEvent]:
-        return await client.history(
-            view.dest_type, view.dest, before=before, after=after, limit=self.options.page_size
-        )
 
     # ------------------------------------------------------------------ sending
 

@@ -11,7 +11,8 @@ from client_support import PASSWORD, NodeProcess, unique_name
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from aronanet.client.connection import ArtpClient
-from aronanet.client.sync_session import SyncOptions, SyncSession
+from aronanet.client.sync_options import SyncOptions
+from aronanet.client.sync_session import SyncSession
 
 SETTLE = 20.0
 

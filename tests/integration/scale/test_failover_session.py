@@ -18,7 +18,8 @@ from aronanet.client.community import format_address_list
 from aronanet.client.connection import ArtpClient
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.paths import ClientPaths
-from aronanet.client.sync_session import SyncOptions, SyncSession
+from aronanet.client.sync_options import SyncOptions
+from aronanet.client.sync_session import SyncSession
 from aronanet.errors import KeyChangedError
 from aronanet.proto.messages import MsgEvent
 from support.real_node import unique_name

@@ -17,7 +17,7 @@ from aronanet.client.community import (
 )
 from aronanet.client.known_nodes import KnownNodes
 from aronanet.client.outbox import outbox_path
-from aronanet.client.sync_session import SyncOptions
+from aronanet.client.sync_options import SyncOptions
 from aronanet.errors import KeyChangedError
 
 KEY_A = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
