@@ -2,7 +2,7 @@
 
 ``/kick USER [reason]``, ``/ban USER [reason]``, ``/unban USER``, ``/mute USER DURATION
 [reason]``, ``/unmute USER``, ``/op`` ``/deop`` ``/voice`` ``/devoice USER``, ``/invite USER``,
-``/mode [+i -m +t]``, ``/block USER``, ``/unblock USER``, ``/blocks``. Their rows of the
+``/mode [+i -m +t]``, ``/block [USER]`` (alone: who is blocked), ``/unblock USER``. Their rows of the
 command table (``commands``: usage, help) are here too; the parsers return a value, an error
 text, or None for the usage line.
 """
