@@ -24,7 +24,7 @@ from loadgen.report import machine_facts, markdown_table
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.router import Router
 from aronanet.server.session import Session
-from aronanet.server.store.base import user_key
+from aronanet.server.store.rows import user_key
 from aronanet.transport.tcp import TcpStream
 
 REPEATS = 5

@@ -48,8 +48,8 @@ from aronanet.config import Limits
 from aronanet.proto.search_query import parse_query
 from aronanet.server.node import Node
 from aronanet.server.settings import NodeSettings, PasswordHashing
-from aronanet.server.store.base import MessageSearch, NewMessage, dm_conversation
 from aronanet.server.store.lifecycle_sql import RevisionCounter
+from aronanet.server.store.rows import MessageSearch, NewMessage, dm_conversation
 from aronanet.server.store.schema import migrate
 from aronanet.server.store.sqlite import (
     INDEX_EVERY,

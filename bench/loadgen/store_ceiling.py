@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aronanet.server.store.base import NewMessage
 from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.rows import NewMessage
 from loadgen.payload import make_content
 from loadgen.stats import percentile
 

@@ -35,8 +35,9 @@ from aronanet.server.addresses import address_group
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Buckets, Budget, Charge, Clock, KeyedSlots, LocalBuckets
 from aronanet.server.settings import LoginThrottle, PasswordHashing
-from aronanet.server.store.base import DuplicateUserError, UserRow, user_key
+from aronanet.server.store.base import DuplicateUserError
 from aronanet.server.store.moderation import ModerationStore
+from aronanet.server.store.rows import UserRow, user_key
 
 logger = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from aronanet import identity
 from aronanet.errors import AronaError
 from aronanet.server.accounts import token_hash
 from aronanet.server.settings import NodeSettings, SettingsError, from_mapping, normalise, read_toml
-from aronanet.server.store.base import user_key
 from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.moderation_sql import AuditRecord
+from aronanet.server.store.rows import user_key
 
 #: Who the audit log names for what this command did.
 CLI_ACTOR = "admin-cli"

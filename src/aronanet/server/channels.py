@@ -27,7 +27,8 @@ from typing import Protocol, runtime_checkable
 import msgspec
 
 from aronanet.server.ratelimit import Clock
-from aronanet.server.store.base import ChannelMembers, ChannelRow, Store, user_key
+from aronanet.server.store.base import Store
+from aronanet.server.store.rows import ChannelMembers, ChannelRow, user_key
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from aronanet.proto.messages import ConversationInfo, Conversations, MarkRead, O
 from aronanet.server.broker.base import Delivery
 from aronanet.server.handlers import HandlerTable, RequestContext, fitting_count
 from aronanet.server.messaging import message_id, resolve_destination
-from aronanet.server.store.base import ConversationQuery, ConversationRow, user_key
+from aronanet.server.store.rows import ConversationQuery, ConversationRow, user_key
 
 _DEST_TYPES = ("channel", "user")
 #: "channel:" and a 33-character channel name: no cursor is longer (user keys are 32).

@@ -32,7 +32,7 @@ from aronanet.proto.messages import (
 from aronanet.server.broker.base import CloseSessions, Delivery
 from aronanet.server.handlers import HandlerTable, RequestContext
 from aronanet.server.logs import log_event
-from aronanet.server.store.base import DeviceSighting, user_key
+from aronanet.server.store.rows import DeviceSighting, user_key
 
 logger = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ from aronanet.server.channels import Channel
 from aronanet.server.logs import log_event
 from aronanet.server.services import Services
 from aronanet.server.session import Inbound, Session
-from aronanet.server.store.base import user_key
+from aronanet.server.store.rows import user_key
 
 logger = logging.getLogger(__name__)
 

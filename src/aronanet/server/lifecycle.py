@@ -47,7 +47,8 @@ from aronanet.server.messaging import decorated_events, fit, message_id, resolve
 from aronanet.server.moderation import may_delete_any
 from aronanet.server.ratelimit import BucketMap, spend_session_and_account
 from aronanet.server.services import Services
-from aronanet.server.store.base import (
+from aronanet.server.store.moderation_sql import AuditRecord
+from aronanet.server.store.rows import (
     Change,
     ChangesQuery,
     EditRequest,
@@ -56,7 +57,6 @@ from aronanet.server.store.base import (
     Refusal,
     user_key,
 )
-from aronanet.server.store.moderation_sql import AuditRecord
 
 logger = logging.getLogger(__name__)
 

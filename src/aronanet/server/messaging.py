@@ -29,7 +29,7 @@ from aronanet.server.handlers import (
     member_channel,
 )
 from aronanet.server.moderation import check_may_post, only_admins_may_post
-from aronanet.server.store.base import (
+from aronanet.server.store.rows import (
     Decorations,
     HistoryQuery,
     MessageRow,

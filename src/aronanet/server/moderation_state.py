@@ -24,9 +24,9 @@ import msgspec
 
 from aronanet.server.channels import ChangeFeed
 from aronanet.server.logs import log_event
-from aronanet.server.store.base import user_key
 from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.moderation_sql import ChannelModeration
+from aronanet.server.store.rows import user_key
 
 logger = logging.getLogger(__name__)
 

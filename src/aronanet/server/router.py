@@ -27,7 +27,7 @@ from typing import Protocol
 from aronanet.proto.connection import batch_plaintexts, frame_headers
 from aronanet.server.broker.base import Broker, CloseSessions, Delivery
 from aronanet.server.logs import log_event
-from aronanet.server.store.base import user_key
+from aronanet.server.store.rows import user_key
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from aronanet.proto.search_query import QueryError, SearchQuery, marks, parse_qu
 from aronanet.server.handlers import HandlerTable, RequestContext, fitting_count
 from aronanet.server.messaging import decorated_events, message_id, resolve_destination
 from aronanet.server.ratelimit import spend_session_and_account
-from aronanet.server.store.base import MessageSearch, user_key
+from aronanet.server.store.rows import MessageSearch, user_key
 
 #: No cursor is longer than a message id (at most 19 digits; 20 for safety).
 _LONGEST_NEXT = "9" * 20

@@ -15,7 +15,7 @@ from aronanet.proto import codec
 from aronanet.proto.messages import Join, ListChannels, Part
 from aronanet.server.handlers import fitting_count
 from aronanet.server.node import Node
-from aronanet.server.store.base import ChannelRow, UserRow
+from aronanet.server.store.rows import ChannelRow, UserRow
 
 #: 32 characters after "#", the longest name: 2,000 of them are 72 KB of JSON.
 CHANNEL_NAMES = [f"#c{i:05d}".ljust(33, "x") for i in range(2000)]

@@ -13,8 +13,8 @@ import pytest
 
 from aronanet.server.broker.redis import RedisBroker
 from aronanet.server.channels import Channels
-from aronanet.server.store.base import UserRow
 from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.rows import UserRow
 
 from .services import REDIS_URL
 

@@ -31,7 +31,7 @@ import pytest
 
 from aronanet.client.outbox import OutboxEntry
 from aronanet.client.sync_session import SyncSession
-from aronanet.server.store.base import dm_conversation
+from aronanet.server.store.rows import dm_conversation
 from support import sync_chaos as chaos
 from support.sync_chaos import Member, Stored
 

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 
 import psycopg
 
-from aronanet.server.store.base import HistoryQuery, NewMessage, Store
+from aronanet.server.store.base import Store
 from aronanet.server.store.postgres import WRITE_LOCK, PostgresStore
+from aronanet.server.store.rows import HistoryQuery, NewMessage
 from aronanet.server.store.sqlite import SqliteStore
 
 from .services import fresh_schema

@@ -13,7 +13,9 @@ import psycopg
 import pytest
 
 from aronanet.server.store import postgres_schema, schema
-from aronanet.server.store.base import (
+from aronanet.server.store.lifecycle import LifecycleStore
+from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.rows import (
     ChangesQuery,
     ChannelRow,
     ConversationQuery,
@@ -24,8 +26,6 @@ from aronanet.server.store.base import (
     Refusal,
     UserRow,
 )
-from aronanet.server.store.lifecycle import LifecycleStore
-from aronanet.server.store.postgres import PostgresStore
 from aronanet.server.store.sqlite import SqliteStore
 
 from .services import fresh_schema

@@ -11,10 +11,10 @@ import psycopg
 import pytest
 
 from aronanet.server.store import postgres_schema, schema
-from aronanet.server.store.base import ChannelRow, UserRow
 from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.moderation_sql import AuditRecord
 from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.rows import ChannelRow, UserRow
 from aronanet.server.store.sqlite import SqliteStore
 
 from .services import fresh_schema

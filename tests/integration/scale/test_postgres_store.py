@@ -13,14 +13,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from aronanet.server.store.base import (
-    BackendUnavailableError,
-    ChannelRow,
-    HistoryQuery,
-    NewMessage,
-    UserRow,
-)
+from aronanet.server.store.base import BackendUnavailableError
 from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.rows import ChannelRow, HistoryQuery, NewMessage, UserRow
 
 
 @pytest.fixture

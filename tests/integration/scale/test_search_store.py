@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 
 from aronanet.proto.search_query import SearchQuery, matches, parse_query
-from aronanet.server.store.base import (
+from aronanet.server.store.base import Store
+from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.rows import (
     ChannelRow,
     MessageRow,
     MessageSearch,
     NewMessage,
-    Store,
     UserRow,
     dm_conversation,
 )
-from aronanet.server.store.postgres import PostgresStore
 from aronanet.server.store.sqlite import SqliteStore, index_pending
 
 from .conftest import StoreFactory

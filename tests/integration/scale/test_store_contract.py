@@ -11,13 +11,12 @@ import asyncio
 
 import pytest
 
-from aronanet.server.store.base import (
+from aronanet.server.store.base import DuplicateUserError, Store
+from aronanet.server.store.rows import (
     ChannelMembers,
     ChannelRow,
-    DuplicateUserError,
     HistoryQuery,
     NewMessage,
-    Store,
     UserRow,
     dm_conversation,
 )

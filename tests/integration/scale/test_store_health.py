@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from aronanet.server.store.base import Store, UserRow
+from aronanet.server.store.base import Store
+from aronanet.server.store.rows import UserRow
 
 
 async def test_ping_answers_and_every_write_job_is_timed(store: Store) -> None:

@@ -12,18 +12,18 @@ import psycopg
 import pytest
 
 from aronanet.server.store import postgres_schema, schema
-from aronanet.server.store.base import (
-    UNREAD_CAP,
+from aronanet.server.store.base import Store
+from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.rows import (
     ChannelRow,
     ConversationQuery,
     DeviceSighting,
     NewMessage,
-    Store,
     UserRow,
     dm_conversation,
 )
-from aronanet.server.store.postgres import PostgresStore
 from aronanet.server.store.sqlite import SqliteStore
+from aronanet.server.store.sync_sql import UNREAD_CAP
 
 from .services import fresh_schema
 

@@ -15,7 +15,7 @@ from aronanet.server.broker.local import LocalBroker
 from aronanet.server.metrics import NodeCounters
 from aronanet.server.router import Router
 from aronanet.server.session import SEAL_CHUNK_BYTES, Session
-from aronanet.server.store.base import user_key
+from aronanet.server.store.rows import user_key
 from aronanet.transport.tcp import TcpStream
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "proto"))

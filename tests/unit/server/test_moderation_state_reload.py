@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from aronanet.server.moderation_state import ModerationState
-from aronanet.server.store.base import ChannelRow, UserRow
 from aronanet.server.store.moderation_sql import AuditRecord, ChannelModeration
+from aronanet.server.store.rows import ChannelRow, UserRow
 from aronanet.server.store.sqlite import SqliteStore
 
 CHANNEL = "#gated"

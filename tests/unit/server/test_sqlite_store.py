@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 
-from aronanet.server.store.base import (
+from aronanet.server.store.base import DuplicateUserError
+from aronanet.server.store.rows import (
     ChannelRow,
     ConversationQuery,
-    DuplicateUserError,
     HistoryQuery,
     NewMessage,
     UserRow,

@@ -12,16 +12,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aronanet.server.store import lifecycle_sql as scripts
-from aronanet.server.store.base import (
+from aronanet.server.store.base import Store
+from aronanet.server.store.lifecycle_sql import Dialect, Script
+from aronanet.server.store.rows import (
     Change,
     ChangesQuery,
     Decorations,
     EditRequest,
     MessageRow,
     ReactionRequest,
-    Store,
 )
-from aronanet.server.store.lifecycle_sql import Dialect, Script
 
 ScriptFactory = Callable[[Dialect], Script]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from aronanet.server.store.base import (
+from aronanet.server.store.rows import (
     MESSAGE_COLUMNS,
     Change,
     ChangesQuery,

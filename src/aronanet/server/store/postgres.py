@@ -40,32 +40,28 @@ from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
 from aronanet.server.store import search_sql
 from aronanet.server.store import sync_sql as sql
-from aronanet.server.store.base import (
-    READABLE_CONVERSATIONS,
-    BackendUnavailableError,
+from aronanet.server.store.base import BackendUnavailableError, DuplicateUserError
+from aronanet.server.store.history_sql import around_statement, centre, history_statement
+from aronanet.server.store.lifecycle import ScriptFactory
+from aronanet.server.store.lifecycle_sql import POSTGRES, run_async
+from aronanet.server.store.moderation import ModerationStore
+from aronanet.server.store.postgres_schema import migrate
+from aronanet.server.store.rows import (
     ChannelMembers,
     ChannelRow,
     ConversationQuery,
     ConversationRow,
     DeviceRow,
     DeviceSighting,
-    DuplicateUserError,
     HistoryQuery,
     MessageRow,
     MessageSearch,
     NewMessage,
     UserRow,
-    around_statement,
-    centre,
-    conversations_parameters,
-    conversations_statement,
-    history_statement,
     user_key,
 )
-from aronanet.server.store.lifecycle import ScriptFactory
-from aronanet.server.store.lifecycle_sql import POSTGRES, run_async
-from aronanet.server.store.moderation import ModerationStore
-from aronanet.server.store.postgres_schema import migrate
+from aronanet.server.store.search_sql import READABLE_CONVERSATIONS
+from aronanet.server.store.sync_sql import conversations_parameters, conversations_statement
 
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[Any]

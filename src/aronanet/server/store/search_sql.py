@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Final
 
 from aronanet.proto.search_query import SQLITE_TOKENIZE
-from aronanet.server.store.base import MESSAGE_COLUMNS
+from aronanet.server.store.rows import MESSAGE_COLUMNS
 
 #: The scope word of a conversation key, in SQL (SQLite's ``hex`` of its UTF-8 bytes).
 _SCOPE_SQL = "'x' || hex({row}.conversation)"
@@ -163,6 +163,13 @@ POSTGRES_SET_VECTOR = """
     UPDATE messages SET search_vector = %s::tsvector
     WHERE id = %s AND content = %s
 """
+
+#: §14.15: the conversations a user can read now, as one sub-query (parameter ``user``).
+READABLE_CONVERSATIONS = """
+    SELECT channel FROM memberships WHERE user_key = {user}
+    UNION ALL SELECT conversation FROM dm_peers WHERE user_key = {user}
+"""
+
 
 POSTGRES_SEARCH = f"""
     SELECT {MESSAGE_COLUMNS} FROM messages

@@ -25,32 +25,28 @@ from aronanet.proto.search_query import fts5_any, fts5_expression
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
 from aronanet.server.store import sync_sql as sql
-from aronanet.server.store.base import (
-    READABLE_CONVERSATIONS,
+from aronanet.server.store.base import DuplicateUserError
+from aronanet.server.store.history_sql import around_statement, centre, history_statement
+from aronanet.server.store.lifecycle import ScriptFactory
+from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
+from aronanet.server.store.moderation import ModerationStore
+from aronanet.server.store.rows import (
     ChannelMembers,
     ChannelRow,
     ConversationQuery,
     ConversationRow,
     DeviceRow,
     DeviceSighting,
-    DuplicateUserError,
     HistoryQuery,
     MessageRow,
     MessageSearch,
     NewMessage,
     UserRow,
-    around_statement,
-    centre,
-    conversations_parameters,
-    conversations_statement,
-    history_statement,
     user_key,
 )
-from aronanet.server.store.lifecycle import ScriptFactory
-from aronanet.server.store.lifecycle_sql import SQLITE, RevisionCounter, run_sync
-from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.schema import migrate
 from aronanet.server.store.search_sql import (
+    READABLE_CONVERSATIONS,
     SQLITE_ANY_PENDING,
     SQLITE_INDEX_PENDING,
     SQLITE_SEARCH,
@@ -63,6 +59,7 @@ from aronanet.server.store.sqlite_writer import (
     connect,
     settle_future,
 )
+from aronanet.server.store.sync_sql import conversations_parameters, conversations_statement
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)

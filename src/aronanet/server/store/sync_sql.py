@@ -3,16 +3,19 @@
 Statements use ``:name`` parameters (SQLite's style); ``for_postgres`` turns them into
 psycopg's ``%(name)s``. Only syntax both databases share is used (``ON CONFLICT``, no
 ``INSERT OR``, no ``GREATEST``), so one text serves both backends and they cannot drift.
-The row dictionaries of the writes that go with a message are built here too.
+The row dictionaries of the writes that go with a message are built here too, and the
+§14.5 CONVERSATIONS statement, which each backend builds with its own parameter markers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from aronanet.server.store.base import (
+from aronanet.server.store.rows import (
     MESSAGE_COLUMNS,
+    ConversationQuery,
     DeviceSighting,
     NewMessage,
     user_key,
@@ -205,6 +208,71 @@ def sighting_row(sighting: DeviceSighting, max_devices: int) -> Row:
 def device_key(user: str, device: str | None, **extra: Any) -> Row:
     """Parameters naming one device of one account (``device`` None names none)."""
     return {"user": user_key(user), "device": "" if device is None else device, **extra}
+
+
+# ---------------------------------------------------------------- conversations (§14.5)
+
+#: §14.5: unread and mention counts stop here.
+UNREAD_CAP = 9999
+
+
+def conversations_statement(param: Callable[[str], str], collate: str = "") -> str:
+    """§14.5 CONVERSATIONS as ONE statement for both backends; ``param(name)`` is a named
+    parameter marker (``:name``, ``%(name)s``), ``collate`` makes names compare bytewise
+    (PostgreSQL: ``COLLATE "C"``; SQLite does by default), the same order on both backends.
+    Parameters: ``conversations_parameters``.
+
+    Every count is a range of an index (``messages_by_conversation``, the ``mentions``
+    primary key) capped at ``UNREAD_CAP`` rows, so a huge backlog costs no more than that.
+    A deleted message (a tombstone) is not unread.
+    """
+    user, name = param("user"), param("name")
+    after_type, after_key, limit = param("after_type"), param("after_key"), param("limit")
+    unread_since = "m.id > COALESCE(r.message_id, 0) AND m.deleted IS NULL"
+    return f"""
+    WITH convs AS (
+        SELECT 'channel' AS dest_type, channel AS dest, channel AS sort_key,
+               channel AS conversation
+          FROM memberships WHERE user_key = {user}
+        UNION ALL
+        SELECT 'user', peer, peer_key, conversation FROM dm_peers WHERE user_key = {user}
+    ), page AS (
+        SELECT * FROM convs
+         WHERE dest_type > {after_type}
+            OR (dest_type = {after_type} AND sort_key{collate} > {after_key})
+         ORDER BY dest_type, sort_key{collate} LIMIT {limit}
+    ), latest AS (
+        SELECT page.*, (SELECT MAX(id) FROM messages m
+                         WHERE m.conversation = page.conversation) AS last_id
+          FROM page
+    )
+    SELECT c.dest_type, c.dest, c.sort_key, c.last_id,
+           (SELECT timestamp FROM messages m WHERE m.id = c.last_id) AS last_timestamp,
+           r.message_id,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+              WHERE m.conversation = c.conversation AND {unread_since} AND m.sender <> {name}
+              LIMIT {UNREAD_CAP}) AS capped),
+           (SELECT COUNT(*) FROM (SELECT 1 FROM mentions m
+              WHERE m.user_key = {user} AND m.conversation = c.conversation
+                AND m.message_id > COALESCE(r.message_id, 0)
+              LIMIT {UNREAD_CAP}) AS capped),
+           (SELECT MAX(rev) FROM messages m WHERE m.conversation = c.conversation)
+      FROM latest c
+      LEFT JOIN read_markers r ON r.user_key = {user} AND r.conversation = c.conversation
+     ORDER BY c.dest_type, c.sort_key{collate}
+    """
+
+
+def conversations_parameters(query: ConversationQuery) -> dict[str, str | int]:
+    """The named parameters of ``conversations_statement``; ("", "") sorts before all."""
+    after_type, after_key = query.after or ("", "")
+    return {
+        "user": user_key(query.user),
+        "name": query.user,
+        "after_type": after_type,
+        "after_key": after_key,
+        "limit": query.limit,
+    }
 
 
 # ---------------------------------------------------------------- read markers (§14.6)
