@@ -1,7 +1,7 @@
 """The write ceiling of one PostgreSQL for a whole community, measured on the store alone.
 
 Every node's write transaction takes one advisory lock first and holds it through its
-``COMMIT`` (docs/SCALE-OUT.md §4, ``store/postgres.py``), so the write transactions of ALL
+``COMMIT`` (docs/SCALE-OUT.md §4, ``store/postgres_writer.py``), so the write transactions of ALL
 nodes run one after another: however many nodes there are, the community stores at most
 one lock-holder's worth of messages per second. This probe drives the node's own
 ``PostgresStore`` (its group-commit writer, nothing else on the event loop) twice:

@@ -46,7 +46,8 @@ from aronanet.server.image_refusals import UPLOAD_RETRY_MS, refuse_quota, refuse
 from aronanet.server.image_transfers import UploadHeader
 from aronanet.server.logs import ThrottledLog
 from aronanet.server.store.base import BackendUnavailableError
-from aronanet.server.store.postgres import UPLOADED_BYTES, ReaderPool
+from aronanet.server.store.postgres import UPLOADED_BYTES
+from aronanet.server.store.postgres_connections import ReaderPool
 
 #: Bytes per stored row: large enough for few rows per image, small enough to stream.
 BLOB_CHUNK = 256 * 1024

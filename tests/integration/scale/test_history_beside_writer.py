@@ -12,7 +12,8 @@ from contextlib import contextmanager
 import psycopg
 
 from aronanet.server.store.base import Store
-from aronanet.server.store.postgres import WRITE_LOCK, PostgresStore
+from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.postgres_writer import WRITE_LOCK
 from aronanet.server.store.rows import HistoryQuery, NewMessage
 from aronanet.server.store.sqlite import SqliteStore
 

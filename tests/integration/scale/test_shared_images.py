@@ -18,7 +18,7 @@ from aronanet.config import Limits
 from aronanet.errors import ClientError, ErrorCode, RequestError
 from aronanet.proto.messages import Attachment, ImgStatus
 from aronanet.server.image_postgres import PostgresBlobStore, SharedUploads
-from aronanet.server.store.postgres import ReaderPool
+from aronanet.server.store.postgres_connections import ReaderPool
 
 from .cluster import ClusterNode, free_port
 

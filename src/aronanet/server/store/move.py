@@ -30,7 +30,8 @@ from aronanet.proto.search_query import tsvector
 from aronanet.server.datadir import NodeLock
 from aronanet.server.image_postgres import PostgresBlobStore
 from aronanet.server.store import schema
-from aronanet.server.store.postgres import PostgresStore, ReaderPool
+from aronanet.server.store.postgres import PostgresStore
+from aronanet.server.store.postgres_connections import ReaderPool
 
 Progress = Callable[[str], None]
 

@@ -2,19 +2,11 @@
 
 The same promises as ``sqlite.py``, kept across several node processes:
 
-* Group commit (ARCHITECTURE.md "The hot path"): writes are jobs queued to ONE writer task
-  per node, which runs every job that arrived while its previous commit ran in ONE
-  transaction (each job in a savepoint, so one failing job does not spoil the others) and
-  resolves the callers' futures only after ``COMMIT`` returns: §3 "OK to a MSG means the
-  message is durably stored", on PostgreSQL's own fsync.
-* Message ids come from an identity column, so they are unique across nodes. Each write
-  transaction first takes one transaction-scoped advisory lock (``WRITE_LOCK``), so write
-  transactions of all nodes commit one after another and ids become visible in increasing
-  order: a client paging with ``HISTORY after: <last id seen>`` can never skip a message
-  that committed late with a smaller id. The lock is taken before anything else, so it
-  cannot deadlock, and one lock per batch (not per message) keeps the cost small.
-* Reads (history, logins, image checks) use a small pool of autocommit connections, so they
-  never wait behind a batch of writes; they see everything already acknowledged.
+* Group commit under one write lock for every node of the community: writes are jobs of
+  the node's ONE writer task (``postgres_writer``), committed in batches, and a caller's
+  future resolves only after ``COMMIT`` returns (§3 durability).
+* Reads (history, logins, image checks) use a small pool of autocommit connections
+  (``postgres_connections.ReaderPool``), so they never wait behind a batch of writes.
 
 Migrations are numbered per component like SQLite's, recorded in ``schema_migrations``, and
 run under a session advisory lock so that nodes starting together do not race. The tables
@@ -25,11 +17,9 @@ in the URL selects one).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import psycopg
@@ -45,7 +35,9 @@ from aronanet.server.store.history_sql import around_statement, centre, history_
 from aronanet.server.store.lifecycle import ScriptFactory
 from aronanet.server.store.lifecycle_sql import POSTGRES, run_async
 from aronanet.server.store.moderation import ModerationStore
+from aronanet.server.store.postgres_connections import Connection, ReaderPool, connect, describe
 from aronanet.server.store.postgres_schema import migrate
+from aronanet.server.store.postgres_writer import GroupCommitWriter
 from aronanet.server.store.rows import (
     ChannelMembers,
     ChannelRow,
@@ -64,15 +56,9 @@ from aronanet.server.store.search_sql import READABLE_CONVERSATIONS
 from aronanet.server.store.sync_sql import conversations_parameters, conversations_statement
 
 T = TypeVar("T")
-Connection = psycopg.AsyncConnection[Any]
-WriteJob = Callable[[Connection], Awaitable[Any]]
-#: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
-Job = tuple[WriteJob, "asyncio.Future[Any]", float]
 
 logger = logging.getLogger(__name__)
 
-#: Upper bound on jobs per transaction, so one commit never holds replies back for long.
-MAX_BATCH = 512
 #: Connections for reads; writes have their own.
 READERS = 2
 #: Connections for shared image data (``image_postgres``): chunk by chunk uploads and
@@ -80,11 +66,7 @@ READERS = 2
 IMAGE_CONNECTIONS = 2
 #: Messages without a search vector indexed per write job before a search (§14.15).
 INDEX_BATCH = 500
-#: First key of the write lock ("ARO" + 1); the second is the schema's hash, so every node
-#: of one community (one schema) takes the same lock and two communities kept in two
-#: schemas of one database never wait for each other.
-WRITE_LOCK = 0x41524F01
-RECONNECT_DELAYS = (0.05, 0.2, 1.0, 2.0, 5.0)
+
 
 #: The attachment is stored as the exact JSON text it was given (a ``jsonb`` column would
 #: reformat it); queries read it through ``::jsonb``.
@@ -111,175 +93,8 @@ _CHANNEL_WITH_MEMBERS = """
 """
 
 
-def describe(dsn: str) -> str:
-    """``host:port/dbname`` of a connection string, for messages (never the password)."""
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        return "PostgreSQL (unparsable URL)"
-    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
-
-
-async def connect(dsn: str) -> Connection:
-    """One autocommit connection; ``BackendUnavailableError`` naming where, if it fails."""
-    try:
-        return await psycopg.AsyncConnection.connect(dsn, autocommit=True)
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BackendUnavailableError(
-            f"cannot connect to PostgreSQL at {describe(dsn)}: {reason}"
-        ) from None
-
-
-class GroupCommitWriter:
-    """A task that owns one connection and commits queued jobs in batches."""
-
-    def __init__(self, dsn: str, conn: Connection, latency: Histogram | None = None) -> None:
-        self._dsn = dsn
-        self._conn = conn
-        #: Enqueue-to-commit time of every job committed.
-        self.latency = latency or Histogram()
-        self._jobs: asyncio.Queue[Job | None] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self.commits = 0
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    def submit(self, fn: Callable[[Connection], Awaitable[T]]) -> asyncio.Future[T]:
-        """Queue ``fn(conn)``; the future resolves after the batch holding it commits."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._jobs.put_nowait((fn, future, time.perf_counter()))
-        return future
-
-    async def stop(self) -> None:
-        """Finish every queued job, commit, and close the connection."""
-        self._jobs.put_nowait(None)
-        if self._task is not None:
-            await self._task
-        await self._conn.close()
-
-    async def _run(self) -> None:
-        last = False
-        while not last:
-            jobs, last = await self._next_batch()
-            if jobs:
-                await self._run_batch(jobs)
-
-    async def _next_batch(self) -> tuple[list[Job], bool]:
-        """Wait for one job, then take every job already waiting (the group)."""
-        first = await self._jobs.get()
-        if first is None:
-            return [], True
-        jobs = [first]
-        while len(jobs) < MAX_BATCH and not self._jobs.empty():
-            job = self._jobs.get_nowait()
-            if job is None:
-                return jobs, True
-            jobs.append(job)
-        return jobs, False
-
-    async def _run_batch(self, jobs: list[Job]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-        try:
-            conn = await self._usable_connection()
-            async with conn.transaction():
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (WRITE_LOCK,)
-                )
-                for fn, future, _ in jobs:
-                    outcomes.append(await _in_savepoint(conn, fn, future))
-        except (psycopg.Error, BackendUnavailableError) as exc:
-            # Nothing of the batch is known to be committed: every caller learns it failed.
-            log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
-            outcomes = [(future, None, exc) for _, future, _ in jobs]
-        else:
-            self.commits += 1
-            durable = time.perf_counter()
-            for _, _, queued in jobs:
-                self.latency.observe(durable - queued)
-        for future, result, error in outcomes:
-            if future.done():
-                continue
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
-
-    async def _usable_connection(self) -> Connection:
-        """The writer's connection, reconnected if PostgreSQL dropped it."""
-        if not (self._conn.closed or self._conn.broken):
-            return self._conn
-        log_event(logger, "store_reconnecting", logging.WARNING, database=describe(self._dsn))
-        for delay in RECONNECT_DELAYS:
-            with contextlib.suppress(BackendUnavailableError):
-                self._conn = await connect(self._dsn)
-                return self._conn
-            await asyncio.sleep(delay)
-        self._conn = await connect(self._dsn)
-        return self._conn
-
-
-async def _in_savepoint(
-    conn: Connection, fn: WriteJob, future: asyncio.Future[Any]
-) -> tuple[asyncio.Future[Any], Any, BaseException | None]:
-    """Run one job in a savepoint: its failure is that caller's, not the batch's."""
-    try:
-        async with conn.transaction():
-            return future, await fn(conn), None
-    except psycopg.OperationalError:
-        raise  # the connection or the whole transaction is gone: fail the batch
-    except Exception as exc:
-        return future, None, exc
-
-
-class ReaderPool:
-    """A few autocommit connections for reads, handed out one caller at a time."""
-
-    def __init__(self, dsn: str, size: int) -> None:
-        self._dsn = dsn
-        self._size = size
-        self._idle: asyncio.Queue[Connection] = asyncio.Queue()
-        self._all: list[Connection] = []
-
-    async def open(self) -> None:
-        for _ in range(self._size):
-            conn = await connect(self._dsn)
-            self._all.append(conn)
-            self._idle.put_nowait(conn)
-
-    async def close(self) -> None:
-        for conn in self._all:
-            await conn.close()
-
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Connection]:
-        conn = await self._idle.get()
-        try:
-            if conn.closed or conn.broken:
-                # Replaced only once a new one is there: a failed reconnect puts the dead
-                # connection back, for the next caller to try again.
-                fresh = await connect(self._dsn)
-                self._all.remove(conn)
-                self._all.append(fresh)
-                conn = fresh
-            yield conn
-        finally:
-            self._idle.put_nowait(conn)
-
-    async def fetchall(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
-        async with self.connection() as conn:
-            cursor = await conn.execute(sql, args)
-            return await cursor.fetchall()
-
-    async def fetchone(self, sql: str, args: Any = ()) -> tuple[Any, ...] | None:
-        async with self.connection() as conn:
-            cursor = await conn.execute(sql, args)
-            return await cursor.fetchone()
-
-
 class PostgresStore(ModerationStore):
-    """``Store`` on PostgreSQL; see the module docstring for the commit discipline."""
+    """``Store`` on PostgreSQL; ``postgres_writer`` holds its commit discipline."""
 
     def __init__(self, dsn: str, *, readers: int = READERS) -> None:
         self.dsn = dsn
@@ -423,8 +238,9 @@ class PostgresStore(ModerationStore):
         await self._write(update)
 
     async def append_message(self, message: NewMessage) -> MessageRow:
-        # Every node's write batches hold WRITE_LOCK, so "look up the cid, else insert"
-        # cannot race, even between nodes: one message per (sender, cid) (§14.4).
+        # Every node's write batches hold WRITE_LOCK (``postgres_writer``), so "look up the
+        # cid, else insert" cannot race, even between nodes: one message per (sender, cid)
+        # (§14.4).
         return await self._write(lambda conn: insert_message(conn, message))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
