@@ -27,7 +27,7 @@ from aronanet.errors import AronaError
 from aronanet.server.accounts import token_hash
 from aronanet.server.settings import NodeSettings, SettingsError, from_mapping, normalise, read_toml
 from aronanet.server.store.moderation import ModerationStore
-from aronanet.server.store.moderation_sql import AuditRecord
+from aronanet.server.store.moderation_rows import AuditRecord
 from aronanet.server.store.rows import user_key
 
 #: Who the audit log names for what this command did.

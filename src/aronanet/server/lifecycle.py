@@ -47,7 +47,7 @@ from aronanet.server.messaging import decorated_events, fit, message_id, resolve
 from aronanet.server.moderation import may_delete_any
 from aronanet.server.ratelimit import BucketMap, spend_session_and_account
 from aronanet.server.services import Services
-from aronanet.server.store.moderation_sql import AuditRecord
+from aronanet.server.store.moderation_rows import AuditRecord
 from aronanet.server.store.rows import (
     Change,
     ChangesQuery,

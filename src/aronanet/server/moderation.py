@@ -55,7 +55,7 @@ from aronanet.server.channels import Channel
 from aronanet.server.logs import log_event
 from aronanet.server.router import Router
 from aronanet.server.store.moderation import ModerationStore
-from aronanet.server.store.moderation_sql import RANK, AuditRecord, AuditRow, ChannelModeration
+from aronanet.server.store.moderation_rows import RANK, AuditRecord, AuditRow, ChannelModeration
 from aronanet.server.store.rows import user_key
 
 if TYPE_CHECKING:  # the handlers module builds on this one (JOIN, TOPIC)

@@ -25,7 +25,7 @@ import msgspec
 from aronanet.server.channels import ChangeFeed
 from aronanet.server.logs import log_event
 from aronanet.server.store.moderation import ModerationStore
-from aronanet.server.store.moderation_sql import ChannelModeration
+from aronanet.server.store.moderation_rows import ChannelModeration
 from aronanet.server.store.rows import user_key
 
 logger = logging.getLogger(__name__)

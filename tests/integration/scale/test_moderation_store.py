@@ -12,7 +12,7 @@ import pytest
 
 from aronanet.server.store import postgres_schema, schema
 from aronanet.server.store.moderation import ModerationStore
-from aronanet.server.store.moderation_sql import AuditRecord
+from aronanet.server.store.moderation_rows import AuditRecord
 from aronanet.server.store.postgres import PostgresStore
 from aronanet.server.store.rows import ChannelRow, UserRow
 from aronanet.server.store.sqlite import SqliteStore

@@ -21,7 +21,7 @@ from aronanet.proto.moderation import (
     SetMode,
     SetRole,
 )
-from aronanet.server.store.moderation_sql import AuditRecord
+from aronanet.server.store.moderation_rows import AuditRecord
 from aronanet.server.store.postgres import PostgresStore
 
 from .cluster import ClusterNode

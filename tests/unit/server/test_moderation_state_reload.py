@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aronanet.server.moderation_state import ModerationState
-from aronanet.server.store.moderation_sql import AuditRecord, ChannelModeration
+from aronanet.server.store.moderation_rows import AuditRecord, ChannelModeration
 from aronanet.server.store.rows import ChannelRow, UserRow
 from aronanet.server.store.sqlite import SqliteStore
 

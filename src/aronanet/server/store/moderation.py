@@ -1,8 +1,9 @@
 """The ``moderation`` part of the store (§14.16-14.21), once for every backend.
 
 Like ``LifecycleStore``: the backend provides ``write_script`` / ``read_script``; the
-methods here choose the script (``moderation_sql``), so SQLite and PostgreSQL cannot
-drift. Every change that moderates records its audit entry in the same transaction.
+methods here choose the script (``moderation_sql``, ``node_moderation_sql``), so SQLite and
+PostgreSQL cannot drift. Every change that moderates records its audit entry in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from aronanet.server.store import moderation_sql as scripts
+from aronanet.server.store import node_moderation_sql as node_sql
 from aronanet.server.store.lifecycle import LifecycleStore
-from aronanet.server.store.moderation_sql import AuditRecord, AuditRow, BanRow, ChannelModeration
+from aronanet.server.store.moderation_rows import AuditRecord, AuditRow, BanRow, ChannelModeration
 
 
 class ModerationStore(LifecycleStore):
@@ -90,52 +92,52 @@ class ModerationStore(LifecycleStore):
     # ------------------------------------------------------------ node
 
     async def is_admin(self, user_key: str) -> bool:
-        admin: bool = await self.read_script(lambda d: scripts.is_admin_script(d, user_key))
+        admin: bool = await self.read_script(lambda d: node_sql.is_admin_script(d, user_key))
         return admin
 
     async def set_admin(self, user_key: str, name: str, admin: bool, record: AuditRecord) -> None:
-        await self._change(lambda d: scripts.set_admin_script(d, user_key, name, admin, record))
+        await self._change(lambda d: node_sql.set_admin_script(d, user_key, name, admin, record))
 
     async def set_disabled(self, user_key: str, at: int | None, record: AuditRecord) -> bool:
         exists: bool = await self._change(
-            lambda d: scripts.set_disabled_script(d, user_key, at, record)
+            lambda d: node_sql.set_disabled_script(d, user_key, at, record)
         )
         return exists
 
     async def is_disabled(self, user_key: str) -> bool:
-        disabled: bool = await self.read_script(lambda d: scripts.is_disabled_script(d, user_key))
+        disabled: bool = await self.read_script(lambda d: node_sql.is_disabled_script(d, user_key))
         return disabled
 
     async def set_block(
         self, user_key: str, blocked_key: str, name: str, blocked: bool, at: int
     ) -> None:
         await self._change(
-            lambda d: scripts.set_block_script(d, user_key, blocked_key, name, blocked, at)
+            lambda d: node_sql.set_block_script(d, user_key, blocked_key, name, blocked, at)
         )
 
     async def blocks(self, user_key: str) -> list[str]:
-        names: list[str] = await self.read_script(lambda d: scripts.blocks_script(d, user_key))
+        names: list[str] = await self.read_script(lambda d: node_sql.blocks_script(d, user_key))
         return names
 
     async def audit(self, before: int | None, limit: int) -> list[AuditRow]:
         rows: list[AuditRow] = await self.read_script(
-            lambda d: scripts.audit_script(d, before, limit)
+            lambda d: node_sql.audit_script(d, before, limit)
         )
         return rows
 
     async def audit_after(self, after: int) -> list[AuditRow]:
         """Entries newer than ``after``, oldest first (the node's control feed)."""
         rows: list[AuditRow] = await self.read_script(
-            lambda d: scripts.audit_after_script(d, after)
+            lambda d: node_sql.audit_after_script(d, after)
         )
         return rows
 
     async def latest_audit(self) -> int:
-        latest: int = await self.read_script(scripts.latest_audit_script)
+        latest: int = await self.read_script(node_sql.latest_audit_script)
         return latest
 
     async def record(self, record: AuditRecord) -> None:
-        await self._change(lambda d: scripts.record_script(d, record))
+        await self._change(lambda d: node_sql.record_script(d, record))
 
     # ------------------------------------------------------------ tokens
 
@@ -149,15 +151,17 @@ class ModerationStore(LifecycleStore):
         record: AuditRecord,
     ) -> None:
         await self._change(
-            lambda d: scripts.add_token_script(d, token_hash, kind, user_key, uses, expires, record)
+            lambda d: node_sql.add_token_script(
+                d, token_hash, kind, user_key, uses, expires, record
+            )
         )
 
     async def use_token(self, token_hash: str, kind: str, now: int) -> str | None:
         """Spend one use of a live token: its user key ("" for an invitation), or None."""
         found: str | None = await self._change(
-            lambda d: scripts.use_token_script(d, token_hash, kind, now)
+            lambda d: node_sql.use_token_script(d, token_hash, kind, now)
         )
         return found
 
     async def refund_token(self, token_hash: str) -> None:
-        await self._change(lambda d: scripts.refund_token_script(d, token_hash))
+        await self._change(lambda d: node_sql.refund_token_script(d, token_hash))

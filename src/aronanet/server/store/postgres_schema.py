@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 
 from aronanet.server.store.lifecycle_sql import UNREAD_SKIPS_DELETED, lifecycle_migration
-from aronanet.server.store.moderation_sql import moderation_migration
+from aronanet.server.store.moderation_schema import moderation_migration
 from aronanet.server.store.search_sql import POSTGRES_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from aronanet.server.store.lifecycle_sql import UNREAD_SKIPS_DELETED, lifecycle_migration
-from aronanet.server.store.moderation_sql import moderation_migration
+from aronanet.server.store.moderation_schema import moderation_migration
 from aronanet.server.store.search_sql import SQLITE_SEARCH_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
