@@ -13,8 +13,8 @@ client sends makes the node remember without bound. In scale-out mode the per-us
 count every node's uploads: ``SharedUploads`` checks them against the shared rows, and the
 registry keeps only the per-session and per-node ones (``per_user_here=False``).
 
-The caller (``image_handlers``) owns the clock ticks, the quota query and the final commit of
-the message; this module never touches the database.
+The callers (``image_service``, ``image_uploads``) own the clock ticks, the quota query and
+the final commit of the message; this module never touches the database.
 """
 
 from __future__ import annotations
