@@ -2,9 +2,9 @@
 
 ``/kick USER [reason]``, ``/ban USER [reason]``, ``/unban USER``, ``/mute USER DURATION
 [reason]``, ``/unmute USER``, ``/op`` ``/deop`` ``/voice`` ``/devoice USER``, ``/invite USER``,
-``/mode [+i -m +t]``, ``/block [USER]`` (alone: who is blocked), ``/unblock USER``. Their rows of the
-command table (``commands``: usage, help) are here too; the parsers return a value, an error
-text, or None for the usage line.
+``/mode [+i -m +t]``, ``/block [USER]`` (alone: who is blocked), ``/unblock USER``. Their
+rows of the command table (``commands``: usage, help) are here too; the parsers return a
+value, an error text, or None for the usage line.
 """
 
 from __future__ import annotations
