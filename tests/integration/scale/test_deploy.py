@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from aronanet.cli import build_parser
-from aronanet.server.cli import settings_from_args
+from aronanet.server.cli_settings import settings_from_args
 from aronanet.server.settings import NodeSettings, from_mapping, normalise, read_toml
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"

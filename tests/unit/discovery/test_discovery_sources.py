@@ -9,7 +9,7 @@ from aronanet.discovery.gist import gist_id_from
 from aronanet.discovery.ngrok import public_address
 from aronanet.discovery.publisher import Listening, local_addresses
 from aronanet.discovery.settings import PublishSettings
-from aronanet.server.cli import settings_from_args
+from aronanet.server.cli_settings import settings_from_args
 from aronanet.server.settings import SettingsError, from_mapping
 
 GIST = "0123456789abcdef0123456789abcdef"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from aronanet.cli import build_parser
-from aronanet.server.cli import settings_from_args
+from aronanet.server.cli_settings import settings_from_args
 from aronanet.server.metrics import Histogram
 from aronanet.server.settings import NodeSettings, SettingsError, from_mapping
 

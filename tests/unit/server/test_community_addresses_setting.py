@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aronanet.cli import build_parser
-from aronanet.server.cli import settings_from_args
+from aronanet.server.cli_settings import settings_from_args
 from aronanet.server.settings import (
     MAX_COMMUNITY_ADDRESSES,
     NodeSettings,

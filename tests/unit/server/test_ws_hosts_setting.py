@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aronanet.cli import build_parser
-from aronanet.server.cli import settings_from_args
+from aronanet.server.cli_settings import settings_from_args
 from aronanet.server.settings import NodeSettings, from_mapping
 
 
