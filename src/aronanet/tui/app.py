@@ -67,7 +67,8 @@ from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
 from aronanet.tui.uploads import FAILED_LINGER, ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput, ComposeKind
 from aronanet.tui.widgets.inline_image import ImageUpload, InlineImage, Renderer, open_in_viewer
-from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+from aronanet.tui.widgets.line_formatter import TimeZone
+from aronanet.tui.widgets.message_log import MessageLog
 
 log = logging.getLogger(__name__)
 

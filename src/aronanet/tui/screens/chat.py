@@ -28,8 +28,9 @@ from aronanet.tui.widgets.chat_input import (
     Vocabulary,
 )
 from aronanet.tui.widgets.inline_image import ImageUpload, Renderer
+from aronanet.tui.widgets.line_formatter import TimeZone
 from aronanet.tui.widgets.member_list import MemberList
-from aronanet.tui.widgets.message_log import MessageLog, TimeZone
+from aronanet.tui.widgets.message_log import MessageLog
 
 #: Below this many columns the member list folds away, below the second the sidebar too:
 #: at 60 columns they left 18 for the text. The status line still counts unread elsewhere

@@ -13,14 +13,15 @@ of its own (a fixed height, so the row index never waits for a picture), and an
 ``InlineImage`` widget is laid over those rows only while they are on screen, or within
 ``IMAGE_MARGIN`` rows of it. Mounting one posts ``MessageLog.ImageShown`` so that the app
 fetches the picture then, not before; scrolled away, the widget is removed again.
+
+What each row says is ``LineFormatter``'s (``line_formatter``), and which row starts at
+which y is ``RowIndex``'s (``row_index``); this widget lays the one out over the other,
+scrolls, selects and caches.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -32,24 +33,16 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from aronanet.client.state import Buffer, Delivery, Line
-from aronanet.tui.theme import nick_colour
+from aronanet.client.state import Buffer, Line
 from aronanet.tui.widgets.inline_image import InlineImage, Renderer
-
-#: Turns a Unix timestamp into an aware local datetime; injected so snapshots use UTC.
-TimeZone = dt.tzinfo | None
-
-
-@dataclass(frozen=True, slots=True)
-class DaySeparator:
-    day: dt.date
-
-    @property
-    def id(self) -> str:
-        return f"day:{self.day.isoformat()}"
-
-
-Row = Line | DaySeparator
+from aronanet.tui.widgets.line_formatter import (
+    TIME_COLUMN,
+    DaySeparator,
+    LineFormatter,
+    TimeZone,
+    nick_column,
+)
+from aronanet.tui.widgets.row_index import Row, RowIndex, only_appended, only_prepended
 
 #: Rows an image takes under its message line: a caption and up to IMAGE_ROWS - 1 of picture.
 IMAGE_ROWS = 10
@@ -60,11 +53,6 @@ IMAGE_MARGIN = IMAGE_ROWS
 MORE_BELOW = " ↓ more below · PageDown "
 #: Below this many cells for the text, wrapped rows start at the left edge instead.
 MIN_TEXT_COLUMNS = 16
-#: Cells of the time column ("09:30 "); an image lines up with the text, after the nicks.
-TIME_COLUMN = 6
-#: The nick column (right-aligned, as in WeeChat) is as wide as the longest name in the
-#: buffer, within these bounds; a longer name is cut with an ellipsis.
-NICK_COLUMN_MIN, NICK_COLUMN_MAX = 6, 16
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -117,21 +105,19 @@ class MessageLog(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(id=id)
         self.tz = tz
+        self._format = LineFormatter(self._style, lambda: self.app.current_theme.dark, tz)
         self.renderer = renderer
         self._images: dict[str, InlineImage] = {}  # line id -> widget laid over its rows
         self._sync_scheduled = False
-        self.me: str | None = None
         self._key: str | None = None
         self._lines: tuple[Line, ...] = ()
-        self._rows: list[Row] = []
-        self._offsets: list[int] = [0]  # _offsets[i] = first y of row i; last = total
+        self._index = RowIndex()
         # keyed by the line itself (frozen: an edit, a reaction, a delivery change is a new
         # value) or a day separator, and the widths it was laid out for
         self._blocks: LRUCache[tuple[Row, bool, int, int, int], list[Strip]] = LRUCache(2048)
         self._heights: dict[tuple[Line, int, int], int] = {}
         #: The message line the keys act on (Alt+Up/Down), if any: shown highlighted.
         self.selected: str | None = None
-        self._nick_width = NICK_COLUMN_MIN
         self._style_cache: Style | None = None
         self._laid_out_width = 0  # the width the row index was computed for
         self._at_end = True  # showing the newest line: new lines and resizes keep it so
@@ -140,31 +126,33 @@ class MessageLog(ScrollView, can_focus=True):
 
     def show(self, buffer: Buffer, me: str | None) -> None:
         """Display ``buffer``: append when it only grew, otherwise rebuild the row index."""
-        if buffer.key == self._key and buffer.lines is self._lines and me == self.me:
+        if buffer.key == self._key and buffer.lines is self._lines and me == self._format.me:
             return
         at_bottom = self._at_end or self.scroll_y >= self.max_scroll_y
-        old_lines, old_total = self._lines, self._offsets[-1]
+        old_lines, old_total = self._lines, self._index.total
         same_buffer = buffer.key == self._key
         if not same_buffer:
             self.selected = None
-        self.me = me
-        appended = same_buffer and _only_appended(old_lines, buffer.lines)
+        self._format.me = me
+        appended = same_buffer and only_appended(old_lines, buffer.lines)
         fresh = buffer.lines[len(old_lines) :] if appended else buffer.lines
-        width = nick_column(fresh, buffer.members, self._nick_width if appended else 0)
-        if width != self._nick_width:
-            self._nick_width, appended = width, False  # every row re-renders at the new width
+        width = nick_column(fresh, buffer.members, self._format.nick_width if appended else 0)
+        if width != self._format.nick_width:
+            # every row re-renders at the new width
+            self._format.nick_width, appended = width, False
         if appended:
             self._extend_rows(fresh)
         else:
-            self._key, self._rows, self._offsets = buffer.key, [], [0]
+            self._key = buffer.key
+            self._index.clear()
             self._extend_rows(buffer.lines)
         self._lines = buffer.lines
-        self.virtual_size = Size(self.size.width, self._offsets[-1])
+        self.virtual_size = Size(self.size.width, self._index.total)
         if not same_buffer or at_bottom:
             self._follow_end()
-        elif _only_prepended(old_lines, buffer.lines):
+        elif only_prepended(old_lines, buffer.lines):
             # keep the line the user was reading where it was
-            grown = self._offsets[-1] - old_total
+            grown = self._index.total - old_total
             self.scroll_to(y=self.scroll_y + grown, animate=False, immediate=True)
         self.refresh()
         self._sync_images()
@@ -212,13 +200,10 @@ class MessageLog(ScrollView, can_focus=True):
         return self.selected_line
 
     def _scroll_to_line(self, line_id: str | None) -> None:
-        index = next(
-            (i for i, row in enumerate(self._rows) if isinstance(row, Line) and row.id == line_id),
-            None,
-        )
+        index = self._index.find(line_id)
         if index is None:
             return
-        top, bottom = self._offsets[index], self._offsets[index + 1]
+        top, bottom = self._index.offsets[index], self._index.offsets[index + 1]
         height = max(1, self.size.height - 1)  # the last row may say "more below"
         if top < self.scroll_y:
             self.scroll_to(y=top, animate=False, immediate=True)
@@ -227,7 +212,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self._rows)
+        return len(self._index.rows)
 
     def _extend_rows(self, lines: tuple[Line, ...]) -> None:
         width = self._laid_out_width = self._width()
@@ -235,16 +220,12 @@ class MessageLog(ScrollView, can_focus=True):
         for line in lines:
             day = self._day(line.timestamp)
             if day != last_day:
-                self._add_row(DaySeparator(day), 1)
+                self._index.add(DaySeparator(day), 1)
                 last_day = day
-            self._add_row(line, self._height(line, width))
-
-    def _add_row(self, row: Row, height: int) -> None:
-        self._rows.append(row)
-        self._offsets.append(self._offsets[-1] + height)
+            self._index.add(line, self._height(line, width))
 
     def _last_day(self) -> dt.date | None:
-        for row in reversed(self._rows):
+        for row in reversed(self._index.rows):
             return row.day if isinstance(row, DaySeparator) else self._day(row.timestamp)
         return None
 
@@ -258,10 +239,10 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _height(self, line: Line, width: int) -> int:
         """Rows ``line`` takes at ``width``; renders only when it may wrap, remembers it."""
-        key = (line, width, self._nick_width)
+        key = (line, width, self._format.nick_width)
         height = self._heights.get(key)
         if height is None:
-            plain = self.format_line(line).plain
+            plain = self._format.format_line(line).plain
             if "\n" not in plain and cell_len(plain) <= width:
                 height = 1 + _extra_rows(line) + _image_rows(line)
             else:
@@ -287,11 +268,10 @@ class MessageLog(ScrollView, can_focus=True):
             return
         self._blocks.clear()
         self._heights.clear()
-        if self._rows:
-            lines, key = self._lines, self._key
-            self._key, self._rows, self._offsets = key, [], [0]
-            self._extend_rows(lines)
-            self.virtual_size = Size(self.size.width, self._offsets[-1])
+        if self._index.rows:
+            self._index.clear()
+            self._extend_rows(self._lines)
+            self.virtual_size = Size(self.size.width, self._index.total)
             if self._at_end:
                 self._follow_end()
 
@@ -333,15 +313,6 @@ class MessageLog(ScrollView, can_focus=True):
         top = int(self.scroll_y)
         return max(0, top - IMAGE_MARGIN), top + self.size.height + IMAGE_MARGIN
 
-    def _rows_between(self, start: int, end: int) -> list[tuple[Row, int]]:
-        """Rows overlapping ``[start, end)`` with their first y: O(rows on screen)."""
-        index = max(0, bisect.bisect_right(self._offsets, start) - 1)
-        found: list[tuple[Row, int]] = []
-        while index < len(self._rows) and self._offsets[index] < end:
-            found.append((self._rows[index], self._offsets[index]))
-            index += 1
-        return found
-
     def _sync_images(self) -> None:
         """Sync the image widgets after the next refresh, once, however often asked: the
         scroll offset is only final then (a deferred ``scroll_end`` may still be pending),
@@ -356,10 +327,10 @@ class MessageLog(ScrollView, can_focus=True):
         if not self.is_attached:
             return
         wanted: dict[str, tuple[Line, int]] = {}
-        for row, top in self._rows_between(*self._image_window()):
+        for row, top in self._index.between(*self._image_window()):
             if isinstance(row, Line) and row.attachment is not None:
-                index = bisect.bisect_right(self._offsets, top) - 1
-                wanted[row.id] = (row, self._offsets[index + 1] - IMAGE_ROWS)
+                index = self._index.at(top)
+                wanted[row.id] = (row, self._index.offsets[index + 1] - IMAGE_ROWS)
         for line_id in [key for key in self._images if key not in wanted]:
             self._images.pop(line_id).remove()
         fresh: list[InlineImage] = []
@@ -373,7 +344,7 @@ class MessageLog(ScrollView, can_focus=True):
                 widget.styles.height = IMAGE_ROWS
                 self._images[line_id] = widget
                 fresh.append(widget)
-            widget.styles.offset = (TIME_COLUMN + self._nick_width + 2, image_top)
+            widget.styles.offset = (TIME_COLUMN + self._format.nick_width + 2, image_top)
         if fresh:
             self.call_later(self._mount_images, fresh)
 
@@ -394,11 +365,11 @@ class MessageLog(ScrollView, can_focus=True):
         absolute = y + int(self.scroll_y)
         if y == self.size.height - 1 and self.more_below:
             return self._more_below_strip()
-        if absolute >= self._offsets[-1]:
+        if absolute >= self._index.total:
             return Strip.blank(self.size.width, self._base_style())
-        index = bisect.bisect_right(self._offsets, absolute) - 1
-        block = self._render_block(self._rows[index], self._width())
-        offset = absolute - self._offsets[index]
+        index = self._index.at(absolute)
+        block = self._render_block(self._index.rows[index], self._width())
+        offset = absolute - self._index.offsets[index]
         if offset < len(block):
             return block[offset]
         return Strip.blank(self.size.width, self._base_style())
@@ -406,7 +377,7 @@ class MessageLog(ScrollView, can_focus=True):
     @property
     def more_below(self) -> bool:
         """Scrolled up, with lines under the screen: the last row says so."""
-        return not self._at_end and self._offsets[-1] > int(self.scroll_y) + self.size.height
+        return not self._at_end and self._index.total > int(self.scroll_y) + self.size.height
 
     def _more_below_strip(self) -> Strip:
         label = Text(
@@ -426,7 +397,7 @@ class MessageLog(ScrollView, can_focus=True):
         """The final strips of ``row`` at ``width``: cached per line id, delivery and width."""
         visible = self.size.width  # the strips fill it; lines wrap at ``width``
         selected = isinstance(row, Line) and row.id == self.selected
-        key = (row, selected, width, visible, self._nick_width)
+        key = (row, selected, width, visible, self._format.nick_width)
         cached = self._blocks.get(key)
         if cached is not None:
             return cached
@@ -434,16 +405,16 @@ class MessageLog(ScrollView, can_focus=True):
         if isinstance(row, DaySeparator):
             console = self.app.console
             options = console.options.update_width(width)
-            day = self._format_day(row, width)
+            day = self._format.format_day(row, width)
             lines = console.render_lines(day, options, style=base, pad=False)
         else:
             if selected:
                 base = base + self._style("selected")
-            lines = self._hanging(self.format_line(row), width, base)
+            lines = self._hanging(self._format.format_line(row), width, base)
             if row.reply is not None:
-                lines.insert(0, self._aside(self._format_quote(row), width, base))
+                lines.insert(0, self._aside(self._format.format_quote(row), width, base))
             if row.reactions:
-                lines.append(self._aside(self._format_reactions(row), width, base))
+                lines.append(self._aside(self._format.format_reactions(row), width, base))
         block = [
             Strip(Segment.simplify(segments)).crop_extend(0, visible, base) for segments in lines
         ] or [Strip.blank(visible, base)]
@@ -457,7 +428,7 @@ class MessageLog(ScrollView, can_focus=True):
         """``text`` wrapped at ``width`` with its continuation rows (wrapped or after a line
         break) starting under the text column, not under the time, as in WeeChat."""
         console = self.app.console
-        indent = TIME_COLUMN + self._nick_width + 2
+        indent = TIME_COLUMN + self._format.nick_width + 2
         if width - indent < MIN_TEXT_COLUMNS:  # too narrow to indent: wrap at the edge
             options = console.options.update_width(width)
             return console.render_lines(text, options, style=base, pad=False)
@@ -472,7 +443,7 @@ class MessageLog(ScrollView, can_focus=True):
     def _aside(self, text: Text, width: int, base: Style) -> list[Segment]:
         """One row under the text column (a quote above a reply, reactions below a message),
         cut with an ellipsis rather than wrapped: it is a reminder, not the message."""
-        indent = TIME_COLUMN + self._nick_width + 2
+        indent = TIME_COLUMN + self._format.nick_width + 2
         if width - indent < MIN_TEXT_COLUMNS:
             indent = 2
         text.no_wrap, text.overflow = True, "ellipsis"
@@ -480,38 +451,6 @@ class MessageLog(ScrollView, can_focus=True):
         console = self.app.console
         margin = Segment(" " * indent, base)
         return [margin, *Segment.apply_style(text.render(console), base)]
-
-    def _format_quote(self, line: Line) -> Text:
-        """``↳ kei: lunch?`` -- the message this one answers (§14.9)."""
-        quote = line.reply
-        assert quote is not None
-        style = self._style("quote")
-        text = Text("↳ ", style=style, end="")
-        if quote.deleted:
-            text.append("message deleted", style=self._style("deleted"))
-        elif not quote.sender and not quote.text:
-            text.append("an earlier message", style=style)
-        else:
-            text.append(quote.sender, style=self._nick(quote.sender) + Style(bold=False))
-            first_line = quote.text.split("\n", 1)[0]
-            text.append(f": {first_line}", style=style)
-        return text
-
-    def _format_reactions(self, line: Line) -> Text:
-        """``👍 2  🎉 1``; the ones the user gave stand out."""
-        text = Text(end="")
-        mine = (self.me or "").casefold()
-        for index, reaction in enumerate(line.reactions):
-            if index:
-                text.append("  ")
-            given = any(user.casefold() == mine for user in reaction.users)
-            style = self._style("reactions") + Style(bold=given, underline=given)
-            text.append(f"{reaction.emoji} {reaction.count}", style=style)
-        return text
-
-    def _format_day(self, row: DaySeparator, width: int) -> Text:
-        label = f" {row.day.strftime('%A %d %B %Y')} "
-        return Text(label.center(width, "─"), style=self._style("day"), no_wrap=True)
 
     def _style(self, name: str) -> Style:
         """A role's colour from the stylesheet; only the highlight role paints a background.
@@ -524,83 +463,6 @@ class MessageLog(ScrollView, can_focus=True):
             return Style(bgcolor=full.bgcolor)
         return Style(color=full.color, bold=full.bold, italic=full.italic)
 
-    def format_line(self, line: Line) -> Text:
-        """The text of one line: time, who, what, and how its delivery stands."""
-        moment = dt.datetime.fromtimestamp(line.timestamp, self.tz).strftime("%H:%M")
-        text = Text(end="")
-        text.append(f"{moment} ", style=self._style("time"))
-        _FORMATTERS[line.kind](self, text, line)
-        if line.deleted:
-            text.append("message deleted", style=self._style("deleted"))
-        elif line.edited:
-            text.append(" (edited)", style=self._style("edited"))
-        if line.attachment is not None and not line.text:
-            # the InlineImage laid under this line shows the name, size and dimensions
-            text.append("sent an image", style=self._style("info"))
-        if line.delivery in (Delivery.QUEUED, Delivery.SENDING):
-            text.stylize(self._style("pending"), len(moment) + 1)
-            text.append("  ⋯ pending", style=self._style("pending"))
-        elif line.delivery is Delivery.FAILED:
-            text.append(f"  ✗ not sent: {line.failure}", style=self._style("failed"))
-        if line.highlight:
-            text.stylize(self._style("highlight"))
-        return text
-
-    def _nick(self, name: str) -> Style:
-        return Style(color=nick_colour(name, dark=self.app.current_theme.dark), bold=True)
-
-    def _prefix(self, text: Text, label: str, style: Style) -> None:
-        """The nick column: ``label`` right-aligned, so every line's text starts together."""
-        width = self._nick_width
-        fitted = label if len(label) <= width else label[: width - 1] + "…"
-        text.append(fitted.rjust(width), style=style)
-        text.append("  ")
-
-    def _message(self, text: Text, line: Line) -> None:
-        self._prefix(text, line.sender, self._nick(line.sender))
-        text.append(line.text)
-
-    def _action(self, text: Text, line: Line) -> None:
-        self._prefix(text, "*", self._style("event"))
-        text.append(line.sender, style=self._nick(line.sender))
-        text.append(f" {line.text}", style=Style(italic=True))
-
-    def _note(self, text: Text, line: Line) -> None:
-        style = self._style("error" if line.kind == "error" else "info")
-        self._prefix(text, "✦", style)
-        text.append(line.text, style=style)
-
-
-def nick_column(lines: tuple[Line, ...], members: tuple[str, ...], at_least: int) -> int:
-    """The nick column's width for ``lines`` and ``members``: never below ``at_least`` (a
-    column only grows while lines are appended), within the column's bounds."""
-    longest = max(
-        (len(name) for name in (*members, *(line.sender for line in lines)) if name), default=0
-    )
-    return max(NICK_COLUMN_MIN, at_least, min(NICK_COLUMN_MAX, longest))
-
-
-def _event_formatter(arrow: str, verb: str) -> Callable[[MessageLog, Text, Line], None]:
-    def append(log: MessageLog, text: Text, line: Line) -> None:
-        log._prefix(text, arrow, log._style("event"))
-        text.append(line.sender, style=log._nick(line.sender))
-        text.append(f" {verb}", style=log._style("event"))
-        if line.kind == "topic":
-            text.append(f": {line.text}")
-
-    return append
-
-
-_FORMATTERS: dict[str, Callable[[MessageLog, Text, Line], None]] = {
-    "message": MessageLog._message,
-    "action": MessageLog._action,
-    "join": _event_formatter("→", "joined"),
-    "part": _event_formatter("←", "left"),
-    "topic": _event_formatter("✎", "set the topic"),
-    "info": MessageLog._note,
-    "error": MessageLog._note,
-}
-
 
 def _extra_rows(line: Line) -> int:
     """The quote row above a reply and the reactions row under a message."""
@@ -609,20 +471,3 @@ def _extra_rows(line: Line) -> int:
 
 def _image_rows(line: Line) -> int:
     return IMAGE_ROWS if line.attachment is not None else 0
-
-
-def _only_appended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
-    """True when ``new`` is ``old`` plus lines at the end.
-
-    Every old line is compared, not just the ends: an edit, a reaction or a delete
-    (§14.10-14.12) replaces a line in the middle in the same batch as lines appended.
-    Tuple comparison tries identity first, in C: 20,000 lines cost about 0.1 ms."""
-    if not old or len(new) <= len(old):
-        return False
-    return new[0] is old[0] and new[len(old) - 1] is old[-1] and new[: len(old)] == old
-
-
-def _only_prepended(old: tuple[Line, ...], new: tuple[Line, ...]) -> bool:
-    if not old:
-        return False
-    return len(new) > len(old) and new[-1] is old[-1] and new[len(new) - len(old)] is old[0]
