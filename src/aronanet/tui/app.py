@@ -7,6 +7,8 @@ so tests drive the real app against a real node with a fixed clock.
 
 Images: ``ImageLoader`` fills the log's ``InlineImage`` widgets as they come into view,
 ``ImageUploads`` runs ``/img``; the viewer launcher and the save directory are injected too.
+
+Signing in, from the first screen to the chat, is ``SignIn``'s (``sign_in``).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from aronanet.client.state import (
     sidebar_order,
     unread_marker_behind,
 )
-from aronanet.errors import ClientError, KeyChangedError
+from aronanet.errors import ClientError
 from aronanet.proto.features import LIFECYCLE
 from aronanet.tui import voice
 from aronanet.tui.collector import CollectorPacer
@@ -48,21 +50,16 @@ from aronanet.tui.command_runner import CommandRunner, save_to
 from aronanet.tui.images import ImageLoader, default_save_dir, image_cache_dir
 from aronanet.tui.keys import read_escape_digit_as_alt
 from aronanet.tui.lifecycle import TypingNotifier
-from aronanet.tui.link import Backoff, Login
+from aronanet.tui.link import Backoff
 from aronanet.tui.screens.chat import ChatScreen
 from aronanet.tui.screens.login import (
-    Credentials,
     CredentialsSubmitted,
-    LoginScreen,
-    RegisterScreen,
-    ResetScreen,
-    SigningInScreen,
 )
 from aronanet.tui.screens.password import PasswordScreen
 from aronanet.tui.screens.search import Found, SearchScreen
-from aronanet.tui.screens.trust import KeyChangedScreen, TrustScreen
 from aronanet.tui.session import ChatSession, Connector
 from aronanet.tui.settings import ChatSettings, save_settings
+from aronanet.tui.sign_in import SignIn
 from aronanet.tui.theme import ARONA_LIGHT, DARK, LIGHT, THEMES, other_variant
 from aronanet.tui.uploads import FAILED_LINGER, ImageUploads
 from aronanet.tui.widgets.chat_input import ChatInput, ComposeKind
@@ -111,13 +108,16 @@ class AronaApp(App[int]):
         self.settings = settings or ChatSettings()
         self.state = ChatState()
         self._config_dir = config_dir
-        self._forget_key = forget_key
         self._clock = clock
         self._tz = tz
         self._initial_theme = theme_name or self.settings.theme or LIGHT
-        self._sign_in_by_device = sign_in_by_device
-        self._invite = invite
-        self._reset_token = reset_token
+        self.sign_in = SignIn(
+            self,
+            forget_key=forget_key,
+            sign_in_by_device=sign_in_by_device,
+            invite=invite,
+            reset_token=reset_token,
+        )
         if invite is not None:
             connector = pinned_by_link(connector, invite)
         self._render_scheduled = False
@@ -129,7 +129,7 @@ class AronaApp(App[int]):
             lambda: self.state,
             clock,
             backoff=backoff,
-            on_key_changed=self._key_changed_later,
+            on_key_changed=self.sign_in.key_changed_later,
             outbox_dir=config_dir,
         )
         self.save_dir = save_dir or default_save_dir()
@@ -216,24 +216,12 @@ class AronaApp(App[int]):
         for theme in THEMES.values():
             self.register_theme(theme)
         self.theme = self._initial_theme if self._initial_theme in THEMES else LIGHT
-        address = self.settings.address
-        user = self.settings.device_user(address) if self._sign_in_by_device else ""
-        if self._invite is not None:
-            self.push_screen(LoginScreen(self._invite.address, ""))
-            self.push_screen(RegisterScreen(self._invite.address, invite=self._invite.token))
-        elif self._reset_token:
-            self.push_screen(LoginScreen(address, self.settings.user))
-            self.push_screen(ResetScreen(address, self.settings.user, token=self._reset_token))
-        elif address and user:
-            self.push_screen(SigningInScreen(address, user))
-            self.spawn(self._sign_in_by_device_as(Credentials(address, user, "", register=False)))
-        else:
-            self.push_screen(LoginScreen(address, self.settings.user))
+        self.sign_in.show_first_screen()
 
     def toggle_theme(self, variant: str | None = None) -> None:
         target = {"light": LIGHT, "dark": DARK}.get(variant or "", other_variant(self.theme))
         self.theme = target
-        self._remember(theme=target)
+        self.remember(theme=target)
 
     def action_toggle_theme(self) -> None:
         self.toggle_theme()
@@ -250,103 +238,16 @@ class AronaApp(App[int]):
     # --------------------------------------------------------------- login
 
     async def on_credentials_submitted(self, message: CredentialsSubmitted) -> None:
-        self.spawn(self._log_in(message.credentials))
-
-    async def _log_in(self, credentials: Credentials) -> None:
-        try:
-            await self._start(credentials)
-        except KeyChangedError as error:
-            await self._refuse_changed_key(error, credentials)
-        except ClientError as error:
-            if credentials.reset and error.code == "AUTH_FAILED":
-                self._show_login_error(voice.reset_token_refused(error))
-            else:
-                self._show_login_error(voice.failure("logging in", error))
-
-    async def _sign_in_by_device_as(self, credentials: Credentials) -> None:
-        """On start (§14.3): this device signed in as ``credentials.user`` here before, so
-        try it without a password; the login screen, name filled in, only if that fails."""
-        try:
-            await self._start(credentials)
-        except KeyChangedError as error:
-            await self._show_login_screen(credentials)
-            await self._refuse_changed_key(error, credentials)
-        except ClientError as error:
-            await self._show_login_screen(credentials)
-            if error.code == "AUTH_FAILED":  # revoked, unknown, or no ``sync``: ask once more
-                self._forget_device_user(credentials.address)
-                self._show_login_error(voice.device_sign_in_failed(credentials.user, error))
-            else:
-                self._show_login_error(voice.failure("signing in", error))
-
-    async def _start(self, credentials: Credentials) -> None:
-        """Connect (trust on first use) and sign in; raises for the caller to show why not."""
-        login = Login(
-            credentials.address,
-            credentials.user,
-            credentials.password,
-            credentials.invite,
-            credentials.reset,
-        )
-        await self.session.start(login, register=credentials.register, trust_new=self._ask_trust)
-        client = self.session.client
-        devices = dict(self.settings.devices)
-        if client is not None and client.syncing:
-            devices[credentials.address] = self.state.me or credentials.user
-        self._remember(address=credentials.address, user=credentials.user, devices=devices)
-        await self.enter_chat(first_time=credentials.register)
-        if credentials.reset:
-            self.dispatch(Noted(voice.password_reset(), self.now()))
-
-    async def _refuse_changed_key(self, error: KeyChangedError, credentials: Credentials) -> None:
-        self._show_login_error("KEY_CHANGED: refused, the node's key is not the pinned one")
-        if await self._confirm_key_change(error):
-            await self._log_in(credentials)
-
-    async def _show_login_screen(self, credentials: Credentials) -> None:
-        """Replace the signing-in screen with the login form, filled in."""
-        await self.switch_screen(LoginScreen(credentials.address, credentials.user))
-
-    def _forget_device_user(self, address: str) -> None:
-        devices = {a: u for a, u in self.settings.devices.items() if a != address}
-        self._remember(devices=devices)
+        self.spawn(self.sign_in.log_in(message.credentials))
 
     def forget_sign_in(self) -> None:
         """``/logout``: the next start shows the login screen for this node."""
-        self._forget_device_user(self.settings.address)
-
-    def _show_login_error(self, text: str) -> None:
-        screen = self.screen
-        if hasattr(screen, "show_error"):
-            screen.show_error(text)
-
-    async def _ask_trust(self, address: str, fingerprint: str) -> bool:
-        return await self._ask(TrustScreen(address, fingerprint))
-
-    async def _confirm_key_change(self, error: KeyChangedError) -> bool:
-        accepted = await self._ask(KeyChangedScreen(error.address, error.pinned, error.presented))
-        if accepted and self._forget_key is not None:
-            self._forget_key(error.address)
-        return accepted and self._forget_key is not None
-
-    def _key_changed_later(self, error: KeyChangedError) -> None:
-        """During a reconnect: stop, show the refusal; accepting needs a fresh login."""
-
-        async def ask() -> None:
-            if await self._confirm_key_change(error):
-                self.runner.note("New key accepted, Sensei. Start `aronanet chat` again to use it.")
-
-        self.spawn(ask())
+        self.sign_in.forget_device_user(self.settings.address)
 
     async def ask_new_password(self) -> tuple[str, str] | None:
         """``/password``: the old and new password from a masked form, or None."""
         answer: asyncio.Future[tuple[str, str] | None] = asyncio.get_running_loop().create_future()
         self.push_screen(PasswordScreen(), callback=answer.set_result)
-        return await answer
-
-    async def _ask(self, screen: TrustScreen | KeyChangedScreen) -> bool:
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.push_screen(screen, callback=lambda result: answer.set_result(bool(result)))
         return await answer
 
     async def enter_chat(self, *, first_time: bool = False) -> None:
@@ -361,7 +262,8 @@ class AronaApp(App[int]):
         welcome = voice.logged_in(self.state.me or "", first_time=first_time)
         self.dispatch(Noted(welcome, self.now()))
 
-    def _remember(self, **changes: str | dict[str, str]) -> None:
+    def remember(self, **changes: str | dict[str, str]) -> None:
+        """Keep ``changes`` in the settings file, so the next start begins from them."""
         if self._config_dir is None:
             return
         current = self.settings.__dict__ | changes
