@@ -16,7 +16,8 @@ import { Animated, Image, PanResponder, Platform, Pressable, Text, View } from '
 
 import { mentions } from '../protocol/mentions';
 import type { Reaction } from '../protocol/messages';
-import { type ChatMessage, reactedBy } from '../state/chat';
+import type { ChatMessage } from '../state/chat';
+import { reactedBy } from '../state/lifecycle';
 import { useTheme } from '../theme/ThemeContext';
 import { nickColour } from '../theme/theme';
 import { actionLineText, systemLineText } from './lineText';

@@ -11,7 +11,7 @@ import { markedSegments } from '../protocol/marks';
 import type { SearchResult } from '../protocol/messages';
 import { dayLabel, timeLabel } from '../components/timeline';
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
-import { conversationOf, conversationKey } from '../state/chat';
+import { conversationOf, conversationKey } from '../state/conversations';
 import type { SearchPage, SearchScope } from '../state/session';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';

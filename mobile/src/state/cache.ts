@@ -10,7 +10,8 @@
  * recent conversations lose their messages first, never their place in the list). Pending and
  * failed messages are not kept here: the outbox keeps them. Cleared on logout.
  */
-import { type ChatMessage, type ChatState, type Conversation, sortedConversations } from './chat';
+import type { ChatMessage, ChatState, Conversation } from './chat';
+import { sortedConversations } from './conversations';
 import { sameName } from './names';
 
 /** The cached conversations of one user. */

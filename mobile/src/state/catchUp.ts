@@ -6,7 +6,8 @@
  */
 import type { ArtpClient } from '../protocol/client';
 import type { ConversationInfo, DestType, MsgEvent } from '../protocol/messages';
-import { type ChatAction, type Conversation, messageIds } from './chat';
+import type { ChatAction, Conversation } from './chat';
+import { messageIds } from './conversations';
 
 export const HISTORY_PAGE = 50;
 /**

@@ -8,7 +8,8 @@
  */
 import type { MemberRole, ModerationEvent, Modes } from '../protocol/messages';
 import { describeModeration } from '../protocol/moderation';
-import { type ChatMessage, type ChatState, type Conversation, conversationKey, sortMembers } from './chat';
+import type { ChatMessage, ChatState, Conversation } from './chat';
+import { conversationKey, sortMembers } from './conversations';
 import { sameName } from './names';
 
 export type ModerationAction =

@@ -7,7 +7,8 @@ import { toBase64 } from '../protocol/bytes';
 import type { ArtpClient } from '../protocol/client';
 import { ArtpError, LocalErrorCode } from '../protocol/errors';
 import type { MsgEvent, Ok, ReplyQuote } from '../protocol/messages';
-import { type ChatAction, type ChatState, destinationOf, type SendError } from './chat';
+import type { ChatAction, ChatState, SendError } from './chat';
+import { destinationOf } from './conversations';
 import { findStoredCopy, type ImagePick, type Outbox, type OutgoingMessage } from './outbox';
 
 const SYNC = 'sync';

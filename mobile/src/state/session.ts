@@ -33,17 +33,10 @@ import {
   listConversations,
   loadAround,
 } from './catchUp';
-import {
-  type ChatAction,
-  type ChatState,
-  conversationKey,
-  type LinkProblem,
-  messageIds,
-  newerRev,
-  newestMessageId,
-  quoteText,
-  reactedBy,
-} from './chat';
+import type { ChatAction, ChatState, LinkProblem } from './chat';
+import { conversationKey, messageIds, newestMessageId } from './conversations';
+import { quoteText, reactedBy } from './lifecycle';
+import { newerRev } from './merge';
 import { TypingNotifier } from './typing';
 import { ImageCache } from './imageCache';
 import type { KnownNodes, PinResult } from './knownNodes';

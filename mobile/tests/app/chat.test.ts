@@ -1,5 +1,6 @@
 import type { JoinEvent, MsgEvent, PartEvent, TopicEvent } from '../../src/protocol/messages';
-import { type ChatState, chatReducer, initialChatState, messageIds, sortedConversations } from '../../src/state/chat';
+import { type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
+import { messageIds, sortedConversations } from '../../src/state/conversations';
 
 const msg = (id: string, from: string, dest: string, timestamp = 1, dest_type: 'channel' | 'user' = 'channel'): MsgEvent => ({
   type: 'MSG', id, from, dest_type, dest, content: `text ${id}`, timestamp,

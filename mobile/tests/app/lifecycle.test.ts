@@ -5,7 +5,9 @@
  * sends what §14.13 asks (with a clock the test moves).
  */
 import type { MsgEvent, TypingEvent } from '../../src/protocol/messages';
-import { type ChatState, chatReducer, initialChatState, newerRev, quoteText, reactedBy, reactionsAfter } from '../../src/state/chat';
+import { type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
+import { quoteText, reactedBy, reactionsAfter } from '../../src/state/lifecycle';
+import { newerRev } from '../../src/state/merge';
 import { snapshotOf } from '../../src/state/cache';
 import { TypingNotifier } from '../../src/state/typing';
 

@@ -4,7 +4,8 @@
  * to the node's copy by its client id; and the small pieces: names, titles, the image cache.
  */
 import type { MsgEvent } from '../../src/protocol/messages';
-import { type ChatState, chatReducer, initialChatState, sortedConversations } from '../../src/state/chat';
+import { type ChatState, chatReducer, initialChatState } from '../../src/state/chat';
+import { sortedConversations } from '../../src/state/conversations';
 import { ImageCache } from '../../src/state/imageCache';
 import { compareNames, conversationTitle, sameName } from '../../src/state/names';
 

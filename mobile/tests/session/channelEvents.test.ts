@@ -4,7 +4,7 @@
  * kept up to date, and a channel left on the other device gone from the phone's list.
  */
 import type { ArtpClient } from '../../src/protocol/client';
-import { messageIds } from '../../src/state/chat';
+import { messageIds } from '../../src/state/conversations';
 import { connectClient, registeredClient } from '../support/client';
 import { PASSWORD, channelNamer, realNodeSuite } from '../support/suite';
 import { type SessionHarness, until } from '../support/session';

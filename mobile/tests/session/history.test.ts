@@ -5,7 +5,7 @@
  * larger than 65,519 bytes, so every page the node sends here is a trimmed one.
  */
 import type { ArtpClient } from '../../src/protocol/client';
-import { messageIds } from '../../src/state/chat';
+import { messageIds } from '../../src/state/conversations';
 import { connectClient, registeredClient } from '../support/client';
 import { channelNamer, realNodeSuite } from '../support/suite';
 import { type SessionHarness, until } from '../support/session';
