@@ -6,7 +6,8 @@
  */
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react-native';
 
-import { ChatScreen, type ChatScreenProps, typingText } from '../../src/screens/ChatScreen';
+import { typingText } from '../../src/components/TypingLine';
+import { ChatScreen, type ChatScreenProps } from '../../src/screens/ChatScreen';
 import { SearchScreen } from '../../src/screens/SearchScreen';
 import type { ChatMessage, Conversation } from '../../src/state/chat';
 
