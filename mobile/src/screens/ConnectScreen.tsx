@@ -9,7 +9,7 @@ import { View } from 'react-native';
 import { Button, Field, Fingerprint, Header, Notice, useStyles } from '../components/ui';
 import { KeyChangedError } from '../protocol/errors';
 import { type InviteLink, parseInviteLink } from '../protocol/moderation';
-import type { ConnectResult } from '../state/session';
+import type { ConnectResult } from '../state/sessionTypes';
 import { voice } from '../theme/voice';
 
 export interface ConnectScreenProps {

@@ -8,7 +8,7 @@ import { type TextInput, View } from 'react-native';
 
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import { ArtpError } from '../protocol/errors';
-import type { ConnectResult } from '../state/session';
+import type { ConnectResult } from '../state/sessionTypes';
 import { voice } from '../theme/voice';
 
 export interface LoginScreenProps {

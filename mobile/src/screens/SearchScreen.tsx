@@ -12,7 +12,7 @@ import type { SearchResult } from '../protocol/messages';
 import { dayLabel, timeLabel } from '../components/timeline';
 import { Button, Field, Header, Notice, useStyles } from '../components/ui';
 import { conversationOf, conversationKey } from '../state/conversations';
-import type { SearchPage, SearchScope } from '../state/session';
+import type { SearchPage, SearchScope } from '../state/sessionTypes';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
 

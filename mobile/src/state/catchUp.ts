@@ -3,11 +3,13 @@
  * the user, then fetch exactly what it missed in each: `HISTORY after: <last id seen>` page after
  * page until an empty page (the node trims pages to one frame, so a short page is not the end),
  * or the latest page for a conversation never seen here (older pages come on scroll, `before`).
+ * Then (§14.14) what changed among the messages held while the device was away.
  */
 import type { ArtpClient } from '../protocol/client';
 import type { ConversationInfo, DestType, MsgEvent } from '../protocol/messages';
-import type { ChatAction, Conversation } from './chat';
-import { messageIds } from './conversations';
+import type { ChatAction, ChatState, Conversation } from './chat';
+import { conversationKey, messageIds, newestMessageId } from './conversations';
+import { newerRev } from './merge';
 
 export const HISTORY_PAGE = 50;
 /**
@@ -129,4 +131,54 @@ export async function loadAround(
     oldest = (older[0] as MsgEvent).id;
   }
   return false;
+}
+
+export interface CatchUpDeps {
+  readonly dispatch: (action: ChatAction) => void;
+  readonly getState: () => ChatState;
+  readonly pageSize: number;
+}
+
+/**
+ * Everything after a sign-in: the conversations listed (§14.5, on a node with `sync`), each
+ * caught up unless it already holds the node's newest message, then (§14.14, with `lifecycle`)
+ * what changed among the messages held. `atSignIn` is what was here at sign-in: the anchors.
+ * Returns what each catch-up brought, for settling the outbox on a node without client ids.
+ */
+export async function catchUpAll(
+  client: ArtpClient,
+  atSignIn: ChatState['conversations'],
+  deps: CatchUpDeps,
+): Promise<Map<string, MsgEvent[]>> {
+  const { dispatch, getState, pageSize } = deps;
+  // §14.5: the node's newest id per conversation; one that is already here needs no HISTORY.
+  const newestOnNode = new Map<string, string | undefined>();
+  const revOnNode = new Map<string, string | undefined>();
+  if (client.features.has('sync')) {
+    const listed = await listConversations(client);
+    for (const info of listed) {
+      newestOnNode.set(conversationKey(info.dest_type, info.dest), info.last_id);
+      revOnNode.set(conversationKey(info.dest_type, info.dest), info.rev);
+    }
+    dispatch({ type: 'conversationsListed', conversations: listed });
+  }
+  const caughtUp = new Map<string, MsgEvent[]>();
+  for (const current of Object.values(getState().conversations)) {
+    const conversation = atSignIn[current.key] ?? current;
+    const newest = newestMessageId(conversation);
+    if (newest !== undefined && newestOnNode.has(conversation.key) && newestOnNode.get(conversation.key) === newest) continue;
+    caughtUp.set(conversation.key, await catchUpConversation(client, conversation, dispatch, pageSize));
+  }
+  // §14.14: then what changed among the messages held (edits, deletes, reactions made
+  // while away), since the newest change seen before this sign-in.
+  if (client.features.has('lifecycle')) {
+    for (const current of Object.values(getState().conversations)) {
+      const since = atSignIn[current.key]?.rev;
+      if (since === undefined || messageIds(current).length === 0) continue;
+      const onNode = revOnNode.get(current.key);
+      if (onNode !== undefined && !newerRev(onNode, since)) continue;
+      await catchUpChanges(client, current, since, dispatch, pageSize);
+    }
+  }
+  return caughtUp;
 }

@@ -11,107 +11,35 @@
  * messages wait in the outbox. When the link drops it reconnects with backoff (sooner when the
  * platform says the network is back).
  */
-import { toBase64 } from '../protocol/bytes';
-import { ArtpClient, type NodeLimits, type ServerEvent } from '../protocol/client';
-import type { Aead } from '../protocol/aead';
-import { ArtpError, KeyChangedError, LocalErrorCode } from '../protocol/errors';
-import type { DestType, DeviceInfo, ModerationEvent, ModerationRequest, MsgEvent, SearchResult } from '../protocol/messages';
-import { TYPING_EXPIRES_MS } from '../protocol/limits';
-import type { KeyPair } from '../protocol/noise';
-import type { StaticKey } from '../protocol/staticKey';
-import { checkImageLimits, ImageDownload } from '../protocol/transfers';
-import type { Transport } from '../protocol/link';
-import { AccountMemory, changePassword, listDevices, renameDevice, revokeDevice } from './account';
+import type { ArtpClient, NodeLimits } from '../protocol/client';
+import { ArtpError, LocalErrorCode } from '../protocol/errors';
+import type { DestType, DeviceInfo, ModerationRequest } from '../protocol/messages';
+import { checkImageLimits } from '../protocol/transfers';
+import { changePassword, listDevices, renameDevice, revokeDevice } from './account';
 import { Backoff } from './backoff';
-import { type CacheLimits, cachedFor, CacheWriter, type ConversationStore, memoryConversationStore } from './cache';
-import {
-  CATCH_UP_PAGE,
-  catchUpChanges,
-  catchUpConversation,
-  history,
-  HISTORY_PAGE,
-  listConversations,
-  loadAround,
-} from './catchUp';
-import type { ChatAction, ChatState, LinkProblem } from './chat';
-import { conversationKey, messageIds, newestMessageId } from './conversations';
+import { cachedFor, CacheWriter, memoryConversationStore } from './cache';
+import { CATCH_UP_PAGE, catchUpAll, history, HISTORY_PAGE, loadAround } from './catchUp';
+import type { ChatState } from './chat';
+import { conversationKey, messageIds } from './conversations';
 import { quoteText, reactedBy } from './lifecycle';
-import { newerRev } from './merge';
 import { TypingNotifier } from './typing';
-import { ImageCache } from './imageCache';
-import type { KnownNodes, PinResult } from './knownNodes';
+import { Images } from './images';
 import { Community, firstReachable, type LearnedCommunity } from './community';
-import { type ImagePick, memoryOutboxStore, Outbox, type OutboxStore } from './outbox';
+import { loadBlocks, loadRoster, ownModeration } from './moderationRequests';
+import { type ImagePick, memoryOutboxStore, Outbox } from './outbox';
 import { sameName } from './names';
+import { Reading } from './reading';
+import { isFinal, isKeyProblem, Reconnector } from './reconnect';
 import { Sending } from './sending';
+import { ServerEvents } from './serverEvents';
+import type { AuthTokens, ConnectResult, ResumeResult, SearchPage, SearchScope, SessionDeps } from './sessionTypes';
+import { openLink, reauthPassword, signIn } from './signIn';
 
 export type { ImagePick } from './outbox';
 export { CATCH_UP_PAGE, HISTORY_PAGE } from './catchUp';
+export { MOVED_NOTICE_MS } from './reconnect';
 
-export interface SessionDeps {
-  readonly aead: Aead;
-  readonly random: (length: number) => Uint8Array;
-  /** The device key: raw bytes, or a non-extractable platform key (`StaticKey`). */
-  readonly deviceKey: KeyPair | StaticKey;
-  readonly knownNodes: KnownNodes;
-  readonly openTransport: (address: string) => Promise<Transport>;
-  readonly dispatch: (action: ChatAction) => void;
-  readonly getState: () => ChatState;
-  /** Where the signed-in account is remembered; in memory (forgotten on exit) by default. */
-  readonly accounts: AccountMemory;
-  /** The persistent outbox; in memory by default. */
-  readonly outboxStore?: OutboxStore;
-  /** What the device keeps of the conversations for opening offline; in memory by default. */
-  readonly conversationStore?: ConversationStore;
-  readonly cacheLimits?: CacheLimits;
-  /** How long after a change the conversation cache is written (ms). */
-  readonly cacheDelayMs?: number;
-  readonly clientName?: string;
-  /** §14.3 `device_name`: what the devices list calls this device. */
-  readonly deviceName?: string;
-  readonly backoff?: Backoff;
-  readonly catchUpPage?: number;
-  /** How long "Moved to h2" stays after a failover (ms). */
-  readonly movedNoticeMs?: number;
-}
-
-/** Long enough to be read, short enough not to become wallpaper. */
-export const MOVED_NOTICE_MS = 15_000;
-
-/** §14.21: the one-time tokens an AUTH can carry. */
-export interface AuthTokens {
-  /** An invitation, for a registration on an invite-only node. */
-  readonly invite?: string;
-  /** A password reset token: the AUTH's password becomes the account's new one. */
-  readonly reset?: string;
-}
-
-export interface ConnectResult {
-  readonly node: string;
-  /** Which address of the community's list answered. */
-  readonly address: string;
-  readonly fingerprint: string;
-  readonly pin: PinResult;
-}
-
-/** How `resume()` ended: no account saved, signed in, waiting for the node, or the password is needed. */
-export type ResumeResult =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'signed-in' }
-  | { readonly kind: 'offline' }
-  | { readonly kind: 'needs-password'; readonly user: string; readonly address: string; readonly node: ConnectResult };
-
-const SYNC = 'sync';
 const LIFECYCLE = 'lifecycle';
-
-/** One page of search results (§14.15), newest first; `next` asks for the page after. */
-export interface SearchPage {
-  readonly results: readonly SearchResult[];
-  readonly next?: string;
-}
-
-/** Where a search looks: everywhere the user can read, or one conversation. */
-export type SearchScope = { readonly destType: DestType; readonly dest: string } | null;
 
 export class ChatSession {
   private client: ArtpClient | null = null;
@@ -124,26 +52,17 @@ export class ChatSession {
   private deviceId: string | null = null;
   private readonly outbox: Outbox;
   private readonly sending: Sending;
-  private readonly images = new ImageCache();
-  /** Image downloads cut short, kept so the next attempt resumes at the first missing chunk. */
-  private readonly downloads = new Map<string, ImageDownload>();
+  private readonly images = new Images();
   /** HELLO's limits of the node last connected to, for checks made while offline. */
   private limits: NodeLimits | null = null;
-  /** The read marker last sent per conversation, so viewing sends READ once per new message. */
-  private readonly readSent = new Map<string, string>();
-  /** The conversation on screen scrolled to its newest message, if any: the only one READ moves. */
-  private atNewest: string | null = null;
+  private readonly reading: Reading;
   private readonly cache: CacheWriter;
-  private readonly backoff: Backoff;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly reconnector: Reconnector;
+  private readonly events: ServerEvents;
   /** True from a reconnect's first byte until its outbox is flushed. */
   private recovering = false;
-  /** A reconnect cannot succeed without the user (changed key, refused sign-in). */
-  private gaveUp = false;
   private stopped = false;
   private readonly typingNotifier: TypingNotifier;
-  private typingTimer: ReturnType<typeof setTimeout> | null = null;
-  private movedTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly deps: SessionDeps) {
     this.typingNotifier = new TypingNotifier((destType, dest, typing) => {
@@ -151,7 +70,20 @@ export class ChatSession {
       if (!client?.features.has(LIFECYCLE)) return;
       client.request({ type: 'TYPING', dest_type: destType, dest, typing }).catch(() => undefined);
     });
-    this.backoff = deps.backoff ?? new Backoff();
+    this.reconnector = new Reconnector({
+      nodes: this.nodes,
+      dispatch: deps.dispatch,
+      backoff: deps.backoff ?? new Backoff(),
+      movedNoticeMs: deps.movedNoticeMs,
+      linked: () => this.client !== null,
+      stopped: () => this.stopped,
+      recovering: () => this.recovering,
+      setRecovering: (recovering) => (this.recovering = recovering),
+      rejoin: (address) => this.rejoin(address),
+      dropLink: () => this.dropLink(),
+    });
+    this.events = new ServerEvents(deps.dispatch, deps.getState);
+    this.reading = new Reading({ dispatch: deps.dispatch, getState: deps.getState, client: () => this.client });
     this.outbox = new Outbox(deps.outboxStore ?? memoryOutboxStore(), deps.random);
     this.cache = new CacheWriter(deps.conversationStore ?? memoryConversationStore(), deps.cacheLimits, deps.cacheDelayMs);
     this.sending = new Sending({
@@ -193,25 +125,7 @@ export class ChatSession {
   }
 
   private async connectTo(address: string, pinned?: string): Promise<ConnectResult> {
-    let pin: PinResult = 'match';
-    const community = this.nodes.addresses;
-    const client = await ArtpClient.connect({
-      transport: await this.deps.openTransport(address),
-      aead: this.deps.aead,
-      random: this.deps.random,
-      staticKey: this.deps.deviceKey,
-      clientName: this.deps.clientName ?? 'aronanet-mobile/0.2',
-      verifyNode: async (fingerprint) => {
-        if (pinned !== undefined && fingerprint !== pinned) {
-          throw new ArtpError('KEY_MISMATCH', `the node presented ${fingerprint}, but the invitation names ${pinned}: refused`);
-        }
-        pin = await this.deps.knownNodes.check(address, fingerprint, community);
-        if (pinned !== undefined && pin === 'first-use') {
-          await this.deps.knownNodes.accept(community, fingerprint);
-          pin = 'match';
-        }
-      },
-    });
+    const { client, pin } = await openLink(this.deps, address, this.nodes.addresses, pinned);
     this.attach(client, address);
     this.node = { node: client.hello.node, address, fingerprint: client.nodeFingerprint, pin };
     return this.node;
@@ -269,7 +183,7 @@ export class ChatSession {
         this.deps.dispatch({ type: 'loggedOut' });
         return { kind: 'needs-password', user: saved.user, address: saved.address, node: this.node };
       }
-      this.failedToReconnect(error);
+      this.reconnector.failed(error);
       return { kind: 'offline' };
     }
   }
@@ -284,7 +198,7 @@ export class ChatSession {
     const address = saved?.address ?? this.nodes.toString();
     if (!address || !saved) throw new ArtpError(LocalErrorCode.CLOSED, 'no account to sign in to');
     this.disconnect();
-    this.gaveUp = false;
+    this.reconnector.gaveUp = false;
     const node = await this.connect(address);
     this.deps.dispatch({ type: 'loggedOut' });
     return { node, address, user: saved.user };
@@ -300,11 +214,9 @@ export class ChatSession {
     }
     this.disconnect();
     this.deviceId = null;
-    this.gaveUp = false;
-    this.readSent.clear();
-    this.atNewest = null;
+    this.reconnector.gaveUp = false;
+    this.reading.clear();
     this.images.clear();
-    this.downloads.clear();
     await Promise.all([this.deps.accounts.forget(), this.outbox.clear(), this.cache.clear()]);
     this.deps.dispatch({ type: 'loggedOut' });
   }
@@ -314,7 +226,7 @@ export class ChatSession {
    * first-use key, or went back from the login screen). Nothing reconnects until `connect`.
    */
   disconnect(): void {
-    this.cancelRetry();
+    this.reconnector.cancel();
     const client = this.client;
     this.client = null;
     this.nodes.clear();
@@ -373,40 +285,15 @@ export class ChatSession {
 
   // ------------------------------------------------------------------ moderation (§14.16-14.19)
 
-  /**
-   * CHANNEL_INFO: every member's role and the modes (a node without moderation: nothing). A
-   * roster longer than one message comes in pages: asked again with `cursor: next` until no `next`.
-   */
+  /** CHANNEL_INFO: every member's role and the modes, every page (state/moderationRequests). */
   async loadRoster(channel: string): Promise<void> {
-    const client = this.requireClient();
-    if (!client.features.has('moderation')) return;
-    const first = await client.request({ type: 'CHANNEL_INFO', channel });
-    const roster = [...(first.roster ?? [])];
-    let page = first;
-    while (typeof page.next === 'string' && (page.roster ?? []).length > 0) {
-      page = await client.request({ type: 'CHANNEL_INFO', channel, cursor: page.next });
-      roster.push(...(page.roster ?? []));
-    }
-    this.deps.dispatch({ type: 'rosterLoaded', channel, roster, modes: first.modes ?? {} });
+    await loadRoster(this.requireClient(), channel, this.deps.dispatch);
   }
 
-  /**
-   * One moderator's request. The node sends MODERATION to everyone concerned but the asking
-   * session (§14.19), so its OK is told here as that event: one way to show it, whoever did it.
-   */
+  /** One moderator's request; its OK is told as the MODERATION event the others get. */
   async moderate(request: ModerationRequest): Promise<void> {
     const ok = await this.requireClient().request(request);
-    const me = this.deps.getState().user ?? '';
-    const base = { type: 'MODERATION' as const, id: `own-moderation:${Date.now()}:${Math.random()}`, channel: request.channel, by: me, timestamp: Math.floor(Date.now() / 1000) };
-    const event: ModerationEvent =
-      request.type === 'MODE'
-        ? { ...base, action: 'mode', modes: ok.modes ?? {} }
-        : request.type === 'ROLE'
-          ? { ...base, action: 'role', user: request.user, role: request.role }
-          : request.type === 'MUTE'
-            ? { ...base, action: request.seconds > 0 ? 'mute' : 'unmute', user: request.user, ...(ok.until ? { until: ok.until } : {}), ...(request.reason ? { reason: request.reason } : {}) }
-            : { ...base, action: request.type === 'KICK' ? 'kick' : request.type === 'BAN' ? 'ban' : 'unban', user: request.user, ...('reason' in request && request.reason ? { reason: request.reason } : {}) };
-    this.deps.dispatch({ type: 'moderated', event });
+    this.deps.dispatch({ type: 'moderated', event: ownModeration(request, ok, this.deps.getState().user ?? '') });
   }
 
   /** BLOCK or unblock `user` (§14.19); their channel messages are hidden while blocked. */
@@ -417,10 +304,7 @@ export class ChatSession {
   }
 
   async loadBlocks(): Promise<void> {
-    const client = this.requireClient();
-    if (!client.features.has('moderation')) return;
-    const ok = await client.request({ type: 'BLOCKS' });
-    this.deps.dispatch({ type: 'blocksLoaded', users: ok.blocks ?? [] });
+    await loadBlocks(this.requireClient(), this.deps.dispatch);
   }
 
   /** Leave a channel (PART, §6): it leaves the list here and on the user's other devices. */
@@ -434,7 +318,7 @@ export class ChatSession {
 
   /** Back to the conversation list. */
   closeConversation(): void {
-    this.atNewest = null;
+    this.reading.closed();
     this.typingNotifier.stopped();
     this.deps.dispatch({ type: 'conversationClosed' });
   }
@@ -444,12 +328,7 @@ export class ChatSession {
    * message (§14.6): only then is it read, now and whenever a new message arrives there.
    */
   viewing(key: string, atNewest: boolean): void {
-    if (atNewest) {
-      this.atNewest = key;
-      void this.markRead(key);
-    } else if (this.atNewest === key) {
-      this.atNewest = null;
-    }
+    this.reading.viewing(key, atNewest);
   }
 
   /** The chat state changed: keep the conversations on the device (a moment later, bounded). */
@@ -462,20 +341,8 @@ export class ChatSession {
    * on the node, so the user's other devices agree. Without a link or `sync` it waits until
    * the conversation is viewed again.
    */
-  async markRead(key: string): Promise<void> {
-    const conversation = this.deps.getState().conversations[key];
-    const client = this.client;
-    if (!conversation || !client || !client.features.has(SYNC)) return;
-    const newest = newestMessageId(conversation);
-    if (newest === undefined || conversation.read === newest || this.readSent.get(key) === newest) return;
-    this.readSent.set(key, newest);
-    const { destType, dest } = conversation;
-    try {
-      const ok = await client.request({ type: 'READ', dest_type: destType, dest, up_to: newest });
-      this.deps.dispatch({ type: 'readMarked', destType, dest, read: ok.read ?? newest });
-    } catch {
-      this.readSent.delete(key); // sent again when next viewed
-    }
+  markRead(key: string): Promise<void> {
+    return this.reading.markRead(key);
   }
 
   /**
@@ -573,26 +440,12 @@ export class ChatSession {
    * call tries again, resuming at the first chunk still missing (`start`, §10).
    */
   imageUri(image: string): Promise<string> {
-    const cached = this.images.get(image);
-    if (cached) return cached;
-    const client = this.client;
-    if (!client) return Promise.reject(new ArtpError(LocalErrorCode.CLOSED, 'not connected'));
-    const download = this.downloads.get(image) ?? new ImageDownload(image);
-    this.downloads.set(image, download);
-    const uri = download.run(client).then((found) => {
-      this.downloads.delete(image);
-      return `data:${found.mime};base64,${toBase64(found.bytes)}`;
-    });
-    this.images.set(image, uri);
-    return uri;
+    return this.images.uri(this.client, image);
   }
 
   /** The network came back (NetInfo, or the browser's `online`): reconnect now. */
   networkAvailable(): void {
-    if (this.client !== null || this.nodes.addresses.length === 0 || this.stopped || this.gaveUp) return;
-    this.cancelRetry();
-    this.backoff.reset();
-    void this.reconnect();
+    this.reconnector.networkAvailable();
   }
 
   /**
@@ -605,45 +458,32 @@ export class ChatSession {
 
   /** The network went away: no point retrying until it is back. */
   networkLost(): void {
-    if (this.client !== null || this.nodes.addresses.length === 0 || this.stopped || this.gaveUp) return;
-    this.cancelRetry();
-    this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
+    this.reconnector.networkLost();
   }
 
   close(): void {
     this.stopped = true;
-    this.cancelRetry();
-    if (this.typingTimer) clearTimeout(this.typingTimer);
-    if (this.movedTimer) clearTimeout(this.movedTimer);
+    this.reconnector.close();
+    this.events.close();
     void this.cache.flush();
     this.client?.close();
     this.client = null;
-    this.images.clear();
+    this.images.clearUris();
   }
 
   // ------------------------------------------------------------------------- signing in
 
   /** AUTH with the password, or (without one, §14.3) a device sign-in. */
   private async authenticate(client: ArtpClient, user: string, password?: string, register = false, tokens: AuthTokens = {}): Promise<void> {
-    const sync = client.features.has(SYNC);
-    const named = sync && password !== undefined && this.deps.deviceName ? { device_name: this.deps.deviceName } : {};
-    const secret = password !== undefined ? { password } : {};
-    const invited = register && tokens.invite ? { invite: tokens.invite } : {};
-    const reset = !register && password !== undefined && tokens.reset ? { reset: tokens.reset } : {};
-    const ok = await client.request({ type: 'AUTH', user, ...secret, ...(register ? { register } : {}), ...named, ...invited, ...reset });
-    const signedIn = ok.user ?? user;
-    // A node without `sync` has no device sign-in: its reconnects need the password again.
-    this.account = { user: signedIn, ...(sync ? {} : { password }) };
-    this.deviceId = ok.device ?? null;
-    this.deps.dispatch({ type: 'loggedIn', user: signedIn, channels: ok.channels ?? [] });
+    const { account, deviceId, channels } = await signIn(client, this.deps.deviceName, user, password, register, tokens);
+    this.account = account;
+    this.deviceId = deviceId;
+    this.deps.dispatch({ type: 'loggedIn', user: account.user, channels });
   }
 
   /** Signing in again after a reconnect: the device key on a `sync` node, else the password. */
   private reauthenticate(client: ArtpClient, account: { user: string; password?: string }): Promise<void> {
-    if (!client.features.has(SYNC) && account.password === undefined) {
-      throw new ArtpError('AUTH_FAILED', 'this node has no device sign-in: log in with your password');
-    }
-    return this.authenticate(client, account.user, client.features.has(SYNC) ? undefined : account.password);
+    return this.authenticate(client, account.user, reauthPassword(client, account));
   }
 
   /** Every conversation listed (§14.5), each caught up, then the outbox sent, in order. */
@@ -655,43 +495,15 @@ export class ChatSession {
     try {
       // §14.19: blocks first, so that a blocked user's channel messages are hidden as pages land.
       await this.loadBlocks().catch(() => undefined);
-      // §14.5: the node's newest id per conversation; one that is already here needs no HISTORY.
-      const newestOnNode = new Map<string, string | undefined>();
-      const revOnNode = new Map<string, string | undefined>();
-      if (client.features.has(SYNC)) {
-        const listed = await listConversations(client);
-        for (const info of listed) {
-          newestOnNode.set(conversationKey(info.dest_type, info.dest), info.last_id);
-          revOnNode.set(conversationKey(info.dest_type, info.dest), info.rev);
-        }
-        this.deps.dispatch({ type: 'conversationsListed', conversations: listed });
-      }
-      const caughtUp = new Map<string, MsgEvent[]>();
       const pageSize = this.deps.catchUpPage ?? CATCH_UP_PAGE;
-      for (const current of Object.values(this.deps.getState().conversations)) {
-        const conversation = atSignIn[current.key] ?? current;
-        const newest = newestMessageId(conversation);
-        if (newest !== undefined && newestOnNode.has(conversation.key) && newestOnNode.get(conversation.key) === newest) continue;
-        caughtUp.set(conversation.key, await catchUpConversation(client, conversation, this.deps.dispatch, pageSize));
-      }
-      // §14.14: then what changed among the messages held (edits, deletes, reactions made
-      // while away), since the newest change seen before this sign-in.
-      if (client.features.has(LIFECYCLE)) {
-        for (const current of Object.values(this.deps.getState().conversations)) {
-          const since = atSignIn[current.key]?.rev;
-          if (since === undefined || messageIds(current).length === 0) continue;
-          const onNode = revOnNode.get(current.key);
-          if (onNode !== undefined && !newerRev(onNode, since)) continue;
-          await catchUpChanges(client, current, since, this.deps.dispatch, pageSize);
-        }
-      }
+      const caughtUp = await catchUpAll(client, atSignIn, { dispatch: this.deps.dispatch, getState: this.deps.getState, pageSize });
       this.sending.settleInterrupted(client, caughtUp);
       await this.sending.flush();
     } finally {
       this.recovering = false;
     }
     const active = this.deps.getState().active;
-    if (active && active === this.atNewest) void this.markRead(active);
+    if (active && this.reading.isAtNewest(active)) void this.markRead(active);
   }
 
   // ---------------------------------------------------------------------- reconnecting
@@ -700,97 +512,15 @@ export class ChatSession {
     this.client = client;
     this.limits = client.limits;
     this.nodes.reached(address);
-    this.gaveUp = false;
-    client.onEvent((event) => this.handleEvent(event));
+    this.reconnector.gaveUp = false;
+    client.onEvent((event) => this.events.handle(event));
     client.onClose(() => this.linkLost(client));
-  }
-
-  private handleEvent(event: ServerEvent): void {
-    if (event.type === 'MSG') this.deps.dispatch({ type: 'messageReceived', message: event });
-    else if (event.type === 'READ') {
-      this.deps.dispatch({ type: 'readMarked', destType: event.dest_type, dest: event.dest, read: event.read });
-    } else if (event.type === 'JOIN' || event.type === 'PART' || event.type === 'TOPIC') {
-      this.deps.dispatch({ type: 'channelEvent', event });
-    } else if (event.type === 'EDIT') {
-      this.deps.dispatch({ type: 'messageEdited', event });
-    } else if (event.type === 'DELETE') {
-      this.deps.dispatch({ type: 'messageDeleted', event });
-    } else if (event.type === 'REACTION') {
-      this.deps.dispatch({ type: 'reactionChanged', event });
-    } else if (event.type === 'MODERATION') {
-      this.deps.dispatch({ type: 'moderated', event });
-    } else if (event.type === 'TYPING') {
-      this.deps.dispatch({ type: 'typingChanged', event, now: Date.now() });
-      this.expireTypingIn(event.expires_ms ?? TYPING_EXPIRES_MS);
-    }
-  }
-
-  /** §14.13: "typing…" goes when its time runs out; one timer, for the soonest. */
-  private expireTypingIn(ms: number): void {
-    if (this.typingTimer) clearTimeout(this.typingTimer);
-    this.typingTimer = setTimeout(() => {
-      this.typingTimer = null;
-      const now = Date.now();
-      this.deps.dispatch({ type: 'typingExpired', now });
-      const next = Object.values(this.deps.getState().typing).flat().map((t) => t.until - now);
-      if (next.length > 0) this.expireTypingIn(Math.max(50, Math.min(...next)));
-    }, ms + 50);
   }
 
   private linkLost(client: ArtpClient): void {
     if (this.client !== client || this.stopped) return;
     this.client = null;
-    this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
-    // Another node of the community may be up: try it at once; the backoff is for full cycles.
-    if (this.nodes.several) void this.reconnect();
-    else this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.retryTimer || this.stopped || this.gaveUp) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      void this.reconnect();
-    }, this.backoff.next());
-  }
-
-  private cancelRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-  }
-
-  /**
-   * One cycle over the community's addresses, round-robin from the one that failed (it is
-   * tried last): connect, sign in, catch up, flush the outbox. The backoff waits only after
-   * the whole cycle failed; a changed key or a refused device stops the retries.
-   */
-  private async reconnect(): Promise<void> {
-    if (this.nodes.addresses.length === 0 || this.client || this.stopped || this.recovering) return;
-    this.deps.dispatch({ type: 'linkChanged', link: 'connecting' });
-    this.recovering = true; // what is typed meanwhile waits until the outbox went out
-    const before = this.nodes.current;
-    try {
-      const several = this.nodes.several;
-      const addresses = this.nodes.addresses; // the list of this cycle, whatever is learned meanwhile
-      const { value } = await firstReachable(addresses, this.nodes.failoverOrder(), (address) => this.rejoin(address), isFinal);
-      this.backoff.reset();
-      this.deps.dispatch({ type: 'linkChanged', link: 'online' });
-      if (several && value.address !== before) this.tellMoved(value.address);
-    } catch (error) {
-      this.failedToReconnect(error);
-    } finally {
-      this.recovering = false;
-    }
-  }
-
-  /** "Moved to h2 — nothing was lost": said once the move is complete, for a while. */
-  private tellMoved(address: string): void {
-    if (this.movedTimer) clearTimeout(this.movedTimer);
-    this.deps.dispatch({ type: 'nodeMoved', address });
-    this.movedTimer = setTimeout(() => {
-      this.movedTimer = null;
-      this.deps.dispatch({ type: 'nodeMoved', address: null });
-    }, this.deps.movedNoticeMs ?? MOVED_NOTICE_MS);
+    this.reconnector.linkLost();
   }
 
   /** Connect to `address` and sign in again there; a half-made link is closed on failure. */
@@ -804,51 +534,20 @@ export class ChatSession {
       }
       return result;
     } catch (error) {
-      if (!isFinal(error)) {
-        const half = this.client;
-        this.client = null;
-        half?.close();
-      }
+      if (!isFinal(error)) this.dropLink();
       throw error;
     }
   }
 
-  private failedToReconnect(error: unknown): void {
-    const half = this.client; // connected, but sign-in, catch-up or the flush failed
+  /** Close the link, if any: a half-made one (connected, but signing in or catching up failed). */
+  private dropLink(): void {
+    const half = this.client;
     this.client = null;
     half?.close();
-    const problem = reconnectProblem(error);
-    if (problem) {
-      // Retrying cannot help: tell the user, and stop.
-      this.gaveUp = true;
-      this.deps.dispatch({ type: 'linkChanged', link: 'offline', problem });
-      return;
-    }
-    this.deps.dispatch({ type: 'linkChanged', link: 'offline' });
-    this.scheduleReconnect();
   }
 
   private requireClient(): ArtpClient {
     if (!this.client) throw new ArtpError(LocalErrorCode.CLOSED, 'not connected');
     return this.client;
   }
-}
-
-/** A key other than the community's: no other address of the list may be tried instead. */
-function isKeyProblem(error: unknown): boolean {
-  return error instanceof KeyChangedError || (error instanceof ArtpError && error.code === 'KEY_MISMATCH');
-}
-
-/** An error that ends a reconnect cycle: trying the next address cannot fix it. */
-function isFinal(error: unknown): boolean {
-  return reconnectProblem(error) !== null;
-}
-
-/** A reason no retry can fix (the UI words it); null when trying again may work. */
-function reconnectProblem(error: unknown): LinkProblem | null {
-  if (error instanceof KeyChangedError) {
-    return { kind: 'keyChanged', address: error.address, pinned: error.pinned, presented: error.presented };
-  }
-  if (error instanceof ArtpError && error.code === 'AUTH_FAILED') return { kind: 'signInRefused' };
-  return null;
 }

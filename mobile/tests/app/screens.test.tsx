@@ -6,7 +6,7 @@ import { ConnectScreen } from '../../src/screens/ConnectScreen';
 import { ConversationsScreen } from '../../src/screens/ConversationsScreen';
 import { LoginScreen, resetFormProblem } from '../../src/screens/LoginScreen';
 import type { Conversation } from '../../src/state/chat';
-import type { ConnectResult } from '../../src/state/session';
+import type { ConnectResult } from '../../src/state/sessionTypes';
 
 const node: ConnectResult = { node: 'kivotos', address: 'kivotos:7778', fingerprint: 'SHA256:abc', pin: 'first-use' };
 
