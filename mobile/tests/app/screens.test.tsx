@@ -324,7 +324,8 @@ describe('ChatScreen', () => {
       { key: 'local:3', from: 'sensei', content: '', timestamp: 2, status: 'pending' as const, previewUri: 'data:x', progress: 0.5 },
     ];
     render(<ChatScreen {...props({ conversation: conversation({ messages }) })} />);
-    await waitFor(() => expect(screen.getAllByTestId('message-image')).toHaveLength(2));
+    // The download resolves on a later turn; a loaded machine (CI) can take over 1 s to get there.
+    await waitFor(() => expect(screen.getAllByTestId('message-image')).toHaveLength(2), { timeout: 10_000 });
     expect(screen.getByTestId('upload-progress-label')).toHaveTextContent('50% received by the node');
   });
 
