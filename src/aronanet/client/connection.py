@@ -24,7 +24,7 @@ from aronanet.client.address import NodeAddress, parse_address
 from aronanet.client.community import CommunityPins, parse_address_list
 from aronanet.client.handshake import TrustCallback, open_session
 from aronanet.client.known_nodes import KnownNodes
-from aronanet.client.link import Link
+from aronanet.client.link import Link, NodeError
 from aronanet.client.transport import Transport
 from aronanet.errors import ClientError
 from aronanet.proto import messages
@@ -35,6 +35,9 @@ from aronanet.proto.lifecycle import Changes, Delete, Edit, React, Typing, Unrea
 __all__ = ["ArtpClient", "NodeAddress", "TrustCallback", "parse_address"]
 
 DEFAULT_CLIENT_NAME = f"aronanet-py/{__version__}"
+#: How often ``send_message_when_allowed`` sends one message the node refused with
+#: ``RATE_LIMITED`` before it gives up.
+RATE_LIMIT_TRIES = 20
 #: ArTP/1.1 §14.1: the features this library asks for in handshake message 1; the node
 #: enables those it supports (``ArtpClient.features``). ``batch`` (§14.2) needs nothing
 #: more here: ``proto.Connection`` unpacks node messages that are arrays, in order.
@@ -194,6 +197,31 @@ class ArtpClient(Link):
         if reply_to is not None:
             fields["reply_to"] = reply_to
         return await self.request(build_request(messages.SendMsg, **fields))
+
+    async def send_message_when_allowed(
+        self,
+        dest_type: str,
+        dest: str,
+        content: str,
+        *,
+        cid: str | None = None,
+        reply_to: str | None = None,
+        tries: int = RATE_LIMIT_TRIES,
+    ) -> messages.Ok:
+        """``send_message``, waiting out ``RATE_LIMITED`` for its ``retry_after_ms`` and
+        sending again, ``tries`` times at most (§5: a refused message "is dropped", so only
+        a resend posts it). Give a ``cid`` (ArTP/1.1 §14.4) so a resend can never post
+        twice. Raises the last ``NodeError``, ``RATE_LIMITED`` included, like ``send_message``.
+        """
+        for attempt in range(1, tries + 1):
+            try:
+                return await self.send_message(dest_type, dest, content, cid=cid, reply_to=reply_to)
+            except NodeError as error:
+                wait_ms = error.reply.retry_after_ms
+                if error.code != "RATE_LIMITED" or not isinstance(wait_ms, int) or attempt == tries:
+                    raise
+                await asyncio.sleep(wait_ms / 1000)
+        raise ValueError(f"tries must be at least 1, not {tries}")
 
     async def history(
         self,

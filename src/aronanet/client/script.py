@@ -21,7 +21,6 @@ from typing import TextIO
 from aronanet.client.community import AddressRing, parse_address_list
 from aronanet.client.connection import ArtpClient
 from aronanet.client.known_nodes import KnownNodes
-from aronanet.client.link import NodeError
 from aronanet.client.outbox import new_cid
 from aronanet.client.paths import ClientPaths
 from aronanet.client.sync import PasswordSource, sign_in
@@ -30,8 +29,6 @@ from aronanet.identity import load_or_create_key
 from aronanet.proto import messages
 
 #: A ``HISTORY`` page: the contract's maximum ``limit`` (§3: 1-200).
-#: How often ``send`` retries one message the node refused with ``RATE_LIMITED``.
-RATE_LIMIT_RETRIES = 20
 #: Failures that another try (or another address of the community) may not meet.
 CONNECTION_CODES = frozenset({"CONNECT", "HANDSHAKE", "DISCONNECTED", "TIMEOUT"})
 
@@ -135,27 +132,11 @@ async def run_send(
         if destination.dest_type == "channel" and destination.name not in channels_of(welcome):
             await client.join(destination.name)  # channel messages need membership (§3)
         async for content in contents:
-            reply = await _send_when_allowed(client, destination, content)
-            print(reply.msg_id, file=out, flush=True)
-
-
-async def _send_when_allowed(
-    client: ArtpClient, destination: Destination, content: str
-) -> messages.Ok:
-    """Send once, waiting out ``RATE_LIMITED`` (§5: "the message is dropped") and resending,
-    with one ``cid`` for every try (ArTP/1.1 §14.4: a resend can never post twice)."""
-    cid = new_cid() if client.syncing else None
-    for _ in range(RATE_LIMIT_RETRIES):
-        try:
-            return await client.send_message(
+            cid = new_cid() if client.syncing else None  # one for every try (§14.4)
+            reply = await client.send_message_when_allowed(
                 destination.dest_type, destination.name, content, cid=cid
             )
-        except NodeError as error:
-            delay_ms = error.reply.retry_after_ms
-            if error.code != "RATE_LIMITED" or not isinstance(delay_ms, int):
-                raise
-            await asyncio.sleep(delay_ms / 1000)
-    raise ClientError("RATE_LIMITED", f"still rate limited after {RATE_LIMIT_RETRIES} tries")
+            print(reply.msg_id, file=out, flush=True)
 
 
 async def lines_from(stream: TextIO) -> AsyncIterator[str]:

@@ -71,8 +71,6 @@ log = logging.getLogger(__name__)
 Connector = Callable[[], Awaitable[ArtpClient]]
 #: Errors after which reconnecting cannot help: the person has to act.
 FATAL_CODES = frozenset({"AUTH_FAILED", "UNTRUSTED", "USER_EXISTS", "REGISTRATION_CLOSED"})
-#: How often one message is retried after ``RATE_LIMITED`` before it counts as refused.
-RATE_LIMIT_RETRIES = 20
 
 
 class SyncSession:
@@ -418,31 +416,24 @@ class SyncSession:
         key = conversation_key(entry.dest_type, entry.dest)
         view = self._view(key, entry.dest_type, entry.dest)
         self._refetch.setdefault(key, view.last_id)  # our message lands after this one
-        for _ in range(RATE_LIMIT_RETRIES):
-            try:
-                reply = await client.send_message(
-                    entry.dest_type,
-                    entry.dest,
-                    entry.content,
-                    cid=entry.cid,
-                    reply_to=entry.reply_to,
-                )
-            except NodeError as error:
-                wait_ms = error.reply.retry_after_ms
-                if error.code == "RATE_LIMITED" and isinstance(wait_ms, int):
-                    await asyncio.sleep(wait_ms / 1000)
-                    continue
-                self._refuse(entry, error.code)
-                return
-            except ClientError as error:
-                if error.code == "TIMEOUT":
-                    client.abort()  # the OK may still come: resend on a fresh link
-                raise
-            self.acknowledged[entry.cid] = str(reply.msg_id)
-            self.duplicates += reply.duplicate is True
-            self.outbox.done(entry.cid)
+        try:
+            reply = await client.send_message_when_allowed(
+                entry.dest_type,
+                entry.dest,
+                entry.content,
+                cid=entry.cid,
+                reply_to=entry.reply_to,
+            )
+        except NodeError as error:  # refused, or still RATE_LIMITED after every try
+            self._refuse(entry, error.code)
             return
-        self._refuse(entry, "RATE_LIMITED")
+        except ClientError as error:
+            if error.code == "TIMEOUT":
+                client.abort()  # the OK may still come: resend on a fresh link
+            raise
+        self.acknowledged[entry.cid] = str(reply.msg_id)
+        self.duplicates += reply.duplicate is True
+        self.outbox.done(entry.cid)
 
     def _refuse(self, entry: OutboxEntry, code: str) -> None:
         """The node refused the message for good (not a member, too large...): it will

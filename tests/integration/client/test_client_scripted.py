@@ -77,6 +77,65 @@ async def test_error_reply_raises_node_error_with_wire_code_and_extra_fields(
     await client.close()
 
 
+def _slow_down(request: messages.Request, retry_after_ms: int = 20) -> messages.Error:
+    return messages.Error(
+        re=request.id,  # type: ignore[union-attr]
+        code="RATE_LIMITED",
+        message="slow down",
+        retry_after_ms=retry_after_ms,
+    )
+
+
+async def test_a_rate_limited_message_is_sent_again_with_its_cid_after_the_wait(
+    scripted_node: ScriptedNode,
+) -> None:
+    client = await connect(scripted_node)
+    sending = asyncio.create_task(
+        client.send_message_when_allowed("channel", "#x", "hi", cid="c-1", tries=3)
+    )
+    first, session = await scripted_node.next_request()
+    await session.send(_slow_down(first, retry_after_ms=200))
+    started = asyncio.get_running_loop().time()
+    second, _ = await scripted_node.next_request()
+    assert asyncio.get_running_loop().time() - started >= 0.15  # it waited retry_after_ms
+    assert isinstance(first, messages.SendMsg) and isinstance(second, messages.SendMsg)
+    assert (second.cid, second.content) == ("c-1", "hi") and second.id != first.id
+    await session.send(messages.Ok(re=second.id, msg_id="m1", timestamp=1))
+    assert (await sending).msg_id == "m1"
+    await client.close()
+
+
+async def test_a_message_still_rate_limited_after_every_try_raises_the_last_refusal(
+    scripted_node: ScriptedNode,
+) -> None:
+    client = await connect(scripted_node)
+    sending = asyncio.create_task(client.send_message_when_allowed("channel", "#x", "hi", tries=3))
+    for _ in range(3):
+        request, session = await scripted_node.next_request()
+        await session.send(_slow_down(request))
+    with pytest.raises(NodeError) as caught:
+        await sending
+    assert caught.value.code == "RATE_LIMITED"
+    await session.send(messages.PingEvent(id="after"))  # no fourth SEND came first
+    assert (await scripted_node.next_request())[0] == messages.Pong(re="after")
+    await client.close()
+
+
+async def test_any_other_refusal_is_not_sent_again(scripted_node: ScriptedNode) -> None:
+    client = await connect(scripted_node)
+    sending = asyncio.create_task(client.send_message_when_allowed("channel", "#x", "hi"))
+    request, session = await scripted_node.next_request()
+    await session.send(
+        messages.Error(re=request.id, code="NOT_IN_CHANNEL", message="join first")  # type: ignore[union-attr]
+    )
+    with pytest.raises(NodeError) as caught:
+        await sending
+    assert caught.value.code == "NOT_IN_CHANNEL"
+    await session.send(messages.PingEvent(id="after"))
+    assert (await scripted_node.next_request())[0] == messages.Pong(re="after")
+    await client.close()
+
+
 async def test_request_times_out_and_a_late_reply_is_dropped(
     scripted_node: ScriptedNode,
 ) -> None:
