@@ -2,7 +2,7 @@
 import * as ImagePicker from 'expo-image-picker';
 
 import { fromBase64 } from '../protocol/bytes';
-import type { ImagePick } from '../state/session';
+import type { ImagePick } from '../state/outbox';
 
 export async function pickImage(): Promise<ImagePick | null> {
   const result = await ImagePicker.launchImageLibraryAsync({ mediaTypes: ['images'], base64: true, quality: 1 });

@@ -10,7 +10,7 @@
 import { decodeServerMessages, encodeRequest, isRejection, type Rejection } from './codec';
 import { ArtpError, LocalErrorCode } from './errors';
 import { clientHandshake, type ClientHandshakeOptions } from './handshake';
-import { enabledFeatures } from './features';
+import { enabledFeatures, type Feature } from './features';
 import { CONTRACT_LIMITS } from './limits';
 import { MessageQueue, type Transport } from './link';
 import type { Hello, ImgData, Limits, Ok, Request, RequestBody, ServerMessage } from './messages';
@@ -100,7 +100,7 @@ export class ArtpClient {
   }
 
   /** §14.1: the ArTP/1.1 features the node enabled on this session (empty on a 1.0 node). */
-  get features(): ReadonlySet<string> {
+  get features(): ReadonlySet<Feature> {
     return enabledFeatures(this.hello);
   }
 

@@ -22,7 +22,15 @@ export function greetingPayload(clientName: string | undefined, features: readon
   return utf8(JSON.stringify(greeting));
 }
 
-/** The features enabled on a session, from HELLO (§14.1: absent on a 1.0 node means none). */
-export function enabledFeatures(hello: { readonly features?: readonly string[] }): ReadonlySet<string> {
-  return new Set(hello.features ?? []);
+/** The features enabled on a session, from HELLO (§14.1: absent on a 1.0 node means none).
+ * Typed as `Feature`, so a misspelt name in a check is a compile error; a name this client
+ * does not know (which it never asked for) is left out. */
+export function enabledFeatures(hello: { readonly features?: readonly string[] }): ReadonlySet<Feature> {
+  return new Set((hello.features ?? []).filter(isFeature));
 }
+
+function isFeature(name: string): name is Feature {
+  return (KNOWN_FEATURES as readonly string[]).includes(name);
+}
+
+const KNOWN_FEATURES: readonly Feature[] = ['sync', 'batch', 'lifecycle', 'moderation'];

@@ -35,7 +35,7 @@ import { Button, Header, IconButton, Notice, READABLE_WIDTH, SmallButton, useSty
 import type { ChatMessage, Conversation, LinkStatus } from '../state/chat';
 import { reactedBy } from '../state/lifecycle';
 import { conversationTitle, sameName } from '../state/names';
-import type { ImagePick } from '../state/session';
+import type { ImagePick } from '../state/outbox';
 import { useTheme } from '../theme/ThemeContext';
 import { voice } from '../theme/voice';
 import { canHover, copyText } from '../web/browser';

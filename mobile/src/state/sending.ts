@@ -11,8 +11,6 @@ import type { ChatAction, ChatState, SendError } from './chat';
 import { destinationOf } from './conversations';
 import { findStoredCopy, type ImagePick, type Outbox, type OutgoingMessage } from './outbox';
 
-const SYNC = 'sync';
-
 export interface SendingDeps {
   readonly outbox: Outbox;
   readonly dispatch: (action: ChatAction) => void;
@@ -81,7 +79,7 @@ export class Sending {
   private transmit(client: ArtpClient, message: OutgoingMessage): Promise<Ok> {
     const { key, localKey, destType, dest, image, cid } = message;
     if (!image) {
-      const id = client.features.has(SYNC) ? { cid } : {};
+      const id = client.features.has('sync') ? { cid } : {};
       const reply = message.replyTo !== undefined ? { reply_to: message.replyTo } : {};
       return client.request({ type: 'MSG', dest_type: destType, dest, content: message.content, ...id, ...reply });
     }
@@ -101,7 +99,7 @@ export class Sending {
     for (const message of this.deps.outbox.interrupted()) {
       message.state = 'queued';
       if (message.image) message.resume = true;
-      if (message.image || client.features.has(SYNC)) continue;
+      if (message.image || client.features.has('sync')) continue;
       const stored = findStoredCopy(message, caughtUp.get(message.key) ?? [], me, claimed);
       if (!stored) continue;
       claimed.add(stored.id);

@@ -18,12 +18,6 @@ import { SessionLink } from './sessionLink';
 import type { SearchPage, SearchScope, SessionDeps } from './sessionTypes';
 import { TypingNotifier } from './typing';
 
-export type { ImagePick } from './outbox';
-export { CATCH_UP_PAGE, HISTORY_PAGE } from './catchUp';
-export { MOVED_NOTICE_MS } from './reconnect';
-
-const LIFECYCLE = 'lifecycle';
-
 export class ChatSession extends SessionLink {
   private readonly typingNotifier: TypingNotifier;
 
@@ -31,7 +25,7 @@ export class ChatSession extends SessionLink {
     super(deps);
     this.typingNotifier = new TypingNotifier((destType, dest, typing) => {
       const client = this.client;
-      if (!client?.features.has(LIFECYCLE)) return;
+      if (!client?.features.has('lifecycle')) return;
       client.request({ type: 'TYPING', dest_type: destType, dest, typing }).catch(() => undefined);
     });
   }

@@ -9,8 +9,6 @@ import { ArtpError } from '../protocol/errors';
 import type { PinResult } from './knownNodes';
 import type { AuthTokens, SessionDeps } from './sessionTypes';
 
-const SYNC = 'sync';
-
 /** Who signed in; `password` is kept only for a node without `sync` (ArTP/1.0). */
 export interface SignedInAccount {
   readonly user: string;
@@ -55,7 +53,7 @@ export async function signIn(
   register = false,
   tokens: AuthTokens = {},
 ): Promise<{ account: SignedInAccount; deviceId: string | null; channels: readonly string[] }> {
-  const sync = client.features.has(SYNC);
+  const sync = client.features.has('sync');
   const named = sync && password !== undefined && deviceName ? { device_name: deviceName } : {};
   const secret = password !== undefined ? { password } : {};
   const invited = register && tokens.invite ? { invite: tokens.invite } : {};
@@ -68,8 +66,8 @@ export async function signIn(
 
 /** The password a sign-in after a reconnect sends: none on a `sync` node (the device key), else the one kept. */
 export function reauthPassword(client: ArtpClient, account: SignedInAccount): string | undefined {
-  if (!client.features.has(SYNC) && account.password === undefined) {
+  if (!client.features.has('sync') && account.password === undefined) {
     throw new ArtpError('AUTH_FAILED', 'this node has no device sign-in: log in with your password');
   }
-  return client.features.has(SYNC) ? undefined : account.password;
+  return client.features.has('sync') ? undefined : account.password;
 }
