@@ -224,21 +224,21 @@ export class SessionLink {
     return this.deviceId;
   }
 
-  devices(): Promise<DeviceInfo[]> {
+  async devices(): Promise<DeviceInfo[]> {
     return listDevices(this.requireClient());
   }
 
-  renameDevice(device: string, name: string): Promise<string> {
+  async renameDevice(device: string, name: string): Promise<string> {
     return renameDevice(this.requireClient(), device, name);
   }
 
   /** Revoke one of the user's devices; revoking this one is a logout that revokes. */
-  revokeDevice(device: string): Promise<void> {
+  async revokeDevice(device: string): Promise<void> {
     if (device === this.deviceId) return this.logout({ revoke: true });
     return revokeDevice(this.requireClient(), device);
   }
 
-  changePassword(old: string, next: string): Promise<void> {
+  async changePassword(old: string, next: string): Promise<void> {
     return changePassword(this.requireClient(), old, next);
   }
 
