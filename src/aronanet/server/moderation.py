@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -399,7 +400,9 @@ async def handle_mute(ctx: RequestContext, request: Mute) -> Ok:
     target = await target_user(ctx, request.user)
     require_member(found, target)
     protect_owner(found, target)
-    until = services.now() + request.seconds if request.seconds else None
+    # Rounded up to the next whole second: ``until`` is in whole seconds and a mute ends
+    # once ``now()`` (rounded down) reaches it, so it lasts at least ``seconds``.
+    until = math.ceil(services.wall_clock() + request.seconds) if request.seconds else None
     action = "mute" if until else "unmute"
     audit = record(ctx, action, user=target, channel=request.channel, reason=request.reason or None)
     await services.store.mute(request.channel, user_key(target), until, audit)
