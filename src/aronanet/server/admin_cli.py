@@ -4,7 +4,7 @@ Works on the node's store (the data directory's SQLite file, or the configuratio
 PostgreSQL URL) and is safe while the node runs: SQLite's locking (WAL, busy timeout) and
 PostgreSQL transactions keep each write whole. Every action is written to the audit log,
 which running nodes poll once a second as their control feed: a ``disable`` closes the
-account's sessions within about a second (``server.moderation.follow_control_feed``).
+account's sessions within about a second (``server.node_admin.follow_control_feed``).
 """
 
 from __future__ import annotations

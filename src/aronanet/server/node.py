@@ -40,8 +40,9 @@ from aronanet.server.handlers import Dispatcher, HandlerTable, register_core_han
 from aronanet.server.lifecycle import register_lifecycle_handlers
 from aronanet.server.logs import ThrottledLog, log_event
 from aronanet.server.messaging import register_messaging_handlers
-from aronanet.server.moderation import follow_control_feed, register_moderation_handlers
+from aronanet.server.moderation import register_moderation_handlers
 from aronanet.server.moderation_state import ModerationState
+from aronanet.server.node_admin import follow_control_feed, register_admin_handlers
 from aronanet.server.ratelimit import BucketMap, Clock, LocalBuckets, TokenBucket
 from aronanet.server.router import Router
 from aronanet.server.search import register_search_handlers
@@ -492,6 +493,7 @@ def build_handler_table() -> HandlerTable:
     register_lifecycle_handlers(table)
     register_search_handlers(table)
     register_moderation_handlers(table)
+    register_admin_handlers(table)
     for name in EXTENSIONS:
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)
