@@ -47,10 +47,11 @@ from aronanet.server.ratelimit import BucketMap, Clock, LocalBuckets, TokenBucke
 from aronanet.server.router import Router
 from aronanet.server.search import register_search_handlers
 from aronanet.server.services import EventIds, Services
-from aronanet.server.session import BACKLOG_EXCEEDED, NODE_BACKLOG_EXCEEDED, Session
+from aronanet.server.session import NODE_BACKLOG_EXCEEDED, Session
 from aronanet.server.settings import NodeSettings
 from aronanet.server.store.moderation import ModerationStore
 from aronanet.server.store.sqlite import SqliteStore
+from aronanet.server.together import BACKLOG_EXCEEDED
 from aronanet.transport.base import Stream
 from aronanet.transport.budget import Backlogged, OutgoingBudget
 from aronanet.transport.tcp import serve_tcp

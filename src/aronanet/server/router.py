@@ -13,7 +13,10 @@ to every session in one ``list.extend`` each when anything else is queued to one
 At the flush, the sessions of a pending run that have nothing else queued get it together
 (``FlushTogether``: one plaintext sealed for all of them in one pass, the common case of a
 channel message); every other session encrypts what it queued in one call
-(``Connection.send_encoded_many``, or one array per flush with ``batch``).
+(``Connection.send_encoded_many``, or one array per flush with ``batch``). In the common
+case every session of the run is idle: they are then the run's ``Audience``, kept with the
+``FanOut`` per sender, so neither the router nor the session layer loops over them in
+Python to find out again, message after message, what it found out for the one before.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from aronanet.proto.connection import batch_plaintexts, frame_headers
@@ -33,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 #: Recipient tuples whose sessions are kept resolved; past this the cache starts over.
 MAX_FAN_OUTS = 4096
+#: Sessions in all kept ``FanOut``s together (a session counts once per tuple it is in):
+#: the cache's memory is bounded in entries, not only in tuples.
+MAX_FAN_OUT_MEMBERS = 1 << 18
+#: Audiences (one per recent sender) kept with one ``FanOut``; past this they start over.
+MAX_AUDIENCES = 8
 
 
 class Recipient(Protocol):
@@ -69,15 +77,41 @@ class Recipient(Protocol):
         ...
 
 
+@dataclass(slots=True)
+class Audience:
+    """Sessions a run reaches at once, none with anything else queued.
+
+    The common one is a ``FanOut``'s sessions but the sender's, kept with the ``FanOut``:
+    what a ``FlushTogether`` works out about them (which are on TCP, which batch) it keeps
+    in ``prepared`` and uses for every later message from that sender to them."""
+
+    sessions: tuple[Recipient, ...]
+    #: their session ids, to take them out of the dirty set
+    ids: tuple[str, ...]
+    #: their ``fan_out_queue`` lists: all empty is the fast path (``any`` runs in C)
+    queues: tuple[list[bytes], ...] = ()
+    #: the ``FlushTogether``'s own plan for these sessions, made at first use
+    prepared: object = None
+
+    @classmethod
+    def of(cls, sessions: Sequence[Recipient]) -> Audience:
+        return cls(tuple(sessions), tuple(session.id for session in sessions))
+
+
 #: How a run reaches the sessions that had nothing else queued at the flush, all at once
 #: (``Session.flush_together``); by default, each queues it and flushes.
-FlushTogether = Callable[[list[Recipient], list[bytes]], None]
+FlushTogether = Callable[[Audience, list[bytes]], None]
 
 
 def flush_one_by_one(sessions: Sequence[Recipient], payloads: list[bytes]) -> None:
     for session in sessions:
         session.fan_out_queue().extend(payloads)
         session.flush()
+
+
+def flush_each_alone(audience: Audience, payloads: list[bytes]) -> None:
+    """The default ``FlushTogether``: each session of ``audience`` queues the run and flushes."""
+    flush_one_by_one(audience.sessions, payloads)
 
 
 class SharedPrep:
@@ -113,6 +147,23 @@ class FanOut:
     members: tuple[tuple[str, list[bytes], Recipient], ...]
     #: the same sessions by id: marked dirty in one ``dict.update``
     sessions: dict[str, Recipient]
+    #: by the session a run skips (its sender's, or None): the others, as an ``Audience``
+    audiences: dict[str | None, Audience] = field(default_factory=dict)
+
+    def audience(self, skip: str | None) -> Audience:
+        """Every session but ``skip``'s, kept for the next message from the same sender."""
+        audience = self.audiences.get(skip)
+        if audience is None:
+            if len(self.audiences) >= MAX_AUDIENCES:
+                self.audiences.clear()
+            kept = [member for member in self.members if member[0] != skip]
+            audience = Audience(
+                tuple(session for _, _, session in kept),
+                tuple(session_id for session_id, _, _ in kept),
+                tuple(queue for _, queue, _ in kept),
+            )
+            self.audiences[skip] = audience
+        return audience
 
 
 @dataclass(slots=True)
@@ -138,6 +189,12 @@ class Run:
         (and leave ``dirty``); the others get them after what they have, and are flushed
         with the rest of ``dirty``."""
         payloads, skip = self.payloads, self.skip
+        audience = self.fan_out.audience(skip)
+        if not any(audience.queues):  # the common case: nothing else queued to any of them
+            self._undirty(dirty, audience)
+            if audience.sessions:
+                together(audience, payloads)
+            return
         idle: list[Recipient] = []
         for session_id, queue, session in self.fan_out.members:
             if session_id == skip:
@@ -148,19 +205,34 @@ class Run:
                 idle.append(session)
                 dirty.pop(session_id, None)
         if idle:
-            together(idle, payloads)
+            together(Audience.of(idle), payloads)
+
+    def _undirty(self, dirty: dict[str, Recipient], audience: Audience) -> None:
+        """Take ``audience`` out of ``dirty``: they are flushed ``together``."""
+        sessions, skip = self.fan_out.sessions, self.skip
+        # A pending run's sessions are all dirty; often nothing else is (or only the
+        # sender's session, with its reply), and the key views compare in C.
+        if dirty.keys() == sessions.keys():
+            sender = dirty.get(skip) if skip is not None else None
+            dirty.clear()
+            if sender is not None:
+                dirty[sender.id] = sender
+        else:
+            for session_id in audience.ids:
+                dirty.pop(session_id, None)
 
 
 class Router:
     """Who is online, and how an event reaches them."""
 
-    def __init__(self, broker: Broker, flush_together: FlushTogether = flush_one_by_one) -> None:
+    def __init__(self, broker: Broker, flush_together: FlushTogether = flush_each_alone) -> None:
         self._broker = broker
         self._flush_together = flush_together
         self._sessions: dict[str, dict[str, Recipient]] = {}
         self._dirty: dict[str, Recipient] = {}
         self._flush_scheduled = False
         self._fan_outs: dict[tuple[str, ...], FanOut] = {}
+        self._fan_out_members = 0
         self._run: Run | None = None
         #: What sessions use at a flush: ``batch`` ones to join their queued events into
         #: arrays, the others (on TCP) for the frame headers of their queued events.
@@ -175,7 +247,7 @@ class Router:
     def attach(self, user: str, session: Recipient) -> None:
         """``session`` is now logged in as ``user`` and receives its events (§3: all sessions)."""
         self._sessions.setdefault(user_key(user), {})[session.id] = session
-        self._fan_outs.clear()
+        self._forget_fan_outs()
 
     def detach(self, user: str, session: Recipient) -> None:
         self.hand_over()
@@ -186,7 +258,12 @@ class Router:
             if not sessions:
                 del self._sessions[key]
         self._dirty.pop(session.id, None)
+        self._forget_fan_outs()
+
+    def _forget_fan_outs(self) -> None:
+        """Sessions came or went (or the cache is full): resolve every tuple afresh."""
         self._fan_outs.clear()
+        self._fan_out_members = 0
 
     def is_online(self, user: str) -> bool:
         return user_key(user) in self._sessions
@@ -253,8 +330,12 @@ class Router:
             for session_id, session in self._sessions.get(key, {}).items():
                 members.append((session_id, session.fan_out_queue(), session))
                 sessions[session_id] = session
-        if len(self._fan_outs) >= MAX_FAN_OUTS:
-            self._fan_outs.clear()
+        if (
+            len(self._fan_outs) >= MAX_FAN_OUTS
+            or self._fan_out_members + len(members) > MAX_FAN_OUT_MEMBERS
+        ):
+            self._forget_fan_outs()
+        self._fan_out_members += len(members)
         fan_out = FanOut(tuple(members), sessions)
         self._fan_outs[recipients] = fan_out
         return fan_out

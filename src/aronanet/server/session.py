@@ -34,16 +34,15 @@ from aronanet.proto.connection import (
     MessageReceived,
     MessageRejected,
     State,
-    batch_plaintexts,
-    seal_each,
 )
 from aronanet.proto.features import BATCH
 from aronanet.proto.messages import Error, PingEvent, Request
 from aronanet.server.logs import log_event
 from aronanet.server.ratelimit import Clock, TokenBucket
-from aronanet.server.router import Recipient, Router, flush_one_by_one
+from aronanet.server.router import Audience, Recipient, Router
+from aronanet.server.together import BACKLOG_EXCEEDED, Seat, TogetherPlan
 from aronanet.transport.base import Stream
-from aronanet.transport.tcp import TcpStream, write_each
+from aronanet.transport.tcp import TcpStream
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +54,8 @@ INBOX_HIGH = 256
 INBOX_LOW = 64
 #: Replies awaiting their commit before the session waits for the oldest one.
 MAX_REPLIES_IN_FLIGHT = 256
-#: Bytes of frames sealed before they are written (``flush_together``): a burst's array
-#: sealed for every session at once would hold megabytes (and run from fresh memory) where
-#: a few dozen kilobytes, reused chunk after chunk, stay in the CPU's cache.
-SEAL_CHUNK_BYTES = 64 * 1024
-#: Why a session whose peer does not read is dropped (counted by the node's ``/metrics``):
-#: past its own limit, or holding the most when the node's whole budget is spent.
-BACKLOG_EXCEEDED = "outgoing backlog exceeded: the peer is not reading"
+#: Why a session is dropped when the node's whole outgoing budget is spent and its peer
+#: holds the most (past its own limit, it is ``BACKLOG_EXCEEDED``; both are counted).
 NODE_BACKLOG_EXCEEDED = "the node's outgoing budget is spent and this peer holds the most"
 
 
@@ -308,42 +302,34 @@ class Session:
             self.abort(BACKLOG_EXCEEDED)
 
     @staticmethod
-    def flush_together(sessions: list[Recipient], payloads: list[bytes]) -> None:
+    def flush_together(audience: Audience, payloads: list[bytes]) -> None:
         """The router's ``FlushTogether``: ``payloads`` (one run) to sessions that had
-        nothing else queued. For a TCP session the plaintext is the same for all: the one
-        event, or with ``batch`` their array. So it is sealed for every such session in one
-        pass and written in another (``seal_each``, ``write_each``), with no Python call
-        per session; the others (WebSocket, a 1.0 client given several events) flush alone.
-        """
-        single = len(payloads) == 1
-        direct: list[Session] = []
-        connections: list[ProtoConnection] = []
-        streams: list[TcpStream] = []
+        nothing else queued, by the audience's ``TogetherPlan`` (made at its first run):
+        for TCP sessions one plaintext sealed for all in one pass and written in another,
+        with no Python call per session; the others (WebSocket, a 1.0 client given several
+        events) flush alone."""
+        plan = audience.prepared
+        if not isinstance(plan, TogetherPlan):
+            plan = audience.prepared = Session._plan(audience.sessions)
+        plan.send(payloads)
+
+    @staticmethod
+    def _plan(sessions: tuple[Recipient, ...]) -> TogetherPlan:
+        batching: list[Seat] = []
+        unbatched: list[Seat] = []
+        alone: list[Recipient] = []
         for session in sessions:
             if (
                 isinstance(session, Session)
                 and isinstance(session.stream, TcpStream)
-                and (single or session._batching)
                 and not session.closed
                 and session.conn.state is State.OPEN
             ):
-                direct.append(session)
-                connections.append(session.conn)
-                streams.append(session.stream)
+                seat = (session, session.conn, session.stream)
+                (batching if session._batching else unbatched).append(seat)
             else:
-                flush_one_by_one([session], payloads)
-        if not direct:
-            return
-        plaintexts = payloads if single else batch_plaintexts(payloads)
-        if len(plaintexts) != 1:  # an array over the size limit: each splits it alone
-            flush_one_by_one(direct, payloads)
-            return
-        plaintext = plaintexts[0]
-        step = max(1, SEAL_CHUNK_BYTES // len(plaintext))
-        for start in range(0, len(direct), step):
-            chunk = slice(start, start + step)
-            for stream in write_each(streams[chunk], seal_each(connections[chunk], plaintext)):
-                direct[streams.index(stream)].abort(BACKLOG_EXCEEDED)
+                alone.append(session)
+        return TogetherPlan.of(batching, unbatched, alone)
 
     def _encrypt_each(self, queued: list[bytes]) -> None:
         """ArTP/1.0: one frame per queued message, encrypted in one call."""

@@ -14,8 +14,9 @@ from aronanet.proto.messages import Error, MsgEvent, Ok
 from aronanet.server.broker.local import LocalBroker
 from aronanet.server.metrics import NodeCounters
 from aronanet.server.router import Router
-from aronanet.server.session import SEAL_CHUNK_BYTES, Session
+from aronanet.server.session import Session
 from aronanet.server.store.rows import user_key
+from aronanet.server.together import SEAL_CHUNK_BYTES
 from aronanet.transport.tcp import TcpStream
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "proto"))
@@ -140,3 +141,25 @@ async def test_an_answer_too_large_to_send_becomes_an_error_and_stops_nothing_af
         assert isinstance(got[1], Error) and got[1].code == "TOO_LARGE" and got[1].re == "r2"
         assert got[2] == Ok(re="r4") and not session.closed
     assert counters.errors["TOO_LARGE"] == 2  # /metrics counts them
+
+
+async def test_a_session_dropped_after_its_audience_was_planned_is_left_out_of_the_next_run() -> (
+    None
+):
+    router = Router(LocalBroker(), Session.flush_together)
+    seats = [_seat(router, f"b{n}", batch=n % 2 == 0) for n in range(4)]
+    recipients = tuple(user_key(session.user) for session, _, _ in seats)
+    router.deliver(recipients, encode(_event(1, 10)), None)  # the audience's plan is made
+    router._flush_dirty()
+    dropped, client, transport = seats[1]
+    # A frame that fails to decrypt: the session drops its keys, closes and leaves the
+    # router, and with it the plan that had it (sealing for it now would raise).
+    dropped.data_received(b"\x00\x20" + bytes(32))
+    assert dropped.closed and dropped.conn._send_cipher is None
+    transport.is_closing = lambda: True  # type: ignore[method-assign]  # as a real one would
+    router.deliver(recipients, encode(_event(2, 10)), None)
+    router._flush_dirty()
+    assert _received(client, transport) == [_event(1, 10)]
+    for session, client, transport in (seats[0], *seats[2:]):
+        assert _received(client, transport) == [_event(1, 10), _event(2, 10)]
+        assert not session.closed

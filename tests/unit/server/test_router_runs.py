@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
+from aronanet.server import router as router_module
 from aronanet.server.broker.base import Delivery
 from aronanet.server.broker.local import LocalBroker
-from aronanet.server.router import Recipient, Router, flush_one_by_one
+from aronanet.server.router import Audience, Router, flush_one_by_one
 
 
 class FakeSession:
@@ -83,9 +84,9 @@ async def test_a_closing_session_gets_its_share_of_the_run_before_it_closes() ->
 async def test_a_run_goes_together_to_the_sessions_with_nothing_else_queued() -> None:
     together: list[tuple[list[str], list[bytes]]] = []
 
-    def record(sessions: list[Recipient], payloads: list[bytes]) -> None:
-        together.append(([session.id for session in sessions], list(payloads)))
-        flush_one_by_one(sessions, payloads)
+    def record(audience: Audience, payloads: list[bytes]) -> None:
+        together.append(([session.id for session in audience.sessions], list(payloads)))
+        flush_one_by_one(audience.sessions, payloads)
 
     router = Router(LocalBroker(), record)
     ann, bob, cid = (FakeSession(router, f"s-{name}", name) for name in ("ann", "bob", "cid"))
@@ -98,3 +99,53 @@ async def test_a_run_goes_together_to_the_sessions_with_nothing_else_queued() ->
     assert cid.flushed == [b"m1", b"m2"]
     assert bob.flushed == [b"own", b"m1", b"m2"]
     assert ann.flushed == [b"ok"]
+
+
+async def test_an_audience_is_kept_per_sender_until_a_session_comes_or_goes() -> None:
+    seen: list[Audience] = []
+
+    def record(audience: Audience, payloads: list[bytes]) -> None:
+        seen.append(audience)
+        flush_one_by_one(audience.sessions, payloads)
+
+    router = Router(LocalBroker(), record)
+    ann, bob, cid = (FakeSession(router, f"s-{name}", name) for name in ("ann", "bob", "cid"))
+    for payload, sender in ((b"m1", ann), (b"m2", ann), (b"m3", bob)):
+        router.deliver(CHANNEL, payload, sender.id)
+        sender.send(b"ok-" + payload)  # the sender's reply: it stays dirty, and is flushed
+        await asyncio.sleep(0)
+    assert seen[0] is seen[1] and seen[2] is not seen[0]  # kept for ann; bob's is his own
+    assert [session.id for session in seen[2].sessions] == ["s-ann", "s-cid"]
+    dan = FakeSession(router, "s-dan", "dan")  # a login: every audience is worked out anew
+    router.deliver((*CHANNEL, "dan"), b"m4", ann.id)
+    await asyncio.sleep(0)
+    assert seen[3] is not seen[0] and [s.id for s in seen[3].sessions][-1] == "s-dan"
+    assert ann.flushed == [b"ok-m1", b"ok-m2", b"m3"]  # m4 skips its sender
+    assert bob.flushed == [b"m1", b"m2", b"ok-m3", b"m4"]
+    assert cid.flushed == [b"m1", b"m2", b"m3", b"m4"] and dan.flushed == [b"m4"]
+
+
+async def test_another_session_dirty_in_the_same_turn_is_still_flushed() -> None:
+    router = Router(LocalBroker())
+    ann, bob, eve = (FakeSession(router, f"s-{name}", name) for name in ("ann", "bob", "eve"))
+    router.deliver(("ann", "bob"), b"m1", None)
+    eve.send(b"own")  # not in the run: dirty beside it
+    await asyncio.sleep(0)
+    assert ann.flushed == bob.flushed == [b"m1"] and eve.flushed == [b"own"]
+
+
+async def test_the_kept_fan_outs_are_bounded_in_sessions_not_only_in_tuples() -> None:
+    router = Router(LocalBroker())
+    for number in range(6):
+        FakeSession(router, f"s-{number}", f"u{number}")
+    everyone = tuple(f"u{number}" for number in range(6))
+    router_module.MAX_FAN_OUT_MEMBERS = 10  # restored below
+    try:
+        router.deliver(everyone, b"a", None)  # 6 sessions kept
+        router.deliver(everyone[:3], b"b", None)  # 9
+        assert len(router._fan_outs) == 2
+        router.deliver(everyone[3:], b"c", None)  # 12 > 10: the cache starts over
+        assert list(router._fan_outs) == [everyone[3:]] and router._fan_out_members == 3
+    finally:
+        router_module.MAX_FAN_OUT_MEMBERS = 1 << 18
+    await asyncio.sleep(0)
