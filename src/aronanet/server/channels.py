@@ -112,6 +112,11 @@ class ChangeFeed(Protocol):
         force on whichever node it asks next."""
         ...
 
+    async def caught_up(self) -> None:
+        """Return once every change other nodes published before now has been handled
+        here (or took too long): a node asks before refusing a request from its cache."""
+        ...
+
 
 # ------------------------------------------------------------------ the cache
 

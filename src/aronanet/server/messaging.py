@@ -28,7 +28,7 @@ from aronanet.server.handlers import (
     fitting_count,
     member_channel,
 )
-from aronanet.server.moderation import check_may_post, only_admins_may_post
+from aronanet.server.moderation import check_may_post, may_post_freely
 from aronanet.server.store.rows import (
     Decorations,
     HistoryQuery,
@@ -162,7 +162,7 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
     ) or await resolve_destination(ctx, request.dest_type, request.dest)
     channel = destination.dest_type == "channel"
     state = ctx.services.moderation.cached(destination.dest) if channel else None
-    if state is None or only_admins_may_post(ctx, state, destination.dest):
+    if state is None or not may_post_freely(ctx, state):
         await check_may_post(ctx, destination.dest_type, destination.dest)  # §14.18-14.19
     cid = None if request.cid is msgspec.UNSET else request.cid
     replied = (

@@ -97,9 +97,19 @@ def require_channel(found: Standing) -> Channel:
     return found.channel
 
 
-def require_operator(found: Standing) -> None:
+async def operator_standing(ctx: RequestContext, name: str) -> Standing:
+    """The requester's standing in ``name``, which must be operator or above
+    (``NOT_OPERATOR``). A refusal is made only once every change other nodes made before
+    now is applied here: a role given through another node counts at once."""
+    found = await standing(ctx, name)
     if found.rank < RANK["operator"]:
-        raise RequestError(ErrorCode.NOT_OPERATOR, f"only operators of {found.name} may do that")
+        await ctx.services.moderation.caught_up()
+        found = await standing(ctx, name)
+        if found.rank < RANK["operator"]:
+            raise RequestError(
+                ErrorCode.NOT_OPERATOR, f"only operators of {found.name} may do that"
+            )
+    return found
 
 
 def protect_owner(found: Standing, target: str) -> None:
@@ -192,38 +202,57 @@ async def joined(ctx: RequestContext, name: str) -> tuple[str, Modes]:
 
 async def check_may_post(ctx: RequestContext, dest_type: str, dest: str) -> None:
     """§14.18 MSG: ``MUTED`` while muted; in a moderated channel ``NOT_VOICED`` unless
-    voiced or above; §14.19 a DM to someone who blocked the sender: ``BLOCKED``."""
-    services, key = ctx.services, user_key(ctx.user)
+    voiced or above; §14.19 a DM to someone who blocked the sender: ``BLOCKED``.
+
+    A refusal is made only once every change other nodes made before now is applied here
+    (``ModerationState.caught_up``): an unmute, a voice or an unblock made through another
+    node, whose requester already heard ``OK``, is in force here too."""
+    moderation, key = ctx.services.moderation, user_key(ctx.user)
     if dest_type == "user":
-        if await services.moderation.blocks(user_key(dest), key):
-            raise RequestError(ErrorCode.BLOCKED, f"{dest} does not accept your messages")
+        if await moderation.blocks(user_key(dest), key):
+            await moderation.caught_up()
+            if await moderation.blocks(user_key(dest), key):
+                raise RequestError(ErrorCode.BLOCKED, f"{dest} does not accept your messages")
         return
-    state = await services.moderation.of(dest)
-    if only_admins_may_post(ctx, state, dest) and not await services.moderation.is_admin(ctx.user):
+    state = await moderation.of(dest)
+    if not may_post_freely(ctx, state):
+        await moderation.caught_up()
+        state = await moderation.of(dest)
+    check_not_muted(ctx, state, dest)
+    if needs_voice(state, key) and not await moderation.is_admin(ctx.user):
         raise RequestError(
             ErrorCode.NOT_VOICED, f"{dest} is moderated: only voiced members may post"
         )
 
 
-def only_admins_may_post(ctx: RequestContext, state: ChannelModeration, dest: str) -> bool:
-    """§14.18 from a channel's moderation ``state``: ``MUTED`` while muted; else whether
-    the sender may post there only as a node admin (moderated, and not voiced). Without
-    I/O: the ``MSG`` hot path asks this first when the state is cached."""
-    key, now = user_key(ctx.user), ctx.services.now()
-    until = state.muted_until(key, now)
+def may_post_freely(ctx: RequestContext, state: ChannelModeration) -> bool:
+    """§14.18 from a channel's moderation ``state``, without I/O (the ``MSG`` hot path asks
+    this first when the state is cached): not muted, and voiced if the channel is moderated."""
+    key = user_key(ctx.user)
+    return state.muted_until(key, ctx.services.now()) is None and not needs_voice(state, key)
+
+
+def check_not_muted(ctx: RequestContext, state: ChannelModeration, dest: str) -> None:
+    """§14.18: ``MUTED`` while muted, with when it ends."""
+    now = ctx.services.now()
+    until = state.muted_until(user_key(ctx.user), now)
     if until is not None:
         raise RequestError(
             ErrorCode.MUTED,
             f"you are muted in {dest} for {until - now} s more",
             until=until,
         )
+
+
+def needs_voice(state: ChannelModeration, key: str) -> bool:
+    """Moderated, and the user (``key``) is not voiced or above: only a node admin may post."""
     return state.moderated and RANK.get(state.role_of(key), 0) < RANK["voiced"]
 
 
 async def check_may_set_topic(ctx: RequestContext, name: str) -> None:
     state = await ctx.services.moderation.of(name)
     if state.topic_locked:
-        require_operator(await standing(ctx, name))
+        await operator_standing(ctx, name)
 
 
 async def may_delete_any(ctx: RequestContext, dest_type: str, dest: str) -> bool:
@@ -305,8 +334,7 @@ def _roster_cursor(cursor: str | UnsetType) -> str | None:
 async def handle_role(ctx: RequestContext, request: SetRole) -> Ok:
     """§14.16 ROLE: operators grant or take ``operator`` and ``voiced``; nobody but a node
     admin changes the owner."""
-    found = await standing(ctx, request.channel)
-    require_operator(found)
+    found = await operator_standing(ctx, request.channel)
     if request.role == "owner" and found.rank < ADMIN_RANK:
         raise RequestError(ErrorCode.NOT_ADMIN, "only the node's admins may name an owner")
     target = await target_user(ctx, request.user)
@@ -330,8 +358,7 @@ async def handle_role(ctx: RequestContext, request: SetRole) -> Ok:
 
 async def _remove(ctx: RequestContext, request: Kick | Ban, ban: bool) -> Ok:
     services = ctx.services
-    found = await standing(ctx, request.channel)
-    require_operator(found)
+    found = await operator_standing(ctx, request.channel)
     require_channel(found)
     target = await target_user(ctx, request.user)
     if not ban:
@@ -374,8 +401,7 @@ async def handle_ban(ctx: RequestContext, request: Ban) -> Ok:
 
 
 async def handle_unban(ctx: RequestContext, request: Unban) -> Ok:
-    found = await standing(ctx, request.channel)
-    require_operator(found)
+    await operator_standing(ctx, request.channel)
     target = await target_user(ctx, request.user)
     audit = record(ctx, "unban", user=target, channel=request.channel)
     if not await ctx.services.store.unban(request.channel, user_key(target), audit):
@@ -387,8 +413,7 @@ async def handle_unban(ctx: RequestContext, request: Unban) -> Ok:
 async def handle_mute(ctx: RequestContext, request: Mute) -> Ok:
     """§14.18 MUTE ``seconds`` (0 lifts it): a muted member's MSG is ``MUTED``."""
     services = ctx.services
-    found = await standing(ctx, request.channel)
-    require_operator(found)
+    found = await operator_standing(ctx, request.channel)
     target = await target_user(ctx, request.user)
     require_member(found, target)
     protect_owner(found, target)
@@ -412,8 +437,7 @@ async def handle_mute(ctx: RequestContext, request: Mute) -> Ok:
 
 async def handle_mode(ctx: RequestContext, request: SetMode) -> Ok:
     """§14.17 MODE: only the modes given change."""
-    found = await standing(ctx, request.channel)
-    require_operator(found)
+    found = await operator_standing(ctx, request.channel)
     require_channel(found)
     given = {
         name: value

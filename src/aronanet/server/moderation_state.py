@@ -10,8 +10,12 @@ A change is in force everywhere by the time its requester hears ``OK``: the node
 it sends the ``OK`` only once Redis took the change (so it sits in every node's
 subscription before the requester can ask another node anything), and a node that heard of
 a change answers nothing about that channel from memory until it has reloaded it
-(``of`` and ``settled`` wait for the reload). A load that began before a change arrived is
-never kept, so an older state cannot overwrite a newer one.
+(``of`` and ``settled`` wait for the reload). A change may still sit unread in a node's
+subscription when a request arrives, so before refusing anything from memory a node
+catches up (``caught_up``: one Redis round trip, on refusals only); a request the cached
+state allows goes ahead, so a restriction (a mute, a ban) may let through what reaches
+another node within that round trip. A load that began before a change arrived is never
+kept, so an older state cannot overwrite a newer one.
 """
 
 from __future__ import annotations
@@ -174,6 +178,14 @@ class ModerationState:
         if self._feed is not None:
             self._feed.publish_change(_encoder.encode(_Changed(_BLOCKS + blocker)))
             await self._feed.published()
+
+    async def caught_up(self) -> None:
+        """Return once every change other nodes made before now is applied here (``of`` and
+        ``blocks`` then answer from it): asked before a refusal from memory, since such a
+        change may still sit unread in this node's subscription while its requester, told
+        ``OK``, is already asking here."""
+        if self._feed is not None:
+            await self._feed.caught_up()
 
     async def is_admin(self, user: str) -> bool:
         key = user_key(user)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from aronanet.server.broker.base import Delivery
-from aronanet.server.broker.redis import RedisBroker
+from aronanet.server.broker.redis import RedisBroker, RemoteChange, _encoder
 from aronanet.server.store.base import BackendUnavailableError
 
 from .services import REDIS_URL, redis_client
@@ -118,6 +118,26 @@ async def test_published_returns_once_redis_holds_the_change_for_the_others(
     finally:
         pubsub.close()
         watcher.close()
+
+
+async def test_caught_up_returns_once_this_node_has_handled_every_earlier_change(
+    pair,
+) -> None:
+    _, _, b, b_seen = pair
+    changes = [f"change {n}".encode() for n in range(200)]
+    other_node = redis_client()  # synchronous: b's listener cannot read while it publishes
+    try:
+        for change in changes:
+            other_node.publish(b.channel, _encoder.encode(RemoteChange("elsewhere", change)))
+    finally:
+        other_node.close()
+    assert b_seen.changes == []  # all in b's subscription, none read yet
+    async with asyncio.timeout(WAIT):  # (no task of its own: this test yields only here)
+        await b.caught_up()
+    assert b_seen.changes == changes  # none left unread: a refusal may now be trusted
+    await asyncio.wait_for(b.caught_up(), WAIT)  # nothing new: one round trip, no more
+    await b.close()
+    await asyncio.wait_for(b.caught_up(), WAIT)  # a closed broker waits for nothing
 
 
 async def test_a_node_that_loses_redis_logs_it_reconnects_and_resyncs(

@@ -57,6 +57,9 @@ class Wire:
     async def published(self) -> None:
         self.published_calls += 1
 
+    async def caught_up(self) -> None:
+        self.deliver()
+
     def deliver(self) -> None:
         """Everything sent so far reaches the subscribers (the other node)."""
         for change in self.sent:

@@ -18,6 +18,12 @@ delivery is best-effort; HISTORY is the record), but channel changes may have be
 so every ``on_resync`` callback (the channel cache reloads from the store) runs on a node
 whose subscription was interrupted, and on EVERY node after some node could not publish
 (it sends a ``r`` message once it can again).
+
+Catching up (``caught_up``): a PING on the subscription's own connection is answered after
+every message Redis had already queued to it, so once its answer is read, every change
+another node published before the PING has been handled here. A node asks before refusing
+a request on what it has cached (a moderation refusal), so a change whose requester
+already heard ``OK`` through another node is in force here too.
 """
 
 from __future__ import annotations
@@ -140,6 +146,10 @@ class RedisBroker(Broker):
         self._queued = 0
         self._settled = 0
         self._published_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._subscription: Subscription | None = None
+        #: ``caught_up`` calls waiting for the answer to their PING, by its token
+        self._catching_up: dict[bytes, asyncio.Future[None]] = {}
+        self._pings = 0
 
     # ---------------------------------------------------------------- Broker
 
@@ -206,6 +216,30 @@ class RedisBroker(Broker):
         self._published_waiters.append((self._queued, waiter))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(waiter), PUBLISHED_WAIT)
+
+    async def caught_up(self) -> None:
+        """Return once every message Redis queued to this node before now has been handled
+        (a PING through the subscription comes back after them), or after ``PUBLISHED_WAIT``,
+        or at once with no subscription (Redis is lost: the resync will catch up)."""
+        subscription = self._subscription
+        if subscription is None or self._closing:
+            return
+        self._pings += 1
+        token = b"caught-up-%d" % self._pings
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._catching_up[token] = answered
+        try:
+            await subscription.pubsub.ping(token)
+            await asyncio.wait_for(asyncio.shield(answered), PUBLISHED_WAIT)
+        except (TimeoutError, RedisError, OSError):
+            pass  # the listener notices a lost Redis; nobody waits longer than a publish
+        finally:
+            self._catching_up.pop(token, None)
+
+    def _answered(self, token: object) -> None:
+        answered = self._catching_up.get(token) if isinstance(token, bytes) else None
+        if answered is not None and not answered.done():
+            answered.set_result(None)
 
     def _settle(self, count: int) -> None:
         """``count`` more queued messages are done with: wake who waited for them."""
@@ -314,20 +348,33 @@ class RedisBroker(Broker):
 
     async def _listen(self, subscription: Subscription) -> None:
         idle = 0
-        while True:
-            message = await subscription.pubsub.get_message(timeout=IDLE_PING)
-            if message is None:
-                idle += 1
-                if idle > 3:
-                    raise OSError(f"no answer from Redis for {IDLE_PING * idle:g} s")
-                await subscription.pubsub.ping()
-                continue
-            idle = 0
-            if message.get("type") == "message":
-                try:
-                    self._receive(message["data"])
-                except Exception as exc:  # a handler's bug must not stop every delivery
-                    log_event(logger, "broker_handler_failed", logging.ERROR, error=exc)
+        self._subscription = subscription
+        try:
+            while True:
+                idle = await self._listen_once(subscription, idle)
+        finally:
+            self._subscription = None
+            for answered in self._catching_up.values():  # the resync catches up instead
+                if not answered.done():
+                    answered.set_result(None)
+
+    async def _listen_once(self, subscription: Subscription, idle: int) -> int:
+        """One message (or a quiet ``IDLE_PING``); the count of quiet ones in a row."""
+        message = await subscription.pubsub.get_message(timeout=IDLE_PING)
+        if message is None:
+            if idle >= 3:
+                raise OSError(f"no answer from Redis for {IDLE_PING * (idle + 1):g} s")
+            await subscription.pubsub.ping()
+            return idle + 1
+        kind = message.get("type")
+        if kind == "message":
+            try:
+                self._receive(message["data"])
+            except Exception as exc:  # a handler's bug must not stop every delivery
+                log_event(logger, "broker_handler_failed", logging.ERROR, error=exc)
+        elif kind == "pong":
+            self._answered(message.get("data"))
+        return 0
 
     async def _resync(self) -> None:
         """Let every subscriber catch up on what the interruption may have hidden."""
