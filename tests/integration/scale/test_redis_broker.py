@@ -136,6 +136,19 @@ async def test_caught_up_returns_once_this_node_has_handled_every_earlier_change
         await b.caught_up()
     assert b_seen.changes == changes  # none left unread: a refusal may now be trusted
     await asyncio.wait_for(b.caught_up(), WAIT)  # nothing new: one round trip, no more
+    answered: list[bytes] = []
+    answer = b._answered
+
+    def counted(token: object) -> None:
+        if isinstance(token, bytes) and token:  # (an idle PING's answer is empty)
+            answered.append(token)
+        answer(token)
+
+    b._answered = counted
+    async with asyncio.timeout(WAIT):  # many requests refused at once: each gets its answer
+        await asyncio.gather(*(b.caught_up() for _ in range(50)))
+    assert len(set(answered)) == 50  # answered, not timed out
+    assert not b._catching_up
     await b.close()
     await asyncio.wait_for(b.caught_up(), WAIT)  # a closed broker waits for nothing
 
