@@ -53,3 +53,14 @@ def test_histogram_buckets_are_cumulative_and_bounds_inclusive() -> None:
         "x_sum 2.65",
         "x_count 4",
     ]
+
+
+def test_commit_latency_tells_a_fast_disks_flush_from_a_slow_ones() -> None:
+    """A commit of 0.08 ms (NVMe) and one of 0.3 ms (a VM's disk) fall in different buckets."""
+    histogram = Histogram()
+    histogram.observe(0.00008)
+    histogram.observe(0.0003)
+    buckets = histogram.lines("c")
+    assert 'c_bucket{le="0.0001"} 1' in buckets
+    assert 'c_bucket{le="0.00025"} 1' in buckets
+    assert 'c_bucket{le="0.0005"} 2' in buckets
