@@ -51,13 +51,8 @@ from aronanet.server.settings import NodeSettings, PasswordHashing
 from aronanet.server.store.lifecycle_sql import RevisionCounter
 from aronanet.server.store.rows import MessageSearch, NewMessage, dm_conversation
 from aronanet.server.store.schema import migrate
-from aronanet.server.store.sqlite import (
-    INDEX_EVERY,
-    SqliteStore,
-    connect,
-    index_pending,
-    insert_message,
-)
+from aronanet.server.store.sqlite import INDEX_EVERY, SqliteStore, connect, index_pending
+from aronanet.server.store.sqlite_messages import insert_message
 
 VOCABULARY = 50_000
 CHANNELS = 2_000

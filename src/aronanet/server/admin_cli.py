@@ -85,7 +85,7 @@ def _settings(args: argparse.Namespace) -> NodeSettings:
 
 
 async def _run(args: argparse.Namespace, settings: NodeSettings) -> int:
-    from aronanet.server.node import build_store
+    from aronanet.server.assembly import build_store
 
     store = build_store(settings)
     await store.open()

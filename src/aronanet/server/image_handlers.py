@@ -1,7 +1,7 @@
 """The image requests: ``IMG_CHUNK`` (upload), ``IMG_STATUS`` (resume), ``IMG_GET`` (download).
 
 ArTP/1.0 §4, with the extensions documented in docs/PROTOCOL.md (``IMG_STATUS`` and the
-``start`` field of ``IMG_GET``). The node finds this module through ``node.EXTENSIONS`` and
+``start`` field of ``IMG_GET``). The node finds this module through ``assembly.EXTENSIONS`` and
 calls ``register_handlers(table)``, which replaces the placeholders of ``handlers.py``. The
 handlers live in ``image_uploads`` and ``image_downloads``; the per-node state they share
 is ``image_service.ImageService``.

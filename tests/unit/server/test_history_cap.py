@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from aronanet.config import HISTORY_LIMIT_MAX
-from aronanet.server.node import build_hello
+from aronanet.server.assembly import build_hello
 from aronanet.server.settings import SettingsError, from_mapping
 
 
