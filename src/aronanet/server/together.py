@@ -10,7 +10,7 @@ a sixth of the flush's Python time per delivery (``bench/bench_flush.py``). The 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,11 +22,6 @@ from aronanet.transport.tcp import TcpStream, write_each
 #: at once would hold megabytes (and run from fresh memory) where a few dozen kilobytes,
 #: reused chunk after chunk, stay in the CPU's cache.
 SEAL_CHUNK_BYTES = 64 * 1024
-#: Sessions sealed and written before the rest of an audience is sealed. A 100-member
-#: channel's message fits one chunk; sealed whole, its first write waited for all 100 AEAD
-#: calls. Now its first readers start while the node seals for the others, which cut the
-#: tail at 100 members (docs/BENCHMARKS.md, ninth round).
-FIRST_WRITES = 8
 #: Why a session whose peer does not read is dropped: past its own backlog limit (counted
 #: by the node's ``/metrics``, beside ``session.NODE_BACKLOG_EXCEEDED``).
 BACKLOG_EXCEEDED = "outgoing backlog exceeded: the peer is not reading"
@@ -64,18 +59,11 @@ class SealGroup:
         None is closed: a session that closes leaves the router at once (``Router.detach``),
         and with it every plan it was in."""
         sessions, connections, streams = self.sessions, self.connections, self.streams
-        for chunk in seal_chunks(len(sessions), max(1, SEAL_CHUNK_BYTES // len(plaintext))):
+        step = max(1, SEAL_CHUNK_BYTES // len(plaintext))
+        for start in range(0, len(sessions), step):
+            chunk = slice(start, start + step)
             for stream in write_each(streams[chunk], seal_each(connections[chunk], plaintext)):
                 sessions[streams.index(stream)].abort(BACKLOG_EXCEEDED)
-
-
-def seal_chunks(count: int, step: int) -> Iterator[slice]:
-    """The chunks ``count`` sessions are sealed and written in: ``FIRST_WRITES`` of them
-    first (or fewer, if ``step`` is), then ``step`` at a time."""
-    start, end = 0, min(FIRST_WRITES, step)
-    while start < count:
-        yield slice(start, end)
-        start, end = end, end + step
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from aronanet.server.metrics import NodeCounters
 from aronanet.server.router import Router
 from aronanet.server.session import Session
 from aronanet.server.store.rows import user_key
-from aronanet.server.together import FIRST_WRITES, SEAL_CHUNK_BYTES, seal_chunks
+from aronanet.server.together import SEAL_CHUNK_BYTES
 from aronanet.transport.tcp import TcpStream
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "proto"))
@@ -163,38 +163,3 @@ async def test_a_session_dropped_after_its_audience_was_planned_is_left_out_of_t
     for session, client, transport in (seats[0], *seats[2:]):
         assert _received(client, transport) == [_event(1, 10), _event(2, 10)]
         assert not session.closed
-
-
-async def test_the_first_sessions_are_written_before_the_rest_of_the_audience_is_sealed() -> None:
-    """A channel's message fits one seal chunk; its first readers must not wait for it."""
-    router = Router(LocalBroker(), Session.flush_together)
-    seats = [_seat(router, f"b{n}", batch=True) for n in range(FIRST_WRITES * 3)]
-    last_cipher = seats[-1][0].conn._send_cipher
-    assert last_cipher is not None
-    nonce_before = last_cipher.n
-    nonces_seen: list[int] = []
-    first_transport = seats[0][2]
-    record = first_transport.write
-
-    def write_noting_the_last_nonce(data: bytes) -> None:
-        nonces_seen.append(last_cipher.n)
-        record(data)
-
-    first_transport.write = write_noting_the_last_nonce  # type: ignore[method-assign]
-    recipients = tuple(user_key(session.user) for session, _, _ in seats)
-    router.deliver(recipients, encode(_event(1, 64)), None)
-    router._flush_dirty()
-    assert nonces_seen == [nonce_before]  # written while the last session was not yet sealed
-    for _, client, transport in seats:
-        assert _received(client, transport) == [_event(1, 64)]
-
-
-def test_seal_chunks_cover_every_session_once_in_order_the_first_chunk_small() -> None:
-    for count in (0, 1, FIRST_WRITES - 1, FIRST_WRITES, FIRST_WRITES + 1, 100, 1000):
-        for step in (1, 3, FIRST_WRITES, 218, 5000):
-            chunks = list(seal_chunks(count, step))
-            covered = [index for chunk in chunks for index in range(count)[chunk]]
-            assert covered == list(range(count))
-            assert all(chunk.stop - chunk.start <= step for chunk in chunks)
-            if chunks:
-                assert chunks[0].stop - chunks[0].start <= FIRST_WRITES
