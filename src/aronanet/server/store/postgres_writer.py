@@ -4,10 +4,12 @@ Apart from the store (``postgres``), like ``sqlite_writer``, because the commit 
 is the one part of the store that every write relies on and that reads on its own:
 
 * Group commit (ARCHITECTURE.md "The hot path"): writes are jobs queued to the writer task,
-  which runs every job that arrived while its previous commit ran in ONE transaction (each
-  job in a savepoint, so one failing job does not spoil the others) and resolves the
-  callers' futures only after ``COMMIT`` returns: §3 "OK to a MSG means the message is
-  durably stored", on PostgreSQL's own fsync.
+  which runs every job that arrived while its previous commit ran in ONE transaction and
+  resolves the callers' futures only after ``COMMIT`` returns: §3 "OK to a MSG means the
+  message is durably stored", on PostgreSQL's own fsync. The jobs run without a savepoint
+  each (two round trips less per job under the write lock); only when one fails is the
+  group rolled back and run again job by job, each in a savepoint, so one failing job does
+  not spoil the others (as ``sqlite_writer`` does).
 * Message ids come from an identity column, so they are unique across nodes. Each write
   transaction first takes one transaction-scoped advisory lock (``WRITE_LOCK``), so write
   transactions of all nodes commit one after another and ids become visible in increasing
@@ -26,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
@@ -36,6 +39,8 @@ T = TypeVar("T")
 WriteJob = Callable[[Connection], Awaitable[Any]]
 #: A job: what to run, who waits for it, and when it was queued (``time.perf_counter``).
 Job = tuple[WriteJob, "asyncio.Future[Any]", float]
+#: A job's future and its result, or the error it failed with.
+Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 #: The writer's events keep the logger name they had before it left ``store.postgres``, so
 #: filters on that name still see them.
@@ -99,15 +104,11 @@ class GroupCommitWriter:
         return jobs, False
 
     async def _run_batch(self, jobs: list[Job]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             conn = await self._usable_connection()
-            async with conn.transaction():
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (WRITE_LOCK,)
-                )
-                for fn, future, _ in jobs:
-                    outcomes.append(await _in_savepoint(conn, fn, future))
+            outcomes = await _run_together(conn, jobs)
+            if outcomes is None:
+                outcomes = await _run_isolated(conn, jobs)
         except (psycopg.Error, BackendUnavailableError) as exc:
             # Nothing of the batch is known to be committed: every caller learns it failed.
             log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
@@ -139,13 +140,54 @@ class GroupCommitWriter:
         return self._conn
 
 
-async def _in_savepoint(
-    conn: Connection, fn: WriteJob, future: asyncio.Future[Any]
-) -> tuple[asyncio.Future[Any], Any, BaseException | None]:
+async def _take_write_lock(conn: Connection) -> None:
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (WRITE_LOCK,)
+    )
+
+
+async def _run_together(conn: Connection, jobs: list[Job]) -> list[Outcome] | None:
+    """Every job in one transaction with no savepoint each: two round trips less per job
+    while the write lock is held, which every node's writer waits for. None when a job
+    failed: the transaction was then rolled back, nothing of it committed."""
+    try:
+        async with conn.transaction():
+            await _take_write_lock(conn)
+            results = [await fn(conn) for fn, _, _ in jobs]
+            check_not_aborted(conn)
+    except psycopg.OperationalError:
+        raise  # the connection or the whole transaction is gone: fail the batch
+    except Exception:  # one job's failure: rerun each job alone (``_run_isolated``)
+        return None
+    return [(future, result, None) for (_, future, _), result in zip(jobs, results, strict=True)]
+
+
+async def _run_isolated(conn: Connection, jobs: list[Job]) -> list[Outcome]:
+    """Every job again, each in a savepoint of its own, so one failure stays its caller's."""
+    async with conn.transaction():
+        await _take_write_lock(conn)
+        return [await _in_savepoint(conn, fn, future) for fn, future, _ in jobs]
+
+
+class TransactionAborted(Exception):
+    """A job caught its own statement's error and returned: PostgreSQL then ignores every
+    later statement of the transaction, and turns its ``COMMIT`` into a silent rollback."""
+
+
+def check_not_aborted(conn: Connection) -> None:
+    """Raise ``TransactionAborted`` if the transaction is in error, so that its caller
+    rolls back (the group, or one job's savepoint) instead of committing nothing."""
+    if conn.info.transaction_status is TransactionStatus.INERROR:
+        raise TransactionAborted("a write job caught a database error and went on")
+
+
+async def _in_savepoint(conn: Connection, fn: WriteJob, future: asyncio.Future[Any]) -> Outcome:
     """Run one job in a savepoint: its failure is that caller's, not the batch's."""
     try:
         async with conn.transaction():
-            return future, await fn(conn), None
+            result = await fn(conn)
+            check_not_aborted(conn)
+            return future, result, None
     except psycopg.OperationalError:
         raise  # the connection or the whole transaction is gone: fail the batch
     except Exception as exc:
