@@ -240,8 +240,10 @@ class PostgresStore(ModerationStore):
     async def append_message(self, message: NewMessage) -> MessageRow:
         # Every node's write batches hold WRITE_LOCK (``postgres_writer``), so "look up the
         # cid, else insert" cannot race, even between nodes: one message per (sender, cid)
-        # (§14.4).
-        return await self._write(lambda conn: insert_message(conn, message))
+        # (§14.4). The search vector is built here, before the job is queued: not while
+        # the lock that every node's writer waits for is held.
+        vector = tsvector(message.content)
+        return await self._write(lambda conn: insert_message(conn, message, vector))
 
     async def history(self, query: HistoryQuery) -> list[MessageRow]:
         sql, args, newest_first = history_statement(query, "%s")
@@ -376,21 +378,25 @@ async def _index_pending(conn: Connection) -> None:
 _pg = sql.PostgresStatements()
 
 
-async def insert_message(conn: Connection, message: NewMessage) -> MessageRow:
-    """Store a message with its mentions and DM peers, unless its (sender, cid) is known:
-    then the message stored first, marked ``duplicate`` (§14.4). Runs on the writer."""
-    if message.cid is not None:
+#: One message row; a (sender, cid) already stored (§14.4) inserts nothing and returns no row.
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages ({NewMessage.COLUMNS}, rev, search_vector) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs'), %s::tsvector) "
+    "ON CONFLICT (sender, cid) WHERE cid IS NOT NULL DO NOTHING "
+    "RETURNING id, rev"
+)
+
+
+async def insert_message(conn: Connection, message: NewMessage, vector: str) -> MessageRow:
+    """Store a message (``vector``: its content's ``tsvector``) with its mentions and DM
+    peers, unless its (sender, cid) is known: then the message stored first, marked
+    ``duplicate`` (§14.4). Runs on the writer, one round trip for a new message: the
+    unique index on (sender, cid) finds a resend, not a lookup before every insert."""
+    row = await (await conn.execute(_INSERT_MESSAGE, (*message.values(), vector))).fetchone()
+    if row is None:
         known = await (await conn.execute(_pg.SELECT_BY_CID, sql.cid_key(message))).fetchone()
-        if known is not None:
-            return dataclasses.replace(MessageRow(*known), duplicate=True)
-    cursor = await conn.execute(
-        f"INSERT INTO messages ({NewMessage.COLUMNS}, rev, search_vector) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, nextval('message_revs'), %s::tsvector) "
-        "RETURNING id, rev",
-        (*message.values(), tsvector(message.content)),
-    )
-    row = await cursor.fetchone()
-    assert row is not None
+        assert known is not None  # the conflict was with this row, under the write lock
+        return dataclasses.replace(MessageRow(*known), duplicate=True)
     async with conn.cursor() as extra:
         for statement, rows in (
             (_pg.INSERT_MENTION, sql.mention_rows(message, row[0])),
