@@ -238,10 +238,10 @@ class PostgresStore(ModerationStore):
         await self._write(update)
 
     async def append_message(self, message: NewMessage) -> MessageRow:
-        # Every node's write batches hold WRITE_LOCK (``postgres_writer``), so "look up the
-        # cid, else insert" cannot race, even between nodes: one message per (sender, cid)
-        # (§14.4). The search vector is built here, before the job is queued: not while
-        # the lock that every node's writer waits for is held.
+        # One message per (sender, cid) (§14.4), even between nodes: the unique index turns
+        # a resend into no row, and the message it names committed before, under the
+        # WRITE_LOCK every node's write batches hold (``postgres_writer``). The search
+        # vector is built here, before the job is queued, not while that lock is held.
         vector = tsvector(message.content)
         return await self._write(lambda conn: insert_message(conn, message, vector))
 
