@@ -239,9 +239,10 @@ class PostgresStore(ModerationStore):
 
     async def append_message(self, message: NewMessage) -> MessageRow:
         # One message per (sender, cid) (§14.4), even between nodes: the unique index turns
-        # a resend into no row, and the message it names committed before, under the
-        # WRITE_LOCK every node's write batches hold (``postgres_writer``). The search
-        # vector is built here, before the job is queued, not while that lock is held.
+        # a resend into no row, and the one stored first (committed, or earlier in the same
+        # group) is then read under the WRITE_LOCK every node's write batches hold
+        # (``postgres_writer``). The search vector is built here, before the job is
+        # queued, not while that lock is held.
         vector = tsvector(message.content)
         return await self._write(lambda conn: insert_message(conn, message, vector))
 
