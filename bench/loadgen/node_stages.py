@@ -9,16 +9,18 @@ the system-wide monotonic clock, when a message
 * ``decoded``: left it (decrypted, decoded, queued for the session's worker task);
 * ``queued``: was handed to the store (``append_message_then``);
 * ``writer``: was picked up by the writer thread (``_run_batch``);
-* ``commit``: had its rows written and its ``COMMIT`` (the fsync) began;
-* ``durable``: was committed;
-* ``settled``: was back on the event loop (``_acknowledge``);
+* ``commit``: had its rows written and its ``COMMIT`` began;
+* ``committed``: was committed (readers see it; the log's flush follows);
+* ``seen``: was back on the event loop to be routed (``_route``);
 * ``flush``: had its fan-out flush begin (``Router._flush_dirty``);
 * ``flushed``: had been written to every recipient's socket,
 
-and how much CPU the loop thread spent in that flush (less than its wall time when the
-thread was preempted). One set of marks is kept at a time, so the figures mean something
-only when messages do not overlap: the fixed-rate phase. At exit, one line per message
-(the marks in that order, then the flush CPU, all in ns) goes to ``$ARONANET_STAGES_OUT``.
+then when the writer thread's flush of the log (``WalFlush``, beside the fan-out) returned
+(``durable``, 0 when that came after ``flushed``), and how much CPU the loop thread spent in
+the fan-out flush (less than its wall time when the thread was preempted). One set of marks
+is kept at a time, so the figures mean something only when messages do not overlap: the
+fixed-rate phase. At exit, one line per message (the marks in that order, then
+``durable``, then the flush CPU, all in ns) goes to ``$ARONANET_STAGES_OUT``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from aronanet.server import messaging
 from aronanet.server.router import Router
 from aronanet.server.session import Session
 from aronanet.server.store.sqlite import SqliteStore
-from aronanet.server.store.sqlite_writer import GroupCommitWriter
+from aronanet.server.store.sqlite_writer import GroupCommitWriter, WalFlush
 
 #: The marks of one message, in the order they are made.
 STAGES = (
@@ -47,8 +49,8 @@ STAGES = (
     "queued",
     "writer",
     "commit",
-    "durable",
-    "settled",
+    "committed",
+    "seen",
     "flush",
     "flushed",
 )
@@ -119,7 +121,7 @@ def _decoded() -> None:
 
 
 def _flush_begins() -> None:
-    if "settled" in _marks and "flush" not in _marks:
+    if "seen" in _marks and "flush" not in _marks:
         _marks["flush_cpu"] = time.thread_time_ns()
         _marks["flush"] = _now()
 
@@ -130,7 +132,10 @@ def _flush_ends() -> None:
     _marks["flushed"] = _now()
     if all(stage in _marks for stage in STAGES):
         cpu = time.thread_time_ns() - _marks["flush_cpu"]
-        _rows.append((*(_marks[stage] for stage in STAGES), cpu))
+        durable = _marks.get("durable", 0)
+        if durable < _marks["committed"]:  # still flushing, or an earlier message's mark
+            durable = 0
+        _rows.append((*(_marks[stage] for stage in STAGES), durable, cpu))
     _marks.clear()
 
 
@@ -143,9 +148,10 @@ def install(out: Path) -> None:
     _around(Session, "data_received", before=_received, after=_decoded)
     _calling(SqliteStore, "append_message_then", _queued)
     _around(GroupCommitWriter, "_run_batch", before=_mark("writer"))
-    _around(GroupCommitWriter, "_commit", before=_mark("commit"), after=_mark("durable"))
-    # handle_msg looks _acknowledge up in its module at each call: the wrapper is found.
-    _around(messaging, "_acknowledge", before=_mark("settled"))
+    _around(GroupCommitWriter, "_commit", before=_mark("commit"), after=_mark("committed"))
+    _around(WalFlush, "__call__", after=_mark("durable"))
+    # handle_msg looks _route up in its module at each call: the wrapper is found.
+    _around(messaging, "_route", before=_mark("seen"))
     _around(Router, "_flush_dirty", before=_flush_begins, after=_flush_ends)
     atexit.register(_write_rows, out)
 

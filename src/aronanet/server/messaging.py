@@ -173,7 +173,9 @@ async def handle_msg(ctx: RequestContext, request: SendMsg) -> Later:
     pending = PendingReply(ctx, request)
     message = new_message(ctx, destination, request.content, cid=cid, replied=replied)
     ctx.services.store.append_message_then(
-        message, functools.partial(_acknowledge, ctx, destination, replied, pending)
+        message,
+        functools.partial(_acknowledge, pending),
+        functools.partial(_route, ctx, destination, replied, pending),
     )
     return Later(pending)
 
@@ -192,28 +194,37 @@ async def replied_message(
     return row
 
 
-def _acknowledge(
+def _route(
     ctx: RequestContext,
     destination: Destination,
     replied: MessageRow | None,
     pending: PendingReply,
-    row: MessageRow | None,
-    error: BaseException | None,
+    row: MessageRow,
 ) -> None:
-    """The store's callback for a ``MSG``: route it and answer ``OK``, or the error. Runs
-    on the loop once the message's group committed, with no task per message."""
-    if row is None:
-        pending.fail(error or RuntimeError("stored nothing"))
-        return
+    """The store's first callback for a ``MSG``: route it, as soon as its group is
+    committed, while the store flushes it to disk (§3: recipients may see the event before
+    the sender sees the ``OK``). Runs on the loop, with no task per message."""
     try:
-        event, duplicate = route_stored(ctx, destination, row, replied)
+        route_stored(ctx, destination, row, replied)
     except Exception as exc:  # answered INTERNAL (and logged) like any handler's failure
         pending.fail(exc)
+
+
+def _acknowledge(
+    pending: PendingReply, row: MessageRow | None, error: BaseException | None
+) -> None:
+    """The store's last callback for a ``MSG``: ``OK`` once it is durable, or the error."""
+    if pending.future.done():  # routing failed: already answered
+        return
+    if row is None:
+        pending.fail(error or RuntimeError("stored nothing"))
         return
     # §3: "the same id and timestamp as the msg_id and timestamp of the sender's OK";
     # §14.4: a known cid answers the original's, with "duplicate": true.
     pending.ok(
-        msg_id=event.id, timestamp=event.timestamp, duplicate=True if duplicate else msgspec.UNSET
+        msg_id=str(row.id),
+        timestamp=row.timestamp,
+        duplicate=True if row.duplicate else msgspec.UNSET,
     )
 
 

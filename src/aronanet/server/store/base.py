@@ -129,20 +129,27 @@ class Store(ABC):
         """Store a message and return it with its id, once committed (§3 durability)."""
 
     def append_message_then(
-        self, message: NewMessage, settle: Callable[[Any, BaseException | None], None]
+        self,
+        message: NewMessage,
+        settle: Callable[[Any, BaseException | None], None],
+        seen: Callable[[Any], None] | None = None,
     ) -> None:
-        """``append_message``, then ``settle(row, None)`` on the loop once committed, or
-        ``settle(None, error)``: for the ``MSG`` hot path, which answers from ``settle``.
-        This default runs a task; a store with a writer of its own calls ``settle`` from it
-        (SQLite), saving the task and its future per message."""
+        """``append_message``, then ``settle(row, None)`` on the loop once durable, or
+        ``settle(None, error)``; before that ``seen(row)``, as soon as readers can see the
+        row (maybe before it is durable): for the ``MSG`` hot path, which fans out from
+        ``seen`` and answers from ``settle``. This default runs a task and calls both
+        together; a store with a writer of its own calls them from it (SQLite: ``seen``
+        during the flush), saving the task and its future per message."""
 
         async def append() -> None:
             try:
                 row = await self.append_message(message)
             except Exception as exc:
                 settle(None, exc)
-            else:
-                settle(row, None)
+                return
+            if seen is not None:
+                seen(row)
+            settle(row, None)
 
         task = asyncio.get_running_loop().create_task(append())
         _appending.add(task)

@@ -328,9 +328,13 @@ class RevisionCounter:
         self._saved: int | None = None
 
     def allocate(self, conn: Any) -> int:
+        self._last = self.current(conn) + 1
+        return self._last
+
+    def current(self, conn: Any) -> int:
+        """The last number handed out (read from ``revisions`` the first time)."""
         if self._last is None:
             self._last = self._saved = int(conn.execute("SELECT rev FROM revisions").fetchone()[0])
-        self._last += 1
         return self._last
 
     def save(self, conn: Any) -> None:

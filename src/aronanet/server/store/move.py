@@ -32,15 +32,24 @@ from aronanet.server.image_postgres import PostgresBlobStore
 from aronanet.server.store import schema
 from aronanet.server.store.postgres import PostgresStore
 from aronanet.server.store.postgres_connections import ReaderPool
+from aronanet.server.store.sqlite_reservations import REVISIONS
 
 Progress = Callable[[str], None]
 
 #: Copied first: the tables others refer to (foreign keys on PostgreSQL).
 PARENT_TABLES = ("users", "channels")
 #: SQLite tables that are not copied: bookkeeping and the FTS5 index, which PostgreSQL
-#: rebuilds its own way, and the change-number counter (``revisions``: a sequence there).
+#: rebuilds its own way, the change-number counter (``revisions``: a sequence there) and
+#: the reserved numbers (``reservations``: the sequences continue past them).
 NOT_COPIED = frozenset(
-    {"schema_migrations", "sqlite_sequence", "revisions", "search_pending", "search_indexed"}
+    {
+        "schema_migrations",
+        "sqlite_sequence",
+        "revisions",
+        "reservations",
+        "search_pending",
+        "search_indexed",
+    }
 )
 NOT_COPIED_PREFIXES = ("messages_fts", "sqlite_")
 #: Columns whose PostgreSQL sequence continues after the highest value moved.
@@ -157,19 +166,32 @@ async def _copy(
 
 
 async def _continue_sequences(source: sqlite3.Connection, target: psycopg.AsyncConnection) -> None:
-    """New ids and change numbers follow the moved ones, as they would have on SQLite."""
+    """New ids and change numbers follow the moved ones, as they would have on SQLite: past
+    the highest moved, and past SQLite's reservations (numbers that a node stopped
+    uncleanly may have shown before a power cut took them back, ``sqlite_reservations``)."""
+    reserved = _reservations(source)
     for table, column in IDENTITY_COLUMNS:
         await target.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-            f"(SELECT COALESCE(MAX({column}), 0) FROM {table}) + 1, false)"
+            f"GREATEST(%s, (SELECT COALESCE(MAX({column}), 0) FROM {table})) + 1, false)",
+            (reserved.get(table, 0),),
         )
     # The counter SQLite keeps is at least every rev handed out (reactions have revs too).
     row = source.execute("SELECT COALESCE(MAX(rev), 0) FROM revisions").fetchone()
+    counted = max(int(row[0]) if row else 0, reserved.get(REVISIONS, 0))
     await target.execute(
         "SELECT setval('message_revs', GREATEST(%s, (SELECT COALESCE(MAX(rev), 0) FROM "
         "messages), (SELECT COALESCE(MAX(rev), 0) FROM reactions)) + 1, false)",
-        (int(row[0]) if row else 0,),
+        (counted,),
     )
+
+
+def _reservations(source: sqlite3.Connection) -> dict[str, int]:
+    """SQLite's reserved numbers per counter (none before the ``reservations`` migration)."""
+    try:
+        return dict(source.execute("SELECT name, upto FROM reservations").fetchall())
+    except sqlite3.OperationalError:  # an older database: nothing was reserved
+        return {}
 
 
 async def _copy_images(images: Path, url: str, progress: Progress) -> int:

@@ -13,6 +13,7 @@ import sqlite3
 from aronanet.server.store.lifecycle_sql import UNREAD_SKIPS_DELETED, lifecycle_migration
 from aronanet.server.store.moderation_schema import moderation_migration
 from aronanet.server.store.search_sql import SQLITE_SEARCH_MIGRATIONS
+from aronanet.server.store.sqlite_reservations import RESERVATIONS_MIGRATIONS
 from aronanet.server.store.sync_sql import sync_migration
 
 CORE_MIGRATIONS: tuple[str, ...] = (
@@ -78,6 +79,8 @@ _REGISTRY: dict[str, tuple[str, ...]] = {
     # §14.15: the full-text index of messages, back-filled from the messages already stored.
     "search": SQLITE_SEARCH_MIGRATIONS,
     "moderation": MODERATION_MIGRATIONS,
+    # Ids and change numbers reserved on disk ahead of use (``sqlite_reservations``).
+    "reservations": RESERVATIONS_MIGRATIONS,
 }
 
 

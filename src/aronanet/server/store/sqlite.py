@@ -1,12 +1,13 @@
 """The default ``Store``: one SQLite file in WAL mode, owned by one writer thread.
 
 Every write is a job of the group-commit writer thread (``sqlite_writer``): a message is
-acknowledged only once its group is committed with ``synchronous=FULL``. A burst of
-messages is inserted with one ``executemany`` (``MessageInsert``).
+fanned out once its group is committed, and acknowledged once the group's write-ahead log
+is flushed to disk. A burst of messages is inserted with one ``executemany``
+(``MessageInsert``).
 
 Long or frequent reads (HISTORY, CONVERSATIONS) do not queue behind the writer: they run on
 ``READERS`` read connections of their own, which WAL lets read beside a write transaction,
-and see everything committed, so everything acknowledged.
+and see everything committed, so everything acknowledged or fanned out.
 """
 
 from __future__ import annotations
@@ -52,10 +53,14 @@ from aronanet.server.store.search_sql import (
     scope_word,
 )
 from aronanet.server.store.sqlite_messages import MessageInsert
+from aronanet.server.store.sqlite_reservations import NumberReservations
 from aronanet.server.store.sqlite_writer import (
     Checkpointer,
+    FlushAfterCommit,
     GroupCommitWriter,
+    Seen,
     Settle,
+    WalFlush,
     connect,
     settle_future,
 )
@@ -114,6 +119,7 @@ class SqliteStore(ModerationStore):
             self.commit_latency,
             before_commit=self.revisions.save,
             checkpointer=Checkpointer(self.path),
+            flush_after=FlushAfterCommit(WalFlush(self.path), NumberReservations(self.revisions)),
         )
         self._writer.start()
 
@@ -288,7 +294,9 @@ class SqliteStore(ModerationStore):
         self.append_message_then(message, functools.partial(settle_future, future))
         return await future
 
-    def append_message_then(self, message: NewMessage, settle: Settle) -> None:
+    def append_message_then(
+        self, message: NewMessage, settle: Settle, seen: Seen | None = None
+    ) -> None:
         # One writer thread runs jobs one after another, so "look up the cid, else insert"
         # cannot race: two sessions sending the same cid at once get one message (§14.4).
         if self._writer is None:
@@ -297,7 +305,7 @@ class SqliteStore(ModerationStore):
         if self._appended >= INDEX_EVERY:
             self._appended = 0
             settle = functools.partial(self._settle_then_index, settle)
-        self._writer.submit_then(MessageInsert(message, self.revisions), settle)
+        self._writer.submit_then(MessageInsert(message, self.revisions), settle, seen)
 
     def _settle_then_index(self, settle: Settle, result: Any, error: BaseException | None) -> None:
         """Answer a message, then index the pending ones in a group of their own: queued

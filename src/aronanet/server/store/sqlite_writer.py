@@ -2,10 +2,18 @@
 
 Group commit (ARCHITECTURE.md "The hot path"): every write is a job queued to the writer
 thread. The thread takes all jobs that arrived while its previous commit ran, runs them in
-ONE transaction and commits once with ``synchronous=FULL``. Only then is each caller told
-(its future resolved, or its ``Settle`` callback run on the loop), so a caller that
-acknowledges then acknowledges only what is on disk (§3: an ``OK`` to ``MSG`` survives
-SIGKILL). One fsync thus covers a whole burst of messages.
+ONE transaction, commits once, and then flushes the write-ahead log to disk once
+(``fdatasync``, ``WalFlush``). Only after the flush is each caller told (its future
+resolved, or its ``Settle`` callback run on the loop), so a caller that acknowledges
+acknowledges only what is on disk (§3: an ``OK`` to ``MSG`` survives SIGKILL and power
+loss). One flush thus covers a whole burst of messages.
+
+The flush follows the ``COMMIT`` (``synchronous=NORMAL``) instead of being inside it
+(``FULL``), so that a job's ``Seen`` callback can run on the loop while the disk works: the
+``MSG`` hot path fans a message out then, and answers its sender after the flush. Readers
+see the group from its ``COMMIT`` on as well. A power cut during the flush loses a group
+that may have been seen, never one that was acknowledged; its ids and change numbers are
+never handed out again (``sqlite_reservations``).
 
 Two things keep a commit short, because every message of its group waits for it:
 
@@ -22,8 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import enum
 import functools
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -34,13 +45,27 @@ from typing import Any, Protocol, TypeVar, cast
 
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
+from aronanet.server.store.sqlite_reservations import NumberReservations
 
 T = TypeVar("T")
-#: Called on the event loop once a job's group committed (its result) or failed (the error).
+#: Called on the event loop once a job's group is durable (its result) or failed (the error).
 Settle = Callable[[Any, BaseException | None], None]
-#: A job: what to run, who is told its outcome, and when it was queued (``perf_counter``).
-Job = tuple[Callable[[sqlite3.Connection], Any], Settle, float]
-Outcome = tuple[Settle, Any, BaseException | None]
+#: Called on the event loop with a job's result once its group is committed and readers see
+#: it, maybe before it is durable; always before its ``Settle``, never if the group failed.
+Seen = Callable[[Any], None]
+#: A job: what to run, who is told its outcome, when it was queued (``perf_counter``), and
+#: who is told when it can be seen.
+Job = tuple[Callable[[sqlite3.Connection], Any], Settle, float, Seen | None]
+Outcome = tuple[Settle, Seen | None, Any, BaseException | None]
+
+
+class Commit(enum.Enum):
+    """How a group's transaction ended."""
+
+    FAILED = "failed"  # rolled back: every job fails
+    DURABLE = "durable"  # committed with the flush inside COMMIT (synchronous=FULL)
+    SEEN = "seen"  # committed, readers see it; durable once the WAL is flushed
+    UNCOVERED = "uncovered"  # rolled back: it used numbers past the durable reservations
 
 
 class Batchable(Protocol):
@@ -67,6 +92,28 @@ CHECKPOINT_EVERY = 100
 #: as much as the rest of the bind; with an adapter registered for ``NoneType`` it is one
 #: dict lookup. ``{}.get`` is a C function that returns None for any key: NULL is bound.
 sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
+
+
+class WalFlush:
+    """``fdatasync`` of a database's write-ahead log: what ``synchronous=FULL`` does inside
+    ``COMMIT``, done after it. The log is reopened if SQLite ever replaced the file."""
+
+    def __init__(self, database: Path) -> None:
+        self._path = Path(f"{database}-wal")
+        self._fd: int | None = None
+        self._inode = -1
+
+    def __call__(self) -> None:
+        inode = os.stat(self._path).st_ino
+        if self._fd is None or inode != self._inode:
+            self.close()
+            self._fd, self._inode = os.open(self._path, os.O_RDONLY), inode
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -120,6 +167,15 @@ class Checkpointer:
             conn.close()
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FlushAfterCommit:
+    """What lets the writer flush after ``COMMIT`` rather than inside it: the log to flush,
+    and the reservations that keep early-seen numbers from being handed out twice."""
+
+    wal: WalFlush
+    reservations: NumberReservations
+
+
 class GroupCommitWriter:
     """A thread that owns one SQLite connection and commits queued jobs in batches."""
 
@@ -130,23 +186,31 @@ class GroupCommitWriter:
         latency: Histogram | None = None,
         before_commit: Callable[[sqlite3.Connection], None] | None = None,
         checkpointer: Checkpointer | None = None,
+        flush_after: FlushAfterCommit | None = None,
     ) -> None:
         self._conn = conn
         self._loop = loop
         self._before_commit = before_commit
         self._checkpointer = checkpointer
+        #: None: every COMMIT flushes (``FULL``), and nothing is seen before it is durable.
+        self._flush_after = flush_after
+        #: True while an uncovered group runs again with the flush inside its ``COMMIT``.
+        self._flush_in_commit = False
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
         #: Enqueue-to-durable time of every job committed (written by this thread only).
         self.latency = latency or Histogram()
         #: Jobs submitted during this loop turn, not yet queued (``hand_over``).
-        self._turn: list[tuple[Callable[[sqlite3.Connection], Any], Settle]] = []
+        self._turn: list[tuple[Callable[[sqlite3.Connection], Any], Settle, Seen | None]] = []
 
     def start(self) -> None:
         if self._checkpointer is not None:
             self._conn.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer.start()
+        if self._flush_after is not None:
+            self._flush_after.reservations.resume(self._conn)
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self._thread.start()
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
@@ -155,17 +219,20 @@ class GroupCommitWriter:
         self.submit_then(fn, functools.partial(settle_future, future))
         return future
 
-    def submit_then(self, fn: Callable[[sqlite3.Connection], T], settle: Settle) -> None:
-        """Queue ``fn(conn)``; ``settle(result, error)`` runs on the loop once its batch
-        committed (``error`` None) or failed. No future: the hot path (``MSG``) answers
-        from here without a task and a callback hop per message.
+    def submit_then(
+        self, fn: Callable[[sqlite3.Connection], T], settle: Settle, seen: Seen | None = None
+    ) -> None:
+        """Queue ``fn(conn)``; ``settle(result, error)`` runs on the loop once its batch is
+        durable (``error`` None) or failed, and ``seen(result)`` before that, as soon as
+        readers see it. No future: the hot path (``MSG``) fans out from ``seen`` and
+        answers from ``settle`` without a task and a callback hop per message.
 
         On the loop's thread only. The jobs of one loop turn are handed to the thread
         together at its end (``hand_over``), in order: a pipelined burst of ``MSG`` wakes
         the thread once and makes one group, instead of waking it with the first message
         and having it take the GIL back and forth with the loop while the rest arrive."""
         turn = self._turn
-        turn.append((fn, settle))
+        turn.append((fn, settle, seen))
         if len(turn) == 1:
             self._loop.call_soon(self.hand_over)
 
@@ -173,8 +240,8 @@ class GroupCommitWriter:
         """Queue this loop turn's jobs for the thread (their latency counts from here)."""
         turn, self._turn = self._turn, []
         queued, put = time.perf_counter(), self._jobs.put
-        for fn, settle in turn:
-            put((fn, settle, queued))
+        for fn, settle, seen in turn:
+            put((fn, settle, queued, seen))
 
     def stop(self) -> None:
         """Finish every queued job, commit, and close the connection (blocking; call
@@ -190,9 +257,38 @@ class GroupCommitWriter:
             while not last:
                 jobs, last = self._next_batch()
                 if jobs:
-                    self._settle(self._run_batch(jobs))
+                    self._complete(jobs)
+            if self._flush_after is not None:
+                self._flush_after.reservations.release(self._conn)
+                self._flush_after.wal()
         finally:
+            if self._flush_after is not None:
+                self._flush_after.wal.close()
             self._conn.close()
+
+    def _complete(self, jobs: list[Job]) -> None:
+        """Run a group; tell the loop what can be seen, flush, then settle every job."""
+        outcomes, commit = self._run_batch(jobs)
+        if commit is Commit.SEEN:
+            self._post(_show, outcomes)
+            assert self._flush_after is not None
+            try:
+                self._flush_after.wal()
+            except OSError as exc:  # the disk failed: nobody may be told the group is durable
+                log_event(logger, "store_flush_failed", logging.ERROR, jobs=len(jobs), error=exc)
+                self._post(_resolve, [(s, seen, None, exc) for s, seen, _, _ in outcomes], True)
+                return
+        if commit is not Commit.FAILED:
+            self._durable(jobs)
+        self._post(_resolve, outcomes, commit is Commit.SEEN)
+
+    def _durable(self, jobs: list[Job]) -> None:
+        """The group is on disk: so are the reservations it raised; record its latency."""
+        if self._flush_after is not None:
+            self._flush_after.reservations.flushed()
+        durable, observe = time.perf_counter(), self.latency.observe
+        for _, _, queued, _ in jobs:
+            observe(durable - queued)
 
     def _next_batch(self) -> tuple[list[Job], bool]:
         """Block for one job, then take every job already waiting (the group).
@@ -213,13 +309,28 @@ class GroupCommitWriter:
             jobs.append(job)
         return jobs, False
 
-    def _run_batch(self, jobs: list[Job]) -> list[Outcome]:
+    def _run_batch(self, jobs: list[Job]) -> tuple[list[Outcome], Commit]:
+        """The group's transaction; run again with the flush inside ``COMMIT`` when it used
+        numbers past the durable reservations (then it must not be seen before it is
+        durable: ``sqlite_reservations``)."""
+        outcomes, commit = self._run_group(jobs)
+        if commit is not Commit.UNCOVERED:
+            return outcomes, commit
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._flush_in_commit = True
+        try:
+            return self._run_group(jobs)
+        finally:
+            self._flush_in_commit = False
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _run_group(self, jobs: list[Job]) -> tuple[list[Outcome], Commit]:
         """One transaction for the group: every job at once, or, when one fails, every job
         again in a savepoint of its own (``_run_isolated``)."""
         conn = self._conn
         refused = self._begin(jobs)
         if refused is not None:
-            return refused
+            return refused, Commit.FAILED
         try:
             outcomes = _run_all(conn, jobs)
         except Exception:
@@ -228,21 +339,21 @@ class GroupCommitWriter:
             return self._run_isolated(jobs)
         return self._commit(jobs, outcomes)
 
-    def _run_isolated(self, jobs: list[Job]) -> list[Outcome]:
+    def _run_isolated(self, jobs: list[Job]) -> tuple[list[Outcome], Commit]:
         conn = self._conn
         refused = self._begin(jobs)
         if refused is not None:
-            return refused
+            return refused, Commit.FAILED
         outcomes: list[Outcome] = []
-        for fn, settle, _ in jobs:
+        for fn, settle, _, seen in jobs:
             conn.execute("SAVEPOINT job")
             try:
                 result = fn(conn)
             except Exception as exc:  # one job's failure is that caller's, not the batch's
                 conn.execute("ROLLBACK TO job")
-                outcomes.append((settle, None, exc))
+                outcomes.append((settle, seen, None, exc))
             else:
-                outcomes.append((settle, result, None))
+                outcomes.append((settle, seen, result, None))
             conn.execute("RELEASE job")
         return self._commit(jobs, outcomes)
 
@@ -254,30 +365,46 @@ class GroupCommitWriter:
             # Another process holds the write lock past busy_timeout: this batch fails, the
             # writer lives on for the next one (a dead writer would hang every caller).
             log_event(logger, "store_begin_failed", logging.ERROR, jobs=len(jobs), error=exc)
-            return [(settle, None, exc) for _, settle, _ in jobs]
+            return [(settle, seen, None, exc) for _, settle, _, seen in jobs]
         return None
 
-    def _commit(self, jobs: list[Job], outcomes: list[Outcome]) -> list[Outcome]:
+    def _commit(self, jobs: list[Job], outcomes: list[Outcome]) -> tuple[list[Outcome], Commit]:
         conn = self._conn
         try:
             if self._before_commit is not None:
                 self._before_commit(conn)
+            commit = self._commit_kind(conn)
+            if commit is Commit.UNCOVERED:
+                self._roll_back()
+                return outcomes, commit
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log_event(logger, "store_commit_failed", logging.ERROR, jobs=len(jobs), error=exc)
-            conn.execute("ROLLBACK")
-            return [(settle, None, exc) for settle, _, _ in outcomes]
+            self._roll_back()
+            return [(settle, seen, None, exc) for settle, seen, _, _ in outcomes], Commit.FAILED
         self.commits += 1
-        durable, observe = time.perf_counter(), self.latency.observe
-        for _, _, queued in jobs:
-            observe(durable - queued)
         if self._checkpointer is not None and self.commits % CHECKPOINT_EVERY == 0:
             self._checkpointer.nudge()
-        return outcomes
+        return outcomes, commit
 
-    def _settle(self, outcomes: list[Outcome]) -> None:
+    def _commit_kind(self, conn: sqlite3.Connection) -> Commit:
+        """How this group's ``COMMIT`` makes it durable (and raises running-out reservations)."""
+        if self._flush_after is None:
+            return Commit.DURABLE
+        covered = self._flush_after.reservations.cover(conn)
+        if self._flush_in_commit:
+            return Commit.DURABLE  # the rerun of an uncovered group
+        return Commit.SEEN if covered else Commit.UNCOVERED
+
+    def _roll_back(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+        if self._flush_after is not None:
+            self._flush_after.reservations.rolled_back()
+
+    def _post(self, callback: Callable[..., None], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting any more
-            self._loop.call_soon_threadsafe(_resolve, outcomes)
+            self._loop.call_soon_threadsafe(callback, *args)
 
 
 def _run_all(conn: sqlite3.Connection, jobs: list[Job]) -> list[Outcome]:
@@ -285,10 +412,10 @@ def _run_all(conn: sqlite3.Connection, jobs: list[Job]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     start, count = 0, len(jobs)
     while start < count:
-        fn, settle, _ = jobs[start]
+        fn, settle, _, seen = jobs[start]
         together = getattr(fn, "run_together", None)
         if together is None:
-            outcomes.append((settle, fn(conn), None))
+            outcomes.append((settle, seen, fn(conn), None))
             start += 1
             continue
         kind, end = type(fn), start + 1
@@ -296,13 +423,28 @@ def _run_all(conn: sqlite3.Connection, jobs: list[Job]) -> list[Outcome]:
             end += 1
         run = jobs[start:end]
         results = together(conn, [job[0] for job in run])
-        outcomes.extend([(job[1], result, None) for job, result in zip(run, results, strict=True)])
+        outcomes.extend(
+            [(job[1], job[3], result, None) for job, result in zip(run, results, strict=True)]
+        )
         start = end
     return outcomes
 
 
-def _resolve(outcomes: list[Outcome]) -> None:
-    for settle, result, error in outcomes:
+def _show(outcomes: list[Outcome]) -> None:
+    """On the loop: each job of a group just committed can be seen (``Seen``)."""
+    for _, seen, result, error in outcomes:
+        if seen is not None and error is None:
+            try:
+                seen(result)
+            except Exception as exc:  # one caller's bug must not hold the rest of the group
+                log_event(logger, "store_seen_failed", logging.ERROR, error=type(exc).__name__)
+
+
+def _resolve(outcomes: list[Outcome], shown: bool) -> None:
+    """On the loop: each job's outcome (``Settle``), after its ``Seen`` unless ``shown``."""
+    if not shown:
+        _show(outcomes)
+    for settle, _, result, error in outcomes:
         try:
             settle(result, error)
         except Exception as exc:  # one caller's bug must not keep the rest of the group waiting
