@@ -39,7 +39,8 @@ from aronanet.server import messaging
 from aronanet.server.router import Router
 from aronanet.server.session import Session
 from aronanet.server.store.sqlite import SqliteStore
-from aronanet.server.store.sqlite_writer import GroupCommitWriter, WalFlush
+from aronanet.server.store.sqlite_files import WalFlush
+from aronanet.server.store.sqlite_writer import GroupCommitWriter
 
 #: The marks of one message, in the order they are made.
 STAGES = (

@@ -22,7 +22,7 @@ from aronanet.server.store import sqlite as sqlite_store
 from aronanet.server.store import sqlite_reservations
 from aronanet.server.store.rows import HistoryQuery, MessageRow, NewMessage
 from aronanet.server.store.sqlite import SqliteStore
-from aronanet.server.store.sqlite_writer import WalFlush
+from aronanet.server.store.sqlite_files import WalFlush
 
 
 def message(content: str) -> NewMessage:

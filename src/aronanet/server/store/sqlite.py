@@ -52,16 +52,14 @@ from aronanet.server.store.search_sql import (
     SQLITE_SEARCH,
     scope_word,
 )
+from aronanet.server.store.sqlite_files import Checkpointer, WalFlush, connect
 from aronanet.server.store.sqlite_messages import MessageInsert
 from aronanet.server.store.sqlite_reservations import NumberReservations
 from aronanet.server.store.sqlite_writer import (
-    Checkpointer,
     FlushAfterCommit,
     GroupCommitWriter,
     Seen,
     Settle,
-    WalFlush,
-    connect,
     settle_future,
 )
 from aronanet.server.store.sync_sql import conversations_parameters, conversations_statement

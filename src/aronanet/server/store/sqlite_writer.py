@@ -1,4 +1,4 @@
-"""The SQLite writer thread: group commit, and WAL checkpoints on a thread of their own.
+"""The SQLite writer thread: group commit, and the log's flush after each commit.
 
 Group commit (ARCHITECTURE.md "The hot path"): every write is a job queued to the writer
 thread. The thread takes all jobs that arrived while its previous commit ran, runs them in
@@ -23,7 +23,8 @@ Two things keep a commit short, because every message of its group waits for it:
   jobs that can run together (``Batchable``: the messages of a burst) run as one call,
   e.g. one ``executemany`` for all their rows;
 * WAL checkpoints (copying the log into the database, with fsyncs of their own) run on a
-  thread and connection of their own (``Checkpointer``), never inside a group's commit.
+  thread and connection of their own (``sqlite_files.Checkpointer``), never inside a
+  group's commit.
 """
 
 from __future__ import annotations
@@ -34,17 +35,16 @@ import dataclasses
 import enum
 import functools
 import logging
-import os
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
+from aronanet.server.store.sqlite_files import Checkpointer, WalFlush
 from aronanet.server.store.sqlite_reservations import NumberReservations
 
 T = TypeVar("T")
@@ -92,79 +92,6 @@ CHECKPOINT_EVERY = 100
 #: as much as the rest of the bind; with an adapter registered for ``NoneType`` it is one
 #: dict lookup. ``{}.get`` is a C function that returns None for any key: NULL is bound.
 sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
-
-
-class WalFlush:
-    """``fdatasync`` of a database's write-ahead log: what ``synchronous=FULL`` does inside
-    ``COMMIT``, done after it. The log is reopened if SQLite ever replaced the file."""
-
-    def __init__(self, database: Path) -> None:
-        self._path = Path(f"{database}-wal")
-        self._fd: int | None = None
-        self._inode = -1
-
-    def __call__(self) -> None:
-        inode = os.stat(self._path).st_ino
-        if self._fd is None or inode != self._inode:
-            self.close()
-            self._fd, self._inode = os.open(self._path, os.O_RDONLY), inode
-        os.fdatasync(self._fd)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database with the durability settings the node's promises rest on."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=5000")
-    return conn
-
-
-class Checkpointer:
-    """A thread with a connection of its own that checkpoints the WAL when nudged.
-
-    ``PASSIVE`` checkpoints never wait for the writer nor block it: they copy what they can
-    and leave the rest for the next nudge. The writer's connection has automatic
-    checkpoints turned off, so no group commit ever pays for one.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._wanted = threading.Event()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="aronanet-checkpoint", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def nudge(self) -> None:
-        self._wanted.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wanted.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        conn = connect(self._path)
-        try:
-            while True:
-                self._wanted.wait()
-                self._wanted.clear()
-                if self._stopping:
-                    return
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error as exc:  # the next nudge tries again
-                    log_event(logger, "store_checkpoint_failed", logging.WARNING, error=exc)
-        finally:
-            conn.close()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
