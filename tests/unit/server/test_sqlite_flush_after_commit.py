@@ -175,6 +175,14 @@ async def test_a_clean_restart_goes_on_without_a_gap(tmp_path: Path):
     await store.open()
     first = [await store.append_message(message(f"m{n}")) for n in range(3)]
     await store.close()
+    disk = sqlite3.connect(path)
+    # Nothing reserved past what was used, the counter of a table never written included.
+    assert dict(disk.execute("SELECT name, upto FROM reservations").fetchall()) == {
+        "messages": first[-1].id,
+        "revisions": first[-1].rev,
+        "audit_log": 0,
+    }
+    disk.close()
     store = SqliteStore(path)
     await store.open()
     try:

@@ -62,8 +62,8 @@ class NumberReservations:
             reserved = dict(conn.execute("SELECT name, upto FROM reservations").fetchall())
             for name, upto in reserved.items():
                 _resume_counter(conn, name, upto)
-            counters = dict.fromkeys(_counted_tables(conn), 0) | self._used(conn)
-            raised = {name: used + RESERVE_AHEAD for name, used in counters.items()}
+            used = dict.fromkeys(_counted_tables(conn), 0) | self._used(conn)
+            raised = {name: count + RESERVE_AHEAD for name, count in used.items()}
             conn.executemany(_SAVE, raised.items())
             conn.execute("COMMIT")
         except BaseException:
@@ -101,7 +101,8 @@ class NumberReservations:
         """At a clean stop (every group flushed): reserve only what was used, so the next
         start goes on without a gap. Commits with the connection's own flush setting."""
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(_SAVE, self._used(conn).items())
+        used = dict.fromkeys(_counted_tables(conn), 0) | self._used(conn)
+        conn.executemany(_SAVE, used.items())
         conn.execute("COMMIT")
 
     def _used(self, conn: sqlite3.Connection) -> dict[str, int]:
@@ -129,5 +130,5 @@ def _resume_counter(conn: sqlite3.Connection, name: str, upto: int) -> None:
     updated = conn.execute(
         "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (upto, name)
     ).rowcount
-    if not updated:  # the table's every row was lost, so SQLite forgot its counter too
+    if not updated and upto:  # every row was lost, so SQLite forgot its counter too
         conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, upto))
