@@ -186,12 +186,20 @@ class GroupCommitWriter:
                 if jobs:
                     self._complete(jobs)
             if self._flush_after is not None:
-                self._flush_after.reservations.release(self._conn)
-                self._flush_after.wal()
+                self._release_reservations(self._flush_after)
         finally:
             if self._flush_after is not None:
                 self._flush_after.wal.close()
             self._conn.close()
+
+    def _release_reservations(self, flush_after: FlushAfterCommit) -> None:
+        """At a clean stop: no gap in the numbers at the next start (``release``). A disk
+        that fails now costs only that gap: the next start skips the reserved numbers."""
+        try:
+            flush_after.reservations.release(self._conn)
+            flush_after.wal()
+        except (sqlite3.Error, OSError) as exc:
+            log_event(logger, "store_release_failed", logging.WARNING, error=exc)
 
     def _complete(self, jobs: list[Job]) -> None:
         """Run a group; tell the loop what can be seen, flush, then settle every job."""
