@@ -183,7 +183,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const where = conversationOf(action.message, me);
       const conversation = ensure(state, where.destType, where.dest);
       const messages = merge(conversation.messages, [fromEvent(action.message)], { older: false });
-      if (messages.length === conversation.messages.length) return state;
+      const held = conversation.messages;
+      if (messages.length === held.length && messages.every((m, i) => m === held[i])) return state; // already held
       // §14.13: a message from a typist ends their "typing…".
       const typists = state.typing[conversation.key];
       const next = typists?.some((t) => sameName(t.name, action.message.from))

@@ -6,6 +6,7 @@
  */
 import type { MsgEvent } from '../protocol/messages';
 import type { ChatMessage } from './chat';
+import { sameName } from './names';
 
 export function fromEvent(message: MsgEvent): ChatMessage {
   return {
@@ -48,7 +49,10 @@ export type Placement = { readonly older: true } | { readonly older: false; read
  * page, as the id of our own `OK`), confirmed messages in the node's order, unconfirmed last.
  */
 export function merge(existing: readonly ChatMessage[], incoming: readonly ChatMessage[], placement: Placement): ChatMessage[] {
-  const confirmed = existing.filter((m) => m.id !== undefined);
+  const confirmed = withoutEarlierCopies(
+    existing.filter((m) => m.id !== undefined),
+    incoming,
+  );
   // §14.4: the node's copy of a message still pending here (same cid) replaces the pending one.
   const arriving = new Set(incoming.flatMap((m) => (m.cid !== undefined ? [m.cid] : [])));
   const unconfirmed = existing.filter((m) => m.id === undefined && !(m.cid !== undefined && arriving.has(m.cid)));
@@ -64,6 +68,20 @@ export function merge(existing: readonly ChatMessage[], incoming: readonly ChatM
   while (confirmed[at]?.system) at += 1;
   confirmed.splice(at, 0, ...fresh);
   return [...confirmed, ...unconfirmed];
+}
+
+/**
+ * §3: a message seen just before its node lost power comes back under a new id (its sender's
+ * client sends it again, with the same cid): the copy with the old id goes.
+ */
+function withoutEarlierCopies(confirmed: ChatMessage[], incoming: readonly ChatMessage[]): ChatMessage[] {
+  const resent = incoming.filter((m) => m.cid !== undefined && m.id !== undefined);
+  if (resent.length === 0) return confirmed;
+  return confirmed.filter(
+    (held) =>
+      held.cid === undefined ||
+      !resent.some((m) => m.cid === held.cid && m.id !== held.id && sameName(m.from, held.from)),
+  );
 }
 
 /**

@@ -65,6 +65,17 @@ describe('conversations and read markers in the reducer', () => {
     expect(state.conversations['@kei']?.messages).toHaveLength(1);
   });
 
+  it('replaces a message resent after a power cut (same sender and cid, new id) with the new copy', () => {
+    let state = signedIn();
+    state = chatReducer(state, { type: 'messageReceived', message: msg('7', 'kei', 'power?', { cid: 'c9' }) });
+    state = chatReducer(state, { type: 'messageReceived', message: msg('8', 'kei', 'hi') });
+    state = chatReducer(state, { type: 'messageReceived', message: msg('12', 'kei', 'power?', { cid: 'c9' }) });
+    expect(state.conversations['@kei']?.messages.map((m) => [m.id, m.content])).toEqual([['8', 'hi'], ['12', 'power?']]);
+    // The same cid from someone else is another message (§14.4).
+    state = chatReducer(state, { type: 'messageReceived', message: msg('13', 'sensei', 'power?', { cid: 'c9' }) });
+    expect(state.conversations['@kei']?.messages.map((m) => m.id)).toEqual(['8', '12', '13']);
+  });
+
   it('forgets everything on logout', () => {
     expect(chatReducer(signedIn(), { type: 'loggedOut' })).toEqual(initialChatState);
   });

@@ -63,6 +63,22 @@ def test_two_identical_lines_stay_two_when_the_node_copy_carries_a_cid() -> None
     ]
 
 
+def test_a_message_resent_after_a_power_cut_replaces_its_earlier_copy() -> None:
+    # §3: seen as 7, lost by the node's power cut, resent by its sender with the same cid
+    # and stored as 12: one line, with the id the node now has.
+    state = run(
+        logged_in(),
+        EventsReceived((msg("7", "hoshino", "power?", cid="c-9"), msg("8", "shiroko", "hi"))),
+        EventsReceived((msg("12", "Hoshino", "power?", cid="c-9"),)),
+    )
+    lines = [(x.id, x.sender, x.text) for x in state.buffers["#general"].lines if x.sender]
+    assert lines == [("8", "shiroko", "hi"), ("12", "Hoshino", "power?")]
+    assert "7" not in state.buffers["#general"].ids
+    # The same cid from someone else is another message (§14.4).
+    state = run(state, EventsReceived((msg("13", "shiroko", "power?", cid="c-9"),)))
+    assert [x.id for x in state.buffers["#general"].lines if x.sender] == ["8", "12", "13"]
+
+
 def test_a_line_in_flight_when_the_link_drops_is_queued_again_when_it_has_a_cid() -> None:
     state = run(
         logged_in(),

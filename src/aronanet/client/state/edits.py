@@ -122,6 +122,29 @@ def _reconcile_own(buffer: Buffer, line: Line) -> Buffer | None:
     return None
 
 
+#: How far back a resent message's earlier copy is looked for (``_without_earlier_copy``).
+RESENT_WITHIN_LINES = 200
+
+
+def _without_earlier_copy(buffer: Buffer, line: Line) -> Buffer:
+    """§3: a message seen just before its node lost power comes back under a new id (its
+    sender's client sends it again, with the same ``cid``); the copy with the old id goes.
+    Only the recent lines are looked at: the resend follows within moments."""
+    lines = buffer.lines
+    recent = len(lines) - RESENT_WITHIN_LINES
+    for index in range(len(lines) - 1, max(recent, 0) - 1, -1):
+        held = lines[index]
+        if (
+            held.cid == line.cid
+            and held.id != line.id
+            and held.delivery is Delivery.SENT
+            and held.sender.casefold() == line.sender.casefold()
+        ):
+            kept = (*lines[:index], *lines[index + 1 :])
+            return dataclasses.replace(buffer, lines=kept, ids=buffer.ids - {held.id})
+    return buffer
+
+
 def _same_message(own: Line, line: Line) -> bool:
     if own.cid and line.cid:
         return own.cid == line.cid
@@ -181,6 +204,9 @@ def merge_messages(
             if reconciled is not None:
                 state = with_buffer(state, reconciled)
                 continue
+        if line.cid:
+            buffer = _without_earlier_copy(buffer, line)
+            state = with_buffer(state, buffer)
         grouped.setdefault(buffer.key, []).append(line)
         batch_ids.add((buffer.key, line.id))
         if count_unread and not ours and buffer.key != state.active:
