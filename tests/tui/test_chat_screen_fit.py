@@ -8,6 +8,7 @@ from aronanet.client.state import MessageQueued, Noted, RosterLoaded, sidebar_or
 from aronanet.tui import voice
 from aronanet.tui.app import AronaApp
 from aronanet.tui.theme import LIGHT
+from aronanet.tui.widgets.bars import HaloHeader
 from aronanet.tui.widgets.buffer_list import BufferList
 from aronanet.tui.widgets.member_list import MemberList
 from aronanet.tui.widgets.message_log import MORE_BELOW, MessageLog
@@ -107,3 +108,17 @@ async def test_a_big_channels_member_list_fits_its_panel_and_is_not_sorted_per_m
         app.dispatch(Noted("a line", app.now(), key="#general"))
         await pilot.pause()
         assert panel._members is ordered  # the same members: not ordered again
+
+
+async def test_a_state_rendered_while_the_screen_is_torn_down_is_ignored() -> None:
+    """A reconnect or catch-up finishing during shutdown renders a state after the screen's
+    widgets are gone: nothing to show it in, and no error (the app would exit with one)."""
+    async with snapshot_app(LIGHT).run_test(size=(110, 20)) as pilot:
+        app = await open_chat(pilot)
+        screen = app.screen
+        assert screen.showing_newest()  # type: ignore[attr-defined]
+        await screen.query_one(HaloHeader).remove()  # as shutdown removes every widget
+        await screen.query_one(MessageLog).remove()
+        assert not screen.showing_newest()  # type: ignore[attr-defined]
+        app.dispatch(Noted("after the log went", app.now(), key="#general"))
+        await pilot.pause()

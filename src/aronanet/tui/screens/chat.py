@@ -144,8 +144,12 @@ class ChatScreen(Screen[None]):
         return self._state
 
     def showing_newest(self) -> bool:
-        """True when the active buffer's newest line is on screen (ArTP/1.1 §14.6: read)."""
-        return self._mounted and self.query_one(MessageLog).at_end
+        """True when the active buffer's newest line is on screen (ArTP/1.1 §14.6: read);
+        False while the screen is torn down (its widgets gone, as in ``show``)."""
+        if not self._mounted:
+            return False
+        logs = self.query(MessageLog)
+        return bool(logs) and logs.first().at_end
 
     def show_upload(self, widget: ImageUpload) -> None:
         """Put an upload's progress bar above the input line."""
