@@ -75,13 +75,14 @@ export function merge(existing: readonly ChatMessage[], incoming: readonly ChatM
  * client sends it again, with the same cid): the copy with the old id goes.
  */
 function withoutEarlierCopies(confirmed: ChatMessage[], incoming: readonly ChatMessage[]): ChatMessage[] {
-  const resent = incoming.filter((m) => m.cid !== undefined && m.id !== undefined);
-  if (resent.length === 0) return confirmed;
-  return confirmed.filter(
-    (held) =>
-      held.cid === undefined ||
-      !resent.some((m) => m.cid === held.cid && m.id !== held.id && sameName(m.from, held.from)),
-  );
+  const byCid = new Map<string, ChatMessage[]>();
+  for (const m of incoming) {
+    if (m.cid !== undefined && m.id !== undefined) byCid.set(m.cid, [...(byCid.get(m.cid) ?? []), m]);
+  }
+  if (byCid.size === 0) return confirmed;
+  const resent = (held: ChatMessage): boolean =>
+    held.cid !== undefined && (byCid.get(held.cid) ?? []).some((m) => m.id !== held.id && sameName(m.from, held.from));
+  return confirmed.filter((held) => !resent(held));
 }
 
 /**
