@@ -1,6 +1,6 @@
 """The exception hierarchy and the ArTP error codes.
 
-Errors come in three tiers (ARCHITECTURE.md):
+Errors come in three tiers (docs/ARCHITECTURE.md "Errors"):
 
 * connection-fatal: framing, handshake, decryption. The connection is closed and nothing
   is sent in clear text. These are ``ProtocolError`` and its subclasses.

@@ -1,6 +1,6 @@
 """Fan-out: an encoded event to every session of its recipients, never awaiting a socket.
 
-The hot path (ARCHITECTURE.md): the event is encoded once by the caller; here it is
+The hot path (docs/ARCHITECTURE.md): the event is encoded once by the caller; here it is
 queued once per recipient session and the session is marked dirty. All dirty sessions are
 flushed in ONE ``loop.call_soon`` callback, so a burst of messages costs each recipient one
 transport write per loop iteration, not one per message.

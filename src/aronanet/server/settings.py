@@ -54,7 +54,7 @@ from msgspec import inspect as schema
 from aronanet.config import DEFAULT_TCP_PORT, DEFAULT_WS_PORT, Limits, Positive, PositiveFloat
 from aronanet.discovery.settings import PublishSettings
 
-#: The default backends: one process, no services (ARCHITECTURE.md "Scale-out").
+#: The default backends: one process, no services (docs/ARCHITECTURE.md "Scale-out").
 SQLITE_STORE = "sqlite"
 LOCAL_BROKER = "local"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")

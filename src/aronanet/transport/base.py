@@ -2,12 +2,12 @@
 
 A transport (TCP, WebSocket) accepts a connection, wraps it in a ``Stream`` and asks the
 node's ``Acceptor`` for a ``StreamSink`` to feed what arrives. Everything above this line
-is the same for every transport (ARCHITECTURE.md: "a TCP user and a WS user in one
+is the same for every transport (docs/ARCHITECTURE.md "Layers": "a TCP user and a WS user in one
 channel are the same to the node").
 
 Writes never await the peer: ``send_pending`` hands the bytes to the transport's buffer and
 reports whether the peer is keeping up. A peer that is not is dropped by the node rather
-than allowed to stall a channel (ARCHITECTURE.md "The hot path").
+than allowed to stall a channel (docs/ARCHITECTURE.md "The hot path").
 """
 
 from __future__ import annotations

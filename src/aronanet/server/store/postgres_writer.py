@@ -3,7 +3,7 @@
 Apart from the store (``postgres``), like ``sqlite_writer``, because the commit discipline
 is the one part of the store that every write relies on and that reads on its own:
 
-* Group commit (ARCHITECTURE.md "The hot path"): writes are jobs queued to the writer task,
+* Group commit (docs/ARCHITECTURE.md "The hot path"): writes are jobs queued to the writer task,
   which runs every job that arrived while its previous commit ran in ONE transaction and
   resolves the callers' futures only after ``COMMIT`` returns: §3 "OK to a MSG means the
   message is durably stored", on PostgreSQL's own fsync. The jobs run without a savepoint

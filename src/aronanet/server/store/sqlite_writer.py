@@ -1,6 +1,6 @@
 """The SQLite writer thread: group commit, and the log's flush after each commit.
 
-Group commit (ARCHITECTURE.md "The hot path"): every write is a job queued to the writer
+Group commit (docs/ARCHITECTURE.md "The hot path"): every write is a job queued to the writer
 thread. The thread takes all jobs that arrived while its previous commit ran, runs them in
 ONE transaction, commits once, and then flushes the write-ahead log to disk once
 (``fdatasync``, ``WalFlush``). Only after the flush is each caller told (its future
