@@ -4,9 +4,10 @@ Why not ``proto.Connection``: on two cores the receivers share the machine with 
 so each delivery must cost them as little as possible. This client uses the proto core's
 own pieces (``HandshakeState`` for Noise XX, ``FrameDecoder``, ``CipherState``, ``codec``)
 and still decrypts and authenticates every frame, but recognises a channel ``MSG`` event by
-its bytes instead of decoding it into a Struct. Anything else (replies, server ``PING``) is
-decoded with the codec and handled properly. With ``batch`` (ArTP/1.1 §14.2) it asks the
-node for arrays of messages and splits each array into its elements (msgspec ``Raw``).
+its bytes instead of decoding it into a Struct; while no latency is sampled it only counts
+them, as the IRC client counts ``PRIVMSG`` lines. Anything else (replies, server ``PING``)
+is decoded with the codec and handled properly. With ``batch`` (ArTP/1.1 §14.2) it asks
+the node for arrays of messages and splits each array into its elements (msgspec ``Raw``).
 A sender can also time each message from its send to its ``OK`` (``ack_latency``): the
 node acknowledges only after the store committed it, so this is the durable-write latency.
 """
@@ -32,6 +33,7 @@ from loadgen.payload import latency_microseconds
 
 #: msgspec writes the tag first and compactly: every MSG event starts with these bytes.
 _MSG_EVENT = b'{"type":"MSG"'
+_EVENT_START = b'{"type":'
 _CONTENT = b'"content":"'
 _NO_AD = b""
 _BATCH_START = b"["
@@ -104,8 +106,11 @@ class ArtpClient(asyncio.Protocol):
                 return
             assert cipher is not None
             received_ns = time.monotonic_ns()
+            counting = not self._latency.enabled
             for frame in frames:
                 plaintext = cipher.decrypt_with_ad(_NO_AD, frame)
+                if counting and self._count_messages(plaintext):
+                    continue
                 if plaintext.startswith(_BATCH_START):
                     for element in _split_batch(plaintext):
                         self._plaintext_received(bytes(element), received_ns)
@@ -128,6 +133,17 @@ class ArtpClient(asyncio.Protocol):
         self._transport.write(encode_frame(self._handshake.write_message(b"")))
         self._send_cipher, self._receive_cipher = self._handshake.split()
         self.handshake_done.set_result(None)
+
+    def _count_messages(self, plaintext: bytes) -> bool:
+        """The hot path while no latency is sampled, as the IRC client's ``bytes.count``:
+        a plaintext (one event, or a ``batch`` array) of nothing but ``MSG`` events is
+        counted with two C calls, not split and looked at event by event. Exact, because a
+        JSON string escapes its quotes: ``{"type":`` only ever starts an event."""
+        events = plaintext.count(_MSG_EVENT)
+        if events and events == plaintext.count(_EVENT_START):
+            self.delivered += events
+            return True
+        return False
 
     def _plaintext_received(self, plaintext: bytes, received_ns: int) -> None:
         if plaintext.startswith(_MSG_EVENT):
