@@ -20,6 +20,7 @@ import pytest
 
 from aronanet.server.store import sqlite as sqlite_store
 from aronanet.server.store import sqlite_reservations
+from aronanet.server.store.lifecycle_sql import RevisionCounter
 from aronanet.server.store.rows import HistoryQuery, MessageRow, NewMessage
 from aronanet.server.store.sqlite import SqliteStore
 from aronanet.server.store.sqlite_files import WalFlush
@@ -111,6 +112,56 @@ async def test_a_message_is_seen_during_its_flush_and_settled_after_it(gated):
     flush.gate.set()
     await until(lambda: len(told.events) == 2)
     assert told.events[1] == ("settled", shown)
+
+
+async def test_a_slow_flush_holds_back_acknowledgements_not_the_next_commits(gated):
+    """A disk that takes its time to flush one group: the groups committed meanwhile are
+    seen at once, and each is settled only by a flush that began after its COMMIT."""
+    flush: GatedFlush = gated.flush
+    flush.gate.clear()
+    first, second = Callbacks(), Callbacks()
+    flushes_at_settle: list[int] = []
+
+    def settle_second(row: MessageRow | None, error: BaseException | None) -> None:
+        flushes_at_settle.append(flush.flushes)
+        second.settle(row, error)
+
+    gated.append_message_then(message("one"), first.settle, first.seen)
+    await until(lambda: first.events)
+    gated.append_message_then(message("two"), settle_second, second.seen)
+    await until(lambda: second.events)  # seen while the first flush is still held
+    assert first.kinds() == ["seen"] and second.kinds() == ["seen"]
+    rows = await gated.history(HistoryQuery(conversation="#c", limit=5))
+    assert [row.content for row in rows] == ["one", "two"]
+
+    flush.gate.set()
+    await until(lambda: len(first.events) == 2 and len(second.events) == 2)
+    assert first.events[1] == ("settled", first.events[0][1])
+    assert second.events[1] == ("settled", second.events[0][1])
+    # The flush held when "two" committed had begun before it: "two" waited for another.
+    assert flushes_at_settle == [2]
+
+
+async def test_a_stop_waits_for_the_flush_of_every_group_shown(gated):
+    flush: GatedFlush = gated.flush
+    flush.gate.clear()
+    told = Callbacks()
+    gated.append_message_then(message("last words"), told.settle, told.seen)
+    await until(lambda: told.events)
+    closing = asyncio.ensure_future(gated.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done() and told.kinds() == ["seen"]
+    flush.gate.set()
+    await asyncio.wait_for(closing, 5)
+    await until(lambda: len(told.events) == 2)
+    assert told.events[1] == ("settled", told.events[0][1])
+
+
+def test_a_reservation_made_durable_out_of_order_never_shrinks():
+    reservations = sqlite_reservations.NumberReservations(RevisionCounter())
+    reservations.flushed({"messages": 8192})
+    reservations.flushed({"messages": 4096, "revisions": 4096})
+    assert reservations._durable == {"messages": 8192, "revisions": 4096}
 
 
 async def test_a_failed_flush_fails_the_group_and_the_writer_goes_on(gated, caplog):

@@ -19,6 +19,7 @@ not use; one that did not resumes past everything it may have shown.
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 from aronanet.server.store.lifecycle_sql import RevisionCounter
 
@@ -42,16 +43,23 @@ _SAVE = (
 )
 
 
+#: Reservations raised by one group's transaction: durable once a flush after its
+#: ``COMMIT`` returns (``NumberReservations.flushed``).
+Raised = dict[str, int]
+
+
 class NumberReservations:
     """The reservations of every ``AUTOINCREMENT`` table and of the change numbers; used
-    by the writer thread only (``resume`` and ``release`` before and after it runs)."""
+    by the writer thread (``resume`` and ``release`` before and after it runs), except
+    ``flushed``, which the thread flushing the log calls while the writer goes on."""
 
     def __init__(self, revisions: RevisionCounter) -> None:
         self._revisions = revisions
         #: Reservations whose transaction is flushed: numbers up to these may be shown early.
         self._durable: dict[str, int] = {}
-        #: Raised in the current group's transaction, durable once its flush returns.
-        self._raised: dict[str, int] = {}
+        self._durable_lock = threading.Lock()
+        #: Raised in the current group's transaction (``take_raised`` once it commits).
+        self._raised: Raised = {}
 
     def resume(self, conn: sqlite3.Connection) -> None:
         """At open, in a transaction of its own with a flush in ``COMMIT``: counters resume
@@ -76,7 +84,8 @@ class NumberReservations:
         under a durable reservation (then it may be shown before its flush). Raises, in this
         transaction, each reservation that is running out."""
         used = self._used(conn)
-        durable = self._durable
+        with self._durable_lock:
+            durable = dict(self._durable)
         raised = {
             name: count + RESERVE_AHEAD
             for name, count in used.items()
@@ -87,11 +96,21 @@ class NumberReservations:
             self._raised = raised
         return all(count <= durable.get(name, 0) for name, count in used.items())
 
-    def flushed(self) -> None:
-        """The group's flush returned: what it raised is durable."""
-        if self._raised:
-            self._durable.update(self._raised)
-            self._raised = {}
+    def take_raised(self) -> Raised:
+        """What the group just committed raised (to pass to ``flushed`` after its flush)."""
+        raised, self._raised = self._raised, {}
+        return raised
+
+    def flushed(self, raised: Raised) -> None:
+        """A flush that began after the ``COMMIT`` of the group that raised ``raised``
+        returned: those reservations are durable. Flushes may return for groups out of
+        order with later ones' reservations already durable, so a reservation only grows."""
+        if not raised:
+            return
+        with self._durable_lock:
+            durable = self._durable
+            for name, upto in raised.items():
+                durable[name] = max(upto, durable.get(name, 0))
 
     def rolled_back(self) -> None:
         """The group's transaction was rolled back: what it raised never was."""

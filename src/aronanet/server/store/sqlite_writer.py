@@ -2,18 +2,20 @@
 
 Group commit (docs/ARCHITECTURE.md "The hot path"): every write is a job queued to the writer
 thread. The thread takes all jobs that arrived while its previous commit ran, runs them in
-ONE transaction, commits once, and then flushes the write-ahead log to disk once
-(``fdatasync``, ``WalFlush``). Only after the flush is each caller told (its future
-resolved, or its ``Settle`` callback run on the loop), so a caller that acknowledges
-acknowledges only what is on disk (§3: an ``OK`` to ``MSG`` survives SIGKILL and power
-loss). One flush thus covers a whole burst of messages.
+ONE transaction and commits once; then the write-ahead log is flushed to disk
+(``fdatasync``, ``WalFlush``), once for every group committed since the last flush. Only
+after the flush is each caller told (its future resolved, or its ``Settle`` callback run on
+the loop), so a caller that acknowledges acknowledges only what is on disk (§3: an ``OK`` to
+``MSG`` survives SIGKILL and power loss).
 
 The flush follows the ``COMMIT`` (``synchronous=NORMAL``) instead of being inside it
 (``FULL``), so that a job's ``Seen`` callback can run on the loop while the disk works: the
 ``MSG`` hot path fans a message out then, and answers its sender after the flush. Readers
-see the group from its ``COMMIT`` on as well. A power cut during the flush loses a group
-that may have been seen, never one that was acknowledged; its ids and change numbers are
-never handed out again (``sqlite_reservations``).
+see the group from its ``COMMIT`` on as well. The flush runs on a thread of its own
+(``sqlite_flusher``) while this one commits the next groups, so a slow disk delays
+acknowledgements, not deliveries. A power cut during the flush loses groups that may have
+been seen, never one that was acknowledged; their ids and change numbers are never handed
+out again (``sqlite_reservations``).
 
 Two things keep a commit short, because every message of its group waits for it:
 
@@ -45,7 +47,8 @@ from typing import Any, Protocol, TypeVar, cast
 from aronanet.server.logs import log_event
 from aronanet.server.metrics import Histogram
 from aronanet.server.store.sqlite_files import Checkpointer, WalFlush
-from aronanet.server.store.sqlite_reservations import NumberReservations
+from aronanet.server.store.sqlite_flusher import LogFlusher, take_waiting
+from aronanet.server.store.sqlite_reservations import NumberReservations, Raised
 
 T = TypeVar("T")
 #: Called on the event loop once a job's group is durable (its result) or failed (the error).
@@ -95,6 +98,16 @@ sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class CommittedGroup:
+    """A group committed and shown, waiting for the flush that makes it durable."""
+
+    jobs: list[Job]
+    outcomes: list[Outcome]
+    #: the reservations its transaction raised, durable with it
+    raised: Raised
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class FlushAfterCommit:
     """What lets the writer flush after ``COMMIT`` rather than inside it: the log to flush,
     and the reservations that keep early-seen numbers from being handed out twice."""
@@ -121,13 +134,20 @@ class GroupCommitWriter:
         self._checkpointer = checkpointer
         #: None: every COMMIT flushes (``FULL``), and nothing is seen before it is durable.
         self._flush_after = flush_after
+        self._flusher: LogFlusher[CommittedGroup] | None = (
+            None
+            if flush_after is None
+            else LogFlusher(flush_after.wal, self._groups_flushed, self._flush_failed)
+        )
         #: True while an uncovered group runs again with the flush inside its ``COMMIT``.
         self._flush_in_commit = False
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="aronanet-sqlite", daemon=True)
         self.commits = 0
-        #: Enqueue-to-durable time of every job committed (written by this thread only).
+        #: Enqueue-to-durable time of every job committed (written by this thread and the
+        #: flusher's, under the lock).
         self.latency = latency or Histogram()
+        self._latency_lock = threading.Lock()
         #: Jobs submitted during this loop turn, not yet queued (``hand_over``).
         self._turn: list[tuple[Callable[[sqlite3.Connection], Any], Settle, Seen | None]] = []
 
@@ -138,6 +158,8 @@ class GroupCommitWriter:
         if self._flush_after is not None:
             self._flush_after.reservations.resume(self._conn)
             self._conn.execute("PRAGMA synchronous=NORMAL")
+        if self._flusher is not None:
+            self._flusher.start()
         self._thread.start()
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
@@ -182,12 +204,16 @@ class GroupCommitWriter:
         try:
             last = False
             while not last:
-                jobs, last = self._next_batch()
+                jobs, last = take_waiting(self._jobs, MAX_BATCH)
                 if jobs:
                     self._complete(jobs)
+            if self._flusher is not None:
+                self._flusher.stop()  # every group shown is now durable, or failed
             if self._flush_after is not None:
                 self._release_reservations(self._flush_after)
         finally:
+            if self._flusher is not None:
+                self._flusher.stop()
             if self._flush_after is not None:
                 self._flush_after.wal.close()
             self._conn.close()
@@ -202,47 +228,45 @@ class GroupCommitWriter:
             log_event(logger, "store_release_failed", logging.WARNING, error=exc)
 
     def _complete(self, jobs: list[Job]) -> None:
-        """Run a group; tell the loop what can be seen, flush, then settle every job."""
+        """Run a group; tell the loop what can be seen and hand the group to the flusher,
+        or settle every job now (committed durable, or failed)."""
         outcomes, commit = self._run_batch(jobs)
         if commit is Commit.SEEN:
             self._post(_show, outcomes)
-            assert self._flush_after is not None
-            try:
-                self._flush_after.wal()
-            except OSError as exc:  # the disk failed: nobody may be told the group is durable
-                log_event(logger, "store_flush_failed", logging.ERROR, jobs=len(jobs), error=exc)
-                self._post(_resolve, [(s, seen, None, exc) for s, seen, _, _ in outcomes], True)
-                return
-        if commit is not Commit.FAILED:
+            assert self._flusher is not None and self._flush_after is not None
+            raised = self._flush_after.reservations.take_raised()
+            self._flusher.submit(CommittedGroup(jobs, outcomes, raised))
+            return
+        if commit is Commit.DURABLE:
+            if self._flush_after is not None:  # the flush was inside its COMMIT
+                reservations = self._flush_after.reservations
+                reservations.flushed(reservations.take_raised())
             self._durable(jobs)
-        self._post(_resolve, outcomes, commit is Commit.SEEN)
+        self._post(_resolve, outcomes, False)
+
+    def _groups_flushed(self, groups: list[CommittedGroup]) -> None:
+        """On the flusher's thread: ``groups`` are on disk, and so are their reservations;
+        their callers are told, in one hop to the loop."""
+        assert self._flush_after is not None
+        for group in groups:
+            self._flush_after.reservations.flushed(group.raised)
+            self._durable(group.jobs)
+        self._post(_resolve_shown, [group.outcomes for group in groups])
+
+    def _flush_failed(self, groups: list[CommittedGroup], exc: OSError) -> None:
+        """On the flusher's thread: nobody may be told these groups are durable."""
+        jobs = sum(len(group.jobs) for group in groups)
+        log_event(logger, "store_flush_failed", logging.ERROR, jobs=jobs, error=exc)
+        failed = [[(s, seen, None, exc) for s, seen, _, _ in group.outcomes] for group in groups]
+        self._post(_resolve_shown, failed)
 
     def _durable(self, jobs: list[Job]) -> None:
-        """The group is on disk: so are the reservations it raised; record its latency."""
-        if self._flush_after is not None:
-            self._flush_after.reservations.flushed()
-        durable, observe = time.perf_counter(), self.latency.observe
-        for _, _, queued, _ in jobs:
-            observe(durable - queued)
-
-    def _next_batch(self) -> tuple[list[Job], bool]:
-        """Block for one job, then take every job already waiting (the group).
-
-        Returns the jobs and whether the stop sentinel was among them.
-        """
-        first = self._jobs.get()
-        if first is None:
-            return [], True
-        jobs = [first]
-        while len(jobs) < MAX_BATCH:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is None:
-                return jobs, True
-            jobs.append(job)
-        return jobs, False
+        """The group is on disk: record its latency."""
+        durable = time.perf_counter()
+        with self._latency_lock:
+            observe = self.latency.observe
+            for _, _, queued, _ in jobs:
+                observe(durable - queued)
 
     def _run_batch(self, jobs: list[Job]) -> tuple[list[Outcome], Commit]:
         """The group's transaction; run again with the flush inside ``COMMIT`` when it used
@@ -373,6 +397,12 @@ def _show(outcomes: list[Outcome]) -> None:
                 seen(result)
             except Exception as exc:  # one caller's bug must not hold the rest of the group
                 log_event(logger, "store_seen_failed", logging.ERROR, error=type(exc).__name__)
+
+
+def _resolve_shown(groups: list[list[Outcome]]) -> None:
+    """On the loop: the outcomes of groups already shown, after their flush."""
+    for outcomes in groups:
+        _resolve(outcomes, True)
 
 
 def _resolve(outcomes: list[Outcome], shown: bool) -> None:
