@@ -15,7 +15,7 @@ the system-wide monotonic clock, when a message
 * ``flush``: had its fan-out flush begin (``Router._flush_dirty``);
 * ``flushed``: had been written to every recipient's socket,
 
-then when the writer thread's flush of the log (``WalFlush``, beside the fan-out) returned
+then when the flush of the log (``WalFlush``, on its own thread beside the fan-out) returned
 (``durable``, 0 when that came after ``flushed``), and how much CPU the loop thread spent in
 the fan-out flush (less than its wall time when the thread was preempted). One set of marks
 is kept at a time, so the figures mean something only when messages do not overlap: the
