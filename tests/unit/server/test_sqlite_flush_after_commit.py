@@ -96,12 +96,18 @@ async def gated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     await store.close()
 
 
+async def seen_while_flush_held(store: SqliteStore, content: str) -> Callbacks:
+    """Hold the store's flush, send ``content``, and wait until it is seen."""
+    store.flush.gate.clear()  # type: ignore[attr-defined]
+    told = Callbacks()
+    store.append_message_then(message(content), told.settle, told.seen)
+    await until(lambda: told.events)
+    return told
+
+
 async def test_a_message_is_seen_during_its_flush_and_settled_after_it(gated):
     flush: GatedFlush = gated.flush
-    flush.gate.clear()
-    told = Callbacks()
-    gated.append_message_then(message("hello"), told.settle, told.seen)
-    await until(lambda: told.events)
+    told = await seen_while_flush_held(gated, "hello")
     await asyncio.sleep(0.05)  # time enough for a settle that did not wait for the flush
     assert told.kinds() == ["seen"]
     shown = told.events[0][1]
@@ -118,16 +124,14 @@ async def test_a_slow_flush_holds_back_acknowledgements_not_the_next_commits(gat
     """A disk that takes its time to flush one group: the groups committed meanwhile are
     seen at once, and each is settled only by a flush that began after its COMMIT."""
     flush: GatedFlush = gated.flush
-    flush.gate.clear()
-    first, second = Callbacks(), Callbacks()
+    second = Callbacks()
     flushes_at_settle: list[int] = []
 
     def settle_second(row: MessageRow | None, error: BaseException | None) -> None:
         flushes_at_settle.append(flush.flushes)
         second.settle(row, error)
 
-    gated.append_message_then(message("one"), first.settle, first.seen)
-    await until(lambda: first.events)
+    first = await seen_while_flush_held(gated, "one")
     gated.append_message_then(message("two"), settle_second, second.seen)
     await until(lambda: second.events)  # seen while the first flush is still held
     assert first.kinds() == ["seen"] and second.kinds() == ["seen"]
@@ -144,10 +148,7 @@ async def test_a_slow_flush_holds_back_acknowledgements_not_the_next_commits(gat
 
 async def test_a_stop_waits_for_the_flush_of_every_group_shown(gated):
     flush: GatedFlush = gated.flush
-    flush.gate.clear()
-    told = Callbacks()
-    gated.append_message_then(message("last words"), told.settle, told.seen)
-    await until(lambda: told.events)
+    told = await seen_while_flush_held(gated, "last words")
     closing = asyncio.ensure_future(gated.close())
     await asyncio.sleep(0.05)
     assert not closing.done() and told.kinds() == ["seen"]
